@@ -1,0 +1,89 @@
+"""Shared helpers for the benchmarks: wall time and the peak memory of a process tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+    out = list(kids)
+    for k in kids:
+        out += _children(k)
+    return out
+
+
+def tree_pss_kb(pid: int | None = None) -> int:
+    """Proportional set size of a process and all its descendants, in kB.
+
+    PSS splits pages shared between forked workers among them, so the sum is the memory the
+    job really holds (RSS would count shared pages once per process).
+    """
+    pid = pid or os.getpid()
+    total = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:  # a worker that just ended
+            continue
+    return total
+
+
+class PeakMemory:
+    """Sample the process tree's PSS in a background thread; ``peak_gb`` after the block."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval = interval
+        self.peak_kb = 0
+        self._stop = threading.Event()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self.peak_kb = max(self.peak_kb, tree_pss_kb())
+            except Exception:
+                pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak_kb = max(self.peak_kb, tree_pss_kb())
+
+    @property
+    def peak_gb(self) -> float:
+        return self.peak_kb / 1024 / 1024
+
+
+@contextmanager
+def timer(results: dict, key: str):
+    t = time.perf_counter()
+    yield
+    results[key] = round(time.perf_counter() - t, 2)
+
+
+def save(name: str, results: dict) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,326 @@
+"""Codebooks: declarative maps from raw headers and answers to canonical variables.
+
+A codebook is a TOML file. The built-in ones live in ``mentorlib/codebooks/``; a study can
+point a source at its own file (``codebook = "my_survey.toml"`` in ``study.toml``, relative to
+the study folder). The format::
+
+    [codebook]
+    name = "assessment_primary"      # unique name
+    kind = "assessment"              # the source kind it reads (see DESIGN.md)
+    level = "primary"                # optional
+    title = "小学生成长发展评估问卷"
+
+    [scales.agree5]                  # answer scales for likert items
+    labels = ["完全不符合", "比较不符合", "不确定", "比较符合", "完全符合"]
+    values = [1, 2, 3, 4, 5]
+
+    [dimensions.moral]               # scale / dimension membership
+    label = "品德发展"
+    stem = "品德发展情况"            # matrix stem used in survey headers
+    published_alpha = 0.80           # a published reliability, for the reliable change index
+    direction = "up"                 # which way is improvement
+
+    [[fields]]                       # one per question or column
+    var = "moral_5"                  # canonical variable (snake_case)
+    text = "我经常和同学争吵"        # header text, or a list of accepted alternatives
+    type = "likert"                  # see FIELD_TYPES
+    scale = "agree5"
+    dimension = "moral"
+    reverse = true                   # reverse-keyed item
+    # optional: options / codes (single, multi), other = true (其他〖…〗), range = [lo, hi],
+    # attention = 4 (an attention check and its expected answer), required = false,
+    # aliases = { "label" = "code" } (more spellings of an option)
+
+Header matching ignores question numbering ("5、", "Q5.", "第5题"), punctuation, spaces and
+character width, and a matrix header "N、题干—子题" matches the field whose text is the sub-item.
+
+Examples
+--------
+>>> cb = load_codebook("assessment_primary")
+>>> cb.field("moral_5").reverse
+True
+>>> list(cb.dimensions)
+['moral', 'academic', 'psychological', 'habits']
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+FIELD_TYPES = {
+    "student_id",  # 学籍号, read as text
+    "staff_id",  # 工号, read as text
+    "name",  # a student's name (for linkage; never in outputs)
+    "staff_name",
+    "gender",
+    "grade",
+    "grade_class",  # 三年级2班, 初一(3)班, 3-2 ...
+    "class_list",  # several classes in one cell
+    "date",
+    "datetime",
+    "duration",
+    "month",
+    "school_year",
+    "term",
+    "bool",
+    "single",
+    "multi",
+    "likert",
+    "number",
+    "score",
+    "text",
+    "staff_choice",
+}
+
+
+class CodebookError(ValueError):
+    """A codebook file that cannot be read or is inconsistent."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    labels: tuple[str, ...]
+    values: tuple[int, ...]
+
+    @property
+    def range(self) -> tuple[int, int]:
+        return min(self.values), max(self.values)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    label: str
+    stem: str | None = None
+    published_alpha: float | None = None
+    direction: str = "up"
+
+
+@dataclass(frozen=True)
+class Field:
+    var: str
+    text: tuple[str, ...]
+    type: str
+    required: bool = True
+    options: tuple[str, ...] = ()
+    codes: tuple = ()
+    aliases: dict = field(default_factory=dict)
+    other: bool = False
+    scale: str | None = None
+    dimension: str | None = None
+    reverse: bool = False
+    attention: int | None = None
+    range: tuple[float, float] | None = None
+    subject: str | None = None
+    stem: str | None = None
+    stem_of: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The field's main header text."""
+        return self.text[0]
+
+    def code_of(self) -> dict[str, object]:
+        """Option label (normalised) -> canonical code, including aliases."""
+        codes = self.codes or self.options
+        out = {norm_text(o): c for o, c in zip(self.options, codes, strict=True)}
+        out.update({norm_text(k): v for k, v in self.aliases.items()})
+        return out
+
+
+@dataclass(frozen=True)
+class Codebook:
+    name: str
+    kind: str
+    title: str
+    fields: tuple[Field, ...]
+    scales: dict[str, Scale]
+    dimensions: dict[str, Dimension]
+    level: str | None = None
+    options: dict = field(default_factory=dict)
+    option_dimensions: dict = field(default_factory=dict)
+    path: str | None = None
+
+    def field(self, var: str) -> Field:
+        for f in self.fields:
+            if f.var == var:
+                return f
+        raise KeyError(f"codebook {self.name!r} has no field {var!r}")
+
+    def has(self, var: str) -> bool:
+        return any(f.var == var for f in self.fields)
+
+    @property
+    def items(self) -> tuple[Field, ...]:
+        """Likert items that belong to a dimension (attention checks excluded)."""
+        return tuple(f for f in self.fields if f.type == "likert" and f.dimension)
+
+    def items_of(self, dimension: str) -> tuple[Field, ...]:
+        return tuple(f for f in self.items if f.dimension == dimension)
+
+    @property
+    def attention_checks(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.attention is not None)
+
+    def scale_of(self, f: Field) -> Scale:
+        if f.scale is None or f.scale not in self.scales:
+            raise CodebookError(f"codebook {self.name!r}: field {f.var!r} has no scale")
+        return self.scales[f.scale]
+
+
+_NUMBERING = re.compile(r"^\s*(?:第?\s*[0-9０-９]+\s*题?|[QqＱ]\s*[0-9０-９]+)\s*[、.．:：)）]?\s*")
+_DROP = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def norm_text(s: str) -> str:
+    """Normalise header or label text: NFKC width folding, no numbering, punctuation, spaces.
+
+    >>> norm_text("５、我会主动帮助有困难的同学！")
+    '我会主动帮助有困难的同学'
+    >>> norm_text("Q12. 你的性别")
+    '你的性别'
+    """
+    s = unicodedata.normalize("NFKC", str(s))
+    s = _NUMBERING.sub("", s)
+    return _DROP.sub("", s).lower()
+
+
+def _as_tuple(x) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, list | tuple):
+        return tuple(x)
+    return (x,)
+
+
+def _parse(data: dict, path: str | None) -> Codebook:
+    where = path or "<codebook>"
+    try:
+        meta = data["codebook"]
+        name, kind = meta["name"], meta["kind"]
+    except KeyError as e:
+        raise CodebookError(f"{where}: missing [codebook] {e.args[0]!r}") from None
+    scales = {
+        k: Scale(tuple(v["labels"]), tuple(v.get("values", range(1, len(v["labels"]) + 1))))
+        for k, v in data.get("scales", {}).items()
+    }
+    dims = {
+        k: Dimension(
+            name=k,
+            label=v.get("label", k),
+            stem=v.get("stem"),
+            published_alpha=v.get("published_alpha"),
+            direction=v.get("direction", "up"),
+        )
+        for k, v in data.get("dimensions", {}).items()
+    }
+    fields = []
+    for i, f in enumerate(data.get("fields", []), 1):
+        try:
+            ftype = f["type"]
+            var = f["var"]
+        except KeyError as e:
+            raise CodebookError(f"{where}: field #{i} lacks {e.args[0]!r}") from None
+        if ftype not in FIELD_TYPES:
+            raise CodebookError(f"{where}: field {var!r} has unknown type {ftype!r}")
+        if f.get("scale") and f["scale"] not in scales:
+            raise CodebookError(f"{where}: field {var!r} uses undefined scale {f['scale']!r}")
+        if f.get("dimension") and f["dimension"] not in dims:
+            raise CodebookError(f"{where}: field {var!r} uses undefined dimension")
+        opts, codes = _as_tuple(f.get("options")), _as_tuple(f.get("codes"))
+        if codes and len(codes) != len(opts):
+            raise CodebookError(
+                f"{where}: field {var!r} has {len(opts)} options, {len(codes)} codes"
+            )
+        rng = f.get("range")
+        fields.append(
+            Field(
+                var=var,
+                text=_as_tuple(f.get("text", var)),
+                type=ftype,
+                required=f.get("required", True),
+                options=opts,
+                codes=codes,
+                aliases=dict(f.get("aliases", {})),
+                other=f.get("other", False),
+                scale=f.get("scale"),
+                dimension=f.get("dimension"),
+                reverse=f.get("reverse", False),
+                attention=f.get("attention"),
+                range=tuple(rng) if rng else None,
+                subject=f.get("subject"),
+                stem=f.get("stem"),
+                stem_of=f.get("stem_of"),
+            )
+        )
+    vars_ = [f.var for f in fields]
+    dup = {v for v in vars_ if vars_.count(v) > 1}
+    if dup:
+        raise CodebookError(f"{where}: duplicate field names {sorted(dup)}")
+    return Codebook(
+        name=name,
+        kind=kind,
+        title=meta.get("title", name),
+        level=meta.get("level"),
+        fields=tuple(fields),
+        scales=scales,
+        dimensions=dims,
+        options=dict(data.get("options", {})),
+        option_dimensions=dict(data.get("option_dimensions", {})),
+        path=path,
+    )
+
+
+@lru_cache(maxsize=64)
+def _load_builtin(name: str) -> Codebook:
+    ref = resources.files("mentorlib.codebooks").joinpath(f"{name}.toml")
+    if not ref.is_file():
+        raise CodebookError(
+            f"no built-in codebook {name!r}; built-in: {', '.join(builtin_names())}"
+        )
+    return _parse(tomllib.loads(ref.read_text(encoding="utf-8")), f"codebooks/{name}.toml")
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in codebooks."""
+    root = resources.files("mentorlib.codebooks")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def load_codebook(name_or_path: str | Path, *, base: Path | None = None) -> Codebook:
+    """Load a built-in codebook by name, or a codebook file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A built-in name (``"students"``, ``"assessment_primary"``...) or a ``.toml`` path.
+    base : Path, optional
+        Folder that relative paths are resolved against (the study folder).
+    """
+    s = str(name_or_path)
+    if not s.endswith(".toml"):
+        return _load_builtin(s)
+    p = Path(s)
+    if base is not None and not p.is_absolute():
+        p = base / p
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CodebookError(f"{p}: codebook file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CodebookError(f"{p}: not a valid TOML codebook ({e})") from None
+    return _parse(data, str(p))
+
+
+def default_codebook(kind: str, level: str) -> str:
+    """Name of the built-in codebook for a source kind at a school level."""
+    if kind in ("assessment", "needs_survey"):
+        stem = "assessment" if kind == "assessment" else "needs"
+        return f"{stem}_{level}"
+    return kind

@@ -1,0 +1,63 @@
+"""Shared fixtures: small synthetic studies, in memory and written to disk."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mentorlib.synth import SynthParams, generate, write_study
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def primary_study():
+    return generate(SynthParams(level="primary", n_students=600, n_years=3, seed=11))
+
+
+@pytest.fixture(scope="session")
+def middle_study():
+    return generate(SynthParams(level="middle", n_students=600, n_years=3, seed=12))
+
+
+@pytest.fixture(scope="session")
+def messy_dir(tmp_path_factory, primary_study):
+    return write_study(primary_study, tmp_path_factory.mktemp("messy") / "study", workers=1)
+
+
+@pytest.fixture(scope="session")
+def clean_dir(tmp_path_factory, primary_study):
+    return write_study(
+        primary_study, tmp_path_factory.mktemp("clean") / "study", clean=True, workers=1
+    )
+
+
+def read_sheet_rows(path: Path, sheet: str | None, encoding: str | None = None) -> list[list]:
+    """Every row of a raw file as a list of cells (xlsx via calamine; CSV via the csv module)."""
+    if path.suffix == ".xlsx":
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(str(path))
+        ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
+        return ws.to_python()
+    text = path.read_bytes().decode(encoding or "utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def study_sources(study_dir: Path) -> list[dict]:
+    return tomllib.loads((study_dir / "study.toml").read_text(encoding="utf-8"))["sources"]
+
+
+def cell_text(v) -> str:
+    """A cell as the manifest spells it (integral floats without '.0')."""
+    if isinstance(v, float):
+        if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    return "" if v is None else str(v)
