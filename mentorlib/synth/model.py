@@ -1557,8 +1557,8 @@ class _Generator:
         )
         acts["date"] = pd.to_datetime(acts["date"])
         acts = acts.sort_values(["date", "mentor_id", "activity"], kind="stable", ignore_index=True)
-        tables["activities"] = acts
-        tables["rewards"] = cat["rewards"]
+        tables["activities"] = _with_year_term(acts)
+        tables["rewards"] = _with_year_term(cat["rewards"])
         if "mood" in cat:
             tables["mood"] = cat["mood"]
         truth = {k: pd.concat(self.truth.pop(k), ignore_index=True) for k in list(self.truth)}
@@ -1580,6 +1580,17 @@ class _Generator:
             }
         )
         return SynthStudy(params=self.p, tables=tables, truth=truth, mood_days=self.mood_days)
+
+
+def _with_year_term(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the school year and term of each dated row (after the date column)."""
+    d = pd.DatetimeIndex(df["date"])
+    year = d.year - (d.month < 9)
+    term = np.where(np.isin(d.month, (9, 10, 11, 12, 1)), 1, 2)
+    at = list(df.columns).index("date") + 1
+    df.insert(at, "year", year.astype(np.int64))
+    df.insert(at + 1, "term", term.astype(np.int16))
+    return df
 
 
 _CATEGORICAL = {
