@@ -97,6 +97,84 @@ def cmd_synth(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- clean
+
+
+def default_processed_dir(study_dir: Path) -> Path:
+    """data/raw/<name> -> data/processed/<name>; anything else -> ./data/processed/<name>."""
+    study_dir = Path(study_dir).resolve()
+    if study_dir.parent.name == "raw" and study_dir.parent.parent.name == "data":
+        return study_dir.parent.parent / "processed" / study_dir.name
+    return Path.cwd() / "data" / "processed" / study_dir.name
+
+
+def cmd_clean(args) -> int:
+    from .clean import clean_study
+    from .study import load_config
+
+    cfg = load_config(args.study_dir)
+    out = Path(args.out) if args.out else default_processed_dir(args.study_dir)
+    bar = _Progress(len(cfg.sources), "cleaning", not args.json)
+    try:
+        res = clean_study(
+            args.study_dir, out, attention=args.attention, reader=args.reader, progress=bar
+        )
+    finally:
+        bar.close()
+    s = res.summary
+    tot = s[["rows_in", "kept", "merged", "quarantined", "blank_rows"]].sum()
+    reasons = res.quarantine["reason"].value_counts() if len(res.quarantine) else pd_empty()
+    cell_log = res.log[res.log["row"].notna()]
+    rules = cell_log["rule"].astype(str).value_counts()
+    summary = {
+        "study": cfg.name,
+        "school": cfg.school,
+        "level": cfg.level,
+        "years": list(cfg.years),
+        "out_dir": str(res.out_dir),
+        "seconds": res.meta["seconds"],
+        "files": int(s["source"].nunique()),
+        "sheets": len(s),
+        "rows_in": int(tot["rows_in"]),
+        "kept": int(tot["kept"]),
+        "merged": int(tot["merged"]),
+        "quarantined": int(tot["quarantined"]),
+        "blank_rows": int(tot["blank_rows"]),
+        "quarantine_reasons": {k: int(v) for k, v in reasons.items()},
+        "cell_repairs": int(len(cell_log)),
+        "repair_rules": {k: int(v) for k, v in rules.head(15).items()},
+        "tables": {k: len(v) for k, v in res.tables.items()},
+        "pseudonymised": res.meta["pseudonymised"],
+        "per_source": s.to_dict(orient="records"),
+    }
+    top = ", ".join(f"{k} {v:,}" for k, v in list(reasons.items())[:4]) or "none"
+    lines = [
+        f"Cleaned {cfg.name} ({cfg.school or cfg.level}, {cfg.years[0]}-{cfg.years[-1]}) in {res.meta['seconds']} s -> {res.out_dir}",
+        f"  {summary['files']} files ({summary['sheets']} sheets), {summary['rows_in']:,} rows: {summary['kept']:,} kept, "
+        f"{summary['merged']:,} merged (repeated submissions), {summary['quarantined']:,} quarantined"
+        + (f"; {summary['blank_rows']:,} blank rows skipped" if summary["blank_rows"] else ""),
+        f"  quarantine reasons: {top}",
+        f"  cleaning log: {summary['cell_repairs']:,} cell repairs ("
+        + ", ".join(f"{k} {v:,}" for k, v in list(rules.items())[:4])
+        + ")",
+        "  student IDs: "
+        + (
+            "pseudonymised with the study's key (HMAC-SHA256); names dropped"
+            if res.meta["pseudonymised"]
+            else "kept as they are: no pseudonym key configured (pseudonym_key_file in study.toml or "
+            "MENTORLIB_PSEUDONYM_KEY)"
+        ),
+    ]
+    _emit(args, summary, lines)
+    return 0
+
+
+def pd_empty():
+    import pandas as pd
+
+    return pd.Series(dtype=int)
+
+
 # ----------------------------------------------------------------------------- demo
 
 
@@ -131,6 +209,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("clean", help="clean a study folder into canonical tables")
+    p.add_argument(
+        "study_dir", type=Path, help="the raw study folder (with study.toml); never written to"
+    )
+    p.add_argument("--out", help="processed folder (default: data/processed/<study>)")
+    p.add_argument(
+        "--attention",
+        choices=["quarantine", "flag", "ignore"],
+        default="quarantine",
+        help="what to do with a failed attention check (default: quarantine)",
+    )
+    p.add_argument(
+        "--reader", choices=["calamine", "openpyxl"], default="calamine", help="xlsx reader"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("demo", help="generate the demo study and run every stage")
     p.add_argument("--root", default=".", help="project folder (data/ and reports/ go here)")

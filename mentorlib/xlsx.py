@@ -218,6 +218,7 @@ def _head_rows(rows: list[list]) -> str:
 
 def _rows_xml(columns: list) -> pa.Array:
     body = pc.binary_join_element_wise(*[_column_cells(v) for v in columns], "")
+    body = pc.replace_substring_regex(body, "(?:<c/>)+$", "")  # no trailing empty cells
     return pc.binary_join_element_wise("<row>", body, "</row>", "")
 
 

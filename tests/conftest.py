@@ -9,8 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from mentorlib.synth import SynthParams, generate, write_study
+
+# the same examples on every run: a property failure reproduces, CI is not flaky
+settings.register_profile("mentorlib", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("mentorlib")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

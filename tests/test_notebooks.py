@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, SAMPLE
 
 NB_DIR = ROOT / "notebooks"
-EXPECTED = ["00_overview.ipynb"]
+EXPECTED = ["00_overview.ipynb", "01_clean.ipynb"]
 
 
 def test_every_notebook_is_known_and_stripped():

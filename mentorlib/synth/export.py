@@ -496,10 +496,19 @@ def _unknown_rows(m: Messer, t: Table, n, id_col, name_col, rel, pool=None) -> T
         body = "".join(str(int(x)) for x in m.rng.integers(0, 10, 17))
         fakes.append("G" + body + check_digit(body))
     rows.put(id_col, np.arange(rows.n), np.array(fakes, dtype=object))
-    if name_col:
-        rows.put(name_col, np.arange(rows.n), nm.draw_names(m.rng, rows.n))
+    if name_col:  # a name nobody on the roster has, so nothing can link the row by name
+        taken = _roster_names()
+        names = [n for n in nm.draw_names(m.rng, 4 * rows.n + 20) if n not in taken][: rows.n]
+        rows.put(name_col, np.arange(rows.n), np.array(names, dtype=object))
     m.add(rel, rows.rk, id_col, "unknown_student", fakes, None, "quarantine")
     return t.extend(rows)
+
+
+_ROSTER_NAMES: set = set()
+
+
+def _roster_names() -> set:
+    return _ROSTER_NAMES
 
 
 def _duplicate_rows(m: Messer, t: Table, rel, src, kind) -> Table:
@@ -1682,6 +1691,8 @@ def write_study(
     out.mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir()
     ids = _Ids(study.tables["students"])
+    _ROSTER_NAMES.clear()
+    _ROSTER_NAMES.update(study.tables["students"]["name"].astype(str))
     specs = _plan(study, clean)
     job = _Job(study, out, clean, ids, truth_tables)
     manifests = _run_jobs(job, [*specs, {"kind": "truth", "path": "truth/"}], workers, progress)[

@@ -1,0 +1,381 @@
+"""Readers: a raw file (xlsx of many sheets, CSV in any Chinese encoding) to raw sheets.
+
+A :class:`RawSheet` keeps every cell exactly as the file holds it (text, a number, a date;
+IDs are never converted) with the spreadsheet row number of each data row, so every later
+repair can name its file, sheet, row and column. :func:`match_columns` then maps the sheet's
+headers to a codebook's fields, for records-system exports and for both 问卷星 forms (按文本,
+按序号) and 腾讯问卷 exports.
+
+Bad files give one line: a file that is not what study.toml says, an unreadable or empty
+workbook, binary garbage, a codebook that does not fit (listing the questions it could not find).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, Field, norm_text
+from .errors import InputError
+
+XLSX_EXT = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+CSV_EXT = {".csv", ".txt", ".tsv"}
+WJX_SYSTEM = {
+    "序号": "resp_no",
+    "提交答卷时间": "submitted_at",
+    "所用时间": "duration_s",
+    "来源": "channel",
+    "来源详情": "channel_detail",
+    "来自IP": "ip",
+}
+TENCENT_SYSTEM = {
+    "编号": "resp_no",
+    "开始答题时间": "started_at",
+    "结束答题时间": "submitted_at",
+    "答题时长": "duration_s",
+}
+MAX_HEADER_SCAN = 12
+
+
+@dataclass
+class RawSheet:
+    """One sheet (or CSV) as read: headers, raw cells, and where each row came from."""
+
+    file: str
+    sheet: str | None
+    header: list[str]
+    data: pd.DataFrame  # object columns, positional (0..k-1); cells as in the file
+    rows: np.ndarray  # spreadsheet row number of each data row (header row = header_row)
+    header_row: int = 1
+    encoding: str | None = None
+    platform: str | None = None  # "wjx" (问卷星), "tencent" (腾讯问卷) or None
+    blank_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    def col(self, j: int) -> pd.Series:
+        return self.data.iloc[:, j]
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") -> str:
+    """The encoding of a CSV: the declared one when it decodes, else utf-8-sig / utf-8 / gb18030."""
+    if b"\x00" in raw[:65536]:
+        raise InputError("binary content, not a text (CSV) file", file=file)
+    if declared:
+        enc = (
+            "utf-8-sig"
+            if declared.lower() in ("utf-8", "utf8") and raw.startswith(b"\xef\xbb\xbf")
+            else declared
+        )
+        try:
+            raw.decode(enc)
+            return enc
+        except (UnicodeDecodeError, LookupError):
+            raise InputError(
+                f"does not decode as {declared} (as study.toml says)", file=file
+            ) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for enc in ("utf-8", "gb18030"):
+        try:
+            raw.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise InputError("cannot decode as UTF-8 or GB18030 (GBK)", file=file)
+
+
+def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("empty file", file=rel)
+    enc = detect_encoding(raw, encoding, file=rel)
+    text = raw.decode(enc)
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            sep=sep,
+            engine="c",
+            skip_blank_lines=False,
+            on_bad_lines="error",
+        )
+    except (pd.errors.ParserError, ValueError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"not a readable CSV ({first})", file=rel) from None
+    df = df.astype(object).where(df != "", None)
+    return df, enc
+
+
+def _read_xlsx_sheets(
+    path: Path, rel: str, sheet: str | None, reader: str
+) -> dict[str, pd.DataFrame]:
+    if path.suffix.lower() in (".xlsx", ".xlsm") and not zipfile.is_zipfile(path):
+        raise InputError("not an Excel workbook (the file is not an .xlsx zip archive)", file=rel)
+    try:
+        if reader == "openpyxl":
+            return _read_openpyxl(path, sheet)
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(str(path))
+        names = wb.sheet_names
+        if sheet is not None and sheet not in names:
+            raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(names)})", file=rel)
+        out = {}
+        for nm in [sheet] if sheet else names:
+            rows = wb.get_sheet_by_name(nm).to_python(skip_empty_area=False)
+            out[nm] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+        return out
+    except InputError:
+        raise
+    except Exception as e:  # any reader failure is one line for the user
+        msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+        raise InputError(f"unreadable workbook ({msg})", file=rel) from None
+
+
+def _read_openpyxl(path: Path, sheet: str | None) -> dict[str, pd.DataFrame]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        names = wb.sheetnames
+        if sheet is not None and sheet not in names:
+            raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(names)})", file=str(path))
+        out = {}
+        for nm in [sheet] if sheet else names:
+            rows = [list(r) for r in wb[nm].iter_rows(values_only=True)]
+            width = max((len(r) for r in rows), default=0)
+            out[nm] = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+        return out
+    finally:
+        wb.close()
+
+
+def read_file(
+    path: Path,
+    rel: str,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    reader: str = "calamine",
+) -> list[tuple[str | None, pd.DataFrame, str | None]]:
+    """Every sheet of a file as ``(sheet, cells, encoding)``; cells are raw, row 0 = line 1."""
+    if not path.is_file():
+        raise InputError("file listed in study.toml not found", file=rel)
+    ext = path.suffix.lower()
+    if ext in CSV_EXT:
+        df, enc = _read_csv_rows(path, rel, encoding)
+        return [(None, df, enc)]
+    if ext in XLSX_EXT:
+        sheets = _read_xlsx_sheets(path, rel, sheet, reader)
+        if not sheets or all(d.empty for d in sheets.values()):
+            raise InputError("empty workbook", file=rel)
+        return [(nm, _blank_to_none(d), None) for nm, d in sheets.items()]
+    raise InputError(f"unsupported file type {ext!r} (expected .xlsx, .xls or .csv)", file=rel)
+
+
+def _blank_to_none(df: pd.DataFrame) -> pd.DataFrame:
+    if df.empty:
+        return df
+    df = df.astype(object)
+    return df.where(df.notna() & (df != ""), None)
+
+
+# ----------------------------------------------------------------------------- headers
+
+
+def _cell_str(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float) and v == int(v):
+        return str(int(v))
+    return str(v).strip()
+
+
+def _aliases(f: Field, cb: Codebook) -> list[str]:
+    out = [norm_text(t) for t in f.text]
+    return [a for a in out if a]
+
+
+def header_score(row: list, cb: Codebook) -> int:
+    """How many cells of a row look like this codebook's headers (to find the header row)."""
+    known = set()
+    for f in cb.fields:
+        known.update(_aliases(f, cb))
+    known.update(norm_text(k) for k in (*WJX_SYSTEM, *TENCENT_SYSTEM))
+    score = 0
+    for v in row:
+        h = norm_text(_cell_str(v))
+        if not h:
+            continue
+        if h in known or any(h.endswith(k) for k in known if len(k) >= 4):
+            score += 1
+        elif re.match(r"^\d+\(", _cell_str(v)):  # 问卷星 按序号 option column "5(学习方法)"
+            score += 1
+    return score
+
+
+def to_raw_sheet(
+    cells: pd.DataFrame, rel: str, sheet: str | None, enc: str | None, cb: Codebook
+) -> RawSheet:
+    """Find the header row (title rows above it are skipped) and split headers from data."""
+    if cells.empty:
+        raise InputError("no rows", file=rel, sheet=sheet)
+    scan = min(MAX_HEADER_SCAN, len(cells))
+    scores = [header_score(list(cells.iloc[i]), cb) for i in range(scan)]
+    need = max(1, min(3, sum(f.required for f in cb.fields)))
+    best = next((i for i, s in enumerate(scores) if s >= need), None)
+    if best is None:
+        expected = ", ".join(f.label for f in cb.fields if f.required)[:200]
+        raise InputError(
+            f"no header row found for codebook {cb.name!r} in the first {scan} rows "
+            f"(expected columns such as: {expected})",
+            file=rel,
+            sheet=sheet,
+        )
+    header = [_cell_str(v) for v in cells.iloc[best]]
+    data = cells.iloc[best + 1 :].reset_index(drop=True)
+    data.columns = range(data.shape[1])
+    rows = np.arange(best + 2, best + 2 + len(data))
+    # trailing columns with no header and no values (腾讯问卷 adds some) go; others stay named
+    keep = [j for j, h in enumerate(header) if h or data.iloc[:, j].notna().any()]
+    header = [header[j] or f"(无标题列{j + 1})" for j in keep]
+    data = data.iloc[:, keep]
+    data.columns = range(len(keep))
+    blank = data.isna().all(axis=1).to_numpy() if len(data) else np.zeros(0, bool)
+    rs = RawSheet(
+        file=rel,
+        sheet=sheet,
+        header=header,
+        data=data[~blank].reset_index(drop=True),
+        rows=rows[~blank],
+        header_row=best + 1,
+        encoding=enc,
+        blank_rows=int(blank.sum()),
+    )
+    if best:
+        rs.notes.append(f"{best} title row(s) above the header skipped")
+    hset = set(header)
+    if {"序号", "提交答卷时间"} <= hset:
+        rs.platform = "wjx"
+    elif {"编号", "开始答题时间"} <= hset or {"编号", "结束答题时间"} <= hset:
+        rs.platform = "tencent"
+    return rs
+
+
+# ----------------------------------------------------------------------------- column matching
+
+
+@dataclass
+class ColumnMap:
+    """Which raw column(s) hold each codebook field, and how."""
+
+    single: dict[str, int] = field(default_factory=dict)  # var -> column
+    options: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # multi var -> option label -> column
+    system: dict[str, int] = field(default_factory=dict)  # resp_no, submitted_at, duration_s, ...
+    unmatched: list[str] = field(default_factory=list)  # headers no field claimed
+    missing: list[str] = field(default_factory=list)  # optional fields not found
+
+
+_OPT_COL = re.compile(r"^(\d+)\s*[(（](.+)[)）]$")  # 问卷星 按序号 "5(学习方法)"
+_TENCENT_OPT = re.compile(r"^(\d+)\s*[.、]\s*(.+?)[:：](.+)$")  # 腾讯问卷 "5.题干:选项"
+_MATRIX_SEP = re.compile(r"[—_]|--")
+
+
+def match_columns(
+    header: list[str], cb: Codebook, *, file: str = "", sheet: str | None = None
+) -> ColumnMap:
+    """Map raw headers to codebook fields.
+
+    Matching ignores numbering, punctuation, spaces and width. A matrix header
+    ("N、题干—子题", "N.题干_子题") matches the field whose text is the sub-item; 问卷星's number
+    form spreads a multi-select over "N(选项)" columns and 腾讯问卷 over "N.题干:选项" columns.
+
+    Raises
+    ------
+    InputError
+        When a required field cannot be found: the message lists the questions not found and
+        the headers no field claimed.
+    """
+    cm = ColumnMap()
+    norm = [norm_text(h) for h in header]
+    claimed: set[int] = set()
+    system = {**WJX_SYSTEM, **TENCENT_SYSTEM}
+    for j, h in enumerate(header):
+        if h in system:
+            cm.system[system[h]] = j
+            claimed.add(j)
+    # multi-select option columns
+    opt_cols: dict[str, list[tuple[str, int]]] = {}
+    for j, h in enumerate(header):
+        m = _OPT_COL.match(h) or _TENCENT_OPT.match(h)
+        if m:
+            key = m.group(1)
+            label = m.group(m.lastindex)
+            opt_cols.setdefault(key, []).append((norm_text(label), j))
+    for f in cb.fields:
+        if f.type != "multi":
+            continue
+        exact = [j for j, n in enumerate(norm) if j not in claimed and n in _aliases(f, cb)]
+        if exact:
+            cm.single[f.var] = exact[0]
+            claimed.add(exact[0])
+            continue
+        labels = {norm_text(o): o for o in f.options}
+        for cols in opt_cols.values():
+            hits = {lab: j for lab, j in cols if lab in labels or lab in ("其他", "其它")}
+            if len(hits) >= max(1, len(cols) // 2) and any(lab in labels for lab in hits):
+                cm.options[f.var] = {labels.get(lab, "其他"): j for lab, j in hits.items()}
+                claimed.update(hits.values())
+                break
+    # every other field: exact header first, then a matrix sub-item / long-text suffix
+    for f in cb.fields:
+        if f.type == "multi" or f.var in cm.single:
+            continue
+        aliases = _aliases(f, cb)
+        j = next((j for j, n in enumerate(norm) if j not in claimed and n in aliases), None)
+        if j is None:
+            for jj, h in enumerate(header):
+                if jj in claimed:
+                    continue
+                sub = norm_text(_MATRIX_SEP.split(h)[-1]) if _MATRIX_SEP.search(h) else None
+                if (sub and sub in aliases) or any(
+                    len(a) >= 6 and norm[jj].endswith(a) for a in aliases
+                ):
+                    j = jj
+                    break
+        if j is not None:
+            cm.single[f.var] = j
+            claimed.add(j)
+    cm.unmatched = [header[j] for j in range(len(header)) if j not in claimed]
+    found = set(cm.single) | set(cm.options)
+    lost = [f for f in cb.fields if f.var not in found]
+    cm.missing = [f.var for f in lost if not f.required]
+    required_lost = [f for f in lost if f.required]
+    if required_lost:
+        qs = "; ".join(f"{f.var} ({f.label})" for f in required_lost[:8])
+        extra = "; ".join(cm.unmatched[:8]) or "none"
+        raise InputError(
+            f"codebook {cb.name!r} does not fit: questions not found: {qs}"
+            f"{' …' if len(required_lost) > 8 else ''}; headers not matched: {extra}",
+            file=file,
+            sheet=sheet,
+        )
+    return cm

@@ -1,0 +1,94 @@
+"""What the cleaner did, as tables and a figure (notebook 01 and the report's data-quality note)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .plots import label, use_style
+
+KIND_ZH = {
+    "students": "学生名册",
+    "staff": "教职工名册",
+    "groups": "导师分组",
+    "needs_survey": "成长需求问卷",
+    "assessment": "发展评估",
+    "satisfaction": "满意度调查",
+    "exams": "成绩单",
+    "activities": "导师工作记录",
+    "rewards": "奖惩记录",
+    "mood": "心情晴雨表",
+}
+
+
+def cleaning_overview(res) -> dict[str, pd.DataFrame]:
+    """Tidy tables of a :class:`~mentorlib.clean.CleanResult`.
+
+    Returns
+    -------
+    dict
+        ``by_kind``: rows in, kept, merged, quarantined per source kind;
+        ``reasons``: quarantined rows per kind and reason;
+        ``repairs``: repaired cells per rule (cell-level log entries);
+        ``conventions``: columns decoded wholesale (one log entry each);
+        ``files``: the per-source summary.
+    """
+    s = res.summary
+    by_kind = (
+        s.groupby("kind", sort=False)[["rows_in", "kept", "merged", "quarantined", "blank_rows"]]
+        .sum()
+        .reset_index()
+    )
+    q = res.quarantine
+    reasons = (
+        q.groupby(["kind", "reason"])
+        .size()
+        .rename("rows")
+        .reset_index()
+        .sort_values("rows", ascending=False)
+        if len(q)
+        else pd.DataFrame(columns=["kind", "reason", "rows"])
+    )
+    lg = res.log
+    cells = lg[lg["row"].notna()]
+    repairs = (
+        cells["rule"].astype(str).value_counts().rename_axis("rule").rename("cells").reset_index()
+    )
+    conv = lg[lg["rule"].astype(str).str.contains("column convention", regex=False)]
+    return {
+        "by_kind": by_kind,
+        "reasons": reasons.reset_index(drop=True),
+        "repairs": repairs,
+        "conventions": conv[["source", "sheet", "column", "old", "new", "rule"]].reset_index(
+            drop=True
+        ),
+        "files": s,
+    }
+
+
+def plot_cleaning(res, *, lang: str = "zh"):
+    """Two panels: the fate of the rows of each source kind, and the most common repairs."""
+    use_style()
+    ov = cleaning_overview(res)
+    bk = ov["by_kind"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
+    names = [KIND_ZH.get(k, k) if lang == "zh" else k for k in bk["kind"]]
+    share = bk[["kept", "merged", "quarantined"]].div(bk["rows_in"].clip(lower=1), axis=0)
+    left = pd.Series(0.0, index=bk.index)
+    for col, zh, en in (
+        ("kept", "保留", "kept"),
+        ("merged", "合并（重复提交）", "merged"),
+        ("quarantined", "隔离", "quarantined"),
+    ):
+        a1.barh(names, share[col], left=left, label=label(zh, en, lang))
+        left += share[col]
+    a1.set_xlim(0.9, 1.0)
+    a1.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    a1.set_xlabel(label("行的去向（横轴从 90% 起）", "fate of rows (axis starts at 90%)", lang))
+    a1.legend(loc="upper center", bbox_to_anchor=(0.45, -0.2), ncol=3, fontsize=8)
+    rep = ov["repairs"].head(10).iloc[::-1]
+    a2.barh(rep["rule"], rep["cells"], color="#3a9e5f")
+    a2.set_xlabel(label("修复的单元格数", "cells repaired", lang))
+    a2.set_title(label("最常见的修复", "most common repairs", lang))
+    fig.tight_layout()
+    return fig
