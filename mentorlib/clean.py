@@ -31,12 +31,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import normalize as nz
 from .codebook import Codebook, Field, load_codebook, norm_text
 from .errors import InputError
 from .ids import pseudonym
-from .ingest import ColumnMap, RawSheet, match_columns, read_file, to_raw_sheet
+from .ingest import ColumnMap, RawSheet, combine_sheets, match_columns, read_file, to_raw_sheet
+from .schemas import validate_tables
 from .study import Source, StudyConfig, load_config
 
 ORDER = (
@@ -90,7 +93,7 @@ class _Log:
             pd.DataFrame(
                 {
                     "source": rs.file,
-                    "sheet": rs.sheet,
+                    "sheet": rs.sheet_at(idx),
                     "row": rs.rows[idx],
                     "column": column,
                     "old": strs(old),
@@ -147,6 +150,7 @@ class _Status:
         self.detail = np.full(n, None, dtype=object)
         self.merged_into = np.full(n, None, dtype=object)
         self.student_id = np.full(n, None, dtype=object)
+        self.raw_of: dict[int, str] = {}
 
     @property
     def alive(self) -> np.ndarray:
@@ -173,7 +177,7 @@ class _Status:
         return pd.DataFrame(
             {
                 "source": self.rs.file,
-                "sheet": self.rs.sheet,
+                "sheet": self.rs.sheet_at(np.arange(self.rs.n)),
                 "row": self.rs.rows,
                 "kind": self.kind,
                 "status": self.status,
@@ -184,26 +188,26 @@ class _Status:
             }
         )
 
+    def keep_raw_of_quarantined(self) -> None:
+        """Remember the raw cells of the rows quarantined so far, then let the sheet's cells go
+        (a district-sized study does not fit in memory as raw cells)."""
+        hdr = self.rs.header
+        for i in np.flatnonzero(self.status == "quarantined"):
+            if int(i) not in self.raw_of:
+                row = self.rs.data.iloc[int(i)].tolist()
+                self.raw_of[int(i)] = json.dumps({h: _s(v) for h, v in zip(hdr, row, strict=True) if _s(v) is not None},
+                                                 ensure_ascii=False)
+        self.rs.data = self.rs.data.iloc[0:0]
+
     def quarantine_frame(self) -> pd.DataFrame:
         q = np.flatnonzero(self.status == "quarantined")
         if not len(q):
             return pd.DataFrame()
-        hdr = self.rs.header
-        raw = [
-            json.dumps(
-                {
-                    h: _s(v)
-                    for h, v in zip(hdr, self.rs.data.iloc[i].tolist(), strict=True)
-                    if v is not None
-                },
-                ensure_ascii=False,
-            )
-            for i in q
-        ]
+        raw = [self.raw_of.get(int(i)) for i in q]
         return pd.DataFrame(
             {
                 "source": self.rs.file,
-                "sheet": self.rs.sheet,
+                "sheet": self.rs.sheet_at(q),
                 "row": self.rs.rows[q],
                 "kind": self.kind,
                 "reason": self.reason[q],
@@ -222,6 +226,7 @@ class _Roster:
     def __init__(self, students: pd.DataFrame):
         s = students
         self.ids = set(s["student_id"])
+        self.id_array = pa.array(sorted(self.ids), pa.string())
         self.by_digits: dict[str, list[str]] = {}
         for sid in self.ids:
             self.by_digits.setdefault(sid[1:], []).append(sid)
@@ -264,13 +269,22 @@ class _Roster:
                 return hits, "name+class" if gc else "name"
         return [], "none"
 
-    def mangled(self, digits: str) -> list[str]:
-        """Roster IDs consistent with what Excel left of an 18-digit number."""
+    def mangled(self, digits: str, year=None, name=None, gc=None) -> list[str]:
+        """Roster IDs consistent with what Excel left of an 18-digit number.
+
+        With a name (and class) only that student's namesakes are checked against the digits
+        left; without, the whole roster is searched (a 6-digit remnant rarely settles it).
+        """
         k = len(digits)
         if k < 6 or k > 18 or not digits.isdigit():
             return []
         x = int(digits) * 10 ** (18 - k)
         half = 5 * 10 ** (18 - k - 1) if k < 18 else 0
+        if name:
+            pool, _ = self.lookup(year, name, gc)
+            if not pool and gc:
+                pool, _ = self.lookup(year, name, None)
+            return [i for i in pool if i[1:].isdigit() and x - half <= int(i[1:]) <= x + half]
         lo, hi = np.searchsorted(self.num_keys, [x - half, x + half + 1])
         return list(self.num_ids[lo:hi])
 
@@ -283,7 +297,7 @@ class _Ctx:
     cfg: StudyConfig
     log: _Log = field(default_factory=_Log)
     statuses: list[_Status] = field(default_factory=list)
-    summary: list[dict] = field(default_factory=list)
+    sheets: list = field(default_factory=list)
     parts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     roster: _Roster | None = None
     staff_ids: dict[int, set] = field(default_factory=dict)
@@ -291,8 +305,13 @@ class _Ctx:
     attention: str = "quarantine"
     reader: str = "calamine"
 
-    def emit(self, table: str, df: pd.DataFrame):
+    def emit(self, table: str, df: pd.DataFrame, sh: _Sheet, rows=None):
+        """Add canonical rows; ``rows`` is the raw row of each (default: the frame's index).
+
+        Provenance (``_sheet``, ``_i``) rides along until validation, then is dropped."""
         if len(df):
+            src_rows = df.index.to_numpy() if rows is None else np.asarray(rows)
+            df = _compact_part(df.assign(_sheet=np.int32(sh.k), _i=src_rows.astype(np.int32)))
             self.parts.setdefault(table, []).append(df)
 
 
@@ -305,6 +324,7 @@ class _Sheet:
     cb: Codebook
     cm: ColumnMap
     st: _Status
+    k: int = 0  # index of the sheet among all sheets read
 
     def raw(self, var: str) -> pd.Series | None:
         j = self.cm.single.get(var)
@@ -467,7 +487,7 @@ def _single(sh: _Sheet, ctx: _Ctx, f: Field) -> tuple[pd.Series, pd.Series]:
         return None, "fail:option"
 
     vals = _decode_with(sh, ctx, f.var, fn)
-    other = raw.map(nz.other_text).astype(object)
+    other = nz.apply(raw, lambda v: (nz.other_text(v), None))[0]
     return vals, other
 
 
@@ -503,7 +523,7 @@ def _multi(sh: _Sheet, ctx: _Ctx, f: Field) -> tuple[pd.Series, pd.Series]:
             )
 
         vals = _decode(sh, ctx, f.var, fn)
-        return vals, raw.map(nz.other_text).astype(object)
+        return vals, nz.apply(raw, lambda v: (nz.other_text(v), None))[0]
     cols = sh.cm.options.get(f.var, {})
     if not cols:
         return pd.Series([None] * n, dtype=object), pd.Series([None] * n, dtype=object)
@@ -513,13 +533,13 @@ def _multi(sh: _Sheet, ctx: _Ctx, f: Field) -> tuple[pd.Series, pd.Series]:
     for label, j in cols.items():
         col = sh.rs.col(j)
         if label == "其他":
-            other = col.map(nz.other_text).astype(object)
-            answered |= col.map(lambda v: not nz.skip(v)).to_numpy(dtype=bool)
+            other = nz.apply(col, lambda v: (nz.other_text(v), None))[0]
+            answered |= ~nz.apply(col, lambda v: (nz.skip(v), None))[0].to_numpy(dtype=bool)
             continue
         k = codes.index(code_of[norm_text(label)])
-        on = col.map(lambda v: _truthy(v)).to_numpy(dtype=bool)
+        on = nz.apply(col, lambda v: (_truthy(v), None))[0].to_numpy(dtype=bool)
         chosen[:, k] = on
-        answered |= col.map(lambda v: not nz.skip(v)).to_numpy(dtype=bool)
+        answered |= ~nz.apply(col, lambda v: (nz.skip(v), None))[0].to_numpy(dtype=bool)
     words = np.array(
         [";".join(c for c, on in zip(codes, row, strict=True) if on) for row in chosen],
         dtype=object,
@@ -583,10 +603,20 @@ def _link(
     todo = st.alive if mask is None else st.alive & mask
     # the common case first, vectorised: a well-formed 学籍号 that is on the roster
     if raw is not None:
-        ids, rules = nz.apply(raw, lambda x: _id_ok(x, roster.ids))
-        fast = todo & pd.notna(ids).to_numpy()
-        out[fast] = ids.to_numpy(dtype=object)[fast]
+        # exact 学籍号 on the roster: one Arrow set-membership pass, no Python per row
+        text = pa.array([v if isinstance(v, str) else None for v in raw_vals], pa.string())
+        exact = pc.fill_null(pc.is_in(text, value_set=roster.id_array), False).to_numpy(zero_copy_only=False)
+        out[todo & exact] = raw_vals[todo & exact]
+        rest = todo & ~exact
+        ids, rules = nz.apply(raw[rest], lambda x: _id_ok(x, roster.ids))
+        fast = np.zeros(n, dtype=bool)
+        fast[np.flatnonzero(rest)[pd.notna(ids).to_numpy()]] = True
+        out[fast] = ids.to_numpy(dtype=object)[pd.notna(ids).to_numpy()]
+        rr = np.full(n, None, dtype=object)
+        rr[rest] = rules.to_numpy(dtype=object)
+        rules = pd.Series(rr, dtype=object)
         fixed = fast & pd.notna(rules).to_numpy()
+        fast |= todo & exact
         if fixed.any():
             fi = np.flatnonzero(fixed)
             log_idx += fi.tolist()
@@ -633,12 +663,7 @@ def _link(
             if len(c) == 1:
                 sid, rule = c[0], "id_prefix_added"
         elif status == "mangled":
-            c = roster.mangled(val)
-            if len(c) > 1 and nm:
-                c = [x for x in c if roster.name_of.get((year, x)) == nm]
-            if len(c) > 1 and g:
-                gg, cc = (int(v) for v in g.split("-"))
-                c = [x for x in c if roster.cls_of.get((year, x)) == (gg, cc)]
+            c = roster.mangled(val, year, nm, g)
             if len(c) == 1:
                 sid, rule = c[0], "id_sci_recovered"
             else:
@@ -710,19 +735,18 @@ def _dedupe(
     )
     df["complete"] = df["c"] >= COMPLETE
     keycols = ["sid", *[f"k{j}" for j in range(len(keys))]]
-    dup = df[df.duplicated(keycols, keep=False)]
+    dup = df[df.duplicated(keycols, keep=False)].copy()
     if dup.empty:
         return
-    for _, g in dup.groupby(keycols, sort=False, dropna=False):
-        cand = g[g["complete"]] if g["complete"].any() else g[g["c"] == g["c"].max()]
-        keep = cand.sort_values(["t", "i"]).iloc[-1]["i"]
-        others = g.loc[g["i"] != keep, "i"].to_numpy(dtype=np.int64)
-        into = (
-            f"{sh.rs.file}"
-            + (f"!{sh.rs.sheet}" if sh.rs.sheet else "")
-            + f"#{sh.rs.rows[int(keep)]}"
-        )
-        sh.st.merge(others, into)
+    # rank within each group: complete before incomplete, then most answered, then latest
+    dup["g"] = dup.groupby(keycols, sort=False, dropna=False).ngroup()
+    order = dup.sort_values(["g", "complete", "c", "t", "i"], kind="stable")
+    keep = order.groupby("g", sort=False)["i"].last()
+    dup["keep"] = dup["g"].map(keep)
+    merged = dup[dup["i"] != dup["keep"]]
+    pointer = {int(k): sh.rs.where(int(k)) for k in keep.to_numpy()}
+    for i, k in zip(merged["i"].to_numpy(dtype=np.int64), merged["keep"].to_numpy(dtype=np.int64), strict=True):
+        sh.st.merge([i], pointer[int(k)])
 
 
 # ----------------------------------------------------------------------------- kinds
@@ -734,19 +758,21 @@ def _open(ctx: _Ctx, src: Source):
         raise InputError(
             f"codebook {cb.name!r} is for {cb.kind} sources, not {src.kind}", file="study.toml"
         )
-    out = []
+    raws = []
     for sheet, cells, enc in read_file(
         ctx.cfg.root / src.path, src.path, sheet=src.sheet, encoding=src.encoding, reader=ctx.reader
     ):
         if cells.empty:
             ctx.log.note(None, src.path, None, sheet, None, "empty_sheet_skipped")
             continue
-        rs = to_raw_sheet(cells, src.path, sheet, enc, cb)
-        cm = match_columns(rs.header, cb, file=src.path, sheet=sheet)
-        sh = _Sheet(src, rs, cb, cm, _Status(rs, src.kind))
+        raws.append(to_raw_sheet(cells, src.path, sheet, enc, cb))
+    out = []
+    for rs in combine_sheets(raws):  # sheets sharing a header are read as one
+        cm = match_columns(rs.header, cb, file=src.path, sheet=rs.sheet)
+        sh = _Sheet(src, rs, cb, cm, _Status(rs, src.kind), k=len(ctx.statuses))
         ctx.statuses.append(sh.st)
-        if enc:
-            ctx.log.note(rs, src.path, None, None, enc, "encoding_detected")
+        if rs.encoding:
+            ctx.log.note(rs, src.path, None, None, rs.encoding, "encoding_detected")
         for note in rs.notes:
             ctx.log.note(rs, src.path, None, None, note, "header_row")
         if cm.unmatched:
@@ -835,7 +861,7 @@ def _clean_students(ctx: _Ctx, sh: _Sheet):
         sh, ctx, "weight_kg", _field_fn(sh.cb.field("weight_kg"), sh.cb, ctx, survey=False)
     )
     df = pd.DataFrame(cols)
-    ctx.emit("students", df[st.alive])
+    ctx.emit("students", df[st.alive], sh)
 
 
 def _clean_staff(ctx: _Ctx, sh: _Sheet):
@@ -878,7 +904,7 @@ def _clean_staff(ctx: _Ctx, sh: _Sheet):
         np.ones(len(df)),
         None,
     )
-    ctx.emit("staff", df[sh.st.alive])
+    ctx.emit("staff", df[sh.st.alive], sh)
 
 
 def _class_list(x):
@@ -939,12 +965,7 @@ def _clean_groups(ctx: _Ctx, sh: _Sheet):
     for i in range(rs.n):
         firsts.setdefault(first_of[i], i)
     for i in np.flatnonzero(dup):
-        sh.st.merge(
-            [i],
-            f"{rs.file}"
-            + (f"!{rs.sheet}" if rs.sheet else "")
-            + f"#{rs.rows[firsts[first_of[i]]]}",
-        )
+        sh.st.merge([i], rs.where(firsts[first_of[i]]))
     df = pd.DataFrame(
         {
             "student_id": sids,
@@ -956,7 +977,7 @@ def _clean_groups(ctx: _Ctx, sh: _Sheet):
         }
     )
     df["regroup"] = (df["term"] == 2) | df["reason"].notna()
-    ctx.emit("assignments", df[sh.st.alive])
+    ctx.emit("assignments", df[sh.st.alive], sh)
 
 
 def _survey_common(ctx: _Ctx, sh: _Sheet):
@@ -1024,7 +1045,7 @@ def _clean_assessment(ctx: _Ctx, sh: _Sheet):
             "value": pd.array([None if v is None else int(v) for v in mat.ravel()], dtype="Int64"),
         }
     )
-    ctx.emit("assessment_items", long)
+    ctx.emit("assessment_items", long, sh, rows=np.repeat(keep, k))
 
 
 def _clean_needs(ctx: _Ctx, sh: _Sheet):
@@ -1051,7 +1072,7 @@ def _clean_needs(ctx: _Ctx, sh: _Sheet):
     df = pd.DataFrame(cols)
     answered = df[["weak_areas", "help_wanted", "interests"]].notna().mean(axis=1).to_numpy()
     _dedupe(sh, ctx, sids, [], answered, sub.to_numpy())
-    ctx.emit("needs", df[st.alive])
+    ctx.emit("needs", df[st.alive], sh)
 
 
 def _staff_choice(sh: _Sheet, ctx: _Ctx, var: str, year: int) -> np.ndarray:
@@ -1120,7 +1141,7 @@ def _clean_satisfaction(ctx: _Ctx, sh: _Sheet):
     df = pd.DataFrame(cols)
     answered = mat.notna().mean(axis=1).to_numpy()
     _dedupe(sh, ctx, sids, [], answered, sub.to_numpy())
-    ctx.emit("satisfaction", df[st.alive])
+    ctx.emit("satisfaction", df[st.alive], sh)
 
 
 def _clean_exams(ctx: _Ctx, sh: _Sheet):
@@ -1131,9 +1152,8 @@ def _clean_exams(ctx: _Ctx, sh: _Sheet):
         raise InputError("an exams source needs term = 1 or 2 in study.toml", file=rs.file)
     gc = _gc_series(sh, ctx)
     if gc.isna().all() and rs.sheet:  # one sheet per class: the sheet name is the class
-        sgc, rule = nz.grade_class(rs.sheet)
-        if sgc:
-            gc = pd.Series([sgc] * rs.n, dtype=object)
+        names_of = pd.Series(rs.sheet_at(np.arange(rs.n)), dtype=object)
+        gc, _ = nz.apply(names_of, nz.grade_class)
     names = _decode(sh, ctx, "name", nz.name)
     sids = _link(sh, ctx, year, gc=gc, names=names)
     opts = cb.options or {}
@@ -1172,14 +1192,16 @@ def _clean_exams(ctx: _Ctx, sh: _Sheet):
         )
     dup_key = pd.Series(sids).astype(str)
     dup = dup_key.duplicated(keep="first").to_numpy() & st.alive & pd.notna(sids)
+    first = {}
+    for i, k in enumerate(dup_key):
+        first.setdefault(k, i)
     for i in np.flatnonzero(dup):
-        j = int(np.flatnonzero((dup_key == dup_key[i]).to_numpy())[0])
-        st.merge([i], f"{rs.file}" + (f"!{rs.sheet}" if rs.sheet else "") + f"#{rs.rows[j]}")
+        st.merge([i], rs.where(first[dup_key[i]]))
     if frames:
         df = pd.concat(frames, ignore_index=True)
-        df = df[st.alive[df["i"].to_numpy()]].drop(columns="i")
+        df = df[st.alive[df["i"].to_numpy()]]
         df["status"] = df["status"].fillna("invalid")  # an unreadable score stays visible
-        ctx.emit("exams", df)
+        ctx.emit("exams", df.drop(columns="i"), sh, rows=df["i"].to_numpy())
 
 
 def _clean_activities(ctx: _Ctx, sh: _Sheet):
@@ -1191,8 +1213,8 @@ def _clean_activities(ctx: _Ctx, sh: _Sheet):
     ys = (dates.dt.year - (dates.dt.month < 9)).astype("Int64")
     y0 = year if year is not None else int(ys.dropna().mode().iloc[0]) if ys.notna().any() else None
     mids = _mentor_ids(sh, ctx, y0)
-    has_student = sh.raw("student_id").map(lambda v: not nz.is_blank(v)).to_numpy() | (
-        sh.raw("name").map(lambda v: not nz.is_blank(v)).to_numpy()
+    has_student = sh.raw("student_id").notna().to_numpy() | (
+        sh.raw("name").notna().to_numpy()
         if sh.raw("name") is not None
         else False
     )
@@ -1225,7 +1247,7 @@ def _clean_activities(ctx: _Ctx, sh: _Sheet):
             "duration_min": pd.array(dur.to_numpy(dtype=object), dtype="Float64"),
         }
     )
-    ctx.emit("activities", df[st.alive])
+    ctx.emit("activities", df[st.alive], sh)
 
 
 def _clean_rewards(ctx: _Ctx, sh: _Sheet):
@@ -1255,7 +1277,7 @@ def _clean_rewards(ctx: _Ctx, sh: _Sheet):
             "points": pd.array(pts.to_numpy(dtype=object), dtype="Float64"),
         }
     )
-    ctx.emit("rewards", df[st.alive])
+    ctx.emit("rewards", df[st.alive], sh)
 
 
 def _clean_mood(ctx: _Ctx, sh: _Sheet):
@@ -1321,8 +1343,8 @@ def _clean_mood(ctx: _Ctx, sh: _Sheet):
     )
     for k, c in enumerate(codes):
         df[f"n_{c}"] = counts[:, k]
-    df["_days"] = [recorded[i] for i in range(rs.n)]
-    ctx.emit("mood", df[st.alive])
+    df["_days"] = (recorded.astype(np.int64) << np.arange(31)).sum(1)  # a bit per day of the month
+    ctx.emit("mood", df[st.alive], sh)
 
 
 _KIND = {
@@ -1368,11 +1390,36 @@ def _finish_tables(ctx: _Ctx) -> dict[str, pd.DataFrame]:
     if len(m):
         # a school day is a day someone put a sticker on the chart that month
         days = m.groupby("month")["_days"].apply(
-            lambda v: int(np.logical_or.reduce(np.stack(v.to_numpy())).sum())
+            lambda v: int(np.bitwise_or.reduce(v.to_numpy(dtype=np.int64))).bit_count()
         )
         m.insert(3, "school_days", m["month"].map(days).astype(int))
         out["mood"] = m.drop(columns="_days")
     return _types(out)
+
+
+_VOCAB = {
+    "wave": ["pre", "post"],
+    "activity": ["talk", "student_report", "three_party", "parent_call", "home_visit", "subject_exchange",
+                 "group_counselling", "case_conference"],
+    "status": ["sat", "absent", "exempt", "invalid"],
+    "kind": ["reward", "penalty"],
+}
+_TEXT_IDS = ("student_id", "mentor_id")
+
+
+def _compact_part(df: pd.DataFrame) -> pd.DataFrame:
+    """A canonical part in small dtypes as it is emitted (a district's tables must fit in memory).
+
+    Codes with a fixed vocabulary become categoricals with that vocabulary, so parts concatenate
+    without losing it; IDs become Arrow-backed text; item and dimension names categoricals."""
+    for c in df.columns:
+        if c in _VOCAB:
+            df[c] = pd.Categorical(df[c].astype(object), categories=_VOCAB[c])
+        elif c in _TEXT_IDS:
+            df[c] = df[c].astype(object).where(df[c].notna(), None).astype("str")
+        elif c in ("item", "dimension", "subject", "mode", "month"):
+            df[c] = df[c].astype("str")
+    return df
 
 
 def _types(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -1453,6 +1500,30 @@ def _types(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return t
 
 
+def _validate(ctx: _Ctx, tables: dict[str, pd.DataFrame], cfg: StudyConfig) -> pd.DataFrame:
+    """pandera, lazily; a failing canonical row quarantines its raw row and everything from it."""
+    acb = load_codebook(next((s.codebook for s in cfg.sources if s.kind == "assessment"),
+                             f"assessment_{cfg.level}"), base=cfg.root)
+    fails = validate_tables({k: v.drop(columns=["_sheet", "_i"], errors="ignore") for k, v in tables.items()},
+                            cfg.level, cfg.years, assessment=acb)
+    bad: dict[tuple[int, int], str] = {}
+    for f in fails.itertuples(index=False):
+        df = tables[f.table]
+        if f.index is None or pd.isna(f.index) or f.index not in df.index:
+            continue
+        r = df.loc[f.index]
+        bad.setdefault((int(r["_sheet"]), int(r["_i"])), f"{f.table}.{f.column}: {f.check} ({f.failure_case})")
+    for (k, i), why in bad.items():
+        ctx.statuses[k].quarantine([i], "schema_violation", why)
+    for name, df in tables.items():
+        if "_sheet" in df.columns:
+            if bad:
+                gone = pd.MultiIndex.from_arrays([df["_sheet"], df["_i"]]).isin(list(bad))
+                df = df[~gone]
+            tables[name] = df.drop(columns=["_sheet", "_i"]).reset_index(drop=True)
+    return fails
+
+
 def _pseudonymise(tables: dict[str, pd.DataFrame], key: bytes) -> None:
     cache: dict[str, str] = {}
 
@@ -1492,6 +1563,7 @@ class CleanResult:
     row_status: pd.DataFrame
     summary: pd.DataFrame
     meta: dict
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
     out_dir: Path | None = None
 
     def processed(self):
@@ -1570,10 +1642,12 @@ def clean_study(
         codebooks.setdefault(src.kind, src.codebook)
         for sh in _open(ctx, src):
             _KIND[src.kind](ctx, sh)
-            ctx.summary.append(_summary_row(sh))
+            sh.st.keep_raw_of_quarantined()
+            ctx.sheets.append(sh)
         if progress:
             progress(src.path)
     tables = _finish_tables(ctx)
+    validation = _validate(ctx, tables, cfg)
     if key:
         _pseudonymise(tables, key)
     row_status = pd.concat([s.frame() for s in ctx.statuses], ignore_index=True)
@@ -1583,7 +1657,7 @@ def clean_study(
         if qparts
         else pd.DataFrame(columns=["source", "sheet", "row", "kind", "reason", "detail", "raw"])
     )
-    summary = pd.DataFrame(ctx.summary)
+    summary = pd.DataFrame([_summary_row(sh) for sh in ctx.sheets])  # after validation's quarantines
     meta = {
         "name": cfg.name,
         "school": cfg.school,
@@ -1593,6 +1667,7 @@ def clean_study(
         "pseudonymised": bool(key),
         "attention": attention,
         "reader": reader,
+        "schema_failures": int(len(validation)),
         "seconds": round(time.perf_counter() - t0, 2),
         "rows": {
             k: int(v)
@@ -1602,6 +1677,7 @@ def clean_study(
         else {},
     }
     res = CleanResult(
+        validation=validation,
         tables=tables,
         log=ctx.log.frame(),
         quarantine=quarantine,
@@ -1646,6 +1722,8 @@ def write_processed(res: CleanResult, out_dir: str | Path) -> Path:
         rs = res.row_status.astype({"merged_into": "str", "detail": "str", "reason": "str"})
         rs.to_parquet(tmp / "row_status.parquet", index=False)
         res.summary.to_csv(tmp / "source_summary.csv", index=False, encoding="utf-8-sig")
+        if len(res.validation):
+            res.validation.astype(str).to_parquet(tmp / "validation_failures.parquet", index=False)
         (tmp / "study.json").write_text(
             json.dumps(res.meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,6 +45,11 @@ def is_valid_id18(idno: str) -> bool:
     """True when ``idno`` is 17 digits plus a correct check character."""
     if not isinstance(idno, str) or len(idno) != 18 or not idno[:17].isdigit():
         return False
+    return _valid18(idno)
+
+
+@lru_cache(maxsize=1 << 20)
+def _valid18(idno: str) -> bool:  # every student's ID recurs in dozens of files: check it once
     return check_digit(idno[:17]) == idno[17].upper()
 
 

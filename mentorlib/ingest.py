@@ -57,10 +57,23 @@ class RawSheet:
     platform: str | None = None  # "wjx" (问卷星), "tencent" (腾讯问卷) or None
     blank_rows: int = 0
     notes: list[str] = field(default_factory=list)
+    row_sheet: np.ndarray | None = None  # per-row sheet names when sheets were read together
 
     @property
     def n(self) -> int:
-        return len(self.data)
+        return len(self.rows)  # stays right after the cells are released
+
+    def sheet_at(self, idx) -> np.ndarray:
+        """The sheet of each row in ``idx`` (all the same unless sheets were combined)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if self.row_sheet is None:
+            return np.full(len(idx), self.sheet, dtype=object)
+        return self.row_sheet[idx]
+
+    def where(self, i: int) -> str:
+        """'file!sheet#row' of one row: a pointer a person can follow."""
+        sh = self.sheet_at([i])[0]
+        return f"{self.file}" + (f"!{sh}" if sh else "") + f"#{self.rows[i]}"
 
     def col(self, j: int) -> pd.Series:
         return self.data.iloc[:, j]
@@ -108,8 +121,9 @@ def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataF
         df = pd.read_csv(
             io.StringIO(text),
             header=None,
-            dtype=str,
+            dtype=str,  # every cell as text: IDs never become numbers
             keep_default_na=False,
+            na_values=[""],  # an empty field is a missing cell
             sep=sep,
             engine="c",
             skip_blank_lines=False,
@@ -118,8 +132,7 @@ def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataF
     except (pd.errors.ParserError, ValueError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"not a readable CSV ({first})", file=rel) from None
-    df = df.astype(object).where(df != "", None)
-    return df, enc
+    return df, enc  # Arrow-backed text columns: compact even for a district's mood chart
 
 
 def _read_xlsx_sheets(
@@ -212,18 +225,28 @@ def _aliases(f: Field, cb: Codebook) -> list[str]:
     return [a for a in out if a]
 
 
+_KNOWN: dict[str, tuple] = {}
+
+
+def _known_headers(cb: Codebook) -> tuple[set, tuple]:
+    if cb.name not in _KNOWN or _KNOWN[cb.name][2] is not cb:
+        known = set()
+        for f in cb.fields:
+            known.update(_aliases(f, cb))
+        known.update(norm_text(k) for k in (*WJX_SYSTEM, *TENCENT_SYSTEM))
+        _KNOWN[cb.name] = (known, tuple(k for k in known if len(k) >= 4), cb)
+    return _KNOWN[cb.name][:2]
+
+
 def header_score(row: list, cb: Codebook) -> int:
     """How many cells of a row look like this codebook's headers (to find the header row)."""
-    known = set()
-    for f in cb.fields:
-        known.update(_aliases(f, cb))
-    known.update(norm_text(k) for k in (*WJX_SYSTEM, *TENCENT_SYSTEM))
+    known, long_known = _known_headers(cb)
     score = 0
     for v in row:
         h = norm_text(_cell_str(v))
         if not h:
             continue
-        if h in known or any(h.endswith(k) for k in known if len(k) >= 4):
+        if h in known or any(h.endswith(k) for k in long_known):
             score += 1
         elif re.match(r"^\d+\(", _cell_str(v)):  # 问卷星 按序号 option column "5(学习方法)"
             score += 1
@@ -276,6 +299,32 @@ def to_raw_sheet(
     elif {"编号", "开始答题时间"} <= hset or {"编号", "结束答题时间"} <= hset:
         rs.platform = "tencent"
     return rs
+
+
+def combine_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
+    """Read sheets that share a header as one (an exam workbook with a sheet per class).
+
+    Row numbers stay those of each sheet, and each row remembers its sheet, so the log and
+    the quarantine still name the sheet and row a person can open.
+    """
+    groups: dict[tuple, list[RawSheet]] = {}
+    for rs in sheets:
+        groups.setdefault(tuple(rs.header), []).append(rs)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        first = group[0]
+        data = pd.concat([g.data for g in group], ignore_index=True)
+        row_sheet = np.concatenate([np.full(g.n, g.sheet, dtype=object) for g in group])
+        rs = RawSheet(file=first.file, sheet=f"{first.sheet} … {group[-1].sheet} ({len(group)} sheets)",
+                      header=first.header, data=data, rows=np.concatenate([g.rows for g in group]),
+                      header_row=first.header_row, encoding=first.encoding, platform=first.platform,
+                      blank_rows=sum(g.blank_rows for g in group),
+                      notes=sorted({n for g in group for n in g.notes}), row_sheet=row_sheet)
+        out.append(rs)
+    return out
 
 
 # ----------------------------------------------------------------------------- column matching

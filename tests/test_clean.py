@@ -330,3 +330,39 @@ def test_missing_required_column_names_file_and_questions(tmp_path):
     with pytest.raises(InputError) as e:
         clean_study(study, None)
     assert p.name in str(e.value) and "activity" in str(e.value)
+
+
+def test_schemas_catch_what_normalisers_cannot():
+    from mentorlib.schemas import validate_tables
+
+    good_id = "G110105194912310020"
+    bad = {
+        "students": pd.DataFrame({"student_id": [good_id, good_id, "X1"], "year": [2023, 2023, 2023],
+                                  "gender": ["male", "female", "robot"], "grade": [3, 3, 3], "class_no": [1, 1, 1],
+                                  "family": ["two_parent"] * 3, "height_cm": [130.0, 400.0, 120.0], "weight_kg": [30.0] * 3}),
+        "assessment_items": pd.DataFrame({"student_id": [good_id], "year": [2023], "wave": ["mid"], "dimension": ["moral"],
+                                          "item": ["moral_1"], "value": pd.array([9], dtype="Int64")}),
+    }
+    f = validate_tables(bad, "primary", (2023,))
+    found = set(zip(f["table"], f["column"], strict=True))
+    assert {("students", "student_id"), ("students", "gender"), ("students", "height_cm"),
+            ("assessment_items", "wave"), ("assessment_items", "value")} <= found
+    assert validate_tables({}, "primary", (2023,)).empty
+
+
+def test_same_file_listed_twice_is_caught_by_validation(tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(SAMPLE, study)
+    toml = (study / "study.toml").read_text(encoding="utf-8")
+    block = toml[toml.index("[[sources]]\nkind = \"satisfaction\""):]
+    block = block[: block.index("\n\n") + 2] if "\n\n" in block else block
+    (study / "study.toml").write_text(toml + "\n" + block, encoding="utf-8")
+    res = clean_study(study, None)
+    assert res.meta["schema_failures"] > 0
+    q = res.quarantine
+    assert (q["reason"] == "schema_violation").sum() > 0
+    assert q.loc[q["reason"] == "schema_violation", "detail"].str.contains("satisfaction").all()
+    s = res.summary
+    assert (s["rows_in"] == s["kept"] + s["merged"] + s["quarantined"]).all()
+    sat = res.tables["satisfaction"]
+    assert not sat.duplicated(["student_id", "year", "term"]).any()

@@ -349,7 +349,9 @@ class _Generator:
         self.items = list(acb.items)
         self.item_dim = np.array([self.dims.index(f.dimension) for f in self.items])
         self.item_rev = np.array([f.reverse for f in self.items])
-        rng = self.rng["measure"]
+        # the questionnaire's item parameters belong to the instrument, not to the school: the
+        # same for every seed, so every synthetic school answers the same questionnaire
+        rng = np.random.default_rng(np.random.SeedSequence([20231, *map(ord, acb.name)]))
         nit = len(self.items)
         self.a = rng.uniform(1.1, 2.2, nit)
         base = np.array([-2.4, -1.3, -0.3, 0.9])
