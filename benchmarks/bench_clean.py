@@ -21,20 +21,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pandas as pd  # noqa: E402
-from _measure import PeakMemory, save  # noqa: E402
+import pandas as pd
 
-import mentorlib.clean as C  # noqa: E402
-from mentorlib.ingest import read_file  # noqa: E402
-from mentorlib.study import load_config  # noqa: E402
-from mentorlib.synth import synth  # noqa: E402
+import mentorlib.clean as C
+from mentorlib.ingest import read_file
+from mentorlib.study import load_config
+from mentorlib.synth import synth
+
+from _measure import PeakMemory, save
 
 
 def compare_readers(study: Path, limit: int = 4) -> dict:
     """Read the same workbooks with both readers: seconds each, and whether the cells agree."""
     cfg = load_config(study)
     files = [s.path for s in cfg.sources if s.path.endswith(".xlsx")]
-    picked = [f for f in files if "成绩单" in f][:1] + [f for f in files if "成绩单" not in f][: limit - 1]
+    picked = [f for f in files if "成绩单" in f][:1] + [f for f in files if "成绩单" not in f][
+        : limit - 1
+    ]
     out = {"files": picked, "calamine_s": 0.0, "openpyxl_s": 0.0, "same_cells": True}
     for rel in picked:
         t = time.perf_counter()
@@ -55,7 +58,9 @@ def compare_readers(study: Path, limit: int = 4) -> dict:
 def timed_clean(study: Path, out_dir: Path) -> tuple[dict, dict]:
     """Clean with timers on the normalise + link steps."""
     spent = {"normalise_link_s": 0.0}
-    originals = {name: getattr(C, name) for name in ("_decode", "_link", "_gc_series", "_single", "_multi")}
+    originals = {
+        name: getattr(C, name) for name in ("_decode", "_link", "_gc_series", "_single", "_multi")
+    }
 
     def wrap(fn):
         def inner(*a, **k):
@@ -64,6 +69,7 @@ def timed_clean(study: Path, out_dir: Path) -> tuple[dict, dict]:
                 return fn(*a, **k)
             finally:
                 spent["normalise_link_s"] += time.perf_counter() - t
+
         return inner
 
     depth = {"n": 0}
@@ -77,6 +83,7 @@ def timed_clean(study: Path, out_dir: Path) -> tuple[dict, dict]:
                 return w(*a, **k) if depth["n"] == 1 else fn(*a, **k)
             finally:
                 depth["n"] -= 1
+
         return inner
 
     for name, fn in originals.items():
@@ -91,10 +98,14 @@ def timed_clean(study: Path, out_dir: Path) -> tuple[dict, dict]:
             setattr(C, name, fn)
     rows = int(res.summary["rows_in"].sum())
     return {
-        "clean_s": round(total, 1), "peak_memory_gb": round(mem.peak_gb, 2), "rows_in": rows,
-        "rows_per_s": round(rows / total), "normalise_link_s": round(spent["normalise_link_s"], 1),
+        "clean_s": round(total, 1),
+        "peak_memory_gb": round(mem.peak_gb, 2),
+        "rows_in": rows,
+        "rows_per_s": round(rows / total),
+        "normalise_link_s": round(spent["normalise_link_s"], 1),
         "normalise_link_rows_per_s": round(rows / max(spent["normalise_link_s"], 1e-9)),
-        "kept": int(res.summary["kept"].sum()), "merged": int(res.summary["merged"].sum()),
+        "kept": int(res.summary["kept"].sum()),
+        "merged": int(res.summary["merged"].sum()),
         "quarantined": int(res.summary["quarantined"].sum()),
     }, res.meta
 
@@ -102,7 +113,9 @@ def timed_clean(study: Path, out_dir: Path) -> tuple[dict, dict]:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--students", type=int, default=200_000)
-    ap.add_argument("--study", type=Path, default=None, help="clean this study instead of generating one")
+    ap.add_argument(
+        "--study", type=Path, default=None, help="clean this study instead of generating one"
+    )
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bench_clean_"))
     try:
@@ -119,11 +132,15 @@ def main(argv=None) -> dict:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     r = res["readers"]
-    print(f"clean: {res['rows_in']:,} rows in {res['clean_s']} s ({res['rows_per_s']:,} rows/s), peak memory "
-          f"{res['peak_memory_gb']} GB; normalise + link {res['normalise_link_s']} s "
-          f"({res['normalise_link_rows_per_s']:,} rows/s)")
-    print(f"xlsx readers on {len(r['files'])} workbooks: calamine {r['calamine_s']} s, openpyxl {r['openpyxl_s']} s "
-          f"({r['speedup']}x), same cells: {r['same_cells']}")
+    print(
+        f"clean: {res['rows_in']:,} rows in {res['clean_s']} s ({res['rows_per_s']:,} rows/s), peak memory "
+        f"{res['peak_memory_gb']} GB; normalise + link {res['normalise_link_s']} s "
+        f"({res['normalise_link_rows_per_s']:,} rows/s)"
+    )
+    print(
+        f"xlsx readers on {len(r['files'])} workbooks: calamine {r['calamine_s']} s, openpyxl {r['openpyxl_s']} s "
+        f"({r['speedup']}x), same cells: {r['same_cells']}"
+    )
     save("clean", res)
     return res
 

@@ -175,6 +175,148 @@ def pd_empty():
     return pd.Series(dtype=int)
 
 
+# ----------------------------------------------------------------------------- analyses
+
+
+def _study_and_year(args):
+    from .data import open_study
+
+    P = open_study(args.processed)
+    year = args.year if args.year is not None else P.years[-1]
+    if year not in P.years:
+        from .errors import InputError
+
+        raise InputError(
+            f"year {year} is not one of the study's years {list(P.years)}", file=str(args.processed)
+        )
+    return P, year
+
+
+def cmd_progress(args) -> int:
+    from .progress import progress_report
+
+    P, year = _study_and_year(args)
+    rep = progress_report(P, year, k=args.k, method=args.method, min_cell=args.min_cell)
+    if args.json:
+        print(json.dumps(rep.to_json_dict(), ensure_ascii=False, indent=2, default=str))
+        return 0
+    v = rep.sensitivity
+    lines = [
+        rep.headline(args.lang),
+        "",
+        "敏感性分析（不同定义 × 缺失处理）："
+        if args.lang == "zh"
+        else "Sensitivity (definition x missing-data rule):",
+    ]
+    for r in v.itertuples(index=False):
+        lines.append(
+            f"  {r.definition:14s} k={r.k} {r.rule:24s} {r.proportion:6.1%} "
+            f"[{r.ci_low:.1%}, {r.ci_high:.1%}]  {r.verdict}"
+        )
+    print("\n".join(lines))
+    return 0
+
+
+def _internal_name(path: Path) -> Path:
+    """Output that names mentors is marked internal in its file name."""
+    return (
+        path
+        if "internal" in path.stem.lower() or "内部" in path.stem
+        else path.with_name(f"{path.stem}_internal{path.suffix}")
+    )
+
+
+def cmd_mentors(args) -> int:
+    from .effectiveness import mentor_report
+
+    P, year = _study_and_year(args)
+    rep = mentor_report(P, year, seed=args.seed)
+    if args.out:
+        out = _internal_name(Path(args.out))
+        rep.tables(public=False)["effects"].to_csv(out, index=False, encoding="utf-8-sig")
+        print(f"wrote {out} (internal: names mentors)", file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                rep.to_json_dict(public=not args.internal),
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+        return 0
+    print(rep.summary(args.lang))
+    return 0
+
+
+def cmd_groups(args) -> int:
+    from . import grouping as G
+
+    P, year = _study_and_year(args)
+    if args.compare:
+        model = G.OutcomeModel.from_fitted(P, year)
+        cmp = G.compare_policies(
+            P,
+            year,
+            policies=args.compare.split(","),
+            model=model,
+            draws=args.draws,
+            seed=args.seed,
+            progress=None if not args.json else False,
+        )
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "checks": cmp.checks.to_dict(orient="records"),
+                        "outcomes": cmp.outcomes.to_dict(orient="records"),
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                    default=_json_default,
+                )
+            )
+        else:
+            print(cmp.table(lang=args.lang).to_string())
+        return 0
+    assignment, checks = G.run_policy(P, year, args.policy, seed=args.seed)
+    if args.out:
+        assignment.to_csv(args.out, index=False, encoding="utf-8-sig")
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "policy": args.policy,
+                    "year": year,
+                    "students": len(assignment),
+                    "checks": checks.to_dict(orient="records"),
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=_json_default,
+            )
+        )
+        return 0
+    hard = bool(G.hard_rules_met(checks))
+    print(
+        f"{args.policy}: {len(assignment):,} students grouped for {year}; hard rules "
+        + ("met" if hard else "NOT met")
+    )
+    print(checks.to_string(index=False))
+    return 0
+
+
+def _json_default(v):
+    import pandas as pd
+
+    if v is pd.NA or v is None:
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return str(v)
+
+
 # ----------------------------------------------------------------------------- demo
 
 
@@ -227,6 +369,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_clean)
 
+    def analysis(name, help_):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument(
+            "processed",
+            type=Path,
+            help="processed study folder (data/processed/<study>) or a raw one",
+        )
+        p.add_argument(
+            "--year", type=int, default=None, help="school year (default: the study's last)"
+        )
+        p.add_argument("--lang", choices=["zh", "en"], default="zh")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    p = analysis("progress", "the 85% verdict for a year, with intervals and the sensitivity table")
+    p.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        help="dimensions improved to count as progressing (default 1)",
+    )
+    p.add_argument("--method", choices=["wilson", "clopper-pearson"], default="wilson")
+    p.add_argument(
+        "--min-cell", type=int, default=5, help="suppress cells of fewer students (default 5)"
+    )
+    p.set_defaults(func=cmd_progress)
+
+    p = analysis(
+        "mentors", "mentor effects with shrinkage, placebo check, audit of the school's scheme"
+    )
+    p.add_argument("--out", help="CSV of every mentor's effects (internal: names mentors)")
+    p.add_argument("--internal", action="store_true", help="--json includes tables naming mentors")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_mentors)
+
+    p = analysis(
+        "groups", "group students with mentors under a policy, checked against the rulebook"
+    )
+    p.add_argument(
+        "--policy", default="optimal", help="recorded, current, random, two_way, optimal, regroup"
+    )
+    p.add_argument(
+        "--compare", metavar="P1,P2,...", help="compare policies (predicted improvement rates)"
+    )
+    p.add_argument("--draws", type=int, default=20, help="random draws per policy when comparing")
+    p.add_argument("--out", help="CSV of the assignment")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_groups)
+
     p = sub.add_parser("demo", help="generate the demo study and run every stage")
     p.add_argument("--root", default=".", help="project folder (data/ and reports/ go here)")
     p.add_argument("--students", type=int, default=1200)
@@ -244,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mentorlib: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `mentorlib ... | head`: the reader left, nothing went wrong
+        sys.stderr.close()
+        return 0
     except (MentorlibError, FileNotFoundError, FileExistsError, ValueError, OSError) as e:
         if args.debug:
             raise

@@ -142,3 +142,21 @@ def from_synth(study) -> Processed:
         tables=canonical_tables(study),
         school=study.school_name,
     )
+
+
+def open_study(path: str | Path) -> Processed:
+    """A study's canonical tables from a processed folder, or a raw study folder cleaned in memory.
+
+    The notebooks take either: ``data/processed/demo`` (fast) or ``data/raw/demo`` / ``data/sample``
+    (cleaned on the fly, nothing written).
+    """
+    root = Path(path)
+    if (root / "study.json").is_file():
+        return load_processed(root)
+    if (root / "study.toml").is_file():
+        from .clean import load_study
+
+        return load_study(root)
+    raise InputError(
+        "neither a processed study (study.json) nor a raw study folder (study.toml)", file=str(root)
+    )

@@ -1992,13 +1992,15 @@ class OutcomeModel:
         z: float = 1.96,
         min_dimensions: int = 1,
         models: Mapping | None = None,
+        reliability: str = "data",
     ) -> OutcomeModel:
         """The outcome model estimated from a study's own data (what a school would use).
 
         Every quantity is expressed in units of each dimension's reliable-change criterion
-        ``c_d = z * sqrt(2) * SD_pre * sqrt(1 - r_d)`` (Jacobson & Truax 1991; ``r_d`` the
-        codebook's published alpha, else the pre wave's Cronbach alpha), so a change above 1
-        is a reliable improvement and ``threshold = 1``:
+        ``c_d = z * sqrt(2) * SD_pre * sqrt(1 - r_d)`` (Jacobson & Truax 1991; ``r_d`` the pre
+        wave's Cronbach alpha, as in the headline verdict of :mod:`mentorlib.progress`, or with
+        ``reliability="published"`` the codebook's published alpha), so a change above 1 is a
+        reliable improvement and ``threshold = 1``:
 
         * mentor effects: the empirical-Bayes effects (and conditional SEs) of
           :func:`mentorlib.effectiveness.study_models`, divided by ``c_d``;
@@ -2032,9 +2034,10 @@ class OutcomeModel:
         for d in dims:
             pre, post = sc[f"pre_{d}"].to_numpy(float), sc[f"post_{d}"].to_numpy(float)
             dim = cb.dimensions.get(d)
+            published = dim.published_alpha if dim is not None else None
             r = (
-                dim.published_alpha
-                if dim and dim.published_alpha
+                published
+                if reliability == "published" and published
                 else _cronbach_alpha(processed, year, d)
             )
             crit[d] = z * np.sqrt(2.0) * np.nanstd(pre, ddof=1) * np.sqrt(1.0 - r)
