@@ -13,16 +13,38 @@ Stages (one module each): ``synth`` (a synthetic school with known truth), ``ing
 from __future__ import annotations
 
 from . import rules, synth
+from .clean import clean_study, load_study
 from .codebook import load_codebook
+from .data import Processed, from_synth, load_processed, open_study
+from .effectiveness import fit_mentor_model, mentor_report
 from .errors import InfeasibleError, InputError, MentorlibError
-from .grouping import deferred_acceptance
+from .grouping import OutcomeModel, check, compare_policies, deferred_acceptance, run_policy
+from .progress import progress_report, proportion_test, reliable_change
 from .rules import DIMENSIONS, Rulebook, rulebook
+from .scales import cronbach_alpha, score_scales
 from .synth import SynthParams, generate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DIMENSIONS",
+    "OutcomeModel",
+    "Processed",
+    "check",
+    "clean_study",
+    "compare_policies",
+    "cronbach_alpha",
+    "fit_mentor_model",
+    "from_synth",
+    "load_processed",
+    "load_study",
+    "mentor_report",
+    "open_study",
+    "progress_report",
+    "proportion_test",
+    "reliable_change",
+    "run_policy",
+    "score_scales",
     "InfeasibleError",
     "InputError",
     "MentorlibError",
