@@ -195,9 +195,13 @@ class _Status:
         for i in np.flatnonzero(self.status == "quarantined"):
             if int(i) not in self.raw_of:
                 row = self.rs.data.iloc[int(i)].tolist()
-                self.raw_of[int(i)] = json.dumps({h: _s(v) for h, v in zip(hdr, row, strict=True) if _s(v) is not None},
-                                                 ensure_ascii=False)
-        self.rs.data = self.rs.data.iloc[0:0]
+                self.raw_of[int(i)] = json.dumps(
+                    {h: _s(v) for h, v in zip(hdr, row, strict=True) if _s(v) is not None},
+                    ensure_ascii=False,
+                )
+        self.rs.data = pd.DataFrame(
+            columns=range(self.rs.data.shape[1]), dtype=object
+        )  # a view would keep every cell
 
     def quarantine_frame(self) -> pd.DataFrame:
         q = np.flatnonzero(self.status == "quarantined")
@@ -298,7 +302,10 @@ class _Ctx:
     log: _Log = field(default_factory=_Log)
     statuses: list[_Status] = field(default_factory=list)
     sheets: list = field(default_factory=list)
-    parts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    parts: dict[str, list] = field(default_factory=dict)  # frames, or Parquet paths once spilled
+    spill_dir: Path | None = (
+        None  # big tables go to disk as they are made (a district fits in memory)
+    )
     roster: _Roster | None = None
     staff_ids: dict[int, set] = field(default_factory=dict)
     staff_by_name: dict[tuple, list[str]] = field(default_factory=dict)
@@ -312,6 +319,13 @@ class _Ctx:
         if len(df):
             src_rows = df.index.to_numpy() if rows is None else np.asarray(rows)
             df = _compact_part(df.assign(_sheet=np.int32(sh.k), _i=src_rows.astype(np.int32)))
+            if self.spill_dir is not None and table not in (
+                "students",
+                "staff",
+            ):  # the roster stays at hand
+                path = self.spill_dir / f"{table}.{len(self.parts.get(table, [])):05d}.parquet"
+                df.to_parquet(path, index=False)
+                df = path
             self.parts.setdefault(table, []).append(df)
 
 
@@ -605,7 +619,9 @@ def _link(
     if raw is not None:
         # exact 学籍号 on the roster: one Arrow set-membership pass, no Python per row
         text = pa.array([v if isinstance(v, str) else None for v in raw_vals], pa.string())
-        exact = pc.fill_null(pc.is_in(text, value_set=roster.id_array), False).to_numpy(zero_copy_only=False)
+        exact = pc.fill_null(pc.is_in(text, value_set=roster.id_array), False).to_numpy(
+            zero_copy_only=False
+        )
         out[todo & exact] = raw_vals[todo & exact]
         rest = todo & ~exact
         ids, rules = nz.apply(raw[rest], lambda x: _id_ok(x, roster.ids))
@@ -745,7 +761,9 @@ def _dedupe(
     dup["keep"] = dup["g"].map(keep)
     merged = dup[dup["i"] != dup["keep"]]
     pointer = {int(k): sh.rs.where(int(k)) for k in keep.to_numpy()}
-    for i, k in zip(merged["i"].to_numpy(dtype=np.int64), merged["keep"].to_numpy(dtype=np.int64), strict=True):
+    for i, k in zip(
+        merged["i"].to_numpy(dtype=np.int64), merged["keep"].to_numpy(dtype=np.int64), strict=True
+    ):
         sh.st.merge([i], pointer[int(k)])
 
 
@@ -1214,9 +1232,7 @@ def _clean_activities(ctx: _Ctx, sh: _Sheet):
     y0 = year if year is not None else int(ys.dropna().mode().iloc[0]) if ys.notna().any() else None
     mids = _mentor_ids(sh, ctx, y0)
     has_student = sh.raw("student_id").notna().to_numpy() | (
-        sh.raw("name").notna().to_numpy()
-        if sh.raw("name") is not None
-        else False
+        sh.raw("name").notna().to_numpy() if sh.raw("name") is not None else False
     )
     sids = np.full(rs.n, None, dtype=object)
     if has_student.any():  # group activities (counselling, case conferences) have no student
@@ -1367,8 +1383,9 @@ _KIND = {
 def _finish_tables(ctx: _Ctx) -> dict[str, pd.DataFrame]:
     out = {}
     for t in OUTPUT_TABLES:
-        parts = ctx.parts.get(t, [])
+        parts = [pd.read_parquet(x) if isinstance(x, Path) else x for x in ctx.parts.get(t, [])]
         out[t] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        ctx.parts[t] = []
     s = out["students"]
     if len(s):
         s["mentee"] = s["mentee"].astype(object)
@@ -1399,8 +1416,16 @@ def _finish_tables(ctx: _Ctx) -> dict[str, pd.DataFrame]:
 
 _VOCAB = {
     "wave": ["pre", "post"],
-    "activity": ["talk", "student_report", "three_party", "parent_call", "home_visit", "subject_exchange",
-                 "group_counselling", "case_conference"],
+    "activity": [
+        "talk",
+        "student_report",
+        "three_party",
+        "parent_call",
+        "home_visit",
+        "subject_exchange",
+        "group_counselling",
+        "case_conference",
+    ],
     "status": ["sat", "absent", "exempt", "invalid"],
     "kind": ["reward", "penalty"],
 }
@@ -1417,8 +1442,10 @@ def _compact_part(df: pd.DataFrame) -> pd.DataFrame:
             df[c] = pd.Categorical(df[c].astype(object), categories=_VOCAB[c])
         elif c in _TEXT_IDS:
             df[c] = df[c].astype(object).where(df[c].notna(), None).astype("str")
-        elif c in ("item", "dimension", "subject", "mode", "month"):
+        elif c in ("subject", "mode", "month"):
             df[c] = df[c].astype("str")
+        elif c in ("item", "dimension"):  # a codebook's names: few, repeated millions of times
+            df[c] = df[c].astype("category")
     return df
 
 
@@ -1502,17 +1529,27 @@ def _types(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 def _validate(ctx: _Ctx, tables: dict[str, pd.DataFrame], cfg: StudyConfig) -> pd.DataFrame:
     """pandera, lazily; a failing canonical row quarantines its raw row and everything from it."""
-    acb = load_codebook(next((s.codebook for s in cfg.sources if s.kind == "assessment"),
-                             f"assessment_{cfg.level}"), base=cfg.root)
-    fails = validate_tables({k: v.drop(columns=["_sheet", "_i"], errors="ignore") for k, v in tables.items()},
-                            cfg.level, cfg.years, assessment=acb)
+    acb = load_codebook(
+        next(
+            (s.codebook for s in cfg.sources if s.kind == "assessment"), f"assessment_{cfg.level}"
+        ),
+        base=cfg.root,
+    )
+    fails = validate_tables(
+        {k: v.drop(columns=["_sheet", "_i"], errors="ignore") for k, v in tables.items()},
+        cfg.level,
+        cfg.years,
+        assessment=acb,
+    )
     bad: dict[tuple[int, int], str] = {}
     for f in fails.itertuples(index=False):
         df = tables[f.table]
         if f.index is None or pd.isna(f.index) or f.index not in df.index:
             continue
         r = df.loc[f.index]
-        bad.setdefault((int(r["_sheet"]), int(r["_i"])), f"{f.table}.{f.column}: {f.check} ({f.failure_case})")
+        bad.setdefault(
+            (int(r["_sheet"]), int(r["_i"])), f"{f.table}.{f.column}: {f.check} ({f.failure_case})"
+        )
     for (k, i), why in bad.items():
         ctx.statuses[k].quarantine([i], "schema_violation", why)
     for name, df in tables.items():
@@ -1617,6 +1654,16 @@ def clean_study(
     if attention not in ("quarantine", "flag", "ignore"):
         raise ValueError("attention must be 'quarantine', 'flag' or 'ignore'")
     ctx = _Ctx(cfg=cfg, attention=attention, reader=reader)
+    ctx.spill_dir = Path(tempfile.mkdtemp(prefix="mentorlib-clean-"))
+    try:
+        return _clean(ctx, cfg, t0, out_dir, attention, reader, progress)
+    finally:
+        shutil.rmtree(ctx.spill_dir, ignore_errors=True)
+
+
+def _clean(
+    ctx: _Ctx, cfg: StudyConfig, t0: float, out_dir, attention: str, reader: str, progress
+) -> CleanResult:
     key = _key_of(cfg)
     sources = sorted(cfg.sources, key=lambda s: ORDER.index(s.kind))
     codebooks = {}
@@ -1657,7 +1704,9 @@ def clean_study(
         if qparts
         else pd.DataFrame(columns=["source", "sheet", "row", "kind", "reason", "detail", "raw"])
     )
-    summary = pd.DataFrame([_summary_row(sh) for sh in ctx.sheets])  # after validation's quarantines
+    summary = pd.DataFrame(
+        [_summary_row(sh) for sh in ctx.sheets]
+    )  # after validation's quarantines
     meta = {
         "name": cfg.name,
         "school": cfg.school,

@@ -82,6 +82,23 @@ class RawSheet:
 # ----------------------------------------------------------------------------- reading
 
 
+def _decodes(raw: bytes, enc: str, chunk: int = 1 << 20) -> bool:
+    """Whether ``raw`` decodes as ``enc``, checked in chunks (no copy of a big file as text)."""
+    import codecs
+
+    try:
+        dec = codecs.getincrementaldecoder(enc)()
+    except LookupError:
+        return False
+    try:
+        for i in range(0, len(raw), chunk):
+            dec.decode(raw[i : i + chunk], final=False)
+        dec.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") -> str:
     """The encoding of a CSV: the declared one when it decodes, else utf-8-sig / utf-8 / gb18030."""
     if b"\x00" in raw[:65536]:
@@ -92,21 +109,14 @@ def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") 
             if declared.lower() in ("utf-8", "utf8") and raw.startswith(b"\xef\xbb\xbf")
             else declared
         )
-        try:
-            raw.decode(enc)
+        if _decodes(raw, enc):
             return enc
-        except (UnicodeDecodeError, LookupError):
-            raise InputError(
-                f"does not decode as {declared} (as study.toml says)", file=file
-            ) from None
+        raise InputError(f"does not decode as {declared} (as study.toml says)", file=file)
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     for enc in ("utf-8", "gb18030"):
-        try:
-            raw.decode(enc)
+        if _decodes(raw, enc):
             return enc
-        except UnicodeDecodeError:
-            continue
     raise InputError("cannot decode as UTF-8 or GB18030 (GBK)", file=file)
 
 
@@ -115,11 +125,11 @@ def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataF
     if not raw.strip():
         raise InputError("empty file", file=rel)
     enc = detect_encoding(raw, encoding, file=rel)
-    text = raw.decode(enc)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
+    try:  # pandas decodes as it parses: the file is never held as one Python string
         df = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(raw),
+            encoding=enc,
             header=None,
             dtype=str,  # every cell as text: IDs never become numbers
             keep_default_na=False,
@@ -129,9 +139,10 @@ def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataF
             skip_blank_lines=False,
             on_bad_lines="error",
         )
-    except (pd.errors.ParserError, ValueError) as e:
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"not a readable CSV ({first})", file=rel) from None
+    del raw
     return df, enc  # Arrow-backed text columns: compact even for a district's mood chart
 
 
@@ -318,11 +329,19 @@ def combine_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
         first = group[0]
         data = pd.concat([g.data for g in group], ignore_index=True)
         row_sheet = np.concatenate([np.full(g.n, g.sheet, dtype=object) for g in group])
-        rs = RawSheet(file=first.file, sheet=f"{first.sheet} … {group[-1].sheet} ({len(group)} sheets)",
-                      header=first.header, data=data, rows=np.concatenate([g.rows for g in group]),
-                      header_row=first.header_row, encoding=first.encoding, platform=first.platform,
-                      blank_rows=sum(g.blank_rows for g in group),
-                      notes=sorted({n for g in group for n in g.notes}), row_sheet=row_sheet)
+        rs = RawSheet(
+            file=first.file,
+            sheet=f"{first.sheet} … {group[-1].sheet} ({len(group)} sheets)",
+            header=first.header,
+            data=data,
+            rows=np.concatenate([g.rows for g in group]),
+            header_row=first.header_row,
+            encoding=first.encoding,
+            platform=first.platform,
+            blank_rows=sum(g.blank_rows for g in group),
+            notes=sorted({n for g in group for n in g.notes}),
+            row_sheet=row_sheet,
+        )
         out.append(rs)
     return out
 
