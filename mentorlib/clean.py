@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import normalize as nz
-from .codebook import Codebook, Field, load_codebook, norm_text
+from .codebook import Codebook, Field, load_codebook, norm_text, option_labels
 from .errors import InputError
 from .ids import pseudonym
 from .ingest import ColumnMap, RawSheet, combine_sheets, match_columns, read_file, to_raw_sheet
@@ -1116,23 +1116,7 @@ def _staff_choice(sh: _Sheet, ctx: _Ctx, var: str, year: int) -> np.ndarray:
     return _decode(sh, ctx, var, fn).to_numpy(dtype=object)
 
 
-_SUBJECT_ZH = {
-    "chinese": "语文",
-    "math": "数学",
-    "english": "英语",
-    "science": "科学",
-    "music": "音乐",
-    "art": "美术",
-    "pe": "体育",
-    "politics": "道德与法治",
-    "it": "信息技术",
-    "physics": "物理",
-    "chemistry": "化学",
-    "biology": "生物",
-    "history": "历史",
-    "geography": "地理",
-    "psychology": "心理健康",
-}
+_SUBJECT_ZH = option_labels("staff", "subject")
 
 
 def _clean_satisfaction(ctx: _Ctx, sh: _Sheet):

@@ -324,3 +324,10 @@ def default_codebook(kind: str, level: str) -> str:
         stem = "assessment" if kind == "assessment" else "needs"
         return f"{stem}_{level}"
     return kind
+
+
+def option_labels(codebook: str, var: str) -> dict:
+    """Canonical code -> label of a field's options (``option_labels("staff", "subject")``)."""
+    f = load_codebook(codebook).field(var)
+    return dict(zip(f.codes or f.options, f.options, strict=True))
+

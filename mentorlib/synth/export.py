@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import tomli_w
 
-from ..codebook import load_codebook
+from ..codebook import load_codebook, option_labels
 from ..ids import check_digit, is_valid_student_id
 from ..rules import ACTIVITIES_ZH
 from ..xlsx import Patched, SheetGroups, _text_or_none, write_xlsx
@@ -55,23 +55,7 @@ SUBJECT_ZH = {
     "physics": "物理",
     "chemistry": "化学",
 }
-STAFF_SUBJECT_ZH = {
-    "chinese": "语文",
-    "math": "数学",
-    "english": "英语",
-    "science": "科学",
-    "music": "音乐",
-    "art": "美术",
-    "pe": "体育",
-    "politics": "道德与法治",
-    "it": "信息技术",
-    "physics": "物理",
-    "chemistry": "化学",
-    "biology": "生物",
-    "history": "历史",
-    "geography": "地理",
-    "psychology": "心理健康",
-}
+STAFF_SUBJECT_ZH = option_labels("staff", "subject")
 STRENGTH_ZH = {
     "moral": "思想教育",
     "academic": "学业辅导",
