@@ -1469,14 +1469,21 @@ def _types(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     }
     for df in t.values():
         for c in df.columns:
+            s = df[c]
             if c in ints:
-                df[c] = pd.array(
-                    pd.to_numeric(df[c].astype(object), errors="coerce"), dtype="Int64"
-                )
+                if s.dtype != "Int64":
+                    num = (
+                        s
+                        if pd.api.types.is_numeric_dtype(s)
+                        else pd.to_numeric(s.astype(object), errors="coerce")
+                    )
+                    df[c] = num.astype("Int64")
             elif c in bools:
-                df[c] = pd.array(df[c].astype(object).where(df[c].notna(), None), dtype="boolean")
+                if s.dtype != "boolean":
+                    df[c] = pd.array(s.astype(object).where(s.notna(), None), dtype="boolean")
             elif c in cats:
-                df[c] = df[c].astype(object).astype("category")
+                if not isinstance(s.dtype, pd.CategoricalDtype):
+                    df[c] = s.astype(object).astype("category")
             elif c in (
                 "student_id",
                 "mentor_id",
@@ -1497,7 +1504,10 @@ def _types(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                 "pref_2",
                 "pref_3",
             ):
-                df[c] = df[c].astype(object).where(df[c].notna(), None).astype("str")
+                if isinstance(s.dtype, pd.CategoricalDtype):
+                    df[c] = s.astype("str")
+                elif not pd.api.types.is_string_dtype(s) or s.dtype == object:
+                    df[c] = s.astype(object).where(s.notna(), None).astype("str")
             elif c in (
                 "height_cm",
                 "weight_kg",
@@ -1507,7 +1517,13 @@ def _types(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                 "duration_min",
                 "points",
             ):
-                df[c] = pd.to_numeric(df[c].astype(object), errors="coerce").astype(float)
+                if s.dtype != float:
+                    num = (
+                        s
+                        if pd.api.types.is_numeric_dtype(s)
+                        else pd.to_numeric(s.astype(object), errors="coerce")
+                    )
+                    df[c] = num.astype(float)
     return t
 
 

@@ -383,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
 
-    p = analysis("progress", "the 85% verdict for a year, with intervals and the sensitivity table")
+    p = analysis("progress", "the 85%% verdict for a year, with intervals and the sensitivity table")
     p.add_argument(
         "--k",
         type=int,

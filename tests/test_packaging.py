@@ -69,3 +69,17 @@ def test_readme_gives_two_setup_commands():
     assert "make demo" in text and "make test" in text
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+def test_every_command_has_working_help():
+    import subprocess
+    import sys
+
+    from mentorlib.cli import build_parser
+
+    commands = list(build_parser()._subparsers._group_actions[0].choices)
+    assert {"synth", "clean", "progress", "mentors", "groups", "demo"} <= set(commands)
+    for cmd in [None, *commands]:
+        args = [sys.executable, "-m", "mentorlib", *([cmd] if cmd else []), "--help"]
+        r = subprocess.run(args, capture_output=True, text=True)
+        assert r.returncode == 0 and "usage:" in r.stdout, (cmd, r.stderr)
