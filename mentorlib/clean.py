@@ -1616,6 +1616,7 @@ class CleanResult:
             root=self.out_dir,
             school=m.get("school", ""),
             pseudonymised=m["pseudonymised"],
+            synthetic=bool(m.get("synthetic", False)),
         )
 
 
@@ -1714,6 +1715,7 @@ def _clean(
         "years": list(cfg.years),
         "codebooks": codebooks,
         "pseudonymised": bool(key),
+        "synthetic": cfg.synthetic,
         "attention": attention,
         "reader": reader,
         "schema_failures": int(len(validation)),

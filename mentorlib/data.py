@@ -78,6 +78,7 @@ class Processed:
     root: Path | None = None
     school: str = ""
     pseudonymised: bool = False
+    synthetic: bool = False  # study.toml says the data are synthetic (reports say so too)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         try:
@@ -127,6 +128,7 @@ def load_processed(path: str | Path) -> Processed:
         root=root,
         school=meta.get("school", ""),
         pseudonymised=bool(meta.get("pseudonymised", False)),
+        synthetic=bool(meta.get("synthetic", False)),
     )
 
 
@@ -141,6 +143,7 @@ def from_synth(study) -> Processed:
         years=tuple(p.years),
         tables=canonical_tables(study),
         school=study.school_name,
+        synthetic=True,
     )
 
 

@@ -57,3 +57,365 @@ def use_style() -> None:
 def label(zh: str, en: str, lang: str = "zh") -> str:
     """The label in the report language."""
     return zh if lang == "zh" else en
+
+
+# --------------------------------------------------------------------- report figures
+
+
+def fig_png(fig, *, dpi: int = 150) -> bytes:
+    """The figure as PNG bytes, reproducibly (no software/date metadata), then closed.
+
+    The same figure gives the same bytes on the same matplotlib: the PNG carries no
+    ``Software`` or creation-time chunk, so a report built twice embeds identical images.
+    """
+    import io
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _percent_axis(axis) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def _target_marker(ax, target: float, lang: str, *, vertical: bool) -> None:
+    txt = label(f"目标 {target:.0%}", f"target {target:.0%}", lang)
+    if vertical:
+        ax.axvline(target, color=TARGET_COLOR, ls="--", lw=1.1, zorder=1)
+        ax.annotate(
+            txt,
+            xy=(target, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -2),
+            textcoords="offset points",
+            va="top",
+            color=TARGET_COLOR,
+            fontsize=8,
+        )
+    else:
+        ax.axhline(target, color=TARGET_COLOR, ls="--", lw=1.1, zorder=1)
+        ax.annotate(
+            txt,
+            xy=(1.0, target),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            color=TARGET_COLOR,
+            fontsize=8,
+        )
+
+
+def plot_intervals(
+    labels,
+    estimate,
+    low=None,
+    high=None,
+    *,
+    title: str = "",
+    xlabel: str = "",
+    target: float | None = None,
+    suppressed=None,
+    min_cell: int = 5,
+    percent: bool = True,
+    lang: str = "zh",
+    xlim: tuple[float, float] | None = None,
+):
+    """Horizontal dot-and-interval chart, one row per group (first label at the top).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Row labels.
+    estimate, low, high : sequence of float
+        Point estimates and interval limits (``low``/``high`` optional; NaN allowed).
+    title, xlabel : str
+        Texts (already in the report language).
+    target : float, optional
+        A dashed target line.
+    suppressed : sequence of bool, optional
+        Rows describing fewer than ``min_cell`` students: nothing drawn, ``"<min_cell"``
+        written instead.
+    percent : bool, default True
+        Percent axis.
+    lang : {"zh", "en"}
+    xlim : (float, float), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+
+    use_style()
+    labels = [str(x) for x in labels]
+    n = len(labels)
+    est = np.asarray(estimate, dtype=float)
+    lo = est if low is None else np.asarray(low, dtype=float)
+    hi = est if high is None else np.asarray(high, dtype=float)
+    sup = np.zeros(n, bool) if suppressed is None else np.asarray(suppressed, dtype=bool)
+    est, lo, hi = (np.where(sup, np.nan, a) for a in (est, lo, hi))
+    y = np.arange(n)[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 1.1 + 0.42 * max(n, 2)))
+    ok = np.isfinite(est)
+    ax.errorbar(
+        est[ok],
+        y[ok],
+        xerr=np.vstack([est[ok] - np.fmin(lo[ok], est[ok]), np.fmax(hi[ok], est[ok]) - est[ok]]),
+        fmt="o",
+        color=PALETTE[0],
+        ecolor=PALETTE[0],
+        capsize=3,
+        ms=5,
+    )
+    if xlim is None:
+        finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], est[ok]])
+        if target is not None:
+            finite = np.append(finite, target)
+        left = float(finite.min()) if finite.size else 0.0
+        right = float(finite.max()) if finite.size else 1.0
+        pad = max(0.05 * (right - left), 0.02 if percent else 0.1)
+        xlim = (left - pad, right + pad)
+        if percent:  # a share stays within 0-100% (with room for a point at the edge)
+            xlim = (max(-0.01, xlim[0]), min(1.01, xlim[1]))
+    ax.set_xlim(*xlim)
+    for yi in y[sup]:
+        ax.annotate(
+            f"<{min_cell}",
+            xy=(0.02, yi),
+            xycoords=("axes fraction", "data"),
+            va="center",
+            color="#555555",
+            fontsize=9,
+        )
+    if target is not None:
+        _target_marker(ax, target, lang, vertical=True)
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.7, n - 0.3)
+    if percent:
+        _percent_axis(ax.xaxis)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="x", color="#e5e5e5", lw=0.6)
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lines(
+    data,
+    *,
+    x: str,
+    y: str,
+    group: str | None = None,
+    low: str | None = None,
+    high: str | None = None,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    target: float | None = None,
+    percent: bool = True,
+    lang: str = "zh",
+    xticklabels=None,
+    ylim: tuple[float, float] | None = None,
+):
+    """Lines over an ordered x (years), one per group, with optional interval bars.
+
+    Missing (suppressed) values are simply not drawn. ``xticklabels`` maps x values to text;
+    ``ylim`` fixes the value axis (e.g. the whole 1-5 range of a rating).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    xs = sorted(data[x].dropna().unique())
+    pos = {v: i for i, v in enumerate(xs)}
+    groups = [None] if group is None else list(dict.fromkeys(data[group]))
+    for i, g in enumerate(groups):
+        d = data if g is None else data.loc[data[group] == g]
+        d = d.sort_values(x)
+        xi = np.array([pos[v] for v in d[x]], dtype=float) + (
+            0 if group is None else (i - (len(groups) - 1) / 2) * 0.06
+        )
+        yv = d[y].to_numpy(dtype=float, na_value=np.nan)
+        col = PALETTE[i % len(PALETTE)]
+        ax.plot(xi, yv, marker="o", color=col, ms=5, lw=1.5, label=None if g is None else str(g))
+        if low is not None and high is not None:
+            lo = d[low].to_numpy(dtype=float, na_value=np.nan)
+            hi = d[high].to_numpy(dtype=float, na_value=np.nan)
+            okk = np.isfinite(yv) & np.isfinite(lo) & np.isfinite(hi)
+            ax.errorbar(
+                xi[okk],
+                yv[okk],
+                yerr=[yv[okk] - lo[okk], hi[okk] - yv[okk]],
+                fmt="none",
+                ecolor=col,
+                capsize=3,
+                lw=1,
+            )
+    if target is not None:
+        _target_marker(ax, target, lang, vertical=False)
+    ax.set_xticks(
+        range(len(xs)), [xticklabels.get(v, str(v)) if xticklabels else str(v) for v in xs]
+    )
+    ax.set_xlim(-0.4, len(xs) - 0.6)
+    if percent:
+        _percent_axis(ax.yaxis)
+        top = np.nanmax(
+            [np.nanmax(data[c].to_numpy(dtype=float, na_value=np.nan)) for c in (y, high) if c]
+            + ([target] if target is not None else [])
+        )
+        ax.set_ylim(0, min(1.0, top + 0.08) if top <= 1 else top + 0.08)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if group is not None:
+        ax.legend(fontsize=8, loc="best")
+    ax.grid(axis="y", color="#e5e5e5", lw=0.6)
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    return fig
+
+
+def plot_counts(
+    labels,
+    counts,
+    *,
+    title: str = "",
+    xlabel: str = "",
+    min_cell: int = 5,
+    lang: str = "zh",
+):
+    """Horizontal bars of counts of students; a bar under ``min_cell`` is not drawn ("<5").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+
+    use_style()
+    labels = [str(v) for v in labels]
+    c = np.asarray(counts, dtype=float)
+    shown = np.where(c >= min_cell, c, 0)
+    y = np.arange(len(labels))[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 1.1 + 0.4 * max(len(labels), 2)))
+    ax.barh(y, shown, color=PALETTE[0], height=0.6)
+    right = float(shown.max()) if len(shown) else 1.0
+    for yi, v, w in zip(y, c, shown, strict=True):
+        txt = f"{int(v):,}" if v >= min_cell else (f"<{min_cell}" if v > 0 else "0")
+        ax.annotate(
+            txt, xy=(w, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9
+        )
+    ax.set_xlim(0, max(right * 1.15, min_cell * 2))
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(xlabel or label("学生人数", "students", lang))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_panels(
+    data,
+    *,
+    panel: str,
+    x: str,
+    y: str,
+    target: str | None = None,
+    title: str = "",
+    ncol: int = 4,
+    lang: str = "zh",
+    xticklabels=None,
+):
+    """Small multiples: one panel per ``panel`` value, ``y`` (a share) over ``x`` (years).
+
+    ``target`` names a column with each panel's target (a dashed line). Panel titles are the
+    ``panel`` values as given (already labelled in the report language).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import math
+
+    import numpy as np
+
+    use_style()
+    names = list(dict.fromkeys(data[panel]))
+    ncol = max(1, min(ncol, len(names)))
+    nrow = max(1, math.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(2.3 * ncol + 0.4, 2.0 * nrow + 0.5), squeeze=False, sharey=True
+    )
+    xs = sorted(data[x].dropna().unique())
+    pos = {v: i for i, v in enumerate(xs)}
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        d = data.loc[data[panel] == name].sort_values(x)
+        xi = [pos[v] for v in d[x]]
+        yv = d[y].to_numpy(dtype=float, na_value=np.nan)
+        ax.plot(xi, yv, marker="o", color=PALETTE[0], ms=4, lw=1.4)
+        if target is not None and d[target].notna().any():
+            tv = float(d[target].dropna().iloc[0])
+            ax.axhline(tv, color=TARGET_COLOR, ls="--", lw=1)
+        ax.set_title(str(name), fontsize=9)
+        ax.set_xticks(
+            range(len(xs)),
+            [xticklabels.get(v, str(v)) if xticklabels else str(v) for v in xs],
+            fontsize=8,
+        )
+        ax.set_xlim(-0.4, len(xs) - 0.6)
+        ax.set_ylim(0, 1.05)
+        _percent_axis(ax.yaxis)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(axis="y", color="#e5e5e5", lw=0.6)
+        ax.set_axisbelow(True)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pairs(x, y, *, xlabel: str, ylabel: str, title: str = "", lang: str = "zh"):
+    """Scatter of paired values (a mentor's effect in two years) with the identity line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+
+    use_style()
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.scatter(x, y, s=14, color=PALETTE[0], alpha=0.7)
+    both = np.concatenate([x, y])
+    if both.size:
+        lo, hi = float(np.nanmin(both)), float(np.nanmax(both))
+        pad = 0.05 * (hi - lo or 1)
+        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="#888888", lw=0.8, ls="--")
+    ax.axhline(0, color="#cccccc", lw=0.6)
+    ax.axvline(0, color="#cccccc", lw=0.6)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
