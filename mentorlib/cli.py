@@ -307,6 +307,78 @@ def cmd_groups(args) -> int:
     return 0
 
 
+def _reports_dir(args, P) -> Path:
+    if args.out:
+        return Path(args.out)
+    root = Path(args.processed).resolve()
+    if root.parent.name == "processed" and root.parent.parent.name == "data":
+        return root.parent.parent.parent / "reports" / P.name
+    return Path.cwd() / "reports" / P.name
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from .errors import InputError
+
+    fmts = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in fmts if f not in ("docx", "html", "md")]
+    if bad or not fmts:
+        raise InputError(f"unknown format(s) {bad or text!r}: use docx, html and/or md")
+    return fmts
+
+
+def cmd_report(args) -> int:
+    from . import report as R
+
+    P, year = _study_and_year(args)
+    fmts = _formats(args.format)
+    a = R.analyse_year(P, year, min_cell=args.min_cell, seed=args.seed)
+    out = _reports_dir(args, P)
+    paths = []
+    for lang in args.lang.split(","):
+        rep = R.annual_summary(
+            P,
+            year,
+            lang=lang,
+            public=not args.internal,
+            min_cell=args.min_cell,
+            seed=args.seed,
+            analyses=a,
+        )
+        paths += [p for p in rep.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")]
+    return _report_done(args, paths, f"annual summary {year}")
+
+
+def cmd_review(args) -> int:
+    from . import report as R
+    from .data import open_study
+
+    P = open_study(args.processed)
+    fmts = _formats(args.format)
+    a = R.analyse_pilot(P, min_cell=args.min_cell, seed=args.seed, draws=args.draws)
+    out = _reports_dir(args, P)
+    paths = []
+    for lang in args.lang.split(","):
+        rep = R.pilot_review(
+            P,
+            lang=lang,
+            public=not args.internal,
+            min_cell=args.min_cell,
+            seed=args.seed,
+            draws=args.draws,
+            analyses=a,
+        )
+        paths += [p for p in rep.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")]
+    return _report_done(args, paths, f"pilot review {P.years[0]}-{P.years[-1]}")
+
+
+def _report_done(args, paths, what: str) -> int:
+    summary = {"report": what, "internal": args.internal, "files": [str(p) for p in paths]}
+    lines = [f"Drafted the {what}" + (" (INTERNAL: names mentors)" if args.internal else "") + ":"]
+    lines += [f"  {p}" for p in paths]
+    _emit(args, summary, lines)
+    return 0
+
+
 def _json_default(v):
     import pandas as pd
 
@@ -383,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
 
-    p = analysis("progress", "the 85%% verdict for a year, with intervals and the sensitivity table")
+    p = analysis(
+        "progress", "the 85%% verdict for a year, with intervals and the sensitivity table"
+    )
     p.add_argument(
         "--k",
         type=int,
@@ -417,6 +491,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="CSV of the assignment")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_groups)
+
+    for name, help_ in (
+        ("report", "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown"),
+        ("review", "draft the three-year pilot review (三年试点评估报告)"),
+    ):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument(
+            "processed",
+            type=Path,
+            help="processed study folder (data/processed/<study>) or a raw one",
+        )
+        if name == "report":
+            p.add_argument(
+                "--year", type=int, default=None, help="school year (default: the study's last)"
+            )
+        else:
+            p.add_argument(
+                "--draws", type=int, default=10, help="random draws in the grouping comparison"
+            )
+        p.add_argument(
+            "--format", default="docx,html,md", help="any of docx,html,md (default all three)"
+        )
+        p.add_argument("--lang", default="zh", help="zh, en, or zh,en for both (default zh)")
+        p.add_argument(
+            "--internal",
+            action="store_true",
+            help="internal version: names mentors (never students)",
+        )
+        p.add_argument(
+            "--min-cell", type=int, default=5, help="suppress cells of fewer students (default 5)"
+        )
+        p.add_argument("--out", help="output folder (default: reports/<study>)")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=cmd_report if name == "report" else cmd_review)
 
     p = sub.add_parser("demo", help="generate the demo study and run every stage")
     p.add_argument("--root", default=".", help="project folder (data/ and reports/ go here)")

@@ -124,12 +124,31 @@ def stage_groups(p: DemoPaths) -> dict:
     return {"output": str(out), "detail": f"{year}, predicted share improving: {detail}"}
 
 
+def stage_reports(p: DemoPaths) -> dict:
+    from . import report as R
+
+    P = _processed(p)
+    written = []
+    for year in P.years:
+        a = R.analyse_year(P, year, seed=p.seed)
+        written += R.annual_summary(P, year, analyses=a).write(p.reports)
+    review = R.pilot_review(P, analyses=R.analyse_pilot(P, seed=p.seed))
+    written += review.write(p.reports)
+    docs = [w for w in written if w.suffix in (".docx", ".html")]
+    return {
+        "output": str(p.reports),
+        "detail": f"{len(P.years)} annual summaries and the pilot review: "
+        + ", ".join(sorted({w.stem for w in docs})),
+    }
+
+
 STAGES = [
     ("synth", stage_synth),
     ("clean", stage_clean),
     ("progress", stage_progress),
     ("mentors", stage_mentors),
     ("groups", stage_groups),
+    ("reports", stage_reports),
 ]
 
 

@@ -12,7 +12,15 @@ import pytest
 from conftest import ROOT, SAMPLE
 
 NB_DIR = ROOT / "notebooks"
-EXPECTED = ["00_overview.ipynb", "01_clean.ipynb", "02_progress_target.ipynb", "03_mentor_effectiveness.ipynb", "04_grouping_policies.ipynb"]
+EXPECTED = [
+    "00_overview.ipynb",
+    "01_clean.ipynb",
+    "02_progress_target.ipynb",
+    "03_mentor_effectiveness.ipynb",
+    "04_grouping_policies.ipynb",
+    "05_annual_summary.ipynb",
+    "06_pilot_review.ipynb",
+]
 
 
 def test_every_notebook_is_known_and_stripped():

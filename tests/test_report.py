@@ -429,3 +429,60 @@ def test_middle_school_reports(middle_study, tmp_path):
     text = a.text() + r.text()
     assert not [i for i in ids if i in text]
     assert np.isfinite(a.kpis.set_index("key").at["progress", "value"])
+
+
+def test_cli_report_and_review_write_documents(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import SAMPLE
+
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mentorlib",
+            "report",
+            str(SAMPLE),
+            "--year",
+            "2024",
+            "--format",
+            "docx,html",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    files = json.loads(r.stdout)["files"]
+    assert {p.rsplit(".", 1)[1] for p in files} == {"docx", "html"}
+    assert all((tmp_path / p.rsplit("/", 1)[1]).is_file() for p in files)
+    bad = subprocess.run(
+        [sys.executable, "-m", "mentorlib", "report", str(SAMPLE), "--format", "pdf"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "unknown format" in bad.stderr and "Traceback" not in bad.stderr
+    rv = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mentorlib",
+            "review",
+            str(SAMPLE),
+            "--format",
+            "md",
+            "--draws",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert rv.returncode == 0, rv.stderr
+    assert any(p.endswith(".md") for p in json.loads(rv.stdout)["files"])
