@@ -330,4 +330,3 @@ def option_labels(codebook: str, var: str) -> dict:
     """Canonical code -> label of a field's options (``option_labels("staff", "subject")``)."""
     f = load_codebook(codebook).field(var)
     return dict(zip(f.codes or f.options, f.options, strict=True))
-

@@ -28,10 +28,15 @@ def _range(lo, hi, nullable=True, dtype=None):
     return pa.Column(dtype, pa.Check.in_range(lo, hi), nullable=nullable)
 
 
-def schemas(level: str, years, *, assessment: Codebook | None = None) -> dict[str, pa.DataFrameSchema]:
+def schemas(
+    level: str, years, *, assessment: Codebook | None = None
+) -> dict[str, pa.DataFrameSchema]:
     """The schema of every canonical table for a study (level, years, assessment codebook)."""
     acb = assessment or load_codebook(f"assessment_{level}")
-    lo, hi = min(min(s.values) for s in acb.scales.values()), max(max(s.values) for s in acb.scales.values())
+    lo, hi = (
+        min(min(s.values) for s in acb.scales.values()),
+        max(max(s.values) for s in acb.scales.values()),
+    )
     rcb, sb, exams = load_codebook("rewards"), load_codebook("students"), load_codebook("exams")
     p_lo, p_hi = rcb.field("points").range
     h_lo, h_hi = sb.field("height_cm").range
@@ -40,50 +45,104 @@ def schemas(level: str, years, *, assessment: Codebook | None = None) -> dict[st
     year = pa.Column(checks=pa.Check.isin(list(years)))
     term = pa.Column(checks=pa.Check.isin([1, 2]))
     return {
-        "students": pa.DataFrameSchema({
-            "student_id": _id(), "year": year, "gender": _in(["female", "male"]),
-            "grade": _range(1, 12, nullable=False), "class_no": _range(1, 9999, nullable=False),
-            "family": _in(["two_parent", "single_parent", "reconstituted"]),
-            "height_cm": _range(h_lo, h_hi), "weight_kg": _range(w_lo, w_hi),
-        }, unique=["student_id", "year"]),
-        "staff": pa.DataFrameSchema({
-            "staff_id": pa.Column(str, nullable=False), "year": year,
-            "role": _in(["principal", "admin", "class_teacher", "subject_teacher", "support"]),
-            "training_hours": _range(0, 500),
-        }, unique=["staff_id", "year"]),
-        "assignments": pa.DataFrameSchema({
-            "student_id": _id(), "mentor_id": pa.Column(str, nullable=False), "year": year, "term": term,
-        }),
-        "needs": pa.DataFrameSchema({"student_id": _id(), "year": year}, unique=["student_id", "year"]),
-        "assessment_items": pa.DataFrameSchema({
-            "student_id": _id(), "year": year, "wave": _in(["pre", "post"], nullable=False),
-            "dimension": _in(list(acb.dimensions), nullable=False), "value": _range(lo, hi),
-        }, unique=["student_id", "year", "wave", "item"]),
-        "exams": pa.DataFrameSchema({
-            "student_id": _id(), "year": year, "term": term, "score": _range(s_lo, s_hi),
-            "status": _in(["sat", "absent", "exempt", "invalid"], nullable=False),
-        }, unique=["student_id", "year", "term", "subject"]),
-        "satisfaction": pa.DataFrameSchema({
-            "student_id": _id(), "year": year, "term": term,
-            **{f"sat_{k}": _range(1, 5) for k in range(1, 6)}, "satisfaction": _range(1, 5),
-        }, unique=["student_id", "year", "term"]),
-        "activities": pa.DataFrameSchema({
-            "mentor_id": pa.Column(str, nullable=False), "student_id": _id(nullable=True),
-            "activity": _in(list(ACTIVITIES_ZH), nullable=False), "duration_min": _range(1, 480),
-        }),
-        "rewards": pa.DataFrameSchema({
-            "student_id": _id(), "kind": _in(["reward", "penalty"], nullable=False), "points": _range(p_lo, p_hi),
-        }),
-        "mood": pa.DataFrameSchema({
-            "student_id": _id(), "days_recorded": _range(0, 31, nullable=False),
-            "school_days": _range(0, 31, nullable=False),
-            **{c: _range(0, 31, nullable=False) for c in ("n_happy", "n_calm", "n_sad", "n_angry")},
-        }, checks=pa.Check(lambda d: d["days_recorded"] <= d["school_days"], name="recorded_within_school_days")),
+        "students": pa.DataFrameSchema(
+            {
+                "student_id": _id(),
+                "year": year,
+                "gender": _in(["female", "male"]),
+                "grade": _range(1, 12, nullable=False),
+                "class_no": _range(1, 9999, nullable=False),
+                "family": _in(["two_parent", "single_parent", "reconstituted"]),
+                "height_cm": _range(h_lo, h_hi),
+                "weight_kg": _range(w_lo, w_hi),
+            },
+            unique=["student_id", "year"],
+        ),
+        "staff": pa.DataFrameSchema(
+            {
+                "staff_id": pa.Column(str, nullable=False),
+                "year": year,
+                "role": _in(["principal", "admin", "class_teacher", "subject_teacher", "support"]),
+                "training_hours": _range(0, 500),
+            },
+            unique=["staff_id", "year"],
+        ),
+        "assignments": pa.DataFrameSchema(
+            {
+                "student_id": _id(),
+                "mentor_id": pa.Column(str, nullable=False),
+                "year": year,
+                "term": term,
+            }
+        ),
+        "needs": pa.DataFrameSchema(
+            {"student_id": _id(), "year": year}, unique=["student_id", "year"]
+        ),
+        "assessment_items": pa.DataFrameSchema(
+            {
+                "student_id": _id(),
+                "year": year,
+                "wave": _in(["pre", "post"], nullable=False),
+                "dimension": _in(list(acb.dimensions), nullable=False),
+                "value": _range(lo, hi),
+            },
+            unique=["student_id", "year", "wave", "item"],
+        ),
+        "exams": pa.DataFrameSchema(
+            {
+                "student_id": _id(),
+                "year": year,
+                "term": term,
+                "score": _range(s_lo, s_hi),
+                "status": _in(["sat", "absent", "exempt", "invalid"], nullable=False),
+            },
+            unique=["student_id", "year", "term", "subject"],
+        ),
+        "satisfaction": pa.DataFrameSchema(
+            {
+                "student_id": _id(),
+                "year": year,
+                "term": term,
+                **{f"sat_{k}": _range(1, 5) for k in range(1, 6)},
+                "satisfaction": _range(1, 5),
+            },
+            unique=["student_id", "year", "term"],
+        ),
+        "activities": pa.DataFrameSchema(
+            {
+                "mentor_id": pa.Column(str, nullable=False),
+                "student_id": _id(nullable=True),
+                "activity": _in(list(ACTIVITIES_ZH), nullable=False),
+                "duration_min": _range(1, 480),
+            }
+        ),
+        "rewards": pa.DataFrameSchema(
+            {
+                "student_id": _id(),
+                "kind": _in(["reward", "penalty"], nullable=False),
+                "points": _range(p_lo, p_hi),
+            }
+        ),
+        "mood": pa.DataFrameSchema(
+            {
+                "student_id": _id(),
+                "days_recorded": _range(0, 31, nullable=False),
+                "school_days": _range(0, 31, nullable=False),
+                **{
+                    c: _range(0, 31, nullable=False)
+                    for c in ("n_happy", "n_calm", "n_sad", "n_angry")
+                },
+            },
+            checks=pa.Check(
+                lambda d: d["days_recorded"] <= d["school_days"], name="recorded_within_school_days"
+            ),
+        ),
     }
 
 
-def validate_tables(tables: dict[str, pd.DataFrame], level: str, years, *,
-                    assessment: Codebook | None = None) -> pd.DataFrame:
+def validate_tables(
+    tables: dict[str, pd.DataFrame], level: str, years, *, assessment: Codebook | None = None
+) -> pd.DataFrame:
     """Validate every non-empty table lazily.
 
     Returns

@@ -337,16 +337,38 @@ def test_schemas_catch_what_normalisers_cannot():
 
     good_id = "G110105194912310020"
     bad = {
-        "students": pd.DataFrame({"student_id": [good_id, good_id, "X1"], "year": [2023, 2023, 2023],
-                                  "gender": ["male", "female", "robot"], "grade": [3, 3, 3], "class_no": [1, 1, 1],
-                                  "family": ["two_parent"] * 3, "height_cm": [130.0, 400.0, 120.0], "weight_kg": [30.0] * 3}),
-        "assessment_items": pd.DataFrame({"student_id": [good_id], "year": [2023], "wave": ["mid"], "dimension": ["moral"],
-                                          "item": ["moral_1"], "value": pd.array([9], dtype="Int64")}),
+        "students": pd.DataFrame(
+            {
+                "student_id": [good_id, good_id, "X1"],
+                "year": [2023, 2023, 2023],
+                "gender": ["male", "female", "robot"],
+                "grade": [3, 3, 3],
+                "class_no": [1, 1, 1],
+                "family": ["two_parent"] * 3,
+                "height_cm": [130.0, 400.0, 120.0],
+                "weight_kg": [30.0] * 3,
+            }
+        ),
+        "assessment_items": pd.DataFrame(
+            {
+                "student_id": [good_id],
+                "year": [2023],
+                "wave": ["mid"],
+                "dimension": ["moral"],
+                "item": ["moral_1"],
+                "value": pd.array([9], dtype="Int64"),
+            }
+        ),
     }
     f = validate_tables(bad, "primary", (2023,))
     found = set(zip(f["table"], f["column"], strict=True))
-    assert {("students", "student_id"), ("students", "gender"), ("students", "height_cm"),
-            ("assessment_items", "wave"), ("assessment_items", "value")} <= found
+    assert {
+        ("students", "student_id"),
+        ("students", "gender"),
+        ("students", "height_cm"),
+        ("assessment_items", "wave"),
+        ("assessment_items", "value"),
+    } <= found
     assert validate_tables({}, "primary", (2023,)).empty
 
 
@@ -354,7 +376,7 @@ def test_same_file_listed_twice_is_caught_by_validation(tmp_path):
     study = tmp_path / "study"
     shutil.copytree(SAMPLE, study)
     toml = (study / "study.toml").read_text(encoding="utf-8")
-    block = toml[toml.index("[[sources]]\nkind = \"satisfaction\""):]
+    block = toml[toml.index('[[sources]]\nkind = "satisfaction"') :]
     block = block[: block.index("\n\n") + 2] if "\n\n" in block else block
     (study / "study.toml").write_text(toml + "\n" + block, encoding="utf-8")
     res = clean_study(study, None)

@@ -78,7 +78,9 @@ def test_every_command_has_working_help():
     from mentorlib.cli import build_parser
 
     commands = list(build_parser()._subparsers._group_actions[0].choices)
-    assert {"synth", "clean", "progress", "mentors", "groups", "report", "review", "demo"} <= set(commands)
+    assert {"synth", "clean", "progress", "mentors", "groups", "report", "review", "demo"} <= set(
+        commands
+    )
     for cmd in [None, *commands]:
         args = [sys.executable, "-m", "mentorlib", *([cmd] if cmd else []), "--help"]
         r = subprocess.run(args, capture_output=True, text=True)
