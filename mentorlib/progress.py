@@ -1871,20 +1871,9 @@ def _pct_axis(ax) -> None:
 
 
 def _target_line(ax, target: float, lang: str) -> None:
-    from .plots import TARGET_COLOR, label
+    from .plots import _target_marker
 
-    ax.axhline(target, color=TARGET_COLOR, ls="--", lw=1.2, zorder=1)
-    ax.annotate(
-        label(f"目标 {target:.0%}", f"target {target:.0%}", lang),
-        xy=(1.0, target),
-        xycoords=("axes fraction", "data"),
-        xytext=(-2, 3),
-        textcoords="offset points",
-        ha="right",
-        va="bottom",
-        color=TARGET_COLOR,
-        fontsize=9,
-    )
+    _target_marker(ax, target, lang, vertical=False)
 
 
 def _interval_points(ax, x, t: pd.DataFrame, color) -> None:

@@ -2259,6 +2259,25 @@ def _month_text(m: str, t: _L) -> str:
     return t(f"{m[:4]}年{int(m[5:])}月", m)
 
 
+def _indicator_grid(
+    frame: pd.DataFrame, key: str, keys, key_text, inds, min_cell: int
+) -> list[list]:
+    """Rows of a key (month, grade) x indicator table of shares, suppressed cells as "<min_cell"."""
+    rows = []
+    for k in keys:
+        row = [key_text(k)]
+        for ind in inds:
+            c = frame.loc[(frame[key] == k) & (frame["indicator"] == ind)]
+            if not len(c):
+                row.append("—")
+            elif bool(c["suppressed"].iloc[0]):
+                row.append(f"<{min_cell}")
+            else:
+                row.append(_pct(c["value"].iloc[0]))
+        rows.append(row)
+    return rows
+
+
 def _sec_compliance(a: YearAnalyses, t: _L, public: bool) -> Section:
     from .plots import plot_lines
 
@@ -2312,18 +2331,7 @@ def _sec_compliance(a: YearAnalyses, t: _L, public: bool) -> Section:
         inds = list(dict.fromkeys(bm["indicator"]))
         names = C.indicators.set_index("indicator")[lab].to_dict()
         months = sorted(bm["month"].unique())
-        rows = []
-        for m in months:
-            row = [_month_text(m, t)]
-            for ind in inds:
-                c = bm.loc[(bm["month"] == m) & (bm["indicator"] == ind)]
-                if not len(c):
-                    row.append("—")
-                elif bool(c["suppressed"].iloc[0]):
-                    row.append(f"<{mc}")
-                else:
-                    row.append(_pct(c["value"].iloc[0]))
-            rows.append(row)
+        rows = _indicator_grid(bm, "month", months, lambda m: _month_text(m, t), inds, mc)
         cols = [t("月份", "Month"), *[names.get(i, i) for i in inds]]
         b += [
             Heading(t("分月情况", "By month")),
@@ -2358,18 +2366,14 @@ def _sec_compliance(a: YearAnalyses, t: _L, public: bool) -> Section:
         inds = list(dict.fromkeys(bg["indicator"]))
         names = C.indicators.set_index("indicator")[lab].to_dict()
         grades = sorted(pd.to_numeric(bg["grade"]).unique())
-        rows = []
-        for g in grades:
-            row = [t(f"{g}年级", f"grade {g}")]
-            for ind in inds:
-                c = bg.loc[(pd.to_numeric(bg["grade"]) == g) & (bg["indicator"] == ind)]
-                if not len(c):
-                    row.append("—")
-                elif bool(c["suppressed"].iloc[0]):
-                    row.append(f"<{mc}")
-                else:
-                    row.append(_pct(c["value"].iloc[0]))
-            rows.append(row)
+        rows = _indicator_grid(
+            bg.assign(grade=pd.to_numeric(bg["grade"])),
+            "grade",
+            grades,
+            lambda g: t(f"{g}年级", f"grade {g}"),
+            inds,
+            mc,
+        )
         cols = [t("年级", "Grade"), *[names.get(i, i) for i in inds]]
         b += [
             Heading(t("分年级情况", "By grade")),
