@@ -139,6 +139,29 @@ def _s(v) -> str | None:
     return str(v)
 
 
+_STATUSES = ["kept", "merged", "quarantined"]
+
+
+def _concat_compact(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames column by column, keeping categoricals categorical when their
+    categories differ (``pd.concat`` would fall back to one Python object per row)."""
+    cols = {}
+    for c in frames[0].columns:
+        parts = [f[c] for f in frames]
+        if not all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            cols[c] = pd.concat(parts, ignore_index=True)
+            continue
+        names = [p.cat.categories.astype(str) for p in parts]
+        cats = pd.Index(sorted(set().union(*names)), dtype="str")
+        # a code of -1 (missing) picks the -1 appended at the end
+        codes = [
+            np.append(cats.get_indexer(nm), -1)[p.cat.codes.to_numpy()]
+            for p, nm in zip(parts, names, strict=True)
+        ]
+        cols[c] = pd.Categorical.from_codes(np.concatenate(codes), cats)
+    return pd.DataFrame(cols)
+
+
 class _Status:
     """Fate of every row of one raw sheet: kept, merged (into which row) or quarantined (why)."""
 
@@ -174,17 +197,21 @@ class _Status:
         self.merged_into[idx] = into_rows
 
     def frame(self) -> pd.DataFrame:
+        """One row per raw row, in small dtypes: a district has tens of millions of raw rows."""
+        n = self.rs.n
+        sid = pd.array(self.student_id, dtype="str").copy()
+        sid[self.status == "quarantined"] = None
         return pd.DataFrame(
             {
-                "source": self.rs.file,
-                "sheet": self.rs.sheet_at(np.arange(self.rs.n)),
+                "source": pd.Categorical.from_codes(np.zeros(n, np.int8), [self.rs.file]),
+                "sheet": pd.Categorical(self.rs.sheet_at(np.arange(n))),
                 "row": self.rs.rows,
-                "kind": self.kind,
-                "status": self.status,
-                "reason": self.reason,
-                "detail": self.detail,
-                "merged_into": self.merged_into,
-                "student_id": np.where(self.status == "quarantined", None, self.student_id),
+                "kind": pd.Categorical.from_codes(np.zeros(n, np.int8), [self.kind]),
+                "status": pd.Categorical(self.status, categories=_STATUSES),
+                "reason": pd.Categorical(self.reason),
+                "detail": pd.array(self.detail, dtype="str"),
+                "merged_into": pd.array(self.merged_into, dtype="str"),
+                "student_id": pd.array(sid, dtype="str"),
             }
         )
 
@@ -202,6 +229,7 @@ class _Status:
         self.rs.data = pd.DataFrame(
             columns=range(self.rs.data.shape[1]), dtype=object
         )  # a view would keep every cell
+        self.student_id = pd.array(self.student_id, dtype="str")  # not a Python object per row
 
     def quarantine_frame(self) -> pd.DataFrame:
         q = np.flatnonzero(self.status == "quarantined")
@@ -1698,7 +1726,7 @@ def _clean(
     validation = _validate(ctx, tables, cfg)
     if key:
         _pseudonymise(tables, key)
-    row_status = pd.concat([s.frame() for s in ctx.statuses], ignore_index=True)
+    row_status = _concat_compact([s.frame() for s in ctx.statuses])
     qparts = [q for s in ctx.statuses if len(q := s.quarantine_frame())]
     quarantine = (
         pd.concat(qparts, ignore_index=True)
