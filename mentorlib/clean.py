@@ -1563,8 +1563,8 @@ def _validate(ctx: _Ctx, tables: dict[str, pd.DataFrame], cfg: StudyConfig) -> p
         ),
         base=cfg.root,
     )
-    fails = validate_tables(
-        {k: v.drop(columns=["_sheet", "_i"], errors="ignore") for k, v in tables.items()},
+    fails = validate_tables(  # the schemas allow the extra _sheet and _i columns
+        tables,
         cfg.level,
         cfg.years,
         assessment=acb,

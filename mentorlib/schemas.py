@@ -143,7 +143,8 @@ def schemas(
 def validate_tables(
     tables: dict[str, pd.DataFrame], level: str, years, *, assessment: Codebook | None = None
 ) -> pd.DataFrame:
-    """Validate every non-empty table lazily.
+    """Validate every non-empty table lazily, without copying it (nothing is coerced; extra
+    columns are allowed).
 
     Returns
     -------
@@ -157,7 +158,7 @@ def validate_tables(
         if df is None or df.empty:
             continue
         try:
-            schema.validate(df, lazy=True)
+            schema.validate(df, lazy=True, inplace=True)  # a copy is a district's memory
         except pa.errors.SchemaErrors as e:
             fc = e.failure_cases[["column", "check", "failure_case", "index"]].copy()
             fc.insert(0, "table", name)
