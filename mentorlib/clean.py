@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 
 from . import normalize as nz
 from .codebook import Codebook, Field, load_codebook, norm_text, option_labels
+from .data import TABLES
 from .errors import InputError
 from .ids import pseudonym
 from .ingest import ColumnMap, RawSheet, combine_sheets, match_columns, read_file, to_raw_sheet
@@ -54,18 +55,7 @@ ORDER = (
     "rewards",
     "mood",
 )
-OUTPUT_TABLES = (
-    "students",
-    "staff",
-    "assignments",
-    "needs",
-    "assessment_items",
-    "exams",
-    "satisfaction",
-    "activities",
-    "rewards",
-    "mood",
-)
+OUTPUT_TABLES = TABLES  # the canonical tables of the data contract
 COMPLETE = 0.8  # a submission is complete when at least this share of its items is answered
 
 
