@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,14 @@ from .data import TABLES
 from .errors import InputError
 from .ids import pseudonym
 from .ingest import ColumnMap, RawSheet, combine_sheets, match_columns, read_file, to_raw_sheet
+from .outputs import (
+    PROCESSED_FORMAT,
+    check_output_dir,
+    make_temp_dir,
+    replace_dir,
+    write_csv,
+    write_text,
+)
 from .schemas import validate_tables
 from .study import Source, StudyConfig, load_config
 
@@ -1673,7 +1680,10 @@ def clean_study(
     if attention not in ("quarantine", "flag", "ignore"):
         raise ValueError("attention must be 'quarantine', 'flag' or 'ignore'")
     ctx = _Ctx(cfg=cfg, attention=attention, reader=reader)
-    ctx.spill_dir = Path(tempfile.mkdtemp(prefix="mentorlib-clean-"))
+    if out_dir is not None:  # refused before any work: never replace what we did not write
+        out_dir = check_output_dir(out_dir, kind="processed", raw_roots=(study_dir,))
+    # spill beside the output (same file system), or in the system temporary folder
+    ctx.spill_dir = make_temp_dir(None if out_dir is None else out_dir.parent, "spill")
     try:
         return _clean(ctx, cfg, t0, out_dir, attention, reader, progress)
     finally:
@@ -1778,10 +1788,14 @@ def _summary_row(sh: _Sheet) -> dict:
 
 
 def write_processed(res: CleanResult, out_dir: str | Path) -> Path:
-    """Write a clean result atomically: a temporary sibling folder, then one rename."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    """Write a clean result atomically: a temporary sibling folder, then one rename.
+
+    ``out_dir`` must be new, empty or a processed folder written before
+    (:func:`mentorlib.outputs.check_output_dir`); ``study.json`` carries the format tag that
+    marks it as ours.
+    """
+    out = check_output_dir(out_dir, kind="processed")
+    tmp = make_temp_dir(out.parent, "processed")
     try:
         for name, df in res.tables.items():
             df.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -1790,21 +1804,13 @@ def write_processed(res: CleanResult, out_dir: str | Path) -> Path:
         q.to_parquet(tmp / "quarantine.parquet", index=False)
         rs = res.row_status.astype({"merged_into": "str", "detail": "str", "reason": "str"})
         rs.to_parquet(tmp / "row_status.parquet", index=False)
-        res.summary.to_csv(tmp / "source_summary.csv", index=False, encoding="utf-8-sig")
+        write_csv(res.summary, tmp / "source_summary.csv")
         if len(res.validation):
             res.validation.astype(str).to_parquet(tmp / "validation_failures.parquet", index=False)
-        (tmp / "study.json").write_text(
-            json.dumps(res.meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        files = sorted(f.name for f in tmp.iterdir()) + ["study.json"]
+        meta = {"format": PROCESSED_FORMAT, **res.meta, "files": files}
+        write_text(tmp / "study.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -69,7 +69,7 @@ def cmd_synth(args) -> int:
     files = sorted(
         str(f.relative_to(out))
         for f in Path(out).rglob("*")
-        if f.is_file() and "truth" not in f.parts
+        if f.is_file() and "truth" not in f.parts and f.name != ".mentorlib-output"
     )
     s = study.tables["students"]
     summary = {
@@ -228,12 +228,14 @@ def _internal_name(path: Path) -> Path:
 
 def cmd_mentors(args) -> int:
     from .effectiveness import mentor_report
+    from .outputs import check_output_file, write_csv
 
     P, year = _study_and_year(args)
     rep = mentor_report(P, year, seed=args.seed)
-    if args.out:
+    if args.out:  # an existing file is replaced only if it is an effects table we wrote
         out = _internal_name(Path(args.out))
-        rep.tables(public=False)["effects"].to_csv(out, index=False, encoding="utf-8-sig")
+        effects = rep.tables(public=False)["effects"]
+        write_csv(effects, check_output_file(out, header=effects.columns))
         print(f"wrote {out} (internal: names mentors)", file=sys.stderr)
     if args.json:
         print(
@@ -280,8 +282,10 @@ def cmd_groups(args) -> int:
             print(cmp.table(lang=args.lang).to_string())
         return 0
     assignment, checks = G.run_policy(P, year, args.policy, seed=args.seed)
-    if args.out:
-        assignment.to_csv(args.out, index=False, encoding="utf-8-sig")
+    if args.out:  # an existing file is replaced only if it is an assignment we wrote
+        from .outputs import check_output_file, write_csv
+
+        write_csv(assignment, check_output_file(args.out, header=assignment.columns))
         print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
         print(
@@ -308,12 +312,19 @@ def cmd_groups(args) -> int:
 
 
 def _reports_dir(args, P) -> Path:
-    if args.out:
-        return Path(args.out)
+    """The reports folder, checked (new, empty or ours) before any analysis runs."""
+    from .outputs import check_output_dir
+
     root = Path(args.processed).resolve()
-    if root.parent.name == "processed" and root.parent.parent.name == "data":
-        return root.parent.parent.parent / "reports" / P.name
-    return Path.cwd() / "reports" / P.name
+    if args.out:
+        out = Path(args.out)
+    elif root.parent.name == "processed" and root.parent.parent.name == "data":
+        out = root.parent.parent.parent / "reports" / P.name
+    else:
+        out = Path.cwd() / "reports" / P.name
+    raw = (root,) if (root / "study.toml").is_file() else ()
+    check_output_dir(out, kind="reports", raw_roots=raw, what="--out" if args.out else "reports")
+    return out
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -331,8 +342,8 @@ def cmd_report(args) -> int:
 
     P, year = _study_and_year(args)
     fmts = _formats(args.format)
-    a = R.analyse_year(P, year, min_cell=args.min_cell, seed=args.seed)
     out = _reports_dir(args, P)
+    a = R.analyse_year(P, year, min_cell=args.min_cell, seed=args.seed)
     paths = []
     for lang in args.lang.split(","):
         rep = R.annual_summary(
@@ -354,8 +365,8 @@ def cmd_review(args) -> int:
 
     P = open_study(args.processed)
     fmts = _formats(args.format)
-    a = R.analyse_pilot(P, min_cell=args.min_cell, seed=args.seed, draws=args.draws)
     out = _reports_dir(args, P)
+    a = R.analyse_pilot(P, min_cell=args.min_cell, seed=args.seed, draws=args.draws)
     paths = []
     for lang in args.lang.split(","):
         rep = R.pilot_review(
@@ -536,14 +547,46 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+class _Terminated(SystemExit):
+    """SIGTERM or SIGHUP: leave through ``finally`` blocks (temporary files removed)."""
+
+
+def _on_signals() -> dict:
+    """Make SIGINT, SIGTERM and SIGHUP exceptions, so every ``finally`` runs (temporary and
+    spill folders are removed); further signals are ignored while that cleanup runs."""
+    import signal
+
+    saved: dict = {}
+
+    def handler(signum, frame):
+        for s in saved:
+            signal.signal(s, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise _Terminated(128 + signum)
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            try:
+                saved[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):  # not the main thread: leave the handlers alone
+                pass
+    return saved
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
+    saved = _on_signals()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("mentorlib: interrupted", file=sys.stderr)
         return 130
+    except _Terminated as e:
+        print("mentorlib: terminated", file=sys.stderr)
+        return int(e.code)
     except BrokenPipeError:  # `mentorlib ... | head`: the reader left, nothing went wrong
         sys.stderr.close()
         return 0
@@ -560,6 +603,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        import signal
+
+        for sig, h in saved.items():
+            if h is not None:
+                signal.signal(sig, h)
 
 
 if __name__ == "__main__":

@@ -63,10 +63,10 @@ def _processed(p: DemoPaths):
 
 
 def _save_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
-    )
+    from .outputs import prepare_output_dir, write_text
+
+    prepare_output_dir(path.parent, kind="reports", what="demo reports folder")
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def stage_progress(p: DemoPaths) -> dict:
@@ -115,9 +115,11 @@ def stage_groups(p: DemoPaths) -> dict:
         seed=p.seed,
         progress=False,
     )
+    from .outputs import prepare_output_dir, write_csv
+
     out = p.reports / f"grouping_policies_{year}.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cmp.table(lang="zh").to_csv(out, encoding="utf-8-sig")
+    prepare_output_dir(out.parent, kind="reports", what="demo reports folder")
+    write_csv(cmp.table(lang="zh"), out, index=True)
     o = cmp.outcomes
     o = o[o["measure"] == "improved_any"]
     detail = ", ".join(f"{r.policy} {r.mean:.1%}" for r in o.itertuples(index=False))

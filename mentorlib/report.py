@@ -65,6 +65,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import outputs
 from .errors import InputError
 from .privacy import MIN_CELL
 
@@ -318,29 +319,31 @@ class Report:
         """Markdown (pipe tables); figures link to ``figure_dir/figNN_key.png``."""
         figure_dir = figure_dir or f"{self.stem}_figures"
         names = iter(n for n, _ in self.figures())
-        out = [f"# {self.title}", ""]
+        m = _md_text  # every text from the document is escaped: data never becomes markup
+        out = [f"# {m(self.title)}", ""]
         if self.subtitle:
-            out += [f"**{self.subtitle}**", ""]
-        out += [f"{line}  " for line in self.front] + [""]
+            out += [f"**{m(self.subtitle)}**", ""]
+        out += [f"{m(line)}  " for line in self.front] + [""]
         for _s, title, blocks in self._numbered():
-            out += [f"## {title}", ""]
+            out += [f"## {m(title)}", ""]
             for b, cap in blocks:
                 if isinstance(b, Heading):
-                    out += [f"### {b.text}", ""]
+                    out += [f"### {m(b.text)}", ""]
                 elif isinstance(b, Para):
                     if b.kind == "bullet":
-                        out += [f"- {b.text}"]
+                        out += [f"- {m(b.text)}"]
                         continue
-                    txt = f"*{b.text}*" if b.kind == "note" else b.text
+                    txt = f"*{m(b.text)}*" if b.kind == "note" else m(b.text)
                     out += [txt, ""]
                 elif isinstance(b, Todo):
-                    out += [f"> **{self._todo_label().strip()}** {b.text}", ""]
+                    out += [f"> **{self._todo_label().strip()}** {m(b.text)}", ""]
                 elif isinstance(b, Table):
-                    out += [f"**{cap}**", "", *_md_table(b.data), ""]
+                    out += [f"**{m(cap)}**", "", *_md_table(b.data), ""]
                     if b.note:
-                        out += [f"*{b.note}*", ""]
+                        out += [f"*{m(b.note)}*", ""]
                 elif isinstance(b, Figure):
-                    out += [f"![{cap}]({figure_dir}/{next(names)})", "", f"*{cap}*", ""]
+                    c = m(cap)
+                    out += [f"![{c}]({figure_dir}/{next(names)})", "", f"*{c}*", ""]
             if out[-1] != "":
                 out.append("")
         return "\n".join(out).rstrip() + "\n"
@@ -425,6 +428,10 @@ class Report:
     ) -> list[Path]:
         """Write the report into ``out_dir`` (created) in each format; return the paths.
 
+        ``out_dir`` must be new, empty or a reports folder mentorlib wrote
+        (:func:`mentorlib.outputs.check_output_dir`); each file is written to a temporary name
+        and renamed, so a failure never leaves a truncated file under the final name.
+
         Parameters
         ----------
         out_dir : path
@@ -439,22 +446,21 @@ class Report:
         bad = [f for f in formats if f not in ("docx", "html", "md")]
         if bad:
             raise InputError(f"unknown format(s) {bad}: expected docx, html or md")
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = outputs.prepare_output_dir(out_dir, kind="reports")
         paths, extra = [], []
-        for fmt in formats:
+        for fmt in formats:  # each file to a temporary name, then renamed: never half a file
             p = out / f"{self.stem}.{fmt}"
             if fmt == "docx":
-                p.write_bytes(self.to_docx())
+                outputs.write_bytes(p, self.to_docx())
             elif fmt == "html":
-                p.write_text(self.to_html(), encoding="utf-8")
+                outputs.write_text(p, self.to_html())
             else:
                 fig_dir = out / f"{self.stem}_figures"
                 fig_dir.mkdir(exist_ok=True)
                 for name, fig in self.figures():
-                    (fig_dir / name).write_bytes(fig.png)
+                    outputs.write_bytes(fig_dir / name, fig.png)
                     extra.append(fig_dir / name)
-                p.write_text(self.to_markdown(fig_dir.name), encoding="utf-8")
+                outputs.write_text(p, self.to_markdown(fig_dir.name))
             paths.append(p)
         return paths + extra
 
@@ -462,8 +468,34 @@ class Report:
 # =========================================================================== renderers
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])|<(?=[A-Za-z/!?])|(?<=[A-Za-z])(:)(?=//)|(?i:\b(www)\.)")
+
+
+def _md_text(text) -> str:
+    r"""Text from the data made inert in Markdown: no raw HTML, links, images or emphasis.
+
+    Backslash-escapes ``\ ` * _ [ ] | ~`` (so ``[x](url)`` and ``![`` are plain text and table
+    pipes stay inside their cell), ``<`` before a letter, ``/``, ``!`` or ``?`` (no HTML tag,
+    comment or autolink; "<5" stays as it is), and breaks bare web addresses (``http:\//``,
+    ``www\.``) so no renderer turns them into links. Line breaks become spaces. Rendered, the
+    text reads exactly as written.
+
+    Examples
+    --------
+    >>> _md_text("<script>x</script> [a](http://e.example) <5")
+    '\\<script>x\\</script> \\[a\\](http\\://e.example) <5'
+    """
+
+    def sub(mt):
+        if mt.group(3):
+            return mt.group(3) + "\\."
+        return "\\" + mt.group(0)
+
+    return _MD_SPECIAL.sub(sub, re.sub(r"[\r\n]+", " ", str(text)))
+
+
 def _md_cell(v) -> str:
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return _md_text(v)
 
 
 def _md_table(df: pd.DataFrame) -> list[str]:

@@ -39,6 +39,7 @@ import tomli_w
 
 from ..codebook import load_codebook, option_labels
 from ..ids import check_digit, is_valid_student_id
+from ..outputs import check_output_dir, make_temp_dir, mark_output_dir, replace_dir, write_csv
 from ..rules import ACTIVITIES_ZH
 from ..xlsx import Patched, SheetGroups, _text_or_none, write_xlsx
 from ..xlsx import classify_cells as _classify
@@ -1667,12 +1668,25 @@ def write_study(
         Processes that write files in parallel (default: up to 2). Each file draws its defects
         from its own random stream, so the output does not depend on the number of workers.
     """
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"{out}: folder exists and is not empty (use --overwrite)")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    if final.is_dir() and any(final.iterdir()) and not overwrite:
+        raise FileExistsError(f"{final}: folder exists and is not empty (use --overwrite)")
+    # --overwrite replaces only a synthetic study mentorlib wrote; built beside, then swapped in
+    dest = check_output_dir(final, kind="synth", what="synth folder")
+    out = make_temp_dir(dest.parent, "synth")
+    try:
+        _write_study_into(study, out, dest.name, clean, truth_tables, progress, workers)
+        mark_output_dir(out, "synth")
+        replace_dir(out, dest)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return final
+
+
+def _write_study_into(
+    study: SynthStudy, out: Path, name: str, clean: bool, truth_tables: bool, progress, workers
+) -> None:
     (out / "truth").mkdir()
     ids = _Ids(study.tables["students"])
     _ROSTER_NAMES.clear()
@@ -1686,7 +1700,7 @@ def write_study(
     p = study.params
     toml = {
         "study": {
-            "name": out.name,
+            "name": name,
             "school": study.school_name,
             "level": p.level,
             "years": p.years,
@@ -1705,10 +1719,10 @@ def write_study(
     manifest = pd.concat(parts, ignore_index=True) if parts else Messer(None, True).frame({})
     tdir = out / "truth"
     manifest.to_parquet(tdir / "manifest.parquet", index=False)
-    manifest.groupby(["kind", "expected"], dropna=False).size().rename("n").reset_index().to_csv(
-        tdir / "manifest_summary.csv", index=False
+    write_csv(
+        manifest.groupby(["kind", "expected"], dropna=False).size().rename("n").reset_index(),
+        tdir / "manifest_summary.csv",
     )
-    return out
 
 
 def _write_truth(study: SynthStudy, tdir: Path, tables: bool):

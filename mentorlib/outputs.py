@@ -1,0 +1,548 @@
+"""Safe writing: one home for every file and folder mentorlib writes.
+
+Promises
+--------
+- **Never replace what we did not write.** Every output folder carries a marker: a processed
+  study its ``study.json`` with ``"format": "mentorlib-processed/1"``, every other output folder
+  (reports, a synthetic study) a small ``.mentorlib-output`` JSON file with its ``kind``.
+  :func:`check_output_dir` refuses, with one line, an existing folder that is not empty and not
+  ours (of that kind), a folder equal to, inside or above a raw study folder (one holding a
+  ``study.toml``), the current folder or one above it, a symbolic link and an existing file.
+  An *empty* existing folder is accepted (nothing can be lost). Folders written before the
+  markers existed are recognised by their shape (see :func:`is_ours`).
+- **Atomic.** A file is written to a temporary name in its own folder, flushed to disk and
+  renamed over the final name (:func:`atomic_write`), so a full disk or a kill never leaves a
+  truncated file under the final name. A folder is built beside its final place and swapped in
+  (:func:`replace_dir`).
+- **Temporary files live beside the output** (same file system), are named
+  ``.mentorlib-tmp-<pid>-<purpose>-<random>``, are removed on normal exit and on exceptions
+  (the command line turns SIGTERM and SIGHUP into ``SystemExit`` so ``finally`` blocks run), and
+  every run removes stale ones it finds (:func:`sweep_stale`: the process that made them is gone,
+  or they are older than :data:`STALE_HOURS`), so even ``kill -9`` leaves nothing for long.
+  Cleaning in memory (no output folder) spills to the system temporary folder, under the same
+  names.
+- **No formula injection.** Every CSV/xlsx cell of text that starts with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return is prefixed with ``'`` (:func:`neutralise_cells`, OWASP's
+  rule), so a spreadsheet shows it as text instead of running it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+PROCESSED_FORMAT = "mentorlib-processed/1"
+OUTPUT_FORMAT = "mentorlib-output/1"
+MARKER = ".mentorlib-output"
+TMP_PREFIX = ".mentorlib-tmp-"
+STALE_HOURS = 12.0
+KINDS = ("processed", "reports", "synth")
+
+_TMP_RE = re.compile(r"^\.mentorlib-tmp-(\d+)-")
+# files of a reports folder written before the marker existed (reports/<study>/ of older runs)
+_LEGACY_REPORT_FILE = re.compile(
+    r"^(年度总结|三年试点评估报告|annual_summary|pilot_review)_.*\.(docx|html|md|png)$"
+    r"|^(progress|mentors)_\d{4}\.json$|^grouping_policies_\d{4}\.csv$"
+)
+
+
+# ----------------------------------------------------------------------------- markers
+
+
+def is_ours(path: str | Path, kind: str) -> bool:
+    """Whether ``path`` is an output folder mentorlib wrote, of this ``kind``.
+
+    Parameters
+    ----------
+    path : path
+        An existing folder.
+    kind : {"processed", "reports", "synth"}
+        ``processed``: ``study.json`` with ``"format": "mentorlib-processed/1"`` (or, written
+        before the tag, a ``study.json`` with the cleaner's keys beside ``cleaning_log.parquet``).
+        ``reports``: a ``.mentorlib-output`` marker of kind ``reports`` (or, before the marker,
+        only files named as the report writers name them). ``synth``: a marker of kind ``synth``
+        (or, before it, a ``study.toml`` saying ``synthetic = true`` beside ``truth/params.json``).
+
+    Returns
+    -------
+    bool
+    """
+    p = Path(path)
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    if kind == "processed":
+        meta = _read_json(p / "study.json")
+        if meta.get("format") == PROCESSED_FORMAT:
+            return True
+        return {"name", "codebooks", "pseudonymised"} <= set(meta) and (
+            p / "cleaning_log.parquet"
+        ).is_file()
+    marker = _read_json(p / MARKER)
+    if marker:
+        return marker.get("kind") == kind and marker.get("format") == OUTPUT_FORMAT
+    if kind == "reports":
+        files = [f for f in p.rglob("*") if f.is_file()]
+        return bool(files) and all(
+            _LEGACY_REPORT_FILE.match(f.name)
+            or (f.suffix == ".png" and f.parent.name.endswith("_figures"))
+            for f in files
+        )
+    toml = p / "study.toml"
+    return (
+        toml.is_file()
+        and (p / "truth" / "params.json").is_file()
+        and re.search(
+            r"(?m)^synthetic\s*=\s*true\b", toml.read_text(encoding="utf-8", errors="replace")
+        )
+        is not None
+    )
+
+
+def mark_output_dir(path: str | Path, kind: str) -> None:
+    """Write the ``.mentorlib-output`` marker of an output folder (atomically)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    text = json.dumps({"format": OUTPUT_FORMAT, "kind": kind, "writer": "mentorlib"}) + "\n"
+    with atomic_write(Path(path) / MARKER, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def raw_study_root(path: str | Path) -> Path | None:
+    """The raw study folder (one holding ``study.toml``) that ``path`` is in or equals, if any."""
+    p = Path(path).resolve()
+    for d in (p, *p.parents):
+        if (d / "study.toml").is_file():
+            return d
+    return None
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_output_dir(
+    path: str | Path, *, kind: str, raw_roots: Iterable[str | Path] = (), what: str = "--out"
+) -> Path:
+    """Refuse an output folder that writing could damage; return it resolved.
+
+    Parameters
+    ----------
+    path : path
+        The folder about to be written (created, or replaced when it is ours).
+    kind : {"processed", "reports", "synth"}
+        What will be written; an existing folder must be ours of this kind (or empty).
+    raw_roots : iterable of path
+        Raw study folders the command reads (beside any folder with a ``study.toml``, which is
+        always protected).
+    what : str
+        How the message names the folder (``--out``, ``OUT``).
+
+    Returns
+    -------
+    Path
+        ``path`` made absolute (symbolic links in its parents resolved).
+
+    Raises
+    ------
+    InputError
+        One line: an existing file; a symbolic link; the current folder or one above it; a
+        folder equal to, inside or above a raw study folder; an existing non-empty folder that is
+        not a mentorlib output of this kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    given = Path(path)
+    if given.is_symlink():
+        _refuse(what, given, "it is a symbolic link")
+    out = given.resolve()
+    if out.exists() and not out.is_dir():
+        _refuse(what, given, "it is an existing file, not a folder")
+    cwd = Path.cwd().resolve()
+    if out == cwd or out in cwd.parents:
+        _refuse(what, given, "it is the current folder or contains it")
+    for raw in raw_roots:
+        r = Path(raw).resolve()
+        if out == r or out in r.parents:
+            _refuse(what, given, f"it is or contains the raw study folder {raw}")
+        if r in out.parents:
+            _refuse(what, given, f"it is inside the raw study folder {raw}")
+    inside = raw_study_root(out.parent)
+    if inside is not None:
+        _refuse(what, given, f"it is inside the raw study folder {inside}")
+    if out.is_dir() and any(out.iterdir()):
+        if kind != "synth" and (out / "study.toml").is_file():
+            _refuse(what, given, "it is a raw study folder (it holds study.toml)")
+        if not is_ours(out, kind):
+            _refuse(
+                what,
+                given,
+                f"the folder exists, is not empty and is not a mentorlib {kind} output "
+                "(nothing is replaced that mentorlib did not write; choose a new or empty folder)",
+            )
+    return out
+
+
+def prepare_output_dir(
+    path: str | Path, *, kind: str, raw_roots: Iterable[str | Path] = (), what: str = "--out"
+) -> Path:
+    """:func:`check_output_dir`, then create the folder and mark it as ours; return it.
+
+    For folders filled file by file (reports); a processed study or a synthetic study is built
+    in a temporary folder and swapped in instead (:func:`replace_dir`).
+    """
+    out = check_output_dir(path, kind=kind, raw_roots=raw_roots, what=what)
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / MARKER).is_file():
+        mark_output_dir(out, kind)
+    return out
+
+
+def check_output_file(
+    path: str | Path, *, header: Iterable[str] | None = None, what: str = "--out"
+) -> Path:
+    """Refuse a file target that writing could damage; return it resolved.
+
+    A new file is fine. An existing file is replaced only when it is a CSV this command wrote
+    before: its first line is exactly the header about to be written (``header``). Anything else
+    (another file, a folder, a file in a raw study folder) is refused with one line.
+
+    Parameters
+    ----------
+    path : path
+        The file about to be written.
+    header : iterable of str, optional
+        The CSV's column names; without it an existing file is always refused.
+    what : str
+        How the message names the file.
+
+    Returns
+    -------
+    Path
+    """
+    given = Path(path)
+    if given.is_symlink():
+        _refuse(what, given, "it is a symbolic link")
+    out = given.resolve()
+    if out.is_dir():
+        _refuse(what, given, "it is a folder, not a file")
+    raw = raw_study_root(out.parent)
+    if raw is not None:
+        _refuse(what, given, f"it is inside the raw study folder {raw} (raw data is never written)")
+    if out.exists():
+        first = _first_csv_row(out)
+        if header is None or first != [str(h) for h in header]:
+            _refuse(
+                what,
+                given,
+                "the file exists and is not a CSV this command wrote (different header); "
+                "choose a new file name",
+            )
+    return out
+
+
+def _first_csv_row(path: Path) -> list[str] | None:
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return next(csv.reader(f), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _refuse(what: str, path: Path, reason: str):
+    raise InputError(f"{what} {path}: refusing to write there: {reason}")
+
+
+# ----------------------------------------------------------------------------- atomic writing
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "wb", *, encoding: str | None = None):
+    """Open a temporary file beside ``path``; on success flush, fsync and rename it into place.
+
+    Parameters
+    ----------
+    path : path
+        The final name. Its folder must exist.
+    mode : {"wb", "w"}
+    encoding : str, optional
+        For text mode.
+
+    Yields
+    ------
+    file object
+        Write to it. If the ``with`` body raises, the temporary file is removed and nothing
+        appears under (or replaces) the final name.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_write(d / "a.txt", "w", encoding="utf-8") as f:
+    ...     _ = f.write("hello")
+    >>> (d / "a.txt").read_text()
+    'hello'
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError("mode must be 'wb' or 'w'")
+    final = Path(path)
+    sweep_stale(final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-file-", dir=final.parent)
+    try:
+        kw = {"encoding": encoding, "newline": ""} if mode == "w" else {}
+        with os.fdopen(fd, mode, **kw) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(final.parent)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_write`); return the path."""
+    with atomic_write(path, "wb") as f:
+        f.write(data)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_write`); return the path."""
+    with atomic_write(path, "w", encoding=encoding) as f:
+        f.write(text)
+    return Path(path)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:
+    """Write a table as UTF-8 CSV (with BOM, for Excel): cells neutralised, atomically.
+
+    Parameters
+    ----------
+    df : DataFrame
+    path : path
+    index : bool
+        Also write the index (neutralised too).
+
+    Returns
+    -------
+    Path
+    """
+    safe = neutralise_cells(df)
+    if index:
+        safe.index = _neutral_index(safe.index)
+    with atomic_write(path, "w", encoding="utf-8-sig") as f:
+        safe.to_csv(f, index=index, lineterminator="\n")
+    return Path(path)
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def _fsync_dir(d: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a folder
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def replace_dir(tmp: str | Path, out: str | Path) -> Path:
+    """Move the finished folder ``tmp`` to ``out``, replacing our own previous output.
+
+    The previous ``out`` (already checked to be ours by :func:`check_output_dir`) is first renamed
+    to a temporary name, then ``tmp`` is renamed to ``out`` (one rename each, on the same file
+    system), then the old copy is removed. ``out`` never holds a half-written folder.
+    """
+    tmp, out = Path(tmp), Path(out)
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- temporary folders
+
+
+def make_temp_dir(parent: str | Path | None, purpose: str) -> Path:
+    """A new private folder ``.mentorlib-tmp-<pid>-<purpose>-<random>`` in ``parent``.
+
+    ``parent`` None means the system temporary folder. Stale temporary folders found there are
+    removed first (:func:`sweep_stale`). The caller removes the folder (see :func:`temp_dir`).
+    """
+    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+    base.mkdir(parents=True, exist_ok=True)
+    sweep_stale(base)
+    return Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{purpose}-", dir=base))
+
+
+@contextlib.contextmanager
+def temp_dir(parent: str | Path | None, purpose: str) -> Iterator[Path]:
+    """:func:`make_temp_dir`, removed when the ``with`` block ends, however it ends."""
+    d = make_temp_dir(parent, purpose)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def sweep_stale(parent: str | Path, *, max_age_hours: float = STALE_HOURS) -> list[Path]:
+    """Remove temporary files and folders of mentorlib runs that are gone.
+
+    An entry ``.mentorlib-tmp-<pid>-...`` in ``parent`` is stale when process ``pid`` no longer
+    runs, or when it is older than ``max_age_hours`` (a reused pid). This process's own entries
+    are never touched.
+
+    Parameters
+    ----------
+    parent : path
+    max_age_hours : float
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    now, me = time.time(), os.getpid()
+    for e in entries:
+        m = _TMP_RE.match(e.name)
+        if not m or int(m.group(1)) == me:
+            continue
+        try:
+            age_h = (now - e.stat(follow_symlinks=False).st_mtime) / 3600
+        except OSError:
+            continue
+        if _pid_alive(int(m.group(1))) and age_h < max_age_hours:
+            continue
+        p = Path(e.path)
+        if e.is_dir(follow_symlinks=False):
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        removed.append(p)
+    return removed
+
+
+# ----------------------------------------------------------------------------- cell neutralising
+
+_DANGER = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """One cell: a text starting with ``= + - @``, tab or CR gets a leading ``'``.
+
+    Numbers are never touched (``-0.5`` stays a number); text that looks like a negative number
+    (``"-3"``) is prefixed like any other text, as OWASP advises (a spreadsheet reading it back
+    sees the text ``'-3``; the data contract keeps numbers in numeric columns).
+
+    Examples
+    --------
+    >>> neutralise("=1+1"), neutralise("-3"), neutralise(-3), neutralise("王芳")
+    ("'=1+1", "'-3", -3, '王芳')
+    """
+    if isinstance(value, str) and value.startswith(_DANGER):
+        return "'" + value
+    return value
+
+
+def neutralise_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` safe to open in a spreadsheet (OWASP CSV-injection rule).
+
+    Every text cell (object, string and categorical columns, and the column names) that starts
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'``. Numeric,
+    boolean and date columns are returned unchanged; the input is never modified.
+
+    Parameters
+    ----------
+    df : DataFrame
+
+    Returns
+    -------
+    DataFrame
+        Same shape, index and dtypes (text columns stay text).
+
+    Notes
+    -----
+    OWASP, "CSV Injection" (https://owasp.org/www-community/attacks/CSV_Injection).
+    """
+    out = df.copy()
+    for j, col in enumerate(df.columns):
+        s = df.iloc[:, j]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = s.cat.categories
+            if cats.dtype == object or pd.api.types.is_string_dtype(cats.dtype):
+                new = [neutralise(c) for c in cats]
+                if new == list(cats):
+                    continue
+                if len(set(new)) == len(new):
+                    out.isetitem(j, s.cat.rename_categories(new))
+                else:  # "=a" and "'=a" both present: plain text then
+                    out.isetitem(j, s.astype(object).map(neutralise, na_action="ignore"))
+            continue
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            vals = s.to_numpy(dtype=object, na_value=None)
+            mask = [isinstance(v, str) and v.startswith(_DANGER) for v in vals]
+            if any(mask):
+                fixed = [neutralise(v) for v in vals]
+                out.isetitem(j, pd.Series(fixed, index=s.index, name=col).astype(s.dtype))
+    out.columns = _neutral_index(df.columns)
+    return out
+
+
+def _neutral_index(idx: pd.Index) -> pd.Index:
+    if isinstance(idx, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples(
+            [tuple(neutralise(v) for v in t) for t in idx], names=idx.names
+        )
+    if idx.dtype == object or pd.api.types.is_string_dtype(idx.dtype):
+        return pd.Index([neutralise(v) for v in idx], name=idx.name, dtype=idx.dtype)
+    return idx
