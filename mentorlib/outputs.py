@@ -68,8 +68,8 @@ def is_ours(path: str | Path, kind: str) -> bool:
     path : path
         An existing folder.
     kind : {"processed", "reports", "synth"}
-        ``processed``: ``study.json`` with ``"format": "mentorlib-processed/1"`` (or, written
-        before the tag, a ``study.json`` with the cleaner's keys beside ``cleaning_log.parquet``).
+        ``processed``: ``study.json`` with ``"format": "mentorlib-processed/1"`` and no file
+        beside it that its ``files`` list does not name (or, written before the tag, a ``study.json`` with the cleaner's keys beside ``cleaning_log.parquet``).
         ``reports``: a ``.mentorlib-output`` marker of kind ``reports`` (or, before the marker,
         only files named as the report writers name them). ``synth``: a marker of kind ``synth``
         (or, before it, a ``study.toml`` saying ``synthetic = true`` beside ``truth/params.json``).
@@ -83,8 +83,9 @@ def is_ours(path: str | Path, kind: str) -> bool:
         raise ValueError(f"kind must be one of {KINDS}")
     if kind == "processed":
         meta = _read_json(p / "study.json")
-        if meta.get("format") == PROCESSED_FORMAT:
-            return True
+        if meta.get("format") == PROCESSED_FORMAT:  # and nothing in it that we did not write
+            listed = meta.get("files")
+            return not isinstance(listed, list) or {f.name for f in p.iterdir()} <= set(listed)
         return {"name", "codebooks", "pseudonymised"} <= set(meta) and (
             p / "cleaning_log.parquet"
         ).is_file()
@@ -354,7 +355,7 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, index: bool = False) -> Pat
     if index:
         safe.index = _neutral_index(safe.index)
     with atomic_write(path, "w", encoding="utf-8-sig") as f:
-        safe.to_csv(f, index=index, lineterminator="\n")
+        safe.to_csv(f, index=index, lineterminator="\r\n")  # RFC 4180: a CR in a cell is quoted
     return Path(path)
 
 

@@ -1,0 +1,489 @@
+"""Safe outputs (issue 11, items 1, 2 and 5): nothing replaced that we did not write, atomic
+files, no spill left behind by a kill, no formula or Markdown injection from the data."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mentorlib
+from mentorlib import cli, outputs, report
+from mentorlib.clean import clean_study, write_processed
+from mentorlib.errors import InputError
+
+from conftest import SAMPLE
+
+ROOT = Path(mentorlib.__file__).resolve().parents[1]  # the code under test, for subprocesses
+EVIL = ["=cmd|' /C calc'!A0", "+1+1", "@SUM(1)", "-2+3", "\t=1", "\r=2"]
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (hidden ones too) with the hash of its bytes."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _run(*args, cwd=None, env=None):
+    e = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mentorlib", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=e,
+    )
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A raw study, an unrelated folder with a thesis in it and a lone file, side by side."""
+    shutil.copytree(SAMPLE, tmp_path / "study")
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "thesis.docx").write_bytes(b"PK\x03\x04 four years of work")
+    (tmp_path / "notes.txt").write_text("do not lose me", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def cleaned():
+    """The sample study cleaned in memory (no output folder)."""
+    return clean_study(SAMPLE)
+
+
+# ----------------------------------------------------------------------------- item 1: refusals
+
+
+@pytest.mark.parametrize(
+    "out, cwd",
+    [
+        ("study", None),  # the raw study folder itself
+        (".", None),  # its parent
+        ("thesis", None),  # an unrelated folder holding a thesis
+        ("notes.txt", None),  # an existing file
+        ("study/records", None),  # a folder inside the raw study
+        (".", "thesis"),  # --out . (the current folder)
+    ],
+)
+def test_clean_out_refuses_what_it_did_not_write(world, out, cwd):
+    before = _snapshot(world)
+    target = out if cwd else str(world / out)
+    r = _run("clean", str(world / "study"), "--out", target, cwd=world / cwd if cwd else world)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "refusing to write there" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert _snapshot(world) == before  # every file intact, nothing added
+
+
+def test_library_refuses_too(world, cleaned):
+    before = _snapshot(world)
+    for target in (world / "study", world, world / "thesis", world / "notes.txt"):
+        with pytest.raises(InputError, match="refusing to write there"):
+            write_processed(cleaned, target)
+        with pytest.raises(InputError, match="refusing to write there"):
+            _tiny_report().write(target)
+    assert _snapshot(world) == before
+
+
+def test_rerun_replaces_only_our_own_output(tmp_path, cleaned):
+    out = tmp_path / "processed" / "sample"
+    write_processed(cleaned, out)
+    meta = json.loads((out / "study.json").read_text(encoding="utf-8"))
+    assert meta["format"] == outputs.PROCESSED_FORMAT
+    assert set(meta["files"]) == {p.name for p in out.iterdir()}
+    first = _snapshot(out)
+    (out / "students.parquet").write_bytes(b"damaged")  # ours: replaced on the next run
+    write_processed(cleaned, out)
+    assert _snapshot(out) == first
+    assert [p.name for p in out.parent.iterdir()] == ["sample"]  # no temporary left beside
+    # a file of the user's dropped into our output: the folder is no longer only ours
+    (out / "my_notes.docx").write_bytes(b"mine")
+    with pytest.raises(InputError, match="not a mentorlib processed output"):
+        write_processed(cleaned, out)
+    assert (out / "my_notes.docx").read_bytes() == b"mine"
+    # an empty existing folder is accepted (nothing can be lost)
+    (tmp_path / "empty").mkdir()
+    write_processed(cleaned, tmp_path / "empty")
+    assert (tmp_path / "empty" / "study.json").is_file()
+
+
+def test_legacy_processed_folder_without_the_tag_is_recognised(tmp_path, cleaned):
+    out = write_processed(cleaned, tmp_path / "old")
+    meta = json.loads((out / "study.json").read_text(encoding="utf-8"))
+    del meta["format"], meta["files"]
+    (out / "study.json").write_text(json.dumps(meta), encoding="utf-8")
+    write_processed(cleaned, out)
+    assert json.loads((out / "study.json").read_text())["format"] == outputs.PROCESSED_FORMAT
+
+
+def test_synth_overwrite_replaces_only_a_synthetic_study(tmp_path, world):
+    before = _snapshot(world)
+    r = _run("synth", str(world / "thesis"), "--students", "120", "--years", "1", "--overwrite")
+    assert r.returncode == 2 and "refusing to write there" in r.stderr
+    assert r.stderr.strip().count("\n") == 0
+    assert _snapshot(world) == before
+    s = tmp_path / "s"
+    assert _run("synth", str(s), "--students", "120", "--years", "1", "--seed", "1").returncode == 0
+    first = (s / "study.toml").read_bytes()
+    again = _run("synth", str(s), "--students", "120", "--years", "1", "--seed", "2", "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert (s / "study.toml").read_bytes() != first and b"--seed 2" in (
+        s / "study.toml"
+    ).read_bytes()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mentorlib-tmp")]
+
+
+def test_report_out_refuses_raw_and_foreign_folders(world):
+    before = _snapshot(world)
+    for target in (world / "study", world / "study" / "reports", world / "thesis"):
+        r = _run("report", str(world / "study"), "--format", "md", "--out", str(target))
+        assert r.returncode == 2 and "refusing to write there" in r.stderr, r.stderr
+    assert _snapshot(world) == before
+
+
+# ----------------------------------------------------------------------------- atomic files
+
+
+class _FullDisk:
+    """A file that takes half of what is written, then fails as a full disk does."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, data):
+        self.f.write(data[: len(data) // 2])
+        self.f.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def _tiny_report(school: str = "示范小学") -> report.Report:
+    table = pd.DataFrame({"学校": [school, "b|c"], "人数": [12, 30]})
+    return report.Report(
+        kind="annual_summary",
+        lang="en",
+        public=True,
+        years=(2024,),
+        title=f"Annual summary of {school}",
+        subtitle=school,
+        front=[f"School: {school}"],
+        sections=[
+            report.Section(
+                "summary",
+                "Summary",
+                [
+                    report.Para(f"{school} took part."),
+                    report.Para(f"Note on {school}", kind="note"),
+                    report.Para(f"bullet {school}", kind="bullet"),
+                    report.Heading(school),
+                    report.Todo(f"judge {school}"),
+                    report.Table(table, f"Schools like {school}", "t", note=f"note {school}"),
+                ],
+            )
+        ],
+    )
+
+
+def test_report_failing_mid_write_leaves_no_file_under_the_final_name(tmp_path, monkeypatch):
+    rep = _tiny_report()
+    good = rep.write(tmp_path, formats=("docx", "html", "md"))
+    before = {p.name: p.read_bytes() for p in good}
+    real_open = io.open
+
+    def full_disk_open(file, mode="r", *a, **k):
+        f = real_open(file, mode, *a, **k)
+        return _FullDisk(f) if ("w" in mode and isinstance(file, int | str | os.PathLike)) else f
+
+    for fmt in ("docx", "html", "md"):
+        monkeypatch.setattr(io, "open", full_disk_open)
+        with pytest.raises(OSError, match="No space left"):
+            rep.write(tmp_path, formats=(fmt,))
+        monkeypatch.setattr(io, "open", real_open)
+        # the previous file is intact under its name, and no partial file sits beside it
+        assert {p.name: p.read_bytes() for p in good} == before
+        assert not [p for p in tmp_path.rglob("*") if ".mentorlib-tmp" in p.name]
+    fresh = tmp_path / "fresh"
+    monkeypatch.setattr(io, "open", full_disk_open)
+    with pytest.raises(OSError):
+        rep.write(fresh, formats=("docx",))
+    monkeypatch.setattr(io, "open", real_open)
+    assert not (fresh / f"{rep.stem}.docx").exists()
+
+
+# ----------------------------------------------------------------------------- item 2: spill
+
+
+def _tmp_entries(*dirs: Path) -> list[Path]:
+    return [
+        p for d in dirs if d.is_dir() for p in d.iterdir() if p.name.startswith(".mentorlib-tmp")
+    ]
+
+
+def _wait_for(pattern: str, where: Path, proc, timeout=60.0) -> bool:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if list(where.glob(pattern)):
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "sig, moment",
+    [
+        (signal.SIGTERM, "spill"),
+        (signal.SIGINT, "spill"),
+        (signal.SIGTERM, "spill+1.5s"),
+        (signal.SIGINT, "processed"),
+        (signal.SIGKILL, "spill"),
+        (signal.SIGKILL, "processed"),
+    ],
+)
+def test_killed_clean_leaves_no_spill_and_no_partial_output(tmp_path, sig, moment):
+    study = tmp_path / "study"
+    shutil.copytree(SAMPLE, study)
+    parent = tmp_path / "processed"
+    out = parent / "sample"
+    systmp = tmp_path / "systmp"
+    systmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(systmp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mentorlib", "clean", str(study), "--out", str(out), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    what = "processed" if moment == "processed" else "spill"
+    assert _wait_for(f".mentorlib-tmp-{proc.pid}-{what}-*", parent, proc), "no temp folder seen"
+    if moment.endswith("1.5s"):
+        time.sleep(1.5)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    if proc.returncode == 0:  # finished before the signal landed: a complete output
+        assert json.loads((out / "study.json").read_text())["format"]
+    else:
+        assert not out.exists()  # never a partial folder under the final name
+    assert "Traceback" not in proc.stderr.read().decode()
+    if sig == signal.SIGKILL:
+        assert _tmp_entries(parent)  # kill -9 runs no cleanup ...
+        r = _run("clean", str(study), "--out", str(out), env={"TMPDIR": str(systmp)})
+        assert r.returncode == 0, r.stderr  # ... the next run removes what it left
+        assert json.loads((out / "study.json").read_text())["format"]
+    else:
+        assert proc.returncode in (0, 130, 128 + signal.SIGTERM)
+    assert _tmp_entries(parent, systmp, tmp_path) == []
+    assert _snapshot(study) == _snapshot(SAMPLE)  # the raw study untouched
+
+
+def test_in_memory_cleaning_spills_to_the_temp_dir_and_removes_it(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen = []
+    real = outputs.make_temp_dir
+
+    def spy(parent, purpose):
+        d = real(parent, purpose)
+        seen.append(d)
+        return d
+
+    monkeypatch.setattr("mentorlib.clean.make_temp_dir", spy)
+    clean_study(SAMPLE)
+    assert len(seen) == 1 and seen[0].parent == tmp_path
+    assert seen[0].name.startswith(f".mentorlib-tmp-{os.getpid()}-spill-")
+    assert not seen[0].exists()
+
+
+def test_sweep_removes_stale_temporaries_only(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = os.getppid()
+    stale_dir = tmp_path / f".mentorlib-tmp-{dead.pid}-spill-abc"
+    stale_dir.mkdir()
+    (stale_dir / "assessment.00001.parquet").write_bytes(b"ids")
+    stale_file = tmp_path / f".mentorlib-tmp-{dead.pid}-file-xyz"
+    stale_file.write_bytes(b"half a docx")
+    old_alive = tmp_path / f".mentorlib-tmp-{alive}-spill-old"
+    old_alive.mkdir()
+    t = time.time() - (outputs.STALE_HOURS + 1) * 3600
+    os.utime(old_alive, (t, t))
+    fresh_alive = tmp_path / f".mentorlib-tmp-{alive}-spill-new"
+    fresh_alive.mkdir()
+    mine = tmp_path / f".mentorlib-tmp-{os.getpid()}-spill-me"
+    mine.mkdir()
+    other = tmp_path / ".mentorlib-tmp-notapid"
+    other.mkdir()
+    removed = outputs.sweep_stale(tmp_path)
+    assert sorted(removed) == sorted([stale_dir, stale_file, old_alive])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [fresh_alive.name, mine.name, other.name]
+    )
+
+
+def test_sigterm_becomes_an_exception_so_finally_runs(tmp_path):
+    code = (
+        "import os, signal, sys, time\n"
+        "from mentorlib import cli\n"
+        "def work(args):\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(5)\n"
+        "    finally:\n"
+        f"        open({str(tmp_path / 'cleaned')!r}, 'w').close()\n"
+        "    return 0\n"
+        "cli.cmd_demo = work\n"
+        "sys.exit(cli.main(['demo']))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert r.returncode == 128 + signal.SIGTERM, r.stderr
+    assert (tmp_path / "cleaned").exists()
+    assert "terminated" in r.stderr and "Traceback" not in r.stderr
+
+
+# ----------------------------------------------------------------------------- item 5: injection
+
+
+def _read_csv_cells(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_neutralise_cells_prefixes_text_never_numbers():
+    df = pd.DataFrame(
+        {
+            "name": pd.array([*EVIL, "王芳", None], dtype="string"),
+            "obj": [*EVIL, "ok", None],
+            "cat": pd.Categorical([*EVIL, "ok", "ok"]),
+            "x": [-0.5, -3.0, 1.0, 2.0, 3.0, 4.0, -1.0, float("nan")],
+            "n": pd.array([-3, 1, 2, 3, 4, 5, 6, None], dtype="Int64"),
+        }
+    )
+    out = outputs.neutralise_cells(df)
+    want = ["'" + e for e in EVIL]
+    assert list(out["name"][:6]) == want and out["name"][6] == "王芳" and pd.isna(out["name"][7])
+    assert list(out["obj"][:6]) == want and out["obj"][6] == "ok"
+    assert list(out["cat"][:6].astype(str)) == want and out["cat"].dtype == "category"
+    pd.testing.assert_series_equal(out["x"], df["x"])
+    pd.testing.assert_series_equal(out["n"], df["n"])
+    assert list(df["obj"][:6]) == EVIL  # the input is not modified
+    assert outputs.neutralise("-3") == "'-3" and outputs.neutralise(-3) == -3
+
+
+def test_every_csv_writer_neutralises(tmp_path, cleaned, monkeypatch):
+    import mentorlib.effectiveness as E
+    import mentorlib.grouping as G
+
+    n = len(EVIL)
+    # source_summary.csv of a processed folder
+    res = cleaned
+    summary = res.summary.copy()
+    summary.loc[summary.index[:n], "source"] = EVIL
+    res.summary = summary
+    try:
+        out = write_processed(res, tmp_path / "proc")
+    finally:
+        res.summary = cleaned.summary
+    rows = _read_csv_cells(out / "source_summary.csv")
+    col = rows[0].index("source")
+    assert [r[col] for r in rows[1 : n + 1]] == ["'" + e for e in EVIL]
+    # mentors --out and groups --out (the analyses replaced by tables holding the attack)
+    monkeypatch.setattr(cli, "_study_and_year", lambda args: (None, 2024))
+    effects = pd.DataFrame({"mentor": EVIL, "effect": [-0.5] * n, "n": [-3] * n})
+
+    class Rep:
+        def tables(self, public):
+            return {"effects": effects}
+
+        def summary(self, lang):
+            return "ok"
+
+    monkeypatch.setattr(E, "mentor_report", lambda P, year, seed: Rep())
+    assign = pd.DataFrame({"student_id": EVIL, "mentor_id": ["@T1"] * n, "fit": [-1.25] * n})
+    monkeypatch.setattr(G, "run_policy", lambda P, year, policy, seed: (assign, pd.DataFrame()))
+    monkeypatch.setattr(G, "hard_rules_met", lambda checks: True)
+    assert cli.main(["mentors", "x", "--out", str(tmp_path / "m.csv")]) == 0
+    assert cli.main(["groups", "x", "--out", str(tmp_path / "g.csv")]) == 0
+    m = _read_csv_cells(tmp_path / "m_internal.csv")
+    assert m[0] == ["mentor", "effect", "n"]
+    assert [r[0] for r in m[1:]] == ["'" + e for e in EVIL]
+    assert {r[1] for r in m[1:]} == {"-0.5"} and {r[2] for r in m[1:]} == {"-3"}  # numbers stay
+    g = _read_csv_cells(tmp_path / "g.csv")
+    assert [r[0] for r in g[1:]] == ["'" + e for e in EVIL] and {r[1] for r in g[1:]} == {"'@T1"}
+    assert {r[2] for r in g[1:]} == {"-1.25"}
+    # re-running replaces our own CSV; a file of someone else's is refused and left intact
+    assert cli.main(["groups", "x", "--out", str(tmp_path / "g.csv")]) == 0
+    (tmp_path / "budget.csv").write_text("year,amount\n2024,100\n", encoding="utf-8")
+    assert cli.main(["groups", "x", "--out", str(tmp_path / "budget.csv")]) == 2
+    assert (tmp_path / "budget.csv").read_text(encoding="utf-8") == "year,amount\n2024,100\n"
+    assert cli.main(["groups", "x", "--out", str(tmp_path)]) == 2  # a folder
+
+
+MD_ATTACK = "<script>alert(1)</script>[click](http://evil.example)![x](http://evil.example/a.png)"
+
+
+def test_markdown_escapes_school_and_names():
+    import mistune
+
+    rep = _tiny_report(MD_ATTACK + " www.evil.example <img src=x onerror=alert(1)>")
+    md = rep.to_markdown()
+    raw = re.compile(r"(?<!\\)(<script|<img|\[click\]|!\[x\]|\]\(http://)")
+    assert not raw.findall(md)  # every one of them escaped
+    assert "| b\\|c |" in md  # a pipe in a cell stays inside its cell
+    html_ = mistune.create_markdown(escape=False, plugins=["table", "url", "strikethrough"])(md)
+    assert "<script" not in html_ and "<img" not in html_ and "href=" not in html_
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_  # shown as text
+    # the table still has its two columns per row
+    assert html_.count("<tr>") == 3 and html_.count("<td") == 4
+    assert "<5" in report._md_text("<5") and report._md_text("p<0.05") == "p<0.05"
+
+
+@pytest.mark.parametrize("school", ["<img src=x onerror=alert(1)>", '=HYPERLINK("http://evil")'])
+def test_html_and_docx_show_data_as_text(school, tmp_path):
+    import docx
+
+    rep = _tiny_report(school)
+    page = rep.to_html(embed_font=False)
+    assert "<img src=x" not in page and "onerror=alert(1)>" not in page.replace("&gt;", "")
+    assert school.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") in page
+    path = rep.write(tmp_path, formats=("docx",))[0]
+    with zipfile.ZipFile(path) as z:
+        body = z.read("word/document.xml").decode("utf-8")
+    assert "instrText" not in body and "fldSimple" not in body and "<img" not in body
+    texts = [p.text for p in docx.Document(path).paragraphs]
+    assert f"{school} took part." in texts  # the exact text, as text
+    cells = [c.text for t in docx.Document(path).tables for r in t.rows for c in r.cells]
+    assert school in cells
