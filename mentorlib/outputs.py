@@ -3,8 +3,8 @@
 Promises
 --------
 - **Never replace what we did not write.** Every output folder carries a marker: a processed
-  study its ``study.json`` with ``"format": "mentorlib-processed/1"``, every other output folder
-  (reports, a synthetic study) a small ``.mentorlib-output`` JSON file with its ``kind``.
+  study its ``study.json`` with ``"format": "mentorlib-processed/1"``, a reports folder a small
+  ``.mentorlib-output`` JSON file with its ``kind``, a synthetic study its ``truth/`` folder.
   :func:`check_output_dir` refuses, with one line, an existing folder that is not empty and not
   ours (of that kind), a folder equal to, inside or above a raw study folder (one holding a
   ``study.toml``), the current folder or one above it, a symbolic link and an existing file.
@@ -71,8 +71,9 @@ def is_ours(path: str | Path, kind: str) -> bool:
         ``processed``: ``study.json`` with ``"format": "mentorlib-processed/1"`` and no file
         beside it that its ``files`` list does not name (or, written before the tag, a ``study.json`` with the cleaner's keys beside ``cleaning_log.parquet``).
         ``reports``: a ``.mentorlib-output`` marker of kind ``reports`` (or, before the marker,
-        only files named as the report writers name them). ``synth``: a marker of kind ``synth``
-        (or, before it, a ``study.toml`` saying ``synthetic = true`` beside ``truth/params.json``).
+        only files named as the report writers name them). ``synth``: a ``study.toml`` saying
+        ``synthetic = true`` beside ``truth/params.json`` (the generator's own files are its
+        marker, so a synthetic study folder holds only what a school's would, plus ``truth/``).
 
     Returns
     -------
@@ -92,7 +93,7 @@ def is_ours(path: str | Path, kind: str) -> bool:
     marker = _read_json(p / MARKER)
     if marker:
         return marker.get("kind") == kind and marker.get("format") == OUTPUT_FORMAT
-    if kind == "reports":
+    if kind == "reports":  # before the marker: only files named as the report writers name them
         files = [f for f in p.rglob("*") if f.is_file()]
         return bool(files) and all(
             _LEGACY_REPORT_FILE.match(f.name)

@@ -39,7 +39,7 @@ import tomli_w
 
 from ..codebook import load_codebook, option_labels
 from ..ids import check_digit, is_valid_student_id
-from ..outputs import check_output_dir, make_temp_dir, mark_output_dir, replace_dir, write_csv
+from ..outputs import check_output_dir, make_temp_dir, neutralise_cells, replace_dir
 from ..rules import ACTIVITIES_ZH
 from ..xlsx import Patched, SheetGroups, _text_or_none, write_xlsx
 from ..xlsx import classify_cells as _classify
@@ -1671,12 +1671,12 @@ def write_study(
     final = Path(out_dir)
     if final.is_dir() and any(final.iterdir()) and not overwrite:
         raise FileExistsError(f"{final}: folder exists and is not empty (use --overwrite)")
-    # --overwrite replaces only a synthetic study mentorlib wrote; built beside, then swapped in
+    # --overwrite replaces only a synthetic study mentorlib wrote (study.toml saying synthetic
+    # beside truth/params.json is its marker); built beside, then swapped in
     dest = check_output_dir(final, kind="synth", what="synth folder")
     out = make_temp_dir(dest.parent, "synth")
     try:
         _write_study_into(study, out, dest.name, clean, truth_tables, progress, workers)
-        mark_output_dir(out, "synth")
         replace_dir(out, dest)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
@@ -1719,10 +1719,8 @@ def _write_study_into(
     manifest = pd.concat(parts, ignore_index=True) if parts else Messer(None, True).frame({})
     tdir = out / "truth"
     manifest.to_parquet(tdir / "manifest.parquet", index=False)
-    write_csv(
-        manifest.groupby(["kind", "expected"], dropna=False).size().rename("n").reset_index(),
-        tdir / "manifest_summary.csv",
-    )
+    kinds = manifest.groupby(["kind", "expected"], dropna=False).size().rename("n").reset_index()
+    neutralise_cells(kinds).to_csv(tdir / "manifest_summary.csv", index=False)
 
 
 def _write_truth(study: SynthStudy, tdir: Path, tables: bool):
