@@ -422,6 +422,8 @@ def temp_dir(parent: str | Path | None, purpose: str) -> Iterator[Path]:
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: rely on the age
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

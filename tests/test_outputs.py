@@ -487,3 +487,29 @@ def test_html_and_docx_show_data_as_text(school, tmp_path):
     assert f"{school} took part." in texts  # the exact text, as text
     cells = [c.text for t in docx.Document(path).tables for r in t.rows for c in r.cells]
     assert school in cells
+
+
+def test_reports_folder_of_older_runs_is_recognised_others_refused(tmp_path):
+    rep = _tiny_report()
+    old = tmp_path / "reports_old"
+    (old / "annual_summary_2024_figures").mkdir(parents=True)
+    (old / "年度总结_2024学年.docx").write_bytes(b"old")
+    (old / "annual_summary_2024_figures" / "fig01_kpi.png").write_bytes(b"png")
+    (old / "progress_2024.json").write_text("{}")
+    rep.write(old, formats=("md",))
+    marker = json.loads((old / outputs.MARKER).read_text())
+    assert marker == {"format": outputs.OUTPUT_FORMAT, "kind": "reports", "writer": "mentorlib"}
+    assert (old / "年度总结_2024学年.docx").read_bytes() == b"old"  # not ours to remove
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "annual_summary_2024.docx").write_bytes(b"old")
+    (mixed / "budget.xlsx").write_bytes(b"someone else's")
+    with pytest.raises(InputError, match="not a mentorlib reports output"):
+        rep.write(mixed, formats=("md",))
+    assert sorted(p.name for p in mixed.iterdir()) == ["annual_summary_2024.docx", "budget.xlsx"]
+    # a processed folder is not a reports folder
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    (proc / "study.json").write_text(json.dumps({"format": outputs.PROCESSED_FORMAT}))
+    with pytest.raises(InputError, match="not a mentorlib reports output"):
+        rep.write(proc)
