@@ -575,11 +575,22 @@ def _on_signals() -> dict:
     return saved
 
 
+def _sweep_system_temp() -> None:
+    """Remove spill folders that killed runs left in the system temporary folder (in-memory
+    cleaning spills there); output folders' own temporaries are swept when they are written."""
+    import tempfile
+
+    from .outputs import sweep_stale
+
+    sweep_stale(tempfile.gettempdir())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     saved = _on_signals()
     try:
+        _sweep_system_temp()
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("mentorlib: interrupted", file=sys.stderr)
