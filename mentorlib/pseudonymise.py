@@ -16,7 +16,10 @@ name and no IP address to any file of the processed folder:
   (G/L/J and 17-18 digits, any run of 15 or more digits, Excel's 4.40106E+17) by the pseudonym or
   〔学籍号〕, each IPv4/IPv6 address (with the place 问卷星 writes after it) by 〔IP〕;
 - free-text answers in the canonical tables (``other_text``, ``reason_text``, ``reason``) are
-  scrubbed the same way.
+  scrubbed the same way; in what a person typed (these answers, and the raw cells and log
+  values of columns that are not IDs or names) the given name of every roster name of three or
+  more characters is replaced too (我和欣妍是同桌 -> 我和〔姓名〕是同桌). The machine-written
+  texts (quarantine and row-status details) get full names only.
 
 Staff IDs (工号) stay: they are the school's own internal numbers, and reports need them to
 group by mentor.
@@ -46,9 +49,9 @@ FREE_TEXT = ("other_text", "reason_text", "reason")  # canonical columns a perso
 _BOM = b"\xef\xbb\xbf"
 
 _ID_LIKE = re.compile(
-    # a 学籍号 (maybe without its letter, full-width, or with spaces), any long digit run, or
-    # what Excel's scientific notation left of one
-    r"(?<![0-9０-９])(?:[GLJglj]|[ＧＬＪ])?[ \u3000]?(?:[0-9０-９][ \u3000]?){14,}[0-9０-９XxＸｘ]?"
+    # a 学籍号 (maybe without its letter, full-width, with spaces or dashes), any run of 15 or
+    # more digits, or what Excel's scientific notation left of one
+    r"(?<![0-9０-９])(?:[GLJglj]|[ＧＬＪ])?[ \u3000]?(?:[0-9０-９][ \u3000\-－]?){14,}[0-9０-９XxＸｘ]"
     r"(?:\.0+)?(?![0-9０-９])"
     r"|(?<![0-9])[0-9](?:\.[0-9]+)?[Ee]\+?(?:1[4-9]|2[0-9])(?![0-9])"
 )
@@ -166,11 +169,14 @@ class Scrubber:
         Every real 学籍号 of the roster (mapped to pseudonyms wherever they appear).
     names : iterable of str
         Names to replace by 〔姓名〕 in any text (roster students and staff, and every name seen
-        in a name column). Names shorter than two characters are ignored.
+        in a name column). Names shorter than two characters are ignored; given names
+        (:func:`given_name`) are replaced in free text (:meth:`free_text`).
     """
 
     def __init__(self, key: bytes, student_ids: Iterable[str], names: Iterable[str] = ()):
         self.key = key
+        self._given: dict[str, str] = {}  # given names: replaced in free text only
+        self._free: dict[str, str] = {}
         self.ids = {i for i in student_ids if isinstance(i, str)}
         self._by_digits = {i[1:]: i for i in self.ids}
         self._pid: dict[str, str] = {}
@@ -190,6 +196,10 @@ class Scrubber:
             for v in {n.strip(), _squash(n)}:
                 if len(v) >= 2:
                     self._add_literal(v, NAME_MASK)
+                g = given_name(v)
+                if g:
+                    self._given[g] = NAME_MASK
+                    self._free.clear()
 
     def add_raw_ids(self, raws: Iterable) -> None:
         """Also replace these raw 学籍号 cells (damaged or not) wherever they appear in text."""
@@ -219,14 +229,15 @@ class Scrubber:
         """A raw 学籍号 cell: its pseudonym when it names a roster student, else 〔学籍号〕."""
         if raw is None or (isinstance(raw, float) and raw != raw):
             return None
-        s = _squash(_num_text(raw)).upper().removesuffix(".0")
+        s = _squash(_num_text(raw)).upper().removesuffix(".0").replace("-", "")
         if not s:
             return None
         sid = s if s in self.ids else self._by_digits.get(s[1:] if s[0] in "GLJ" else s)
         return self.pid(sid) if sid else ID_MASK
 
     def cell(self, value, kind: str | None = None):
-        """One cell of a column of ``kind`` (see :func:`header_kind`; None: free text)."""
+        """One cell of a column of ``kind`` (see :func:`header_kind`; ``"text"``: a text the
+        cleaner wrote, :meth:`text`; None: what a person typed, :meth:`free_text`)."""
         if value is None or (isinstance(value, float) and value != value):
             return value
         if kind == "student_id":
@@ -235,7 +246,9 @@ class Scrubber:
             return NAME_MASK
         if kind == "drop":
             return DROP_MASK
-        return self.text(value)
+        if kind == "text":  # written by the cleaner: full names only
+            return self.text(value)
+        return self.free_text(value)
 
     def text(self, value):
         """Free text with IDs, IP addresses and names replaced (non-text returned as is)."""
@@ -255,25 +268,20 @@ class Scrubber:
             out = self._text[value] = self._literals(s)
         return out
 
-    def _literals(self, s: str) -> str:
-        if not self._lits or self._first.isdisjoint(s):
+    def free_text(self, value):
+        """What a person typed (an 其他〖…〗 answer, a 事由, a message): :meth:`text`, and the
+        given name of every roster name of three or more characters too (我和欣妍是同桌)."""
+        s = self.text(value)
+        if not isinstance(s, str) or not self._given:
             return s
-        out, i, n = [], 0, len(s)
-        while i < n:
-            if s[i] in self._first:
-                for k in self._lens:
-                    r = self._lits.get(s[i : i + k]) if i + k <= n else None
-                    if r is not None:
-                        out.append(r)
-                        i += k
-                        break
-                else:
-                    out.append(s[i])
-                    i += 1
-            else:
-                out.append(s[i])
-                i += 1
-        return "".join(out)
+        out = self._free.get(s)
+        if out is None:
+            first = {g[0] for g in self._given}
+            out = self._free[s] = _replace_literals(s, self._given, first, [3, 2])
+        return out
+
+    def _literals(self, s: str) -> str:
+        return _replace_literals(s, self._lits, self._first, self._lens)
 
     def series(self, s: pd.Series, kind: str | None = None) -> pd.Series:
         """A column scrubbed cell by cell (each distinct value once), keeping its dtype family."""
@@ -306,6 +314,46 @@ class Scrubber:
             for h, v in row.items()
         }
         return json.dumps(out, ensure_ascii=False)
+
+
+def _replace_literals(s: str, lits: dict, first: set, lens: list) -> str:
+    """Replace every occurrence of a literal (longest first, left to right)."""
+    if not lits or first.isdisjoint(s):
+        return s
+    out, i, n = [], 0, len(s)
+    while i < n:
+        if s[i] in first:
+            for k in lens:
+                r = lits.get(s[i : i + k]) if i + k <= n else None
+                if r is not None:
+                    out.append(r)
+                    i += k
+                    break
+            else:
+                out.append(s[i])
+                i += 1
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
+
+
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "夏侯", "轩辕", "令狐", "端木", "西门", "南宫", "独孤", "申屠",
+)  # fmt: skip
+
+
+def given_name(name: str) -> str | None:
+    """The two- or three-character given name of a Chinese full name, else None.
+
+    >>> given_name("余欣妍"), given_name("欧阳娜娜"), given_name("刘鹏"), given_name("A·B")
+    ('欣妍', '娜娜', None, None)
+    """
+    if not isinstance(name, str) or not all("\u4e00" <= c <= "\u9fff" for c in name):
+        return None
+    g = name[2:] if name[:2] in COMPOUND_SURNAMES else name[1:]
+    return g if 2 <= len(g) <= 3 else None
 
 
 def _num_text(x) -> str:
@@ -411,26 +459,26 @@ def pseudonymise_outputs(
                 m = lk == k
                 out[m] = sc.series(pd.Series(vals[m], dtype=object), k).to_numpy(dtype=object)
             log[col] = out
-        log["sheet"] = sc.series(log["sheet"])
+        log["sheet"] = sc.series(log["sheet"], "text")
     rs = row_status.copy()
     if len(rs):
         rs["student_id"] = _pseudonyms(rs["student_id"], sc)
         for c in ("sheet", "detail", "merged_into"):
-            rs[c] = sc.series(rs[c])
+            rs[c] = sc.series(rs[c], "text")
     q = quarantine.copy()
     if len(q):
-        q["sheet"] = sc.series(q["sheet"].astype(object))
-        q["detail"] = sc.series(q["detail"].astype(object))
+        q["sheet"] = sc.series(q["sheet"].astype(object), "text")
+        q["detail"] = sc.series(q["detail"].astype(object), "text")
         q["raw"] = [
             sc.raw_row(r, qkinds.get(str(s), {}))
             for s, r in zip(q["source"], q["raw"], strict=True)
         ]
     summ = summary.copy()
     if "sheet" in summ.columns:
-        summ["sheet"] = sc.series(summ["sheet"].astype(object))
+        summ["sheet"] = sc.series(summ["sheet"].astype(object), "text")
     val = validation.astype(str)
     for c in val.columns:
-        val[c] = sc.series(val[c].astype(object))
+        val[c] = sc.series(val[c].astype(object), "text")
     return {"log": log, "row_status": rs, "quarantine": q, "summary": summ, "validation": val}
 
 

@@ -100,8 +100,10 @@ def messy(tmp_path_factory):
     i, j = n.index[:2]
     n = _csv(study, NEEDS)
     mate, mate_id = n.at[j, "1、你的姓名"], n.at[j, "2、你的学籍号"]
+    trio = next(x for x in n["1、你的姓名"] if len(x) == 3 and x != mate)  # called by given name
     n.at[i, "5(其他)"] = (
-        f"1〖想和{mate}一起学习，他的学籍号{mate_id}，表上是{_excel_sci(mate_id)}〗"
+        f"1〖想和{mate}一起学习，他的学籍号{mate_id}，表上是{_excel_sci(mate_id)}，"
+        f"也想认识{trio[1:]}〗"
     )
     stranger = n.loc[[i]].copy()
     stranger["序号"] = str(len(n) + 1)
@@ -216,7 +218,8 @@ def test_no_real_id_name_or_ip_in_any_output_file(messy, tmp_path, monkeypatch, 
     needs = pd.read_parquet(out / "needs.parquet")
     me_2024 = (needs["student_id"] == pseudonym(me, key)) & (needs["year"] == 2024)
     (mine,) = needs.loc[me_2024, "other_text"]
-    assert mine == f"想和〔姓名〕一起学习，他的学籍号{pseudonym(mate_id, key)}，表上是〔学籍号〕"
+    p = pseudonym(mate_id, key)
+    assert mine == f"想和〔姓名〕一起学习，他的学籍号{p}，表上是〔学籍号〕，也想认识〔姓名〕"
     rw = pd.read_parquet(out / "rewards.parquet")
     assert "帮助〔姓名〕补习数学" in set(rw["reason"].astype(str))
 
@@ -367,6 +370,11 @@ def test_scrubber_finds_ids_in_every_shape():
     assert sc.cell("G440106201504012088", "student_id") == p
     assert sc.cell("G4401", "student_id") == "〔学籍号〕"
     assert sc.cell("任何人", "name") == "〔姓名〕"
+    assert sc.text("440106-2015-0401-2088") == p
+    assert sc.text("20240901093933") == "20240901093933"  # a 14-digit timestamp stays
+    # a given name alone is a name in what a person typed, not in what the cleaner wrote
+    assert sc.free_text("我和娜娜是同桌") == sc.cell("我和娜娜是同桌") == "我和〔姓名〕是同桌"
+    assert sc.text("我和娜娜是同桌") == sc.cell("我和娜娜是同桌", "text") == "我和娜娜是同桌"
 
 
 def test_header_kinds():
