@@ -1588,6 +1588,7 @@ def _pseudonymise(ctx: _Ctx, res: dict, key: bytes) -> dict:
         for var, j in sh.cm.single.items():
             t = sh.cb.field(var).type if sh.cb.has(var) else None
             k = t if t in ("student_id", "name", "staff_name", "staff_choice") else None
+            k = "birth_date" if var == "birth_date" else k
             kinds[(sh.rs.file, sh.rs.header[j])] = k or header_kind(sh.rs.header[j])
         for var, j in sh.cm.system.items():
             if var in ("ip", "channel_detail"):

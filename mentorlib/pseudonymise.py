@@ -11,7 +11,8 @@ name and no IP address to any file of the processed folder:
 - the cleaning log's old/new values, the quarantine's raw rows and details, row status details,
   validation failures and the per-source summary are scrubbed: a cell of a name column becomes
   〔姓名〕, of a 学籍号 column the pseudonym (or 〔学籍号〕 when it names no roster student), of an
-  IP, location, nickname or phone column 〔已删除〕; every other text has each roster name (and
+  IP, location, nickname or phone column 〔已删除〕, of a birth-date column its ``YYYY-MM``; every
+  other text has each roster name (and
   every name seen in a name column) replaced by 〔姓名〕, each thing that looks like a 学籍号
   (G/L/J and 17-18 digits, any run of 15 or more digits, Excel's 4.40106E+17) by the pseudonym or
   〔学籍号〕, each IPv4/IPv6 address (with the place 问卷星 writes after it) by 〔IP〕;
@@ -37,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import normalize as nz
 from .errors import InputError
 from .ids import pseudonym
 
@@ -146,13 +148,16 @@ def header_kind(header) -> str | None:
     """What a raw column holds, guessed from its header alone (for columns no codebook matched).
 
     Returns ``"drop"`` (IP address, location, nickname, phone, ID card, e-mail), ``"name"``
-    (a header with 姓名), ``"student_id"`` (学籍号, 学号) or None (text, scrubbed as text).
+    (a header with 姓名), ``"birth_date"`` (出生日期, 生日: kept to the month), ``"student_id"``
+    (学籍号, 学号) or None (text, scrubbed as text).
     """
     h = str(header or "")
     if _DROP_HEADER.search(h):
         return "drop"
     if "姓名" in h or "名字" in h:
         return "name"
+    if "出生" in h or "生日" in h:
+        return "birth_date"
     if "学籍号" in h or "学号" in h:
         return "student_id"
     return None
@@ -246,6 +251,9 @@ class Scrubber:
             return NAME_MASK
         if kind == "drop":
             return DROP_MASK
+        if kind == "birth_date":  # to the month, as in the students table
+            d = nz.date_(value)[0]
+            return d[:7] if d else DROP_MASK
         if kind == "text":  # written by the cleaner: full names only
             return self.text(value)
         return self.free_text(value)

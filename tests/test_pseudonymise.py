@@ -158,6 +158,17 @@ def _needles(study: Path, extra=()) -> set[str]:
     return {x.strip() for x in every if len(x.strip()) >= 2}
 
 
+def _birth_dates(study: Path) -> set[str]:
+    """Exact birth dates as the cleaner writes them and as the raw files spell them (not the
+    first of a month: that is what a coarsened date looks like)."""
+    b = pd.read_parquet(study / "truth" / "canonical" / "students.parquet")["birth_date"]
+    b = pd.to_datetime(b).dropna()
+    out = set(b[b.dt.day != 1].dt.strftime("%Y-%m-%d"))
+    m = pd.read_parquet(study / "truth" / "manifest.parquet")
+    raw = m.loc[m["column"].astype(str) == "出生日期", "raw"].dropna().astype(str)
+    return out | {r for r in raw if not r.isdigit() and not re.search(r"[-/.年]0?1日?$", r)}
+
+
 def _leaks(out: Path, needles: set[str]) -> list[tuple[str, str, str]]:
     found = []
     files = sorted(p for p in out.rglob("*") if p.is_file())
@@ -202,6 +213,8 @@ def test_no_real_id_name_or_ip_in_any_output_file(messy, tmp_path, monkeypatch, 
     needles = _needles(study, [facts["typo"][0]])
     assert len(needles) > 500
     assert _leaks(out, needles) == []
+    births = _birth_dates(study)
+    assert len(births) > 100 and _leaks(out, births) == []
 
     key = KEY.encode()
     # the key is the same whichever way it was given: the same pseudonyms
@@ -370,6 +383,8 @@ def test_scrubber_finds_ids_in_every_shape():
     assert sc.cell("G440106201504012088", "student_id") == p
     assert sc.cell("G4401", "student_id") == "〔学籍号〕"
     assert sc.cell("任何人", "name") == "〔姓名〕"
+    assert sc.cell(42691, "birth_date") == sc.cell("2016年11月17日", "birth_date") == "2016-11"
+    assert sc.cell("不详", "birth_date") == "〔已删除〕"
     assert sc.text("440106-2015-0401-2088") == p
     assert sc.text("20240901093933") == "20240901093933"  # a 14-digit timestamp stays
     # a given name alone is a name in what a person typed, not in what the cleaner wrote
@@ -379,7 +394,7 @@ def test_scrubber_finds_ids_in_every_shape():
 
 def test_header_kinds():
     assert header_kind("来自IP") == header_kind("IP属地") == header_kind("地理位置省") == "drop"
-    assert header_kind("微信昵称") == "drop"
+    assert header_kind("微信昵称") == "drop" and header_kind("出生日期") == "birth_date"
     assert header_kind("1、你的姓名") == "name" and header_kind("2、你的学籍号") == "student_id"
     assert header_kind("8、你最想对导师说的话") is None and header_kind(None) is None
 
