@@ -433,3 +433,26 @@ def test_progress_and_report_run_on_a_pseudonymised_folder(tmp_path, monkeypatch
     assert "2024" in text
     needles = _needles(study)
     assert [s for s in needles if s in text] == []
+
+
+@pytest.mark.slow
+def test_a_middle_school_study_leaks_nothing_either(tmp_path, monkeypatch):
+    """Middle school: 腾讯问卷 exports, and mentor preferences written as names (张伟（数学）)."""
+    from mentorlib.synth import SynthParams, generate, write_study
+
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    synth = generate(SynthParams(level="middle", n_students=240, n_years=2, seed=5))
+    study = write_study(synth, tmp_path / "study", workers=1)
+    toml = (study / "study.toml").read_text(encoding="utf-8")
+    (study / "study.toml").write_text(
+        toml.replace("[study]\n", f'[study]\npseudonym_key = "{KEY}"\n'), "utf-8"
+    )
+    out = tmp_path / "out"
+    res = clean_study(study, out)
+    assert res.meta["level"] == "middle" and res.meta["pseudonymised"]
+    needles = _needles(study)
+    assert len(needles) > 500 and _leaks(out, needles) == []
+    assert _leaks(out, _birth_dates(study)) == []
+    needs = res.tables["needs"]
+    staff = set(res.tables["staff"]["staff_id"])
+    assert needs["pref_1"].notna().mean() > 0.5 and set(needs["pref_1"].dropna()) <= staff
