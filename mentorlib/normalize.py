@@ -140,14 +140,17 @@ def name(x) -> Result:
         return None, rule
     compact = _SPACES.sub("", v)
     if not compact.isprintable():  # a bell, a zero-width space, a direction mark, ...
-        compact = "".join(c for c in compact if unicodedata.category(c) not in _INVISIBLE)
-        return (compact or None), "control_chars"
+        kept = "".join(c for c in compact if unicodedata.category(c) not in _INVISIBLE)
+        if kept != compact:
+            return (kept or None), "control_chars"
     if compact != v:
         return compact, "whitespace"
     return v, rule
 
 
-_INVISIBLE = ("Cc", "Cf", "Co", "Cs", "Cn")  # control, format, private use, surrogate, unassigned
+# control, format (zero-width, direction marks), lone surrogates; private-use and unassigned
+# code points stay: rosters write rare name characters (生僻字) with them
+_INVISIBLE = ("Cc", "Cf", "Cs")
 
 
 def skip(x) -> bool:
