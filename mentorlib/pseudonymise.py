@@ -63,6 +63,7 @@ _IP = re.compile(
     r"|(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4})*::(?:[0-9A-Fa-f]{1,4}:)*"
     r"[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])"
 )
+_QUOTED_ID = re.compile(r"学籍号 (['\"])(.*?)\1")  # the cleaner's "学籍号 'G4401' is invalid"
 _PLACE_AFTER = re.compile(r"\s*[(（][^()（）]{0,40}[)）]")  # 112.96.207.225(广东-广州)
 _DROP_HEADER = re.compile(
     r"(?<![A-Za-z])ip(?![A-Za-z])|地理位置|位置|属地|定位|所在地|来源详情|昵称|手机|电话|身份证|邮箱",
@@ -270,6 +271,7 @@ class Scrubber:
         out = self._text.get(value)
         if out is None:
             s = _ID_LIKE.sub(lambda m: self.student_id(m.group(0)), value)
+            s = _QUOTED_ID.sub(lambda m: f"学籍号 {m[1]}{self.student_id(m[2]) or ''}{m[1]}", s)
             s = _IP.sub(IP_MASK, s)
             if IP_MASK in s:
                 s = re.sub(re.escape(IP_MASK) + _PLACE_AFTER.pattern, IP_MASK, s)

@@ -456,3 +456,97 @@ def test_a_middle_school_study_leaks_nothing_either(tmp_path, monkeypatch):
     needs = res.tables["needs"]
     staff = set(res.tables["staff"]["staff_id"])
     assert needs["pref_1"].notna().mean() > 0.5 and set(needs["pref_1"].dropna()) <= staff
+
+
+def test_pseudonymise_outputs_scrubs_every_frame_by_hand():
+    """Each frame a cleaning writes, made by hand: validation failures included (the sample has
+    none), a quarantined roster row with an exact birth date, a raw IP column no codebook knows."""
+    from mentorlib.pseudonymise import pseudonymise_outputs
+
+    sid, other = "G440106201504012088", "G110105201709055222"
+    key = b"k"
+    p = pseudonym(sid, key)
+    tables = {
+        "students": pd.DataFrame(
+            {
+                "student_id": [sid, other],
+                "name": ["范桂", "欧阳娜娜"],
+                "birth_date": pd.to_datetime(["2015-04-01", "2017-09-05"]),
+            }
+        ),
+        "staff": pd.DataFrame({"staff_id": ["20001"], "name": ["程馨"]}),
+        "rewards": pd.DataFrame(
+            {"student_id": [sid], "reason": pd.Categorical(["帮助欧阳娜娜和娜娜"])}
+        ),
+    }
+    log = pd.DataFrame(
+        {
+            "source": pd.Categorical(["a.csv", "a.csv", "r.xlsx"]),
+            "sheet": pd.Categorical([None, None, "一年级"]),
+            "row": [2, 3, 4],
+            "column": pd.Categorical(["学生姓名", "学籍号", "出生日期"]),
+            "old": ["范贵", "4.40106E+17", "42108"],
+            "new": ["范桂", sid, "2015-04-14"],
+            "rule": ["name_differs_from_roster", "id_sci_recovered", "excel_serial"],
+        }
+    )
+    raw = {"学籍号": "G4401", "姓名": "王小二", "出生日期": "2015年4月14日", "IP地址": "1.2.3.4"}
+    quarantine = pd.DataFrame(
+        {
+            "source": ["r.xlsx"],
+            "sheet": ["一年级"],
+            "row": [9],
+            "kind": ["students"],
+            "reason": ["invalid_roster_id"],
+            "detail": ["学籍号 'G4401' is invalid; 王小二"],
+            "raw": [json.dumps(raw, ensure_ascii=False)],
+        }
+    )
+    row_status = pd.DataFrame(
+        {
+            "sheet": pd.Categorical(["一年级", "一年级"]),
+            "detail": pd.array([None, f"2 students match name: {sid}, {other}"], dtype="str"),
+            "merged_into": pd.array([None, None], dtype="str"),
+            "student_id": pd.array([sid, None], dtype="str"),
+        }
+    )
+    validation = pd.DataFrame(
+        {"table": ["students"], "column": ["student_id"], "failure_case": [f"{other}x"]}
+    )
+    summary = pd.DataFrame({"source": ["r.xlsx"], "sheet": ["一年级"], "rows_in": [30]})
+    kinds = {("a.csv", "学生姓名"): "name", ("a.csv", "学籍号"): "student_id"}
+    kinds[("r.xlsx", "出生日期")] = "birth_date"
+    done = pseudonymise_outputs(
+        tables,
+        log=log,
+        row_status=row_status,
+        quarantine=quarantine,
+        summary=summary,
+        validation=validation,
+        key=key,
+        column_kinds=kinds,
+    )
+    assert list(tables["students"].columns) == ["student_id", "birth_date"]
+    assert list(tables["students"]["student_id"]) == [p, pseudonym(other, key)]
+    assert list(tables["students"]["birth_date"].dt.strftime("%Y-%m-%d")) == [
+        "2015-04-01",
+        "2017-09-01",
+    ]
+    assert list(tables["staff"].columns) == ["staff_id"]
+    assert list(tables["rewards"]["reason"]) == ["帮助〔姓名〕和〔姓名〕"]
+    lg = done["log"]
+    assert list(lg["old"]) == ["〔姓名〕", "〔学籍号〕", "2015-04"]
+    assert list(lg["new"]) == ["〔姓名〕", p, "2015-04"]
+    q = done["quarantine"]
+    assert json.loads(q.at[0, "raw"]) == {
+        "学籍号": "〔学籍号〕",
+        "姓名": "〔姓名〕",
+        "出生日期": "2015-04",
+        "IP地址": "〔已删除〕",
+    }
+    assert q.at[0, "detail"] == "学籍号 '〔学籍号〕' is invalid; 〔姓名〕"
+    rs = done["row_status"]
+    assert list(rs["student_id"].fillna("-")) == [p, "-"]
+    assert rs.at[1, "detail"] == f"2 students match name: {p}, {pseudonym(other, key)}"
+    assert done["validation"].at[0, "failure_case"] == "〔学籍号〕"
+    assert list(done["summary"]["sheet"]) == ["一年级"]
