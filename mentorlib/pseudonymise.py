@@ -12,10 +12,10 @@ name and no IP address to any file of the processed folder:
   validation failures and the per-source summary are scrubbed: a cell of a name column becomes
   〔姓名〕, of a 学籍号 column the pseudonym (or 〔学籍号〕 when it names no roster student), of an
   IP, location, nickname or phone column 〔已删除〕, of a birth-date column its ``YYYY-MM``; every
-  other text has each roster name (and
-  every name seen in a name column) replaced by 〔姓名〕, each thing that looks like a 学籍号
-  (G/L/J and 17-18 digits, any run of 15 or more digits, Excel's 4.40106E+17) by the pseudonym or
-  〔学籍号〕, each IPv4/IPv6 address (with the place 问卷星 writes after it) by 〔IP〕;
+  other text has each roster name (and every name seen in a name column) replaced by 〔姓名〕,
+  each thing that looks like a 学籍号 (G/L/J and 17-18 digits, any run of 15 or more digits,
+  Excel's 4.40106E+17) by the pseudonym or 〔学籍号〕, each IPv4/IPv6 address (with the place
+  问卷星 writes after it) by 〔IP〕;
 - free-text answers in the canonical tables (``other_text``, ``reason_text``, ``reason``) are
   scrubbed the same way; in what a person typed (these answers, and the raw cells and log
   values of columns that are not IDs or names) the given name of every roster name of three or
@@ -197,8 +197,8 @@ class Scrubber:
     def add_names(self, names: Iterable) -> None:
         """Also replace these names (and their normalised spelling) in every text."""
         for n in names:
-            if not isinstance(n, str):
-                continue
+            if not isinstance(n, str) or nz.skip(n) or not any(c.isalpha() for c in n):
+                continue  # a skip marker (跳过) typed into a name column is no name
             for v in {n.strip(), _squash(n)}:
                 if len(v) >= 2:
                     self._add_literal(v, NAME_MASK)

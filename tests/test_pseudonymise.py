@@ -378,7 +378,8 @@ def test_scrubber_finds_ids_in_every_shape():
     assert sc.text("范贵→范桂，和欧阳娜娜一起") == "范贵→〔姓名〕，和〔姓名〕一起"
     assert sc.text("来自112.96.207.225(广东-广州)，2001:db8::8a2e:370:7334") == "来自〔IP〕，〔IP〕"
     assert sc.text("09:39:33 2024.09.01") == "09:39:33 2024.09.01"
-    sc.add_names(["范贵"])
+    sc.add_names(["范贵", "(跳过)", "-2", None])
+    assert sc.text("(跳过)") == "(跳过)"
     assert sc.text("范贵→范桂") == "〔姓名〕→〔姓名〕"
     assert sc.cell("G440106201504012088", "student_id") == p
     assert sc.cell("G4401", "student_id") == "〔学籍号〕"
