@@ -21,7 +21,6 @@ normalised). Ambiguous or unknown rows are quarantined with the candidates liste
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -37,7 +36,6 @@ from . import normalize as nz
 from .codebook import Codebook, Field, load_codebook, norm_text, option_labels
 from .data import TABLES
 from .errors import InputError
-from .ids import pseudonym
 from .ingest import ColumnMap, RawSheet, combine_sheets, match_columns, read_file, to_raw_sheet
 from .outputs import (
     PROCESSED_FORMAT,
@@ -47,6 +45,7 @@ from .outputs import (
     write_csv,
     write_text,
 )
+from .pseudonymise import header_kind, load_key, pseudonymise_outputs
 from .schemas import validate_tables
 from .study import Source, StudyConfig, load_config
 
@@ -1586,33 +1585,28 @@ def _validate(ctx: _Ctx, tables: dict[str, pd.DataFrame], cfg: StudyConfig) -> p
     return fails
 
 
-def _pseudonymise(tables: dict[str, pd.DataFrame], key: bytes) -> None:
-    cache: dict[str, str] = {}
+def _pseudonymise(ctx: _Ctx, res: dict, key: bytes) -> dict:
+    """Pseudonymise everything the cleaning writes (:mod:`mentorlib.pseudonymise`).
 
-    def p(x):
-        if not isinstance(x, str):
-            return x
-        if x not in cache:
-            cache[x] = pseudonym(x, key)
-        return cache[x]
-
-    for df in tables.values():
-        if "student_id" in df.columns:
-            df["student_id"] = df["student_id"].map(p).astype("str")
-    if "name" in tables["students"].columns:
-        tables["students"] = tables["students"].drop(columns="name")
+    ``res`` holds the canonical ``tables`` (changed in place) and the ``log``, ``row_status``,
+    ``quarantine``, ``summary`` and ``validation`` frames; returns those frames scrubbed."""
+    kinds: dict[tuple[str, str], str | None] = {}
+    for sh in ctx.sheets:
+        for var, j in sh.cm.single.items():
+            t = sh.cb.field(var).type if sh.cb.has(var) else None
+            k = t if t in ("student_id", "name", "staff_name", "staff_choice") else None
+            k = "birth_date" if var == "birth_date" else k
+            kinds[(sh.rs.file, sh.rs.header[j])] = k or header_kind(sh.rs.header[j])
+        for var, j in sh.cm.system.items():
+            if var in ("ip", "channel_detail"):
+                kinds[(sh.rs.file, sh.rs.header[j])] = "drop"
+    frames = {k: res[k] for k in ("log", "row_status", "quarantine", "summary", "validation")}
+    return pseudonymise_outputs(res["tables"], key=key, column_kinds=kinds, **frames)
 
 
 def _key_of(cfg: StudyConfig) -> bytes | None:
-    if cfg.pseudonym_key:
-        return cfg.pseudonym_key.encode()
-    if cfg.pseudonym_key_file:
-        p = cfg.root / cfg.pseudonym_key_file
-        if not p.is_file():
-            raise InputError("pseudonym_key_file not found", file=str(p))
-        return p.read_bytes().strip()
-    env = os.environ.get("MENTORLIB_PSEUDONYM_KEY")
-    return env.encode() if env else None
+    """The study's pseudonym key (:func:`mentorlib.pseudonymise.load_key`)."""
+    return load_key(cfg)
 
 
 @dataclass
@@ -1724,8 +1718,6 @@ def _clean(
             progress(src.path)
     tables = _finish_tables(ctx)
     validation = _validate(ctx, tables, cfg)
-    if key:
-        _pseudonymise(tables, key)
     row_status = _concat_compact([s.frame() for s in ctx.statuses])
     qparts = [q for s in ctx.statuses if len(q := s.quarantine_frame())]
     quarantine = (
@@ -1736,6 +1728,22 @@ def _clean(
     summary = pd.DataFrame(
         [_summary_row(sh) for sh in ctx.sheets]
     )  # after validation's quarantines
+    log = ctx.log.frame()
+    if key:  # the whole folder: tables, log, quarantine, row status, summary, failures
+        done = _pseudonymise(
+            ctx,
+            dict(
+                tables=tables,
+                log=log,
+                row_status=row_status,
+                quarantine=quarantine,
+                summary=summary,
+                validation=validation,
+            ),
+            key,
+        )
+        log, row_status, quarantine = done["log"], done["row_status"], done["quarantine"]
+        summary, validation = done["summary"], done["validation"]
     meta = {
         "name": cfg.name,
         "school": cfg.school,
@@ -1758,7 +1766,7 @@ def _clean(
     res = CleanResult(
         validation=validation,
         tables=tables,
-        log=ctx.log.frame(),
+        log=log,
         quarantine=quarantine,
         row_status=row_status,
         summary=summary,

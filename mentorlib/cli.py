@@ -159,10 +159,11 @@ def cmd_clean(args) -> int:
         + ")",
         "  student IDs: "
         + (
-            "pseudonymised with the study's key (HMAC-SHA256); names dropped"
+            "pseudonymised with the study's key (HMAC-SHA256) in every output file; names and IP "
+            "addresses removed, free text scrubbed, birth dates to the month"
             if res.meta["pseudonymised"]
-            else "kept as they are: no pseudonym key configured (pseudonym_key_file in study.toml or "
-            "MENTORLIB_PSEUDONYM_KEY)"
+            else "kept as they are: no pseudonym key configured (pseudonym_key or "
+            "pseudonym_key_file in study.toml, or MENTORLIB_PSEUDONYM_KEY)"
         ),
     ]
     _emit(args, summary, lines)

@@ -10,9 +10,10 @@ Canonical tables (columns; DESIGN.md "Canonical tables")
 students
     student_id, year, name, gender (female/male), birth_date, grade, class_no, transfer,
     family (two_parent/single_parent/reconstituted), left_behind, home_area, mentee,
-    height_cm, weight_kg. One row per student and school year.
+    height_cm, weight_kg. One row per student and school year. Pseudonymised (a study with a
+    pseudonym key): no name column, and birth_date is the first day of the month of birth.
 staff
-    staff_id, year, name, gender, role (principal/admin/class_teacher/subject_teacher/support),
+    staff_id, year, name (none when pseudonymised), gender, role (principal/admin/class_teacher/subject_teacher/support),
     subject, grade, link_class ("3-2"), homeroom, classes ("3-2;3-4"), training_hours,
     certified, backbone, strengths (";"-joined: dimensions and interest areas).
 assignments

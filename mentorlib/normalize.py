@@ -128,14 +128,29 @@ def number_text(x) -> str:
 
 
 def name(x) -> Result:
-    """A Chinese name: full-width folded, every space removed (张 伟 -> 张伟)."""
+    """A Chinese name: full-width folded, every space removed (张 伟 -> 张伟), control and
+    invisible format characters stripped (张\\x07三, 李四\\u200b -> 张三, 李四; rule
+    ``control_chars``).
+
+    >>> name("李四\u200b")
+    ('李四', 'control_chars')
+    """
     v, rule = text(x)
     if v is None:
         return None, rule
     compact = _SPACES.sub("", v)
+    if not compact.isprintable():  # a bell, a zero-width space, a direction mark, ...
+        kept = "".join(c for c in compact if unicodedata.category(c) not in _INVISIBLE)
+        if kept != compact:
+            return (kept or None), "control_chars"
     if compact != v:
         return compact, "whitespace"
     return v, rule
+
+
+# control, format (zero-width, direction marks), lone surrogates; private-use and unassigned
+# code points stay: rosters write rare name characters (生僻字) with them
+_INVISIBLE = ("Cc", "Cf", "Cs")
 
 
 def skip(x) -> bool:

@@ -131,6 +131,16 @@ def test_gender_bool_text():
     assert nz.text("（２）")[0] == "(2)"
 
 
+def test_name_strips_control_characters():
+    assert nz.name("张\x07三") == ("张三", "control_chars")
+    assert nz.name("李四\u200b") == ("李四", "control_chars")
+    assert nz.name("\u202e王五\ufeff") == ("王五", "control_chars")
+    assert nz.name(" 张\x00 伟 ") == ("张伟", "control_chars")
+    assert nz.name("\u200b") == (None, "control_chars")
+    # a rare character kept in the private-use area (生僻字 in GB18030-era rosters) stays
+    assert nz.name("王\ue000明") == ("王\ue000明", None)
+
+
 def test_likert_all_forms():
     v = (1, 2, 3, 4, 5)
     assert nz.likert("比较符合", LIKERT, v) == (4, None)
