@@ -310,10 +310,13 @@ def cmd_groups(args) -> int:
 def _reports_dir(args, P) -> Path:
     if args.out:
         return Path(args.out)
+    from .study import safe_name
+
+    name = safe_name(str(P.name), what="study name in study.json", file=str(args.processed))
     root = Path(args.processed).resolve()
     if root.parent.name == "processed" and root.parent.parent.name == "data":
-        return root.parent.parent.parent / "reports" / P.name
-    return Path.cwd() / "reports" / P.name
+        return root.parent.parent.parent / "reports" / name
+    return Path.cwd() / "reports" / name
 
 
 def _formats(text: str) -> tuple[str, ...]:
