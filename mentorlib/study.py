@@ -275,7 +275,12 @@ def safe_name(name: str, *, what: str = "study name", file: str | None = None) -
         a folder name on every system.
     """
     n = name.strip()
-    bad = not n or n.startswith(".") or _CONTROL.search(n) or any(c in n for c in '/\\:*?"<>|')
+    bad = (
+        not n
+        or n.startswith(".")
+        or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in n)
+        or any(c in n for c in '/\\:*?"<>|')
+    )
     if bad:
         raise InputError(
             f"{what} {name!r} cannot be used as a folder name: use letters, digits, - or _ "
