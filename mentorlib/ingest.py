@@ -23,6 +23,7 @@ import pandas as pd
 
 from .codebook import Codebook, Field, norm_text
 from .errors import InputError
+from .study import DEFAULT_LIMITS
 
 XLSX_EXT = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_EXT = {".csv", ".txt", ".tsv"}
@@ -41,6 +42,7 @@ TENCENT_SYSTEM = {
     "答题时长": "duration_s",
 }
 MAX_HEADER_SCAN = 12
+MB = 1 << 20
 
 
 @dataclass
@@ -120,7 +122,17 @@ def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") 
     raise InputError("cannot decode as UTF-8 or GB18030 (GBK)", file=file)
 
 
-def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
+def _read_csv_rows(
+    path: Path, rel: str, encoding: str | None, limits: dict | None = None
+) -> tuple[pd.DataFrame, str]:
+    lim = {**DEFAULT_LIMITS, **(limits or {})}
+    size = path.stat().st_size
+    if size > lim["csv_mb"] * MB:
+        raise InputError(
+            f"CSV of {size / MB:,.0f} MB is larger than the limit of {lim['csv_mb']:,} MB "
+            "(raise [limits] csv_mb in study.toml if this file is genuine)",
+            file=rel,
+        )
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError("empty file", file=rel)
@@ -146,11 +158,93 @@ def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataF
     return df, enc  # Arrow-backed text columns: compact even for a district's mood chart
 
 
+_DIMENSION = re.compile(rb'<dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+_MIN_CELL_XML = (
+    16  # bytes of the shortest cell a sheet's XML can hold with its row: <c><v>1</v></c>
+)
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def check_workbook(path: Path, rel: str, limits: dict | None = None) -> None:
+    """Refuse a workbook too big to read, from its zip directory alone (nothing is unpacked).
+
+    Every worksheet (and the shared strings) is checked against ``limits`` (see
+    :data:`mentorlib.study.DEFAULT_LIMITS`, ``[limits]`` in study.toml): its uncompressed size
+    (``sheet_mb``), its cells (``cells``: from the sheet's ``<dimension>``, or estimated from the
+    size when it has none) and, for a sheet over 100 MB, its compression ratio (``ratio``: a zip
+    bomb expands a few hundred KB into gigabytes).
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the part and the limit it exceeds.
+    """
+    lim = {**DEFAULT_LIMITS, **(limits or {})}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = [
+                zi
+                for zi in zf.infolist()
+                if re.fullmatch(r"xl/worksheets/[^/]+\.xml|xl/sharedStrings\.xml", zi.filename)
+            ]
+            total_cells = 0
+            for zi in parts:
+                what = f"part {zi.filename}"
+                if zi.file_size > lim["sheet_mb"] * MB:
+                    raise InputError(
+                        f"workbook refused before reading: {what} unpacks to "
+                        f"{zi.file_size / MB:,.0f} MB (from {zi.compress_size / MB:,.1f} MB), over "
+                        f"the limit of {lim['sheet_mb']:,} MB (raise [limits] sheet_mb in "
+                        "study.toml if this file is genuine)",
+                        file=rel,
+                    )
+                ratio = zi.file_size / max(zi.compress_size, 1)
+                if zi.file_size > 100 * MB and ratio > lim["ratio"]:
+                    raise InputError(
+                        f"workbook refused before reading: {what} unpacks {ratio:,.0f} times "
+                        f"its packed size ({zi.file_size / MB:,.0f} MB), over the limit of "
+                        f"{lim['ratio']:,} (a zip bomb?)",
+                        file=rel,
+                    )
+                if not zi.filename.startswith("xl/worksheets/"):
+                    continue
+                with zf.open(zi) as f:
+                    head = f.read(1 << 16)  # the <dimension> comes first in a sheet
+                m = _DIMENSION.search(head)
+                if m and m.group(3):
+                    cells = (int(m.group(4)) - int(m.group(2)) + 1) * (
+                        _col_number(m.group(3)) - _col_number(m.group(1)) + 1
+                    )
+                    a, b = (m.group(1) + m.group(2)).decode(), (m.group(3) + m.group(4)).decode()
+                    how = f"its dimension says {a}:{b}"
+                else:
+                    cells = zi.file_size // _MIN_CELL_XML
+                    how = f"estimated from its {zi.file_size / MB:,.0f} MB"
+                total_cells += max(cells, 0)
+                if total_cells > lim["cells"]:
+                    raise InputError(
+                        f"workbook refused before reading: {what} has about {cells:,} cells "
+                        f"({how}), over the limit of {lim['cells']:,} cells (raise [limits] "
+                        "cells in study.toml if this file is genuine)",
+                        file=rel,
+                    )
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise InputError(f"unreadable workbook ({e})", file=rel) from None
+
+
 def _read_xlsx_sheets(
-    path: Path, rel: str, sheet: str | None, reader: str
+    path: Path, rel: str, sheet: str | None, reader: str, limits: dict | None = None
 ) -> dict[str, pd.DataFrame]:
     if path.suffix.lower() in (".xlsx", ".xlsm") and not zipfile.is_zipfile(path):
         raise InputError("not an Excel workbook (the file is not an .xlsx zip archive)", file=rel)
+    if zipfile.is_zipfile(path):
+        check_workbook(path, rel, limits)
     try:
         if reader == "openpyxl":
             return _read_openpyxl(path, sheet)
@@ -197,16 +291,21 @@ def read_file(
     sheet: str | None = None,
     encoding: str | None = None,
     reader: str = "calamine",
+    limits: dict | None = None,
 ) -> list[tuple[str | None, pd.DataFrame, str | None]]:
-    """Every sheet of a file as ``(sheet, cells, encoding)``; cells are raw, row 0 = line 1."""
+    """Every sheet of a file as ``(sheet, cells, encoding)``; cells are raw, row 0 = line 1.
+
+    ``limits`` (study.toml ``[limits]``, default :data:`mentorlib.study.DEFAULT_LIMITS`) bound
+    the size of what is read: a file over a limit is refused before it is read.
+    """
     if not path.is_file():
         raise InputError("file listed in study.toml not found", file=rel)
     ext = path.suffix.lower()
     if ext in CSV_EXT:
-        df, enc = _read_csv_rows(path, rel, encoding)
+        df, enc = _read_csv_rows(path, rel, encoding, limits)
         return [(None, df, enc)]
     if ext in XLSX_EXT:
-        sheets = _read_xlsx_sheets(path, rel, sheet, reader)
+        sheets = _read_xlsx_sheets(path, rel, sheet, reader, limits)
         if not sheets or all(d.empty for d in sheets.values()):
             raise InputError("empty workbook", file=rel)
         return [(nm, _blank_to_none(d), None) for nm, d in sheets.items()]

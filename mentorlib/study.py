@@ -36,6 +36,7 @@ DEFAULT_LIMITS = {
     "sheet_mb": 500,  # uncompressed XML of one worksheet (or the shared strings) of a workbook
     "cells": 50_000_000,  # cells of one worksheet (its <dimension>, or estimated from its size)
     "csv_mb": 1000,  # size of one CSV file
+    "ratio": 500,  # uncompressed / compressed size of a sheet over 100 MB (a zip bomb)
 }
 
 
