@@ -113,6 +113,13 @@ def cmd_clean(args) -> int:
     from .study import load_config
 
     cfg = load_config(args.study_dir)
+    if args.out is not None and Path(args.out).name in ("", ".", ".."):
+        from .errors import InputError
+
+        raise InputError(
+            f"--out {args.out} names a folder by '.' or '..', not a new folder for the cleaned "
+            f"tables: give one, e.g. --out data/processed/{cfg.name}"
+        )
     out = Path(args.out) if args.out else default_processed_dir(args.study_dir)
     bar = _Progress(len(cfg.sources), "cleaning", not args.json)
     try:
@@ -178,8 +185,27 @@ def pd_empty():
 # ----------------------------------------------------------------------------- analyses
 
 
+MIN_CELL_RANGE = (2, 100)
+
+
+def _check_min_cell(args) -> None:
+    """``--min-cell`` within reason: below 2 nothing is suppressed, above 100 everything is."""
+    v = getattr(args, "min_cell", None)
+    lo, hi = MIN_CELL_RANGE
+    if v is not None and not lo <= v <= hi:
+        from .errors import InputError
+
+        raise InputError(
+            f"--min-cell {v} is out of range: give a whole number from {lo} to {hi} (default 5; "
+            "groups of fewer students are shown as '<N'; below 2 nothing would be hidden, above "
+            "100 every group of a school would be)"
+        )
+
+
 def _study_and_year(args):
     from .data import open_study
+
+    _check_min_cell(args)
 
     P = open_study(args.processed)
     year = args.year if args.year is not None else P.years[-1]
@@ -355,6 +381,7 @@ def cmd_review(args) -> int:
     from . import report as R
     from .data import open_study
 
+    _check_min_cell(args)
     P = open_study(args.processed)
     fmts = _formats(args.format)
     a = R.analyse_pilot(P, min_cell=args.min_cell, seed=args.seed, draws=args.draws)
@@ -540,8 +567,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = build_parser()
-    args = ap.parse_args(argv)
+    try:
+        ap = build_parser()
+        args = ap.parse_args(argv)
+    except KeyboardInterrupt:
+        print("mentorlib: interrupted", file=sys.stderr)
+        return 130
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -101,8 +101,59 @@ def _decodes(raw: bytes, enc: str, chunk: int = 1 << 20) -> bool:
         return False
 
 
+def _first_undecodable(raw: bytes, enc: str, chunk: int = 1 << 20) -> int | None:
+    """Byte offset of the first byte that does not decode as ``enc`` (None: it all decodes)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(enc)()
+    for i in range(0, len(raw), chunk):
+        try:
+            dec.decode(raw[i : i + chunk], final=False)
+        except UnicodeDecodeError as e:
+            return i + e.start
+    try:
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return len(raw) - 1
+    return None
+
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def _line_of(raw: bytes, pos: int) -> int:
+    return raw.count(b"\n", 0, pos) + 1
+
+
+def _first_utf8_line(raw: bytes) -> int | None:
+    """The first line that is clearly UTF-8 Chinese (a file otherwise in GBK): valid UTF-8 with
+    at least two multi-byte characters. A GBK line almost never is."""
+    for k, line in enumerate(raw.split(b"\n"), 1):
+        if len(line) - len(line.translate(None, _HIGH_BYTES)) < 6:
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return k
+    return None
+
+
+def _mixed(file: str, utf8_line: int, other_line: int) -> InputError:
+    return InputError(
+        f"mixes two encodings: line {utf8_line} is UTF-8 but line {other_line} is not (GBK?); "
+        "save the whole file in one encoding (e.g. UTF-8) and run again",
+        file=file,
+    )
+
+
 def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") -> str:
-    """The encoding of a CSV: the declared one when it decodes, else utf-8-sig / utf-8 / gb18030."""
+    """The encoding of a CSV: the declared one when it decodes, else utf-8-sig / utf-8 / gb18030.
+
+    A file that mixes UTF-8 and GBK lines (two exports pasted together) is refused, naming a line
+    of each: read as one encoding, the other lines would become garbage.
+    """
     if b"\x00" in raw[:65536]:
         raise InputError("binary content, not a text (CSV) file", file=file)
     if declared:
@@ -111,15 +162,51 @@ def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") 
             if declared.lower() in ("utf-8", "utf8") and raw.startswith(b"\xef\xbb\xbf")
             else declared
         )
-        if _decodes(raw, enc):
+        bad = _first_undecodable(raw, enc) if _known(enc) else 0
+        if bad is None:
+            if not enc.lower().startswith("utf") and (u := _first_utf8_line(raw)) is not None:
+                first_other = _first_non_utf8_line(raw)
+                if first_other is not None:
+                    raise _mixed(file, u, first_other)
             return enc
-        raise InputError(f"does not decode as {declared} (as study.toml says)", file=file)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    for enc in ("utf-8", "gb18030"):
-        if _decodes(raw, enc):
-            return enc
-    raise InputError("cannot decode as UTF-8 or GB18030 (GBK)", file=file)
+        raise InputError(
+            f"does not decode as {declared} (as study.toml says): line {_line_of(raw, bad)} "
+            "is the first that does not",
+            file=file,
+        )
+    enc = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    bad = _first_undecodable(raw, enc)
+    if bad is None:
+        return enc
+    if enc == "utf-8-sig" or _HIGH.search(raw, 0, bad):
+        # UTF-8 text before the first bad byte: two encodings in one file
+        first_utf8 = _first_utf8_line(raw[:bad]) or 1
+        raise _mixed(file, first_utf8, _line_of(raw, bad))
+    if _first_undecodable(raw, "gb18030") is None:
+        u = _first_utf8_line(raw)
+        if u is not None:
+            raise _mixed(file, u, _line_of(raw, bad))
+        return "gb18030"
+    raise InputError(
+        f"cannot decode as UTF-8 or GB18030 (GBK): line {_line_of(raw, bad)} is the first that "
+        "is not UTF-8",
+        file=file,
+    )
+
+
+def _known(enc: str) -> bool:
+    import codecs
+
+    try:
+        codecs.lookup(enc)
+        return True
+    except LookupError:
+        return False
+
+
+def _first_non_utf8_line(raw: bytes) -> int | None:
+    bad = _first_undecodable(raw, "utf-8")
+    return None if bad is None else _line_of(raw, bad)
 
 
 def _read_csv_rows(
