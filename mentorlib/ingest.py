@@ -187,6 +187,8 @@ def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") 
         if u is not None:
             raise _mixed(file, u, _line_of(raw, bad))
         return "gb18030"
+    if (u := _first_utf8_line(raw)) is not None:
+        raise _mixed(file, u, _line_of(raw, bad))
     raise InputError(
         f"cannot decode as UTF-8 or GB18030 (GBK): line {_line_of(raw, bad)} is the first that "
         "is not UTF-8",
