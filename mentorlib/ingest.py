@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,7 +281,10 @@ def check_workbook(path: Path, rel: str, limits: dict | None = None) -> None:
             parts = [
                 zi
                 for zi in zf.infolist()
-                if re.fullmatch(r"xl/worksheets/[^/]+\.xml|xl/sharedStrings\.xml", zi.filename)
+                if re.fullmatch(
+                    r"xl/worksheets/[^/]+\.(xml|bin)|xl/sharedStrings\.(xml|bin)|content\.xml",
+                    zi.filename,
+                )
             ]
             total_cells = 0
             for zi in parts:
@@ -301,7 +305,7 @@ def check_workbook(path: Path, rel: str, limits: dict | None = None) -> None:
                         f"{lim['ratio']:,} (a zip bomb?)",
                         file=rel,
                     )
-                if not zi.filename.startswith("xl/worksheets/"):
+                if "sharedStrings" in zi.filename:
                     continue
                 with zf.open(zi) as f:
                     head = f.read(1 << 16)  # the <dimension> comes first in a sheet
@@ -317,13 +321,25 @@ def check_workbook(path: Path, rel: str, limits: dict | None = None) -> None:
                     how = f"estimated from its {zi.file_size / MB:,.0f} MB"
                 total_cells += max(cells, 0)
                 if total_cells > lim["cells"]:
+                    many = (
+                        f"{what} has about {cells:,} cells ({how})"
+                        if cells > lim["cells"]
+                        else f"its sheets have about {total_cells:,} cells together"
+                    )
                     raise InputError(
-                        f"workbook refused before reading: {what} has about {cells:,} cells "
-                        f"({how}), over the limit of {lim['cells']:,} cells (raise [limits] "
-                        "cells in study.toml if this file is genuine)",
+                        f"workbook refused before reading: {many}, over the limit of "
+                        f"{lim['cells']:,} cells (raise [limits] cells in study.toml if this "
+                        "file is genuine)",
                         file=rel,
                     )
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ) as e:
         raise InputError(f"unreadable workbook ({e})", file=rel) from None
 
 

@@ -190,3 +190,29 @@ def test_limits_from_study_toml_reach_the_reader(tmp_path):
 
     with pytest.raises(InputError, match="over the limit of 30 cells"):
         clean_study(tmp_path)
+
+
+def test_cells_add_up_over_the_sheets(tmp_path):
+    wb = tmp_path / "two.xlsx"
+    write_workbook(wb, 10, dim="A1:F10")
+    with zipfile.ZipFile(wb, "a") as zf:
+        zf.writestr(
+            "xl/worksheets/sheet2.xml",
+            HEAD.format(dim='<dimension ref="A1:F10"/>') + "</sheetData></worksheet>",
+        )
+    check_workbook(wb, "two.xlsx", {"cells": 120})
+    with pytest.raises(InputError, match="its sheets have about 120 cells together"):
+        check_workbook(wb, "two.xlsx", {"cells": 100})
+
+
+def test_a_broken_zip_is_one_line(tmp_path):
+    wb = write_workbook(tmp_path / "cut.xlsx", 10, dim="A1:F10")
+    with zipfile.ZipFile(wb) as zf:
+        zi = zf.getinfo("xl/worksheets/sheet1.xml")
+    raw = bytearray(wb.read_bytes())
+    at = zi.header_offset + 30 + len(zi.filename) + 5
+    raw[at : at + 40] = b"\xff" * 40  # damaged compressed data of the sheet
+    wb.write_bytes(bytes(raw))
+    with pytest.raises(InputError) as e:
+        read_file(wb, "cut.xlsx")
+    assert str(e.value).startswith("cut.xlsx: ") and "\n" not in str(e.value)
