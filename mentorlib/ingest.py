@@ -120,7 +120,6 @@ def _first_undecodable(raw: bytes, enc: str, chunk: int = 1 << 20) -> int | None
 
 
 _HIGH_BYTES = bytes(range(0x80, 0x100))
-_HIGH = re.compile(rb"[\x80-\xff]")
 
 
 def _line_of(raw: bytes, pos: int) -> int:
@@ -179,10 +178,10 @@ def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") 
     bad = _first_undecodable(raw, enc)
     if bad is None:
         return enc
-    if enc == "utf-8-sig" or _HIGH.search(raw, 0, bad):
-        # UTF-8 text before the first bad byte: two encodings in one file
-        first_utf8 = _first_utf8_line(raw[:bad]) or 1
-        raise _mixed(file, first_utf8, _line_of(raw, bad))
+    # whole lines of UTF-8 Chinese before the first bad byte: two encodings in one file
+    before = _first_utf8_line(raw[: raw.rfind(b"\n", 0, bad) + 1])
+    if before is not None or enc == "utf-8-sig":
+        raise _mixed(file, before or 1, _line_of(raw, bad))
     if _first_undecodable(raw, "gb18030") is None:
         u = _first_utf8_line(raw)
         if u is not None:

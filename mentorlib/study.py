@@ -79,7 +79,11 @@ def load_config(study_dir: str | Path) -> StudyConfig:
     ------
     InputError
         No study.toml, invalid TOML, an unknown level or kind, a missing path, a year outside
-        the study's years, a wave other than pre/post, an unknown encoding.
+        the study's years, a wave other than pre/post, an unknown encoding; a value of the wrong
+        type (``encoding = 5``, ``year = "2023"``, ``[sources]`` written as one table); a
+        control character in any value; a study name that is not a safe folder name; a source
+        path leading outside the study folder (symlinks followed) without
+        ``allow_outside = true``; the same file (and sheet) listed twice; a bad ``[limits]``.
     """
     root = Path(study_dir)
     path = root / "study.toml"
