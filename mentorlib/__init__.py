@@ -12,17 +12,60 @@ Stages (one module each): ``synth`` (a synthetic school with known truth), ``ing
 
 from __future__ import annotations
 
-from . import rules, synth
-from .clean import clean_study, load_study
-from .codebook import load_codebook
-from .data import Processed, from_synth, load_processed, open_study
-from .effectiveness import fit_mentor_model, mentor_report
-from .errors import InfeasibleError, InputError, MentorlibError
-from .grouping import OutcomeModel, check, compare_policies, deferred_acceptance, run_policy
-from .progress import progress_report, proportion_test, reliable_change
-from .rules import DIMENSIONS, Rulebook, rulebook
-from .scales import cronbach_alpha, score_scales
-from .synth import SynthParams, generate
+import importlib
+
+# Loaded on first use (PEP 562), so `python -m mentorlib` starts in a blink and a Ctrl-C while
+# the heavy libraries load is handled by the command line (exit 130, no traceback).
+_EXPORTS = {
+    "clean_study": "clean",
+    "load_study": "clean",
+    "load_codebook": "codebook",
+    "Processed": "data",
+    "from_synth": "data",
+    "load_processed": "data",
+    "open_study": "data",
+    "fit_mentor_model": "effectiveness",
+    "mentor_report": "effectiveness",
+    "InfeasibleError": "errors",
+    "InputError": "errors",
+    "MentorlibError": "errors",
+    "OutcomeModel": "grouping",
+    "check": "grouping",
+    "compare_policies": "grouping",
+    "deferred_acceptance": "grouping",
+    "run_policy": "grouping",
+    "progress_report": "progress",
+    "proportion_test": "progress",
+    "reliable_change": "progress",
+    "DIMENSIONS": "rules",
+    "Rulebook": "rules",
+    "rulebook": "rules",
+    "cronbach_alpha": "scales",
+    "score_scales": "scales",
+    "SynthParams": "synth",
+    "generate": "synth",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif not name.startswith("__"):
+        try:
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,15 @@
+"""``python -m mentorlib``: the command line, with Ctrl-C at any moment exiting 130 quietly."""
+
 import sys
 
-from .cli import main
+try:
+    from .cli import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:  # while the libraries load, before main() can catch it
+    try:
+        sys.stderr.write("mentorlib: interrupted\n")
+    except Exception:
+        pass
+    code = 130
+sys.exit(code)

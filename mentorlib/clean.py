@@ -335,6 +335,7 @@ class _Ctx:
     staff_by_name: dict[tuple, list[str]] = field(default_factory=dict)
     attention: str = "quarantine"
     reader: str = "calamine"
+    seen: dict = field(default_factory=dict)  # table -> _Seen: records read so far (daily logs)
 
     def emit(self, table: str, df: pd.DataFrame, sh: _Sheet, rows=None):
         """Add canonical rows; ``rows`` is the raw row of each (default: the frame's index).
@@ -791,6 +792,157 @@ def _dedupe(
         sh.st.merge([i], pointer[int(k)])
 
 
+class _Seen:
+    """Hashes of the records of one daily log read so far, with where each was first read.
+
+    A sorted array plus a few recent chunks, merged now and then: memory is two int64 per
+    record, and a district's thousands of sheets are not each compared with a copy of all."""
+
+    def __init__(self):
+        self.h = np.zeros(0, np.uint64)
+        self.ref = np.zeros(0, np.int64)
+        self.recent: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _settle(self, force=False):
+        n_recent = sum(len(h) for h, _ in self.recent)
+        if self.recent and (force or n_recent > max(100_000, len(self.h) // 4)):
+            h = np.concatenate([self.h, *(h for h, _ in self.recent)])
+            ref = np.concatenate([self.ref, *(r for _, r in self.recent)])
+            order = np.argsort(h, kind="stable")
+            self.h, self.ref, self.recent = h[order], ref[order], []
+
+    def find(self, h: np.ndarray) -> np.ndarray:
+        """The first reference of each hash, or -1."""
+        self._settle(force=len(self.recent) > 8)
+        out = np.full(len(h), -1, np.int64)
+        if len(self.h):
+            pos = np.searchsorted(self.h, h).clip(0, len(self.h) - 1)
+            hit = self.h[pos] == h
+            out[hit] = self.ref[pos[hit]]
+        for rh, rr in self.recent:
+            m = pd.Index(rh).get_indexer(h)  # recent chunks hold each hash once
+            hit = (m >= 0) & (out < 0)
+            out[hit] = rr[m[hit]]
+        return out
+
+    def add(self, h: np.ndarray, ref: np.ndarray):
+        if len(h):
+            self.recent.append((h, ref))
+            self._settle()
+
+
+def _merge_exact_duplicates(ctx: _Ctx, sh: _Sheet, df: pd.DataFrame, table: str) -> None:
+    """Merge records of a daily log (mood, activities) that repeat one already read, exactly.
+
+    The same rows pasted twice in one file, or one file handed over again under another name
+    and listed as another source, would count each day two or three times (a participation
+    rate of 266.8%). Each repeat becomes ``merged`` (reason ``exact_duplicate``) into its first
+    copy, and the cleaning log counts them per sheet.
+    """
+    alive = np.flatnonzero(sh.st.alive)
+    if not len(alive):
+        return
+    h = pd.util.hash_pandas_object(df.iloc[alive], index=False).to_numpy(np.uint64)
+    seen = ctx.seen.setdefault(table, _Seen())
+    before = seen.find(h)
+    first_here = ~pd.Series(h).duplicated().to_numpy()
+    own = (np.int64(sh.k) << 32) | alive.astype(np.int64)
+    seen.add(h[first_here & (before < 0)], own[first_here & (before < 0)])
+    # every copy points at the first copy ever read: an earlier sheet's, or this one's
+    first_ref = pd.Series(own[first_here], index=h[first_here])
+    ref = np.where(before >= 0, before, first_ref.reindex(h).to_numpy())
+    dup = ref != own
+    if not dup.any():
+        return
+    idx = alive[dup]
+    pointers = {}
+    for r in np.unique(ref[dup]):
+        k, i = int(r) >> 32, int(r) & 0xFFFFFFFF
+        pointers[int(r)] = ctx.statuses[k].rs.where(i)
+    sh.st.merge(idx, np.array([pointers[int(r)] for r in ref[dup]], dtype=object))
+    sh.st.reason[idx] = "exact_duplicate"
+    first = pointers[int(ref[dup][0])]
+    ctx.log.note(
+        sh.rs,
+        sh.rs.file,
+        None,
+        f"{len(idx)} rows",
+        f"merged into their first copies (first: {first})",
+        "exact_duplicate",
+    )
+
+
+def _window(cfg: StudyConfig) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Dates a study's records can carry: from January of its first school year to December of
+    the calendar year its last school year ends in."""
+    return pd.Timestamp(min(cfg.years), 1, 1), pd.Timestamp(max(cfg.years) + 1, 12, 31, 23, 59)
+
+
+def _dates_in_study(sh: _Sheet, ctx: _Ctx, var: str, dates: pd.Series) -> pd.Series:
+    """Set dates outside the study's years (2099, 1900) missing, and log each one."""
+    lo, hi = _window(ctx.cfg)
+    bad = (dates.notna() & ((dates < lo) | (dates > hi))).to_numpy()
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        raw = sh.raw(var)
+        ctx.log.add(
+            sh.rs,
+            idx,
+            sh.header_of(var),
+            raw.to_numpy(dtype=object)[idx] if raw is not None else dates.to_numpy()[idx],
+            None,
+            "date_outside_study",
+        )
+        dates = dates.mask(bad)
+    return dates
+
+
+AGE_RANGE = (5, 20)  # plausible ages of a pupil at the start of a school year
+
+
+def _plausible_birth_dates(sh: _Sheet, ctx: _Ctx, dates: pd.Series, year: int) -> pd.Series:
+    """Birth dates that make a pupil younger than 5 or older than 20 on 1 September of the
+    roster's school year are logged and set missing (the row stays)."""
+    start = pd.Timestamp(year, 9, 1)
+    age = (
+        start.year
+        - dates.dt.year
+        - ((dates.dt.month > 9) | ((dates.dt.month == 9) & (dates.dt.day > 1)))
+    )
+    bad = (dates.notna() & ((age < AGE_RANGE[0]) | (age > AGE_RANGE[1]))).to_numpy()
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        ctx.log.add(
+            sh.rs,
+            idx,
+            sh.header_of("birth_date"),
+            sh.raw("birth_date").to_numpy(dtype=object)[idx],
+            None,
+            "implausible_birth_date",
+        )
+        dates = dates.mask(bad)
+    return dates
+
+
+def _two_classes(sh: _Sheet, ids: np.ndarray, gc: pd.Series) -> None:
+    """A 学籍号 listed in two classes of one roster is not a repeated submission: quarantine
+    every row of it, naming the classes (which one is right is for the school to say)."""
+    alive = sh.st.alive & pd.notna(ids) & gc.notna().to_numpy()
+    df = pd.DataFrame({"sid": ids[alive], "gc": gc.to_numpy(dtype=object)[alive]})
+    if df.empty:
+        return
+    classes = df.groupby("sid")["gc"].agg(lambda v: sorted(set(v)))
+    two = classes[classes.map(len) > 1]
+    if two.empty:
+        return
+    rows = np.flatnonzero(alive)[df["sid"].isin(two.index).to_numpy()]
+    sh.st.quarantine(
+        rows,
+        "two_classes_in_roster",
+        [f"学籍号 listed in classes {' and '.join(two[ids[i]])} of this roster" for i in rows],
+    )
+
+
 # ----------------------------------------------------------------------------- kinds
 
 
@@ -802,7 +954,12 @@ def _open(ctx: _Ctx, src: Source):
         )
     raws = []
     for sheet, cells, enc in read_file(
-        ctx.cfg.root / src.path, src.path, sheet=src.sheet, encoding=src.encoding, reader=ctx.reader
+        ctx.cfg.root / src.path,
+        src.path,
+        sheet=src.sheet,
+        encoding=src.encoding,
+        reader=ctx.reader,
+        limits=ctx.cfg.limits,
     ):
         if cells.empty:
             ctx.log.note(None, src.path, None, sheet, None, "empty_sheet_skipped")
@@ -884,11 +1041,14 @@ def _clean_students(ctx: _Ctx, sh: _Sheet):
     gc = _gc_series(sh, ctx)
     bad = st.alive & gc.isna().to_numpy()
     st.quarantine(np.flatnonzero(bad), "no_grade_class", "年级/班级 unreadable")
+    _two_classes(sh, ids, gc)
     _dedupe(sh, ctx, ids, [np.full(rs.n, year)], np.ones(rs.n), None)
     cols = {"student_id": ids, "year": year}
     cols["name"] = _decode(sh, ctx, "name", nz.name)
     cols["gender"] = _decode(sh, ctx, "gender", nz.gender)
-    cols["birth_date"] = pd.to_datetime(_decode(sh, ctx, "birth_date", nz.date_), errors="coerce")
+    cols["birth_date"] = _plausible_birth_dates(
+        sh, ctx, pd.to_datetime(_decode(sh, ctx, "birth_date", nz.date_), errors="coerce"), year
+    )
     g = [int(x.split("-")[0]) if x else None for x in gc]
     c = [int(x.split("-")[1]) if x else None for x in gc]
     cols["grade"], cols["class_no"] = g, c
@@ -993,7 +1153,12 @@ def _clean_groups(ctx: _Ctx, sh: _Sheet):
     names = _decode(sh, ctx, "name", nz.name)
     sids = _link(sh, ctx, y0, gc=gc, names=names)
     mids = _mentor_ids(sh, ctx, y0)
-    start = pd.to_datetime(_decode(sh, ctx, "start_date", nz.date_), errors="coerce")
+    start = _dates_in_study(
+        sh,
+        ctx,
+        "start_date",
+        pd.to_datetime(_decode(sh, ctx, "start_date", nz.date_), errors="coerce"),
+    )
     reason, rtext = (
         _single(sh, ctx, sh.cb.field("reason"))
         if "reason" in sh.cm.single
@@ -1232,7 +1397,9 @@ def _clean_exams(ctx: _Ctx, sh: _Sheet):
 
 def _clean_activities(ctx: _Ctx, sh: _Sheet):
     rs, cb, st = sh.rs, sh.cb, sh.st
-    dates = pd.to_datetime(_decode(sh, ctx, "date", nz.date_), errors="coerce")
+    dates = _dates_in_study(
+        sh, ctx, "date", pd.to_datetime(_decode(sh, ctx, "date", nz.date_), errors="coerce")
+    )
     bad = dates.isna().to_numpy() & st.alive
     st.quarantine(np.flatnonzero(bad), "no_date", "日期 missing or unreadable")
     year = sh.src.year
@@ -1271,12 +1438,15 @@ def _clean_activities(ctx: _Ctx, sh: _Sheet):
             "duration_min": pd.array(dur.to_numpy(dtype=object), dtype="Float64"),
         }
     )
+    _merge_exact_duplicates(ctx, sh, df, "activities")
     ctx.emit("activities", df[st.alive], sh)
 
 
 def _clean_rewards(ctx: _Ctx, sh: _Sheet):
     cb, st = sh.cb, sh.st
-    dates = pd.to_datetime(_decode(sh, ctx, "date", nz.date_), errors="coerce")
+    dates = _dates_in_study(
+        sh, ctx, "date", pd.to_datetime(_decode(sh, ctx, "date", nz.date_), errors="coerce")
+    )
     st.quarantine(
         np.flatnonzero(dates.isna().to_numpy() & st.alive), "no_date", "日期 missing or unreadable"
     )
@@ -1313,6 +1483,8 @@ def _clean_mood(ctx: _Ctx, sh: _Sheet):
     colour = {c: k for c, k in zip(opts.get("colours", []), codes, strict=True)}
     colour.update(opts.get("aliases", {}))
     months = _decode(sh, ctx, "month", nz.month)
+    as_date = pd.to_datetime(months.map(lambda m: f"{m}-01" if m else None), errors="coerce")
+    months = months.mask(_dates_in_study(sh, ctx, "month", as_date).isna().to_numpy(), None)
     gc = _gc_series(sh, ctx)
     names = _decode(sh, ctx, "name", nz.name)
     year = sh.src.year
@@ -1368,6 +1540,7 @@ def _clean_mood(ctx: _Ctx, sh: _Sheet):
     for k, c in enumerate(codes):
         df[f"n_{c}"] = counts[:, k]
     df["_days"] = (recorded.astype(np.int64) << np.arange(31)).sum(1)  # a bit per day of the month
+    _merge_exact_duplicates(ctx, sh, df, "mood")
     ctx.emit("mood", df[st.alive], sh)
 
 

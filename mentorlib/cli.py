@@ -113,6 +113,13 @@ def cmd_clean(args) -> int:
     from .study import load_config
 
     cfg = load_config(args.study_dir)
+    if args.out is not None and Path(args.out).name in ("", ".", ".."):
+        from .errors import InputError
+
+        raise InputError(
+            f"--out {args.out} names a folder by '.' or '..', not a new folder for the cleaned "
+            f"tables: give one, e.g. --out data/processed/{cfg.name}"
+        )
     out = Path(args.out) if args.out else default_processed_dir(args.study_dir)
     bar = _Progress(len(cfg.sources), "cleaning", not args.json)
     try:
@@ -179,8 +186,27 @@ def pd_empty():
 # ----------------------------------------------------------------------------- analyses
 
 
+MIN_CELL_RANGE = (2, 100)
+
+
+def _check_min_cell(args) -> None:
+    """``--min-cell`` within reason: below 2 nothing is suppressed, above 100 everything is."""
+    v = getattr(args, "min_cell", None)
+    lo, hi = MIN_CELL_RANGE
+    if v is not None and not lo <= v <= hi:
+        from .errors import InputError
+
+        raise InputError(
+            f"--min-cell {v} is out of range: give a whole number from {lo} to {hi} (default 5; "
+            "groups of fewer students are shown as '<N'; below 2 nothing would be hidden, above "
+            "100 every group of a school would be)"
+        )
+
+
 def _study_and_year(args):
     from .data import open_study
+
+    _check_min_cell(args)
 
     P = open_study(args.processed)
     year = args.year if args.year is not None else P.years[-1]
@@ -315,14 +341,17 @@ def cmd_groups(args) -> int:
 def _reports_dir(args, P) -> Path:
     """The reports folder, checked (new, empty or ours) before any analysis runs."""
     from .outputs import check_output_dir
+    from .study import safe_name
 
     root = Path(args.processed).resolve()
     if args.out:
         out = Path(args.out)
-    elif root.parent.name == "processed" and root.parent.parent.name == "data":
-        out = root.parent.parent.parent / "reports" / P.name
     else:
-        out = Path.cwd() / "reports" / P.name
+        name = safe_name(str(P.name), what="study name in study.json", file=str(args.processed))
+        if root.parent.name == "processed" and root.parent.parent.name == "data":
+            out = root.parent.parent.parent / "reports" / name
+        else:
+            out = Path.cwd() / "reports" / name
     raw = (root,) if (root / "study.toml").is_file() else ()
     check_output_dir(out, kind="reports", raw_roots=raw, what="--out" if args.out else "reports")
     return out
@@ -364,6 +393,7 @@ def cmd_review(args) -> int:
     from . import report as R
     from .data import open_study
 
+    _check_min_cell(args)
     P = open_study(args.processed)
     fmts = _formats(args.format)
     out = _reports_dir(args, P)
@@ -587,8 +617,12 @@ def _sweep_system_temp() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = build_parser()
-    args = ap.parse_args(argv)
+    try:
+        ap = build_parser()
+        args = ap.parse_args(argv)
+    except KeyboardInterrupt:
+        print("mentorlib: interrupted", file=sys.stderr)
+        return 130
     saved = _on_signals()
     try:
         _sweep_system_temp()

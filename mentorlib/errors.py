@@ -35,3 +35,7 @@ class InputError(MentorlibError, ValueError):
 
 class InfeasibleError(MentorlibError, ValueError):
     """No assignment can satisfy the rules; the message names the binding rule."""
+
+
+class ImpossibleNumberError(MentorlibError, ValueError):
+    """A number a report would print cannot be right (a rate above 100%): a bug or bad data."""

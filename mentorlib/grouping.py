@@ -2053,7 +2053,10 @@ class OutcomeModel:
                 "y": np.concatenate([std[d] for d in dims]),
                 "fit": np.concatenate([fit[d] for d in dims]),
                 "dim": np.repeat(dims, len(cur)),
-                "mentor": np.tile(np.where(cur >= 0, cur, -1), len(dims)),
+                # a student with no recorded mentor is a cluster of their own
+                "mentor": np.tile(
+                    np.where(cur >= 0, cur, len(pb.mentors) + np.arange(len(cur))), len(dims)
+                ),
             }
         ).dropna()
         X = pd.get_dummies(long["dim"], dtype=float)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from .codebook import Codebook, Field, norm_text
 from .errors import InputError
+from .study import DEFAULT_LIMITS
 
 XLSX_EXT = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_EXT = {".csv", ".txt", ".tsv"}
@@ -41,6 +43,7 @@ TENCENT_SYSTEM = {
     "答题时长": "duration_s",
 }
 MAX_HEADER_SCAN = 12
+MB = 1 << 20
 
 
 @dataclass
@@ -99,8 +102,58 @@ def _decodes(raw: bytes, enc: str, chunk: int = 1 << 20) -> bool:
         return False
 
 
+def _first_undecodable(raw: bytes, enc: str, chunk: int = 1 << 20) -> int | None:
+    """Byte offset of the first byte that does not decode as ``enc`` (None: it all decodes)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(enc)()
+    for i in range(0, len(raw), chunk):
+        try:
+            dec.decode(raw[i : i + chunk], final=False)
+        except UnicodeDecodeError as e:
+            return i + e.start
+    try:
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return len(raw) - 1
+    return None
+
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _line_of(raw: bytes, pos: int) -> int:
+    return raw.count(b"\n", 0, pos) + 1
+
+
+def _first_utf8_line(raw: bytes) -> int | None:
+    """The first line that is clearly UTF-8 Chinese (a file otherwise in GBK): valid UTF-8 with
+    at least two multi-byte characters. A GBK line almost never is."""
+    for k, line in enumerate(raw.split(b"\n"), 1):
+        if len(line) - len(line.translate(None, _HIGH_BYTES)) < 6:
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return k
+    return None
+
+
+def _mixed(file: str, utf8_line: int, other_line: int) -> InputError:
+    return InputError(
+        f"mixes two encodings: line {utf8_line} is UTF-8 but line {other_line} is not (GBK?); "
+        "save the whole file in one encoding (e.g. UTF-8) and run again",
+        file=file,
+    )
+
+
 def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") -> str:
-    """The encoding of a CSV: the declared one when it decodes, else utf-8-sig / utf-8 / gb18030."""
+    """The encoding of a CSV: the declared one when it decodes, else utf-8-sig / utf-8 / gb18030.
+
+    A file that mixes UTF-8 and GBK lines (two exports pasted together) is refused, naming a line
+    of each: read as one encoding, the other lines would become garbage.
+    """
     if b"\x00" in raw[:65536]:
         raise InputError("binary content, not a text (CSV) file", file=file)
     if declared:
@@ -109,18 +162,66 @@ def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") 
             if declared.lower() in ("utf-8", "utf8") and raw.startswith(b"\xef\xbb\xbf")
             else declared
         )
-        if _decodes(raw, enc):
+        bad = _first_undecodable(raw, enc) if _known(enc) else 0
+        if bad is None:
+            if not enc.lower().startswith("utf") and (u := _first_utf8_line(raw)) is not None:
+                first_other = _first_non_utf8_line(raw)
+                if first_other is not None:
+                    raise _mixed(file, u, first_other)
             return enc
-        raise InputError(f"does not decode as {declared} (as study.toml says)", file=file)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    for enc in ("utf-8", "gb18030"):
-        if _decodes(raw, enc):
-            return enc
-    raise InputError("cannot decode as UTF-8 or GB18030 (GBK)", file=file)
+        raise InputError(
+            f"does not decode as {declared} (as study.toml says): line {_line_of(raw, bad)} "
+            "is the first that does not",
+            file=file,
+        )
+    enc = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    bad = _first_undecodable(raw, enc)
+    if bad is None:
+        return enc
+    # whole lines of UTF-8 Chinese before the first bad byte: two encodings in one file
+    before = _first_utf8_line(raw[: raw.rfind(b"\n", 0, bad) + 1])
+    if before is not None or enc == "utf-8-sig":
+        raise _mixed(file, before or 1, _line_of(raw, bad))
+    if _first_undecodable(raw, "gb18030") is None:
+        u = _first_utf8_line(raw)
+        if u is not None:
+            raise _mixed(file, u, _line_of(raw, bad))
+        return "gb18030"
+    if (u := _first_utf8_line(raw)) is not None:
+        raise _mixed(file, u, _line_of(raw, bad))
+    raise InputError(
+        f"cannot decode as UTF-8 or GB18030 (GBK): line {_line_of(raw, bad)} is the first that "
+        "is not UTF-8",
+        file=file,
+    )
 
 
-def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
+def _known(enc: str) -> bool:
+    import codecs
+
+    try:
+        codecs.lookup(enc)
+        return True
+    except LookupError:
+        return False
+
+
+def _first_non_utf8_line(raw: bytes) -> int | None:
+    bad = _first_undecodable(raw, "utf-8")
+    return None if bad is None else _line_of(raw, bad)
+
+
+def _read_csv_rows(
+    path: Path, rel: str, encoding: str | None, limits: dict | None = None
+) -> tuple[pd.DataFrame, str]:
+    lim = {**DEFAULT_LIMITS, **(limits or {})}
+    size = path.stat().st_size
+    if size > lim["csv_mb"] * MB:
+        raise InputError(
+            f"CSV of {size / MB:,.0f} MB is larger than the limit of {lim['csv_mb']:,} MB "
+            "(raise [limits] csv_mb in study.toml if this file is genuine)",
+            file=rel,
+        )
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError("empty file", file=rel)
@@ -146,11 +247,108 @@ def _read_csv_rows(path: Path, rel: str, encoding: str | None) -> tuple[pd.DataF
     return df, enc  # Arrow-backed text columns: compact even for a district's mood chart
 
 
+_DIMENSION = re.compile(rb'<dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+_MIN_CELL_XML = (
+    16  # bytes of the shortest cell a sheet's XML can hold with its row: <c><v>1</v></c>
+)
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def check_workbook(path: Path, rel: str, limits: dict | None = None) -> None:
+    """Refuse a workbook too big to read, from its zip directory alone (nothing is unpacked).
+
+    Every worksheet (and the shared strings) is checked against ``limits`` (see
+    :data:`mentorlib.study.DEFAULT_LIMITS`, ``[limits]`` in study.toml): its uncompressed size
+    (``sheet_mb``), its cells (``cells``: from the sheet's ``<dimension>``, or estimated from the
+    size when it has none) and, for a sheet over 100 MB, its compression ratio (``ratio``: a zip
+    bomb expands a few hundred KB into gigabytes).
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the part and the limit it exceeds.
+    """
+    lim = {**DEFAULT_LIMITS, **(limits or {})}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = [
+                zi
+                for zi in zf.infolist()
+                if re.fullmatch(
+                    r"xl/worksheets/[^/]+\.(xml|bin)|xl/sharedStrings\.(xml|bin)|content\.xml",
+                    zi.filename,
+                )
+            ]
+            total_cells = 0
+            for zi in parts:
+                what = f"part {zi.filename}"
+                if zi.file_size > lim["sheet_mb"] * MB:
+                    raise InputError(
+                        f"workbook refused before reading: {what} unpacks to "
+                        f"{zi.file_size / MB:,.0f} MB (from {zi.compress_size / MB:,.1f} MB), over "
+                        f"the limit of {lim['sheet_mb']:,} MB (raise [limits] sheet_mb in "
+                        "study.toml if this file is genuine)",
+                        file=rel,
+                    )
+                ratio = zi.file_size / max(zi.compress_size, 1)
+                if zi.file_size > 100 * MB and ratio > lim["ratio"]:
+                    raise InputError(
+                        f"workbook refused before reading: {what} unpacks {ratio:,.0f} times "
+                        f"its packed size ({zi.file_size / MB:,.0f} MB), over the limit of "
+                        f"{lim['ratio']:,} (a zip bomb?)",
+                        file=rel,
+                    )
+                if "sharedStrings" in zi.filename:
+                    continue
+                with zf.open(zi) as f:
+                    head = f.read(1 << 16)  # the <dimension> comes first in a sheet
+                m = _DIMENSION.search(head)
+                if m and m.group(3):
+                    cells = (int(m.group(4)) - int(m.group(2)) + 1) * (
+                        _col_number(m.group(3)) - _col_number(m.group(1)) + 1
+                    )
+                    a, b = (m.group(1) + m.group(2)).decode(), (m.group(3) + m.group(4)).decode()
+                    how = f"its dimension says {a}:{b}"
+                else:
+                    cells = zi.file_size // _MIN_CELL_XML
+                    how = f"estimated from its {zi.file_size / MB:,.0f} MB"
+                total_cells += max(cells, 0)
+                if total_cells > lim["cells"]:
+                    many = (
+                        f"{what} has about {cells:,} cells ({how})"
+                        if cells > lim["cells"]
+                        else f"its sheets have about {total_cells:,} cells together"
+                    )
+                    raise InputError(
+                        f"workbook refused before reading: {many}, over the limit of "
+                        f"{lim['cells']:,} cells (raise [limits] cells in study.toml if this "
+                        "file is genuine)",
+                        file=rel,
+                    )
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ) as e:
+        raise InputError(f"unreadable workbook ({e})", file=rel) from None
+
+
 def _read_xlsx_sheets(
-    path: Path, rel: str, sheet: str | None, reader: str
+    path: Path, rel: str, sheet: str | None, reader: str, limits: dict | None = None
 ) -> dict[str, pd.DataFrame]:
     if path.suffix.lower() in (".xlsx", ".xlsm") and not zipfile.is_zipfile(path):
         raise InputError("not an Excel workbook (the file is not an .xlsx zip archive)", file=rel)
+    if zipfile.is_zipfile(path):
+        check_workbook(path, rel, limits)
     try:
         if reader == "openpyxl":
             return _read_openpyxl(path, sheet)
@@ -197,16 +395,21 @@ def read_file(
     sheet: str | None = None,
     encoding: str | None = None,
     reader: str = "calamine",
+    limits: dict | None = None,
 ) -> list[tuple[str | None, pd.DataFrame, str | None]]:
-    """Every sheet of a file as ``(sheet, cells, encoding)``; cells are raw, row 0 = line 1."""
+    """Every sheet of a file as ``(sheet, cells, encoding)``; cells are raw, row 0 = line 1.
+
+    ``limits`` (study.toml ``[limits]``, default :data:`mentorlib.study.DEFAULT_LIMITS`) bound
+    the size of what is read: a file over a limit is refused before it is read.
+    """
     if not path.is_file():
         raise InputError("file listed in study.toml not found", file=rel)
     ext = path.suffix.lower()
     if ext in CSV_EXT:
-        df, enc = _read_csv_rows(path, rel, encoding)
+        df, enc = _read_csv_rows(path, rel, encoding, limits)
         return [(None, df, enc)]
     if ext in XLSX_EXT:
-        sheets = _read_xlsx_sheets(path, rel, sheet, reader)
+        sheets = _read_xlsx_sheets(path, rel, sheet, reader, limits)
         if not sheets or all(d.empty for d in sheets.values()):
             raise InputError("empty workbook", file=rel)
         return [(nm, _blank_to_none(d), None) for nm, d in sheets.items()]

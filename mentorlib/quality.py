@@ -5,7 +5,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from .errors import ImpossibleNumberError
 from .plots import label, use_style
+
+RATE_TOLERANCE = 1e-9  # float arithmetic may land a hair outside [0, 1]
 
 KIND_ZH = {
     "students": "学生名册",
@@ -19,6 +22,43 @@ KIND_ZH = {
     "rewards": "奖惩记录",
     "mood": "心情晴雨表",
 }
+
+
+def check_rate(x, what: str = "a rate") -> float:
+    """Check that a rate or share lies in [0, 1] before it is printed.
+
+    Parameters
+    ----------
+    x : float
+        The rate (0.85 for 85%). Missing values (None, NaN) pass through: they print as "—".
+    what : str
+        What the rate is, for the message.
+
+    Returns
+    -------
+    float
+        ``x`` as a float.
+
+    Raises
+    ------
+    ImpossibleNumberError
+        When ``x`` is below 0 or above 1 (a participation rate of 266.8%): either a bug or data
+        the cleaner should have caught (the same records counted more than once).
+
+    Examples
+    --------
+    >>> check_rate(0.85)
+    0.85
+    """
+    v = float(x)
+    if v != v:
+        return v
+    if not -RATE_TOLERANCE <= v <= 1 + RATE_TOLERANCE:
+        raise ImpossibleNumberError(
+            f"{what} of {v:.1%} is outside 0-100%: the report is not written (a bug, or records "
+            "counted more than once; check the cleaning log of the study)"
+        )
+    return v
 
 
 def cleaning_overview(res) -> dict[str, pd.DataFrame]:

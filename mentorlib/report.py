@@ -68,6 +68,7 @@ import pandas as pd
 from . import outputs
 from .errors import InputError
 from .privacy import MIN_CELL
+from .quality import check_rate
 
 __all__ = [
     "Para",
@@ -925,12 +926,16 @@ def _nan(v) -> bool:
         return False
 
 
-def _pct(v, d: int = 1) -> str:
-    return "—" if _nan(v) else f"{float(v):.{d}%}"
+def _pct(v, d: int = 1, what: str = "a percentage") -> str:
+    return "—" if _nan(v) else f"{check_rate(v, what):.{d}%}"
 
 
 def _ci(lo, hi, d: int = 1) -> str:
-    return "—" if _nan(lo) or _nan(hi) else f"{float(lo):.{d}%}–{float(hi):.{d}%}"
+    if _nan(lo) or _nan(hi):
+        return "—"
+    return (
+        f"{check_rate(lo, 'an interval bound'):.{d}%}–{check_rate(hi, 'an interval bound'):.{d}%}"
+    )
 
 
 def _num(v, d: int = 2) -> str:

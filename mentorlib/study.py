@@ -7,6 +7,7 @@ checks everything that can be checked before a file is opened, and every problem
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,16 @@ KINDS = (
     "mood",
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+#: Resource limits of the readers (``[limits]`` in study.toml); a file over a limit is refused
+#: with one line before it is read. See README ("Using it on your own study").
+DEFAULT_LIMITS = {
+    "sheet_mb": 500,  # uncompressed XML of one worksheet (or the shared strings) of a workbook
+    "cells": 50_000_000,  # cells of one worksheet (its <dimension>, or estimated from its size)
+    "csv_mb": 1000,  # size of one CSV file
+    "ratio": 500,  # uncompressed / compressed size of a sheet over 100 MB (a zip bomb)
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class StudyConfig:
     pseudonym_key: str | None = None
     pseudonym_key_file: str | None = None
     extra: dict = field(default_factory=dict)
+    limits: dict = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
     def of_kind(self, kind: str) -> list[Source]:
         return [s for s in self.sources if s.kind == kind]
@@ -67,7 +79,11 @@ def load_config(study_dir: str | Path) -> StudyConfig:
     ------
     InputError
         No study.toml, invalid TOML, an unknown level or kind, a missing path, a year outside
-        the study's years, a wave other than pre/post, an unknown encoding.
+        the study's years, a wave other than pre/post, an unknown encoding; a value of the wrong
+        type (``encoding = 5``, ``year = "2023"``, ``[sources]`` written as one table); a
+        control character in any value; a study name that is not a safe folder name; a source
+        path leading outside the study folder (symlinks followed) without
+        ``allow_outside = true``; the same file (and sheet) listed twice; a bad ``[limits]``.
     """
     root = Path(study_dir)
     path = root / "study.toml"
@@ -79,6 +95,7 @@ def load_config(study_dir: str | Path) -> StudyConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"not valid TOML ({e})", file=str(path)) from None
+    _no_control_chars(data, path)
     st = data.get("study")
     if not isinstance(st, dict):
         raise InputError("missing [study] table", file=str(path))
@@ -88,14 +105,39 @@ def load_config(study_dir: str | Path) -> StudyConfig:
             f"[study] level must be 'primary' or 'middle', got {level!r}", file=str(path)
         )
     years = st.get("years")
-    if not isinstance(years, list) or not years or not all(isinstance(y, int) for y in years):
+    if not isinstance(years, list) or not years or not all(_is_int(y) for y in years):
         raise InputError(
-            "[study] years must be a list of school years, e.g. [2023, 2024]", file=str(path)
+            "[study] years must be a list of school years written as numbers, e.g. "
+            f"[2023, 2024], got {years!r}",
+            file=str(path),
         )
+    name = st.get("name")
+    if name is None or name == "":
+        name = root.resolve().name
+    if not isinstance(name, str):
+        raise InputError(f"[study] name must be text in quotes, got {name!r}", file=str(path))
+    name = safe_name(name, what="[study] name", file=str(path))
+    for key in ("school", "pseudonym_key", "pseudonym_key_file"):
+        if st.get(key) is not None and not isinstance(st[key], str):
+            raise InputError(
+                f"[study] {key} must be text in quotes, got {st[key]!r}", file=str(path)
+            )
     raw_sources = data.get("sources", [])
+    if isinstance(raw_sources, dict):
+        raise InputError(
+            "[sources] is written as one table: list each file as its own [[sources]] entry "
+            "(double brackets)",
+            file=str(path),
+        )
+    if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
+        raise InputError(
+            "sources must be [[sources]] entries (double brackets), one per file", file=str(path)
+        )
     if not raw_sources:
         raise InputError("no [[sources]] listed", file=str(path))
     sources = []
+    seen: dict[tuple, int] = {}
+    top = root.resolve()
     for i, s in enumerate(raw_sources, 1):
         where = f"[[sources]] #{i}"
         kind = s.get("kind")
@@ -104,8 +146,27 @@ def load_config(study_dir: str | Path) -> StudyConfig:
                 f"{where}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})",
                 file=str(path),
             )
-        if not isinstance(s.get("path"), str):
-            raise InputError(f"{where}: missing path", file=str(path))
+        if not isinstance(s.get("path"), str) or not s["path"].strip():
+            raise InputError(
+                f"{where}: missing path (a file name in quotes, relative to the study folder)",
+                file=str(path),
+            )
+        for key, typ, example in (
+            ("year", int, "year = 2023"),
+            ("term", int, "term = 1"),
+            ("wave", str, 'wave = "pre"'),
+            ("sheet", str, 'sheet = "Sheet1"'),
+            ("encoding", str, 'encoding = "gb18030"'),
+            ("codebook", str, 'codebook = "needs_primary"'),
+            ("allow_outside", bool, "allow_outside = true"),
+        ):
+            v = s.get(key)
+            ok = _is_int(v) if typ is int else isinstance(v, typ)
+            if v is not None and not ok:
+                raise InputError(
+                    f"{where}: {key} = {v!r} is not valid (write it like {example})",
+                    file=str(path),
+                )
         if s.get("year") is not None and s["year"] not in years:
             raise InputError(
                 f"{where}: year {s['year']} is not one of the study's years {years}", file=str(path)
@@ -120,6 +181,23 @@ def load_config(study_dir: str | Path) -> StudyConfig:
                 f"{where}: unknown encoding {enc!r} (expected one of {', '.join(ENCODINGS)})",
                 file=str(path),
             )
+        full = (root / s["path"]).resolve()
+        if not s.get("allow_outside", False) and not full.is_relative_to(top):
+            raise InputError(
+                f"{where}: path {s['path']!r} leads outside the study folder (to {full}); "
+                "move the file into the study folder, or write allow_outside = true in this "
+                "entry if that is intended",
+                file=str(path),
+            )
+        same = (str(full), s.get("sheet"))
+        if same in seen:
+            sheet = f" sheet {s['sheet']!r} of" if s.get("sheet") else ""
+            raise InputError(
+                f"[[sources]] #{seen[same]} and #{i} both read{sheet} {s['path']!r}: "
+                "list each file once",
+                file=str(path),
+            )
+        seen[same] = i
         sources.append(
             Source(
                 kind=kind,
@@ -144,7 +222,7 @@ def load_config(study_dir: str | Path) -> StudyConfig:
     }
     return StudyConfig(
         root=root,
-        name=st.get("name") or root.name,
+        name=name,
         level=level,
         years=tuple(years),
         sources=tuple(sources),
@@ -153,4 +231,85 @@ def load_config(study_dir: str | Path) -> StudyConfig:
         pseudonym_key=st.get("pseudonym_key"),
         pseudonym_key_file=st.get("pseudonym_key_file"),
         extra={k: v for k, v in st.items() if k not in known},
+        limits=_limits(data.get("limits"), path),
     )
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _no_control_chars(data, path: Path, where: str = "") -> None:
+    """Refuse control characters (a pasted escape, a NUL) in any text of study.toml."""
+    items = data.items() if isinstance(data, dict) else enumerate(data)
+    for k, v in items:
+        at = f"{where}.{k}" if isinstance(k, str) else f"{where} #{k + 1}"
+        at = at.lstrip(".")
+        if isinstance(k, str) and _CONTROL.search(k):
+            raise InputError(f"control character in the key {k!r}", file=str(path))
+        if isinstance(v, str) and _CONTROL.search(v):
+            raise InputError(
+                f"{at} = {v!r} holds a control character (an invisible character such as a "
+                "tab escape or NUL): retype the value",
+                file=str(path),
+            )
+        if isinstance(v, dict | list):
+            _no_control_chars(v, path, str(at))
+
+
+def safe_name(name: str, *, what: str = "study name", file: str | None = None) -> str:
+    """A study name that is safe as one folder name (``data/processed/<name>``, ``reports/<name>``).
+
+    Parameters
+    ----------
+    name : str
+        The name as written.
+    what, file : str
+        Where the name came from, for the message.
+
+    Returns
+    -------
+    str
+        The name, stripped of surrounding spaces.
+
+    Raises
+    ------
+    InputError
+        Empty, ``.`` or ``..``, starting with a dot, or holding a path separator, a control
+        character or one of ``:*?"<>|``: the name would write outside its folder or cannot be
+        a folder name on every system.
+    """
+    n = name.strip()
+    bad = (
+        not n
+        or n.startswith(".")
+        or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in n)
+        or any(c in n for c in '/\\:*?"<>|')
+    )
+    if bad:
+        raise InputError(
+            f"{what} {name!r} cannot be used as a folder name: use letters, digits, - or _ "
+            '(no /, \\, .., leading dot, control characters or :*?"<>|)',
+            file=file,
+        )
+    return n
+
+
+def _limits(raw, path: Path) -> dict:
+    """The ``[limits]`` table of study.toml, over :data:`DEFAULT_LIMITS`."""
+    out = dict(DEFAULT_LIMITS)
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        raise InputError("[limits] must be a table, e.g. [limits] sheet_mb = 800", file=str(path))
+    for k, v in raw.items():
+        if k not in DEFAULT_LIMITS:
+            raise InputError(
+                f"[limits] {k}: unknown limit (known: {', '.join(DEFAULT_LIMITS)})", file=str(path)
+            )
+        if not _is_int(v) or v <= 0:
+            raise InputError(
+                f"[limits] {k} must be a positive whole number, got {v!r}", file=str(path)
+            )
+        out[k] = v
+    return out

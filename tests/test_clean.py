@@ -374,12 +374,29 @@ def test_schemas_catch_what_normalisers_cannot():
     assert validate_tables({}, "primary", (2023,)).empty
 
 
-def test_same_file_listed_twice_is_caught_by_validation(tmp_path):
+def test_same_file_listed_twice_is_an_error_naming_both_entries(tmp_path):
+    """Issue 11: once a silent quarantine of both copies; now a config error before reading."""
     study = tmp_path / "study"
     shutil.copytree(SAMPLE, study)
     toml = (study / "study.toml").read_text(encoding="utf-8")
     block = toml[toml.index('[[sources]]\nkind = "satisfaction"') :]
     block = block[: block.index("\n\n") + 2] if "\n\n" in block else block
+    first = toml[: toml.index('[[sources]]\nkind = "satisfaction"')].count("[[sources]]") + 1
+    last = toml.count("[[sources]]") + 1
+    (study / "study.toml").write_text(toml + "\n" + block, encoding="utf-8")
+    with pytest.raises(InputError, match=rf"\[\[sources\]\] #{first} and #{last} both read"):
+        clean_study(study, None)
+
+
+def test_a_copy_of_a_file_listed_again_is_caught_by_validation(tmp_path):
+    study = tmp_path / "study"
+    shutil.copytree(SAMPLE, study)
+    toml = (study / "study.toml").read_text(encoding="utf-8")
+    block = toml[toml.index('[[sources]]\nkind = "satisfaction"') :]
+    block = block[: block.index("\n\n") + 2] if "\n\n" in block else block
+    path = block.split('path = "')[1].split('"')[0]
+    shutil.copy(study / path, study / f"copy_{Path(path).name}")
+    block = block.replace(path, f"copy_{Path(path).name}")
     (study / "study.toml").write_text(toml + "\n" + block, encoding="utf-8")
     res = clean_study(study, None)
     assert res.meta["schema_failures"] > 0

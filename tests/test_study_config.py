@@ -56,3 +56,103 @@ def test_missing_folder_and_file(tmp_path):
         load_config(tmp_path / "nope")
     with pytest.raises(InputError, match="no study.toml"):
         load_config(tmp_path)
+
+
+# ----------------------------------------------------------------------------- issue 11: boundary
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("示范小学_2023", True),
+        ("../../etc", False),
+        ("a/b", False),
+        ("a\\\\b", False),
+        ("..", False),
+        (".hidden", False),
+        ("x\\u0007y", False),
+        ("x\\ny", False),
+    ],
+)
+def test_study_name_must_be_a_safe_folder_name(tmp_path, name, ok):
+    text = GOOD.replace('name = "x"', f'name = "{name}"')
+    if ok:
+        assert load_config(write(tmp_path, text)).name == name
+    else:
+        with pytest.raises(InputError, match="study.toml") as e:
+            load_config(write(tmp_path, text))
+        assert "\n" not in str(e.value)
+
+
+def test_source_outside_the_study_folder_is_refused(tmp_path):
+    study = tmp_path / "study"
+    study.mkdir()
+    (tmp_path / "secret.xlsx").write_bytes(b"x")
+    for p in ("../secret.xlsx", str(tmp_path / "secret.xlsx"), "roster/../../secret.xlsx"):
+        with pytest.raises(InputError, match="leads outside the study folder") as e:
+            load_config(write(study, GOOD.replace('"roster.xlsx"', repr(p))))
+        assert "[[sources]] #1" in str(e.value)
+    # allowed when the entry says so
+    cfg = load_config(
+        write(study, GOOD.replace('"roster.xlsx"', '"../secret.xlsx"') + "allow_outside = true\n")
+    )
+    assert cfg.sources[0].path == "../secret.xlsx"
+
+
+def test_symlink_out_of_the_study_folder_is_refused(tmp_path):
+    study = tmp_path / "study"
+    study.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "roster.xlsx").write_bytes(b"x")
+    (study / "data").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InputError, match="leads outside the study folder"):
+        load_config(write(study, GOOD.replace('"roster.xlsx"', '"data/roster.xlsx"')))
+    # a symlink that stays inside is fine
+    (study / "inside").mkdir()
+    (study / "link").symlink_to(study / "inside")
+    assert load_config(write(study, GOOD.replace('"roster.xlsx"', '"link/roster.xlsx"'))).sources
+
+
+def test_same_source_listed_twice_names_both_entries(tmp_path):
+    text = GOOD + (
+        '\n[[sources]]\nkind = "staff"\npath = "staff.xlsx"\nyear = 2023\n'
+        '\n[[sources]]\nkind = "students"\npath = "./sub/../roster.xlsx"\nyear = 2023\n'
+    )
+    with pytest.raises(InputError) as e:
+        load_config(write(tmp_path, text))
+    assert "[[sources]] #1 and #3 both read" in str(e.value)
+    # two sheets of one workbook are two sources
+    two = (
+        GOOD
+        + 'sheet = "A"\n'
+        + GOOD.split("\n\n", 1)[1].replace("year = 2023\n", 'year = 2023\nsheet = "B"\n')
+    )
+    assert len(load_config(write(tmp_path, two)).sources) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (GOOD + "encoding = 5\n", "[[sources]] #1: encoding = 5 is not valid"),
+        (GOOD.replace("[[sources]]", "[sources]"), "[sources] is written as one table"),
+        (GOOD.replace('name = "x"', "name = 5"), "[study] name must be text"),
+        (GOOD.replace("years = [2023]", 'years = ["2023"]'), "years must be a list"),
+        (GOOD.replace("year = 2023\n", 'year = "2023"\n'), "year = '2023' is not valid"),
+        (GOOD + "sheet = 1\n", "sheet = 1 is not valid"),
+        (GOOD + "codebook = 3\n", "codebook = 3 is not valid"),
+        (GOOD.replace('name = "x"', 'name = "x"\nschool = "a\\u0000b"'), "control character"),
+        (GOOD.replace('"roster.xlsx"', '"roster\\u001b.xlsx"'), "sources #1.path"),
+        (GOOD + "\n[limits]\nsheet_mb = -1\n", "[limits] sheet_mb must be a positive"),
+        (GOOD + "\n[limits]\nrows = 5\n", "[limits] rows: unknown limit"),
+    ],
+)
+def test_more_bad_configs_say_what_and_where(tmp_path, text, needle):
+    with pytest.raises(InputError) as e:
+        load_config(write(tmp_path, text))
+    msg = str(e.value)
+    assert needle in msg and "study.toml" in msg and "\n" not in msg
+
+
+def test_limits_are_read(tmp_path):
+    cfg = load_config(write(tmp_path, GOOD + "\n[limits]\nsheet_mb = 10\ncells = 1000\n"))
+    assert cfg.limits == {"sheet_mb": 10, "cells": 1000, "csv_mb": 1000, "ratio": 500}

@@ -1,0 +1,188 @@
+"""Plain one-line errors naming file, row and column; Ctrl-C exits 130 (issue 11, item 9)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mentorlib.cli import main
+from mentorlib.errors import ImpossibleNumberError
+from mentorlib.quality import check_rate
+
+from conftest import SAMPLE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """[study]
+name = "x"
+level = "primary"
+years = [2023]
+
+[[sources]]
+kind = "students"
+path = "roster.csv"
+year = 2023
+"""
+ROSTER_HEAD = "序号,学籍号,姓名,性别,出生日期,班级,是否转入生,家庭结构,是否留守儿童,家庭住址片区,身高(cm),体重(kg)\n"
+ROSTER_ROWS = [
+    "1,G44010620161218723X,潘阳,男,2016-12-18,一年级1班,否,双亲,否,西城片区,129.7,30.9\n",
+    "2,G330106201611174802,余欣妍,女,2016-11-17,一年级1班,是,双亲,否,城郊村,115.1,21.8\n",
+    "3,G440106201702067856,李天,男,2017-02-06,一年级2班,否,双亲,否,北湖片区,121.8,19.7\n",
+]
+
+
+def run(argv, capsys) -> tuple[int, list[str]]:
+    rc = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return rc, [ln for ln in err.splitlines() if ln.strip()]
+
+
+def study(tmp_path, toml=GOOD, roster: bytes | None = None) -> Path:
+    d = tmp_path / "study"
+    d.mkdir(exist_ok=True)
+    (d / "study.toml").write_text(toml, encoding="utf-8")
+    (d / "roster.csv").write_bytes(
+        roster if roster is not None else (ROSTER_HEAD + "".join(ROSTER_ROWS)).encode("utf-8")
+    )
+    return d
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        (GOOD + "encoding = 5\n", "[[sources]] #1: encoding = 5 is not valid"),
+        (GOOD.replace("[[sources]]", "[sources]"), "[sources] is written as one table"),
+        (GOOD.replace('name = "x"', "name = 5"), "[study] name must be text in quotes, got 5"),
+        (GOOD.replace("years = [2023]", 'years = ["2023"]'), "got ['2023']"),
+        (GOOD.replace('name = "x"', 'name = "x\\u0008"'), "study.name = 'x\\x08' holds a control"),
+        (GOOD.replace('name = "x"', 'name = "../../x"'), "cannot be used as a folder name"),
+        (GOOD.replace('"roster.csv"', '"../roster.csv"'), "leads outside the study folder"),
+        (
+            GOOD + GOOD[GOOD.index("[[sources]]") :],
+            "[[sources]] #1 and #2 both read 'roster.csv'",
+        ),
+    ],
+)
+def test_clean_config_errors_are_one_plain_line(tmp_path, capsys, toml, needle):
+    rc, lines = run(["clean", study(tmp_path, toml), "--out", tmp_path / "out"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert needle in lines[0] and "study.toml" in lines[0]
+    assert lines[0].startswith("mentorlib clean: error: ")
+
+
+def test_csv_mixing_utf8_and_gbk_names_the_lines(tmp_path, capsys):
+    utf8 = (ROSTER_HEAD + ROSTER_ROWS[0]).encode("utf-8")
+    gbk = "".join(ROSTER_ROWS[1:]).encode("gbk")
+    rc, lines = run(["clean", study(tmp_path, roster=utf8 + gbk), "--out", tmp_path / "o"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert "roster.csv: mixes two encodings: line 1 is UTF-8 but line 3 is not (GBK?)" in lines[0]
+
+
+def test_csv_mixing_gbk_then_utf8_names_the_lines(tmp_path, capsys):
+    gbk = (ROSTER_HEAD + ROSTER_ROWS[0]).encode("gbk")
+    utf8 = "".join(ROSTER_ROWS[1:]).encode("utf-8")
+    rc, lines = run(["clean", study(tmp_path, roster=gbk + utf8), "--out", tmp_path / "o"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert "mixes two encodings: line 3 is UTF-8 but line 1 is not" in lines[0]
+
+
+def test_declared_encoding_that_fails_names_the_line(tmp_path, capsys):
+    raw = (ROSTER_HEAD + ROSTER_ROWS[0]).encode("utf-8") + ROSTER_ROWS[1].encode("gbk")
+    toml = GOOD + 'encoding = "utf-8"\n'
+    rc, lines = run(["clean", study(tmp_path, toml, raw), "--out", tmp_path / "o"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert "does not decode as utf-8 (as study.toml says): line 3 is the first" in lines[0]
+
+
+def test_a_plain_gbk_csv_still_reads(tmp_path, capsys):
+    raw = (ROSTER_HEAD + "".join(ROSTER_ROWS)).encode("gbk")
+    rc, _ = run(["clean", study(tmp_path, roster=raw), "--out", tmp_path / "o", "--json"], capsys)
+    assert rc == 0
+    s = pd.read_parquet(tmp_path / "o" / "students.parquet")
+    assert sorted(s["name"]) == sorted(["潘阳", "余欣妍", "李天"])
+
+
+def test_out_dot_is_one_line_and_touches_nothing(tmp_path, capsys, monkeypatch):
+    d = study(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "thesis.docx").write_bytes(b"years of work")
+    monkeypatch.chdir(work)
+    for out in (".", "./", "..", "sub/.."):
+        rc, lines = run(["clean", d, "--out", out], capsys)
+        assert rc == 2 and len(lines) == 1 and "--out" in lines[0]
+    assert sorted(p.name for p in work.iterdir()) == ["thesis.docx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study", "work"]
+
+
+@pytest.mark.parametrize("command", ["progress", "report", "review"])
+@pytest.mark.parametrize("value", ["0", "-1", "100000"])
+def test_extreme_min_cell_is_one_line(tmp_path, capsys, command, value):
+    rc, lines = run([command, tmp_path, f"--min-cell={value}"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert f"--min-cell {value} is out of range: give a whole number from 2 to 100" in lines[0]
+
+
+def test_groups_compare_with_a_student_without_a_mentor(tmp_path, capsys):
+    from mentorlib.clean import clean_study
+
+    out = tmp_path / "proc"
+    clean_study(SAMPLE, out)
+    a = pd.read_parquet(out / "assignments.parquet")
+    sid = a.loc[a["year"] == 2025, "student_id"].iloc[0]
+    a = a[~((a["student_id"] == sid) & (a["year"] == 2025))]
+    a.to_parquet(out / "assignments.parquet", index=False)
+    rc = main(["groups", str(out), "--compare", "recorded,optimal", "--draws", "2", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0 and "Traceback" not in captured.err and "error" not in captured.err
+    assert '"outcomes"' in captured.out
+
+
+def test_check_rate():
+    assert check_rate(0.85) == 0.85
+    assert check_rate(1.0 + 1e-12) == pytest.approx(1.0)
+    assert check_rate(float("nan")) != check_rate(float("nan"))
+    with pytest.raises(ImpossibleNumberError, match="mood participation of 266.8% is outside"):
+        check_rate(2.668, "mood participation")
+    with pytest.raises(ImpossibleNumberError, match="-10.0%"):
+        check_rate(-0.1)
+
+
+def test_report_percentages_are_checked():
+    from mentorlib import report as R
+
+    assert R._pct(0.5) == "50.0%"
+    assert R._pct(None) == "—"
+    with pytest.raises(ImpossibleNumberError, match="266.8%"):
+        R._pct(2.668)
+    with pytest.raises(ImpossibleNumberError):
+        R._ci(0.2, 1.3)
+
+
+@pytest.mark.parametrize("delay", [0.2, 1.0])
+def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path, delay):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen(
+        [sys.executable, "-m", "mentorlib", "clean", str(SAMPLE), "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip() and "cleaning" not in ln]
+    assert lines == ["mentorlib: interrupted"]
+    assert not (tmp_path / "o").exists()
