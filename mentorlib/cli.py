@@ -117,8 +117,8 @@ def cmd_clean(args) -> int:
         from .errors import InputError
 
         raise InputError(
-            f"--out {args.out} names a folder by '.' or '..', not a new folder for the cleaned "
-            f"tables: give one, e.g. --out data/processed/{cfg.name}"
+            f"--out {args.out}: refusing to write there: it names a folder by '.' or '..', not a "
+            f"new folder for the cleaned tables; give one, e.g. --out data/processed/{cfg.name}"
         )
     out = Path(args.out) if args.out else default_processed_dir(args.study_dir)
     bar = _Progress(len(cfg.sources), "cleaning", not args.json)
