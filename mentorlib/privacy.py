@@ -481,31 +481,63 @@ class Document:
             self.protect()
 
     def mask_table(
-        self, df: pd.DataFrame, keys: dict[str, Sequence[str | None]], *, flag: str = "suppressed"
+        self,
+        df: pd.DataFrame,
+        keys: dict[str, Sequence[str | None]],
+        *,
+        rates: Sequence[str | None] | None = None,
+        rate_columns: Sequence[str] = (),
+        flag: str = "suppressed",
     ) -> pd.DataFrame:
         """Blank the cells of ``df`` that the document suppresses.
 
-        ``keys`` maps a column of ``df`` to the cell (or rate) key of each row (None: not
-        registered). Rate columns are blanked with every float column of a row whose rate is
-        suppressed; ``flag`` is set on rows with any suppressed cell.
+        Parameters
+        ----------
+        df : DataFrame
+            A published table, one row per group.
+        keys : dict
+            Column of ``df`` -> the cell (or rate) key of each row (None: not registered).
+        rates : list of str, optional
+            The rate key of each row: where it is suppressed, ``rate_columns`` are blanked.
+        rate_columns : list of str
+            Columns derived from the row's rate (proportion, interval, p-value...).
+        flag : str, default "suppressed"
+            Set on rows with any suppressed cell or rate (kept if already set).
+
+        Returns
+        -------
+        DataFrame
+            A copy; integer columns with a blank become nullable ``Int64``.
         """
         self._check()
-        out = df.copy()
+        out = df.copy().reset_index(drop=True)
         flagged = (
             out[flag].fillna(False).to_numpy(dtype=bool).copy()
             if flag in out
             else np.zeros(len(out), bool)
         )
         for col, ks in keys.items():
+            if col not in out:
+                continue
             if pd.api.types.is_integer_dtype(out[col]):
                 out[col] = out[col].astype("Int64")
+            elif pd.api.types.is_object_dtype(
+                out[col]
+            ) is False and not pd.api.types.is_float_dtype(out[col]):
+                out[col] = out[col].astype("object")
             for i, k in enumerate(ks):
-                if k is None:
-                    continue
-                if self.suppressed(k):
+                if k is not None and self.suppressed(k):
                     out.iloc[i, out.columns.get_loc(col)] = np.nan
-                    if k in self.rates:
-                        flagged[i] = True
+                    flagged[i] = True
+        if rates is not None:
+            for i, k in enumerate(rates):
+                if k is not None and k in self.rates and self.suppressed(k):
+                    flagged[i] = True
+                    for c in rate_columns:
+                        if c in out:
+                            if not pd.api.types.is_float_dtype(out[c]):
+                                out[c] = out[c].astype("object")
+                            out.iloc[i, out.columns.get_loc(c)] = np.nan
         out[flag] = flagged
         return out
 

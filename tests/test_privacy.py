@@ -250,3 +250,42 @@ def test_min_cell_is_a_setting_and_registration_is_checked():
         d.count("a", 8)
     with pytest.raises(InputError, match="not the sum"):
         d.total("t", ["a"])
+
+
+# ============================================================ progress --json
+
+COUNT_KEYS = {"n", "n1", "n2", "x1", "x2", "successes"}
+
+
+def _counts(obj, path=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, dict | list):
+                yield from _counts(v, f"{path}.{k}")
+            elif (k.startswith("n_") or k in COUNT_KEYS) and isinstance(v, int | float):
+                yield f"{path}.{k}", v
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _counts(v, f"{path}[{i}]")
+
+
+def test_progress_json_has_no_small_count_unless_internal(capsys):
+    import json
+    from pathlib import Path
+
+    from mentorlib.cli import main
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    assert main(["progress", str(sample), "--json"]) == 0
+    pub = json.loads(capsys.readouterr().out)
+    small = [(p, v) for p, v in _counts(pub) if v is not None and 0 < v < 5]
+    assert small == []
+    mentors = [r for r in pub["breakdowns"] if r["by"] == "mentor"]
+    assert mentors and all(r["n_progressing"] is None or r["n_progressing"] >= 5 for r in mentors)
+    # a shown rate never has fewer than 5 students on either side
+    for r in pub["breakdowns"]:
+        if r["proportion"] is not None:
+            assert r["n_progressing"] >= 5 and r["n_evaluable"] - r["n_progressing"] >= 5
+    assert main(["progress", str(sample), "--json", "--internal"]) == 0
+    internal = json.loads(capsys.readouterr().out)
+    assert any(0 < v < 5 for _, v in _counts(internal) if v is not None)  # per-mentor 1-4
