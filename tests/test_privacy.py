@@ -262,7 +262,9 @@ def _counts(obj, path=""):
         for k, v in obj.items():
             if isinstance(v, dict | list):
                 yield from _counts(v, f"{path}.{k}")
-            elif (k.startswith("n_") or k in COUNT_KEYS) and isinstance(v, int | float):
+            elif ((k.startswith("n_") and k != "n_dimensions") or k in COUNT_KEYS) and isinstance(
+                v, int | float
+            ):
                 yield f"{path}.{k}", v
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
