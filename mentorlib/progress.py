@@ -2176,7 +2176,7 @@ def plot_rate_by_group(
 
 
 def plot_dimensions_improved(
-    per_student: pd.DataFrame, *, min_cell: int = MIN_CELL, lang: str = "zh"
+    per_student: pd.DataFrame, *, min_cell: int = MIN_CELL, lang: str = "zh", texts=None
 ):
     """How many dimensions each student improved in (and how many were not evaluable).
 
@@ -2188,6 +2188,9 @@ def plot_dimensions_improved(
         Bars counting fewer students are not drawn; they read "<5".
     lang : {"zh", "en"}
         Label language.
+    texts : list of str, optional
+        What the document prints for each bar (0..D dimensions, then not evaluable) after
+        disclosure control; a bar whose text is not a number is not drawn.
 
     Returns
     -------
@@ -2207,9 +2210,14 @@ def plot_dimensions_improved(
     colors = [PALETTE[7]] + [PALETTE[2]] * D + [PALETTE[1]]
     fig, ax = plt.subplots(figsize=(6, 3.6))
     shown = np.where(vals >= min_cell, vals, 0)
+    if texts is not None:
+        texts = [str(x) for x in texts]
+        shown = np.where([x.replace(",", "").isdigit() for x in texts], vals, 0)
     ax.bar(np.arange(len(vals)), shown, color=colors)
     for i, v in enumerate(vals):
         txt = f"{v:,}" if v >= min_cell else (f"<{min_cell}" if v > 0 else "0")
+        if texts is not None:
+            txt = texts[i]
         ax.annotate(txt, (i, shown[i]), xytext=(0, 2), textcoords="offset points", ha="center")
     ax.set_xticks(np.arange(len(vals)), names)
     ax.set_xlabel(label("取得显著进步的维度数", "dimensions with significant improvement", lang))
