@@ -291,3 +291,83 @@ def test_progress_json_has_no_small_count_unless_internal(capsys):
     assert main(["progress", str(sample), "--json", "--internal"]) == 0
     internal = json.loads(capsys.readouterr().out)
     assert any(0 < v < 5 for _, v in _counts(internal) if v is not None)  # per-mentor 1-4
+
+
+# ============================================================ every public report, audited
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from mentorlib import report  # noqa: E402
+from mentorlib.data import from_synth  # noqa: E402
+from mentorlib.synth import SynthParams, generate  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+COUNT_HEADER = re.compile(r"人数|学生数|可评估|人次|Students|Evaluable|Responses|^n$|数量|Count")
+
+
+def tiny_study():
+    """A small school with a grade of 3 students and 4 left-behind children (last year)."""
+    s = generate(SynthParams(level="primary", n_students=150, n_years=2, seed=7))
+    st = s.tables["students"]
+    last = st["year"] == st["year"].max()
+    g3 = st.index[last & (st["grade"] == 3)]
+    st.loc[g3[3:], "grade"] = 2  # grade 3 keeps 3 students
+    st["left_behind"] = False
+    st.loc[st.index[last][:4], "left_behind"] = True  # a focus group of 4
+    return from_synth(s)
+
+
+def _check_public_reports(P, year):
+    a = report.analyse_year(P, year, mentors=False, seed=0)
+    au = audit(a.disclosure)
+    assert len(au) and not au["recoverable"].any(), au.loc[au["recoverable"]]
+    assert au["protected"].all(), au.loc[~au["protected"]]
+    for lang in ("zh", "en"):
+        rep = report.annual_summary(P, year, lang=lang, analyses=a)
+        assert rep.disclosure is a.disclosure
+        for sec in rep.sections:
+            for b in sec.blocks:
+                if isinstance(b, report.Table):
+                    for col in b.data.columns:
+                        if COUNT_HEADER.search(str(col)):
+                            for v in b.data[col]:
+                                v = str(v).replace(",", "")
+                                assert not (v.isdigit() and int(v) < 5), (b.key, col, v)
+    # what a public document prints for a suppressed cell is its symbol, never the value
+    doc = a.disclosure
+    for key, c in doc.cells.items():
+        if c.status == "primary":
+            assert doc.text(key) == "<5"
+        elif c.status == "secondary":
+            assert doc.text(key) == "—" and c.value >= 5
+    return a
+
+
+def test_tiny_group_study_reports_leave_nothing_recoverable():
+    P = tiny_study()
+    year = P.years[-1]
+    a = _check_public_reports(P, year)
+    doc = a.disclosure
+    assert doc.cells["bd.grade.3.n_students"].value == 3
+    assert doc.text("bd.grade.3.n_students") == "<5"
+    assert doc.text("bd.focus_group.left_behind.n_students") == "<5"
+    assert doc.suppressed("bd.grade.3.rate")
+    # attack (f) on this study: primary suppression alone gives the grade away
+    naive = Document(5)
+    a.progress.register(naive)
+    before = audit(naive.primary_only())
+    assert before["recoverable"].any()
+
+
+def test_sample_study_reports_leave_nothing_recoverable():
+    from mentorlib.data import open_study
+
+    P = open_study(SAMPLE)
+    _check_public_reports(P, P.years[-1])
+
+
+def test_synth_primary_and_middle_reports_leave_nothing_recoverable(primary_study, middle_study):
+    for st in (primary_study, middle_study):
+        P = from_synth(st)
+        _check_public_reports(P, P.years[-1])
