@@ -480,6 +480,10 @@ class Document:
         if not self.protected:
             self.protect()
 
+    def view(self, prefix: str) -> DocumentView:
+        """This document under a key prefix (e.g. ``"2024:"`` for one year of a review)."""
+        return DocumentView(self, prefix)
+
     def mask_table(
         self,
         df: pd.DataFrame,
@@ -540,6 +544,77 @@ class Document:
                             out.iloc[i, out.columns.get_loc(c)] = np.nan
         out[flag] = flagged
         return out
+
+
+class _Keys:
+    """A read-only mapping of a document's cells or rates under a key prefix."""
+
+    def __init__(self, d: dict, prefix: str):
+        self._d, self._p = d, prefix
+
+    def __getitem__(self, key):
+        return self._d[self._p + key]
+
+    def __contains__(self, key) -> bool:
+        return self._p + key in self._d
+
+    def __iter__(self):
+        n = len(self._p)
+        return (k[n:] for k in self._d if k.startswith(self._p))
+
+
+class DocumentView:
+    """A :class:`Document` seen under a key prefix (one year of a multi-year document).
+
+    ``count``, ``total``, ``rate``, ``text``, ``suppressed``, ``mask_table``... take and
+    return unprefixed keys; everything is stored in the underlying document.
+    """
+
+    def __init__(self, doc: Document, prefix: str):
+        self.doc, self.prefix = doc, prefix
+        self.min_cell = doc.min_cell
+        self.cells = _Keys(doc.cells, prefix)
+        self.rates = _Keys(doc.rates, prefix)
+
+    def _k(self, key):
+        return None if key is None else self.prefix + key
+
+    def count(self, key: str, value, **kw) -> str:
+        """See :meth:`Document.count`."""
+        self.doc.count(self._k(key), value, **kw)
+        return key
+
+    def total(self, total: str, parts: Sequence[str]) -> None:
+        """See :meth:`Document.total`."""
+        self.doc.total(self._k(total), [self._k(p) for p in parts])
+
+    def rate(self, key: str, k: str, n: str, **kw) -> str:
+        """See :meth:`Document.rate`."""
+        self.doc.rate(self._k(key), self._k(k), self._k(n), **kw)
+        return key
+
+    def suppressed(self, key: str) -> bool:
+        """See :meth:`Document.suppressed`."""
+        return self.doc.suppressed(self._k(key))
+
+    def text(self, key: str) -> str:
+        """See :meth:`Document.text`."""
+        return self.doc.text(self._k(key))
+
+    def rate_shown(self, key: str) -> bool:
+        """See :meth:`Document.rate_shown`."""
+        return self.doc.rate_shown(self._k(key))
+
+    def protect(self) -> DocumentView:
+        """Protect the underlying document."""
+        self.doc.protect()
+        return self
+
+    def mask_table(self, df, keys, *, rates=None, **kw) -> pd.DataFrame:
+        """See :meth:`Document.mask_table`."""
+        keys = {c: [self._k(k) for k in ks] for c, ks in keys.items()}
+        rates = None if rates is None else [self._k(k) for k in rates]
+        return self.doc.mask_table(df, keys, rates=rates, **kw)
 
 
 def _missing(v) -> bool:

@@ -1219,11 +1219,11 @@ class ProgressReport:
     #: internal use and ``--internal`` output only.
     internal: dict = field(default_factory=dict, repr=False)
     #: The :class:`mentorlib.privacy.Document` the published tables were protected with.
-    disclosure: Document | None = field(default=None, repr=False)
+    disclosure: object = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ disclosure control
 
-    def register(self, doc: Document) -> None:
+    def register(self, doc) -> None:
         """Register every count and rate the published tables show, with their relations.
 
         Keys: ``n_students``, ``n_evaluable``, ``n_not_evaluable``, ``n_progressing`` (the
@@ -1232,6 +1232,8 @@ class ProgressReport:
         of grade, class, gender and mentor partitions the totals), ``y{year}.*`` (trend),
         ``cmp.*`` (mentees against non-mentees); rates ``rate.{definition}.k{k}.{rule}``,
         ``bd.{by}.{group}.rate``, ``y{year}.rate``, ``cmp.rate1`` / ``cmp.rate2``.
+        ``doc``: a :class:`mentorlib.privacy.Document` or a prefixed view of one
+        (:meth:`~mentorlib.privacy.Document.view`).
         """
         raw = self.internal
         v = raw["verdict"]
@@ -1291,7 +1293,7 @@ class ProgressReport:
             else (f"k.{definition}.k{k}")
         )
 
-    def apply(self, doc: Document) -> None:
+    def apply(self, doc) -> None:
         """Replace the published tables by the raw ones with ``doc``'s suppressions."""
         raw = self.internal
         self.disclosure = doc

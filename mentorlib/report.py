@@ -3149,10 +3149,11 @@ class PilotAnalyses:
     staff: pd.DataFrame
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
+    #: The review's student counts and rates with their relations, protected.
+    disclosure: Document | None = None
 
 
 def _cohort(progress: dict, students: pd.DataFrame, min_cell: int):
-    from .privacy import suppress_small_cells
     from .progress import proportion_ci
 
     years = sorted(progress)
@@ -3192,7 +3193,6 @@ def _cohort(progress: dict, students: pd.DataFrame, min_cell: int):
             )
     cols = ["cohort", "year", "n_students", "n_evaluable", "n_progressing", "proportion"]
     cohort = pd.DataFrame(rows, columns=[*cols, "ci_low", "ci_high"])
-    cohort = suppress_small_cells(cohort, counts=["n_students", "n_evaluable"], min_cell=min_cell)
     ev_all = [s for s in panel if all(per[y].at[s, "n_evaluable"] >= k for y in years)]
     times = pd.Series(
         [sum(int(per[y].at[s, "n_improved"] >= k) for y in years) for s in ev_all], dtype="int64"
@@ -3307,6 +3307,32 @@ def analyse_pilot(
     except (InputError, ValueError) as e:
         notes.append(f"grouping policies not compared: {e}")
     cohort, pers = _cohort(progress, processed["students"], min_cell)
+    doc = Document(min_cell, name=f"pilot review {processed.name}")
+    _register_pilot(doc, progress, cohort, pers)
+    doc.protect()
+    for y, R in progress.items():
+        R.apply(doc.view(f"{y}:"))
+    ck = {
+        c: [
+            f"cohort.{r.cohort}.n_students"
+            if c == "n_students"
+            else f"cohort.{r.cohort}.{r.year}.{c}"
+            for r in cohort.itertuples(index=False)
+        ]
+        for c in ("n_students", "n_evaluable", "n_progressing")
+    }
+    cohort = doc.mask_table(
+        cohort,
+        ck,
+        rates=[f"cohort.{r.cohort}.{r.year}.rate" for r in cohort.itertuples(index=False)],
+        rate_columns=["proportion", "ci_low", "ci_high"],
+    )
+    pers = doc.mask_table(
+        pers,
+        {"n": [f"pers.{i}" for i in pers["years_progressed"]]},
+        rates=[f"pers.share.{i}" for i in pers["years_progressed"]],
+        rate_columns=["share"],
+    )
     return PilotAnalyses(
         processed=processed,
         years=ys,
@@ -3323,7 +3349,37 @@ def analyse_pilot(
         staff=_staff_trend(processed, ys),
         synthetic=_is_synthetic(processed),
         notes=notes,
+        disclosure=doc,
     )
+
+
+def _register_pilot(doc: Document, progress: dict, cohort: pd.DataFrame, pers) -> None:
+    """Register the review's student counts: each year's progress tables (``"{year}:"``
+    prefix), the cohort table (``cohort.{grade}.*``: the grades add up to ``all``) and the
+    persistence table (``pers.*``: counts adding up to the students evaluable every year)."""
+    for y, R in progress.items():
+        R.register(doc.view(f"{y}:"))
+    groups = [g for g in dict.fromkeys(cohort["cohort"]) if g != "all"]
+    for r in cohort.itertuples(index=False):
+        doc.count(f"cohort.{r.cohort}.n_students", r.n_students)
+        for c in ("n_evaluable", "n_progressing"):
+            doc.count(f"cohort.{r.cohort}.{r.year}.{c}", getattr(r, c))
+        pre = f"cohort.{r.cohort}.{r.year}"
+        doc.rate(f"{pre}.rate", f"{pre}.n_progressing", f"{pre}.n_evaluable")
+    if "all" in set(cohort["cohort"]) and groups:
+        _try_total(doc, "cohort.all.n_students", [f"cohort.{g}.n_students" for g in groups])
+        for y in dict.fromkeys(cohort["year"]):
+            for c in ("n_evaluable", "n_progressing"):
+                _try_total(doc, f"cohort.all.{y}.{c}", [f"cohort.{g}.{y}.{c}" for g in groups])
+    if len(pers):
+        keys = [
+            doc.count(f"pers.{i}", n)
+            for i, n in zip(pers["years_progressed"], pers["n"], strict=True)
+        ]
+        tot = doc.count("pers.total", int(pers["n"].sum()), printed=False)
+        doc.total(tot, keys)
+        for i in pers["years_progressed"]:
+            doc.rate(f"pers.share.{i}", f"pers.{i}", tot)
 
 
 def _review_kpis(p: PilotAnalyses, t: _L) -> pd.DataFrame:
@@ -3964,9 +4020,9 @@ def _rsec_cohort(p: PilotAnalyses, t: _L) -> Section:
     b: list = [
         Para(
             t(
-                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{_count(n_panel, mc)}名，按{y0}学年所在年级分组。"
+                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{_ct(p, 'cohort.all.n_students', n_panel)}名，按{y0}学年所在年级分组。"
                 "毕业离校与新入学的学生不在其中。",
-                f"The same {_count(n_panel, mc)} students, on the assessed roster in all "
+                f"The same {_ct(p, 'cohort.all.n_students', n_panel)} students, on the assessed roster in all "
                 f"{len(p.years)} years, grouped by their grade in {y0}. Students who left or "
                 "joined are not included.",
             )
@@ -3975,12 +4031,12 @@ def _rsec_cohort(p: PilotAnalyses, t: _L) -> Section:
     rows = []
     for c, g in co.groupby("cohort", sort=False):
         g = g.set_index("year")
-        row = [cname(c), _count(g["n_students"].iloc[0], mc)]
+        row = [cname(c), _ct(p, f"cohort.{c}.n_students", g["n_students"].iloc[0])]
         for y in p.years:
             r = g.loc[y]
             row.append(
-                f"<{mc}"
-                if bool(r["suppressed"])
+                "—"
+                if _nan(r["proportion"])
                 else f"{_pct(r['proportion'])}（{_ci(r['ci_low'], r['ci_high'])}）"
                 if t.zh
                 else f"{_pct(r['proportion'])} ({_ci(r['ci_low'], r['ci_high'])})"
@@ -4025,7 +4081,7 @@ def _rsec_cohort(p: PilotAnalyses, t: _L) -> Section:
         rows = [
             [
                 t(f"{int(r.years_progressed)}个学年", f"{int(r.years_progressed)} year(s)"),
-                _count(r.n, mc),
+                _ct(p, f"pers.{r.years_progressed}", r.n),
                 _pct(r.share),
             ]
             for r in pe.itertuples(index=False)
@@ -4453,4 +4509,5 @@ def pilot_review(
             "min_cell": min_cell,
             "seed": seed,
         },
+        disclosure=p.disclosure,
     )

@@ -318,14 +318,20 @@ def tiny_study():
     return from_synth(s)
 
 
-def _check_public_reports(P, year):
+def _check_public_reports(P, year, *, review=False):
     a = report.analyse_year(P, year, mentors=False, seed=0)
-    au = audit(a.disclosure)
-    assert len(au) and not au["recoverable"].any(), au.loc[au["recoverable"]]
-    assert au["protected"].all(), au.loc[~au["protected"]]
-    for lang in ("zh", "en"):
-        rep = report.annual_summary(P, year, lang=lang, analyses=a)
-        assert rep.disclosure is a.disclosure
+    reps = [report.annual_summary(P, year, lang=lang, analyses=a) for lang in ("zh", "en")]
+    docs = [a.disclosure]
+    if review:
+        pa = report.analyse_pilot(P, seed=0, draws=2)
+        reps += [report.pilot_review(P, lang=lang, analyses=pa) for lang in ("zh", "en")]
+        docs.append(pa.disclosure)
+    for doc in docs:
+        au = audit(doc)
+        assert len(au) and not au["recoverable"].any(), au.loc[au["recoverable"]]
+        assert au["protected"].all(), au.loc[~au["protected"]]
+    for rep in reps:
+        assert rep.disclosure in docs
         for sec in rep.sections:
             for b in sec.blocks:
                 if isinstance(b, report.Table):
@@ -347,7 +353,7 @@ def _check_public_reports(P, year):
 def test_tiny_group_study_reports_leave_nothing_recoverable():
     P = tiny_study()
     year = P.years[-1]
-    a = _check_public_reports(P, year)
+    a = _check_public_reports(P, year, review=True)
     doc = a.disclosure
     assert doc.cells["bd.grade.3.n_students"].value == 3
     assert doc.text("bd.grade.3.n_students") == "<5"
@@ -360,13 +366,15 @@ def test_tiny_group_study_reports_leave_nothing_recoverable():
     assert before["recoverable"].any()
 
 
+@pytest.mark.slow
 def test_sample_study_reports_leave_nothing_recoverable():
     from mentorlib.data import open_study
 
     P = open_study(SAMPLE)
-    _check_public_reports(P, P.years[-1])
+    _check_public_reports(P, P.years[-1], review=True)
 
 
+@pytest.mark.slow
 def test_synth_primary_and_middle_reports_leave_nothing_recoverable(primary_study, middle_study):
     for st in (primary_study, middle_study):
         P = from_synth(st)
