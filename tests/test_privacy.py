@@ -379,3 +379,20 @@ def test_synth_primary_and_middle_reports_leave_nothing_recoverable(primary_stud
     for st in (primary_study, middle_study):
         P = from_synth(st)
         _check_public_reports(P, P.years[-1])
+
+
+def test_mentors_json_rates_and_bins_protected(capsys):
+    import json
+
+    from mentorlib.cli import main
+
+    assert main(["mentors", str(SAMPLE), "--json"]) == 0
+    pub = json.loads(capsys.readouterr().out)
+    obs = pub["tables"]["dose_observed"]
+    assert obs and any(r["mean"] is None for r in obs)
+    for r in obs:
+        if r["mean"] is not None:  # a shown share: 5+ students on each side
+            k = round(r["mean"] * r["n"])
+            assert k >= 5 and r["n"] - k >= 5, r
+    for r in pub["tables"]["scheme_summary"]:
+        assert r["n_mentees"] is None or r["n_mentees"] >= 5
