@@ -272,14 +272,20 @@ class Document:
         self.protected = False
         return key
 
-    def total(self, total: str, parts: Sequence[str]) -> None:
-        """Register ``total = sum(parts)`` (every key must be registered; checked)."""
+    def total(self, total: str, parts: Sequence[str], *, strict: bool = True) -> None:
+        """Register ``total = sum(parts)`` (every key must be registered; checked).
+
+        ``strict=False``: a relation that does not hold in the data is left out silently
+        (instead of an error).
+        """
         keys = [total, *parts]
         absent = [k for k in keys if k not in self.cells]
         if absent:
             raise InputError(f"relation on unregistered cell(s) {absent}")
         s = sum(self.cells[p].value for p in parts)
         if s != self.cells[total].value:
+            if not strict:
+                return
             raise InputError(
                 f"{total} = {self.cells[total].value} is not the sum of its parts ({s}): {parts}"
             )
@@ -313,6 +319,9 @@ class Document:
             if c not in self.cells:
                 raise InputError(f"rate {key}: unregistered cell {c}")
         comp = f"{key}~not"
+        if self.cells[n].value < self.cells[k].value:  # not a share of n: never shown
+            self.rates[key] = _Rate(k, n, int(decimals), bool(percent), False, True)
+            return key
         self.count(comp, self.cells[n].value - self.cells[k].value, printed=False)
         if not any(set(r) == {n, k, comp} for r in self.relations):
             self.total(n, [k, comp])
@@ -584,9 +593,9 @@ class DocumentView:
         self.doc.count(self._k(key), value, **kw)
         return key
 
-    def total(self, total: str, parts: Sequence[str]) -> None:
+    def total(self, total: str, parts: Sequence[str], **kw) -> None:
         """See :meth:`Document.total`."""
-        self.doc.total(self._k(total), [self._k(p) for p in parts])
+        self.doc.total(self._k(total), [self._k(p) for p in parts], **kw)
 
     def rate(self, key: str, k: str, n: str, **kw) -> str:
         """See :meth:`Document.rate`."""

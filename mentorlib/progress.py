@@ -1240,7 +1240,7 @@ class ProgressReport:
         h = v.iloc[0]
         for c in ("n_students", "n_evaluable", "n_not_evaluable", "n_progressing"):
             doc.count(c, h[c])
-        doc.total("n_students", ["n_evaluable", "n_not_evaluable"])
+        doc.total("n_students", ["n_evaluable", "n_not_evaluable"], strict=False)
         for r in raw["sensitivity"].itertuples(index=False):
             kk = self._kkey(r.definition, r.k)
             doc.count(kk, r.n_progressing)
@@ -1264,14 +1264,16 @@ class ProgressReport:
                     continue
                 if rest:
                     keys.append(doc.count(f"bd.{by}.rest.{c}", rest, printed=False))
-                doc.total(c, keys)
+                doc.total(c, keys, strict=False)
         for r in raw["trend"].itertuples(index=False):
             if r.year == self.year:
                 continue
             pre = f"y{r.year}"
             for c in ("n_students", "n_evaluable", "n_not_evaluable", "n_progressing"):
                 doc.count(f"{pre}.{c}", getattr(r, c))
-            doc.total(f"{pre}.n_students", [f"{pre}.n_evaluable", f"{pre}.n_not_evaluable"])
+            doc.total(
+                f"{pre}.n_students", [f"{pre}.n_evaluable", f"{pre}.n_not_evaluable"], strict=False
+            )
             n = "n_evaluable" if self.rule == "evaluable_only" else "n_students"
             doc.rate(f"{pre}.rate", f"{pre}.n_progressing", f"{pre}.{n}")
         cr = raw["context"].get("comparison_rates")
@@ -1285,6 +1287,16 @@ class ProgressReport:
         if rel is not None:
             for r in rel.itertuples(index=False):
                 doc.count(f"rel.{r.wave}.{r.dimension}.n", r.n)
+        ts = raw["context"].get("threshold_sensitivity")
+        n_key = "n_evaluable" if self.rule == "evaluable_only" else "n_students"
+        if ts is not None and doc.cells[n_key].value > 0:
+            for r in ts.loc[ts["level"] == "student"].itertuples(index=False):
+                if pd.isna(r.rate):
+                    continue
+                kk = doc.count(
+                    f"ts.{r.factor}.k", round(r.rate * doc.cells[n_key].value), printed=False
+                )
+                doc.rate(f"ts.{r.factor}.rate", kk, n_key)
 
     def _kkey(self, definition: str, k: int) -> str:
         return (
@@ -1369,8 +1381,13 @@ class ProgressReport:
             keys = {"n": [f"rel.{r.wave}.{r.dimension}.n" for r in rel.itertuples(index=False)]}
             ctx["reliability"] = doc.mask_table(rel, keys)
         ts = ctx.get("threshold_sensitivity")
-        if ts is not None and "n_evaluable" in doc.cells and doc.suppressed("n_evaluable"):
-            ctx["threshold_sensitivity"] = ts.assign(rate=np.nan)
+        if ts is not None and len(ts):
+            hide = [
+                lvl == "student"
+                and (f"ts.{f}.rate" not in doc.rates or doc.suppressed(f"ts.{f}.rate"))
+                for lvl, f in zip(ts["level"], ts["factor"], strict=True)
+            ]
+            ctx["threshold_sensitivity"] = ts.assign(rate=ts["rate"].mask(hide))
         self.context = ctx
 
     def headline_row(self, rule: str | None = None) -> pd.Series:

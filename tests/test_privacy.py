@@ -396,3 +396,22 @@ def test_mentors_json_rates_and_bins_protected(capsys):
             assert k >= 5 and r["n"] - k >= 5, r
     for r in pub["tables"]["scheme_summary"]:
         assert r["n_mentees"] is None or r["n_mentees"] >= 5
+
+
+def test_views_prefix_keys_and_years_stay_apart():
+    d = Document(5)
+    for y, (a, b) in {2023: (3, 40), 2024: (30, 40)}.items():
+        v = d.view(f"{y}:")
+        v.count("a", a)
+        v.count("b", b)
+        v.count("t", a + b)
+        v.total("t", ["a", "b"])
+        v.total("t", ["a"], strict=False)  # does not hold: left out, no error
+    d.protect()
+    assert d.view("2023:").text("a") == "<5" and d.view("2023:").text("b") == "—"
+    assert d.view("2024:").text("a") == "30" and d.text("2024:b") == "40"
+    assert not audit(d)["recoverable"].any()
+    d.count("k", 9)
+    d.count("n", 4)
+    d.rate("bad", "k", "n")  # not a share of n: never shown
+    assert d.rate_text("bad") == "—"
