@@ -220,12 +220,15 @@ def _study_and_year(args):
 
 
 def cmd_progress(args) -> int:
+    from pandas import isna as pd_isna
+
     from .progress import progress_report
 
     P, year = _study_and_year(args)
     rep = progress_report(P, year, k=args.k, method=args.method, min_cell=args.min_cell)
     if args.json:
-        print(json.dumps(rep.to_json_dict(), ensure_ascii=False, indent=2, default=str))
+        out = rep.to_json_dict(internal=args.internal)
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
         return 0
     v = rep.sensitivity
     lines = [
@@ -236,6 +239,9 @@ def cmd_progress(args) -> int:
         else "Sensitivity (definition x missing-data rule):",
     ]
     for r in v.itertuples(index=False):
+        if pd_isna(r.proportion):
+            lines.append(f"  {r.definition:14s} k={r.k} {r.rule:24s}      —  (small cells)")
+            continue
         lines.append(
             f"  {r.definition:14s} k={r.k} {r.rule:24s} {r.proportion:6.1%} "
             f"[{r.ci_low:.1%}, {r.ci_high:.1%}]  {r.verdict}"
@@ -509,6 +515,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["wilson", "clopper-pearson"], default="wilson")
     p.add_argument(
         "--min-cell", type=int, default=5, help="suppress cells of fewer students (default 5)"
+    )
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="--json without disclosure control (small counts shown: not for publication)",
     )
     p.set_defaults(func=cmd_progress)
 

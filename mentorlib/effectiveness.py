@@ -2392,22 +2392,78 @@ class MentorReport:
         """The report's tables; ``public=True`` drops every table that names mentors."""
         out = {k: getattr(self, k) for k in self.PUBLIC}
         if public:
-            obs = self.dose_observed
-            if len(obs):
-                small = obs["n"] < min_cell
-                obs = obs.assign(
-                    n=obs["n"].where(~small),
-                    mean=obs["mean"].where(~small),
-                    ci_low=obs["ci_low"].where(~small),
-                    ci_high=obs["ci_high"].where(~small),
-                    suppressed=small,
-                )
+            obs = self.dose_observed.reset_index(drop=True)
+            scheme = self.scheme_summary().reset_index(drop=True)
+            obs, scheme = self._protected(obs, scheme, min_cell)
             out["dose_observed"] = obs
             out["effects_summary"] = self.effects_summary()
-            out["scheme_summary"] = self.scheme_summary()
+            out["scheme_summary"] = scheme
         else:
             out |= {k: getattr(self, k) for k in self.INTERNAL}
         return out
+
+    def _protected(self, obs: pd.DataFrame, scheme: pd.DataFrame, min_cell: int):
+        """Disclosure control of the public tables counting students (dose bins, scheme bands).
+
+        A :class:`mentorlib.privacy.Document`: the bins of an exposure and the bands of a term
+        partition the students (their totals are tied to the models' printed ``n_students``
+        when equal); a bin's mean progress is a rate of its students.
+        """
+        from .privacy import Document
+
+        doc = Document(min_cell, name=f"mentor report {self.study} {self.year}")
+        printed = {}
+        for r in self.models.itertuples(index=False):
+            printed.setdefault(int(r.n_students), doc.count(f"models.{r.outcome}.n", r.n_students))
+
+        def tie(total_key: str, value: int) -> None:
+            if value in printed:
+                doc.total(printed[value], [total_key])
+
+        obs_keys, obs_rates = [], []
+        for ex, part in obs.groupby("exposure", sort=False):
+            keys = []
+            for i, r in part.iterrows():
+                key = doc.count(f"dose.{ex}.{i}.n", 0 if pd.isna(r["n"]) else int(r["n"]))
+                keys.append(key)
+                k = float(r["mean"]) * float(r["n"]) if pd.notna(r["mean"]) else np.nan
+                if np.isfinite(k) and abs(k - round(k)) < 1e-6:  # a share of students
+                    doc.count(f"dose.{ex}.{i}.k", round(k), printed=False)
+                    doc.rate(f"dose.{ex}.{i}.rate", f"dose.{ex}.{i}.k", key)
+            tot = doc.count(
+                f"dose.{ex}.total", sum(doc.cells[k].value for k in keys), printed=False
+            )
+            doc.total(tot, keys)
+            tie(tot, doc.cells[tot].value)
+        for i, r in obs.iterrows():
+            obs_keys.append(f"dose.{r['exposure']}.{i}.n")
+            rk = f"dose.{r['exposure']}.{i}.rate"
+            obs_rates.append(rk if rk in doc.rates else None)
+        sch_keys = []
+        if len(scheme) and "n_mentees" in scheme:
+            by = "term" if "term" in scheme else None
+            groups = scheme.groupby(by, sort=False) if by else [("all", scheme)]
+            for term, part in groups:
+                keys = [doc.count(f"scheme.{term}.{i}", r["n_mentees"]) for i, r in part.iterrows()]
+                tot = doc.count(f"scheme.{term}.total", int(part["n_mentees"].sum()), printed=False)
+                doc.total(tot, keys)
+                tie(tot, doc.cells[tot].value)
+            sch_keys = [f"scheme.{r[by] if by else 'all'}.{i}" for i, r in scheme.iterrows()]
+        doc.protect()
+        if len(obs):
+            obs = doc.mask_table(
+                obs.drop(columns="suppressed", errors="ignore"),
+                {"n": obs_keys},
+                rates=obs_rates,
+                rate_columns=["mean", "ci_low", "ci_high"],
+            )
+            obs.loc[obs["n"].isna(), ["mean", "ci_low", "ci_high"]] = np.nan
+        if sch_keys:
+            scheme = doc.mask_table(scheme, {"n_mentees": sch_keys})
+            if "award_per_mentee" in scheme:
+                scheme.loc[scheme["n_mentees"].isna(), "award_per_mentee"] = np.nan
+        self.disclosure = doc
+        return obs, scheme
 
     def to_json_dict(self, *, public: bool = True, min_cell: int = 5) -> dict:
         """Plain Python types (lists, dicts, str, int, float, bool, None) for ``--json``."""

@@ -300,8 +300,13 @@ def plot_counts(
     xlabel: str = "",
     min_cell: int = 5,
     lang: str = "zh",
+    texts=None,
 ):
     """Horizontal bars of counts of students; a bar under ``min_cell`` is not drawn ("<5").
+
+    ``texts`` (optional, one per bar): what the document prints for each count after
+    disclosure control (:meth:`mentorlib.privacy.Document.text`); a bar whose text is not a
+    number ("<5", "—") is not drawn and shows its text.
 
     Returns
     -------
@@ -313,12 +318,17 @@ def plot_counts(
     labels = [str(v) for v in labels]
     c = np.asarray(counts, dtype=float)
     shown = np.where(c >= min_cell, c, 0)
+    if texts is not None:
+        texts = [str(x) for x in texts]
+        shown = np.where([x.replace(",", "").isdigit() for x in texts], np.nan_to_num(c), 0)
     y = np.arange(len(labels))[::-1]
     fig, ax = plt.subplots(figsize=(6.4, 1.1 + 0.4 * max(len(labels), 2)))
     ax.barh(y, shown, color=PALETTE[0], height=0.6)
     right = float(shown.max()) if len(shown) else 1.0
-    for yi, v, w in zip(y, c, shown, strict=True):
+    for i, (yi, v, w) in enumerate(zip(y, c, shown, strict=True)):
         txt = f"{int(v):,}" if v >= min_cell else (f"<{min_cell}" if v > 0 else "0")
+        if texts is not None:
+            txt = texts[i]
         ax.annotate(
             txt, xy=(w, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9
         )

@@ -58,7 +58,7 @@ from scipy import stats
 from . import scales
 from .codebook import Codebook
 from .errors import InputError
-from .privacy import MIN_CELL, suppress_small_cells
+from .privacy import MIN_CELL, Document
 
 #: Definitions of "significant progress" in the sensitivity table (code -> (zh, en)).
 DEFINITIONS: dict[str, tuple[str, str]] = {
@@ -1215,6 +1215,180 @@ class ProgressReport:
     per_student: pd.DataFrame = field(repr=False)
     changes: pd.DataFrame = field(repr=False)
     notes: list[str] = field(default_factory=list)
+    #: The unsuppressed tables (``verdict, sensitivity, breakdowns, trend, context``):
+    #: internal use and ``--internal`` output only.
+    internal: dict = field(default_factory=dict, repr=False)
+    #: The :class:`mentorlib.privacy.Document` the published tables were protected with.
+    disclosure: object = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ disclosure control
+
+    def register(self, doc) -> None:
+        """Register every count and rate the published tables show, with their relations.
+
+        Keys: ``n_students``, ``n_evaluable``, ``n_not_evaluable``, ``n_progressing`` (the
+        year's totals, headline definition and k), ``k.{definition}.k{k}`` (students
+        progressing under other definitions), ``bd.{by}.{group}.{count}`` (breakdowns: each
+        of grade, class, gender and mentor partitions the totals), ``y{year}.*`` (trend),
+        ``cmp.*`` (mentees against non-mentees); rates ``rate.{definition}.k{k}.{rule}``,
+        ``bd.{by}.{group}.rate``, ``y{year}.rate``, ``cmp.rate1`` / ``cmp.rate2``.
+        ``doc``: a :class:`mentorlib.privacy.Document` or a prefixed view of one
+        (:meth:`~mentorlib.privacy.Document.view`).
+        """
+        raw = self.internal
+        v = raw["verdict"]
+        h = v.iloc[0]
+        for c in ("n_students", "n_evaluable", "n_not_evaluable", "n_progressing"):
+            doc.count(c, h[c])
+        doc.total("n_students", ["n_evaluable", "n_not_evaluable"], strict=False)
+        for r in raw["sensitivity"].itertuples(index=False):
+            kk = self._kkey(r.definition, r.k)
+            doc.count(kk, r.n_progressing)
+            n = "n_evaluable" if r.rule == "evaluable_only" else "n_students"
+            doc.rate(f"rate.{r.definition}.k{r.k}.{r.rule}", kk, n)
+        bd = raw["breakdowns"]
+        counts = ["n_students", "n_evaluable", "n_progressing"]
+        for by, part in bd.groupby("by", sort=False):
+            for r in part.itertuples(index=False):
+                pre = f"bd.{by}.{r.group}"
+                for c in counts:
+                    doc.count(f"{pre}.{c}", getattr(r, c))
+                n = "n_evaluable" if self.rule == "evaluable_only" else "n_students"
+                doc.rate(f"{pre}.rate", f"{pre}.n_progressing", f"{pre}.{n}")
+            if by == "focus_group":  # a student can be in several groups: no partition
+                continue
+            for c in counts:
+                keys = [f"bd.{by}.{g}.{c}" for g in part["group"]]
+                rest = doc.cells[c].value - int(part[c].fillna(0).sum())
+                if rest < 0:
+                    continue
+                if rest:
+                    keys.append(doc.count(f"bd.{by}.rest.{c}", rest, printed=False))
+                doc.total(c, keys, strict=False)
+        for r in raw["trend"].itertuples(index=False):
+            if r.year == self.year:
+                continue
+            pre = f"y{r.year}"
+            for c in ("n_students", "n_evaluable", "n_not_evaluable", "n_progressing"):
+                doc.count(f"{pre}.{c}", getattr(r, c))
+            doc.total(
+                f"{pre}.n_students", [f"{pre}.n_evaluable", f"{pre}.n_not_evaluable"], strict=False
+            )
+            n = "n_evaluable" if self.rule == "evaluable_only" else "n_students"
+            doc.rate(f"{pre}.rate", f"{pre}.n_progressing", f"{pre}.{n}")
+        cr = raw["context"].get("comparison_rates")
+        if cr is not None and len(cr):
+            r = cr.iloc[0]
+            for i in ("1", "2"):
+                doc.count(f"cmp.n{i}", r[f"n{i}"])
+                doc.count(f"cmp.x{i}", r[f"x{i}"])
+                doc.rate(f"cmp.rate{i}", f"cmp.x{i}", f"cmp.n{i}")
+        rel = raw["context"].get("reliability")
+        if rel is not None:
+            for r in rel.itertuples(index=False):
+                doc.count(f"rel.{r.wave}.{r.dimension}.n", r.n)
+        ts = raw["context"].get("threshold_sensitivity")
+        n_key = "n_evaluable" if self.rule == "evaluable_only" else "n_students"
+        if ts is not None and doc.cells[n_key].value > 0:
+            for r in ts.loc[ts["level"] == "student"].itertuples(index=False):
+                if pd.isna(r.rate):
+                    continue
+                kk = doc.count(
+                    f"ts.{r.factor}.k", round(r.rate * doc.cells[n_key].value), printed=False
+                )
+                doc.rate(f"ts.{r.factor}.rate", kk, n_key)
+
+    def _kkey(self, definition: str, k: int) -> str:
+        return (
+            "n_progressing"
+            if (definition, k) == (self.definition, self.k)
+            else (f"k.{definition}.k{k}")
+        )
+
+    def apply(self, doc) -> None:
+        """Replace the published tables by the raw ones with ``doc``'s suppressions."""
+        raw = self.internal
+        self.disclosure = doc
+        rate_cols = ["proportion", "ci_low", "ci_high", "lower_bound", "p_value"]
+        rate_cols += ["boot_ci_low", "boot_ci_high", "boot_lower_bound"]
+
+        def rows(df, rate_of, count_of):
+            keys: dict[str, list] = {}
+            for c in ("n_students", "n_evaluable", "n_not_evaluable", "n_progressing"):
+                if c in df:
+                    keys[c] = [count_of(r, c) for r in df.itertuples(index=False)]
+            for c in ("successes", "n"):
+                if c in df:
+                    keys[c] = [
+                        count_of(
+                            r,
+                            "n_progressing"
+                            if c == "successes"
+                            else ("n_evaluable" if r.rule == "evaluable_only" else "n_students"),
+                        )
+                        for r in df.itertuples(index=False)
+                    ]
+            rk = [rate_of(r) for r in df.itertuples(index=False)]
+            return doc.mask_table(df, keys, rates=rk, rate_columns=rate_cols)
+
+        def v_count(r, c):
+            return self._kkey(r.definition, r.k) if c == "n_progressing" else c
+
+        def v_rate(r):
+            return f"rate.{r.definition}.k{r.k}.{r.rule}"
+
+        self.verdict = rows(raw["verdict"], v_rate, v_count)
+        self.sensitivity = rows(raw["sensitivity"], v_rate, v_count)
+        self.breakdowns = rows(
+            raw["breakdowns"],
+            lambda r: f"bd.{r.by}.{r.group}.rate",
+            lambda r, c: f"bd.{r.by}.{r.group}.{c}",
+        )
+
+        def y_key(r, c):
+            if r.year == self.year:
+                return self._kkey(self.definition, self.k) if c == "n_progressing" else c
+            return f"y{r.year}.{c}"
+
+        def y_rate(r):
+            if r.year == self.year:
+                return f"rate.{self.definition}.k{self.k}.{self.rule}"
+            return f"y{r.year}.rate"
+
+        self.trend = rows(raw["trend"], y_rate, y_key)
+        ctx = dict(raw["context"])
+        cr = ctx.get("comparison_rates")
+        if cr is not None and len(cr):
+            keys = {f"{c}{i}": [f"cmp.{c}{i}"] for i in "12" for c in ("n", "x")}
+            keys.update({f"p{i}": [f"cmp.rate{i}"] for i in "12"})
+            t = doc.mask_table(cr.reset_index(drop=True).iloc[:1], keys)
+            if t["suppressed"].any():
+                for c in ("difference", "ci_low", "ci_high", "p1", "p2"):
+                    if c in t:
+                        t[c] = np.nan
+            ctx["comparison_rates"] = t
+        fp = ctx.get("false_positive")
+        if fp is not None and "observed" in fp:
+            ok = [
+                not doc.suppressed(f"rate.{r.definition}.k{r.k}.evaluable_only")
+                if f"rate.{r.definition}.k{r.k}.evaluable_only" in doc.rates
+                else False
+                for r in fp.itertuples(index=False)
+            ]
+            ctx["false_positive"] = fp.assign(observed=fp["observed"].where(ok))
+        rel = ctx.get("reliability")
+        if rel is not None and len(rel):
+            keys = {"n": [f"rel.{r.wave}.{r.dimension}.n" for r in rel.itertuples(index=False)]}
+            ctx["reliability"] = doc.mask_table(rel, keys)
+        ts = ctx.get("threshold_sensitivity")
+        if ts is not None and len(ts):
+            hide = [
+                lvl == "student"
+                and (f"ts.{f}.rate" not in doc.rates or doc.suppressed(f"ts.{f}.rate"))
+                for lvl, f in zip(ts["level"], ts["factor"], strict=True)
+            ]
+            ctx["threshold_sensitivity"] = ts.assign(rate=ts["rate"].mask(hide))
+        self.context = ctx
 
     def headline_row(self, rule: str | None = None) -> pd.Series:
         """The verdict row of a rule (default: the headline rule)."""
@@ -1257,8 +1431,24 @@ class ProgressReport:
             "notes": list(self.notes),
         }
 
-    def to_json_dict(self) -> dict:
-        """``summary()`` plus every published table as records (never per-student rows)."""
+    def to_json_dict(self, *, internal: bool = False) -> dict:
+        """``summary()`` plus every published table as records (never per-student rows).
+
+        ``internal=True``: the unsuppressed tables (for the school's own use, never published).
+        """
+        if internal and self.internal:
+            pub = (self.verdict, self.sensitivity, self.breakdowns, self.trend, self.context)
+            raw = self.internal
+            self.verdict, self.sensitivity = raw["verdict"], raw["sensitivity"]
+            self.breakdowns, self.trend, self.context = (
+                raw["breakdowns"],
+                raw["trend"],
+                raw["context"],
+            )
+            try:
+                return self.to_json_dict()
+            finally:
+                self.verdict, self.sensitivity, self.breakdowns, self.trend, self.context = pub
         return {
             "summary": self.summary(),
             "verdict": _records(self.verdict),
@@ -1273,10 +1463,16 @@ class ProgressReport:
         s = self.summary()
         if s["proportion"] is None:
             return (
-                f"{self.year}学年可评估学生少于{self.min_cell}人，不报告比例。"
+                f"{self.year}学年的显著进步比例涉及少于{self.min_cell}名学生，按小单元格规则不报告。"
                 if lang == "zh"
-                else f"Fewer than {self.min_cell} evaluable students in {self.year}: not reported."
+                else f"The {self.year} progress rate rests on fewer than {self.min_cell} "
+                "students (progressing or not): not reported."
             )
+        doc = self.disclosure
+
+        def cnt(key):
+            return doc.text(key) if doc is not None and key in doc.cells else f"{s[key]:,}"
+
         o = s["other_rule"]
         conf = f"{1 - self.alpha:.0%}"
         def_zh, def_en = DEFINITIONS[self.definition]
@@ -1284,14 +1480,15 @@ class ProgressReport:
         if lang == "zh":
             k_txt = _K_ZH.get(self.k, str(self.k))
             text = (
-                f"{self.year}学年共评估{s['n_evaluable']:,}名{who}，其中{s['proportion']:.1%}"
+                f"{self.year}学年共评估{cnt('n_evaluable')}名{who}，其中{s['proportion']:.1%}"
                 f"（{conf}置信区间{s['ci_low']:.1%}–{s['ci_high']:.1%}）至少在{k_txt}个发展维度"
                 f"取得显著进步（判定标准：{def_zh}）"
             )
-            if s["n_not_evaluable"]:
-                text += (
-                    f"；另有{s['n_not_evaluable']:,}名{who}缺少前测或后测，若计为未进步，"
-                    f"比例为{o['proportion']:.1%}（{o['ci_low']:.1%}–{o['ci_high']:.1%}）"
+            if s["n_not_evaluable"] is None or s["n_not_evaluable"]:
+                text += f"；另有{cnt('n_not_evaluable')}名{who}缺少前测或后测" + (
+                    f"，若计为未进步，比例为{o['proportion']:.1%}（{o['ci_low']:.1%}–{o['ci_high']:.1%}）"
+                    if o["proportion"] is not None
+                    else ""
                 )
             text += (
                 f"。对照{self.target:.0%}的目标：{VERDICTS[s['verdict']]}"
@@ -1309,14 +1506,16 @@ class ProgressReport:
             return text
         dims = "dimension" if self.k == 1 else "dimensions"
         text = (
-            f"In the {self.year} school year {s['n_evaluable']:,} students were assessed; "
+            f"In the {self.year} school year {cnt('n_evaluable')} students were assessed; "
             f"{s['proportion']:.1%} ({conf} CI {s['ci_low']:.1%}–{s['ci_high']:.1%}) made "
             f"significant progress in at least {self.k} development {dims} ({def_en})"
         )
-        if s["n_not_evaluable"]:
-            text += (
-                f"; {s['n_not_evaluable']:,} more lack a pre or post test, and counting them as "
-                f"not progressing gives {o['proportion']:.1%} ({o['ci_low']:.1%}–{o['ci_high']:.1%})"
+        if s["n_not_evaluable"] is None or s["n_not_evaluable"]:
+            text += f"; {cnt('n_not_evaluable')} more lack a pre or post test" + (
+                f", and counting them as not progressing gives {o['proportion']:.1%} "
+                f"({o['ci_low']:.1%}–{o['ci_high']:.1%})"
+                if o["proportion"] is not None
+                else ""
             )
         text += (
             f". Against the {self.target:.0%} target: {s['verdict']} (one-sided {conf} lower "
@@ -1829,17 +2028,14 @@ def progress_report(
             note="years share students: the test's independence assumption is violated"
         )
     ctx["reliability"] = rel.loc[rel["year"] == year].reset_index(drop=True)
-    counts = ["n_students", "n_evaluable"]
-    sup = {"counts": counts, "min_cell": min_cell}
-    if "comparison_rates" in ctx:
-        ctx["comparison_rates"] = suppress_small_cells(
-            ctx["comparison_rates"], counts=["n1", "n2"], min_cell=min_cell
-        )
-    if "comparison_means" in ctx:
-        ctx["comparison_means"] = suppress_small_cells(
-            ctx["comparison_means"], counts=["n1", "n2"], min_cell=min_cell
-        )
-    return ProgressReport(
+    raw = {
+        "verdict": verdict.assign(year=year).reset_index(drop=True),
+        "sensitivity": sens.reset_index(drop=True),
+        "breakdowns": bd.reset_index(drop=True),
+        "trend": trend.reset_index(drop=True),
+        "context": ctx,
+    }
+    rep = ProgressReport(
         study=processed.name,
         level=processed.level,
         year=year,
@@ -1850,15 +2046,20 @@ def progress_report(
         definition=definition,
         rule=rule,
         min_cell=min_cell,
-        verdict=suppress_small_cells(verdict.assign(year=year), **sup).reset_index(drop=True),
-        sensitivity=suppress_small_cells(sens, **sup),
-        breakdowns=suppress_small_cells(bd, **sup),
-        trend=suppress_small_cells(trend, **sup),
-        context=ctx,
+        verdict=raw["verdict"],
+        sensitivity=raw["sensitivity"],
+        breakdowns=raw["breakdowns"],
+        trend=raw["trend"],
+        context=dict(ctx),
         per_student=per,
         changes=y.group_changes(definition),
         notes=notes,
+        internal=raw,
     )
+    doc = Document(min_cell, name=f"progress {processed.name} {year}")
+    rep.register(doc)
+    rep.apply(doc.protect())
+    return rep
 
 
 # --------------------------------------------------------------------- figures
@@ -1994,7 +2195,7 @@ def plot_rate_by_group(
 
 
 def plot_dimensions_improved(
-    per_student: pd.DataFrame, *, min_cell: int = MIN_CELL, lang: str = "zh"
+    per_student: pd.DataFrame, *, min_cell: int = MIN_CELL, lang: str = "zh", texts=None
 ):
     """How many dimensions each student improved in (and how many were not evaluable).
 
@@ -2006,6 +2207,9 @@ def plot_dimensions_improved(
         Bars counting fewer students are not drawn; they read "<5".
     lang : {"zh", "en"}
         Label language.
+    texts : list of str, optional
+        What the document prints for each bar (0..D dimensions, then not evaluable) after
+        disclosure control; a bar whose text is not a number is not drawn.
 
     Returns
     -------
@@ -2025,9 +2229,14 @@ def plot_dimensions_improved(
     colors = [PALETTE[7]] + [PALETTE[2]] * D + [PALETTE[1]]
     fig, ax = plt.subplots(figsize=(6, 3.6))
     shown = np.where(vals >= min_cell, vals, 0)
+    if texts is not None:
+        texts = [str(x) for x in texts]
+        shown = np.where([x.replace(",", "").isdigit() for x in texts], vals, 0)
     ax.bar(np.arange(len(vals)), shown, color=colors)
     for i, v in enumerate(vals):
         txt = f"{v:,}" if v >= min_cell else (f"<{min_cell}" if v > 0 else "0")
+        if texts is not None:
+            txt = texts[i]
         ax.annotate(txt, (i, shown[i]), xytext=(0, 2), textcoords="offset points", ha="center")
     ax.set_xticks(np.arange(len(vals)), names)
     ax.set_xlabel(label("取得显著进步的维度数", "dimensions with significant improvement", lang))

@@ -67,7 +67,7 @@ import pandas as pd
 
 from . import outputs
 from .errors import InputError
-from .privacy import MIN_CELL
+from .privacy import MIN_CELL, Document
 from .quality import check_rate
 
 __all__ = [
@@ -236,6 +236,9 @@ class Report:
     front: list[str] = field(default_factory=list)
     kpis: pd.DataFrame = field(default_factory=pd.DataFrame)
     meta: dict = field(default_factory=dict)
+    #: The :class:`mentorlib.privacy.Document` of the student counts and rates the report
+    #: prints (audit it with :func:`mentorlib.privacy.audit`); None if none was registered.
+    disclosure: object = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ naming
 
@@ -952,6 +955,8 @@ def _int(v) -> str:
 
 def _count(v, min_cell: int) -> str:
     """A count of students: ``"<5"`` for 1-4 (0 stays 0)."""
+    if isinstance(v, str):  # already formatted by the disclosure document
+        return v
     if _nan(v):
         return f"<{min_cell}"
     v = int(v)
@@ -1206,6 +1211,85 @@ class YearAnalyses:
     cleaning: pd.DataFrame | None
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Every student count and rate the annual summary prints, with the relations among them
+    #: (:class:`mentorlib.privacy.Document`), protected; builders print ``disclosure.text``.
+    disclosure: Document | None = None
+
+
+def _register_year(doc: Document, prog, sat, reasons, regroup, rreasons, coverage) -> None:
+    """Register the annual summary's student counts and their relations in ``doc``.
+
+    The progress report's own tables (:meth:`ProgressReport.register`), then: the categories
+    sentence (``cat.*``: the evaluable students split by dimensions improved), the bars of the
+    dimensions figure (``dims.*``), the satisfaction table (``sat.{term}.*``: the year is the
+    sum of its terms), the reasons for wanting a change (``reasons.*``: they add up to the
+    students wanting one), the regrouping sentence and its reasons table (``regroup.*``: the
+    start-of-year and term-2 changes add up to the reasons) and the coverage table.
+    """
+    prog.register(doc)
+    ps = prog.per_student
+    cat = ps["category"].astype("object").value_counts()
+    names = ("improved_3plus", "improved_1_2", "no_change", "deteriorated", "not_evaluable")
+    for c in names:
+        doc.count(f"cat.{c}", int(cat.get(c, 0)))
+    _try_total(doc, "n_evaluable", [f"cat.{c}" for c in names[:4]])
+    _try_total(doc, "n_not_evaluable", ["cat.not_evaluable"])
+    if prog.k == 1:
+        _try_total(doc, "n_progressing", ["cat.improved_3plus", "cat.improved_1_2"])
+    D = int(ps["n_dimensions"].max()) if len(ps) else 0
+    ev = ps["n_evaluable"] > 0
+    dims = ps.loc[ev, "n_improved"].value_counts().reindex(range(D + 1), fill_value=0)
+    for i, v in dims.items():
+        doc.count(f"dims.{i}", int(v))
+    _try_total(doc, "n_evaluable", [f"dims.{i}" for i in dims.index])
+    _try_total(doc, "cat.improved_3plus", [f"dims.{i}" for i in dims.index if i >= 3])
+    _try_total(doc, "cat.improved_1_2", [f"dims.{i}" for i in dims.index if 1 <= i <= 2])
+    _try_total(doc, "n_progressing", [f"dims.{i}" for i in dims.index if i >= prog.k])
+    for r in sat.itertuples(index=False):
+        for c in ("n", "n_answer", "n_want"):
+            doc.count(f"sat.{r.term}.{c}", getattr(r, c))
+        doc.rate(f"sat.{r.term}.want", f"sat.{r.term}.n_want", f"sat.{r.term}.n_answer")
+    terms = [int(x) for x in sat["term"] if int(x) != 0]
+    if len(sat) and 0 in set(sat["term"].astype(int)) and terms:
+        for c in ("n", "n_answer", "n_want"):
+            _try_total(doc, f"sat.0.{c}", [f"sat.{x}.{c}" for x in terms])
+    rk = [
+        doc.count(f"reasons.{r}", n) for r, n in zip(reasons["reason"], reasons["n"], strict=True)
+    ]
+    if rk and "sat.0.n_want" in doc.cells:
+        _try_total(doc, "sat.0.n_want", rk)
+    if regroup:
+        doc.count("regroup.n_students", regroup["n_students"])
+        doc.count("regroup.start", regroup["n_start"])
+        doc.count("regroup.term2", regroup["n_term2"])
+        moves = doc.count("regroup.moves", regroup["n_start"] + regroup["n_term2"], printed=False)
+        doc.total(moves, ["regroup.start", "regroup.term2"])
+        keys = [
+            doc.count(f"regroup.reason.{r}", n)
+            for r, n in zip(rreasons["reason"], rreasons["n"], strict=True)
+        ]
+        if keys:
+            _try_total(doc, moves, keys)
+    for src, n in zip(coverage["source"], coverage["n"], strict=True):
+        if src != "activities":  # rows, not students
+            doc.count(f"coverage.{src}", n)
+    if "coverage.roster" in doc.cells:
+        _try_total(doc, "coverage.roster", ["n_students"])
+
+
+def _try_total(doc: Document, total: str, parts: list[str]) -> None:
+    """A relation that holds in these data (parts that do not add up are not related)."""
+    if total in doc.cells and all(p in doc.cells for p in parts):
+        if sum(doc.cells[p].value for p in parts) == doc.cells[total].value:
+            doc.total(total, parts)
+
+
+def _ct(a, key: str, v=None) -> str:
+    """The printed text of a registered count (``"<5"``, ``"—"`` or the number)."""
+    doc = getattr(a, "disclosure", None)
+    if doc is not None and key in doc.cells:
+        return doc.text(key)
+    return _count(v, a.min_cell)
 
 
 def analyse_year(
@@ -1252,6 +1336,17 @@ def analyse_year(
         notes.append(f"compliance not measured: {e}")
     sat, reasons = _satisfaction(processed, year, min_cell)
     counts, rreasons = _regrouping(processed, year)
+    coverage = _data_coverage(processed, year)
+    doc = Document(min_cell, name=f"annual summary {processed.name} {year}")
+    _register_year(doc, prog, sat, reasons, counts, rreasons, coverage)
+    doc.protect()
+    prog.apply(doc)
+    sat = doc.mask_table(
+        sat,
+        {c: [f"sat.{t}.{c}" for t in sat["term"]] for c in ("n", "n_answer", "n_want")},
+        rates=[f"sat.{t}.want" for t in sat["term"]],
+        rate_columns=["want", "want_low", "want_high"],
+    )
     return YearAnalyses(
         processed=processed,
         year=year,
@@ -1264,10 +1359,11 @@ def analyse_year(
         reasons=reasons,
         regroup=counts,
         regroup_reasons=rreasons,
-        coverage=_data_coverage(processed, year),
+        coverage=coverage,
         cleaning=_cleaning(processed),
         synthetic=_is_synthetic(processed),
         notes=notes,
+        disclosure=doc,
     )
 
 
@@ -1577,16 +1673,14 @@ _RULE_TXT = {
 
 
 def _verdict_table(a: YearAnalyses, t: _L) -> Table:
-    mc = a.min_cell
     rows = []
     for r in a.progress.verdict.itertuples(index=False):
-        sup = bool(r.suppressed)
         boot = getattr(r, "boot_ci_low", np.nan)
         rows.append(
             [
                 t(*_RULE_TXT[r.rule]),
-                _count(r.n, mc),
-                _count(r.n_progressing, mc) if not sup else f"<{mc}",
+                _ct(a, "n_evaluable" if r.rule == "evaluable_only" else "n_students", r.n),
+                _ct(a, "n_progressing", r.n_progressing),
                 _pct(r.proportion),
                 _ci(r.ci_low, r.ci_high),
                 _ci(boot, getattr(r, "boot_ci_high", np.nan)),
@@ -1653,7 +1747,7 @@ def _sensitivity_table(a: YearAnalyses, t: _L) -> Table:
     )
 
 
-def _group_rate_rows(bd: pd.DataFrame, by: str, labeler, t: _L, mc: int, ref=None):
+def _group_rate_rows(bd: pd.DataFrame, by: str, labeler, t: _L, mc: int, ref=None, a=None):
     from .progress import rate_difference
 
     rows, plot = [], []
@@ -1663,19 +1757,28 @@ def _group_rate_rows(bd: pd.DataFrame, by: str, labeler, t: _L, mc: int, ref=Non
     for r in part.itertuples(index=False):
         sup = bool(r.suppressed)
         diff = "—"
-        if ref is not None and not sup and r.group != "none" and not _nan(r.n_evaluable):
+        if (
+            ref is not None
+            and not sup
+            and r.group != "none"
+            and not _nan(r.n_evaluable)
+            and not _nan(r.n_progressing)
+        ):
             d = rate_difference(int(r.n_progressing), int(r.n_evaluable), *ref).iloc[0]
             diff = (
                 f"{_pts(d['difference'])}（{_pts(d['ci_low'])}，{_pts(d['ci_high'])}）"
                 if t.zh
                 else f"{_pts(d['difference'])} ({_pts(d['ci_low'])}, {_pts(d['ci_high'])})"
             )
+        if sup and a is not None:
+            diff = "—"
+        key = f"bd.{by}.{r.group}"
         row = [
             labeler(r.group),
-            _count(r.n_students, mc),
-            _count(r.n_evaluable, mc),
-            f"<{mc}" if sup else _pct(r.proportion),
-            "—" if sup else _ci(r.ci_low, r.ci_high),
+            _ct(a, f"{key}.n_students", r.n_students) if a else _count(r.n_students, mc),
+            _ct(a, f"{key}.n_evaluable", r.n_evaluable) if a else _count(r.n_evaluable, mc),
+            _pct(r.proportion) if a else (f"<{mc}" if sup else _pct(r.proportion)),
+            _ci(r.ci_low, r.ci_high) if a else ("—" if sup else _ci(r.ci_low, r.ci_high)),
         ]
         if ref is not None:
             row.append(diff)
@@ -1684,17 +1787,22 @@ def _group_rate_rows(bd: pd.DataFrame, by: str, labeler, t: _L, mc: int, ref=Non
     return rows, plot
 
 
+class _CountText(str):
+    """A count already formatted by the disclosure document (``_count`` passes it through)."""
+
+
 def _categories_sentence(a: YearAnalyses, t: _L) -> str:
     """How many students improved in 3+, 1-2, no dimension, deteriorated, not evaluable."""
     from .progress import DEFINITIONS
 
     R, mc = a.progress, a.min_cell
     c = R.per_student["category"].astype("object").value_counts()
-    n = {
+    raw = {
         k: int(c.get(k, 0))
         for k in ("improved_3plus", "improved_1_2", "no_change", "deteriorated", "not_evaluable")
     }
-    ev = sum(v for k, v in n.items() if k != "not_evaluable")
+    n = {k: _CountText(_ct(a, f"cat.{k}", v)) for k, v in raw.items()}
+    ev = _CountText(_ct(a, "n_evaluable", sum(v for k, v in raw.items() if k != "not_evaluable")))
     who = t("受导学生", "mentees") if a.processed.level == "middle" else t("学生", "students")
     return t(
         f"按主口径（{DEFINITIONS[R.definition][0]}），{_count(ev, mc)}名可评估{who}中，"
@@ -1709,6 +1817,15 @@ def _categories_sentence(a: YearAnalyses, t: _L) -> str:
         f"{_count(n['not_evaluable'], mc)} more lack a pre or post test. The table gives the "
         "verdict under both missing-data rules.",
     )
+
+
+def _dims_texts(a: YearAnalyses):
+    """The printed text of each bar of the dimensions figure (None: not registered)."""
+    doc = a.disclosure
+    if doc is None:
+        return None
+    keys = sorted((k for k in doc.cells if k.startswith("dims.")), key=lambda k: int(k[5:]))
+    return [doc.text(k) for k in keys] + [doc.text("cat.not_evaluable")]
 
 
 def _sec_progress(a: YearAnalyses, t: _L) -> Section:
@@ -1784,10 +1901,15 @@ def _sec_progress(a: YearAnalyses, t: _L) -> Section:
         )
     b.append(Heading(t("分年级与分性别", "By grade and gender")))
     grade_rows, gplot = _group_rate_rows(
-        R.breakdowns, "grade", lambda g: t(f"{g}年级", f"grade {g}"), t, mc
+        R.breakdowns, "grade", lambda g: t(f"{g}年级", f"grade {g}"), t, mc, a=a
     )
     sex_rows, splot = _group_rate_rows(
-        R.breakdowns, "gender", lambda g: t(*GENDER_LABELS.get(str(g), (str(g), str(g)))), t, mc
+        R.breakdowns,
+        "gender",
+        lambda g: t(*GENDER_LABELS.get(str(g), (str(g), str(g)))),
+        t,
+        mc,
+        a=a,
     )
     cols = [
         t("组别", "Group"),
@@ -1820,7 +1942,9 @@ def _sec_progress(a: YearAnalyses, t: _L) -> Section:
         t,
         "dimensions_improved",
         t("学生显著进步的维度数", "Number of dimensions in which students improved"),
-        lambda: plot_dimensions_improved(R.per_student, min_cell=mc, lang=t.lang),
+        lambda: plot_dimensions_improved(
+            R.per_student, min_cell=mc, lang=t.lang, texts=_dims_texts(a)
+        ),
         13,
     )
     if len(R.trend) > 1:
@@ -1840,9 +1964,9 @@ def _sec_progress(a: YearAnalyses, t: _L) -> Section:
             sup = bool(getattr(r, "suppressed", False))
             rows.append(
                 [
-                    _count(r.n1, mc),
+                    _ct(a, "cmp.n1", r.n1),
                     "—" if sup else _pct(r.p1),
-                    _count(r.n2, mc),
+                    _ct(a, "cmp.n2", r.n2),
                     "—" if sup else _pct(r.p2),
                     "—" if sup else f"{_pts(r.difference)}",
                     "—" if sup else f"{_pts(r.ci_low)}, {_pts(r.ci_high)}",
@@ -1898,7 +2022,7 @@ def _sec_focus(a: YearAnalyses, t: _L) -> Section:
         ]
     )
     rows, plot = _group_rate_rows(
-        bd_sorted, "focus_group", lambda g: t(*FOCUS_LABELS.get(g, (g, g))), t, mc, ref
+        bd_sorted, "focus_group", lambda g: t(*FOCUS_LABELS.get(g, (g, g))), t, mc, ref, a=a
     )
     cols = [
         t("学生群体", "Group"),
@@ -1936,8 +2060,9 @@ def _sec_focus(a: YearAnalyses, t: _L) -> Section:
             t("重点关注学生的显著进步比例", "Progress of the focus groups"),
             "focus",
             t(
-                f"“<{mc}”：人数少于{mc}人，不报告。差值为Newcombe区间。",
-                f"'<{mc}': fewer than {mc} students, not reported. Differences with Newcombe intervals.",
+                f"“<{mc}”：人数少于{mc}人，不报告；“—”：为防止推算而不报告。差值为Newcombe区间。",
+                f"'<{mc}': fewer than {mc} students, not reported; '—': withheld so that it cannot "
+                "be worked out. Differences with Newcombe intervals.",
             ),
         ),
     ]
@@ -2509,10 +2634,10 @@ def _sec_satisfaction(a: YearAnalyses, t: _L) -> Section:
                     t("全学年", "whole year")
                     if r.term == 0
                     else t(f"第{r.term}学期", f"term {r.term}"),
-                    _count(r.n, mc),
+                    _ct(a, f"sat.{r.term}.n", r.n),
                     _num(r.mean),
                     _numci(r.ci_low, r.ci_high),
-                    _count(r.n_want, mc),
+                    _ct(a, f"sat.{r.term}.n_want", r.n_want),
                     _pct(r.want),
                     _ci(r.want_low, r.want_high),
                 ]
@@ -2543,7 +2668,11 @@ def _sec_satisfaction(a: YearAnalyses, t: _L) -> Section:
         ]
     if len(a.reasons):
         labels = [t(*REASON_LABELS.get(r, (r, r))) for r in a.reasons["reason"]]
-        rows = [[lab, _count(n, mc)] for lab, n in zip(labels, a.reasons["n"], strict=True)]
+        texts = [
+            _ct(a, f"reasons.{r}", n)
+            for r, n in zip(a.reasons["reason"], a.reasons["n"], strict=True)
+        ]
+        rows = [[lab, x] for lab, x in zip(labels, texts, strict=True)]
         b.append(
             Table(
                 _frame(rows, [t("理由", "Reason"), t("人次", "Responses")]),
@@ -2558,7 +2687,12 @@ def _sec_satisfaction(a: YearAnalyses, t: _L) -> Section:
             "change_reasons",
             t("希望更换导师的理由（人次）", "Reasons for wanting to change mentor (responses)"),
             lambda: plot_counts(
-                labels, counts, min_cell=mc, xlabel=t("人次", "responses"), lang=t.lang
+                labels,
+                counts,
+                min_cell=mc,
+                xlabel=t("人次", "responses"),
+                lang=t.lang,
+                texts=texts,
             ),
             12,
         )
@@ -2571,11 +2705,12 @@ def _sec_satisfaction(a: YearAnalyses, t: _L) -> Section:
                 share = ind.loc["regroup_share"]
         b.append(Heading(t("分组调整", "Regrouping")))
         txt = t(
-            f"本学年有导师的学生{rg['n_students']:,}名，学年初调整{_count(rg['n_start'], mc)}名，"
-            f"第二学期更换导师{_count(rg['n_term2'], mc)}名",
-            f"{rg['n_students']:,} students had a mentor; {_count(rg['n_start'], mc)} were "
-            f"regrouped at the start of the year and {_count(rg['n_term2'], mc)} changed mentor "
-            "in term 2",
+            f"本学年有导师的学生{_ct(a, 'regroup.n_students', rg['n_students'])}名，"
+            f"学年初调整{_ct(a, 'regroup.start', rg['n_start'])}名，"
+            f"第二学期更换导师{_ct(a, 'regroup.term2', rg['n_term2'])}名",
+            f"{_ct(a, 'regroup.n_students', rg['n_students'])} students had a mentor; "
+            f"{_ct(a, 'regroup.start', rg['n_start'])} were regrouped at the start of the year "
+            f"and {_ct(a, 'regroup.term2', rg['n_term2'])} changed mentor in term 2",
         )
         if share is not None and not _nan(share["value"]):
             txt += t(
@@ -2588,7 +2723,7 @@ def _sec_satisfaction(a: YearAnalyses, t: _L) -> Section:
         b.append(Para(txt))
         if len(a.regroup_reasons):
             rows = [
-                [t(*REASON_LABELS.get(r, (r, r))), _count(n, mc)]
+                [t(*REASON_LABELS.get(r, (r, r))), _ct(a, f"regroup.reason.{r}", n)]
                 for r, n in zip(a.regroup_reasons["reason"], a.regroup_reasons["n"], strict=True)
             ]
             b.append(
@@ -2635,18 +2770,30 @@ def _sec_quality(a: YearAnalyses, t: _L, public: bool) -> Section:
 
     mc = a.min_cell
     rows = [
-        [t(*_SOURCE_LABELS.get(s, (s, s))), _count(n, mc)]
+        [t(*_SOURCE_LABELS.get(s, (s, s))), _ct(a, f"coverage.{s}", n)]
         for s, n in zip(a.coverage["source"], a.coverage["n"], strict=True)
     ]
     s = a.progress.summary()
+    n_all, n_not = (
+        _ct(a, "n_students", s["n_students"]),
+        _ct(a, "n_not_evaluable", s["n_not_evaluable"]),
+    )
+    share = (
+        f"{s['n_not_evaluable'] / max(s['n_students'], 1):.1%}"
+        if s["n_not_evaluable"] is not None
+        and s["n_students"] is not None
+        and s["n_evaluable"] is not None
+        and min(s["n_not_evaluable"], s["n_evaluable"]) >= mc
+        else "—"
+    )
     b: list = [
         Para(
             t(
-                f"本学年名册上的评估对象{s['n_students']:,}名，其中{s['n_not_evaluable']:,}名缺少前测或后测"
-                f"（{s['n_not_evaluable'] / max(s['n_students'], 1):.1%}）。缺测学生在主口径中不计入分母，"
+                f"本学年名册上的评估对象{n_all}名，其中{n_not}名缺少前测或后测"
+                f"（{share}）。缺测学生在主口径中不计入分母，"
                 "在“缺测计为未进步”的口径中计为未进步，两种结果均已报告。",
-                f"{s['n_students']:,} students were to be assessed; {s['n_not_evaluable']:,} "
-                f"({s['n_not_evaluable'] / max(s['n_students'], 1):.1%}) lack a pre or post test. "
+                f"{n_all} students were to be assessed; {n_not} "
+                f"({share}) lack a pre or post test. "
                 "The headline leaves them out of the denominator; the second rule counts them as "
                 "not progressing; both are reported.",
             )
@@ -2838,10 +2985,16 @@ def _methods_blocks(t: _L, *, review: bool, min_cell: int) -> list:
         Para(
             t(
                 f"报告不含任何学生姓名或学籍号；描述少于{min_cell}名学生的表格单元格与图形元素一律不报告（显示为“<{min_cell}”，"
-                "Hundepool et al., 2012）；导师姓名只出现在内部版中。",
+                f"Hundepool et al., 2012），分子或其余人数少于{min_cell}人的比例也不报告（“—”）；"
+                f"为防止由合计、其他行或其他表推算出被隐去的数字，另隐去部分不少于{min_cell}人的数字（“—”，"
+                "补充隐藏），并以整数规划逐一核验每个隐去的数字都无法被推算；导师姓名只出现在内部版中。",
                 f"The report carries no student name or ID; every table cell and figure element "
                 f"describing fewer than {min_cell} students is suppressed ('<{min_cell}'; "
-                "Hundepool et al. 2012); mentor names appear only in the internal version.",
+                f"Hundepool et al. 2012), as is every rate whose numerator or remainder is below "
+                f"{min_cell} ('—'). So that no suppressed number can be worked out from totals, "
+                f"other rows or other tables, some numbers of {min_cell} or more are hidden too "
+                "('—', complementary suppression), and an integer programme checks that no hidden "
+                "number can be solved for; mentor names appear only in the internal version.",
             )
         ),
     ]
@@ -2967,6 +3120,7 @@ def annual_summary(
             "min_cell": min_cell,
             "seed": seed,
         },
+        disclosure=a.disclosure,
     )
 
 
@@ -3032,10 +3186,11 @@ class PilotAnalyses:
     staff: pd.DataFrame
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
+    #: The review's student counts and rates with their relations, protected.
+    disclosure: Document | None = None
 
 
 def _cohort(progress: dict, students: pd.DataFrame, min_cell: int):
-    from .privacy import suppress_small_cells
     from .progress import proportion_ci
 
     years = sorted(progress)
@@ -3075,7 +3230,6 @@ def _cohort(progress: dict, students: pd.DataFrame, min_cell: int):
             )
     cols = ["cohort", "year", "n_students", "n_evaluable", "n_progressing", "proportion"]
     cohort = pd.DataFrame(rows, columns=[*cols, "ci_low", "ci_high"])
-    cohort = suppress_small_cells(cohort, counts=["n_students", "n_evaluable"], min_cell=min_cell)
     ev_all = [s for s in panel if all(per[y].at[s, "n_evaluable"] >= k for y in years)]
     times = pd.Series(
         [sum(int(per[y].at[s, "n_improved"] >= k) for y in years) for s in ev_all], dtype="int64"
@@ -3190,6 +3344,32 @@ def analyse_pilot(
     except (InputError, ValueError) as e:
         notes.append(f"grouping policies not compared: {e}")
     cohort, pers = _cohort(progress, processed["students"], min_cell)
+    doc = Document(min_cell, name=f"pilot review {processed.name}")
+    _register_pilot(doc, progress, cohort, pers)
+    doc.protect()
+    for y, R in progress.items():
+        R.apply(doc.view(f"{y}:"))
+    ck = {
+        c: [
+            f"cohort.{r.cohort}.n_students"
+            if c == "n_students"
+            else f"cohort.{r.cohort}.{r.year}.{c}"
+            for r in cohort.itertuples(index=False)
+        ]
+        for c in ("n_students", "n_evaluable", "n_progressing")
+    }
+    cohort = doc.mask_table(
+        cohort,
+        ck,
+        rates=[f"cohort.{r.cohort}.{r.year}.rate" for r in cohort.itertuples(index=False)],
+        rate_columns=["proportion", "ci_low", "ci_high"],
+    )
+    pers = doc.mask_table(
+        pers,
+        {"n": [f"pers.{i}" for i in pers["years_progressed"]]},
+        rates=[f"pers.share.{i}" for i in pers["years_progressed"]],
+        rate_columns=["share"],
+    )
     return PilotAnalyses(
         processed=processed,
         years=ys,
@@ -3206,7 +3386,37 @@ def analyse_pilot(
         staff=_staff_trend(processed, ys),
         synthetic=_is_synthetic(processed),
         notes=notes,
+        disclosure=doc,
     )
+
+
+def _register_pilot(doc: Document, progress: dict, cohort: pd.DataFrame, pers) -> None:
+    """Register the review's student counts: each year's progress tables (``"{year}:"``
+    prefix), the cohort table (``cohort.{grade}.*``: the grades add up to ``all``) and the
+    persistence table (``pers.*``: counts adding up to the students evaluable every year)."""
+    for y, R in progress.items():
+        R.register(doc.view(f"{y}:"))
+    groups = [g for g in dict.fromkeys(cohort["cohort"]) if g != "all"]
+    for r in cohort.itertuples(index=False):
+        doc.count(f"cohort.{r.cohort}.n_students", r.n_students)
+        for c in ("n_evaluable", "n_progressing"):
+            doc.count(f"cohort.{r.cohort}.{r.year}.{c}", getattr(r, c))
+        pre = f"cohort.{r.cohort}.{r.year}"
+        doc.rate(f"{pre}.rate", f"{pre}.n_progressing", f"{pre}.n_evaluable")
+    if "all" in set(cohort["cohort"]) and groups:
+        _try_total(doc, "cohort.all.n_students", [f"cohort.{g}.n_students" for g in groups])
+        for y in dict.fromkeys(cohort["year"]):
+            for c in ("n_evaluable", "n_progressing"):
+                _try_total(doc, f"cohort.all.{y}.{c}", [f"cohort.{g}.{y}.{c}" for g in groups])
+    if len(pers):
+        keys = [
+            doc.count(f"pers.{i}", n)
+            for i, n in zip(pers["years_progressed"], pers["n"], strict=True)
+        ]
+        tot = doc.count("pers.total", int(pers["n"].sum()), printed=False)
+        doc.total(tot, keys)
+        for i in pers["years_progressed"]:
+            doc.rate(f"pers.share.{i}", f"pers.{i}", tot)
 
 
 def _review_kpis(p: PilotAnalyses, t: _L) -> pd.DataFrame:
@@ -3847,9 +4057,9 @@ def _rsec_cohort(p: PilotAnalyses, t: _L) -> Section:
     b: list = [
         Para(
             t(
-                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{_count(n_panel, mc)}名，按{y0}学年所在年级分组。"
+                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{_ct(p, 'cohort.all.n_students', n_panel)}名，按{y0}学年所在年级分组。"
                 "毕业离校与新入学的学生不在其中。",
-                f"The same {_count(n_panel, mc)} students, on the assessed roster in all "
+                f"The same {_ct(p, 'cohort.all.n_students', n_panel)} students, on the assessed roster in all "
                 f"{len(p.years)} years, grouped by their grade in {y0}. Students who left or "
                 "joined are not included.",
             )
@@ -3858,12 +4068,12 @@ def _rsec_cohort(p: PilotAnalyses, t: _L) -> Section:
     rows = []
     for c, g in co.groupby("cohort", sort=False):
         g = g.set_index("year")
-        row = [cname(c), _count(g["n_students"].iloc[0], mc)]
+        row = [cname(c), _ct(p, f"cohort.{c}.n_students", g["n_students"].iloc[0])]
         for y in p.years:
             r = g.loc[y]
             row.append(
-                f"<{mc}"
-                if bool(r["suppressed"])
+                "—"
+                if _nan(r["proportion"])
                 else f"{_pct(r['proportion'])}（{_ci(r['ci_low'], r['ci_high'])}）"
                 if t.zh
                 else f"{_pct(r['proportion'])} ({_ci(r['ci_low'], r['ci_high'])})"
@@ -3908,7 +4118,7 @@ def _rsec_cohort(p: PilotAnalyses, t: _L) -> Section:
         rows = [
             [
                 t(f"{int(r.years_progressed)}个学年", f"{int(r.years_progressed)} year(s)"),
-                _count(r.n, mc),
+                _ct(p, f"pers.{r.years_progressed}", r.n),
                 _pct(r.share),
             ]
             for r in pe.itertuples(index=False)
@@ -4336,4 +4546,5 @@ def pilot_review(
             "min_cell": min_cell,
             "seed": seed,
         },
+        disclosure=p.disclosure,
     )

@@ -73,3 +73,345 @@ def test_bad_arguments(table):
         suppress_small_cells(table, counts="n_students", min_cell=0)
     with pytest.raises(InputError, match="suppress_small_cells first"):
         format_suppressed(table)
+
+
+# ============================================================ complementary suppression, audit
+
+from mentorlib.privacy import Document, audit  # noqa: E402
+
+
+def _table_2x3(doc: Document) -> None:
+    """Girls/boys x grades 1-3 with margins; girls in grade 3: 2 students."""
+    cells = {("f", 1): 20, ("f", 2): 18, ("f", 3): 2, ("m", 1): 22, ("m", 2): 25, ("m", 3): 9}
+    for (s, g), v in cells.items():
+        doc.count(f"{s}{g}", v)
+    for s in "fm":
+        doc.count(f"{s}", sum(v for (s2, _), v in cells.items() if s2 == s))
+        doc.total(s, [f"{s}{g}" for g in (1, 2, 3)])
+    for g in (1, 2, 3):
+        doc.count(f"g{g}", sum(v for (_, g2), v in cells.items() if g2 == g))
+        doc.total(f"g{g}", [f"f{g}", f"m{g}"])
+    doc.count("all", sum(cells.values()))
+    doc.total("all", ["f", "m"])
+    doc.total("all", ["g1", "g2", "g3"])
+
+
+def test_2x3_table_primary_only_recovers_the_small_cell_exactly():
+    d = Document(5)
+    _table_2x3(d)
+    a = audit(d.primary_only()).set_index("cell")
+    assert a.loc["f3", "status"] == "primary"
+    assert a.loc["f3", ["low", "high"]].tolist() == [2, 2]  # 40 - 20 - 18
+    assert a.loc["f3", "recoverable"]
+
+
+def test_2x3_table_protected_nothing_recoverable():
+    d = Document(5)
+    _table_2x3(d)
+    d.protect()
+    a = audit(d)
+    assert not a["recoverable"].any() and a["protected"].all()
+    f3 = a.set_index("cell").loc["f3"]
+    assert f3["high"] - f3["low"] >= 2
+    # complementary cells: the smallest in f3's row and column (f2 = 18, m3 = 9) and m2
+    sec = {k for k, c in d.cells.items() if c.status == "secondary"}
+    assert {"m3", "f2"} <= sec and "f3" not in sec
+    assert d.text("f3") == "<5" and d.text("m3") == "—" and d.text("all") == "96"
+    assert d.value("f1") == 20 and d.value("f2") is None
+
+
+def _attack(doc: Document, key: str):
+    before = audit(doc.primary_only()).set_index("cell")
+    doc.protect()
+    after = audit(doc)
+    return before.loc[key], after
+
+
+def test_attack_a_count_in_text_next_to_total():
+    d = Document(5)
+    parts = {"3plus": 3, "1_2": 200, "none": 100, "worse": 21}
+    for k, v in parts.items():
+        d.count(k, v)
+    d.count("evaluable", 324)
+    d.total("evaluable", list(parts))
+    b, after = _attack(d, "3plus")
+    assert b["low"] == b["high"] == 3  # 324 - 321
+    assert not after["recoverable"].any() and after["protected"].all()
+    assert d.text("3plus") == "<5" and d.text("worse") == "—"
+
+
+def test_attack_b_bars_summing_to_a_printed_total():
+    d = Document(5)
+    bars = {0: 30, 1: 44, 2: 51, 3: 1, 4: 2}
+    for k, v in bars.items():
+        d.count(f"bar{k}", v)
+    d.count("n", sum(bars.values()))
+    d.total("n", [f"bar{k}" for k in bars])
+    b, after = _attack(d, "bar3")
+    # two "<5" bars: their sum (3) is known, each is 0-3 (still narrowed below 0-4)
+    assert (b["low"], b["high"]) == (0, 3)
+    assert not after["recoverable"].any() and after["protected"].all()
+    a = after.set_index("cell")
+    assert a.loc["bar3", "high"] - a.loc["bar3", "low"] >= 2
+
+
+def test_attack_c_table_total_minus_visible_rows():
+    d = Document(5)
+    rows = {"g1": 120, "g2": 98, "g3": 4, "g4": 131}
+    for k, v in rows.items():
+        d.count(k, v)
+    d.count("total", sum(rows.values()))
+    d.total("total", list(rows))
+    b, after = _attack(d, "g3")
+    assert b["recoverable"] and b["low"] == 4
+    assert not after["recoverable"].any()
+    assert d.text("g2") == "—" and d.text("g1") == "120"
+
+
+def test_attack_d_regrouping_sentence_against_reasons_table():
+    d = Document(5)
+    d.count("start", 5)
+    d.count("term2", 10)
+    reasons = {"friends": 8, "mismatch": 4, "other": 3}
+    for k, v in reasons.items():
+        d.count(k, v)
+    d.count("moves", 15, printed=False)
+    d.total("moves", ["start", "term2"])
+    d.total("moves", list(reasons))
+    b, after = _attack(d, "mismatch")
+    # "<5" + "<5" = 15 - 8 = 7: each of mismatch / other is 3-4
+    assert (b["low"], b["high"]) == (3, 4)
+    assert not after["recoverable"].any() and after["protected"].all()
+
+
+def test_attack_e_percentage_printed_with_its_n():
+    d = Document(5)
+    d.count("n", 17)
+    d.count("k", 3, printed=False)
+    d.rate("rate", "k", "n")
+    b, after = _attack(d, "k")
+    assert b["low"] == b["high"] == 3  # 17.6% of 17
+    assert not d.rate_shown("rate") and d.rate_text("rate") == "—"
+    assert d.text("n") == "17"
+    assert not after["recoverable"].any() and after["protected"].all()
+    # the complement: 94.1% of 17 leaves one child who did not progress
+    d2 = Document(5)
+    d2.count("n", 17)
+    d2.count("k", 16, printed=False)
+    d2.rate("rate", "k", "n")
+    assert audit(d2.primary_only()).set_index("cell").loc["rate~not", "recoverable"]
+    d2.protect()
+    assert not d2.rate_shown("rate") and not audit(d2)["recoverable"].any()
+
+
+def test_attack_f_grade_of_three_from_girls_plus_boys_minus_other_grades():
+    d = Document(5)
+    ev = {"g1": 50, "g2": 60, "g3": 3}
+    pr = {"g1": 40, "g2": 45, "g3": 1}
+    sex_ev, sex_pr = {"f": 56, "m": 57}, {"f": 43, "m": 43}
+    for pre, tab in (("ev", ev), ("pr", pr), ("ev", sex_ev), ("pr", sex_pr)):
+        for k, v in tab.items():
+            d.count(f"{pre}.{k}", v)
+    d.count("ev.all", 113, printed=False)
+    d.count("pr.all", 86, printed=False)
+    for pre in ("ev", "pr"):
+        d.total(f"{pre}.all", [f"{pre}.g1", f"{pre}.g2", f"{pre}.g3"])
+        d.total(f"{pre}.all", [f"{pre}.f", f"{pre}.m"])
+    for g in [*ev, *sex_ev]:
+        d.rate(f"rate.{g}", f"pr.{g}", f"ev.{g}")
+    b, after = _attack(d, "pr.g3")
+    assert b["recoverable"] and b["low"] == 1  # 43 + 43 - 40 - 45
+    assert not after["recoverable"].any() and after["protected"].all()
+    assert not d.rate_shown("rate.g3")
+
+
+def test_attack_g_per_mentor_counts():
+    d = Document(5)
+    mentors = {"m1": 4, "m2": 4, "m3": 12, "m4": 14}
+    for k, v in mentors.items():
+        d.count(k, v)
+    d.count("all", 34)
+    d.total("all", list(mentors))
+    b, after = _attack(d, "m1")
+    assert (b["low"], b["high"]) == (4, 4)  # "<5" + "<5" = 34 - 26 = 8
+    assert not after["recoverable"].any() and after["protected"].all()
+    assert [d.text(k) for k in mentors] == ["<5", "<5", "—", "14"]
+
+
+def test_min_cell_is_a_setting_and_registration_is_checked():
+    d = Document(10)
+    d.count("a", 7)
+    d.count("b", 30)
+    d.count("t", 37)
+    d.total("t", ["a", "b"])
+    d.protect()
+    assert d.text("a") == "<10" and d.text("b") == "—"
+    with pytest.raises(InputError, match="different values"):
+        d.count("a", 8)
+    with pytest.raises(InputError, match="not the sum"):
+        d.total("t", ["a"])
+
+
+# ============================================================ progress --json
+
+COUNT_KEYS = {"n", "n1", "n2", "x1", "x2", "successes"}
+
+
+def _counts(obj, path=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, dict | list):
+                yield from _counts(v, f"{path}.{k}")
+            elif ((k.startswith("n_") and k != "n_dimensions") or k in COUNT_KEYS) and isinstance(
+                v, int | float
+            ):
+                yield f"{path}.{k}", v
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _counts(v, f"{path}[{i}]")
+
+
+def test_progress_json_has_no_small_count_unless_internal(capsys):
+    import json
+    from pathlib import Path
+
+    from mentorlib.cli import main
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    assert main(["progress", str(sample), "--json"]) == 0
+    pub = json.loads(capsys.readouterr().out)
+    small = [(p, v) for p, v in _counts(pub) if v is not None and 0 < v < 5]
+    assert small == []
+    mentors = [r for r in pub["breakdowns"] if r["by"] == "mentor"]
+    assert mentors and all(r["n_progressing"] is None or r["n_progressing"] >= 5 for r in mentors)
+    # a shown rate never has fewer than 5 students on either side
+    for r in pub["breakdowns"]:
+        if r["proportion"] is not None:
+            assert r["n_progressing"] >= 5 and r["n_evaluable"] - r["n_progressing"] >= 5
+    assert main(["progress", str(sample), "--json", "--internal"]) == 0
+    internal = json.loads(capsys.readouterr().out)
+    assert any(0 < v < 5 for _, v in _counts(internal) if v is not None)  # per-mentor 1-4
+
+
+# ============================================================ every public report, audited
+
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from mentorlib import report  # noqa: E402
+from mentorlib.data import from_synth  # noqa: E402
+from mentorlib.synth import SynthParams, generate  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+COUNT_HEADER = re.compile(r"人数|学生数|可评估|人次|Students|Evaluable|Responses|^n$|数量|Count")
+
+
+def tiny_study():
+    """A small school with a grade of 3 students and 4 left-behind children (last year)."""
+    s = generate(SynthParams(level="primary", n_students=150, n_years=2, seed=7))
+    st = s.tables["students"]
+    last = st["year"] == st["year"].max()
+    g3 = st.index[last & (st["grade"] == 3)]
+    st.loc[g3[3:], "grade"] = 2  # grade 3 keeps 3 students
+    st["left_behind"] = False
+    st.loc[st.index[last][:4], "left_behind"] = True  # a focus group of 4
+    return from_synth(s)
+
+
+def _check_public_reports(P, year, *, review=False):
+    a = report.analyse_year(P, year, mentors=False, seed=0)
+    reps = [report.annual_summary(P, year, lang=lang, analyses=a) for lang in ("zh", "en")]
+    docs = [a.disclosure]
+    if review:
+        pa = report.analyse_pilot(P, seed=0, draws=2)
+        reps += [report.pilot_review(P, lang=lang, analyses=pa) for lang in ("zh", "en")]
+        docs.append(pa.disclosure)
+    for doc in docs:
+        au = audit(doc)
+        assert len(au) and not au["recoverable"].any(), au.loc[au["recoverable"]]
+        assert au["protected"].all(), au.loc[~au["protected"]]
+    for rep in reps:
+        assert rep.disclosure in docs
+        for sec in rep.sections:
+            for b in sec.blocks:
+                if isinstance(b, report.Table):
+                    for col in b.data.columns:
+                        if COUNT_HEADER.search(str(col)):
+                            for v in b.data[col]:
+                                v = str(v).replace(",", "")
+                                assert not (v.isdigit() and int(v) < 5), (b.key, col, v)
+    # what a public document prints for a suppressed cell is its symbol, never the value
+    doc = a.disclosure
+    for key, c in doc.cells.items():
+        if c.status == "primary":
+            assert doc.text(key) == "<5"
+        elif c.status == "secondary":
+            assert doc.text(key) == "—" and c.value >= 5
+    return a
+
+
+def test_tiny_group_study_reports_leave_nothing_recoverable():
+    P = tiny_study()
+    year = P.years[-1]
+    a = _check_public_reports(P, year, review=True)
+    doc = a.disclosure
+    assert doc.cells["bd.grade.3.n_students"].value == 3
+    assert doc.text("bd.grade.3.n_students") == "<5"
+    assert doc.text("bd.focus_group.left_behind.n_students") == "<5"
+    assert doc.suppressed("bd.grade.3.rate")
+    # attack (f) on this study: primary suppression alone gives the grade away
+    naive = Document(5)
+    a.progress.register(naive)
+    before = audit(naive.primary_only())
+    assert before["recoverable"].any()
+
+
+@pytest.mark.slow
+def test_sample_study_reports_leave_nothing_recoverable():
+    from mentorlib.data import open_study
+
+    P = open_study(SAMPLE)
+    _check_public_reports(P, P.years[-1], review=True)
+
+
+@pytest.mark.slow
+def test_synth_primary_and_middle_reports_leave_nothing_recoverable(primary_study, middle_study):
+    for st in (primary_study, middle_study):
+        P = from_synth(st)
+        _check_public_reports(P, P.years[-1])
+
+
+def test_mentors_json_rates_and_bins_protected(capsys):
+    import json
+
+    from mentorlib.cli import main
+
+    assert main(["mentors", str(SAMPLE), "--json"]) == 0
+    pub = json.loads(capsys.readouterr().out)
+    obs = pub["tables"]["dose_observed"]
+    assert obs and any(r["mean"] is None for r in obs)
+    for r in obs:
+        if r["mean"] is not None:  # a shown share: 5+ students on each side
+            k = round(r["mean"] * r["n"])
+            assert k >= 5 and r["n"] - k >= 5, r
+    for r in pub["tables"]["scheme_summary"]:
+        assert r["n_mentees"] is None or r["n_mentees"] >= 5
+
+
+def test_views_prefix_keys_and_years_stay_apart():
+    d = Document(5)
+    for y, (a, b) in {2023: (3, 40), 2024: (30, 40)}.items():
+        v = d.view(f"{y}:")
+        v.count("a", a)
+        v.count("b", b)
+        v.count("t", a + b)
+        v.total("t", ["a", "b"])
+        v.total("t", ["a"], strict=False)  # does not hold: left out, no error
+    d.protect()
+    assert d.view("2023:").text("a") == "<5" and d.view("2023:").text("b") == "—"
+    assert d.view("2024:").text("a") == "30" and d.text("2024:b") == "40"
+    assert not audit(d)["recoverable"].any()
+    d.count("k", 9)
+    d.count("n", 4)
+    d.rate("bad", "k", "n")  # not a share of n: never shown
+    assert d.rate_text("bad") == "—"
