@@ -873,9 +873,12 @@ def _merge_exact_duplicates(ctx: _Ctx, sh: _Sheet, df: pd.DataFrame, table: str)
 
 
 def _window(cfg: StudyConfig) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Dates a study's records can carry: from January of its first school year to December of
-    the calendar year its last school year ends in."""
-    return pd.Timestamp(min(cfg.years), 1, 1), pd.Timestamp(max(cfg.years) + 1, 12, 31, 23, 59)
+    """Dates a study's records can carry: its school years (1 September to 31 August), with one
+    month before the first for the preparations of a new year (groups formed in August).
+
+    A date before it (an Excel serial of the spring before the study, 1900) or after it (2099)
+    would give a record a school year the study does not have."""
+    return pd.Timestamp(min(cfg.years), 8, 1), pd.Timestamp(max(cfg.years) + 1, 8, 31, 23, 59, 59)
 
 
 def _dates_in_study(sh: _Sheet, ctx: _Ctx, var: str, dates: pd.Series) -> pd.Series:
