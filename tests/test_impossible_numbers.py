@@ -113,6 +113,7 @@ ACTS = """日期,导师工号,导师姓名,学生姓名,学籍号,活动类型,�
 2099/9/1,20006,程馨,潘阳,G44010620161218723X,谈心谈话,面谈,25,了解近期学习情况
 1900/1/1,20006,程馨,潘阳,G44010620161218723X,谈心谈话,面谈,26,了解近期学习情况
 2023/9/1,20006,程馨,潘阳,G44010620161218723X,谈心谈话,面谈,24,了解近期学习情况
+45000,20006,程馨,潘阳,G44010620161218723X,谈心谈话,面谈,27,了解近期学习情况
 """
 TOML = """[study]
 name = "hand"
@@ -173,13 +174,14 @@ def test_a_student_in_two_classes_is_quarantined_naming_both(hand):
 
 def test_dates_outside_the_study_are_logged_and_set_missing(hand):
     log = hand.log[hand.log["rule"].astype(str) == "date_outside_study"]
-    assert sorted(log["old"]) == ["1900/1/1", "2099/9/1"]
-    assert sorted(log["row"]) == [3, 4] and log["new"].isna().all()
+    # 45000 is Excel's serial for 2023-03-15: the spring before the study's first school year
+    assert sorted(log["old"].astype(str)) == ["1900/1/1", "2099/9/1", "45000"]
+    assert sorted(log["row"]) == [3, 4, 6] and log["new"].isna().all()
     a = hand.tables["activities"]
     assert len(a) == 1 and a["date"].iloc[0] == pd.Timestamp("2023-09-01")
     rs = hand.row_status
     rs = rs[rs["source"].astype(str) == "acts.csv"].set_index("row")
-    assert list(rs.loc[[3, 4], "reason"]) == ["no_date", "no_date"]
+    assert list(rs.loc[[3, 4, 6], "reason"]) == ["no_date"] * 3
     # an exact repeat of a log line is merged into its first copy
     assert rs.loc[5, "status"] == "merged" and rs.loc[5, "reason"] == "exact_duplicate"
     assert rs.loc[5, "merged_into"] == "acts.csv#2"
