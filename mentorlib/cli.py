@@ -250,23 +250,51 @@ def cmd_progress(args) -> int:
     return 0
 
 
-def _internal_name(path: Path) -> Path:
-    """Output that names mentors is marked internal in its file name."""
-    return (
-        path
-        if "internal" in path.stem.lower() or "内部" in path.stem
-        else path.with_name(f"{path.stem}_internal{path.suffix}")
+def _internal_name(path: str | Path) -> Path:
+    """The file a ``--out`` naming mentors is written to: marked internal in its name.
+
+    The path as given is checked first (:func:`mentorlib.outputs.check_output_file`: not ``.``,
+    ``..``, ``/`` or an existing folder, not inside a raw or processed study folder), then
+    ``_internal`` is added to its name unless the name already says internal (or 内部), then
+    that file is checked (an existing one is refused here; the caller checks it again with the
+    header it writes).
+
+    Parameters
+    ----------
+    path : path
+        ``--out`` as given.
+
+    Returns
+    -------
+    Path
+        The file to write.
+
+    Raises
+    ------
+    InputError
+        One line, before anything is computed or written.
+    """
+    from .outputs import check_output_file
+
+    given = Path(path)
+    check_output_file(given, place_only=True)  # where it points, whatever the name becomes
+    out = (
+        given
+        if "internal" in given.stem.lower() or "内部" in given.stem
+        else given.with_name(f"{given.stem}_internal{given.suffix}")
     )
+    check_output_file(out, place_only=True)
+    return out
 
 
 def cmd_mentors(args) -> int:
     from .effectiveness import mentor_report
     from .outputs import check_output_file, write_csv
 
+    out = _internal_name(args.out) if args.out else None  # refused before any work
     P, year = _study_and_year(args)
     rep = mentor_report(P, year, seed=args.seed)
-    if args.out:  # an existing file is replaced only if it is an effects table we wrote
-        out = _internal_name(Path(args.out))
+    if out is not None:  # an existing file is replaced only if it is an effects table we wrote
         effects = rep.tables(public=False)["effects"]
         write_csv(effects, check_output_file(out, header=effects.columns))
         print(f"wrote {out} (internal: names mentors)", file=sys.stderr)
@@ -305,6 +333,7 @@ def cmd_groups(args) -> int:
                     {
                         "checks": cmp.checks.to_dict(orient="records"),
                         "outcomes": cmp.outcomes.to_dict(orient="records"),
+                        "notes": list(cmp.notes),
                     },
                     ensure_ascii=False,
                     indent=2,
@@ -313,6 +342,8 @@ def cmd_groups(args) -> int:
             )
         else:
             print(cmp.table(lang=args.lang).to_string())
+        for note in cmp.notes:  # a policy that could not run is said, never dropped silently
+            print(f"mentorlib groups: note: {note}", file=sys.stderr)
         return 0
     assignment, checks = G.run_policy(P, year, args.policy, seed=args.seed)
     if args.out:  # an existing file is replaced only if it is an assignment we wrote
