@@ -234,7 +234,13 @@ class Document:
         self.cells: dict[str, _Cell] = {}
         self.relations: list[dict[str, int]] = []
         self.rates: dict[str, _Rate] = {}
+        self.kept: set[str] = set()
         self.protected = False
+
+    def keep(self, *keys: str) -> None:
+        """Mark cells or rates as the document's headline: complementary suppression takes
+        other numbers first (a kept number is hidden only when nothing else would do)."""
+        self.kept.update(keys)
 
     # ------------------------------------------------------------------ registering
 
@@ -401,6 +407,8 @@ class Document:
             dist += 1
         if not cands:
             return False
+        free = [c for c in cands if c[3] not in self.kept]
+        cands = free or cands
         need = self.required_width if self.sensitive(key) else 1
         lo, hi = _range(self, key)
         best, best_score = None, None
@@ -613,6 +621,10 @@ class DocumentView:
     def rate_shown(self, key: str) -> bool:
         """See :meth:`Document.rate_shown`."""
         return self.doc.rate_shown(self._k(key))
+
+    def keep(self, *keys: str) -> None:
+        """See :meth:`Document.keep`."""
+        self.doc.keep(*(self._k(k) for k in keys))
 
     def protect(self) -> DocumentView:
         """Protect the underlying document."""

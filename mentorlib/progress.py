@@ -1241,11 +1241,13 @@ class ProgressReport:
         for c in ("n_students", "n_evaluable", "n_not_evaluable", "n_progressing"):
             doc.count(c, h[c])
         doc.total("n_students", ["n_evaluable", "n_not_evaluable"], strict=False)
+        head_n = "n_evaluable" if self.rule == "evaluable_only" else "n_students"
         for r in raw["sensitivity"].itertuples(index=False):
             kk = self._kkey(r.definition, r.k)
             doc.count(kk, r.n_progressing)
             n = "n_evaluable" if r.rule == "evaluable_only" else "n_students"
             doc.rate(f"rate.{r.definition}.k{r.k}.{r.rule}", kk, n)
+        doc.keep(head_n, "n_progressing", f"rate.{self.definition}.k{self.k}.{self.rule}")
         bd = raw["breakdowns"]
         counts = ["n_students", "n_evaluable", "n_progressing"]
         for by, part in bd.groupby("by", sort=False):

@@ -4428,7 +4428,8 @@ def _rsec_limitations(p: PilotAnalyses, t: _L) -> Section:
         )
     )
     miss = t.sep.join(
-        f"{_year_label(y, t)} {R.summary()['n_not_evaluable']:,}" for y, R in p.progress.items()
+        f"{_year_label(y, t)} {_ct(p, f'{y}:n_not_evaluable', R.summary()['n_not_evaluable'])}"
+        for y, R in p.progress.items()
     )
     b.append(
         Para(
