@@ -1470,13 +1470,38 @@ def _kpis(a: YearAnalyses, t: _L) -> pd.DataFrame:
     return k
 
 
-def _kpi_table(k: pd.DataFrame, t: _L, min_cell: int) -> Table:
-    rows = [
-        [r.label, r.value_text, r.ci_text, r.target_text, r.status, _count(r.n, min_cell)]
-        if _nan(r.n) or r.n >= min_cell
-        else [r.label, f"<{min_cell}", "—", r.target_text, "—", f"<{min_cell}"]
-        for r in k.itertuples(index=False)
-    ]
+#: The disclosure-document cell of each KPI row's base n (other rows count other units).
+_KPI_N_KEYS = {
+    "progress": "n_evaluable",
+    "satisfaction": "sat.0.n",
+    "want_change": "sat.0.n_answer",
+}
+
+
+def _kpi_n(r, min_cell: int, doc: Document | None) -> tuple[str, bool]:
+    """The printed base n of a KPI row and whether the row describes fewer than ``min_cell``.
+
+    A registered count prints the document's own text (``"<5"`` only for a primary cell,
+    ``"—"`` for a complementary one, never its value); an unregistered missing n prints
+    ``"—"``.
+    """
+    key = _KPI_N_KEYS.get(r.key)
+    if doc is not None and key in doc.cells:
+        return doc.text(key), doc.status(key) == "primary"
+    if _nan(r.n):
+        return "—", False
+    small = int(r.n) < min_cell
+    return (f"<{min_cell}" if small else _count(r.n, min_cell)), small
+
+
+def _kpi_table(k: pd.DataFrame, t: _L, min_cell: int, doc: Document | None = None) -> Table:
+    rows = []
+    for r in k.itertuples(index=False):
+        n, small = _kpi_n(r, min_cell, doc)
+        if small:
+            rows.append([r.label, f"<{min_cell}", "—", r.target_text, "—", n])
+        else:
+            rows.append([r.label, r.value_text, r.ci_text, r.target_text, r.status, n])
     cols = [
         t("指标", "Indicator"),
         t("数值", "Value"),
@@ -1655,7 +1680,7 @@ def _sec_kpi(a: YearAnalyses, t: _L, k: pd.DataFrame) -> Section:
                 "computed from the assessments and the process records.",
             )
         ),
-        _kpi_table(k, t, a.min_cell),
+        _kpi_table(k, t, a.min_cell, a.disclosure),
         Todo(
             t(
                 "对未达成的指标逐项说明原因与改进措施。",

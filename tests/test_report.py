@@ -488,3 +488,32 @@ def test_cli_report_and_review_write_documents(tmp_path):
     )
     assert rv.returncode == 0, rv.stderr
     assert any(p.endswith(".md") for p in json.loads(rv.stdout)["files"])
+
+
+def test_kpi_base_n_prints_the_documents_text_for_a_complementary_cell(study):
+    """A base n hidden as a complement (5 or more) prints "—", never "<5" nor its value."""
+    import copy
+    import dataclasses
+
+    a = report.analyse_year(study, YEAR, mentors=False, seed=0)
+    doc = copy.deepcopy(a.disclosure)
+    n_sat = doc.cells["sat.0.n"].value
+    assert n_sat >= 5
+    doc.cells["sat.0.n"].status = "secondary"  # as complementary suppression leaves it
+    sat = a.satisfaction.copy()
+    sat["n"] = sat["n"].astype("Int64")
+    sat.loc[sat["term"] == 0, "n"] = pd.NA  # as doc.mask_table leaves the table
+    a2 = dataclasses.replace(a, satisfaction=sat, disclosure=doc)
+    rep = report.annual_summary(study, YEAR, lang="en", analyses=a2)
+    kpi = next(b for b in rep.section("kpi").blocks if isinstance(b, report.Table))
+    base = dict(zip(kpi.data["Indicator"], kpi.data["Base n"], strict=True))
+    sat_row = next(v for k, v in base.items() if k.startswith("Mean satisfaction"))
+    assert sat_row == "—"  # was "<5" for a count of 302
+    want_row = next(v for k, v in base.items() if k.startswith("Students who want"))
+    assert want_row == doc.text("sat.0.n_answer")
+    prog_row = next(v for k, v in base.items() if k.startswith("Students progressing"))
+    assert prog_row == doc.text("n_evaluable") == f"{doc.cells['n_evaluable'].value:,}"
+    # no "<5" in the column for a registered count of 5 or more
+    for key in ("n_evaluable", "sat.0.n", "sat.0.n_answer"):
+        if doc.cells[key].value >= 5:
+            assert doc.text(key) != "<5"
