@@ -52,9 +52,12 @@ def _emit(args, summary: dict, lines: list[str]):
 def cmd_synth(args) -> int:
     import pandas as pd
 
+    from .outputs import check_output_dir
     from .synth import SynthParams, generate, write_study
     from .synth.export import _plan
 
+    if args.overwrite and Path(args.out_dir).is_dir() and any(Path(args.out_dir).iterdir()):
+        check_output_dir(args.out_dir, kind="synth", what="synth folder")  # before generating
     p = SynthParams(level=args.level, n_students=args.students, n_years=args.years, seed=args.seed)
     study = generate(p)
     bar = _Progress(len(_plan(study, args.clean)), "writing files", not args.json)

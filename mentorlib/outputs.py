@@ -4,7 +4,8 @@ Promises
 --------
 - **Never replace what we did not write.** Every output folder carries a marker: a processed
   study its ``study.json`` with ``"format": "mentorlib-processed/1"``, a reports folder a small
-  ``.mentorlib-output`` JSON file with its ``kind``, a synthetic study its ``truth/`` folder.
+  ``.mentorlib-output`` JSON file with its ``kind``, a synthetic study its ``truth/`` folder
+  (and only files the generator writes: :func:`foreign_in_synth`).
   :func:`check_output_dir` refuses, with one line, an existing folder that is not empty and not
   ours (of that kind), a folder equal to, inside or above a raw study folder (one holding a
   ``study.toml``), the current folder or one above it, a symbolic link and an existing file.
@@ -72,8 +73,8 @@ def is_ours(path: str | Path, kind: str) -> bool:
         beside it that its ``files`` list does not name (or, written before the tag, a ``study.json`` with the cleaner's keys beside ``cleaning_log.parquet``).
         ``reports``: a ``.mentorlib-output`` marker of kind ``reports`` (or, before the marker,
         only files named as the report writers name them). ``synth``: a ``study.toml`` saying
-        ``synthetic = true`` beside ``truth/params.json`` (the generator's own files are its
-        marker, so a synthetic study folder holds only what a school's would, plus ``truth/``).
+        ``synthetic = true`` beside ``truth/params.json``, and no file in the folder that the
+        generator did not write (see :func:`foreign_in_synth`).
 
     Returns
     -------
@@ -90,6 +91,8 @@ def is_ours(path: str | Path, kind: str) -> bool:
         return {"name", "codebooks", "pseudonymised"} <= set(meta) and (
             p / "cleaning_log.parquet"
         ).is_file()
+    if kind == "synth":
+        return foreign_in_synth(p) is None
     marker = _read_json(p / MARKER)
     if marker:
         return marker.get("kind") == kind and marker.get("format") == OUTPUT_FORMAT
@@ -100,15 +103,99 @@ def is_ours(path: str | Path, kind: str) -> bool:
             or (f.suffix == ".png" and f.parent.name.endswith("_figures"))
             for f in files
         )
+    return False
+
+
+# the generator's file names (mentorlib.synth.export: _plan and _write_truth)
+_SYNTH_SOURCE = re.compile(
+    r"^(roster|groups|surveys|exams|records)/[^/]+_\d{4}学年[^/]*\.(xlsx|csv)$"
+)
+_SYNTH_TRUTH = re.compile(
+    r"^truth/(params\.json|README\.md|manifest_summary\.csv|[a-z_]+\.parquet"
+    r"|canonical/[a-z_]+\.parquet)$"
+)
+
+
+def foreign_in_synth(path: str | Path) -> str | None:
+    """The first file in a would-be synthetic study folder that the generator did not write.
+
+    The generator writes ``study.toml`` (saying ``synthetic = true``), the raw files its
+    ``[[sources]]`` list (named ``<folder>/<name>_<year>学年....xlsx|csv``) and ``truth/`` (its
+    parameters, answer key and manifest). Anything else (a file of the user's, a symbolic link,
+    a source file the ``study.toml`` does not list) means the folder is not only ours.
+
+    Parameters
+    ----------
+    path : path
+        An existing folder.
+
+    Returns
+    -------
+    str or None
+        None when every file is the generator's; otherwise a description of one other file
+        (its path relative to the folder), or of the missing marker.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> foreign_in_synth(d)
+    'no study.toml saying synthetic = true beside truth/params.json'
+    """
+    import tomllib
+
+    p = Path(path)
+    no_marker = "no study.toml saying synthetic = true beside truth/params.json"
     toml = p / "study.toml"
-    return (
-        toml.is_file()
-        and (p / "truth" / "params.json").is_file()
-        and re.search(
-            r"(?m)^synthetic\s*=\s*true\b", toml.read_text(encoding="utf-8", errors="replace")
-        )
-        is not None
-    )
+    if toml.is_symlink() or not toml.is_file() or not (p / "truth" / "params.json").is_file():
+        return no_marker
+    try:
+        cfg = tomllib.loads(toml.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return no_marker
+    study = cfg.get("study")
+    if not isinstance(study, dict) or study.get("synthetic") is not True:
+        return no_marker
+    sources = cfg.get("sources")
+    listed = {
+        s["path"]
+        for s in (sources if isinstance(sources, list) else [])
+        if isinstance(s, dict) and isinstance(s.get("path"), str)
+    }
+    for root, dirs, files in os.walk(p):  # never follows a symbolic link
+        for name in sorted(dirs) + sorted(files):
+            full = Path(root) / name
+            rel = full.relative_to(p).as_posix()
+            if full.is_symlink():
+                return rel
+            if name in dirs:
+                continue
+            if (
+                rel == "study.toml"
+                or (rel in listed and _SYNTH_SOURCE.match(rel))
+                or _SYNTH_TRUTH.match(rel)
+                or (Path(root) == p and (name == MARKER or _TMP_RE.match(name)))
+            ):
+                continue
+            return rel
+    return None
+
+
+def processed_root(path: str | Path) -> Path | None:
+    """The mentorlib processed study folder that ``path`` is in or equals, if any.
+
+    A processed folder is one whose ``study.json`` carries ``"format": "mentorlib-processed/1"``
+    (or, written before the tag, the cleaner's keys beside ``cleaning_log.parquet``).
+    """
+    p = Path(path).resolve()
+    for d in (p, *p.parents):
+        meta = _read_json(d / "study.json") if (d / "study.json").is_file() else {}
+        if meta.get("format") == PROCESSED_FORMAT or (
+            {"name", "codebooks", "pseudonymised"} <= set(meta)
+            and (d / "cleaning_log.parquet").is_file()
+        ):
+            return d
+    return None
 
 
 def mark_output_dir(path: str | Path, kind: str) -> None:
@@ -192,7 +279,17 @@ def check_output_dir(
     if out.is_dir() and any(out.iterdir()):
         if kind != "synth" and (out / "study.toml").is_file():
             _refuse(what, given, "it is a raw study folder (it holds study.toml)")
-        if not is_ours(out, kind):
+        if kind == "synth":
+            foreign = foreign_in_synth(out)
+            if foreign is not None:
+                _refuse(
+                    what,
+                    given,
+                    f"the folder exists and is not only a synthetic study mentorlib wrote "
+                    f"({foreign}); nothing is replaced that mentorlib did not write, so choose a "
+                    "new or empty folder",
+                )
+        elif not is_ours(out, kind):
             _refuse(
                 what,
                 given,
@@ -218,13 +315,19 @@ def prepare_output_dir(
 
 
 def check_output_file(
-    path: str | Path, *, header: Iterable[str] | None = None, what: str = "--out"
+    path: str | Path,
+    *,
+    header: Iterable[str] | None = None,
+    what: str = "--out",
+    place_only: bool = False,
 ) -> Path:
     """Refuse a file target that writing could damage; return it resolved.
 
     A new file is fine. An existing file is replaced only when it is a CSV this command wrote
     before: its first line is exactly the header about to be written (``header``). Anything else
-    (another file, a folder, a file in a raw study folder) is refused with one line.
+    is refused with one line: a name that is a folder (``.``, ``..``, ``/``, an existing folder),
+    another file, a symbolic link, a file inside a raw study folder or inside a processed study
+    folder (whose ``study.json`` lists every file in it).
 
     Parameters
     ----------
@@ -234,21 +337,34 @@ def check_output_file(
         The CSV's column names; without it an existing file is always refused.
     what : str
         How the message names the file.
+    place_only : bool
+        Check only where the path points (not a folder, not inside a raw or processed study),
+        not whether an existing file may be replaced (for a name still to be derived, or a
+        header not yet known).
 
     Returns
     -------
     Path
     """
     given = Path(path)
+    if given.name in ("", ".", "..") or str(path).endswith(("/", os.sep)):
+        _refuse(what, given, "it names a folder, not a file; give a file name such as effects.csv")
     if given.is_symlink():
         _refuse(what, given, "it is a symbolic link")
     out = given.resolve()
     if out.is_dir():
-        _refuse(what, given, "it is a folder, not a file")
+        _refuse(what, given, "it is an existing folder, not a file; give a file name")
     raw = raw_study_root(out.parent)
     if raw is not None:
         _refuse(what, given, f"it is inside the raw study folder {raw} (raw data is never written)")
-    if out.exists():
+    proc = processed_root(out.parent)
+    if proc is not None:
+        _refuse(
+            what,
+            given,
+            f"it is inside the processed study folder {proc} (only the cleaner writes there)",
+        )
+    if out.exists() and not place_only:
         first = _first_csv_row(out)
         if header is None or first != [str(h) for h in header]:
             _refuse(

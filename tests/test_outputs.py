@@ -513,3 +513,119 @@ def test_reports_folder_of_older_runs_is_recognised_others_refused(tmp_path):
     (proc / "study.json").write_text(json.dumps({"format": outputs.PROCESSED_FORMAT}))
     with pytest.raises(InputError, match="not a mentorlib reports output"):
         rep.write(proc)
+
+
+# ----------------------------------------------------------------------------- red team, item 1
+
+
+def _user_files_in_a_synthetic_study(s: Path) -> None:
+    (s / "研究笔记.docx").write_bytes(b"PK\x03\x04 notes")
+    (s / "analysis").mkdir()
+    (s / "analysis" / "a.R").write_text("x <- 1\n", encoding="utf-8")
+
+
+def test_synth_overwrite_keeps_a_users_files_in_a_synthetic_study(tmp_path):
+    s = tmp_path / "S"
+    shutil.copytree(SAMPLE, s)
+    assert outputs.foreign_in_synth(s) is None  # the committed sample is all the generator's
+    _user_files_in_a_synthetic_study(s)
+    before = _snapshot(tmp_path)
+    r = _run("synth", str(s), "--students", "150", "--years", "1", "--overwrite")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert "refusing to write there" in r.stderr and "研究笔记.docx" in r.stderr
+    assert _snapshot(tmp_path) == before  # nothing deleted, nothing added
+    assert not outputs.is_ours(s, "synth")
+    (s / "研究笔记.docx").unlink()
+    assert outputs.foreign_in_synth(s) == "analysis/a.R"
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        "truth/my_notes.txt",  # a file of the user's inside truth/
+        "records/导师工作记录_2030学年.csv",  # named like ours, but study.toml does not list it
+        "surveys/link",  # a symbolic link
+    ],
+)
+def test_a_synthetic_study_is_ours_only_if_every_file_is_the_generators(tmp_path, foreign):
+    s = tmp_path / "S"
+    shutil.copytree(SAMPLE, s)
+    if foreign.endswith("link"):
+        (s / foreign).symlink_to(tmp_path)
+    else:
+        (s / foreign).write_text("mine", encoding="utf-8")
+    assert outputs.foreign_in_synth(s) == foreign
+    assert not outputs.is_ours(s, "synth")
+    before = _snapshot(tmp_path)
+    from mentorlib.synth import synth
+
+    with pytest.raises(InputError, match="refusing to write there") as e:
+        synth(s, students=100, years=1, seed=1, overwrite=True)  # what `demo` calls
+    assert foreign in str(e.value) and "\n" not in str(e.value)
+    assert _snapshot(tmp_path) == before
+
+
+def test_demo_refuses_a_demo_folder_holding_a_users_file(tmp_path):
+    from mentorlib import demo
+
+    paths = demo.DemoPaths(tmp_path, students=100, seed=0)
+    shutil.copytree(SAMPLE, paths.raw)
+    _user_files_in_a_synthetic_study(paths.raw)
+    before = _snapshot(tmp_path)
+    with pytest.raises(InputError, match="研究笔记.docx"):
+        demo.stage_synth(paths)
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.fixture
+def proc_world(tmp_path, cleaned):
+    """A processed study PROC, a raw study, an existing folder and a work folder (the cwd)."""
+    write_processed(cleaned, tmp_path / "PROC")
+    shutil.copytree(SAMPLE, tmp_path / "study")
+    (tmp_path / "w" / "existing_folder").mkdir(parents=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "out",
+    [
+        ".",
+        "/",
+        "..",
+        "existing_folder",
+        "existing_folder/",
+        "../PROC/source_summary.csv",  # a file of the processed folder
+        "../PROC/effects.csv",  # a new file inside it
+        "../PROC/sub/effects.csv",
+        "../study/effects.csv",  # inside a raw study
+    ],
+)
+def test_mentors_out_refuses_folders_and_study_folders(proc_world, out):
+    before = _snapshot(proc_world)
+    r = _run("mentors", str(proc_world / "PROC"), "--out", out, cwd=proc_world / "w")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert "refusing to write there" in r.stderr and "empty name" not in r.stderr
+    assert _snapshot(proc_world) == before  # no `.._internal`, no `existing_folder_internal`
+    assert outputs.is_ours(proc_world / "PROC", "processed")  # still ours: clean may rerun
+
+
+def test_check_output_file_refuses_inside_a_processed_folder(proc_world):
+    for target in (proc_world / "PROC" / "x.csv", proc_world / "PROC" / "a" / "b.csv"):
+        with pytest.raises(InputError, match="inside the processed study folder"):
+            outputs.check_output_file(target, header=["a"])
+    for target in (".", "/", ".."):
+        with pytest.raises(InputError, match="names a folder, not a file"):
+            outputs.check_output_file(target)
+    assert outputs.check_output_file(proc_world / "w" / "x.csv") == proc_world / "w" / "x.csv"
+    assert outputs.processed_root(proc_world / "PROC" / "a" / "b.csv") == proc_world / "PROC"
+    assert outputs.processed_root(proc_world / "w") is None
+
+
+def test_mentors_internal_name_is_derived_after_the_checks(tmp_path):
+    assert cli._internal_name(tmp_path / "m.csv") == tmp_path / "m_internal.csv"
+    assert cli._internal_name(tmp_path / "内部.csv") == tmp_path / "内部.csv"
+    (tmp_path / "m_internal.csv").mkdir()
+    with pytest.raises(InputError, match="existing folder"):
+        cli._internal_name(tmp_path / "m.csv")
