@@ -1765,7 +1765,8 @@ def _pseudonymise(ctx: _Ctx, res: dict, key: bytes) -> dict:
     """Pseudonymise everything the cleaning writes (:mod:`mentorlib.pseudonymise`).
 
     ``res`` holds the canonical ``tables`` (changed in place) and the ``log``, ``row_status``,
-    ``quarantine``, ``summary`` and ``validation`` frames; returns those frames scrubbed."""
+    ``quarantine``, ``summary`` and ``validation`` frames; returns those frames scrubbed, and
+    ``study_text``: the ``[study] school`` text scrubbed (for ``study.json`` and the reports)."""
     kinds: dict[tuple[str, str], str | None] = {}
     for sh in ctx.sheets:
         for var, j in sh.cm.single.items():
@@ -1777,7 +1778,13 @@ def _pseudonymise(ctx: _Ctx, res: dict, key: bytes) -> dict:
             if var in ("ip", "channel_detail"):
                 kinds[(sh.rs.file, sh.rs.header[j])] = "drop"
     frames = {k: res[k] for k in ("log", "row_status", "quarantine", "summary", "validation")}
-    return pseudonymise_outputs(res["tables"], key=key, column_kinds=kinds, **frames)
+    return pseudonymise_outputs(
+        res["tables"],
+        key=key,
+        column_kinds=kinds,
+        study_text={"school": ctx.cfg.school or ""},
+        **frames,
+    )
 
 
 def _key_of(cfg: StudyConfig) -> bytes | None:
@@ -1922,7 +1929,7 @@ def _clean(
         summary, validation = done["summary"], done["validation"]
     meta = {
         "name": cfg.name,
-        "school": cfg.school,
+        "school": done["study_text"]["school"] if key else cfg.school,
         "level": cfg.level,
         "years": list(cfg.years),
         "codebooks": codebooks,

@@ -15,7 +15,12 @@ name and no IP address to any file of the processed folder:
   other text has each roster name (and every name seen in a name column) replaced by 〔姓名〕,
   each thing that looks like a 学籍号 (G/L/J and 17-18 digits, any run of 15 or more digits,
   Excel's 4.40106E+17) by the pseudonym or 〔学籍号〕, each IPv4/IPv6 address (with the place
-  问卷星 writes after it) by 〔IP〕;
+  问卷星 writes after it) by 〔IP〕, each mainland mobile (13900001111, 139-0000-1111,
+  +86 139 0000 1111) or landline number (010-12345678) by 〔电话〕;
+- the path of every source file (the ``source`` column of the log, quarantine, row status and
+  summary) is scrubbed like free text (``问卷_〔姓名〕妈妈转发.xlsx``), the same path the same way
+  in every table, so they still join on it; so are the free texts of ``[study]`` (``school``)
+  before they reach ``study.json`` and the reports;
 - free-text answers in the canonical tables (``other_text``, ``reason_text``, ``reason``) are
   scrubbed the same way; in what a person typed (these answers, and the raw cells and log
   values of columns that are not IDs or names) the given name of every roster name of three or
@@ -46,6 +51,7 @@ ENV_KEY = "MENTORLIB_PSEUDONYM_KEY"
 NAME_MASK = "〔姓名〕"
 ID_MASK = "〔学籍号〕"
 IP_MASK = "〔IP〕"
+PHONE_MASK = "〔电话〕"
 DROP_MASK = "〔已删除〕"
 FREE_TEXT = ("other_text", "reason_text", "reason")  # canonical columns a person typed
 _BOM = b"\xef\xbb\xbf"
@@ -62,6 +68,15 @@ _IP = re.compile(
     r"|(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){5,7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])"
     r"|(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4})*::(?:[0-9A-Fa-f]{1,4}:)*"
     r"[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])"
+)
+_PHONE = re.compile(
+    # a mainland mobile number (3-4-4, optionally split by a space or dash, optionally +86 / 0086
+    # / 86 before it) or a landline with its area code (010-12345678, 075512345678); never inside
+    # a longer run of digits, a decimal, a date (20240901) or a pseudonym (P + hex)
+    r"(?<![0-9A-Za-z.])(?:(?:\+|00)?86[ \-]?)?1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}"
+    r"(?![0-9]|\.[0-9])"
+    r"|(?<![0-9A-Za-z.\-])(?:[(（]0[1-9][0-9]{1,2}[)）]|0[1-9][0-9]{1,2})[ \-]?[0-9]{7,8}"
+    r"(?![0-9]|\.[0-9])"
 )
 _QUOTED_ID = re.compile(r"学籍号 (['\"])(.*?)\1")  # the cleaner's "学籍号 'G4401' is invalid"
 _PLACE_AFTER = re.compile(r"\s*[(（][^()（）]{0,40}[)）]")  # 112.96.207.225(广东-广州)
@@ -243,7 +258,8 @@ class Scrubber:
 
     def cell(self, value, kind: str | None = None):
         """One cell of a column of ``kind`` (see :func:`header_kind`; ``"text"``: a text the
-        cleaner wrote, :meth:`text`; None: what a person typed, :meth:`free_text`)."""
+        cleaner wrote, :meth:`text`; ``"path"``: a source path, :meth:`path`; None: what a person
+        typed, :meth:`free_text`)."""
         if value is None or (isinstance(value, float) and value != value):
             return value
         if kind == "student_id":
@@ -257,6 +273,14 @@ class Scrubber:
             return d[:7] if d else DROP_MASK
         if kind == "text":  # written by the cleaner: full names only
             return self.text(value)
+        if kind == "path":
+            return self.path(value)
+        return self.free_text(value)
+
+    def path(self, value):
+        """A source file's path, as named by a person (``问卷_邓沐妈妈转发.xlsx``): scrubbed as
+        free text (:meth:`free_text`), so one path always gives the same scrubbed path and the
+        tables that name it still join on it. Separators and the extension are kept."""
         return self.free_text(value)
 
     def text(self, value):
@@ -266,7 +290,7 @@ class Scrubber:
                 value, bool
             ):
                 s = _num_text(value)
-                return self.text(s) if _ID_LIKE.search(s) else value
+                return self.text(s) if _ID_LIKE.search(s) or _PHONE.search(s) else value
             return value
         out = self._text.get(value)
         if out is None:
@@ -275,6 +299,7 @@ class Scrubber:
             s = _IP.sub(IP_MASK, s)
             if IP_MASK in s:
                 s = re.sub(re.escape(IP_MASK) + _PLACE_AFTER.pattern, IP_MASK, s)
+            s = _PHONE.sub(PHONE_MASK, s)
             out = self._text[value] = self._literals(s)
         return out
 
@@ -392,7 +417,8 @@ def pseudonymise_outputs(
     validation: pd.DataFrame,
     key: bytes,
     column_kinds: dict[tuple[str, str], str | None],
-) -> dict[str, pd.DataFrame]:
+    study_text: dict[str, str] | None = None,
+) -> dict:
     """Pseudonymise everything a cleaning writes (the canonical tables in place).
 
     Parameters
@@ -407,11 +433,15 @@ def pseudonymise_outputs(
     column_kinds : dict
         ``(source file, header) -> kind`` of every raw column the codebooks matched
         (``"student_id"``, ``"name"``, ``"staff_name"``, ``"staff_choice"``, ``"drop"`` or None).
+    study_text : dict of str, optional
+        Free texts of ``[study]`` that reach the outputs (``{"school": ...}``).
 
     Returns
     -------
     dict
-        ``log``, ``row_status``, ``quarantine``, ``summary`` and ``validation``, scrubbed.
+        ``log``, ``row_status``, ``quarantine``, ``summary`` and ``validation``, scrubbed (the
+        ``source`` path of each scrubbed by :meth:`Scrubber.path`, the same path the same way in
+        every frame), and ``study_text``: the texts of ``study_text`` scrubbed as free text.
     """
     ids: set[str] = set()
     for df in tables.values():
@@ -489,7 +519,18 @@ def pseudonymise_outputs(
     val = validation.astype(str)
     for c in val.columns:
         val[c] = sc.series(val[c].astype(object), "text")
-    return {"log": log, "row_status": rs, "quarantine": q, "summary": summ, "validation": val}
+    for df in (log, rs, q, summ):  # last: the kinds above are looked up by the real path
+        if "source" in df.columns and len(df):
+            df["source"] = sc.series(df["source"], "path")
+    texts = {k: sc.free_text(v) for k, v in (study_text or {}).items()}
+    return {
+        "log": log,
+        "row_status": rs,
+        "quarantine": q,
+        "summary": summ,
+        "validation": val,
+        "study_text": texts,
+    }
 
 
 def _pseudonyms(s: pd.Series, sc: Scrubber) -> pd.Series:

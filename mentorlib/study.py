@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,10 @@ KINDS = (
     "mood",
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5")
+#: The longest study name (characters): it becomes a folder name under data/processed/ and
+#: reports/, and file names are limited to 255 bytes (a CJK character takes three).
+MAX_NAME = 64
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 #: Resource limits of the readers (``[limits]`` in study.toml); a file over a limit is refused
@@ -277,9 +282,26 @@ def safe_name(name: str, *, what: str = "study name", file: str | None = None) -
     InputError
         Empty, ``.`` or ``..``, starting with a dot, or holding a path separator, a control
         character or one of ``:*?"<>|``: the name would write outside its folder or cannot be
-        a folder name on every system.
+        a folder name on every system. Longer than :data:`MAX_NAME` characters (a file name
+        has a length limit), or holding an invisible format character (Unicode category Cf:
+        bidi overrides U+202A-U+202E and isolates U+2066-U+2069, U+200E/U+200F, zero-width
+        characters), which would make the name display as something it is not.
     """
     n = name.strip()
+    if len(n) > MAX_NAME:
+        raise InputError(
+            f"{what} is {len(n)} characters long: keep it to at most {MAX_NAME} (it becomes a "
+            f"folder name), e.g. {n[:20]!r}",
+            file=file,
+        )
+    fmt = next((c for c in n if unicodedata.category(c) == "Cf"), None)
+    if fmt is not None:  # bidi overrides (U+202E) and other invisible format characters
+        raise InputError(
+            f"{what} {n.encode('unicode_escape').decode('ascii')!r} holds the invisible format "
+            f"character U+{ord(fmt):04X} (e.g. a right-to-left override that makes the name read "
+            "differently from what it is): retype the name",
+            file=file,
+        )
     bad = (
         not n
         or n.startswith(".")

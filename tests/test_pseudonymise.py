@@ -36,6 +36,8 @@ SAMPLE = ROOT / "data" / "sample"
 KEY = "k3y-for-the-pseudonym-tests"
 GROUPS = "groups/导师分组_2024学年.csv"
 NEEDS = "surveys/成长需求问卷_2024学年.csv"
+NEEDS_2023 = "surveys/成长需求问卷_2023学年.xlsx"
+PHONE, PHONE_2 = "13900001111", "139-0000-2222"
 REWARDS = "records/奖惩记录_2024学年.xlsx"
 STRANGER = "司马小明"  # a child not on the roster, named in a quarantined row
 IP = "10.20.30.40"
@@ -93,6 +95,9 @@ def messy(tmp_path_factory):
     g.at[a, "学籍号"] = ""
     g.at[b, "学生姓名"] = g.at[b, "学生姓名"] + "\u200b"  # 李四\u200b
     g.at[c, "学生姓名"] = facts["typo"][0]
+    d = ok.index[3]  # a parent's phone number typed in a free-text cell (red team)
+    facts["phone"] = (g.at[d, "学生姓名"], PHONE)
+    g.at[d, "调整原因"] = f"家长（{g.at[d, '学生姓名']}妈妈）要求更换，电话{PHONE}"
     _write_csv(g, study, GROUPS)
 
     n = _csv(study, NEEDS)
@@ -121,6 +126,19 @@ def messy(tmp_path_factory):
     ws.cell(row=2, column=col, value=f"帮助{mate}补习数学")
     wb.save(study / REWARDS)
     facts["reward"] = (ws.cell(row=2, column=head.index("学籍号") + 1).value, mate)
+
+    # a roster name in a source FILE NAME, and [study] school naming a teacher, an ID, a phone
+    renamed = NEEDS_2023.replace(".xlsx", f"_{mate}妈妈转发.xlsx")
+    (study / NEEDS_2023).rename(study / renamed)
+    facts["renamed"] = (renamed, NEEDS_2023.replace(".xlsx", "_〔姓名〕妈妈转发.xlsx"))
+    teacher, school_id = g.at[a, "导师姓名"], facts["needs"][0]
+    toml = (study / "study.toml").read_text(encoding="utf-8")
+    school = f"示范小学（合成数据 seed 7） 联系人{teacher} {school_id} 电话 {PHONE_2}"
+    toml = re.sub(r'(?m)^school = ".*"$', f'school = "{school}"', toml)
+    toml = toml.replace(f'path = "{NEEDS_2023}"', f'path = "{renamed}"')
+    assert renamed in toml and teacher in toml
+    (study / "study.toml").write_text(toml, encoding="utf-8")
+    facts["school"] = (teacher, school_id)
     return study, facts
 
 
@@ -210,8 +228,8 @@ def test_no_real_id_name_or_ip_in_any_output_file(messy, tmp_path, monkeypatch, 
     out = tmp_path / "out"
     res = clean_study(study, out)
     assert res.meta["pseudonymised"]
-    needles = _needles(study, [facts["typo"][0]])
-    assert len(needles) > 500
+    needles = _needles(study, [facts["typo"][0], PHONE, PHONE_2, PHONE_2.replace("-", "")])
+    assert len(needles) > 500 and facts["school"][0] in needles
     assert _leaks(out, needles) == []
     births = _birth_dates(study)
     assert len(births) > 100 and _leaks(out, births) == []
@@ -259,6 +277,24 @@ def test_no_real_id_name_or_ip_in_any_output_file(messy, tmp_path, monkeypatch, 
     rs = pd.read_parquet(out / "row_status.parquet")
     kept = rs[rs["status"] == "kept"]["student_id"].dropna()
     assert kept.str.fullmatch(r"P[0-9a-f]{16}").all() and len(kept) > 10_000
+
+    # red team: the name in a file name is masked the same way in every table (they still join)
+    _, masked = facts["renamed"]
+    summ = pd.read_csv(out / "source_summary.csv", dtype=str)
+    assert masked in set(summ["source"]) and masked in set(rs["source"].astype(str))
+    assert set(rs["source"].astype(str)) == set(summ["source"])
+    assert set(q["source"].astype(str)) | set(lg["source"].astype(str)) <= set(summ["source"])
+    assert (rs["source"] == masked).sum() == int(
+        summ.loc[summ["source"] == masked, "rows_in"].sum()
+    )
+    # the phone number typed in a 调整原因, and [study] school in study.json
+    typed = lg.loc[lg["column"].astype(str) == "调整原因", "old"].astype(str)
+    assert "家长（〔姓名〕妈妈）要求更换，电话〔电话〕" in set(typed)
+    school = json.loads((out / "study.json").read_text(encoding="utf-8"))["school"]
+    assert (
+        school
+        == f"示范小学（合成数据 seed 7） 联系人〔姓名〕 {pseudonym(facts['school'][1], key)} 电话 〔电话〕"
+    )
 
 
 def test_without_a_key_the_internal_outputs_keep_names(messy, tmp_path, monkeypatch):
@@ -372,7 +408,7 @@ def test_scrubber_finds_ids_in_every_shape():
     assert sc.text("440106201504012088.0") == p
     assert sc.text("见4.40106E+17号") == "见〔学籍号〕号"
     assert sc.text("G110105201457160270") == "〔学籍号〕"  # a typo: no roster student
-    assert sc.text("电话13812345678") == "电话13812345678"  # 11 digits: not an ID
+    assert sc.text("电话13812345678") == "电话〔电话〕"  # 11 digits: not an ID, a phone
     assert sc.text(4.40106201504012e17) == "〔学籍号〕"
     assert sc.text(85.0) == 85.0
     assert sc.text("范贵→范桂，和欧阳娜娜一起") == "范贵→〔姓名〕，和〔姓名〕一起"
@@ -551,3 +587,106 @@ def test_pseudonymise_outputs_scrubs_every_frame_by_hand():
     assert rs.at[1, "detail"] == f"2 students match name: {p}, {pseudonym(other, key)}"
     assert done["validation"].at[0, "failure_case"] == "〔学籍号〕"
     assert list(done["summary"]["sheet"]) == ["一年级"]
+
+
+def test_source_paths_phones_and_study_text_are_scrubbed_by_hand():
+    """Red team (issue 11, item 3): a roster name in a source FILE NAME reached every frame's
+    ``source`` column; a phone number typed in a 调整原因 reached the log; ``[study] school``
+    reached study.json verbatim. The scrubbed path is the same string in every frame, so the
+    frames still join on it."""
+    from mentorlib.pseudonymise import pseudonymise_outputs
+
+    sid = "G440106201504012088"
+    key = b"k"
+    path = "surveys/成长需求问卷_2023学年_邓沐妈妈转发.xlsx"
+    masked = "surveys/成长需求问卷_2023学年_〔姓名〕妈妈转发.xlsx"
+    tables = {
+        "students": pd.DataFrame({"student_id": [sid, "G440106201505023333"]}),
+        "staff": pd.DataFrame({"staff_id": ["20001"], "name": ["胡嘉华"]}),
+        "groups": pd.DataFrame(
+            {"student_id": [sid], "reason": ["家长要求更换，电话139-0000-1111，办公室020-87654321"]}
+        ),
+    }
+    tables["students"]["name"] = ["邓沐", "杨婷紫"]
+    src = pd.Categorical([path, "groups/g.csv"])
+    log = pd.DataFrame(
+        {
+            "source": src,
+            "sheet": pd.Categorical(["Sheet1", None]),
+            "row": [2, 3],
+            "column": pd.Categorical(["3、你的年级", "调整原因"]),
+            "old": ["一 年级", "家长（杨婷紫妈妈）要求更换，电话13900001111"],
+            "new": ["一年级", "家长(杨婷紫妈妈)要求更换,电话13900001111"],
+            "rule": ["whitespace", "nfkc"],
+        }
+    )
+    quarantine = pd.DataFrame(
+        {
+            "source": [path],
+            "sheet": ["Sheet1"],
+            "row": [9],
+            "kind": ["needs"],
+            "reason": ["unknown_student"],
+            "detail": ["no such student"],
+            "raw": [json.dumps({"8、想说的话": "打我电话 +86 139 0000 1111"}, ensure_ascii=False)],
+        }
+    )
+    row_status = pd.DataFrame(
+        {
+            "source": pd.Categorical([path, path, "groups/g.csv"]),
+            "sheet": pd.Categorical(["Sheet1"] * 3),
+            "detail": pd.array([None] * 3, dtype="str"),
+            "merged_into": pd.array([None] * 3, dtype="str"),
+            "student_id": pd.array([sid, None, sid], dtype="str"),
+        }
+    )
+    summary = pd.DataFrame({"source": [path, "groups/g.csv"], "sheet": ["Sheet1", None]})
+    done = pseudonymise_outputs(
+        tables,
+        log=log,
+        row_status=row_status,
+        quarantine=quarantine,
+        summary=summary,
+        validation=pd.DataFrame(),
+        key=key,
+        column_kinds={(path, "3、你的年级"): None},
+        study_text={"school": f"示范小学 联系人胡嘉华 {sid} 电话13900001111"},
+    )
+    for f in ("log", "row_status", "quarantine", "summary"):
+        assert set(done[f]["source"].astype(str)) <= {masked, "groups/g.csv"}, f
+        assert masked in set(done[f]["source"].astype(str)), f
+    assert list(done["row_status"]["source"]) == [masked, masked, "groups/g.csv"]
+    # still joins: the quarantined row's source is a row-status source and a summary source
+    assert set(done["quarantine"]["source"]) <= set(done["summary"]["source"])
+    assert list(done["log"]["old"]) == ["一 年级", "家长（〔姓名〕妈妈）要求更换，电话〔电话〕"]
+    assert list(done["log"]["new"]) == ["一年级", "家长(〔姓名〕妈妈)要求更换,电话〔电话〕"]
+    assert json.loads(done["quarantine"].at[0, "raw"]) == {"8、想说的话": "打我电话 〔电话〕"}
+    assert list(tables["groups"]["reason"]) == ["家长要求更换，电话〔电话〕，办公室〔电话〕"]
+    assert done["study_text"] == {
+        "school": f"示范小学 联系人〔姓名〕 {pseudonym(sid, key)} 电话〔电话〕"
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "out"),
+    [
+        ("电话13900001111", "电话〔电话〕"),
+        ("139-0000-1111 / 139 0000 1111", "〔电话〕 / 〔电话〕"),
+        ("+86 13900001111, +86-139-0000-1111, 8613900001111", "〔电话〕, 〔电话〕, 〔电话〕"),
+        ("座机010-12345678或075512345678、（020）87654321", "座机〔电话〕或〔电话〕、〔电话〕"),
+        # not phone numbers: dates, timestamps, 学籍号 (its pseudonym), decimals, serials
+        ("20240901，2024-09-01，2024/09/01 08:00:00", "20240901，2024-09-01，2024/09/01 08:00:00"),
+        ("1725148800000，12345678901，0001234567", "1725148800000，12345678901，0001234567"),
+        (
+            "0.13900001111，2023-2024学年，第13900001111.5",
+            "0.13900001111，2023-2024学年，第13900001111.5",
+        ),
+    ],
+)
+def test_phone_numbers_are_masked_and_nothing_else(text, out):
+    sc = Scrubber(b"k", ["G440106201805036884"])
+    assert sc.text(text) == out
+    p = pseudonym("G440106201805036884", b"k")
+    assert sc.text("G440106201805036884，13900001111") == f"{p}，〔电话〕"
+    assert sc.text(p) == p  # a pseudonym is never read as a phone number
+    assert sc.cell(13900001111) == "〔电话〕" and sc.cell(20240901) == 20240901

@@ -156,3 +156,30 @@ def test_more_bad_configs_say_what_and_where(tmp_path, text, needle):
 def test_limits_are_read(tmp_path):
     cfg = load_config(write(tmp_path, GOOD + "\n[limits]\nsheet_mb = 10\ncells = 1000\n"))
     assert cfg.limits == {"sheet_mb": 10, "cells": 1000, "csv_mb": 1000, "ratio": 500}
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("研" * 300, "300 characters long: keep it to at most 64"),
+        ("a" * 65, "65 characters long: keep it to at most 64"),
+        ("report\u202egpj.exe", "U+202E"),
+        ("\u2066study\u2069", "U+2066"),
+        ("stu\u200edy", "U+200E"),
+        ("stu\u200fdy", "U+200F"),
+        ("stu\u200bdy", "U+200B"),  # zero-width space: Cf too
+    ],
+)
+def test_a_long_or_bidi_study_name_is_refused_with_one_line(tmp_path, name, needle):
+    """Red team: a 300-character name gave "[Errno 36] File name too long" only when writing;
+    a right-to-left override made the name read as something else."""
+    with pytest.raises(InputError) as e:
+        load_config(write(tmp_path, GOOD.replace('name = "x"', f'name = "{name}"')))
+    msg = str(e.value)
+    assert needle in msg and "[study] name" in msg and "study.toml" in msg and "\n" not in msg
+    assert "\u202e" not in msg and "\u2066" not in msg  # the message itself is plain
+
+
+def test_a_64_character_name_is_fine(tmp_path):
+    cfg = load_config(write(tmp_path, GOOD.replace('name = "x"', f'name = "{"研" * 64}"')))
+    assert cfg.name == "研" * 64
