@@ -315,10 +315,44 @@ def cmd_mentors(args) -> int:
     return 0
 
 
+#: Rulebook checks whose value counts students (``groups --json``: suppressed when small).
+_GROUP_COUNT_RULES = ("assignment_valid", "group_min", "group_max", "blocking_pairs")
+#: Rulebook checks whose value is a share of the year's students.
+_GROUP_SHARE_RULES = (
+    "students_assigned",
+    "in_scope",
+    "first_choice",
+    "top3_choice",
+    "changed_share",
+)
+
+
 def cmd_groups(args) -> int:
+    """``mentorlib groups``: one policy's grouping and its checks, or a comparison.
+
+    ``--json`` is public unless ``--internal``: checks counting 1 to ``min_cell - 1`` students
+    (the smallest group, invalid rows, blocking pairs) and shares whose students or others
+    number 1 to ``min_cell - 1`` are null, with ``"suppressed": true``
+    (:func:`mentorlib.privacy.suppress_rule_values`).
+    """
     from . import grouping as G
+    from .privacy import MIN_CELL, suppress_rule_values
 
     P, year = _study_and_year(args)
+    internal = bool(getattr(args, "internal", False))
+    min_cell = MIN_CELL
+
+    def public(checks):
+        if internal:
+            return checks
+        n = len(G.roster(P, year)[0])
+        return suppress_rule_values(
+            checks,
+            counts=_GROUP_COUNT_RULES,
+            shares=dict.fromkeys(_GROUP_SHARE_RULES, n),
+            min_cell=min_cell,
+        )
+
     if args.compare:
         model = G.OutcomeModel.from_fitted(P, year)
         cmp = G.compare_policies(
@@ -334,7 +368,7 @@ def cmd_groups(args) -> int:
             print(
                 json.dumps(
                     {
-                        "checks": cmp.checks.to_dict(orient="records"),
+                        "checks": public(cmp.checks).to_dict(orient="records"),
                         "outcomes": cmp.outcomes.to_dict(orient="records"),
                         "notes": list(cmp.notes),
                     },
@@ -360,8 +394,10 @@ def cmd_groups(args) -> int:
                 {
                     "policy": args.policy,
                     "year": year,
-                    "students": len(assignment),
-                    "checks": checks.to_dict(orient="records"),
+                    "students": (
+                        len(assignment) if internal or not 0 < len(assignment) < min_cell else None
+                    ),
+                    "checks": public(checks).to_dict(orient="records"),
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -577,6 +613,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=20, help="random draws per policy when comparing")
     p.add_argument("--out", help="CSV of the assignment")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="--json without disclosure control (small counts shown: not for publication)",
+    )
     p.set_defaults(func=cmd_groups)
 
     for name, help_ in (

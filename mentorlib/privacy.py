@@ -148,6 +148,77 @@ def format_suppressed(
     return out
 
 
+def suppress_rule_values(
+    df: pd.DataFrame,
+    *,
+    counts: Sequence[str] = (),
+    shares: dict[str, float] | None = None,
+    min_cell: int = MIN_CELL,
+    rule: str = "rule",
+    value: str = "value",
+    flag: str = "suppressed",
+) -> pd.DataFrame:
+    """Blank the values of a long table of checks (``rule``, ``value``) that describe few students.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per check (``rule`` and ``value`` columns; e.g. a grouping's rulebook checks,
+        several policies stacked).
+    counts : list of str
+        Rules whose value counts students (a group size, invalid rows): blanked when between 1
+        and ``min_cell - 1`` (mean values over random draws included).
+    shares : dict, optional
+        Rule -> the number of students ``n`` its value is a share of: blanked when the students
+        it counts, ``round(value * n)``, or the others, ``n - round(value * n)``, number 1 to
+        ``min_cell - 1`` (a share of 0 or 1 says only "none" or "all", as the pass flag does).
+    min_cell : int, default 5
+    rule, value, flag : str
+        Column names; ``flag`` (added) is True where the value was blanked.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the blanked values missing (``value`` becomes ``object`` with None).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"rule": ["group_min", "in_scope", "mean_fit"], "value": [3, 0.98, 0.6]})
+    >>> out = suppress_rule_values(t, counts=["group_min"], shares={"in_scope": 100})
+    >>> out["value"].tolist(), out["suppressed"].tolist()
+    ([None, None, 0.6], [True, True, False])
+    """
+    if min_cell < 1:
+        raise InputError(f"min_cell must be at least 1, got {min_cell}")
+    for c in (rule, value):
+        if c not in df.columns:
+            raise InputError(f"no {c!r} column in the table of checks")
+    shares = dict(shares or {})
+    counts = set(_as_list(counts))
+
+    def small(x: float) -> bool:
+        return 0 < x < min_cell
+
+    out = df.copy().reset_index(drop=True)
+    vals = out[value].astype("object").tolist()
+    blank = []
+    for r, v in zip(out[rule], vals, strict=True):
+        hide = False
+        if not _missing(v):
+            x = float(v)
+            if r in counts:
+                hide = small(x) or (0 < x < 1)
+            elif r in shares and not _missing(shares[r]):
+                n = int(shares[r])
+                k = int(round(x * n))
+                hide = small(k) or small(n - k) or (n > 0 and small(n))
+        blank.append(hide)
+    kept = [None if h or _missing(v) else v for h, v in zip(blank, vals, strict=True)]
+    out[value] = pd.Series(kept, index=out.index, dtype="object")
+    out[flag] = blank
+    return out
+
+
 # =========================================================================== documents
 #
 # Primary suppression alone is undone by subtraction (a total minus the visible rows). The

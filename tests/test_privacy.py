@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mentorlib.errors import InputError
-from mentorlib.privacy import format_suppressed, suppress_small_cells
+from mentorlib.privacy import format_suppressed, suppress_rule_values, suppress_small_cells
 
 
 @pytest.fixture
@@ -415,3 +415,74 @@ def test_views_prefix_keys_and_years_stay_apart():
     d.count("n", 4)
     d.rate("bad", "k", "n")  # not a share of n: never shown
     assert d.rate_text("bad") == "—"
+
+
+# ============================================================ groups --json
+
+GROUP_COUNTS = ("assignment_valid", "group_min", "group_max", "blocking_pairs")
+GROUP_SHARES = ("students_assigned", "in_scope", "first_choice", "top3_choice", "changed_share")
+
+
+def _group_small(checks, n):
+    """Every count of students a row of checks states or implies that lies in 1-4."""
+    out = []
+    for c in checks:
+        v = c["value"]
+        if v is None:
+            continue
+        if c["rule"] in GROUP_COUNTS and 0 < v < 5:
+            out.append((c.get("policy"), c["rule"], v))
+        if c["rule"] in GROUP_SHARES:
+            k = round(v * n)
+            if 0 < k < 5 or 0 < n - k < 5:
+                out.append((c.get("policy"), c["rule"], k, n - k))
+    return out
+
+
+def test_groups_json_public_by_default_internal_raw(capsys):
+    """two_way on the sample leaves 3 of 154 students outside their top three choices."""
+    import json
+
+    from mentorlib.cli import main
+
+    args = ["groups", str(SAMPLE), "--json", "--policy", "two_way"]
+    assert main([*args, "--internal"]) == 0
+    raw = json.loads(capsys.readouterr().out)
+    n = raw["students"]
+    assert n == 154
+    top3 = next(c for c in raw["checks"] if c["rule"] == "top3_choice")
+    assert round(top3["value"] * n) == 151  # 3 students named by the complement
+    assert _group_small(raw["checks"], n) == [(None, "top3_choice", 151, 3)]
+
+    assert main(args) == 0
+    pub = json.loads(capsys.readouterr().out)
+    assert pub["students"] == 154
+    assert _group_small(pub["checks"], n) == []
+    top3 = next(c for c in pub["checks"] if c["rule"] == "top3_choice")
+    assert top3["value"] is None and top3["suppressed"] is True
+    kept = {c["rule"]: c["value"] for c in pub["checks"]}
+    assert kept["group_min"] == 5 and kept["group_max"] == 8  # 5 or more: shown
+    assert kept["first_choice"] == next(
+        c["value"] for c in raw["checks"] if c["rule"] == "first_choice"
+    )
+
+    assert (
+        main(["groups", str(SAMPLE), "--json", "--compare", "two_way,optimal", "--draws", "2"]) == 0
+    )
+    cmp_ = json.loads(capsys.readouterr().out)
+    assert _group_small(cmp_["checks"], n) == []
+    assert any(c["suppressed"] for c in cmp_["checks"] if c["policy"] == "two_way")
+
+
+def test_suppress_rule_values_counts_and_shares():
+    t = pd.DataFrame(
+        {
+            "rule": ["group_min", "group_min", "in_scope", "in_scope", "in_scope", "mean_fit"],
+            "value": [3.0, 6.0, 0.98, 0.5, 1.0, 0.61],
+        }
+    )
+    out = suppress_rule_values(t, counts=["group_min"], shares={"in_scope": 100})
+    assert out["value"].tolist() == [None, 6.0, None, 0.5, 1.0, 0.61]
+    assert out["suppressed"].tolist() == [True, False, True, False, False, False]
+    with pytest.raises(InputError, match="no 'value' column"):
+        suppress_rule_values(t.drop(columns="value"))
