@@ -38,10 +38,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Resource limits of the readers (``[limits]`` in study.toml); a file over a limit is refused
 #: with one line before it is read. See README ("Using it on your own study").
 DEFAULT_LIMITS = {
-    "sheet_mb": 500,  # uncompressed XML of one worksheet (or the shared strings) of a workbook
-    "cells": 50_000_000,  # cells of one worksheet (its <dimension>, or estimated from its size)
+    "sheet_mb": 500,  # uncompressed XML of the worksheets and shared strings of a workbook
+    "cells": 50_000_000,  # cells of a workbook's worksheets (counted in their XML)
     "csv_mb": 1000,  # size of one CSV file
-    "ratio": 500,  # uncompressed / compressed size of a sheet over 100 MB (a zip bomb)
+    "ratio": 100,  # uncompressed / compressed size of a sheet over 20 MB (a zip bomb)
 }
 
 

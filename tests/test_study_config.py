@@ -155,7 +155,7 @@ def test_more_bad_configs_say_what_and_where(tmp_path, text, needle):
 
 def test_limits_are_read(tmp_path):
     cfg = load_config(write(tmp_path, GOOD + "\n[limits]\nsheet_mb = 10\ncells = 1000\n"))
-    assert cfg.limits == {"sheet_mb": 10, "cells": 1000, "csv_mb": 1000, "ratio": 500}
+    assert cfg.limits == {"sheet_mb": 10, "cells": 1000, "csv_mb": 1000, "ratio": 100}
 
 
 @pytest.mark.parametrize(
