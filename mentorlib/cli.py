@@ -738,6 +738,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         import signal
 
+        from .outputs import remove_own_temporaries
+
+        remove_own_temporaries()  # a signal between creating a temporary and its `try`
         for sig, h in saved.items():
             if h is not None:
                 signal.signal(sig, h)

@@ -424,6 +424,7 @@ def atomic_write(path: str | Path, mode: str = "wb", *, encoding: str | None = N
         raise ValueError("mode must be 'wb' or 'w'")
     final = Path(path)
     sweep_stale(final.parent)
+    _TEMP_PARENTS.add(final.parent.resolve())  # before creating: see remove_own_temporaries
     fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-file-", dir=final.parent)
     try:
         kw = {"encoding": encoding, "newline": ""} if mode == "w" else {}
@@ -501,6 +502,7 @@ def replace_dir(tmp: str | Path, out: str | Path) -> Path:
     tmp, out = Path(tmp), Path(out)
     old = None
     if out.exists():
+        _TEMP_PARENTS.add(out.parent.resolve())
         old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-old-", dir=out.parent))
         old.rmdir()
         out.rename(old)
@@ -522,7 +524,38 @@ def make_temp_dir(parent: str | Path | None, purpose: str) -> Path:
     base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
     sweep_stale(base)
+    _TEMP_PARENTS.add(base.resolve())  # before creating: see remove_own_temporaries
     return Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{purpose}-", dir=base))
+
+
+# Folders this process has made temporaries in, registered *before* each one is created, so a
+# signal that lands between the creation and the ``try`` that would remove it leaves nothing:
+# the command line calls remove_own_temporaries() on its way out, however it leaves.
+_TEMP_PARENTS: set[Path] = set()
+
+
+def remove_own_temporaries() -> list[Path]:
+    """Remove every temporary file or folder this process made (``.mentorlib-tmp-<pid>-*``).
+
+    Called by the command line when a command ends (normally, on an error, Ctrl-C or SIGTERM),
+    after the ``finally`` blocks; it closes the window between creating a temporary and
+    entering the block that removes it.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    gone = []
+    for base in list(_TEMP_PARENTS):
+        for e in base.glob(f"{TMP_PREFIX}{os.getpid()}-*"):
+            if e.is_dir() and not e.is_symlink():
+                shutil.rmtree(e, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    e.unlink()
+            gone.append(e)
+    return gone
 
 
 @contextlib.contextmanager

@@ -629,3 +629,23 @@ def test_mentors_internal_name_is_derived_after_the_checks(tmp_path):
     (tmp_path / "m_internal.csv").mkdir()
     with pytest.raises(InputError, match="existing folder"):
         cli._internal_name(tmp_path / "m.csv")
+
+
+def test_signal_between_creating_a_spill_and_its_try_leaves_nothing(tmp_path, monkeypatch):
+    """The race a kill at the moment the spill folder appears can hit: the folder exists but
+    the ``try`` that removes it was not entered yet. The command line removes it on the way out."""
+    import mentorlib.clean as C
+
+    study = tmp_path / "study"
+    shutil.copytree(SAMPLE, study)
+    real = C.make_temp_dir
+
+    def made_then_interrupted(parent, purpose):
+        real(parent, purpose)
+        raise KeyboardInterrupt  # as if SIGINT landed right after mkdtemp returned
+
+    monkeypatch.setattr(C, "make_temp_dir", made_then_interrupted)
+    rc = cli.main(["clean", str(study), "--out", str(tmp_path / "processed" / "s"), "--json"])
+    assert rc == 130
+    assert _tmp_entries(tmp_path / "processed") == []
+    assert not (tmp_path / "processed" / "s").exists()
