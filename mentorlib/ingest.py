@@ -327,6 +327,8 @@ def _scan_part(chunks, zi, cells_left: int, rel: str, lim: dict) -> int:
     tokens: list[bytes] = []
     keep = 0
     rows = cells = size = 0
+    far_row = far_col = 0  # the furthest cell referenced: readers fill the grid from A1 to it
+    refs = re.compile(rb"<c\s+r=\"([A-Z]{1,3})(\d{1,7})\"")
     tail = b""
     for buf in chunks:
         if not size and sheet:
@@ -349,6 +351,7 @@ def _scan_part(chunks, zi, cells_left: int, rel: str, lim: dict) -> int:
             # every <c...> tag is a cell but a handful (<cols>, <cfRule>), every <row...> a row
             # but <rowBreaks>: two passes over the bytes, and a count never below the truth
             tokens = [b"<" + p + b"row", b"<" + p + b"c"]
+            refs = re.compile(b"<" + re.escape(p) + rb"c\s+r=\"([A-Z]{1,3})(\d{1,7})\"")
             keep = max(len(t) for t in tokens) - 1  # the end of a chunk may start a split tag
         size += len(buf)
         if size > zi.file_size:
@@ -381,7 +384,19 @@ def _scan_part(chunks, zi, cells_left: int, rel: str, lim: dict) -> int:
                 "study.toml if this file is genuine)",
                 rel,
             )
-        tail = data[-keep:]
+        found = refs.findall(data)
+        if found:
+            far_col = max(far_col, max(_col_number(c) for c in {c for c, _ in found}))
+            far_row = max(far_row, max(int(r) for _, r in found))
+            if far_row * far_col > lim["cells"]:
+                raise _refuse(
+                    f"{what} references a cell at row {far_row:,}, column {far_col:,}: a reader "
+                    f"fills the grid up to it ({far_row * far_col:,} cells), over the limit of "
+                    f"{lim['cells']:,} cells (a sparse-grid zip bomb? raise [limits] cells in "
+                    "study.toml if this file is genuine)",
+                    rel,
+                )
+        tail = data[-max(keep, 24) :]
     return cells
 
 

@@ -410,3 +410,25 @@ def test_a_legitimate_workbook_still_reads(tmp_path):
     assert sample
     for p in sample:
         check_workbook(p, p.name)
+
+
+def test_a_sparse_grid_bomb_is_refused(tmp_path):
+    """Two cells, at A1 and XFD1048576: a few hundred bytes, but a reader fills the grid from A1
+    to the furthest cell (17 billion cells). The furthest reference counts, not the cells."""
+    rows = (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>学籍号</t></is></c></row>'
+        '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    )
+    wb = write_workbook(tmp_path / "sparse.xlsx", 1, row=rows)
+    assert wb.stat().st_size < 2_000
+    with pytest.raises(InputError) as e:
+        check_workbook(wb, "sparse.xlsx")
+    msg = str(e.value)
+    assert "sparse.xlsx" in msg and "1,048,576" in msg and "\n" not in msg
+    # the same two cells near A1 are a legitimate (tiny) sheet
+    ok = write_workbook(
+        tmp_path / "ok.xlsx",
+        1,
+        row='<row r="1"><c r="A1"><v>1</v></c></row><row r="9"><c r="F9"><v>2</v></c></row>',
+    )
+    check_workbook(ok, "ok.xlsx")
