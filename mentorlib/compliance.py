@@ -142,6 +142,11 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "regroup_share": ("单次调整更换导师比例", "Largest share regrouped in one adjustment"),
 }
 
+#: Indicators whose ``n`` counts students and whose value is a share of them (the students
+#: with a mentor, the mentees visited at home, the students regrouped): published with their
+#: numerator and complement under disclosure control (:mod:`mentorlib.privacy`).
+STUDENT_INDICATORS = ("student_coverage", "home_visit", "regroup_share")
+
 #: Per-student monthly rules: indicator (= activity kind) -> rulebook attribute.
 STUDENT_MONTHLY: dict[str, str] = {
     "talk": "talks_per_month",

@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from . import outputs
+from .compliance import STUDENT_INDICATORS
 from .errors import InputError
 from .privacy import MIN_CELL, Document
 from .quality import check_rate
@@ -3370,8 +3371,34 @@ def analyse_pilot(
         notes.append(f"grouping policies not compared: {e}")
     cohort, pers = _cohort(progress, processed["students"], min_cell)
     doc = Document(min_cell, name=f"pilot review {processed.name}")
-    _register_pilot(doc, progress, cohort, pers)
+    _register_pilot(doc, progress, cohort, pers, sat=sat, comp=comp)
     doc.protect()
+    if len(sat):
+        sk = [f"sat.{y}" for y in sat["year"]]
+        nk = [f"{k}.n" for k in sk]
+        sat = doc.mask_table(
+            sat,
+            {
+                "n": nk,
+                "n_answer": [f"{k}.n_answer" for k in sk],
+                "n_want": [f"{k}.n_want" for k in sk],
+                # a mean of students the document does not count is not shown either
+                **{c: nk for c in ("mean", "sd", "ci_low", "ci_high")},
+            },
+            rates=[f"{k}.want" for k in sk],
+            rate_columns=["want", "want_low", "want_high"],
+        )
+    if len(comp):
+        ck = [
+            f"comp.{r.year}.{r.indicator}" if r.indicator in STUDENT_INDICATORS else None
+            for r in comp.itertuples(index=False)
+        ]
+        comp = doc.mask_table(
+            comp,
+            {"n": [None if k is None else f"{k}.n" for k in ck]},
+            rates=[None if k is None else f"{k}.rate" for k in ck],
+            rate_columns=["value", "passed"],
+        )
     for y, R in progress.items():
         R.apply(doc.view(f"{y}:"))
     ck = {
@@ -3415,10 +3442,17 @@ def analyse_pilot(
     )
 
 
-def _register_pilot(doc: Document, progress: dict, cohort: pd.DataFrame, pers) -> None:
+def _register_pilot(
+    doc: Document, progress: dict, cohort: pd.DataFrame, pers, *, sat=None, comp=None
+) -> None:
     """Register the review's student counts: each year's progress tables (``"{year}:"``
-    prefix), the cohort table (``cohort.{grade}.*``: the grades add up to ``all``) and the
-    persistence table (``pers.*``: counts adding up to the students evaluable every year)."""
+    prefix), the cohort table (``cohort.{grade}.*``: the grades add up to ``all``), the
+    persistence table (``pers.*``: counts adding up to the students evaluable every year),
+    the satisfaction trend (``sat.{year}.*``: ``n`` = those answering + ``no_answer``; the
+    share wanting a change is the rate ``want`` of ``n_want`` in ``n_answer``) and the
+    compliance trend's indicators that count students (``comp.{year}.{indicator}.*``: the
+    share ``rate`` of ``k`` students in ``n``;
+    :data:`mentorlib.compliance.STUDENT_INDICATORS`)."""
     for y, R in progress.items():
         R.register(doc.view(f"{y}:"))
     groups = [g for g in dict.fromkeys(cohort["cohort"]) if g != "all"]
@@ -3442,6 +3476,24 @@ def _register_pilot(doc: Document, progress: dict, cohort: pd.DataFrame, pers) -
         doc.total(tot, keys)
         for i in pers["years_progressed"]:
             doc.rate(f"pers.share.{i}", f"pers.{i}", tot)
+    if sat is not None and len(sat):
+        for r in sat.itertuples(index=False):
+            pre = f"sat.{r.year}"
+            for c in ("n", "n_answer", "n_want"):
+                doc.count(f"{pre}.{c}", getattr(r, c))
+            rest = doc.cells[f"{pre}.n"].value - doc.cells[f"{pre}.n_answer"].value
+            if rest > 0:
+                doc.count(f"{pre}.no_answer", rest, printed=False)
+                doc.total(f"{pre}.n", [f"{pre}.n_answer", f"{pre}.no_answer"])
+            doc.rate(f"{pre}.want", f"{pre}.n_want", f"{pre}.n_answer")
+    if comp is not None and len(comp):
+        for r in comp.itertuples(index=False):
+            if r.indicator not in STUDENT_INDICATORS or _nan(r.n) or _nan(r.value):
+                continue
+            pre = f"comp.{r.year}.{r.indicator}"
+            doc.count(f"{pre}.n", r.n)
+            doc.count(f"{pre}.k", round(float(r.value) * int(r.n)), printed=False)
+            doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
 
 
 def _review_kpis(p: PilotAnalyses, t: _L) -> pd.DataFrame:

@@ -299,6 +299,7 @@ import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from mentorlib import report  # noqa: E402
+from mentorlib.compliance import STUDENT_INDICATORS  # noqa: E402
 from mentorlib.data import from_synth  # noqa: E402
 from mentorlib.synth import SynthParams, generate  # noqa: E402
 
@@ -326,6 +327,24 @@ def _check_public_reports(P, year, *, review=False):
         pa = report.analyse_pilot(P, seed=0, draws=2)
         reps += [report.pilot_review(P, lang=lang, analyses=pa) for lang in ("zh", "en")]
         docs.append(pa.disclosure)
+    if review:
+        # the review's satisfaction and compliance trends are registered, year by year
+        pdoc = pa.disclosure
+        for r in pa.satisfaction.itertuples(index=False):
+            for c in ("n", "n_answer", "n_want"):
+                assert f"sat.{r.year}.{c}" in pdoc.cells
+            assert f"sat.{r.year}.want" in pdoc.rates
+        student = pa.compliance.loc[pa.compliance["indicator"].isin(STUDENT_INDICATORS)]
+        assert len(student)
+        for r in student.itertuples(index=False):
+            assert f"comp.{r.year}.{r.indicator}.n" in pdoc.cells
+            rk = f"comp.{r.year}.{r.indicator}.rate"
+            assert rk in pdoc.rates
+            if pdoc.suppressed(rk):  # the value and its pass mark are not published
+                assert pd.isna(r.value) and pd.isna(r.passed)
+            else:
+                k = pdoc.cells[f"comp.{r.year}.{r.indicator}.k"].value
+                assert k >= 5 and pdoc.cells[f"comp.{r.year}.{r.indicator}.n"].value - k >= 5
     for doc in docs:
         au = audit(doc)
         assert len(au) and not au["recoverable"].any(), au.loc[au["recoverable"]]
@@ -347,14 +366,23 @@ def _check_public_reports(P, year, *, review=False):
             assert doc.text(key) == "<5"
         elif c.status == "secondary":
             assert doc.text(key) == "—" and c.value >= 5
-    return a
+    return (a, pa) if review else a
 
 
 def test_tiny_group_study_reports_leave_nothing_recoverable():
     P = tiny_study()
     year = P.years[-1]
-    a = _check_public_reports(P, year, review=True)
+    a, pa = _check_public_reports(P, year, review=True)
     doc = a.disclosure
+    # 4 of 151 students regrouped in the last year: the review printed "2.6%" with n = 151
+    pdoc = pa.disclosure
+    assert pdoc.cells[f"comp.{year}.regroup_share.k"].value == 4
+    assert pdoc.cells[f"comp.{year}.regroup_share.n"].value == 151
+    assert pdoc.suppressed(f"comp.{year}.regroup_share.rate")
+    rep = report.pilot_review(P, lang="en", analyses=pa)
+    tr = next(b for b in rep.section("trends").blocks if isinstance(b, report.Table))
+    row = tr.data.loc[tr.data["Indicator"].str.startswith("Largest share regrouped")].iloc[0]
+    assert row.iloc[-1] == "—"  # was "2.6% √"
     assert doc.cells["bd.grade.3.n_students"].value == 3
     assert doc.text("bd.grade.3.n_students") == "<5"
     assert doc.text("bd.focus_group.left_behind.n_students") == "<5"
