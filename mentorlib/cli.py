@@ -738,9 +738,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         import signal
 
-        from .outputs import remove_own_temporaries
-
-        remove_own_temporaries()  # a signal between creating a temporary and its `try`
+        # a signal between creating a temporary and its `try`: remove what this process made.
+        # Only if the module was loaded (it made none otherwise): importing it here, after a
+        # Ctrl-C broke the libraries' import half-way, would fail.
+        made = sys.modules.get(f"{__package__}.outputs")
+        if made is not None:
+            made.remove_own_temporaries()
         for sig, h in saved.items():
             if h is not None:
                 signal.signal(sig, h)

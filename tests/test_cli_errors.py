@@ -188,7 +188,9 @@ def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path, delay):
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)
-    assert p.returncode == 130, err
+    # 130 from mentorlib, or ended by SIGINT itself (Python re-raises an interrupt that lands as
+    # the interpreter exits): a shell shows both as exit status 130
+    assert p.returncode in (130, -signal.SIGINT), err
     assert "Traceback" not in err
     lines = [ln for ln in err.splitlines() if ln.strip() and "cleaning" not in ln]
     assert lines == ["mentorlib: interrupted"]
