@@ -51,6 +51,7 @@ True
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as _dt
 import html
 import io
@@ -1217,6 +1218,29 @@ class YearAnalyses:
     disclosure: Document | None = None
 
 
+def _register_compliance(doc: Document, ind: pd.DataFrame) -> None:
+    """Register the annual summary's compliance indicators that count students.
+
+    For each indicator of :data:`mentorlib.compliance.STUDENT_INDICATORS` with a value:
+    ``comp.{indicator}.n`` (the students counted, printed), ``comp.{indicator}.k`` (those
+    meeting it, not printed) and the rate ``comp.{indicator}.rate`` = ``k`` / ``n``.
+
+    Parameters
+    ----------
+    doc : Document
+        The year's disclosure document (not yet protected).
+    ind : DataFrame
+        :attr:`mentorlib.compliance.ComplianceReport.indicators`.
+    """
+    for r in ind.itertuples(index=False):
+        if r.indicator not in STUDENT_INDICATORS or _nan(r.n) or _nan(r.value):
+            continue
+        pre = f"comp.{r.indicator}"
+        doc.count(f"{pre}.n", r.n)
+        doc.count(f"{pre}.k", round(float(r.value) * int(r.n)), printed=False)
+        doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
+
+
 def _register_year(doc: Document, prog, sat, reasons, regroup, rreasons, coverage) -> None:
     """Register the annual summary's student counts and their relations in ``doc``.
 
@@ -1340,8 +1364,24 @@ def analyse_year(
     coverage = _data_coverage(processed, year)
     doc = Document(min_cell, name=f"annual summary {processed.name} {year}")
     _register_year(doc, prog, sat, reasons, counts, rreasons, coverage)
+    if comp is not None:
+        _register_compliance(doc, comp.indicators)
     doc.protect()
     prog.apply(doc)
+    if comp is not None and len(comp.indicators):
+        # the student-based indicators' value and pass mark go where their rate is hidden
+        ck = [
+            f"comp.{i}" if i in STUDENT_INDICATORS else None for i in comp.indicators["indicator"]
+        ]
+        comp = dataclasses.replace(
+            comp,
+            indicators=doc.mask_table(
+                comp.indicators,
+                {"n": [None if k is None else f"{k}.n" for k in ck]},
+                rates=[None if k is None else f"{k}.rate" for k in ck],
+                rate_columns=["value", "passed"],
+            ),
+        )
     sat = doc.mask_table(
         sat,
         {c: [f"sat.{t}.{c}" for t in sat["term"]] for c in ("n", "n_answer", "n_want")},

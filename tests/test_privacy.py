@@ -394,6 +394,46 @@ def test_tiny_group_study_reports_leave_nothing_recoverable():
     assert before["recoverable"].any()
 
 
+def test_tiny_group_annual_summary_compliance_kpis_registered():
+    """The annual summary's student-based compliance rows are under disclosure control."""
+    P = tiny_study()
+    year = P.years[-1]
+    a = report.analyse_year(P, year, mentors=False, seed=0)
+    doc = a.disclosure
+    ind = a.compliance.indicators
+    student = ind.loc[ind["indicator"].isin(STUDENT_INDICATORS)]
+    assert len(student)
+    for r in student.itertuples(index=False):
+        for c in ("n", "k"):
+            assert f"comp.{r.indicator}.{c}" in doc.cells
+        assert f"comp.{r.indicator}.rate" in doc.rates
+    # 4 of 151 students regrouped: the summary printed "2.6%" and a pass mark for that row
+    assert doc.cells["comp.regroup_share.k"].value == 4
+    assert doc.cells["comp.regroup_share.n"].value == 151
+    assert doc.text("comp.regroup_share.n") == "151"
+    assert doc.suppressed("comp.regroup_share.rate")
+    row = ind.set_index("indicator").loc["regroup_share"]
+    assert pd.isna(row["value"]) and pd.isna(row["passed"])
+    au = audit(doc)
+    assert len(au) and not au["recoverable"].any(), au.loc[au["recoverable"]]
+    for lang in ("zh", "en"):
+        rep = report.annual_summary(P, year, lang=lang, analyses=a)
+        k = rep.kpis.set_index("key").loc["regroup_share"]
+        assert k["value_text"] == "—" and k["status"] == "—" and k["n"] == 151
+        tb = next(b for b in rep.section("compliance").blocks if isinstance(b, report.Table))
+        label = (
+            "单次调整更换导师比例" if lang == "zh" else "Largest share regrouped in one adjustment"
+        )
+        assert tb.data.loc[tb.data.iloc[:, 0] == label].iloc[0].tolist()[1:] == [
+            "—",
+            "≤15%" if lang == "zh" else "<= 15%",
+            "—",
+            "151",
+        ]
+        for out in (rep.to_markdown(), rep.to_html()):
+            assert not re.search(r"(?<![\d.])2\.6\s*%", out)
+
+
 @pytest.mark.slow
 def test_sample_study_reports_leave_nothing_recoverable():
     from mentorlib.data import open_study
