@@ -719,23 +719,37 @@ def _missing(v) -> bool:
 # =========================================================================== auditor
 
 
-def _problem(doc: Document, target: str):
+class _State:
+    """What one pass of the auditor reads of a document: the shown values, the constraints
+    (relations and shown rates) and, per cell, the constraints it appears in. Built once per
+    pass (the document does not change within it), not once per audited cell."""
+
+    def __init__(self, doc: Document):
+        self.known = {k: c.value for k, c in doc.cells.items() if c.status == SHOWN}
+        self.cons = [(r, None) for r in doc.relations]
+        self.cons += [({r.k: 0, r.n: 0}, r) for r in doc.rates.values() if r.shown]
+        self.where: dict[str, list[int]] = {}
+        for i, (members, _) in enumerate(self.cons):
+            for m in members:
+                self.where.setdefault(m, []).append(i)
+
+
+def _problem(doc: Document, target: str, state: _State | None = None):
     """The integer programme of the unknowns connected to ``target`` (or None if known)."""
-    known = {k: c.value for k, c in doc.cells.items() if c.status == SHOWN}
+    st = state if state is not None else _State(doc)
+    known, cons = st.known, st.cons
     if target in known:
         return None
-    cons = [(r, None) for r in doc.relations]
-    cons += [({r.k: 0, r.n: 0}, r) for r in doc.rates.values() if r.shown]  # rate constraints
     # connected component of unknowns
     comp, frontier, used = {target}, [target], set()
     while frontier:
         nxt = []
         for u in frontier:
-            for i, (members, _) in enumerate(cons):
-                if i in used or u not in members:
+            for i in st.where.get(u, ()):
+                if i in used:
                     continue
                 used.add(i)
-                for m in members:
+                for m in cons[i][0]:
                     if m not in known and m not in comp:
                         comp.add(m)
                         nxt.append(m)
@@ -782,14 +796,35 @@ def _problem(doc: Document, target: str):
     return var, idx, rows, lo, hi, lb, ub
 
 
-def _range(doc: Document, target: str) -> tuple[float, float]:
+def _range(doc: Document, target: str, state: _State | None = None) -> tuple[float, float]:
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    pr = _problem(doc, target)
+    pr = _problem(doc, target, state)
     if pr is None:
         v = doc.cells[target].value
         return v, v
     var, idx, rows, lo, hi, lb, ub = pr
+    # the same programme (same unknowns, bounds and constraints) has the same answer: protect()
+    # re-audits after every suppression, and most components are untouched by it
+    key = (
+        target,
+        tuple(var),
+        lb.tobytes(),
+        ub.tobytes(),
+        np.asarray(rows).tobytes(),
+        np.asarray(lo).tobytes(),
+        np.asarray(hi).tobytes(),
+    )
+    cache = doc.__dict__.setdefault("_range_cache", {})
+    if key in cache:
+        return cache[key]
+    cache[key] = res = _solve(
+        var, idx, rows, lo, hi, lb, ub, target, doc, milp, Bounds, LinearConstraint
+    )
+    return res
+
+
+def _solve(var, idx, rows, lo, hi, lb, ub, target, doc, milp, Bounds, LinearConstraint):
     n = len(var)
     cons = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
     out = []
@@ -817,8 +852,9 @@ def _audited(doc: Document) -> list[str]:
 
 def _failures(doc: Document, *, first: bool = False) -> list[str]:
     bad = []
+    state = _State(doc)
     for k in _audited(doc):
-        lo, hi = _range(doc, k)
+        lo, hi = _range(doc, k, state)
         if hi - lo < (doc.required_width if doc.sensitive(k) else 1):
             bad.append(k)
             if first:
@@ -850,8 +886,9 @@ def audit(document: Document) -> pd.DataFrame:
     """
     doc = document
     rows = []
+    state = _State(doc)
     for k in _audited(doc):
-        lo, hi = _range(doc, k)
+        lo, hi = _range(doc, k, state)
         need = doc.required_width if doc.sensitive(k) else 1
         rows.append(
             {
