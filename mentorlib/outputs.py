@@ -549,13 +549,18 @@ def remove_own_temporaries() -> list[Path]:
     gone = []
     for base in list(_TEMP_PARENTS):
         for e in base.glob(f"{TMP_PREFIX}{os.getpid()}-*"):
-            if e.is_dir() and not e.is_symlink():
-                shutil.rmtree(e, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    e.unlink()
+            _remove(e)
             gone.append(e)
     return gone
+
+
+def _remove(p: Path) -> None:
+    """Remove a temporary folder (never following a link) or file; ignore what is gone."""
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            p.unlink()
 
 
 @contextlib.contextmanager
@@ -616,11 +621,7 @@ def sweep_stale(parent: str | Path, *, max_age_hours: float = STALE_HOURS) -> li
         if _pid_alive(int(m.group(1))) and age_h < max_age_hours:
             continue
         p = Path(e.path)
-        if e.is_dir(follow_symlinks=False):
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                p.unlink()
+        _remove(p)
         removed.append(p)
     return removed
 

@@ -1218,7 +1218,7 @@ class YearAnalyses:
     disclosure: Document | None = None
 
 
-def _register_compliance(doc: Document, ind: pd.DataFrame) -> None:
+def _register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") -> None:
     """Register the annual summary's compliance indicators that count students.
 
     For each indicator of :data:`mentorlib.compliance.STUDENT_INDICATORS` with a value:
@@ -1235,7 +1235,7 @@ def _register_compliance(doc: Document, ind: pd.DataFrame) -> None:
     for r in ind.itertuples(index=False):
         if r.indicator not in STUDENT_INDICATORS or _nan(r.n) or _nan(r.value):
             continue
-        pre = f"comp.{r.indicator}"
+        pre = f"{prefix}.{r.indicator}"
         doc.count(f"{pre}.n", r.n)
         doc.count(f"{pre}.k", round(float(r.value) * int(r.n)), printed=False)
         doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
@@ -3527,13 +3527,8 @@ def _register_pilot(
                 doc.total(f"{pre}.n", [f"{pre}.n_answer", f"{pre}.no_answer"])
             doc.rate(f"{pre}.want", f"{pre}.n_want", f"{pre}.n_answer")
     if comp is not None and len(comp):
-        for r in comp.itertuples(index=False):
-            if r.indicator not in STUDENT_INDICATORS or _nan(r.n) or _nan(r.value):
-                continue
-            pre = f"comp.{r.year}.{r.indicator}"
-            doc.count(f"{pre}.n", r.n)
-            doc.count(f"{pre}.k", round(float(r.value) * int(r.n)), printed=False)
-            doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
+        for y in dict.fromkeys(comp["year"]):
+            _register_compliance(doc, comp[comp["year"] == y], prefix=f"comp.{y}")
 
 
 def _review_kpis(p: PilotAnalyses, t: _L) -> pd.DataFrame:
