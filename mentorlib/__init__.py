@@ -6,7 +6,7 @@ Stages (one module each): ``synth`` (a synthetic school with known truth), ``ing
 ``report`` (the annual summary and the pilot review).
 
 >>> import mentorlib as ml
->>> ml.rulebook("primary").progress_target
+>>> ml.rulebook("primary").target_share
 0.85
 """
 
@@ -32,7 +32,7 @@ _EXPORTS = {
     "OutcomeModel": "grouping",
     "check": "grouping",
     "compare_policies": "grouping",
-    "deferred_acceptance": "grouping",
+    "deferred_acceptance": "matching",
     "run_policy": "grouping",
     "progress_report": "progress",
     "proportion_test": "progress",

@@ -896,6 +896,61 @@ def change_scores(
     ]
 
 
+def study_changes(
+    processed,
+    year: int,
+    *,
+    definition: str = "rci_data",
+    rules=None,
+    sd_by: str | None = None,
+) -> pd.DataFrame:
+    """The workbench's one improvement rule, applied to a study's year: every stage calls this.
+
+    The headline verdict, its breakdowns, the dose-response analysis and the grouping outcome
+    model all call this function (or :func:`change_scores` with the arguments it resolves), so
+    "improved" means the same thing in every table of every report.
+
+    Parameters
+    ----------
+    processed : mentorlib.data.Processed
+        The study (``students`` and ``assessment_items``).
+    year : int
+        The school year.
+    definition : {"rci_data", "rci_published", "mid"}
+        The RCI with this year's pre-wave alpha (the headline's), with the codebook's published
+        alpha, or the minimal important difference.
+    rules : Rulebook, optional
+        Default: the study's resolved rulebook (``processed.rules``): ``rci_z``, ``mid`` and
+        ``min_answered`` come from it.
+    sd_by : {None, "grade"}
+        Scale change by the pre-test SD of the whole roster (default) or of each grade.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`change_scores`, one row per roster student and dimension.
+    """
+    rules = processed.rules if rules is None else rules
+    spec = dict(_DEF_SPECS[definition]) if definition in _DEF_SPECS else None
+    if spec is None:
+        raise InputError(f"definition must be one of {list(_DEF_SPECS)}, got {definition!r}")
+    cb = processed.codebook("assessment")
+    items = processed["assessment_items"]
+    scores = scales.score_scales(items, cb, min_answered=rules.min_answered)
+    if spec.get("reliability") == "data":
+        spec["reliability"] = scales.reliability(items, cb, ci=1 - rules.alpha)
+    return change_scores(
+        scores,
+        year=year,
+        codebook=cb,
+        roster=_roster(processed["students"], year),
+        sd_by=sd_by,
+        z=rules.rci_z,
+        mid=rules.mid,
+        **spec,
+    )
+
+
 def student_progress(changes: pd.DataFrame) -> pd.DataFrame:
     """One row per student: dimensions evaluable, improved, deteriorated, and a category.
 
@@ -1904,7 +1959,7 @@ def progress_report(
         The school year (named by its first calendar year).
     k : int, optional
         Progressing = significant improvement in at least ``k`` dimensions (default: the
-        rulebook's ``progress_dimensions``, 1).
+        rulebook's ``k_dimensions``, 1).
     method : {"wilson", "clopper-pearson"}
         Interval method.
     min_cell : int, default 5
@@ -1955,8 +2010,8 @@ def progress_report(
     by 5%.
     """
     rules = processed.rules
-    k = rules.progress_dimensions if k is None else int(k)
-    target = rules.progress_target
+    k = rules.k_dimensions if k is None else int(k)
+    target = rules.target_share
     if definition not in _DEF_SPECS:
         raise InputError(f"definition must be one of {list(_DEF_SPECS)}, got {definition!r}")
     if rule not in RULES:

@@ -14,57 +14,40 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import InputError
+from .labels import (  # re-exported: the labels live in mentorlib.labels
+    ACTIVITIES_ZH,
+    DIMENSION_LABELS_EN,
+    DIMENSION_LABELS_ZH,
+    ROLES_ZH,
+)
+
+__all__ = [
+    "ACTIVITIES_ZH",
+    "BOUNDS",
+    "DIMENSIONS",
+    "DIMENSION_LABELS_EN",
+    "DIMENSION_LABELS_ZH",
+    "FOCUS_GROUPS",
+    "ROLES_ZH",
+    "Rulebook",
+    "TERM_MONTHS",
+    "rule_names",
+    "rulebook",
+    "school_year_of",
+    "term_of_month",
+]
 
 #: Development dimensions measured by the assessment, in report order.
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "primary": ("moral", "academic", "psychological", "habits"),
     "middle": ("moral", "academic", "psychological", "life"),
-}
-
-#: Chinese labels of the dimensions (the seeds' own words).
-DIMENSION_LABELS_ZH: dict[str, dict[str, str]] = {
-    "primary": {
-        "moral": "思想引领",
-        "academic": "学业支持",
-        "psychological": "心理关怀",
-        "habits": "习惯养成",
-    },
-    "middle": {
-        "moral": "思想引导",
-        "academic": "学业辅导",
-        "psychological": "心理疏导",
-        "life": "生活指导",
-    },
-}
-
-DIMENSION_LABELS_EN: dict[str, str] = {
-    "moral": "moral and ideological",
-    "academic": "academic",
-    "psychological": "psychological",
-    "habits": "habits",
-    "life": "life guidance",
-}
-
-#: Staff roles (canonical code -> Chinese label).
-ROLES_ZH: dict[str, str] = {
-    "principal": "校长",
-    "admin": "行政人员",
-    "class_teacher": "班主任",
-    "subject_teacher": "科任教师",
-    "support": "教辅人员",
-}
-
-#: Activity kinds in the process records (canonical code -> Chinese label).
-ACTIVITIES_ZH: dict[str, str] = {
-    "talk": "谈心谈话",
-    "student_report": "学生汇报",
-    "three_party": "三方沟通",
-    "parent_call": "家长电话",
-    "home_visit": "家访",
-    "subject_exchange": "学科教师交流",
-    "group_counselling": "团体辅导",
-    "case_conference": "个案分析",
 }
 
 #: Focus groups that get extra attention (student-table boolean columns or family values).
@@ -104,14 +87,37 @@ class Rulebook:
         Group counselling sessions per group per term (primary 2).
     mood_chart : bool
         Daily mood chart kept (primary).
-    progress_target : float
+    target_share : float
         Share of students making significant progress each year (0.85).
-    progress_dimensions : int
-        "in 1-2 development dimensions": the default k, at least this many.
+    k_dimensions : int
+        "in 1-2 development dimensions": a student progresses with significant improvement in at
+        least this many dimensions (1).
     max_regroup_share : float
         At most this share of students change mentor in one adjustment (0.15).
     award_per_mentee_term : float
         Mentor effectiveness award pool, yuan per mentee per term (middle 250).
+    award_bands : tuple of (str, float)
+        The school's effectiveness bands, best first, with the share of mentors in each
+        (A 20%, B 30%, C 30%, D 20%: our reading of "按正态分布", not stated in the seed).
+    award_multipliers : tuple of (str, float)
+        Award weight of each band (A 1.5, B 1.2, C 0.8, D 0.5; not stated in the seed).
+    min_cell : int
+        Reports suppress any cell describing fewer than this many students (5).
+    rci_z : float
+        Critical value of the reliable change index: improvement when RCI > rci_z (1.96,
+        Jacobson & Truax 1991).
+    mid : float
+        The minimal important difference in pre-test SDs, the alternative definition (0.5,
+        Norman, Sloan & Wyrwich 2003).
+    alpha : float
+        Error rate of every interval and test (0.05: 95% intervals).
+    ci_method : {"wilson", "clopper-pearson"}
+        Interval of the school's proportion (Wilson 1927 by default).
+    min_answered : float
+        A dimension score is computed only when at least this share of its items is answered
+        (0.8).
+    gender_tol : float
+        Grouping: every group's share of girls stays within this of the school's share (0.25).
     """
 
     level: str
@@ -129,10 +135,24 @@ class Rulebook:
     subject_exchanges_per_month: int
     group_counselling_per_term: int
     mood_chart: bool
-    progress_target: float = 0.85
-    progress_dimensions: int = 1
+    target_share: float = 0.85
+    k_dimensions: int = 1
     max_regroup_share: float = 0.15
     award_per_mentee_term: float = 250.0
+    award_bands: tuple[tuple[str, float], ...] = (("A", 0.2), ("B", 0.3), ("C", 0.3), ("D", 0.2))
+    award_multipliers: tuple[tuple[str, float], ...] = (
+        ("A", 1.5),
+        ("B", 1.2),
+        ("C", 0.8),
+        ("D", 0.5),
+    )
+    min_cell: int = 5
+    rci_z: float = 1.96
+    mid: float = 0.5
+    alpha: float = 0.05
+    ci_method: str = "wilson"
+    min_answered: float = 0.8
+    gender_tol: float = 0.25
     dimensions: tuple[str, ...] = field(default=())
 
     def with_changes(self, **changes) -> Rulebook:
@@ -184,18 +204,129 @@ _RULEBOOKS = {
 }
 
 
-def rulebook(level: str) -> Rulebook:
-    """Return the rulebook of a school level (``"primary"`` or ``"middle"``).
+#: Rules a study may not override (they define the programme, not a setting).
+FIXED = frozenset({"level", "dimensions"})
 
-    Raises
-    ------
-    ValueError
-        For an unknown level, naming the valid ones.
+#: Bounds of the numeric rules a study may set in ``[rules]``: name -> (low, high), inclusive.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "target_share": (0.01, 0.99),
+    "k_dimensions": (1, 4),
+    "max_regroup_share": (0.0, 1.0),
+    "min_cell": (2, 100),
+    "rci_z": (0.5, 5.0),
+    "mid": (0.05, 3.0),
+    "alpha": (0.001, 0.5),
+    "min_answered": (0.1, 1.0),
+    "gender_tol": (0.0, 1.0),
+    "group_min": (1, 50),
+    "group_max": (1, 50),
+    "training_hours": (0, 1000),
+    "award_per_mentee_term": (0, 100000),
+}
+
+CI_METHODS = ("wilson", "clopper-pearson")
+
+
+def rule_names() -> tuple[str, ...]:
+    """Names a study may set in ``[rules]`` of study.toml (every field but the fixed ones)."""
+    return tuple(f.name for f in fields(Rulebook) if f.name not in FIXED)
+
+
+def rulebook(level: str, overrides: Mapping[str, Any] | None = None) -> Rulebook:
+    """The rulebook of a school level, with a study's own rules applied.
+
+    Parameters
+    ----------
+    level : {"primary", "middle"}
+        The school level: 全员育人导师制 (primary) or 学生成长导师制 (middle).
+    overrides : mapping, optional
+        A study's ``[rules]`` table: rule name -> value (see :func:`rule_names`), e.g.
+        ``{"target_share": 0.9, "min_cell": 10}``. Validated: an unknown name, a wrong type or a
+        value out of range is an :class:`~mentorlib.errors.InputError` naming the rule.
+
+    Returns
+    -------
+    Rulebook
+        The resolved rules; every stage and every report sentence reads its numbers from it.
+
+    Examples
+    --------
+    >>> rulebook("primary", {"target_share": 0.9}).target_share
+    0.9
     """
     try:
-        return _RULEBOOKS[level]
+        base = _RULEBOOKS[level]
     except KeyError:
-        raise ValueError(f"unknown level {level!r}: expected 'primary' or 'middle'") from None
+        raise InputError(f"unknown level {level!r}: expected 'primary' or 'middle'") from None
+    if not overrides:
+        return base
+    changes = {name: _checked(base, name, value) for name, value in overrides.items()}
+    out = replace(base, **changes)
+    if out.group_min > out.group_max:
+        raise InputError(f"[rules] group_min ({out.group_min}) exceeds group_max ({out.group_max})")
+    if out.k_dimensions > len(out.dimensions):
+        raise InputError(
+            f"[rules] k_dimensions ({out.k_dimensions}) exceeds the {len(out.dimensions)} "
+            "dimensions measured"
+        )
+    labels = [b for b, _ in out.award_bands]
+    if sorted(labels) != sorted(b for b, _ in out.award_multipliers):
+        raise InputError("[rules] award_bands and award_multipliers must name the same bands")
+    if abs(sum(s for _, s in out.award_bands) - 1) > 1e-6:
+        raise InputError("[rules] the shares of award_bands must add up to 1")
+    return out
+
+
+def _checked(base: Rulebook, name: str, value: Any) -> Any:
+    """One ``[rules]`` entry, converted to the rule's type and range-checked."""
+    allowed = rule_names()
+    if name not in allowed:
+        near = difflib.get_close_matches(str(name), allowed, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise InputError(f"[rules] unknown rule {name!r}{hint}; rules: {', '.join(allowed)}")
+    current = getattr(base, name)
+    where = f"[rules] {name} = {value!r}"
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false")
+        return value
+    if name in ("award_bands", "award_multipliers"):
+        return _pairs(value, where)
+    if name == "mentor_roles":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"{where}: expected a list of role codes")
+        return tuple(value)
+    if name == "grades":
+        if not isinstance(value, list | tuple) or not all(type(v) is int for v in value):
+            raise InputError(f"{where}: expected a list of grades")
+        return tuple(value)
+    if name == "ci_method":
+        if value not in CI_METHODS:
+            raise InputError(f"{where}: expected one of {', '.join(CI_METHODS)}")
+        return value
+    if isinstance(current, int) and not isinstance(current, bool):
+        if type(value) is not int:
+            raise InputError(f"{where}: expected a whole number")
+    elif type(value) not in (int, float):
+        raise InputError(f"{where}: expected a number")
+    if not math.isfinite(value):
+        raise InputError(f"{where}: expected a finite number")
+    lo, hi = BOUNDS.get(name, (0, math.inf))
+    if not lo <= value <= hi:
+        raise InputError(f"{where}: must be between {lo:g} and {hi:g}")
+    return value if isinstance(current, int) else float(value)
+
+
+def _pairs(value: Any, where: str) -> tuple[tuple[str, float], ...]:
+    """A TOML table ``{A = 0.2, B = 0.3}`` (ordered, best first) as (label, number) pairs."""
+    if not isinstance(value, Mapping) or not value:
+        raise InputError(f"{where}: expected a table such as {{A = 0.2, B = 0.3, ...}}")
+    out = []
+    for k, v in value.items():
+        if type(v) not in (int, float) or not math.isfinite(v) or v < 0:
+            raise InputError(f"{where}: band {k!r} needs a non-negative number")
+        out.append((str(k), float(v)))
+    return tuple(out)
 
 
 #: School calendar: months of each term (term 1 = autumn, term 2 = spring).

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from mentorlib import grouping as g
+from mentorlib import matching as mt
 from mentorlib.data import from_synth
 from mentorlib.errors import InfeasibleError, InputError
 from mentorlib.rules import rulebook
@@ -137,7 +138,7 @@ def test_hospital_resident_known_answer():
         "L": ["M", "C", "G"],
     }
     hospitals = {"M": ["D", "L", "S", "J"], "C": ["D", "A", "S", "L", "J"], "G": ["D", "J", "L"]}
-    got = g.deferred_acceptance(residents, hospitals, dict.fromkeys(hospitals, 2))
+    got = mt.deferred_acceptance(residents, hospitals, dict.fromkeys(hospitals, 2))
     assert got == {"M": ["L", "S"], "C": ["D", "A"], "G": ["J"]}
 
 
@@ -145,7 +146,7 @@ def test_one_to_one_known_answer():
     # by hand: A->D, B->D, C->F; D keeps B (B before A) and rejects A; A->E. {A:E, B:D, C:F}
     men = {"A": ["D", "E", "F"], "B": ["D", "F", "E"], "C": ["F", "D", "E"]}
     women = {"D": ["B", "C", "A"], "E": ["A", "C", "B"], "F": ["C", "B", "A"]}
-    got = g.deferred_acceptance(men, women, dict.fromkeys(women, 1))
+    got = mt.deferred_acceptance(men, women, dict.fromkeys(women, 1))
     assert {m: s[0] for m, s in got.items()} == {"E": "A", "D": "B", "F": "C"}
 
 
@@ -174,7 +175,7 @@ def test_deferred_acceptance_is_stable_and_student_optimal(seed):
     sp = {s: [M[j] for j in rng.permutation(m)[: rng.integers(0, m + 1)]] for s in S}
     mp = {x: [S[i] for i in rng.permutation(n)[: rng.integers(0, n + 1)]] for x in M}
     caps = {x: int(rng.integers(1, 3)) for x in M}
-    got = g.deferred_acceptance(sp, mp, caps)
+    got = mt.deferred_acceptance(sp, mp, caps)
     assert not _blocking(got, sp, mp, caps)
     of = {s: x for x, ss in got.items() for s in ss}
     for x, ss in got.items():
@@ -236,22 +237,22 @@ def test_solver_total_equals_brute_force_optimum(seed):
     kw.update(areas=areas, max_areas=max_areas)
     if best is None:
         with pytest.raises(InfeasibleError):
-            g.solve_assignment(w, **kw)
+            mt.solve_assignment(w, **kw)
         return
-    got = g.solve_assignment(w, **kw)
+    got = mt.solve_assignment(w, **kw)
     assert got.shape == (n,) and ok[np.arange(n), got].all()
     assert w[np.arange(n), got].sum() == pytest.approx(best, abs=1e-6)
 
 
 def test_solver_doc_example_and_bad_input():
     w = np.array([[3.0, 1.0], [2.0, 1.0], [0.0, 1.0]])
-    assert g.solve_assignment(w, lower=1, upper=2).tolist() == [0, 0, 1]
+    assert mt.solve_assignment(w, lower=1, upper=2).tolist() == [0, 0, 1]
     with pytest.raises(InputError, match="finite"):
-        g.solve_assignment(np.array([[np.nan]]), lower=0, upper=1)
+        mt.solve_assignment(np.array([[np.nan]]), lower=0, upper=1)
     with pytest.raises(InfeasibleError, match="^group_max: the school has 3 students"):
-        g.solve_assignment(w, lower=0, upper=1)
+        mt.solve_assignment(w, lower=0, upper=1)
     with pytest.raises(InfeasibleError, match="^group_min"):
-        g.solve_assignment(w, lower=2, upper=3)
+        mt.solve_assignment(w, lower=2, upper=3)
 
 
 # --------------------------------------------------------------------------- fit and data

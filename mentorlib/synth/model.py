@@ -66,8 +66,8 @@ import pandas as pd
 
 from .. import schoolcal
 from ..codebook import load_codebook
-from ..grouping import deferred_acceptance
 from ..ids import check_digits_vec
+from ..matching import deferred_acceptance
 from ..rules import DIMENSIONS, rulebook
 from . import names as nm
 
