@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .rules import Rulebook
 
-MIN_CELL = 5
+MIN_CELL: int = Rulebook.min_cell  # the default; a study's own value is processed.rules.min_cell
 
 
 def _as_list(x: str | Sequence[str] | None) -> list[str]:
