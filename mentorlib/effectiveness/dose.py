@@ -198,30 +198,37 @@ def dose_response(
         notes += m.notes
     used = [e for e in exposures if e in d.names]
     notes += [f"exposure {e} dropped: no variation" for e in exposures if e not in used]
+    table, curve, observed = _dose_tables(
+        d, used, beta, cov, method == "gee", confidence, n_draws, seed, processed.rules, notes
+    )
+    return DoseResponse(
+        outcome=outcome,
+        method=method,
+        table=table,
+        curve=curve,
+        observed=observed,
+        n_students=len(d.y),
+        n_mentors=len(d.labels),
+        notes=notes,
+        k=processed.rules.k_dimensions if method == "gee" else None,
+    )
+
+
+def _dose_tables(d: Design, used, beta, cov, logistic, confidence, n_draws, seed, rules, notes):
+    """Per exposure: the coefficient row, the prediction curve and the observed bins."""
     rng = np.random.default_rng(seed)
     if np.all(np.isfinite(cov)) and np.all(np.isfinite(beta)):
         draws = rng.multivariate_normal(beta, cov, size=n_draws, method="eigh")
     else:
         draws = np.full((n_draws, len(beta)), np.nan)
         notes.append("the model's covariance is not finite (too few students?): no intervals")
-    logistic = method == "gee"
     table, curve, observed = [], [], []
     for e in used:
         j = d.names.index(e)
         table.append(_dose_row(e, beta[j], math.sqrt(cov[j, j]), confidence, logistic))
         curve += _dose_curve(d, j, e, beta, draws, confidence, logistic)
-        observed += _dose_bins(d.X[:, j], d.y, e, confidence, logistic, processed.rules.ci_method)
-    return DoseResponse(
-        outcome=outcome,
-        method=method,
-        table=pd.DataFrame(table),
-        curve=pd.DataFrame(curve),
-        observed=pd.DataFrame(observed),
-        n_students=len(d.y),
-        n_mentors=len(d.labels),
-        notes=notes,
-        k=processed.rules.k_dimensions if logistic else None,
-    )
+        observed += _dose_bins(d.X[:, j], d.y, e, confidence, logistic, rules.ci_method)
+    return pd.DataFrame(table), pd.DataFrame(curve), pd.DataFrame(observed)
 
 
 def _dose_data(processed, year, method, exposures, mentor_term, scores):

@@ -493,12 +493,19 @@ def mentor_report(
     models = _caught(notes, study_models, processed, year, outcomes=outcomes, scores=scores, **fit)
     for oc, m in models.items():
         notes += [f"{oc}: {n}" for n in m.notes]
-    mt, fixed, eff = _report_models(models, class_effect)
-    eff = rank_probabilities(
-        eff, by="outcome", quantile=quantile, n_sims=n_sims, confidence=1 - rules.alpha, seed=seed
+    t = dict(zip(("models", "fixed", "effects"), _report_models(models, class_effect), strict=True))
+    t["effects"] = _with_names(
+        rank_probabilities(
+            t["effects"],
+            by="outcome",
+            quantile=quantile,
+            n_sims=n_sims,
+            confidence=1 - rules.alpha,
+            seed=seed,
+        ),
+        names,
     )
-    eff = _with_names(eff, names)
-    stab, stab_eff = pd.DataFrame(), pd.DataFrame()
+    t["stability"], t["stability_effects"] = pd.DataFrame(), pd.DataFrame()
     if stability and len(processed.years) > 1:
         st = _caught(
             notes,
@@ -509,10 +516,10 @@ def mentor_report(
             seed=seed,
             scores=scores,
         )
-        stab, stab_eff = st.correlation, _with_names(st.effects, names)
-    placebo = placebo_check(processed, year, mentor_term=mentor_term)
-    if bool(placebo["flagged"].iloc[0]):
-        notes.append("placebo: " + placebo["message"].iloc[0])
+        t["stability"], t["stability_effects"] = st.correlation, _with_names(st.effects, names)
+    t["placebo"] = placebo_check(processed, year, mentor_term=mentor_term)
+    if bool(t["placebo"]["flagged"].iloc[0]):
+        notes.append("placebo: " + t["placebo"]["message"].iloc[0])
     scheme_kw = {
         "transform": transform,
         "weights": dict(WEIGHTS if weights is None else weights),
@@ -520,8 +527,8 @@ def mentor_report(
         "allocation": allocation,
         "multipliers": dict(rules.award_multipliers if multipliers is None else multipliers),
     }
-    scheme_tables = _report_scheme(processed, year, eff, names, notes, **scheme_kw)
-    dose = _report_dose(processed, year, dose_method, seed, mentor_term, scores, notes)
+    t |= _report_scheme(processed, year, t["effects"], names, notes, **scheme_kw)
+    t |= _report_dose(processed, year, dose_method, seed, mentor_term, scores, notes)
     settings = {
         "outcomes": outcomes,
         "class_effect": class_effect,
@@ -534,26 +541,31 @@ def mentor_report(
         "mentor_term": mentor_term,
         "intervals": intervals,
     }
+    return _assemble(processed, year, seed, t, settings, notes, dose_method)
+
+
+def _assemble(processed, year, seed, t, settings, notes, dose_method) -> MentorReport:
+    """The report from its tables by name."""
     return MentorReport(
         study=processed.name,
         level=processed.level,
         year=year,
         seed=seed,
-        rules=rules,
-        models=mt,
-        fixed=fixed,
-        effects=eff,
-        stability=stab,
-        stability_effects=stab_eff,
-        placebo=placebo,
-        scheme=scheme_tables["scheme"],
-        comparison=scheme_tables["comparison"],
-        audit=scheme_tables["audit"],
-        bands=scheme_tables["bands"],
-        reliability=scheme_tables["reliability"],
-        dose=dose["dose"],
-        dose_curve=dose["dose_curve"],
-        dose_observed=dose["dose_observed"],
+        rules=processed.rules,
+        models=t["models"],
+        fixed=t["fixed"],
+        effects=t["effects"],
+        stability=t["stability"],
+        stability_effects=t["stability_effects"],
+        placebo=t["placebo"],
+        scheme=t["scheme"],
+        comparison=t["comparison"],
+        audit=t["audit"],
+        bands=t["bands"],
+        reliability=t["reliability"],
+        dose=t["dose"],
+        dose_curve=t["dose_curve"],
+        dose_observed=t["dose_observed"],
         settings=settings,
         notes=notes,
         dose_method=dose_method,
