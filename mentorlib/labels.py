@@ -146,6 +146,30 @@ ACTIVITIES_ZH: dict[str, str] = zh_of(ACTIVITY_LABELS)
 # =========================================================================== effectiveness
 # (outcomes, exposures, the award scheme's bands)
 
+#: Process frequencies of the dose-response analysis (per student per month).
+EXPOSURE_LABELS: dict[str, Pair] = {
+    "talk": ("每月谈心次数", "talks per month"),
+    "parent_contact": ("每月家校联系次数", "parent contacts per month"),
+}
+
+#: A mentor's effect against the average mentor (``MentorReport.effects["verdict"]``).
+EFFECT_VERDICT_LABELS: dict[str, Pair] = {
+    "above": ("高于平均", "above average"),
+    "below": ("低于平均", "below average"),
+    "indistinguishable": ("无法区分", "indistinguishable"),
+}
+
+#: Sentences of the mentor-effectiveness stage.
+EFFECTIVENESS_TEXTS: dict[str, Pair] = {
+    "dose_warning": (
+        "谈心和家校联系的频次不是随机分配的：谈得多的导师可能在其他方面也不同，需要更多帮助的学生"
+        "也可能得到更多谈心。这里呈现的是相关，不是“多谈心”的因果效应。",
+        "Talk and contact frequencies were not randomised: mentors who talk more may also differ "
+        "in other ways, and students who need more help may be given more talks. These are "
+        "associations, not the effect of talking more.",
+    ),
+}
+
 
 # =========================================================================== grouping
 # (policies, checker rules)
