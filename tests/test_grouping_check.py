@@ -10,6 +10,7 @@ from _grouping_fixtures import PRIMARY
 from mentorlib import grouping as g
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
+from mentorlib.rules import rulebook
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -102,3 +103,49 @@ def test_blocking_pairs_match_brute_force(proster):
                 count += 1
     c = g.check(a, students, mentors, PRIMARY).set_index("rule")
     assert c.loc["blocking_pairs", "value"] == count > 0
+
+
+# --------------------------------------------------------------------------- the rulebook's numbers
+
+
+def _balanced_pair():
+    """10 students (4 girls: school share 0.4), two mentors of 5: each group 0.2 from 0.4."""
+    students = pd.DataFrame(
+        {
+            "student_id": [f"s{i}" for i in range(10)],
+            "gender": ["female"] * 3 + ["male"] * 2 + ["female"] + ["male"] * 4,
+            "grade": 1,
+            "class_no": 1,
+        }
+    )
+    mentors = pd.DataFrame({"mentor_id": ["m1", "m2"], "link_class": ["1-1", "1-1"]})
+    a = pd.DataFrame({"student_id": students["student_id"], "mentor_id": ["m1"] * 5 + ["m2"] * 5})
+    prev = dict(zip(a["student_id"], a["mentor_id"], strict=True))
+    prev["s0"], prev["s9"] = "m2", "m1"  # two of ten changed: 0.2
+    return students, mentors, a, prev
+
+
+def test_checker_takes_the_gender_tolerance_and_regroup_cap_from_the_rulebook():
+    students, mentors, a, prev = _balanced_pair()
+    base = PRIMARY.with_changes(group_min=3, group_max=5)
+    tight = rulebook("primary", {"max_regroup_share": 0.2, "gender_tol": 0.1})
+    tight = tight.with_changes(group_min=3, group_max=5)
+    assert (base.max_regroup_share, base.gender_tol) == (0.15, 0.25)  # the defaults
+    c0 = g.check(a, students, mentors, base, previous=prev, adjustment=True).set_index("rule")
+    c1 = g.check(a, students, mentors, tight, previous=prev, adjustment=True).set_index("rule")
+    assert c0.loc["gender_balance", "value"] == c1.loc["gender_balance", "value"] == 0.2
+    assert c0.loc["gender_balance", "pass"] and not c1.loc["gender_balance", "pass"]
+    assert c0.loc["gender_balance", "target"] == "<= 0.25"
+    assert c1.loc["gender_balance", "target"] == "<= 0.1"
+    # two of ten changed mentor: over a 15% cap (a hard rule), within a 20% one
+    assert c0.loc["changed_share", "value"] == c1.loc["changed_share", "value"] == 0.2
+    assert not c0.loc["changed_share", "pass"] and c1.loc["changed_share", "pass"]
+    assert c1.loc["changed_share", "target"] == "<= 0.2"
+    assert not g.hard_rules_met(c0.reset_index()) and g.hard_rules_met(c1.reset_index())
+    # an explicit tolerance still wins; None leaves the row without a target
+    c2 = g.check(a, students, mentors, tight, gender_tol=0.3).set_index("rule")
+    assert c2.loc["gender_balance", "pass"]
+    c3 = g.check(a, students, mentors, tight, gender_tol=None).set_index("rule")
+    assert pd.isna(c3.loc["gender_balance", "pass"])
+    with pytest.raises(InputError, match="gender_tol must be"):
+        g.check(a, students, mentors, tight, gender_tol="loose")

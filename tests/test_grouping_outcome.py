@@ -15,7 +15,10 @@ from mentorlib import grouping as g
 from mentorlib import progress
 from mentorlib.clean import clean_study
 from mentorlib.data import from_synth
+from mentorlib.effectiveness import study_models
+from mentorlib.errors import InputError
 from mentorlib.grouping.roster import build_problem
+from mentorlib.progress import study_changes
 
 from conftest import SAMPLE
 
@@ -113,3 +116,27 @@ def test_outcome_model_from_fitted_predicts_the_observed_rate():
     rec = out[(out["policy"] == "recorded") & (out["measure"] == "improved_any")].iloc[0]
     observed = progress.progress_report(P, 2024).verdict.iloc[0]["proportion"]
     assert rec["lo"] - 0.05 <= observed <= rec["hi"] + 0.05
+
+
+def test_from_fitted_uses_the_headline_rule_and_the_rulebook(primary):
+    """Thresholds are study_changes' (the headline's): a larger rci_z shrinks every change in
+    threshold units in proportion; min_dimensions defaults to the rulebook's k_dimensions."""
+    models = study_models(primary, 2024, outcomes=list(primary.dimensions))
+    base = g.OutcomeModel.from_fitted(primary, 2024, models=models)
+    assert base.min_dimensions == primary.rules.k_dimensions and base.threshold == 1.0
+    z = primary.rules.rci_z
+    wide = g.OutcomeModel.from_fitted(primary, 2024, models=models, z=2 * z)
+    for d in primary.dimensions:
+        assert wide.baseline[d] == pytest.approx(base.baseline[d] / 2)
+        assert wide.residual_sd[d] == pytest.approx(base.residual_sd[d] / 2)
+    assert wide.fit_effect == pytest.approx(base.fit_effect / 2)
+    e0, e1 = base.effects["effect"].to_numpy(), wide.effects["effect"].to_numpy()
+    assert e1 == pytest.approx(e0 / 2)
+    # a threshold of one: the change in threshold units is the headline's "improved"
+    ch = study_changes(primary, 2024)
+    thr = ch.groupby("dimension")["threshold"].agg(["min", "max"])
+    assert (thr["max"] - thr["min"] < 1e-12).all()  # one threshold per dimension
+    two = g.OutcomeModel.from_fitted(primary, 2024, models=models, min_dimensions=2)
+    assert two.min_dimensions == 2
+    with pytest.raises(InputError, match="reliability"):
+        g.OutcomeModel.from_fitted(primary, 2024, models=models, reliability="sample")

@@ -274,3 +274,54 @@ def test_gender_balance_around_each_class_share():
     assert c.loc["gender_balance", "value"] == 0 and c.loc["gender_balance", "pass"]
     c = g.check(a, students, mentors, PRIMARY).set_index("rule")
     assert c.loc["gender_balance", "value"] == 0.5 and not c.loc["gender_balance", "pass"]
+
+
+# --------------------------------------------------------------------------- the rulebook's numbers
+
+
+def test_regroup_moves_up_to_the_rulebook_cap():
+    # every student asks with a sound reason: the policy moves as many as the cap allows
+    students, mentors = small_roster(11, classes=3, with_current=True)
+    students = students.assign(want_change=True, reason="personality")
+    n = len(students)
+    wide = rulebook("primary", {"max_regroup_share": 0.2, "gender_tol": 0.1})
+    moved = {}
+    for rules in (PRIMARY, wide):
+        a = g.RegroupPolicy(gender_tol=None).assign(students, mentors, rules)
+        moved[rules.max_regroup_share] = int((a["source"] != "kept").sum())
+        c = g.check(
+            a,
+            students,
+            mentors,
+            rules,
+            previous=students.set_index("student_id")["current_mentor"],
+            adjustment=True,
+            gender_tol=None,
+        ).set_index("rule")
+        assert c.loc["changed_share", "pass"] and c.loc["changed_share", "hard"]
+    assert moved[0.15] == math.floor(0.15 * n) < moved[0.2] == math.floor(0.2 * n)
+
+
+def test_policies_take_the_gender_tolerance_from_the_rulebook():
+    tight = rulebook("primary", {"gender_tol": 0.1})
+    pol = g.OptimalPolicy()
+    assert pol.get_params()["gender_tol"] == "rules"
+    outcomes = set()
+    for seed in range(6):
+        students, mentors = small_roster(seed)
+        for rules in (PRIMARY, tight):
+            feasible = gender_feasible(students, mentors, rules, rules.gender_tol)
+            try:
+                a = pol.assign(students, mentors, rules)
+            except InfeasibleError as e:
+                assert not feasible and str(e).startswith("gender balance")
+                outcomes.add((rules.gender_tol, False))
+                continue
+            assert feasible
+            outcomes.add((rules.gender_tol, True))
+            c = g.check(a, students, mentors, rules).set_index("rule")
+            assert c.loc["gender_balance", "value"] <= rules.gender_tol + 1e-9
+            assert c.loc["gender_balance", "target"] == f"<= {rules.gender_tol:g}"
+    assert (0.1, False) in outcomes and (0.25, True) in outcomes  # the tolerance mattered
+    with pytest.raises(InputError, match="gender_tol must be"):
+        g.OptimalPolicy(gender_tol="tight").assign(students, mentors, PRIMARY)

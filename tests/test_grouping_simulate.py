@@ -3,6 +3,8 @@ the result protocol."""
 
 from __future__ import annotations
 
+import json
+
 import matplotlib.pyplot as plt
 import pytest
 from _grouping_fixtures import PRIMARY
@@ -91,3 +93,42 @@ def test_compare_skips_a_policy_no_grouping_can_satisfy(proster):
     assert cmp.notes and cmp.notes[0].startswith("optimal skipped: gender balance")
     with pytest.raises(InfeasibleError, match="no policy could group"):
         g.compare(students, mentors, PRIMARY, policies=pols[1:], draws=1, progress=False)
+
+
+# --------------------------------------------------------------------------- the result protocol
+
+
+def test_comparison_follows_the_result_protocol(proster):
+    students, mentors = proster
+    rules = PRIMARY.with_changes(target_share=0.9, alpha=0.1)
+    cmp = g.compare(students, mentors, rules, policies=("current", "optimal"), draws=2)
+    assert cmp.confidence == pytest.approx(0.9) and cmp.target == 0.9  # from the rulebook
+    assert cmp.level == "primary" and cmp.n_students == len(students)
+    zh = cmp.summary()
+    assert zh.startswith("分组方案比较（2 次模拟，90% 区间）") and "最优匹配" in zh
+    assert "Grouping policies (2 draws, 90% intervals)" in cmp.summary("en")
+    with pytest.raises(InputError, match="lang"):
+        cmp.summary("EN")
+    with pytest.raises(InputError, match="lang"):
+        cmp.table(lang="fr")
+    assert cmp.table().columns.tolist() == ["班主任默认分组", "最优匹配"]  # Chinese by default
+    t = cmp.tables()
+    assert set(t) == {"comparison", "checks", "outcomes"}
+    assert "suppressed" in t["checks"] and "label" in t["checks"]
+    assert "suppressed" not in cmp.tables(public=False)["checks"]
+    figs = cmp.figures(lang="en")
+    assert list(figs) == ["comparison"] and len(figs["comparison"].axes) == 1
+    d = cmp.to_json_dict()
+    text = json.dumps(d)  # plain values only
+    assert set(d) >= {"checks", "outcomes", "notes"} and d["target"] == 0.9
+    assert "NaN" not in text
+    plt.close("all")
+
+
+def test_comparison_summary_states_the_target_with_a_model(primary, primary_study):
+    model = g.OutcomeModel.from_synth(primary_study, 2024)
+    cmp = g.compare_policies(
+        primary, 2024, policies=("current", "optimal"), model=model, draws=2, progress=False
+    )
+    assert "目标 85%" in cmp.summary() and "target 85%" in cmp.summary("en")
+    assert "预测显著进步学生比例" in cmp.summary()

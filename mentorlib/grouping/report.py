@@ -177,7 +177,9 @@ def comparison_summary(comparison: PolicyComparison, lang: str = "zh") -> str:
     else:
         text += L("各方案均满足硬性规则。", " Every policy meets the hard rules.")
     if comparison.notes:
-        text += L(f"（另有 {len(comparison.notes)} 条说明。）", f" ({len(comparison.notes)} notes.)")
+        text += L(
+            f"（另有 {len(comparison.notes)} 条说明。）", f" ({len(comparison.notes)} notes.)"
+        )
     return text
 
 
