@@ -302,7 +302,11 @@ def _mean_correlation(
     """Mean off-diagonal correlation of the residuals (clipped to a valid equicorrelation)."""
     res = np.column_stack([resid[d] - baseline[d] for d in dims])
     ok = ~np.isnan(res).any(axis=1)
-    cor = np.corrcoef(res[ok].T) if ok.sum() > 2 and len(dims) > 1 else np.eye(len(dims))
+    cor = (
+        np.atleast_2d(np.corrcoef(res[ok].T))
+        if ok.sum() > 2 and len(dims) > 1
+        else np.eye(len(dims))
+    )
     off = cor[~np.eye(len(dims), dtype=bool)].mean() if len(dims) > 1 else 0.0
     return float(np.clip(off, -0.9 / max(len(dims) - 1, 1), 0.95))
 

@@ -52,10 +52,12 @@ def assignment_frame(pb: Problem, col: np.ndarray, source: Any) -> pd.DataFrame:
     """The assignment table of a policy: one row per student, in roster order."""
     ok = col >= 0
     fit = np.where(ok, pb.fit[np.arange(pb.n), np.maximum(col, 0)], np.nan)
+    mentor = np.full(pb.n, None, dtype=object)
+    mentor[ok] = pb.mid[col[ok]]
     return pd.DataFrame(
         {
             "student_id": pd.array(pb.sid, dtype="str"),
-            "mentor_id": pd.array(np.where(ok, pb.mid[np.maximum(col, 0)], None), dtype="str"),
+            "mentor_id": pd.array(mentor, dtype="str"),
             "fit": fit,
             "source": pd.array(
                 np.broadcast_to(np.asarray(source, dtype=object), (pb.n,)), dtype="str"
@@ -134,7 +136,9 @@ class RecordedPolicy(Policy):
     def __init__(self) -> None:
         pass
 
-    def assign(self, students, mentors, rules, *, seed=None):
+    def assign(
+        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
+    ) -> pd.DataFrame:
         pb = build_problem(students, mentors, rules, scope="school")
         cur = pb.current()
         if (cur < 0).any():
@@ -160,7 +164,9 @@ class ClassDefaultPolicy(Policy):
     def __init__(self) -> None:
         pass
 
-    def assign(self, students, mentors, rules, *, seed=None):
+    def assign(
+        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
+    ) -> pd.DataFrame:
         pb = build_problem(students, mentors, rules, scope="class")
         grade_ok, _ = allowed_pairs(students, mentors, "grade")
         homes = column_values(mentors, "homeroom")
@@ -192,10 +198,13 @@ class ClassDefaultPolicy(Policy):
         return assignment_frame(pb, out, "class_default")
 
     @staticmethod
-    def _split_class(pb: Problem, idx, home, c, load, out) -> int:
+    def _split_class(
+        pb: Problem, idx: np.ndarray, home: list[str], c: str, load: np.ndarray, out: np.ndarray
+    ) -> int:
         """Blocks of the class list to its mentors (class teacher first); students placed."""
         cand = np.flatnonzero(pb.allowed[idx[0]])
-        cand = cand[np.lexsort((pb.mid[cand], [home[j] != c for j in cand]))]
+        not_home = np.array([home[j] != c for j in cand], dtype=bool)
+        cand = cand[np.lexsort((pb.mid[cand], not_home))]
         counts = np.zeros(len(cand), dtype=int)
         for _ in idx:
             room = np.flatnonzero(load[cand] + counts < pb.upper[cand])
@@ -239,7 +248,9 @@ class RandomPolicy(Policy):
         self.gender_tol = gender_tol
         self.gender_ref = gender_ref
 
-    def assign(self, students, mentors, rules, *, seed=None):
+    def assign(
+        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
+    ) -> pd.DataFrame:
         pb = build_problem(students, mentors, rules, scope=self.scope)
         w = as_rng(seed).random(pb.fit.shape)
         tol = resolve_gender_tol(self.gender_tol, rules)
@@ -296,7 +307,9 @@ class TwoWayPolicy(Policy):
     def is_stochastic(self) -> bool:
         return self.noise > 0
 
-    def assign(self, students, mentors, rules, *, seed=None):
+    def assign(
+        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
+    ) -> pd.DataFrame:
         pb = build_problem(students, mentors, rules, weights=self.weights, scope=self.scope)
         rng = as_rng(seed)
         slists = student_lists(pb, self.choices, self.noise, self.list_length, rng)
@@ -308,7 +321,7 @@ class TwoWayPolicy(Policy):
         )
         da = np.full(pb.n, -1)
         for j, ss in matched.items():
-            da[ss] = j
+            da[np.asarray(ss, dtype=int)] = j
         bonus = float(np.ptp(pb.fit)) * pb.n + 1.0 if pb.n else 1.0
         w = pb.fit + bonus * (np.arange(pb.m)[None, :] == da[:, None])
         tol = resolve_gender_tol(self.gender_tol, rules)
@@ -376,7 +389,9 @@ class OptimalPolicy(Policy):
     def is_stochastic(self) -> bool:
         return self.noise > 0
 
-    def assign(self, students, mentors, rules, *, seed=None):
+    def assign(
+        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
+    ) -> pd.DataFrame:
         pb = build_problem(students, mentors, rules, weights=self.weights, scope=self.scope)
         w = pb.fit
         if self.noise > 0:
@@ -476,7 +491,9 @@ class RegroupPolicy(Policy):
             raise InputError(f"max_share must be between 0 and 1, got {share}")
         return share
 
-    def _gender_band(self, pb: Problem, cur: np.ndarray, has: np.ndarray, n0: np.ndarray):
+    def _gender_band(
+        self, pb: Problem, cur: np.ndarray, has: np.ndarray, n0: np.ndarray
+    ) -> tuple[np.ndarray | None, float | np.ndarray]:
         """(tolerance per mentor or None, reference share): no group ends worse than now."""
         r = pb.ratio(self.gender_ref)
         tol = resolve_gender_tol(self.gender_tol, pb.rules)
@@ -486,7 +503,9 @@ class RegroupPolicy(Policy):
         dev = np.where(n0 >= 3, np.abs(f0 / np.maximum(n0, 1) - r), 0.0)
         return np.maximum(tol, dev + 1e-9), r
 
-    def assign(self, students, mentors, rules, *, seed=None):
+    def assign(
+        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
+    ) -> pd.DataFrame:
         pb = build_problem(students, mentors, rules, weights=self.weights, scope=self.scope)
         cur = pb.current()
         has = cur >= 0

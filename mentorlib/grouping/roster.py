@@ -203,7 +203,7 @@ def _tokens(values: Iterable | None, n: int) -> list[set[str]]:
     """';'-joined codes -> a set per row (missing -> empty)."""
     if values is None:
         return [set() for _ in range(n)]
-    out = []
+    out: list[set[str]] = []
     for v in values:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
             out.append(set())

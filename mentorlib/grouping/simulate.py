@@ -272,13 +272,7 @@ def compare(
     run = _Runner(students, mentors, pb)
     if sampler is not None and sampler.n_unknown:
         run.notes.append(f"{sampler.n_unknown} mentors have no effect estimate (taken as average)")
-    bar = tqdm(
-        total=draws * len(pols),
-        desc="policies",
-        disable=True if progress is False else (None if progress is None else False),
-        delay=0 if progress else 2,
-        leave=False,
-    )
+    bar = _progress_bar(draws * len(pols), progress)
     try:
         for r, ss in enumerate(np.random.SeedSequence(seed_int(seed)).spawn(int(draws))):
             pol_seed, out_ss = ss.spawn(2)
@@ -303,6 +297,17 @@ def compare(
         confidence=conf,
         notes=run.notes,
         n_students=pb.n,
+    )
+
+
+def _progress_bar(total: int, progress: bool | None) -> Any:
+    """A tqdm bar: shown if asked, hidden if not, by default on a terminal after 2 s."""
+    return tqdm(
+        total=total,
+        desc="policies",
+        disable=True if progress is False else (None if progress is None else False),
+        delay=0 if progress else 2,
+        leave=False,
     )
 
 
