@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mentorlib import grouping as g
 from mentorlib.data import from_synth
 from mentorlib.errors import InfeasibleError
+from mentorlib.matching import deferred_acceptance
 from mentorlib.synth import SynthParams, generate
 
 from _measure import PeakMemory, save
@@ -75,7 +76,7 @@ def bench_school(school_wide: bool) -> dict:
         sl = sp.groupby("student_id", sort=False)["mentor_id"].apply(list).to_dict()
         ml = mp.groupby("mentor_id", sort=False)["student_id"].apply(list).to_dict()
         caps = dict.fromkeys(ml, rules.group_max)
-        _, res[f"deferred_acceptance_{scope}_s"] = timed(g.deferred_acceptance, sl, ml, caps)
+        _, res[f"deferred_acceptance_{scope}_s"] = timed(deferred_acceptance, sl, ml, caps)
         res[f"deferred_acceptance_{scope}_list_entries"] = len(sp) + len(mp)
     return res
 

@@ -174,6 +174,48 @@ EFFECTIVENESS_TEXTS: dict[str, Pair] = {
 # =========================================================================== grouping
 # (policies, checker rules)
 
+#: Grouping policies (``mentorlib.grouping.POLICIES``).
+POLICY_LABELS: dict[str, Pair] = {
+    "recorded": ("现有分组", "recorded groups"),
+    "current": ("班主任默认分组", "class default"),
+    "random": ("随机分组", "random groups"),
+    "two_way": ("双向选择", "two-way selection"),
+    "optimal": ("最优匹配", "optimal match"),
+    "regroup": ("学期调整", "term regrouping"),
+}
+
+#: Rules of the grouping checker (``mentorlib.grouping.check``).
+RULE_LABELS: dict[str, Pair] = {
+    "assignment_valid": ("分组表有效", "valid assignment table"),
+    "students_assigned": ("学生全覆盖", "students assigned"),
+    "staff_mentoring": ("教职工全员任导师", "staff mentoring"),
+    "group_min": ("最小组人数", "smallest group"),
+    "group_max": ("最大组人数", "largest group"),
+    "students_per_mentor": ("师生比", "students per mentor"),
+    "gender_balance": ("性别均衡", "gender balance"),
+    "in_scope": ("同班/同年级", "within class or grade"),
+    "first_choice": ("第一志愿满足率", "first choice met"),
+    "top3_choice": ("前三志愿满足率", "top-three choice met"),
+    "blocking_pairs": ("不稳定师生对", "blocking pairs"),
+    "changed_share": ("调整比例", "share changing mentor"),
+    "total_fit": ("总匹配度", "total fit"),
+    "mean_fit": ("平均匹配度", "mean fit"),
+}
+
+#: Rows of the policy comparison beside the checker's rules: ``hard_rules_met`` and the predicted
+#: measures (rows ``pred_<measure>``; the rows ``pred_improved_<dimension>`` are built from
+#: :data:`DIMENSION_LABELS`).
+COMPARISON_ROW_LABELS: dict[str, Pair] = {
+    "hard_rules_met": ("硬性规则全部满足", "all hard rules met"),
+    "improved_any": ("预测显著进步学生比例", "predicted share improving significantly"),
+    "mean_fit": ("预测平均匹配度", "predicted mean fit"),
+    "fit_covered": ("预测弱项被导师特长覆盖比例", "predicted share of weak areas covered"),
+}
+
+#: Compatibility views (Chinese only) of the grouping tables.
+POLICY_LABELS_ZH: dict[str, str] = zh_of(POLICY_LABELS)
+RULE_LABELS_ZH: dict[str, str] = zh_of(RULE_LABELS)
+
 
 # =========================================================================== compliance
 # (indicators, activity frequencies)

@@ -10,6 +10,27 @@ test bench does not import the module it is meant to test.
     The exact maximum-fit assignment under group-size, gender-balance and home-area constraints.
 :class:`AssignmentSpec`, :class:`UnitNames`, :func:`solve_spec`
     The same solver on a prepared specification (what the grouping policies build).
+
+Algorithms of :func:`solve_assignment`
+--------------------------------------
+The gender band is modelled per mentor as a choice among admissible sizes ``k`` with
+``ceil((r - tol) k) <= f <= floor((r + tol) k)`` (one binary per mentor and size), the
+convex hull of the band's integer points: the same feasible set as the linear band, a
+much tighter relaxation, and several times faster.
+
+With group-size bounds only, a component is an assignment problem on mentor *slots*
+(``U_m`` slots per mentor, the first ``L_m`` carrying a bonus larger than any difference
+of total score, so they fill first) and is solved by the Jonker-Volgenant shortest
+augmenting path algorithm (:func:`scipy.optimize.linear_sum_assignment`; Crouse 2016),
+the min-cost-flow view of the transportation problem. With side constraints it is a
+mixed-integer linear programme solved to proven optimality (relative gap 0) by HiGHS
+(:func:`scipy.optimize.milp`; Huangfu & Hall 2018), after a check whether the optimum
+without the side constraints already meets them (then it is the optimum with them).
+
+References: Crouse, D. F. (2016). On implementing 2D rectangular assignment algorithms.
+*IEEE Transactions on Aerospace and Electronic Systems* 52, 1679-1696. Huangfu, Q. &
+Hall, J. A. J. (2018). Parallelizing the dual revised simplex method. *Mathematical
+Programming Computation* 10, 119-142.
 """
 
 from __future__ import annotations
@@ -20,6 +41,7 @@ import warnings
 from collections import deque
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,24 +172,7 @@ def solve_assignment(
     ``x_sm <= y_m,a(s)``, ``sum_a y_ma <= K`` (home areas). It decomposes into the connected
     components of the allowed pairs (a class, a grade), each solved on its own.
 
-    The gender band is modelled per mentor as a choice among admissible sizes ``k`` with
-    ``ceil((r - tol) k) <= f <= floor((r + tol) k)`` (one binary per mentor and size), the
-    convex hull of the band's integer points: the same feasible set as the linear band, a
-    much tighter relaxation, and several times faster.
-
-    With group-size bounds only, a component is an assignment problem on mentor *slots*
-    (``U_m`` slots per mentor, the first ``L_m`` carrying a bonus larger than any difference
-    of total score, so they fill first) and is solved by the Jonker-Volgenant shortest
-    augmenting path algorithm (:func:`scipy.optimize.linear_sum_assignment`; Crouse 2016),
-    the min-cost-flow view of the transportation problem. With side constraints it is a
-    mixed-integer linear programme solved to proven optimality (relative gap 0) by HiGHS
-    (:func:`scipy.optimize.milp`; Huangfu & Hall 2018), after a check whether the optimum
-    without the side constraints already meets them (then it is the optimum with them).
-
-    References: Crouse, D. F. (2016). On implementing 2D rectangular assignment algorithms.
-    *IEEE Transactions on Aerospace and Electronic Systems* 52, 1679-1696. Huangfu, Q. &
-    Hall, J. A. J. (2018). Parallelizing the dual revised simplex method. *Mathematical
-    Programming Computation* 10, 119-142.
+    The algorithms and their references are in the module docstring.
 
     Examples
     --------
@@ -175,19 +180,8 @@ def solve_assignment(
     >>> solve_assignment(w, lower=1, upper=2).tolist()
     [0, 0, 1]
     """
-    w = np.asarray(scores, dtype=float)
-    if w.ndim != 2:
-        raise InputError("scores must be a 2-D array (students x mentors)")
+    w, ok, lo, hi = _checked_arrays(scores, allowed, lower, upper)
     n, m = w.shape
-    if not np.isfinite(w).all():
-        raise InputError("scores must be finite; mark forbidden pairs with `allowed`")
-    ok = np.ones((n, m), dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
-    if ok.shape != (n, m):
-        raise InputError(f"allowed has shape {ok.shape}, scores {w.shape}")
-    lo = np.broadcast_to(np.asarray(lower, dtype=int), (m,)).copy()
-    hi = np.broadcast_to(np.asarray(upper, dtype=int), (m,)).copy()
-    if (lo > hi).any() or (hi < 0).any():
-        raise InputError("group-size bounds must satisfy 0 <= lower <= upper")
     req = np.ones(m, dtype=bool) if required is None else np.asarray(required, dtype=bool)
     fem = None if female is None else np.asarray(female, dtype=bool)
     if gender_tol is not None and fem is None:
@@ -206,6 +200,24 @@ def solve_assignment(
         time_limit=time_limit,
     )
     return solve_spec(spec, UnitNames.default(n, m))
+
+
+def _checked_arrays(scores, allowed, lower, upper) -> tuple[np.ndarray, ...]:
+    """Scores, allowed pairs and group-size bounds as arrays, checked (InputError)."""
+    w = np.asarray(scores, dtype=float)
+    if w.ndim != 2:
+        raise InputError("scores must be a 2-D array (students x mentors)")
+    n, m = w.shape
+    if not np.isfinite(w).all():
+        raise InputError("scores must be finite; mark forbidden pairs with `allowed`")
+    ok = np.ones((n, m), dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
+    if ok.shape != (n, m):
+        raise InputError(f"allowed has shape {ok.shape}, scores {w.shape}")
+    lo = np.broadcast_to(np.asarray(lower, dtype=int), (m,)).copy()
+    hi = np.broadcast_to(np.asarray(upper, dtype=int), (m,)).copy()
+    if (lo > hi).any() or (hi < 0).any():
+        raise InputError("group-size bounds must satisfy 0 <= lower <= upper")
+    return w, ok, lo, hi
 
 
 # --------------------------------------------------------------------------- solver internals
@@ -435,6 +447,73 @@ def _size_menu(spec: AssignmentSpec, deg: np.ndarray) -> list[tuple[int, int, in
     return out
 
 
+class _Rows:
+    """The constraint rows of the MILP as they are added: sparse blocks and their bounds."""
+
+    def __init__(self, nv: int) -> None:
+        self.nv = nv
+        self.blocks: list[sp.csr_array] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    def add(self, rows, cols, vals, nrows: int, lo, hi) -> None:
+        self.blocks.append(sp.csr_array((vals, (rows, cols)), shape=(nrows, self.nv)))
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (nrows,)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (nrows,)))
+
+    def constraint(self) -> LinearConstraint:
+        return LinearConstraint(
+            sp.vstack(self.blocks).tocsr(), np.concatenate(self.lo), np.concatenate(self.hi)
+        )
+
+
+def _semi_rows(R: _Rows, spec: AssignmentSpec, mi: np.ndarray, semi: np.ndarray, p: int) -> None:
+    """Open mentors (a binary ``y`` each): ``lo * y <= count <= hi * y``."""
+    cols, ones = np.arange(len(mi)), np.ones(len(mi))
+    r = np.searchsorted(semi, mi)
+    sel = np.isin(mi, semi)
+    k = np.arange(len(semi))
+    rows, cc = np.r_[r[sel], k], np.r_[cols[sel], p + k]
+    R.add(rows, cc, np.r_[ones[sel], -spec.hi[semi].astype(float)], len(semi), -np.inf, 0)
+    R.add(rows, cc, np.r_[ones[sel], -spec.lo[semi].astype(float)], len(semi), 0, np.inf)
+
+
+def _gender_rows(
+    R: _Rows, female: np.ndarray, si: np.ndarray, mi: np.ndarray, menu: list, m: int
+) -> None:
+    """One admissible (size, fewest, most females) per mentor (:func:`_size_menu`)."""
+    p = len(si)
+    cols, ones = np.arange(p), np.ones(p)
+    mj = np.array([t[0] for t in menu], dtype=int)
+    size, fl, fu = (np.array([t[k] for t in menu], dtype=float) for k in (1, 2, 3))
+    zc = p + np.arange(len(menu))
+    f = female[si].astype(float)
+    rows, cc = np.r_[mi, mj], np.r_[cols, zc]
+    R.add(mj, zc, np.ones(len(menu)), m, 1, 1)  # one size per mentor
+    R.add(rows, cc, np.r_[ones, -size], m, 0, 0)  # the group has the chosen size
+    R.add(rows, cc, np.r_[f, -fl], m, 0, np.inf)  # at least the fewest females for it
+    R.add(rows, cc, np.r_[f, -fu], m, -np.inf, 0)  # at most the most
+
+
+def _area_rows(
+    R: _Rows, areas: np.ndarray, si: np.ndarray, mi: np.ndarray, m: int, area0: int, max_areas: int
+) -> None:
+    """Home areas: ``x_sm <= y_m,a(s)`` and ``sum_a y_ma <= max_areas`` (m mentors)."""
+    p = len(si)
+    cols, ones = np.arange(p), np.ones(p)
+    base = int(areas.max()) + 1
+    keys, akey = np.unique(mi * base + areas[si], return_inverse=True)
+    n_y, y_mentor = len(keys), keys // base
+    yc = area0 + akey
+    R.add(np.r_[cols, cols], np.r_[cols, yc], np.r_[ones, -ones], p, -np.inf, 0)
+    R.add(y_mentor, area0 + np.arange(n_y), np.ones(n_y), m, 0, max_areas)
+
+
+def _n_area_vars(areas: np.ndarray, si: np.ndarray, mi: np.ndarray) -> int:
+    base = int(areas.max()) + 1
+    return len(np.unique(mi * base + areas[si]))
+
+
 def _milp(spec: AssignmentSpec, *, gender=True, areas=True, moves=True) -> np.ndarray | None:
     """The exact MILP (HiGHS); None when infeasible. Flags drop side constraints (diagnosis).
 
@@ -445,65 +524,45 @@ def _milp(spec: AssignmentSpec, *, gender=True, areas=True, moves=True) -> np.nd
     n, m = spec.w.shape
     si, mi = np.nonzero(spec.ok)
     p = len(si)
-    cols = np.arange(p)
-    ones = np.ones(p)
-    use_gender = gender and spec.tol is not None and spec.female is not None
-    menu = _size_menu(spec, np.bincount(mi, minlength=m)) if use_gender else []
-    semi = np.flatnonzero(spec.semi) if not use_gender else np.array([], dtype=int)
-    use_areas = areas and spec.max_areas is not None and spec.areas is not None
-    n_y = 0
-    if use_areas:
-        base = int(spec.areas.max()) + 1
-        keys, akey = np.unique(mi * base + spec.areas[si], return_inverse=True)
-        n_y, y_mentor = len(keys), keys // base
+    cols, ones = np.arange(p), np.ones(p)
+    female = spec.female if gender and spec.tol is not None else None
+    menu = _size_menu(spec, np.bincount(mi, minlength=m)) if female is not None else []
+    semi = np.flatnonzero(spec.semi) if female is None else np.array([], dtype=int)
+    area_codes = spec.areas if areas and spec.max_areas is not None else None
     area0 = p + len(semi) + len(menu)  # columns: x, then open-mentor or size binaries, areas
-    nv = area0 + n_y
-    blocks, lo_b, hi_b = [], [], []
-
-    def add(rows, cols_, vals, nrows, lo_, hi_):
-        blocks.append(sp.csr_array((vals, (rows, cols_)), shape=(nrows, nv)))
-        lo_b.append(np.broadcast_to(np.asarray(lo_, dtype=float), (nrows,)))
-        hi_b.append(np.broadcast_to(np.asarray(hi_, dtype=float), (nrows,)))
-
-    add(si, cols, ones, n, 1, 1)  # every student one mentor
-    add(mi, cols, ones, m, np.where(spec.req & ~spec.semi, spec.lo, 0), spec.hi)  # group size
-    if len(semi):  # open mentors: lo * y <= count <= hi * y
-        r = np.searchsorted(semi, mi)
-        sel = np.isin(mi, semi)
-        k = np.arange(len(semi))
-        rows, cc = np.r_[r[sel], k], np.r_[cols[sel], p + k]
-        add(rows, cc, np.r_[ones[sel], -spec.hi[semi].astype(float)], len(semi), -np.inf, 0)
-        add(rows, cc, np.r_[ones[sel], -spec.lo[semi].astype(float)], len(semi), 0, np.inf)
-    if use_gender:
-        mj = np.array([t[0] for t in menu], dtype=int)
-        size, fl, fu = (np.array([t[k] for t in menu], dtype=float) for k in (1, 2, 3))
-        zc = p + np.arange(len(menu))
-        f = spec.female[si].astype(float)
-        rows, cc = np.r_[mi, mj], np.r_[cols, zc]
-        add(mj, zc, np.ones(len(menu)), m, 1, 1)  # one size per mentor
-        add(rows, cc, np.r_[ones, -size], m, 0, 0)  # the group has the chosen size
-        add(rows, cc, np.r_[f, -fl], m, 0, np.inf)  # at least the fewest females for it
-        add(rows, cc, np.r_[f, -fu], m, -np.inf, 0)  # at most the most
-    if use_areas:
-        yc = area0 + akey  # x_sm <= y_m,a(s)
-        add(np.r_[cols, cols], np.r_[cols, yc], np.r_[ones, -ones], p, -np.inf, 0)
-        add(y_mentor, area0 + np.arange(n_y), np.ones(n_y), m, 0, spec.max_areas)
+    nv = area0 + (_n_area_vars(area_codes, si, mi) if area_codes is not None else 0)
+    R = _Rows(nv)
+    R.add(si, cols, ones, n, 1, 1)  # every student one mentor
+    R.add(mi, cols, ones, m, np.where(spec.req & ~spec.semi, spec.lo, 0), spec.hi)  # group size
+    if len(semi):
+        _semi_rows(R, spec, mi, semi, p)
+    if female is not None:
+        _gender_rows(R, female, si, mi, menu, m)
+    if area_codes is not None and spec.max_areas is not None:
+        _area_rows(R, area_codes, si, mi, m, area0, spec.max_areas)
     if moves and spec.moves is not None:
         sel = spec.moves[si, mi]
-        add(np.zeros(int(sel.sum()), dtype=int), cols[sel], ones[sel], 1, 0, spec.max_moves)
+        R.add(np.zeros(int(sel.sum()), dtype=int), cols[sel], ones[sel], 1, 0, spec.max_moves)
     c = np.zeros(nv)
     c[:p] = -spec.w[si, mi]
-    options = {"mip_rel_gap": 0.0, "presolve": True}
-    if spec.time_limit is not None:
-        options["time_limit"] = float(spec.time_limit)
+    x = _run_milp(c, R.constraint(), nv, spec.time_limit)
+    if x is None:
+        return None
+    chosen = x[:p] > 0.5
+    out = np.full(n, -1)
+    out[si[chosen]] = mi[chosen]
+    return out if (out >= 0).all() else None
+
+
+def _run_milp(
+    c: np.ndarray, constraint: LinearConstraint, nv: int, time_limit: float | None
+) -> np.ndarray | None:
+    """HiGHS to proven optimality (gap 0); None when infeasible or out of time with nothing."""
+    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
     res = milp(
-        c,
-        constraints=LinearConstraint(
-            sp.vstack(blocks).tocsr(), np.concatenate(lo_b), np.concatenate(hi_b)
-        ),
-        integrality=np.ones(nv),
-        bounds=Bounds(0, 1),
-        options=options,
+        c, constraints=constraint, integrality=np.ones(nv), bounds=Bounds(0, 1), options=options
     )
     if res.x is None:
         if res.status in (2, 1):  # infeasible, or a time limit with no solution found
@@ -513,23 +572,18 @@ def _milp(spec: AssignmentSpec, *, gender=True, areas=True, moves=True) -> np.nd
         warnings.warn(
             "time limit reached: the assignment is the best found, not proven optimal",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    x = res.x[:p] > 0.5
-    out = np.full(n, -1)
-    out[si[x]] = mi[x]
-    return out if (out >= 0).all() else None
+    return res.x
 
 
 def _diagnose(spec: AssignmentSpec, names: UnitNames) -> str:
     """Name the binding rule by dropping side constraints one at a time."""
     unit = _unit_name(names)
     if spec.tol is not None and _milp(spec, gender=False) is not None:
-        ref = (
-            f"{float(spec.ratio):.2f}"
-            if np.ndim(spec.ratio) == 0
-            else f"the share in {unit} ({spec.female.mean():.2f})"
-        )
+        ratio = np.asarray(spec.ratio, dtype=float)
+        share = float(np.mean(spec.female)) if spec.female is not None else float("nan")
+        ref = f"{float(ratio):.2f}" if ratio.ndim == 0 else f"the share in {unit} ({share:.2f})"
         return (
             f"gender balance: no grouping of {unit} keeps every group's female share within "
             f"{np.min(spec.tol):g} of {ref} (raise gender_tol, set gender_ref='unit' or widen "
