@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from .codebook import Codebook, Field, norm_text
-from .errors import InputError
 from .study import DEFAULT_LIMITS
 
 XLSX_EXT = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}

@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import normalize as nz
-from .errors import InputError
-from .ids import pseudonym
+from ..errors import InputError
+from ..ids import pseudonym
+from . import normalise as nz
 
 ENV_KEY = "MENTORLIB_PSEUDONYM_KEY"
 NAME_MASK = "〔姓名〕"
