@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mentorlib.errors import InputError
-from mentorlib.study import load_config
+from mentorlib.io.study import load_config
 
 
 def write(tmp_path, text):
