@@ -9,6 +9,8 @@ are quarantined with the candidates listed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -92,6 +94,24 @@ class Roster:
 # ----------------------------------------------------------------------------- linkage
 
 
+_WHY_UNKNOWN = {
+    "ok": "学籍号 not on the roster",
+    "no_prefix": "学籍号 not on the roster",
+    "invalid": "学籍号 invalid (check digit/format)",
+    "missing": "学籍号 missing",
+}
+
+
+@dataclass
+class _Found:
+    """What linking one sheet found: the 学籍号 of each row, the repairs and the failures."""
+
+    out: np.ndarray
+    repairs: list[tuple[int, object, str, str]] = field(default_factory=list)  # i, old, new, rule
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    ambiguous: list[tuple[int, str]] = field(default_factory=list)
+
+
 def link_students(
     sh: Sheet,
     ctx: Context,
@@ -106,125 +126,129 @@ def link_students(
 
     ``mask`` limits linking to some rows (a group activity has no student to link).
     """
-    rs, st, roster = sh.rs, sh.st, ctx.roster
+    rs, st = sh.rs, sh.st
     raw = sh.raw(id_var)
     n = rs.n
-    out = np.full(n, None, dtype=object)
-    col = sh.header_of(id_var)
-    raw_vals = raw.to_numpy(dtype=object) if raw is not None else np.full(n, None, dtype=object)
-    name_vals = (
-        names.to_numpy(dtype=object) if names is not None else np.full(n, None, dtype=object)
-    )
-    gc_vals = gc.to_numpy(dtype=object) if gc is not None else np.full(n, None, dtype=object)
-    log_idx, log_old, log_new, log_rule = [], [], [], []
-    q_unknown, q_unknown_d, q_amb, q_amb_d = [], [], [], []
-    parsed = {}
+    none = np.full(n, None, dtype=object)
+    raw_vals = raw.to_numpy(dtype=object) if raw is not None else none
+    name_vals = names.to_numpy(dtype=object) if names is not None else none
+    gc_vals = gc.to_numpy(dtype=object) if gc is not None else none
+    found = _Found(np.full(n, None, dtype=object))
     todo = st.alive if mask is None else st.alive & mask
-    # the common case first, vectorised: a well-formed 学籍号 that is on the roster
-    if raw is not None:
-        # exact 学籍号 on the roster: one Arrow set-membership pass, no Python per row
-        text = pa.array([v if isinstance(v, str) else None for v in raw_vals], pa.string())
-        exact = pc.fill_null(pc.is_in(text, value_set=roster.id_array), False).to_numpy(
-            zero_copy_only=False
-        )
-        out[todo & exact] = raw_vals[todo & exact]
-        rest = todo & ~exact
-        ids, rules = nz.apply(raw[rest], lambda x: id_on_roster(x, roster.ids))
-        fast = np.zeros(n, dtype=bool)
-        fast[np.flatnonzero(rest)[pd.notna(ids).to_numpy()]] = True
-        out[fast] = ids.to_numpy(dtype=object)[pd.notna(ids).to_numpy()]
-        rr = np.full(n, None, dtype=object)
-        rr[rest] = rules.to_numpy(dtype=object)
-        rules = pd.Series(rr, dtype=object)
-        fixed = fast & pd.notna(rules).to_numpy()
-        fast |= todo & exact
-        if fixed.any():
-            fi = np.flatnonzero(fixed)
-            log_idx += fi.tolist()
-            log_old += raw_vals[fi].tolist()
-            log_new += out[fi].tolist()
-            log_rule += rules.to_numpy(dtype=object)[fi].tolist()
+    if raw is not None:  # the common case first, vectorised: a good 学籍号 on the roster
+        fast = _link_fast(sh, ctx, raw, todo, found)
         if names is not None and fast.any():
-            yr = np.full(fast.sum(), year)
-            rn = np.array(
-                [roster.name_of.get((y, i)) for y, i in zip(yr, out[fast], strict=True)],
-                dtype=object,
-            )
-            nm_fast = name_vals[fast]
-            differ = np.array(
-                [
-                    a is not None and b is not None and a != b and nz.name(a)[0] != b
-                    for a, b in zip(nm_fast, rn, strict=True)
-                ],
-                dtype=bool,
-            )
-            if differ.any():
-                di = np.flatnonzero(fast)[differ]
-                ctx.log.add(
-                    rs,
-                    di,
-                    sh.header_of("name"),
-                    nm_fast[differ],
-                    rn[differ],
-                    "name_differs_from_roster",
-                )
+            _names_differ(sh, ctx, year, fast, name_vals, found.out)
         todo = todo & ~fast
+    parsed: dict = {}
     for i in np.flatnonzero(todo):
         x = raw_vals[i]
         key = (type(x), x)
         if key not in parsed:
             parsed[key] = nz.student_id(x)
-        val, rule, status = parsed[key]
-        nm, g = name_vals[i], gc_vals[i]
-        sid, why = None, None
-        if status == "ok" and val in roster.ids:
-            sid = val
-        elif status == "no_prefix":
-            c = roster.by_digits.get(val, [])
-            if len(c) == 1:
-                sid, rule = c[0], "id_prefix_added"
-        elif status == "mangled":
-            c = roster.mangled(val, year, nm, g)
-            if len(c) == 1:
-                sid, rule = c[0], "id_sci_recovered"
-            else:
-                q_amb.append(i)
-                q_amb_d.append(f"学籍号 damaged by Excel ({x}); {len(c)} roster students fit")
-                continue
-        if sid is None:
-            hits, how = roster.lookup(year, nm, g)
-            if len(hits) == 1:
-                sid, rule = hits[0], f"linked_by_{how.replace('+', '_')}"
-            elif len(hits) > 1:
-                q_amb.append(i)
-                q_amb_d.append(f"{len(hits)} students match {how}: " + ", ".join(hits[:5]))
-                continue
-            else:
-                q_unknown.append(i)
-                why = {
-                    "ok": "学籍号 not on the roster",
-                    "no_prefix": "学籍号 not on the roster",
-                    "invalid": "学籍号 invalid (check digit/format)",
-                    "missing": "学籍号 missing",
-                }.get(status, status)
-                q_unknown_d.append(
-                    f"{why}; no roster student named {nm!r}" + (f" in class {g}" if g else "")
-                )
-                continue
-        out[i] = sid
-        if rule:
-            log_idx.append(i)
-            log_old.append(x)
-            log_new.append(sid)
-            log_rule.append(rule)
-        rn = roster.name_of.get((year, sid))
-        if nm and rn and nm != rn and nz.name(nm)[0] != rn:
+        sid = _link_one(ctx, year, int(i), x, parsed[key], name_vals[i], gc_vals[i], found)
+        nm, rn = name_vals[i], ctx.roster.name_of.get((year, sid)) if sid else None
+        if sid and nm and rn and nm != rn and nz.name(nm)[0] != rn:
             ctx.log.add(rs, [i], sh.header_of("name"), [nm], [rn], "name_differs_from_roster")
-    ctx.log.add(rs, log_idx, col, log_old, log_new, np.asarray(log_rule, dtype=object))
-    st.student_id[:] = out
-    st.quarantine(q_unknown, "unknown_student", q_unknown_d)
-    st.quarantine(q_amb, "ambiguous_student", q_amb_d)
-    return out
+    rep = found.repairs
+    ctx.log.add(
+        rs,
+        [r[0] for r in rep],
+        sh.header_of(id_var),
+        [r[1] for r in rep],
+        [r[2] for r in rep],
+        np.asarray([r[3] for r in rep], dtype=object),
+    )
+    st.student_id[:] = found.out
+    st.quarantine([i for i, _ in found.unknown], "unknown_student", [d for _, d in found.unknown])
+    st.quarantine(
+        [i for i, _ in found.ambiguous], "ambiguous_student", [d for _, d in found.ambiguous]
+    )
+    return found.out
+
+
+def _link_fast(
+    sh: Sheet, ctx: Context, raw: pd.Series, todo: np.ndarray, found: _Found
+) -> np.ndarray:
+    """Rows whose 学籍号 is on the roster as written, or after a light repair (vectorised)."""
+    roster, n = ctx.roster, sh.rs.n
+    raw_vals = raw.to_numpy(dtype=object)
+    out = found.out
+    # exact 学籍号 on the roster: one Arrow set-membership pass, no Python per row
+    text = pa.array([v if isinstance(v, str) else None for v in raw_vals], pa.string())
+    exact = pc.fill_null(pc.is_in(text, value_set=roster.id_array), False).to_numpy(
+        zero_copy_only=False
+    )
+    out[todo & exact] = raw_vals[todo & exact]
+    rest = todo & ~exact
+    ids, rules = nz.apply(raw[rest], lambda x: id_on_roster(x, roster.ids))
+    fast = np.zeros(n, dtype=bool)
+    fast[np.flatnonzero(rest)[pd.notna(ids).to_numpy()]] = True
+    out[fast] = ids.to_numpy(dtype=object)[pd.notna(ids).to_numpy()]
+    rr = np.full(n, None, dtype=object)
+    rr[rest] = rules.to_numpy(dtype=object)
+    fixed = fast & pd.notna(rr)
+    for i in np.flatnonzero(fixed):
+        found.repairs.append((int(i), raw_vals[i], out[i], rr[i]))
+    return fast | (todo & exact)
+
+
+def _names_differ(
+    sh: Sheet, ctx: Context, year: int, fast: np.ndarray, name_vals: np.ndarray, out: np.ndarray
+) -> None:
+    """Log the rows linked by 学籍号 whose name is not the roster's (the row stays linked)."""
+    roster = ctx.roster
+    rn = np.array([roster.name_of.get((year, i)) for i in out[fast]], dtype=object)
+    nm_fast = name_vals[fast]
+    differ = np.array(
+        [
+            a is not None and b is not None and a != b and nz.name(a)[0] != b
+            for a, b in zip(nm_fast, rn, strict=True)
+        ],
+        dtype=bool,
+    )
+    if differ.any():
+        di = np.flatnonzero(fast)[differ]
+        ctx.log.add(
+            sh.rs, di, sh.header_of("name"), nm_fast[differ], rn[differ], "name_differs_from_roster"
+        )
+
+
+def _link_one(ctx: Context, year: int, i: int, x, parsed, nm, g, found: _Found) -> str | None:
+    """One row the fast path left: a repaired 学籍号, else by name (+ class); None if neither."""
+    roster = ctx.roster
+    val, rule, status = parsed
+    sid = None
+    if status == "ok" and val in roster.ids:
+        sid = val
+    elif status == "no_prefix":
+        c = roster.by_digits.get(val, [])
+        if len(c) == 1:
+            sid, rule = c[0], "id_prefix_added"
+    elif status == "mangled":
+        c = roster.mangled(val, year, nm, g)
+        if len(c) != 1:
+            found.ambiguous.append(
+                (i, f"学籍号 damaged by Excel ({x}); {len(c)} roster students fit")
+            )
+            return None
+        sid, rule = c[0], "id_sci_recovered"
+    if sid is None:
+        hits, how = roster.lookup(year, nm, g)
+        if len(hits) > 1:
+            found.ambiguous.append((i, f"{len(hits)} students match {how}: " + ", ".join(hits[:5])))
+            return None
+        if not hits:
+            why = _WHY_UNKNOWN.get(status, status)
+            found.unknown.append(
+                (i, f"{why}; no roster student named {nm!r}" + (f" in class {g}" if g else ""))
+            )
+            return None
+        sid, rule = hits[0], f"linked_by_{how.replace('+', '_')}"
+    found.out[i] = sid
+    if rule:
+        found.repairs.append((i, x, sid, rule))
+    return sid
 
 
 def id_on_roster(x, on_roster: set):
