@@ -31,13 +31,14 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import pandas as pd
 
 from .errors import InputError
 
 KINDS = ("text", "int", "float", "bool", "date", "category")
-DATE_DTYPE = "datetime64[us]"
+DATE_DTYPE: Final = "datetime64[us]"
 
 #: Fixed vocabularies of coded answers (categories in this order). gender, family and role are
 #: in sorted order, the order pandas gives a categorical it infers, so a frame's categories
@@ -306,7 +307,8 @@ def _cast(s: pd.Series, col: Column, table_name: str) -> pd.Series:
         if s.dtype == "boolean":
             return s
         return pd.Series(
-            pd.array(s.astype(object).where(s.notna(), None), dtype="boolean"), index=s.index
+            pd.array(s.astype(object).where(s.notna(), None).to_numpy(), dtype="boolean"),
+            index=s.index,
         )
     if kind == "date":
         return s if s.dtype == DATE_DTYPE else pd.to_datetime(s).astype(DATE_DTYPE)

@@ -35,7 +35,7 @@ class Context:
     )
     roster: Roster | None = None
     staff_ids: dict[int, set] = field(default_factory=dict)
-    staff_by_name: dict[tuple, list[str]] = field(default_factory=dict)
+    staff_by_name: dict[tuple, list[tuple]] = field(default_factory=dict)
     attention: str = "quarantine"
     reader: str = "calamine"
     seen: dict = field(default_factory=dict)  # table -> Seen: records read so far (daily logs)
@@ -53,7 +53,8 @@ class Context:
             ):  # the roster stays at hand
                 path = self.spill_dir / f"{table}.{len(self.parts.get(table, [])):05d}.parquet"
                 df.to_parquet(path, index=False)
-                df = path
+                self.parts.setdefault(table, []).append(path)
+                return
             self.parts.setdefault(table, []).append(df)
 
 

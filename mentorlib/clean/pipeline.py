@@ -212,7 +212,7 @@ def _clean(ctx: Context, progress) -> CleanResult:
     codebooks = _read_sources(ctx, progress)
     tables = _finish_tables(ctx)
     validation = quarantine_failures(ctx, tables, cfg)
-    frames = {
+    frames: dict = {
         "tables": tables,
         "log": ctx.log.frame(),
         "row_status": concat_compact([s.frame() for s in ctx.statuses]),
@@ -227,7 +227,15 @@ def _clean(ctx: Context, progress) -> CleanResult:
         frames["validation"] = done["validation"]
         school = done["study_text"]["school"]
     meta = _meta(ctx, codebooks, frames, school=school, pseudonymised=bool(key))
-    return CleanResult(meta=meta, **frames)
+    return CleanResult(
+        tables=tables,
+        log=frames["log"],
+        quarantine=frames["quarantine"],
+        row_status=frames["row_status"],
+        summary=frames["summary"],
+        meta=meta,
+        validation=frames["validation"],
+    )
 
 
 def _read_sources(ctx: Context, progress) -> dict[str, str]:

@@ -40,7 +40,7 @@ def _vocab(name: str, nullable: bool = True) -> pa.Column:
     return _in(VOCAB[name], nullable=nullable)
 
 
-def _range(lo, hi, nullable: bool = True) -> pa.Column:
+def _range(lo: float, hi: float, nullable: bool = True) -> pa.Column:
     return pa.Column(None, pa.Check.in_range(lo, hi), nullable=nullable)
 
 
@@ -58,8 +58,15 @@ def schemas(
     }
 
 
+def _bounds(book: str, var: str) -> tuple[float, float]:
+    """The range of a number field of a built-in codebook."""
+    r = load_codebook(book).field(var).range
+    if r is None:
+        raise ValueError(f"codebook {book!r} gives {var!r} no range")
+    return r
+
+
 def _roster_schemas(year: pa.Column, term: pa.Column) -> dict[str, pa.DataFrameSchema]:
-    sb = load_codebook("students")
     return {
         "students": pa.DataFrameSchema(
             {
@@ -69,8 +76,8 @@ def _roster_schemas(year: pa.Column, term: pa.Column) -> dict[str, pa.DataFrameS
                 "grade": _range(1, MAX_GRADE, nullable=False),
                 "class_no": _range(1, MAX_CLASS, nullable=False),
                 "family": _vocab("family"),
-                "height_cm": _range(*sb.field("height_cm").range),
-                "weight_kg": _range(*sb.field("weight_kg").range),
+                "height_cm": _range(*_bounds("students", "height_cm")),
+                "weight_kg": _range(*_bounds("students", "weight_kg")),
             },
             unique=["student_id", "year"],
         ),
@@ -127,7 +134,7 @@ def _survey_schemas(
 
 
 def _record_schemas(year: pa.Column, term: pa.Column) -> dict[str, pa.DataFrameSchema]:
-    s_lo, s_hi = load_codebook("exams").field("score_math").range
+    s_lo, s_hi = _bounds("exams", "score_math")
     days = {
         c: _range(0, MAX_DAYS, nullable=False)
         for c in ("days_recorded", "school_days", "n_happy", "n_calm", "n_sad", "n_angry")
@@ -155,7 +162,7 @@ def _record_schemas(year: pa.Column, term: pa.Column) -> dict[str, pa.DataFrameS
             {
                 "student_id": _id(),
                 "kind": _vocab("kind", nullable=False),
-                "points": _range(*load_codebook("rewards").field("points").range),
+                "points": _range(*_bounds("rewards", "points")),
             }
         ),
         "mood": pa.DataFrameSchema(
@@ -215,13 +222,14 @@ def quarantine_failures(
         assessment=acb,
     )
     bad: dict[tuple[int, int], str] = {}
-    for f in fails.itertuples(index=False):
-        df = tables[f.table]
-        if f.index is None or pd.isna(f.index) or f.index not in df.index:
+    for rec in fails.to_dict("records"):
+        df, at = tables[str(rec["table"])], rec["index"]
+        if at is None or pd.isna(at) or at not in df.index:
             continue
-        r = df.loc[f.index]
+        r = df.loc[at]
         bad.setdefault(
-            (int(r["_sheet"]), int(r["_i"])), f"{f.table}.{f.column}: {f.check} ({f.failure_case})"
+            (int(r["_sheet"]), int(r["_i"])),
+            f"{rec['table']}.{rec['column']}: {rec['check']} ({rec['failure_case']})",
         )
     for (k, i), why in bad.items():
         ctx.statuses[k].quarantine([i], "schema_violation", why)
