@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pandas as pd
 
 import mentorlib.clean as C
-from mentorlib.ingest import read_file
-from mentorlib.study import load_config
+from mentorlib.io.readers import read_file
+from mentorlib.io.study import load_config
 from mentorlib.synth import synth
 
 from _measure import PeakMemory, save

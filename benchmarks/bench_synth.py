@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mentorlib.synth import SynthParams, generate, write_study
-from mentorlib.xlsx import write_xlsx
+from mentorlib.io.xlsx import write_xlsx
 
 from _measure import PeakMemory, save
 

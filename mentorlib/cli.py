@@ -207,7 +207,7 @@ def _check_min_cell(args) -> None:
 
 
 def _study_and_year(args):
-    from .data import open_study
+    from .io.open import open_study
 
     _check_min_cell(args)
 
@@ -467,7 +467,7 @@ def cmd_report(args) -> int:
 
 def cmd_review(args) -> int:
     from . import report as R
-    from .data import open_study
+    from .io.open import open_study
 
     _check_min_cell(args)
     P = open_study(args.processed)

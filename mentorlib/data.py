@@ -1,75 +1,40 @@
 """A processed study: the canonical tables every analysis stage reads.
 
 The cleaner (``mentorlib clean``) writes them to ``data/processed/<study>/`` as Parquet, with a
-``study.json`` beside them; :func:`load_processed` reads them back. :func:`from_synth` gives the
-same object straight from a generated study (the generator's answer key), which tests and
-validation scripts use to study a stage without cleaning first.
+``study.json`` beside them (name, level, years, codebooks and the study's own ``[rules]``);
+:func:`load_processed` reads them back. :func:`from_synth` gives the same object straight from a
+generated study (the generator's answer key), which tests and validation scripts use to study a
+stage without cleaning first. :func:`mentorlib.io.open.open_study` takes either kind of folder.
 
-Canonical tables (columns; DESIGN.md "Canonical tables")
---------------------------------------------------------
-students
-    student_id, year, name, gender (female/male), birth_date, grade, class_no, transfer,
-    family (two_parent/single_parent/reconstituted), left_behind, home_area, mentee,
-    height_cm, weight_kg. One row per student and school year. Pseudonymised (a study with a
-    pseudonym key): no name column, and birth_date is the first day of the month of birth.
-staff
-    staff_id, year, name (none when pseudonymised), gender, role (principal/admin/class_teacher/subject_teacher/support),
-    subject, grade, link_class ("3-2"), homeroom, classes ("3-2;3-4"), training_hours,
-    certified, backbone, strengths (";"-joined: dimensions and interest areas).
-assignments
-    student_id, year, term, mentor_id, start_date, reason, regroup. A term-2 row (or a
-    term-1 row with ``regroup``) is a change of mentor.
-needs
-    student_id, year, weak_areas, help_wanted, interests (";"-joined codes), other_text,
-    submitted_at; middle school also pref_1..pref_3 (staff IDs).
-assessment_items
-    student_id, year, wave (pre/post), dimension, item, value (the answer as given, 1-5;
-    reverse-keyed items are *not* recoded here).
-exams
-    student_id, year, term, subject, score (0-100, missing when absent), status (sat/absent).
-satisfaction
-    student_id, year, term, sat_1..sat_5, satisfaction (mean), want_change, reason,
-    reason_text, submitted_at.
-activities
-    mentor_id, student_id (missing for group activities), date, year, term, activity (talk,
-    student_report, three_party, parent_call, home_visit, subject_exchange,
-    group_counselling, case_conference), mode, duration_min.
-rewards
-    student_id, date, year, term, kind (reward/penalty), reason, points.
-mood
-    student_id, year, month (YYYY-MM), school_days, days_recorded, n_happy, n_calm, n_sad,
-    n_angry (primary only).
+This module is a leaf: it imports no stage (not the cleaner, not the generator). The columns and
+dtypes of every table are written once, in :mod:`mentorlib.tables`
+(``python -c "import mentorlib.tables as t; print(t.describe())"`` prints them).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
-from .codebook import Codebook, load_codebook
 from .errors import InputError
+from .io.codebook import Codebook, load_codebook
 from .rules import Rulebook, rulebook
+from .tables import TABLES
 
-TABLES = (
-    "students",
-    "staff",
-    "assignments",
-    "needs",
-    "assessment_items",
-    "exams",
-    "satisfaction",
-    "activities",
-    "rewards",
-    "mood",
-)
+__all__ = ["TABLES", "Processed", "from_synth", "load_processed"]
 
 
 @dataclass
 class Processed:
-    """The canonical tables of one study and what they are."""
+    """The canonical tables of one study and what they are.
+
+    ``overrides`` are the study's own ``[rules]`` (study.toml, carried in study.json);
+    :attr:`rules` is the level's rulebook with them applied.
+    """
 
     name: str
     level: str
@@ -80,6 +45,7 @@ class Processed:
     school: str = ""
     pseudonymised: bool = False
     synthetic: bool = False  # study.toml says the data are synthetic (reports say so too)
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         try:
@@ -94,7 +60,21 @@ class Processed:
 
     @property
     def rules(self) -> Rulebook:
-        return rulebook(self.level)
+        """The study's resolved rulebook: the level's rules with the study's ``[rules]``."""
+        return rulebook(self.level, self.overrides)
+
+    def with_rules(self, **overrides: Any) -> Processed:
+        """A copy with more rules set (validated now), the tables shared, not copied.
+
+        Examples
+        --------
+        >>> p = Processed("demo", "primary", (2024,), {})
+        >>> p.with_rules(min_cell=10).rules.min_cell, p.rules.min_cell
+        (10, 5)
+        """
+        merged = {**self.overrides, **overrides}
+        rulebook(self.level, merged)  # an unknown rule or a bad value fails here, in one line
+        return replace(self, overrides=merged)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -109,7 +89,7 @@ class Processed:
 
 
 def load_processed(path: str | Path) -> Processed:
-    """Read a processed study folder written by the cleaner."""
+    """Read a processed study folder written by the cleaner (tables, study.json, ``[rules]``)."""
     root = Path(path)
     meta_path = root / "study.json"
     if not meta_path.is_file():
@@ -120,6 +100,11 @@ def load_processed(path: str | Path) -> Processed:
     tables = {
         p.stem: pd.read_parquet(p) for p in sorted(root.glob("*.parquet")) if p.stem in TABLES
     }
+    overrides = dict(meta.get("rules", {}))
+    try:
+        rulebook(meta["level"], overrides)
+    except InputError as e:
+        raise InputError(str(e), file=str(meta_path)) from None
     return Processed(
         name=meta["name"],
         level=meta["level"],
@@ -130,37 +115,54 @@ def load_processed(path: str | Path) -> Processed:
         school=meta.get("school", ""),
         pseudonymised=bool(meta.get("pseudonymised", False)),
         synthetic=bool(meta.get("synthetic", False)),
+        overrides=overrides,
     )
 
 
-def from_synth(study) -> Processed:
-    """The canonical tables of a generated study (:func:`mentorlib.synth.generate`)."""
-    from .synth import canonical_tables
+class SynthLike(Protocol):
+    """What :func:`from_synth` needs of a generated study (:class:`mentorlib.synth.SynthStudy`)."""
 
+    params: Any
+    school_name: str
+
+
+def from_synth(
+    study: SynthLike,
+    tables: dict[str, pd.DataFrame] | None = None,
+    *,
+    rules: dict[str, Any] | None = None,
+) -> Processed:
+    """The canonical tables of a generated study (:func:`mentorlib.synth.generate`).
+
+    Parameters
+    ----------
+    study : SynthStudy
+        A generated study.
+    tables : dict, optional
+        Its canonical tables; by default ``study.canonical_tables()``.
+    rules : dict, optional
+        The study's ``[rules]`` (as in study.toml), e.g. ``{"min_cell": 10}``.
+    """
+    if tables is None:
+        tables = _synth_tables(study)
     p = study.params
-    return Processed(
+    out = Processed(
         name=f"synth-seed{p.seed}",
         level=p.level,
         years=tuple(p.years),
-        tables=canonical_tables(study),
+        tables=tables,
         school=study.school_name,
         synthetic=True,
     )
+    return out.with_rules(**rules) if rules else out
 
 
-def open_study(path: str | Path) -> Processed:
-    """A study's canonical tables from a processed folder, or a raw study folder cleaned in memory.
+def _synth_tables(study: SynthLike) -> dict[str, pd.DataFrame]:
+    method = getattr(study, "canonical_tables", None)
+    if callable(method):
+        return method()
+    # TODO(issue 12, synth owner): give SynthStudy a canonical_tables() method, then delete this
+    # transitional lazy import (data must import no stage).
+    import importlib
 
-    The notebooks take either: ``data/processed/demo`` (fast) or ``data/raw/demo`` / ``data/sample``
-    (cleaned on the fly, nothing written).
-    """
-    root = Path(path)
-    if (root / "study.json").is_file():
-        return load_processed(root)
-    if (root / "study.toml").is_file():
-        from .clean import load_study
-
-        return load_study(root)
-    raise InputError(
-        "neither a processed study (study.json) nor a raw study folder (study.toml)", file=str(root)
-    )
+    return importlib.import_module("mentorlib.synth").canonical_tables(study)

@@ -138,6 +138,27 @@ ACTIVITIES_ZH: dict[str, str] = zh_of(ACTIVITY_LABELS)
 # =========================================================================== io and clean
 # (tables of the cleaner, the codebooks and the data-quality checks go here)
 
+#: Kinds of source a study folder holds (study.toml ``kind``).
+SOURCE_KIND_LABELS: dict[str, Pair] = {
+    "students": ("学生名册", "student roster"),
+    "staff": ("教职工名册", "staff roster"),
+    "groups": ("导师分组", "mentor groups"),
+    "needs_survey": ("成长需求问卷", "growth-needs survey"),
+    "assessment": ("发展评估", "development assessment"),
+    "satisfaction": ("满意度调查", "satisfaction survey"),
+    "exams": ("成绩单", "exam results"),
+    "activities": ("导师工作记录", "mentor activity log"),
+    "rewards": ("奖惩记录", "rewards and penalties"),
+    "mood": ("心情晴雨表", "mood chart"),
+}
+
+#: The fate of a raw row in the cleaning.
+ROW_FATE_LABELS: dict[str, Pair] = {
+    "kept": ("保留", "kept"),
+    "merged": ("合并（重复提交）", "merged"),
+    "quarantined": ("隔离", "quarantined"),
+}
+
 
 # =========================================================================== progress
 # (definitions, missing-data rules, verdicts, categories, breakdowns)

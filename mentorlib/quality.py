@@ -6,22 +6,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .errors import ImpossibleNumberError
-from .plots import label, use_style
+from .labels import ROW_FATE_LABELS, SOURCE_KIND_LABELS, Lang, zh_of
+from .plots import use_style
 
 RATE_TOLERANCE = 1e-9  # float arithmetic may land a hair outside [0, 1]
 
-KIND_ZH = {
-    "students": "学生名册",
-    "staff": "教职工名册",
-    "groups": "导师分组",
-    "needs_survey": "成长需求问卷",
-    "assessment": "发展评估",
-    "satisfaction": "满意度调查",
-    "exams": "成绩单",
-    "activities": "导师工作记录",
-    "rewards": "奖惩记录",
-    "mood": "心情晴雨表",
-}
+#: Chinese names of the source kinds (the report's data-quality note reads this).
+KIND_ZH: dict[str, str] = zh_of(SOURCE_KIND_LABELS)
 
 
 def check_rate(x, what: str = "a rate") -> float:
@@ -62,7 +53,7 @@ def check_rate(x, what: str = "a rate") -> float:
 
 
 def cleaning_overview(res) -> dict[str, pd.DataFrame]:
-    """Tidy tables of a :class:`~mentorlib.clean.CleanResult`.
+    """Tidy tables of a :class:`~mentorlib.clean.pipeline.CleanResult`.
 
     Returns
     -------
@@ -108,27 +99,24 @@ def cleaning_overview(res) -> dict[str, pd.DataFrame]:
 
 def plot_cleaning(res, *, lang: str = "zh"):
     """Two panels: the fate of the rows of each source kind, and the most common repairs."""
+    L = Lang(lang)
     use_style()
     ov = cleaning_overview(res)
     bk = ov["by_kind"]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
-    names = [KIND_ZH.get(k, k) if lang == "zh" else k for k in bk["kind"]]
+    names = [L.of(SOURCE_KIND_LABELS, k) if L.zh else k for k in bk["kind"]]
     share = bk[["kept", "merged", "quarantined"]].div(bk["rows_in"].clip(lower=1), axis=0)
     left = pd.Series(0.0, index=bk.index)
-    for col, zh, en in (
-        ("kept", "保留", "kept"),
-        ("merged", "合并（重复提交）", "merged"),
-        ("quarantined", "隔离", "quarantined"),
-    ):
-        a1.barh(names, share[col], left=left, label=label(zh, en, lang))
+    for col in ("kept", "merged", "quarantined"):
+        a1.barh(names, share[col], left=left, label=L.of(ROW_FATE_LABELS, col))
         left += share[col]
     a1.set_xlim(0.9, 1.0)
     a1.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    a1.set_xlabel(label("行的去向（横轴从 90% 起）", "fate of rows (axis starts at 90%)", lang))
+    a1.set_xlabel(L("行的去向（横轴从 90% 起）", "fate of rows (axis starts at 90%)"))
     a1.legend(loc="upper center", bbox_to_anchor=(0.45, -0.2), ncol=3, fontsize=8)
     rep = ov["repairs"].head(10).iloc[::-1]
     a2.barh(rep["rule"], rep["cells"], color="#3a9e5f")
-    a2.set_xlabel(label("修复的单元格数", "cells repaired", lang))
-    a2.set_title(label("最常见的修复", "most common repairs", lang))
+    a2.set_xlabel(L("修复的单元格数", "cells repaired"))
+    a2.set_title(L("最常见的修复", "most common repairs"))
     fig.tight_layout()
     return fig

@@ -50,7 +50,7 @@ def test_python_bound_agrees():
 def test_layout_of_design_md_exists():
     for p in (
         "mentorlib",
-        "mentorlib/codebooks",
+        "mentorlib/io/codebooks",
         "notebooks",
         "data/sample",
         "tests",

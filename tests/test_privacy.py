@@ -436,7 +436,7 @@ def test_tiny_group_annual_summary_compliance_kpis_registered():
 
 @pytest.mark.slow
 def test_sample_study_reports_leave_nothing_recoverable():
-    from mentorlib.data import open_study
+    from mentorlib.io.open import open_study
 
     P = open_study(SAMPLE)
     _check_public_reports(P, P.years[-1], review=True)

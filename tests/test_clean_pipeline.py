@@ -335,7 +335,7 @@ def test_missing_required_column_names_file_and_questions(tmp_path):
 
 
 def test_schemas_catch_what_normalisers_cannot():
-    from mentorlib.schemas import validate_tables
+    from mentorlib.clean.validate import validate_tables
 
     good_id = "G110105194912310020"
     bad = {

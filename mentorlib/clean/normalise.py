@@ -22,7 +22,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from .ids import is_valid_id18, is_valid_student_id
+from ..ids import is_valid_id18, is_valid_student_id
 
 CN_NUM = {
     "零": 0,

@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import normalize as nz
-from .errors import InputError
-from .ids import pseudonym
+from ..errors import InputError
+from ..ids import pseudonym
+from . import normalise as nz
 
 ENV_KEY = "MENTORLIB_PSEUDONYM_KEY"
 NAME_MASK = "〔姓名〕"
@@ -443,63 +443,17 @@ def pseudonymise_outputs(
         ``source`` path of each scrubbed by :meth:`Scrubber.path`, the same path the same way in
         every frame), and ``study_text``: the texts of ``study_text`` scrubbed as free text.
     """
-    ids: set[str] = set()
-    for df in tables.values():
-        if "student_id" in df.columns:
-            ids.update(df["student_id"].dropna().astype(str))
-    names: set = set()
-    for t in ("students", "staff"):
-        if "name" in tables.get(t, pd.DataFrame()).columns:
-            names.update(tables[t]["name"].dropna().astype(str))
-    sc = Scrubber(key, ids, names)
+    sc = Scrubber(key, *_ids_and_names(tables))
 
     def kind(src, col):
         k = column_kinds.get((str(src), str(col)), "?")
         return header_kind(col) if k == "?" else k
 
     # names and IDs seen in the raw cells of name and ID columns are replaced in texts too
-    lk = np.empty(0, dtype=object)
-    if len(log):  # the kind of every log row's column, worked out once per (source, column)
-        pair = pd.MultiIndex.from_arrays(
-            [log["source"].astype(object), log["column"].astype(object)]
-        )
-        codes, uniq = pd.factorize(pair)
-        lk = np.array([kind(s, c) for s, c in uniq] + [None], dtype=object)[codes]
-    for col in ("old", "new"):
-        if len(log):
-            vals = log[col].to_numpy(dtype=object)
-            sc.add_names(vals[lk == "name"])
-            sc.add_names(vals[lk == "staff_name"])
-            sc.add_raw_ids(vals[lk == "student_id"])
-    qkinds = {}
-    for src, raw in zip(quarantine.get("source", []), quarantine.get("raw", []), strict=True):
-        if not isinstance(raw, str):
-            continue
-        try:
-            row = json.loads(raw)
-        except ValueError:
-            continue
-        kinds = qkinds.setdefault(str(src), {})
-        for h, v in row.items() if isinstance(row, dict) else ():
-            k = kinds.setdefault(h, kind(src, h))
-            if k in ("name", "staff_name"):
-                sc.add_names([v])
-            elif k == "student_id":
-                sc.add_raw_ids([v])
-
+    lk = _log_kinds(log, sc, kind)
+    qkinds = _quarantine_kinds(quarantine, sc, kind)
     _tables(tables, sc)
-    log = log.copy()
-    if len(log):
-        for col in ("old", "new"):
-            vals = log[col].to_numpy(dtype=object)
-            out = vals.copy()
-            for k in pd.unique(lk):
-                if col == "new" and k == "staff_choice":
-                    continue  # the 工号 the choice was decoded to
-                m = lk == k
-                out[m] = sc.series(pd.Series(vals[m], dtype=object), k).to_numpy(dtype=object)
-            log[col] = out
-        log["sheet"] = sc.series(log["sheet"], "text")
+    log = _scrub_log(log, lk, sc)
     rs = row_status.copy()
     if len(rs):
         rs["student_id"] = _pseudonyms(rs["student_id"], sc)
@@ -531,6 +485,74 @@ def pseudonymise_outputs(
         "validation": val,
         "study_text": texts,
     }
+
+
+def _ids_and_names(tables: dict[str, pd.DataFrame]) -> tuple[set[str], set]:
+    """Every student ID of the tables, and every student and staff name."""
+    ids: set[str] = set()
+    for df in tables.values():
+        if "student_id" in df.columns:
+            ids.update(df["student_id"].dropna().astype(str))
+    names: set = set()
+    for t in ("students", "staff"):
+        if "name" in tables.get(t, pd.DataFrame()).columns:
+            names.update(tables[t]["name"].dropna().astype(str))
+    return ids, names
+
+
+def _log_kinds(log: pd.DataFrame, sc: Scrubber, kind) -> np.ndarray:
+    """The kind of every log row's column (worked out once per source and column); the names
+    and IDs of its name and ID columns are given to the scrubber."""
+    lk = np.empty(0, dtype=object)
+    if not len(log):
+        return lk
+    pair = pd.MultiIndex.from_arrays([log["source"].astype(object), log["column"].astype(object)])
+    codes, uniq = pd.factorize(pair)
+    lk = np.array([kind(s, c) for s, c in uniq] + [None], dtype=object)[codes]
+    for col in ("old", "new"):
+        vals = log[col].to_numpy(dtype=object)
+        sc.add_names(vals[lk == "name"])
+        sc.add_names(vals[lk == "staff_name"])
+        sc.add_raw_ids(vals[lk == "student_id"])
+    return lk
+
+
+def _quarantine_kinds(quarantine: pd.DataFrame, sc: Scrubber, kind) -> dict[str, dict]:
+    """The kind of every header of each quarantined raw row, per source; names and IDs found
+    in them are given to the scrubber."""
+    qkinds: dict[str, dict] = {}
+    for src, raw in zip(quarantine.get("source", []), quarantine.get("raw", []), strict=True):
+        if not isinstance(raw, str):
+            continue
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            continue
+        kinds = qkinds.setdefault(str(src), {})
+        for h, v in row.items() if isinstance(row, dict) else ():
+            k = kinds.setdefault(h, kind(src, h))
+            if k in ("name", "staff_name"):
+                sc.add_names([v])
+            elif k == "student_id":
+                sc.add_raw_ids([v])
+    return qkinds
+
+
+def _scrub_log(log: pd.DataFrame, lk: np.ndarray, sc: Scrubber) -> pd.DataFrame:
+    log = log.copy()
+    if not len(log):
+        return log
+    for col in ("old", "new"):
+        vals = log[col].to_numpy(dtype=object)
+        out = vals.copy()
+        for k in pd.unique(lk):
+            if col == "new" and k == "staff_choice":
+                continue  # the 工号 the choice was decoded to
+            m = lk == k
+            out[m] = sc.series(pd.Series(vals[m], dtype=object), k).to_numpy(dtype=object)
+        log[col] = out
+    log["sheet"] = sc.series(log["sheet"], "text")
+    return log
 
 
 def _pseudonyms(s: pd.Series, sc: Scrubber) -> pd.Series:

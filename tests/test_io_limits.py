@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mentorlib import ingest
+from mentorlib.io import limits as ingest
 from mentorlib.errors import InputError
-from mentorlib.ingest import EXCEL_MAX_ROWS, check_workbook, read_file
+from mentorlib.io.limits import EXCEL_MAX_ROWS, check_workbook
+from mentorlib.io.readers import read_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

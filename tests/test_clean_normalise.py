@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorlib import normalize as nz
+from mentorlib.clean import normalise as nz
 from mentorlib.ids import check_digit
 
 LIKERT = ("完全不符合", "比较不符合", "不确定", "比较符合", "完全符合")

@@ -1,6 +1,6 @@
 """Codebooks: declarative maps from raw headers and answers to canonical variables.
 
-A codebook is a TOML file. The built-in ones live in ``mentorlib/codebooks/``; a study can
+A codebook is a TOML file. The built-in ones live in ``mentorlib/io/codebooks/``; a study can
 point a source at its own file (``codebook = "my_survey.toml"`` in ``study.toml``, relative to
 the study folder). The format::
 
@@ -279,7 +279,7 @@ def _parse(data: dict, path: str | None) -> Codebook:
 
 @lru_cache(maxsize=64)
 def _load_builtin(name: str) -> Codebook:
-    ref = resources.files("mentorlib.codebooks").joinpath(f"{name}.toml")
+    ref = resources.files("mentorlib.io.codebooks").joinpath(f"{name}.toml")
     if not ref.is_file():
         raise CodebookError(
             f"no built-in codebook {name!r}; built-in: {', '.join(builtin_names())}"
@@ -289,7 +289,7 @@ def _load_builtin(name: str) -> Codebook:
 
 def builtin_names() -> list[str]:
     """Names of the built-in codebooks."""
-    root = resources.files("mentorlib.codebooks")
+    root = resources.files("mentorlib.io.codebooks")
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
 
 

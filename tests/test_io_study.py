@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mentorlib.errors import InputError
-from mentorlib.study import load_config
+from mentorlib.io.study import load_config
 
 
 def write(tmp_path, text):
@@ -183,3 +183,33 @@ def test_a_long_or_bidi_study_name_is_refused_with_one_line(tmp_path, name, need
 def test_a_64_character_name_is_fine(tmp_path):
     cfg = load_config(write(tmp_path, GOOD.replace('name = "x"', f'name = "{"研" * 64}"')))
     assert cfg.name == "研" * 64
+
+
+# ----------------------------------------------------------------------------- [rules]
+
+
+def test_rules_are_read_and_validated(tmp_path):
+    cfg = load_config(write(tmp_path, GOOD + "\n[rules]\ntarget_share = 0.9\nmin_cell = 10\n"))
+    assert cfg.rules == {"target_share": 0.9, "min_cell": 10}
+    assert load_config(write(tmp_path, GOOD)).rules == {}
+
+
+@pytest.mark.parametrize(
+    ("rules", "needle"),
+    [
+        ("min_cel = 10", r"\[rules\] unknown rule 'min_cel' \(did you mean 'min_cell'\?\)"),
+        ("min_cell = 1", r"\[rules\] min_cell = 1: must be between 2 and 100"),
+        ('target_share = "high"', r"\[rules\] target_share = 'high': expected a number"),
+    ],
+)
+def test_a_bad_rule_is_one_line_naming_study_toml(tmp_path, rules, needle):
+    with pytest.raises(InputError, match=needle) as e:
+        load_config(write(tmp_path, GOOD + f"\n[rules]\n{rules}\n"))
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith(str(tmp_path / "study.toml") + ": [rules]")
+
+
+def test_rules_must_be_a_table(tmp_path):
+    with pytest.raises(InputError, match=r"\[rules\] must be a table"):
+        load_config(write(tmp_path, 'rules = "strict"\n' + GOOD))

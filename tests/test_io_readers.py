@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorlib.codebook import load_codebook
+from mentorlib.io.codebook import load_codebook
 from mentorlib.errors import InputError
-from mentorlib.ingest import detect_encoding, match_columns, read_file, to_raw_sheet
-from mentorlib.xlsx import write_xlsx
+from mentorlib.io.readers import detect_encoding, match_columns, read_file, to_raw_sheet
+from mentorlib.io.xlsx import write_xlsx
 
 CB = load_codebook("assessment_primary")
 ROSTER = load_codebook("students")

@@ -13,8 +13,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InputError
+from ..rules import rulebook
 from .codebook import default_codebook
-from .errors import InputError
 
 KINDS = (
     "students",
@@ -72,6 +73,7 @@ class StudyConfig:
     pseudonym_key_file: str | None = None
     extra: dict = field(default_factory=dict)
     limits: dict = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    rules: dict = field(default_factory=dict)  # the study's [rules]: rule name -> value
 
     def of_kind(self, kind: str) -> list[Source]:
         return [s for s in self.sources if s.kind == kind]
@@ -88,10 +90,43 @@ def load_config(study_dir: str | Path) -> StudyConfig:
         type (``encoding = 5``, ``year = "2023"``, ``[sources]`` written as one table); a
         control character in any value; a study name that is not a safe folder name; a source
         path leading outside the study folder (symlinks followed) without
-        ``allow_outside = true``; the same file (and sheet) listed twice; a bad ``[limits]``.
+        ``allow_outside = true``; the same file (and sheet) listed twice; a bad ``[limits]``;
+        an unknown rule or a bad value in ``[rules]`` (:func:`mentorlib.rules.rulebook`).
     """
     root = Path(study_dir)
     path = root / "study.toml"
+    data = _read_toml(root, path)
+    st = data.get("study")
+    if not isinstance(st, dict):
+        raise InputError("missing [study] table", file=str(path))
+    level, years, name = _study_table(st, root, path)
+    known = {
+        "name",
+        "school",
+        "level",
+        "years",
+        "synthetic",
+        "generator",
+        "pseudonym_key",
+        "pseudonym_key_file",
+    }
+    return StudyConfig(
+        root=root,
+        name=name,
+        level=level,
+        years=tuple(years),
+        sources=_sources(data.get("sources", []), root, path, level, years),
+        school=st.get("school", ""),
+        synthetic=bool(st.get("synthetic", False)),
+        pseudonym_key=st.get("pseudonym_key"),
+        pseudonym_key_file=st.get("pseudonym_key_file"),
+        extra={k: v for k, v in st.items() if k not in known},
+        limits=_limits(data.get("limits"), path),
+        rules=_rules(data.get("rules"), level, path),
+    )
+
+
+def _read_toml(root: Path, path: Path) -> dict:
     if not root.is_dir():
         raise InputError("study folder not found", file=str(root))
     if not path.is_file():
@@ -101,9 +136,11 @@ def load_config(study_dir: str | Path) -> StudyConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"not valid TOML ({e})", file=str(path)) from None
     _no_control_chars(data, path)
-    st = data.get("study")
-    if not isinstance(st, dict):
-        raise InputError("missing [study] table", file=str(path))
+    return data
+
+
+def _study_table(st: dict, root: Path, path: Path) -> tuple[str, list[int], str]:
+    """The level, years and name of ``[study]``, checked."""
     level = st.get("level")
     if level not in ("primary", "middle"):
         raise InputError(
@@ -127,73 +164,38 @@ def load_config(study_dir: str | Path) -> StudyConfig:
             raise InputError(
                 f"[study] {key} must be text in quotes, got {st[key]!r}", file=str(path)
             )
-    raw_sources = data.get("sources", [])
-    if isinstance(raw_sources, dict):
+    return level, years, name
+
+
+_SOURCE_KEYS = (
+    ("year", int, "year = 2023"),
+    ("term", int, "term = 1"),
+    ("wave", str, 'wave = "pre"'),
+    ("sheet", str, 'sheet = "Sheet1"'),
+    ("encoding", str, 'encoding = "gb18030"'),
+    ("codebook", str, 'codebook = "needs_primary"'),
+    ("allow_outside", bool, "allow_outside = true"),
+)
+
+
+def _sources(raw, root: Path, path: Path, level: str, years: list[int]) -> tuple[Source, ...]:
+    """The ``[[sources]]`` entries, each checked, and no file (and sheet) listed twice."""
+    if isinstance(raw, dict):
         raise InputError(
             "[sources] is written as one table: list each file as its own [[sources]] entry "
             "(double brackets)",
             file=str(path),
         )
-    if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         raise InputError(
             "sources must be [[sources]] entries (double brackets), one per file", file=str(path)
         )
-    if not raw_sources:
+    if not raw:
         raise InputError("no [[sources]] listed", file=str(path))
     sources = []
     seen: dict[tuple, int] = {}
-    top = root.resolve()
-    for i, s in enumerate(raw_sources, 1):
-        where = f"[[sources]] #{i}"
-        kind = s.get("kind")
-        if kind not in KINDS:
-            raise InputError(
-                f"{where}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})",
-                file=str(path),
-            )
-        if not isinstance(s.get("path"), str) or not s["path"].strip():
-            raise InputError(
-                f"{where}: missing path (a file name in quotes, relative to the study folder)",
-                file=str(path),
-            )
-        for key, typ, example in (
-            ("year", int, "year = 2023"),
-            ("term", int, "term = 1"),
-            ("wave", str, 'wave = "pre"'),
-            ("sheet", str, 'sheet = "Sheet1"'),
-            ("encoding", str, 'encoding = "gb18030"'),
-            ("codebook", str, 'codebook = "needs_primary"'),
-            ("allow_outside", bool, "allow_outside = true"),
-        ):
-            v = s.get(key)
-            ok = _is_int(v) if typ is int else isinstance(v, typ)
-            if v is not None and not ok:
-                raise InputError(
-                    f"{where}: {key} = {v!r} is not valid (write it like {example})",
-                    file=str(path),
-                )
-        if s.get("year") is not None and s["year"] not in years:
-            raise InputError(
-                f"{where}: year {s['year']} is not one of the study's years {years}", file=str(path)
-            )
-        if kind == "assessment" and s.get("wave") not in ("pre", "post"):
-            raise InputError(f"{where}: an assessment needs wave = 'pre' or 'post'", file=str(path))
-        if s.get("term") not in (None, 1, 2):
-            raise InputError(f"{where}: term must be 1 (autumn) or 2 (spring)", file=str(path))
-        enc = s.get("encoding")
-        if enc is not None and enc.lower() not in ENCODINGS:
-            raise InputError(
-                f"{where}: unknown encoding {enc!r} (expected one of {', '.join(ENCODINGS)})",
-                file=str(path),
-            )
-        full = (root / s["path"]).resolve()
-        if not s.get("allow_outside", False) and not full.is_relative_to(top):
-            raise InputError(
-                f"{where}: path {s['path']!r} leads outside the study folder (to {full}); "
-                "move the file into the study folder, or write allow_outside = true in this "
-                "entry if that is intended",
-                file=str(path),
-            )
+    for i, s in enumerate(raw, 1):
+        src, full = _source(s, f"[[sources]] #{i}", root, path, level, years)
         same = (str(full), s.get("sheet"))
         if same in seen:
             sheet = f" sheet {s['sheet']!r} of" if s.get("sheet") else ""
@@ -203,41 +205,80 @@ def load_config(study_dir: str | Path) -> StudyConfig:
                 file=str(path),
             )
         seen[same] = i
-        sources.append(
-            Source(
-                kind=kind,
-                path=s["path"],
-                codebook=s.get("codebook") or default_codebook(kind, level),
-                year=s.get("year"),
-                term=s.get("term"),
-                wave=s.get("wave"),
-                sheet=s.get("sheet"),
-                encoding=enc.lower() if enc else None,
-            )
+        sources.append(src)
+    return tuple(sources)
+
+
+def _source(
+    s: dict, where: str, root: Path, path: Path, level: str, years: list[int]
+) -> tuple[Source, Path]:
+    """One ``[[sources]]`` entry, checked, and the file it resolves to."""
+    kind = s.get("kind")
+    if kind not in KINDS:
+        raise InputError(
+            f"{where}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})",
+            file=str(path),
         )
-    known = {
-        "name",
-        "school",
-        "level",
-        "years",
-        "synthetic",
-        "generator",
-        "pseudonym_key",
-        "pseudonym_key_file",
-    }
-    return StudyConfig(
-        root=root,
-        name=name,
-        level=level,
-        years=tuple(years),
-        sources=tuple(sources),
-        school=st.get("school", ""),
-        synthetic=bool(st.get("synthetic", False)),
-        pseudonym_key=st.get("pseudonym_key"),
-        pseudonym_key_file=st.get("pseudonym_key_file"),
-        extra={k: v for k, v in st.items() if k not in known},
-        limits=_limits(data.get("limits"), path),
+    if not isinstance(s.get("path"), str) or not s["path"].strip():
+        raise InputError(
+            f"{where}: missing path (a file name in quotes, relative to the study folder)",
+            file=str(path),
+        )
+    for key, typ, example in _SOURCE_KEYS:
+        v = s.get(key)
+        ok = _is_int(v) if typ is int else isinstance(v, typ)
+        if v is not None and not ok:
+            raise InputError(
+                f"{where}: {key} = {v!r} is not valid (write it like {example})", file=str(path)
+            )
+    if s.get("year") is not None and s["year"] not in years:
+        raise InputError(
+            f"{where}: year {s['year']} is not one of the study's years {years}", file=str(path)
+        )
+    if kind == "assessment" and s.get("wave") not in ("pre", "post"):
+        raise InputError(f"{where}: an assessment needs wave = 'pre' or 'post'", file=str(path))
+    if s.get("term") not in (None, 1, 2):
+        raise InputError(f"{where}: term must be 1 (autumn) or 2 (spring)", file=str(path))
+    enc = s.get("encoding")
+    if enc is not None and enc.lower() not in ENCODINGS:
+        raise InputError(
+            f"{where}: unknown encoding {enc!r} (expected one of {', '.join(ENCODINGS)})",
+            file=str(path),
+        )
+    full = (root / s["path"]).resolve()
+    if not s.get("allow_outside", False) and not full.is_relative_to(root.resolve()):
+        raise InputError(
+            f"{where}: path {s['path']!r} leads outside the study folder (to {full}); "
+            "move the file into the study folder, or write allow_outside = true in this "
+            "entry if that is intended",
+            file=str(path),
+        )
+    src = Source(
+        kind=kind,
+        path=s["path"],
+        codebook=s.get("codebook") or default_codebook(kind, level),
+        year=s.get("year"),
+        term=s.get("term"),
+        wave=s.get("wave"),
+        sheet=s.get("sheet"),
+        encoding=enc.lower() if enc else None,
     )
+    return src, full
+
+
+def _rules(raw, level: str, path: Path) -> dict:
+    """The ``[rules]`` table of study.toml, validated against the level's rulebook.
+
+    Returns the overrides as written (plain TOML values), for ``study.json``."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError("[rules] must be a table, e.g. [rules] min_cell = 10", file=str(path))
+    try:
+        rulebook(level, raw)
+    except InputError as e:  # the rulebook names the rule; say which file it came from
+        raise InputError(str(e), file=str(path)) from None
+    return dict(raw)
 
 
 def _is_int(v) -> bool:

@@ -25,11 +25,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from mentorlib.clean import _key_of, clean_study
+from mentorlib.clean import clean_study
 from mentorlib.errors import InputError
 from mentorlib.ids import pseudonym
-from mentorlib.pseudonymise import ENV_KEY, Scrubber, header_kind, load_key
-from mentorlib.study import load_config
+from mentorlib.clean.pseudonymise import ENV_KEY, Scrubber, header_kind, load_key
+from mentorlib.io.study import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -346,7 +346,7 @@ def test_an_unusable_key_file_is_an_error_naming_it(tmp_path, monkeypatch, conte
     with pytest.raises(InputError, match=r"secret\.key.*pseudonym_key_file"):
         load_key(load_config(study))
     with pytest.raises(InputError, match=r"secret\.key"):
-        _key_of(load_config(study))
+        load_key(load_config(study))
 
 
 def test_an_empty_key_string_or_variable_is_an_error(tmp_path, monkeypatch):
@@ -498,7 +498,7 @@ def test_a_middle_school_study_leaks_nothing_either(tmp_path, monkeypatch):
 def test_pseudonymise_outputs_scrubs_every_frame_by_hand():
     """Each frame a cleaning writes, made by hand: validation failures included (the sample has
     none), a quarantined roster row with an exact birth date, a raw IP column no codebook knows."""
-    from mentorlib.pseudonymise import pseudonymise_outputs
+    from mentorlib.clean.pseudonymise import pseudonymise_outputs
 
     sid, other = "G440106201504012088", "G110105201709055222"
     key = b"k"
@@ -594,7 +594,7 @@ def test_source_paths_phones_and_study_text_are_scrubbed_by_hand():
     ``source`` column; a phone number typed in a 调整原因 reached the log; ``[study] school``
     reached study.json verbatim. The scrubbed path is the same string in every frame, so the
     frames still join on it."""
-    from mentorlib.pseudonymise import pseudonymise_outputs
+    from mentorlib.clean.pseudonymise import pseudonymise_outputs
 
     sid = "G440106201504012088"
     key = b"k"

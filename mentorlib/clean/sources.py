@@ -1,0 +1,566 @@
+"""One cleaner per kind of source (students, staff, groups, surveys, exams, logs, mood).
+
+Each reads the decoded columns of one raw sheet, links rows to students, merges repeats,
+quarantines what cannot be trusted and emits canonical rows (:meth:`Context.emit`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..io.codebook import load_codebook
+from ..io.readers import combine_sheets, match_columns, read_file, to_raw_sheet
+from ..io.study import Source
+from . import normalise as nz
+from .context import Context, Sheet
+from .decode import (
+    bool_field,
+    class_list,
+    dates_in_study,
+    decode,
+    field_fn,
+    grade_class_of,
+    mentor_ids,
+    multi_select,
+    plausible_birth_dates,
+    single_choice,
+    staff_choice,
+    text_or_skip,
+)
+from .dedupe import dedupe_submissions, merge_exact_duplicates, two_classes
+from .link import link_students
+from .log import RowStatus
+
+# ----------------------------------------------------------------------------- kinds
+
+
+def open_source(ctx: Context, src: Source):
+    cb = load_codebook(src.codebook, base=ctx.cfg.root)
+    if cb.kind != src.kind:
+        raise InputError(
+            f"codebook {cb.name!r} is for {cb.kind} sources, not {src.kind}", file="study.toml"
+        )
+    raws = []
+    for sheet, cells, enc in read_file(
+        ctx.cfg.root / src.path,
+        src.path,
+        sheet=src.sheet,
+        encoding=src.encoding,
+        reader=ctx.reader,
+        limits=ctx.cfg.limits,
+    ):
+        if cells.empty:
+            ctx.log.note(None, src.path, None, sheet, None, "empty_sheet_skipped")
+            continue
+        raws.append(to_raw_sheet(cells, src.path, sheet, enc, cb))
+    out = []
+    for rs in combine_sheets(raws):  # sheets sharing a header are read as one
+        cm = match_columns(rs.header, cb, file=src.path, sheet=rs.sheet)
+        sh = Sheet(src, rs, cb, cm, RowStatus(rs, src.kind), k=len(ctx.statuses))
+        ctx.statuses.append(sh.st)
+        if rs.encoding:
+            ctx.log.note(rs, src.path, None, None, rs.encoding, "encoding_detected")
+        for note in rs.notes:
+            ctx.log.note(rs, src.path, None, None, note, "header_row")
+        if cm.unmatched:
+            ctx.log.note(rs, src.path, None, "; ".join(cm.unmatched[:20]), None, "columns_ignored")
+        out.append(sh)
+    return out
+
+
+def year_of(src: Source, *, required=True) -> int | None:
+    if src.year is None and required:
+        raise InputError(f"a {src.kind} source needs year = ... in study.toml", file=src.path)
+    return src.year
+
+
+def clean_students(ctx: Context, sh: Sheet):
+    rs, st = sh.rs, sh.st
+    year = year_of(sh.src)
+    ids = []
+    idx_fix, old, new, rules = [], [], [], []
+    raw = sh.raw("student_id")
+    for i, x in enumerate(raw.to_numpy(dtype=object)):
+        v, rule, status = nz.student_id(x)
+        if status == "no_prefix":
+            v, rule = "G" + v, "id_prefix_added"
+        elif status != "ok":
+            ids.append(None)
+            st.quarantine([i], "invalid_roster_id", f"学籍号 {x!r} is {status}")
+            continue
+        ids.append(v)
+        if rule:
+            idx_fix.append(i)
+            old.append(x)
+            new.append(v)
+            rules.append(rule)
+    ctx.log.add(rs, idx_fix, sh.header_of("student_id"), old, new, np.asarray(rules, dtype=object))
+    ids = np.asarray(ids, dtype=object)
+    st.student_id[:] = ids
+    gc = grade_class_of(sh, ctx)
+    bad = st.alive & gc.isna().to_numpy()
+    st.quarantine(np.flatnonzero(bad), "no_grade_class", "年级/班级 unreadable")
+    two_classes(sh, ids, gc)
+    dedupe_submissions(sh, ctx, ids, [np.full(rs.n, year)], np.ones(rs.n), None)
+    cols = {"student_id": ids, "year": year}
+    cols["name"] = decode(sh, ctx, "name", nz.name)
+    cols["gender"] = decode(sh, ctx, "gender", nz.gender)
+    cols["birth_date"] = plausible_birth_dates(
+        sh, ctx, pd.to_datetime(decode(sh, ctx, "birth_date", nz.date_), errors="coerce"), year
+    )
+    g = [int(x.split("-")[0]) if x else None for x in gc]
+    c = [int(x.split("-")[1]) if x else None for x in gc]
+    cols["grade"], cols["class_no"] = g, c
+    for var in ("transfer", "left_behind", "mentee"):
+        cols[var] = decode(sh, ctx, var, nz.boolean) if var in sh.cm.single else None
+    fam, _ = single_choice(sh, ctx, sh.cb.field("family"))
+    cols["family"] = fam
+    cols["home_area"] = decode(sh, ctx, "home_area", nz.text)
+    num = field_fn(sh.cb.field("height_cm"), sh.cb, ctx, survey=False)
+    cols["height_cm"] = decode(sh, ctx, "height_cm", num)
+    cols["weight_kg"] = decode(
+        sh, ctx, "weight_kg", field_fn(sh.cb.field("weight_kg"), sh.cb, ctx, survey=False)
+    )
+    df = pd.DataFrame(cols)
+    ctx.emit("students", df[st.alive], sh)
+
+
+def clean_staff(ctx: Context, sh: Sheet):
+    year = year_of(sh.src)
+    cb = sh.cb
+    cols = {
+        "staff_id": decode(sh, ctx, "staff_id", nz.staff_id),
+        "year": year,
+        "name": decode(sh, ctx, "name", nz.name),
+        "gender": decode(sh, ctx, "gender", nz.gender),
+    }
+    cols["role"], _ = single_choice(sh, ctx, cb.field("role"))
+    cols["subject"], _ = single_choice(sh, ctx, cb.field("subject"))
+    cols["grade"] = decode(sh, ctx, "grade", nz.grade) if "grade" in sh.cm.single else None
+    for var in ("link_class", "homeroom"):
+        cols[var] = decode(sh, ctx, var, nz.grade_class) if var in sh.cm.single else None
+    cols["classes"] = decode(sh, ctx, "classes", class_list) if "classes" in sh.cm.single else None
+    if (
+        cols["grade"] is None and cols["link_class"] is not None
+    ):  # primary: the grade of the linked class
+        cols["grade"] = cols["link_class"].map(
+            lambda v: int(v.split("-")[0]) if isinstance(v, str) else None
+        )
+    cols["training_hours"] = decode(
+        sh, ctx, "training_hours", field_fn(cb.field("training_hours"), cb, ctx, survey=False)
+    )
+    cols["certified"] = decode(sh, ctx, "certified", nz.boolean)
+    cols["backbone"] = decode(sh, ctx, "backbone", nz.boolean)
+    cols["strengths"], _ = multi_select(sh, ctx, cb.field("strengths"))
+    df = pd.DataFrame(cols)
+    missing = df["staff_id"].isna().to_numpy() & sh.st.alive
+    sh.st.quarantine(np.flatnonzero(missing), "no_staff_id", "工号 missing")
+    dedupe_submissions(
+        sh,
+        ctx,
+        df["staff_id"].to_numpy(dtype=object),
+        [np.full(len(df), year)],
+        np.ones(len(df)),
+        None,
+    )
+    ctx.emit("staff", df[sh.st.alive], sh)
+
+
+def clean_groups(ctx: Context, sh: Sheet):
+    rs = sh.rs
+    years = decode(sh, ctx, "year", nz.school_year)
+    year = sh.src.year
+    yv = (
+        years.fillna(year).to_numpy(dtype=object)
+        if year is not None
+        else years.to_numpy(dtype=object)
+    )
+    terms = decode(sh, ctx, "term", nz.term).to_numpy(dtype=object)
+    y0 = year if year is not None else next((int(v) for v in yv if v is not None), None)
+    if y0 is None:
+        raise InputError("no school year (学年 column or year = in study.toml)", file=rs.file)
+    gc = grade_class_of(sh, ctx)
+    names = decode(sh, ctx, "name", nz.name)
+    sids = link_students(sh, ctx, y0, gc=gc, names=names)
+    mids = mentor_ids(sh, ctx, y0)
+    start = dates_in_study(
+        sh,
+        ctx,
+        "start_date",
+        pd.to_datetime(decode(sh, ctx, "start_date", nz.date_), errors="coerce"),
+    )
+    reason, rtext = (
+        single_choice(sh, ctx, sh.cb.field("reason"))
+        if "reason" in sh.cm.single
+        else (pd.Series([None] * rs.n), None)
+    )
+    # an identical row pasted twice is merged into its first copy
+    key = pd.DataFrame({"s": sids, "m": mids, "t": terms, "y": yv}).astype(str)
+    dup = key.duplicated(keep="first").to_numpy() & sh.st.alive
+    first_of = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
+    firsts = {}
+    for i in range(rs.n):
+        firsts.setdefault(first_of[i], i)
+    for i in np.flatnonzero(dup):
+        sh.st.merge([i], rs.where(firsts[first_of[i]]))
+    df = pd.DataFrame(
+        {
+            "student_id": sids,
+            "year": [int(v) if v is not None else y0 for v in yv],
+            "term": terms,
+            "mentor_id": mids,
+            "start_date": start,
+            "reason": reason,
+        }
+    )
+    df["regroup"] = (df["term"] == 2) | df["reason"].notna()
+    ctx.emit("assignments", df[sh.st.alive], sh)
+
+
+def survey_common(ctx: Context, sh: Sheet):
+    """Identity, linkage and the submission time of a survey export."""
+    year = year_of(sh.src)
+    gc = grade_class_of(sh, ctx)
+    names = decode(sh, ctx, "name", nz.name)
+    sids = link_students(sh, ctx, year, gc=gc, names=names)
+    j = sh.cm.system.get("submitted_at")
+    sub = (
+        pd.to_datetime(sh.rs.col(j).map(lambda v: nz.date_(v, with_time=True)[0]), errors="coerce")
+        if j is not None
+        else pd.Series(pd.NaT, index=range(sh.rs.n))
+    )
+    return year, sids, sub
+
+
+def clean_assessment(ctx: Context, sh: Sheet):
+    rs, cb, st = sh.rs, sh.cb, sh.st
+    year, sids, sub = survey_common(ctx, sh)
+    items = list(cb.items)
+    vals = {}
+    for f in items:
+        fn = field_fn(f, cb, ctx)
+        vals[f.var] = decode(sh, ctx, f.var, fn)
+    for f in cb.attention_checks:
+        ans = decode(sh, ctx, f.var, field_fn(f, cb, ctx)).to_numpy(dtype=object)
+        failed = np.array([a is not None and a != f.attention for a in ans], dtype=bool) & st.alive
+        if ctx.attention == "quarantine":
+            st.quarantine(
+                np.flatnonzero(failed),
+                "attention_check_failed",
+                [f"{f.var} answered {a}, expected {f.attention}" for a in ans[failed]],
+            )
+        elif failed.any():
+            ctx.log.add(
+                rs,
+                np.flatnonzero(failed),
+                sh.header_of(f.var),
+                ans[failed],
+                None,
+                "attention_check_failed_flagged",
+            )
+    answered = (
+        np.column_stack([vals[f.var].notna().to_numpy() for f in items]).mean(1)
+        if items
+        else np.ones(rs.n)
+    )
+    dedupe_submissions(sh, ctx, sids, [], answered, sub.to_numpy())
+    keep = np.flatnonzero(st.alive)
+    wave = sh.src.wave
+    k = len(items)
+    mat = (
+        np.column_stack([vals[f.var].to_numpy(dtype=object)[keep] for f in items])
+        if k
+        else np.zeros((len(keep), 0))
+    )
+    long = pd.DataFrame(
+        {
+            "student_id": np.repeat(sids[keep], k),
+            "year": year,
+            "wave": wave,
+            "dimension": np.tile([f.dimension for f in items], len(keep)),
+            "item": np.tile([f.var for f in items], len(keep)),
+            "value": pd.array([None if v is None else int(v) for v in mat.ravel()], dtype="Int64"),
+        }
+    )
+    ctx.emit("assessment_items", long, sh, rows=np.repeat(keep, k))
+
+
+def clean_needs(ctx: Context, sh: Sheet):
+    cb, st = sh.cb, sh.st
+    year, sids, sub = survey_common(ctx, sh)
+    cols = {"student_id": sids, "year": year}
+    others = []
+    for var in ("weak_areas", "help_wanted", "interests"):
+        cols[var], other = multi_select(sh, ctx, cb.field(var))
+        others.append(other)
+    txt = (
+        pd.concat(others, axis=1).apply(
+            lambda r: "；".join(x for x in r if isinstance(x, str)) or None, axis=1
+        )
+        if len(others) and sh.rs.n
+        else pd.Series([None] * sh.rs.n, dtype=object)
+    )
+    cols["other_text"] = txt.to_numpy(dtype=object) if len(txt) else None
+    cols["submitted_at"] = sub.to_numpy()
+    for k in (1, 2, 3):
+        var = f"pref_{k}"
+        if cb.has(var):
+            cols[var] = staff_choice(sh, ctx, var, year)
+    df = pd.DataFrame(cols)
+    answered = df[["weak_areas", "help_wanted", "interests"]].notna().mean(axis=1).to_numpy()
+    dedupe_submissions(sh, ctx, sids, [], answered, sub.to_numpy())
+    ctx.emit("needs", df[st.alive], sh)
+
+
+def clean_satisfaction(ctx: Context, sh: Sheet):
+    cb, st = sh.cb, sh.st
+    year, sids, sub = survey_common(ctx, sh)
+    term = sh.src.term
+    if term is None:
+        raise InputError("a satisfaction source needs term = 1 or 2 in study.toml", file=sh.rs.file)
+    cols = {"student_id": sids, "year": year, "term": term}
+    items = [f for f in cb.fields if f.type == "likert"]
+    for f in items:
+        cols[f.var] = pd.array(
+            decode(sh, ctx, f.var, field_fn(f, cb, ctx)).to_numpy(dtype=object), dtype="Int64"
+        )
+    mat = pd.DataFrame({f.var: cols[f.var] for f in items}).astype("Float64")
+    cols["satisfaction"] = mat.mean(axis=1, skipna=True).to_numpy(dtype=float, na_value=np.nan)
+    cols["want_change"] = decode(
+        sh, ctx, "want_change", bool_field(cb.field("want_change"))
+    ).to_numpy(dtype=object)
+    reason, rtext = single_choice(sh, ctx, cb.field("reason"))
+    cols["reason"] = reason.to_numpy(dtype=object)
+    cols["reason_text"] = rtext.to_numpy(dtype=object)
+    cols["submitted_at"] = sub.to_numpy()
+    df = pd.DataFrame(cols)
+    answered = mat.notna().mean(axis=1).to_numpy()
+    dedupe_submissions(sh, ctx, sids, [], answered, sub.to_numpy())
+    ctx.emit("satisfaction", df[st.alive], sh)
+
+
+def clean_exams(ctx: Context, sh: Sheet):
+    rs, cb, st = sh.rs, sh.cb, sh.st
+    year = year_of(sh.src)
+    term = sh.src.term
+    if term is None:
+        raise InputError("an exams source needs term = 1 or 2 in study.toml", file=rs.file)
+    gc = grade_class_of(sh, ctx)
+    if gc.isna().all() and rs.sheet:  # one sheet per class: the sheet name is the class
+        names_of = pd.Series(rs.sheet_at(np.arange(rs.n)), dtype=object)
+        gc, _ = nz.apply(names_of, nz.grade_class)
+    names = decode(sh, ctx, "name", nz.name)
+    sids = link_students(sh, ctx, year, gc=gc, names=names)
+    opts = cb.options or {}
+    absent, exempt = set(opts.get("absent", [])), set(opts.get("exempt", []))
+    frames = []
+    for f in cb.fields:
+        if f.type != "score" or f.var not in sh.cm.single:
+            continue
+        lo, hi = f.range or (0, 100)
+        raw = sh.raw(f.var)
+
+        def fn(x, lo=lo, hi=hi):
+            if isinstance(x, str) and x.strip() in absent | exempt:
+                return ("absent" if x.strip() in absent else "exempt"), None
+            if nz.is_blank(x):
+                return None, None
+            v, rule = nz.number(x, lo=lo, hi=hi)
+            return v, ("out_of_range" if rule == "fail:out_of_range" else rule)
+
+        vals = decode(sh, ctx, f.var, fn)
+        status = vals.map(lambda v: v if isinstance(v, str) else ("sat" if v is not None else None))
+        score = vals.map(lambda v: None if isinstance(v, str) else v)
+        took = raw.notna().to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "i": np.arange(rs.n),
+                    "student_id": sids,
+                    "year": year,
+                    "term": term,
+                    "subject": f.subject,
+                    "score": score.astype(float).to_numpy(),
+                    "status": status.to_numpy(dtype=object),
+                }
+            )[took]
+        )
+    dup_key = pd.Series(sids).astype(str)
+    dup = dup_key.duplicated(keep="first").to_numpy() & st.alive & pd.notna(sids)
+    first = {}
+    for i, k in enumerate(dup_key):
+        first.setdefault(k, i)
+    for i in np.flatnonzero(dup):
+        st.merge([i], rs.where(first[dup_key[i]]))
+    if frames:
+        df = pd.concat(frames, ignore_index=True)
+        df = df[st.alive[df["i"].to_numpy()]]
+        df["status"] = df["status"].fillna("invalid")  # an unreadable score stays visible
+        ctx.emit("exams", df.drop(columns="i"), sh, rows=df["i"].to_numpy())
+
+
+def clean_activities(ctx: Context, sh: Sheet):
+    rs, cb, st = sh.rs, sh.cb, sh.st
+    dates = dates_in_study(
+        sh, ctx, "date", pd.to_datetime(decode(sh, ctx, "date", nz.date_), errors="coerce")
+    )
+    bad = dates.isna().to_numpy() & st.alive
+    st.quarantine(np.flatnonzero(bad), "no_date", "日期 missing or unreadable")
+    year = sh.src.year
+    ys = (dates.dt.year - (dates.dt.month < 9)).astype("Int64")
+    y0 = year if year is not None else int(ys.dropna().mode().iloc[0]) if ys.notna().any() else None
+    mids = mentor_ids(sh, ctx, y0)
+    has_student = sh.raw("student_id").notna().to_numpy() | (
+        sh.raw("name").notna().to_numpy() if sh.raw("name") is not None else False
+    )
+    sids = np.full(rs.n, None, dtype=object)
+    if has_student.any():  # group activities (counselling, case conferences) have no student
+        names = decode(sh, ctx, "name", nz.name) if sh.raw("name") is not None else None
+        sids = link_students(sh, ctx, y0, gc=None, names=names, mask=has_student)
+    act, _ = single_choice(sh, ctx, cb.field("activity"))
+    bad = act.isna().to_numpy() & st.alive
+    st.quarantine(np.flatnonzero(bad), "unknown_activity", "活动类型 not recognised")
+    mode, _ = (
+        single_choice(sh, ctx, cb.field("mode"))
+        if "mode" in sh.cm.single
+        else (pd.Series([None] * rs.n), None)
+    )
+    dur = (
+        decode(sh, ctx, "duration_min", field_fn(cb.field("duration_min"), cb, ctx, survey=False))
+        if "duration_min" in sh.cm.single
+        else pd.Series([None] * rs.n)
+    )
+    df = pd.DataFrame(
+        {
+            "mentor_id": mids,
+            "student_id": sids,
+            "date": dates,
+            "year": ys,
+            "term": np.where(dates.dt.month.isin([9, 10, 11, 12, 1]), 1, 2),
+            "activity": act.to_numpy(dtype=object),
+            "mode": mode.to_numpy(dtype=object),
+            "duration_min": pd.array(dur.to_numpy(dtype=object), dtype="Float64"),
+        }
+    )
+    merge_exact_duplicates(ctx, sh, df, "activities")
+    ctx.emit("activities", df[st.alive], sh)
+
+
+def clean_rewards(ctx: Context, sh: Sheet):
+    cb, st = sh.cb, sh.st
+    dates = dates_in_study(
+        sh, ctx, "date", pd.to_datetime(decode(sh, ctx, "date", nz.date_), errors="coerce")
+    )
+    st.quarantine(
+        np.flatnonzero(dates.isna().to_numpy() & st.alive), "no_date", "日期 missing or unreadable"
+    )
+    ys = (dates.dt.year - (dates.dt.month < 9)).astype("Int64")
+    y0 = sh.src.year if sh.src.year is not None else int(ys.dropna().mode().iloc[0])
+    gc = grade_class_of(sh, ctx)
+    names = decode(sh, ctx, "name", nz.name)
+    sids = link_students(sh, ctx, y0, gc=gc, names=names)
+    kind, _ = single_choice(sh, ctx, cb.field("kind"))
+    pts = decode(sh, ctx, "points", field_fn(cb.field("points"), cb, ctx, survey=False))
+    st.quarantine(
+        np.flatnonzero(kind.isna().to_numpy() & st.alive), "unknown_kind", "类别 not recognised"
+    )
+    df = pd.DataFrame(
+        {
+            "student_id": sids,
+            "date": dates,
+            "year": ys,
+            "term": np.where(dates.dt.month.isin([9, 10, 11, 12, 1]), 1, 2),
+            "kind": kind.to_numpy(dtype=object),
+            "reason": decode(sh, ctx, "reason", text_or_skip).to_numpy(dtype=object),
+            "points": pd.array(pts.to_numpy(dtype=object), dtype="Float64"),
+        }
+    )
+    ctx.emit("rewards", df[st.alive], sh)
+
+
+def clean_mood(ctx: Context, sh: Sheet):
+    rs, cb, st = sh.rs, sh.cb, sh.st
+    opts = cb.options
+    pat = re.compile(opts.get("day_column", r"^(\d{1,2})日$"))
+    day_cols = [(j, int(m.group(1))) for j, h in enumerate(rs.header) if (m := pat.match(h))]
+    codes = list(opts.get("codes", []))
+    colour = {c: k for c, k in zip(opts.get("colours", []), codes, strict=True)}
+    colour.update(opts.get("aliases", {}))
+    months = decode(sh, ctx, "month", nz.month)
+    as_date = pd.to_datetime(months.map(lambda m: f"{m}-01" if m else None), errors="coerce")
+    months = months.mask(dates_in_study(sh, ctx, "month", as_date).isna().to_numpy(), None)
+    gc = grade_class_of(sh, ctx)
+    names = decode(sh, ctx, "name", nz.name)
+    year = sh.src.year
+    y_of = months.map(lambda m: int(m[:4]) - (int(m[5:7]) < 9) if m else None)
+    y0 = year if year is not None else int(y_of.dropna().mode().iloc[0])
+    sids = link_students(sh, ctx, y0, gc=gc, names=names)
+    st.quarantine(
+        np.flatnonzero(months.isna().to_numpy() & st.alive),
+        "no_month",
+        "月份 missing or unreadable",
+    )
+    counts = np.zeros((rs.n, len(codes)), dtype=np.int16)
+    recorded = np.zeros((rs.n, 31), dtype=bool)
+    for j, day in day_cols:
+        col = rs.col(j)
+
+        def fn(x):
+            if nz.is_blank(x):
+                return None, None
+            s = nz.text(x)[0]
+            if s in colour:
+                return colour[s], (None if s in opts.get("colours", []) else "label_alias")
+            return None, "fail:colour"
+
+        vals = nz.apply(col, fn)
+        v, rules = vals
+        has = rules.notna().to_numpy()
+        if has.any():
+            idx = np.flatnonzero(has)
+            r = rules.to_numpy(dtype=object)[idx]
+            ctx.log.add(
+                rs,
+                idx,
+                rs.header[j],
+                col.to_numpy(dtype=object)[idx],
+                np.where([x.startswith("fail:") for x in r], None, v.to_numpy(dtype=object)[idx]),
+                np.array(
+                    [("unreadable_colour" if x.startswith("fail:") else x) for x in r], dtype=object
+                ),
+            )
+        arr = v.to_numpy(dtype=object)
+        for k, c in enumerate(codes):
+            counts[:, k] += arr == c
+        recorded[:, day - 1] = pd.notna(arr)
+    df = pd.DataFrame(
+        {
+            "student_id": sids,
+            "year": y_of.to_numpy(dtype=object),
+            "month": months.to_numpy(dtype=object),
+            "days_recorded": recorded.sum(1),
+        }
+    )
+    for k, c in enumerate(codes):
+        df[f"n_{c}"] = counts[:, k]
+    df["_days"] = (recorded.astype(np.int64) << np.arange(31)).sum(1)  # a bit per day of the month
+    merge_exact_duplicates(ctx, sh, df, "mood")
+    ctx.emit("mood", df[st.alive], sh)
+
+
+CLEANERS = {
+    "students": clean_students,
+    "staff": clean_staff,
+    "groups": clean_groups,
+    "needs_survey": clean_needs,
+    "assessment": clean_assessment,
+    "satisfaction": clean_satisfaction,
+    "exams": clean_exams,
+    "activities": clean_activities,
+    "rewards": clean_rewards,
+    "mood": clean_mood,
+}
