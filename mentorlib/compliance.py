@@ -18,7 +18,7 @@ Entry points
 Definitions
 -----------
 School months
-    ``schoolcal.year_months(year)``: September-January (term 1) and March-June (term 2). A
+    ``calendar.year_months(year)``: September-January (term 1) and March-June (term 2). A
     record dated outside them (February, the summer) counts for no monthly rule.
 The mentor of a student in a month
     The assignment row in force: each row of the year applies from its first month (the first
@@ -62,7 +62,7 @@ Indicators (code, value, denominator ``n``; targets from :mod:`mentorlib.rules`)
         ``subject_exchanges_per_month`` exchanges. ``n`` = mentor-months.
     ``group_counselling``
         Share of mentor-terms with at least ``group_counselling_per_term`` sessions dated in the
-        term (``schoolcal.term_bounds``). ``n`` = mentor-terms.
+        term (``calendar.term_bounds``). ``n`` = mentor-terms.
     ``home_visit``
         Share of mentees (students with a mentor in some month of the year) with at least
         ``home_visits_per_year`` visits dated in the school year. ``n`` = mentees.
@@ -114,7 +114,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
-from . import schoolcal
+from . import calendar
 from .errors import InputError
 from .privacy import MIN_CELL, suppress_small_cells
 from .rules import Rulebook
@@ -277,14 +277,14 @@ def _months(year: int) -> pd.DataFrame:
     """The school months of a year: idx, mkey (YYYYMM int), month (YYYY-MM), term, last day."""
     rows = []
     for term in (1, 2):
-        for cy, m in schoolcal.term_months(year, term):
+        for cy, m in calendar.term_months(year, term):
             rows.append(
                 {
                     "mkey": cy * 100 + m,
-                    "month": schoolcal.month_label(cy, m),
+                    "month": calendar.month_label(cy, m),
                     "term": term,
                     "last": pd.Timestamp(cy, m, 1) + pd.offsets.MonthEnd(0),
-                    "days": len(schoolcal.school_days_in_month(year, cy, m)),
+                    "days": len(calendar.school_days_in_month(year, cy, m)),
                 }
             )
     out = pd.DataFrame(rows)
@@ -387,12 +387,12 @@ def _activities(processed, year: int) -> pd.DataFrame:
     if acts is None or not len(acts):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     d = pd.to_datetime(acts["date"], errors="coerce")
-    sy = (d.dt.year - (d.dt.month < 9)).astype("Int64")
+    sy = calendar.school_years_of(d).astype("Int64")
     if "year" in acts.columns:
         sy = sy.fillna(pd.to_numeric(acts["year"], errors="coerce").astype("Int64"))
     term = pd.Series(pd.NA, index=acts.index, dtype="Int64")
     for t in (1, 2):
-        lo, hi = schoolcal.term_bounds(year, t)
+        lo, hi = calendar.term_bounds(year, t)
         term = term.mask((d.dt.normalize() >= lo) & (d.dt.normalize() <= hi), t)
     out = pd.DataFrame(
         {
@@ -666,7 +666,7 @@ def _order(df: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _month_label(mkey) -> str:
     mkey = int(mkey)
-    return schoolcal.month_label(mkey // 100, mkey % 100)
+    return calendar.month_label(mkey // 100, mkey % 100)
 
 
 def _by_month(units, targets, min_cell) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pytest
 from matplotlib.text import Text
 
 from mentorlib import compliance as C
-from mentorlib import schoolcal
+from mentorlib import calendar as schoolcal
 from mentorlib.data import Processed, from_synth
 from mentorlib.errors import InputError
 from mentorlib.synth import SynthParams, generate

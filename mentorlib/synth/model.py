@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import schoolcal
+from .. import calendar
 from ..codebook import load_codebook
 from ..ids import check_digits_vec
 from ..matching import deferred_acceptance
@@ -897,7 +897,7 @@ class _Generator:
                 return
             rep = np.repeat(who, counts)
             cy, mo = cal
-            dates = schoolcal.random_school_days(rng, year, cy, mo, n)
+            dates = calendar.random_school_days(rng, year, cy, mo, n)
             mode = pd.Categorical(rng.choice(modes, n, p=mode_p), categories=MODES)
             per_student = kind not in ("subject_exchange", "group_counselling", "case_conference")
             frames.append(
@@ -913,7 +913,7 @@ class _Generator:
                 )
             )
 
-        months = schoolcal.term_months(year, term)
+        months = calendar.term_months(year, term)
         for cal in months:
             if p.level == "primary":
                 has = rng.random(len(m_idx)) < np.minimum(comp + 0.08 * focus, 0.99)
@@ -1029,7 +1029,7 @@ class _Generator:
         reason = np.where(want, np.asarray(REASONS, dtype=object)[np.minimum(reason_i, 4)], None)
         text = np.where(reason == "other", rng.choice(OTHER_REASON_TEXT, len(m_idx)), None)
         year = p.years[yi]
-        d0 = schoolcal.term_bounds(year, term)[1] - pd.Timedelta(days=12)
+        d0 = calendar.term_bounds(year, term)[1] - pd.Timedelta(days=12)
         submitted = (
             d0
             + pd.to_timedelta(rng.integers(0, 8 * 86400, len(m_idx)), unit="s")
@@ -1282,7 +1282,7 @@ class _Generator:
         if not len(ok):
             return
         sid = roster["sid"].to_numpy()[ok]
-        start = schoolcal.school_days(year, term)[0]
+        start = calendar.school_days(year, term)[0]
         reason = reasons[ok]
         self.emit(
             "assignments",
@@ -1396,7 +1396,7 @@ class _Generator:
         hab = theta[:, 3]  # habits (primary) or life guidance (middle)
         frames = []
         for term in (1, 2):
-            months = schoolcal.term_months(year, term)
+            months = calendar.term_months(year, term)
             for kind, lam, pts, pp, reasons in (
                 (
                     "reward",
@@ -1422,7 +1422,7 @@ class _Generator:
                 dates = np.empty(n, dtype="datetime64[D]")
                 for k, (cy, mo) in enumerate(months):
                     sel = mi == k
-                    dates[sel] = schoolcal.random_school_days(rng, year, cy, mo, int(sel.sum()))
+                    dates[sel] = calendar.random_school_days(rng, year, cy, mo, int(sel.sum()))
                 frames.append(
                     pd.DataFrame(
                         {
@@ -1448,9 +1448,9 @@ class _Generator:
         psych = self.dims.index("psychological")
         part = rng.beta(12, 1.5, n)
         rows = []
-        months = schoolcal.year_months(year)
+        months = calendar.year_months(year)
         for k, (cy, mo) in enumerate(months):
-            days = schoolcal.school_days_in_month(year, cy, mo)
+            days = calendar.school_days_in_month(year, cy, mo)
             th = pre[:, psych] + (k + 0.5) / len(months) * (post[:, psych] - pre[:, psych])
             logits = np.stack([1.0 + 0.8 * th, 0.6 + 0 * th, -0.7 - 0.6 * th, -1.3 - 0.4 * th], 1)
             pr = np.exp(logits)
@@ -1468,7 +1468,7 @@ class _Generator:
                 {
                     "student_id": ids,
                     "year": year,
-                    "month": schoolcal.month_label(cy, mo),
+                    "month": calendar.month_label(cy, mo),
                     "school_days": len(days),
                     "days_recorded": (code >= 0).sum(1),
                 }
@@ -1586,9 +1586,9 @@ class _Generator:
 
 def _with_year_term(df: pd.DataFrame) -> pd.DataFrame:
     """Add the school year and term of each dated row (after the date column)."""
-    d = pd.DatetimeIndex(df["date"])
-    year = d.year - (d.month < 9)
-    term = np.where(np.isin(d.month, (9, 10, 11, 12, 1)), 1, 2)
+    d = pd.Series(pd.DatetimeIndex(df["date"]))
+    year = calendar.school_years_of(d).to_numpy()
+    term = calendar.terms_of(d.dt.month.to_numpy())
     at = list(df.columns).index("date") + 1
     df.insert(at, "year", year.astype(np.int64))
     df.insert(at + 1, "term", term.astype(np.int16))
