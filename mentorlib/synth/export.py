@@ -45,7 +45,7 @@ from ..xlsx import Patched, SheetGroups, _text_or_none, write_xlsx
 from ..xlsx import classify_cells as _classify
 from . import formats as fm
 from . import names as nm
-from .model import MOOD_CODES, SynthStudy
+from .params import MOOD_CODES, SynthStudy
 
 SYSTEM_COLS = ["序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP"]
 TENCENT_COLS = ["编号", "开始答题时间", "结束答题时间", "答题时长"]
