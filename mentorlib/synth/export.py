@@ -51,96 +51,105 @@ __all__ = ["canonical_tables", "plan_files", "write_study"]
 def plan_files(study: SynthStudy, clean: bool) -> list[dict]:
     """Which file each source becomes (form, format, encoding), per year."""
     p = study.params
-    specs = []
+    specs: list[dict] = []
     for yi, y in enumerate(p.years):
         tag = f"{y}学年"
-        specs.append(dict(kind="students", year=y, path=f"roster/学生名册_{tag}.xlsx", fmt="xlsx"))
-        specs.append(dict(kind="staff", year=y, path=f"roster/教职工名册_{tag}.xlsx", fmt="xlsx"))
-        g_csv = not clean and yi % 3 == 1
+        specs += _roster_specs(y, yi, tag, clean)
+        specs += _survey_specs(y, yi, tag, clean, p.level)
+        specs += _record_specs(y, tag, clean, study.rules.mood_chart)
+    return specs
+
+
+def _roster_specs(y: int, yi: int, tag: str, clean: bool) -> list[dict]:
+    """Students, staff and groups of one year (the groups a GBK CSV some years)."""
+    g_csv = not clean and yi % 3 == 1
+    return [
+        dict(kind="students", year=y, path=f"roster/学生名册_{tag}.xlsx", fmt="xlsx"),
+        dict(kind="staff", year=y, path=f"roster/教职工名册_{tag}.xlsx", fmt="xlsx"),
+        dict(
+            kind="groups",
+            year=y,
+            path=f"groups/导师分组_{tag}" + (".csv" if g_csv else ".xlsx"),
+            fmt="csv" if g_csv else "xlsx",
+            encoding="gb18030" if g_csv else None,
+        ),
+    ]
+
+
+def _survey_specs(y: int, yi: int, tag: str, clean: bool, level: str) -> list[dict]:
+    """Needs survey, both assessment waves, both satisfaction surveys and both exam sheets of
+    one year, each export form in turn (按文本 xlsx, 按序号 GBK CSV, 腾讯问卷 CSV)."""
+    n_form = "wjx_number" if (not clean and yi % 2 == 1 and level == "primary") else "wjx_text"
+    specs = [
+        dict(
+            kind="needs_survey",
+            year=y,
+            form=n_form,
+            path=f"surveys/成长需求问卷_{tag}" + (".csv" if n_form == "wjx_number" else ".xlsx"),
+            fmt="csv" if n_form == "wjx_number" else "xlsx",
+            encoding="gb18030" if n_form == "wjx_number" else None,
+        )
+    ]
+    for wi, wave in enumerate(("pre", "post")):
+        k = (2 * yi + wi) % 3
+        form = "wjx_text" if clean else ("wjx_text", "wjx_number", "tencent")[k]
+        fmt = "xlsx" if form == "wjx_text" else "csv"
+        enc = {"wjx_number": "gb18030", "tencent": "utf-8-sig"}.get(form)
+        wz = "前测" if wave == "pre" else "后测"
         specs.append(
             dict(
-                kind="groups",
+                kind="assessment",
                 year=y,
-                path=f"groups/导师分组_{tag}" + (".csv" if g_csv else ".xlsx"),
-                fmt="csv" if g_csv else "xlsx",
-                encoding="gb18030" if g_csv else None,
+                wave=wave,
+                form=form,
+                fmt=fmt,
+                encoding=enc,
+                path=f"surveys/发展评估_{tag}_{wz}.{fmt}",
             )
         )
-        n_form = (
-            "wjx_number" if (not clean and yi % 2 == 1 and p.level == "primary") else "wjx_text"
+    for term in (1, 2):
+        form = "wjx_number" if (not clean and (yi + term) % 4 == 0) else "wjx_text"
+        fmt = "xlsx" if form == "wjx_text" else "csv"
+        specs.append(
+            dict(
+                kind="satisfaction",
+                year=y,
+                term=term,
+                form=form,
+                fmt=fmt,
+                encoding="gb18030" if fmt == "csv" else None,
+                path=f"surveys/满意度调查_{tag}_第{term}学期.{fmt}",
+            )
         )
         specs.append(
             dict(
-                kind="needs_survey",
+                kind="exams",
                 year=y,
-                form=n_form,
-                path=f"surveys/成长需求问卷_{tag}"
-                + (".csv" if n_form == "wjx_number" else ".xlsx"),
-                fmt="csv" if n_form == "wjx_number" else "xlsx",
-                encoding="gb18030" if n_form == "wjx_number" else None,
+                term=term,
+                fmt="xlsx",
+                path=f"exams/成绩单_{tag}_第{term}学期.xlsx",
             )
         )
-        for wi, wave in enumerate(("pre", "post")):
-            k = (2 * yi + wi) % 3
-            form = "wjx_text" if clean else ("wjx_text", "wjx_number", "tencent")[k]
-            fmt = "xlsx" if form == "wjx_text" else "csv"
-            enc = {"wjx_number": "gb18030", "tencent": "utf-8-sig"}.get(form)
-            wz = "前测" if wave == "pre" else "后测"
-            specs.append(
-                dict(
-                    kind="assessment",
-                    year=y,
-                    wave=wave,
-                    form=form,
-                    fmt=fmt,
-                    encoding=enc,
-                    path=f"surveys/发展评估_{tag}_{wz}.{fmt}",
-                )
-            )
-        for term in (1, 2):
-            form = "wjx_number" if (not clean and (yi + term) % 4 == 0) else "wjx_text"
-            fmt = "xlsx" if form == "wjx_text" else "csv"
-            specs.append(
-                dict(
-                    kind="satisfaction",
-                    year=y,
-                    term=term,
-                    form=form,
-                    fmt=fmt,
-                    encoding="gb18030" if fmt == "csv" else None,
-                    path=f"surveys/满意度调查_{tag}_第{term}学期.{fmt}",
-                )
-            )
-            specs.append(
-                dict(
-                    kind="exams",
-                    year=y,
-                    term=term,
-                    fmt="xlsx",
-                    path=f"exams/成绩单_{tag}_第{term}学期.xlsx",
-                )
-            )
+    return specs
+
+
+def _record_specs(y: int, tag: str, clean: bool, mood_chart: bool) -> list[dict]:
+    """The mentors' log, rewards and (primary) the mood chart of one year."""
+    specs = [
+        dict(
+            kind="activities",
+            year=y,
+            fmt="csv",
+            encoding="utf-8-sig",
+            path=f"records/导师工作记录_{tag}.csv",
+        ),
+        dict(kind="rewards", year=y, fmt="xlsx", path=f"records/奖惩记录_{tag}.xlsx"),
+    ]
+    if mood_chart:
+        enc = "utf-8-sig" if clean else "gb18030"
         specs.append(
-            dict(
-                kind="activities",
-                year=y,
-                fmt="csv",
-                encoding="utf-8-sig",
-                path=f"records/导师工作记录_{tag}.csv",
-            )
+            dict(kind="mood", year=y, fmt="csv", encoding=enc, path=f"records/心情晴雨表_{tag}.csv")
         )
-        specs.append(dict(kind="rewards", year=y, fmt="xlsx", path=f"records/奖惩记录_{tag}.xlsx"))
-        if study.rules.mood_chart:
-            enc = "utf-8-sig" if clean else "gb18030"
-            specs.append(
-                dict(
-                    kind="mood",
-                    year=y,
-                    fmt="csv",
-                    encoding=enc,
-                    path=f"records/心情晴雨表_{tag}.csv",
-                )
-            )
     return specs
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import calendar
 from ..labels import ACTIVITIES_ZH
 from . import formats as fm
 from .defects import mess_dates, mess_identity, mess_values, unknown_rows
@@ -95,12 +96,11 @@ def exams_file(st, spec, m, ids):
 
 
 def activities_file(st, spec, m, ids):
+    """The mentors' log of one school year (CSV), with its defects."""
     y = spec["year"]
     f = RawFile(spec["path"], "csv", spec["encoding"])
     a = st.tables["activities"]
-    a = a[
-        (a["date"] >= pd.Timestamp(y, 9, 1)) & (a["date"] < pd.Timestamp(y + 1, 9, 1))
-    ].reset_index(drop=True)
+    a = a[(calendar.school_years_of(a["date"]) == y).to_numpy()].reset_index(drop=True)
     # the IDs are categorical codes: look each person up once, then take by code
     sid = a["student_id"].astype("category")
     mid = a["mentor_id"].astype("category")
@@ -140,18 +140,27 @@ def activities_file(st, spec, m, ids):
             ),
         }
     )
+    _mess_activities(m, t, f.rel, a, kinds, has_s)
+    f.sheets["记录"] = unknown_rows(
+        m, t, m.count(t.n, 0.001), "学籍号", "学生姓名", f.rel, pool=np.flatnonzero(has_s)
+    )
+    return f
+
+
+def _mess_activities(m, t: Table, rel: str, a: pd.DataFrame, kinds: np.ndarray, has_s):
+    """The log's defects: identities, date spellings, activity aliases, durations as text."""
     used = ~has_s
     mess_identity(
         m,
         t,
-        f.rel,
+        rel,
         used,
         id_col="学籍号",
         name_col="学生姓名",
         rate=0.01,
         allow=["id_missing_g", "id_sci", "id_space", "id_fullwidth"],
     )
-    mess_dates(m, t, f.rel, "日期", a["date"], 0.02, "slash", styles=("iso", "cn", "serial"))
+    mess_dates(m, t, rel, "日期", a["date"], 0.02, "slash", styles=("iso", "cn", "serial"))
     alias = {
         "talk": "谈心",
         "three_party": "三方会谈",
@@ -161,7 +170,7 @@ def activities_file(st, spec, m, ids):
     mess_values(
         m,
         t,
-        f.rel,
+        rel,
         "活动类型",
         0.01,
         "label_alias",
@@ -171,16 +180,12 @@ def activities_file(st, spec, m, ids):
     mess_values(
         m,
         t,
-        f.rel,
+        rel,
         "时长(分钟)",
         0.01,
         "number_text",
         lambda v, r: ([f"{x}分钟" for x in v], list(v)),
     )
-    f.sheets["记录"] = unknown_rows(
-        m, t, m.count(t.n, 0.001), "学籍号", "学生姓名", f.rel, pool=np.flatnonzero(has_s)
-    )
-    return f
 
 
 _ZH_ACT = {v: k for k, v in ACTIVITIES_ZH.items()}

@@ -35,12 +35,25 @@ def _yes_no(x) -> np.ndarray:
 
 
 def students_file(st: SynthStudy, spec, m: Messer) -> RawFile:
+    """The year's student roster: one sheet per grade."""
     f = RawFile(spec["path"], "xlsx")
     y, lvl = spec["year"], st.params.level
     s = rows_of(st.tables["students"], year=y)
     yi = st.params.years.index(y)
     split_cols = yi % 3 == 1 and not m.clean  # one year's export has 年级 and 班级 apart
     base = "std" if lvl == "primary" or m.clean else "chu"
+    g = s["grade"].to_numpy()
+    t = Table(_student_columns(s, lvl, split_cols, base))
+    _mess_students(m, t, f.rel, s, split_cols, base)
+    for gg in np.unique(g):
+        part = t.take(np.flatnonzero(g == gg))
+        part["序号"] = np.arange(1, part.n + 1)
+        f.sheets[GRADE_SHEET[int(gg)]] = part
+    return f
+
+
+def _student_columns(s: pd.DataFrame, lvl: str, split_cols: bool, base: str) -> dict:
+    """The roster's columns as the records system writes them."""
     g, c = s["grade"].to_numpy(), s["class_no"].to_numpy()
     cols = {
         "序号": np.zeros(len(s), dtype=np.int64),
@@ -62,8 +75,13 @@ def students_file(st: SynthStudy, spec, m: Messer) -> RawFile:
         cols["是否受导学生"] = _yes_no(s["mentee"])
     cols["身高(cm)"] = s["height_cm"].to_numpy()
     cols["体重(kg)"] = s["weight_kg"].to_numpy()
-    t = Table(cols)
-    rel = f.rel
+    return cols
+
+
+def _mess_students(m: Messer, t: Table, rel: str, s: pd.DataFrame, split_cols: bool, base: str):
+    """The roster's defects: class and date spellings, spaces in names, gender, yes/no and
+    number spellings."""
+    g, c = s["grade"].to_numpy(), s["class_no"].to_numpy()
     if not split_cols:
         mess_class(
             m,
@@ -129,11 +147,6 @@ def students_file(st: SynthStudy, spec, m: Messer) -> RawFile:
             [f"{x:g}" for x in v],
         ),
     )
-    for gg in np.unique(g):
-        part = t.take(np.flatnonzero(g == gg))
-        part["序号"] = np.arange(1, part.n + 1)
-        f.sheets[GRADE_SHEET[int(gg)]] = part
-    return f
 
 
 def _cls_text(v, style="std"):

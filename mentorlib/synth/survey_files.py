@@ -75,20 +75,7 @@ def _survey_table(st: SynthStudy, spec, m: Messer, ids: Identities, data: pd.Dat
                 qn += 1
                 stems[stem] = qn
             h = header(stems[stem], stem, fld.label)
-            vals = data[fld.var].to_numpy(dtype=float)
-            iv = np.nan_to_num(vals).astype(int)
-            labels = cb.scale_of(fld).labels
-            if form == "wjx_number":
-                opts = np.array(["-2", *[str(v) for v in range(1, len(labels) + 1)]], dtype=object)
-            elif form == "tencent":
-                opts = np.array(
-                    ["", *[f"{chr(65 + k)}.{lab}" for k, lab in enumerate(labels)]], dtype=object
-                )
-            else:
-                opts = np.array(["(空)", *labels], dtype=object)
-            body[h] = pa.DictionaryArray.from_arrays(
-                pa.array(iv.astype(np.int8)), pa.array(opts, pa.string())
-            )
+            body[h] = _likert_column(data[fld.var], cb.scale_of(fld).labels, form)
             colmap[fld.var] = [h]
             continue
         qn += 1
@@ -124,35 +111,8 @@ def _survey_table(st: SynthStudy, spec, m: Messer, ids: Identities, data: pd.Dat
         else:
             body[h] = extra[fld.var](form)
         colmap[fld.var] = [h]
-    rng = m.rng
-    secs = rng.integers(60, 900, n)
     submitted = pd.DatetimeIndex(pd.to_datetime(data["submitted_at"]))
-    if form == "tencent":
-        sys_cols = {
-            "编号": np.zeros(n, dtype=np.int64),
-            "开始答题时间": np.asarray(
-                (submitted - pd.to_timedelta(secs, unit="s")).strftime("%Y-%m-%d %H:%M:%S"),
-                dtype=object,
-            ),
-            "结束答题时间": np.asarray(submitted.strftime("%Y-%m-%d %H:%M:%S"), dtype=object),
-            "答题时长": np.char.add(
-                np.char.add((secs // 60).astype(str), "分"),
-                np.char.add((secs % 60).astype(str), "秒"),
-            ).astype(object),
-        }
-    else:
-        ip = rng.integers(1, 255, (n, 2)).astype(str)
-        sys_cols = {
-            "序号": np.zeros(n, dtype=np.int64),
-            "提交答卷时间": np.asarray(submitted.strftime("%Y/%m/%d %H:%M:%S"), dtype=object),
-            "所用时间": np.char.add(secs.astype(str), "秒").astype(object),
-            "来源": rng.choice(np.array(["微信", "手机提交", "链接"], dtype=object), n),
-            "来源详情": np.full(n, "N/A", dtype=object),
-            "来自IP": np.char.add(
-                np.char.add(np.char.add("112.96.", ip[:, 0]), "."),
-                np.char.add(ip[:, 1], "(广东-广州)"),
-            ).astype(object),
-        }
+    sys_cols = _system_columns(form, submitted, m.rng)
     t = Table({**sys_cols, **body})
     t.ts = submitted.to_numpy()
     return f, t, colmap, (name, g, c)
@@ -339,3 +299,51 @@ def satisfaction_file(st, spec, m, ids):
     t = _survey_defects(m, f, t, spec, colmap, cb, ngc, items=items)
     _skip_markers(m, f.rel, t, colmap, [*items, rf], form)
     return _finish_survey(f, t, form)
+
+
+def _likert_column(answers: pd.Series, labels, form: str):
+    """A Likert item's column as the export form writes it (codes into the form's labels)."""
+    vals = answers.to_numpy(dtype=float)
+    iv = np.nan_to_num(vals).astype(int)
+    if form == "wjx_number":
+        opts = np.array(["-2", *[str(v) for v in range(1, len(labels) + 1)]], dtype=object)
+    elif form == "tencent":
+        opts = np.array(
+            ["", *[f"{chr(65 + k)}.{lab}" for k, lab in enumerate(labels)]], dtype=object
+        )
+    else:
+        opts = np.array(["(空)", *labels], dtype=object)
+    return pa.DictionaryArray.from_arrays(pa.array(iv.astype(np.int8)), pa.array(opts, pa.string()))
+
+
+def _system_columns(form: str, submitted: pd.DatetimeIndex, rng) -> dict:
+    """The platform's own columns: submission number, times, duration, source, IP."""
+    n = len(submitted)
+    secs = rng.integers(60, 900, n)
+    if form == "tencent":
+        sys_cols = {
+            "编号": np.zeros(n, dtype=np.int64),
+            "开始答题时间": np.asarray(
+                (submitted - pd.to_timedelta(secs, unit="s")).strftime("%Y-%m-%d %H:%M:%S"),
+                dtype=object,
+            ),
+            "结束答题时间": np.asarray(submitted.strftime("%Y-%m-%d %H:%M:%S"), dtype=object),
+            "答题时长": np.char.add(
+                np.char.add((secs // 60).astype(str), "分"),
+                np.char.add((secs % 60).astype(str), "秒"),
+            ).astype(object),
+        }
+    else:
+        ip = rng.integers(1, 255, (n, 2)).astype(str)
+        sys_cols = {
+            "序号": np.zeros(n, dtype=np.int64),
+            "提交答卷时间": np.asarray(submitted.strftime("%Y/%m/%d %H:%M:%S"), dtype=object),
+            "所用时间": np.char.add(secs.astype(str), "秒").astype(object),
+            "来源": rng.choice(np.array(["微信", "手机提交", "链接"], dtype=object), n),
+            "来源详情": np.full(n, "N/A", dtype=object),
+            "来自IP": np.char.add(
+                np.char.add(np.char.add("112.96.", ip[:, 0]), "."),
+                np.char.add(ip[:, 1], "(广东-广州)"),
+            ).astype(object),
+        }
+    return sys_cols
