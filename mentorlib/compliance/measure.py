@@ -236,14 +236,17 @@ def _mentor_rules(mm, acts, rules, need) -> list:
         a = acts.loc[(acts["activity"] == "subject_exchange") & acts["mentor_id"].notna()]
         k = a.groupby(["mentor_id", "mkey"]).size().rename("k").reset_index()
         f = per_month.merge(k, on=["mentor_id", "mkey"], how="left")
-        f = f.assign(student_id=pd.NA, grade=pd.NA)
+        f["student_id"] = pd.NA
+        f["grade"] = pd.NA
         ok = f["k"].fillna(0).to_numpy() >= rules.subject_exchanges_per_month
         out.append(_units("subject_exchange", f, ok))
     if "group_counselling" in need:
         a = acts.loc[(acts["activity"] == "group_counselling") & acts["mentor_id"].notna()]
         k = a.groupby(["mentor_id", "term"]).size().rename("k").reset_index()
         f = per_term.merge(k, on=["mentor_id", "term"], how="left")
-        f = f.assign(student_id=pd.NA, grade=pd.NA, mkey=pd.NA)
+        f["student_id"] = pd.NA
+        f["grade"] = pd.NA
+        f["mkey"] = pd.NA
         ok = f["k"].fillna(0).to_numpy() >= rules.group_counselling_per_term
         out.append(_units("group_counselling", f, ok))
     return out
@@ -533,7 +536,7 @@ def compliance_report(
         if code in rows:
             continue
         if code in school.index:
-            value, n = float(school.at[code, "value"]), int(school.at[code, "n"])
+            value, n = float(school["value"].loc[code]), int(school["n"].loc[code])
             rows[code] = {"value": value, "n": n, "note": notes[code]}
         else:
             rows[code] = {"value": math.nan, "n": 0, "note": f"{notes[code]}: nothing to count"}

@@ -120,12 +120,16 @@ class ComplianceReport:
                 "indicators with a target met",
             )
         ]
-        for r in t.itertuples(index=False):
-            v = "—" if pd.isna(r.value) else f"{r.value:.1%}"
-            key = "na" if pd.isna(r.passed) else ("met" if r.passed else "not_met")
+        for r in t.to_dict("records"):
+            v = "—" if pd.isna(r["value"]) else f"{r['value']:.1%}"
+            key = "na" if pd.isna(r["passed"]) else ("met" if r["passed"] else "not_met")
             verdict = L.of(COMPLIANCE_VERDICTS, key)
             if L.zh:
-                lines.append(f"  {r.label_zh}：{v}（目标 {r.target_zh}，n={r.n:,}）{verdict}")
+                lines.append(
+                    f"  {r['label_zh']}：{v}（目标 {r['target_zh']}，n={r['n']:,}）{verdict}"
+                )
             else:
-                lines.append(f"  {r.label_en}: {v} (target {r.target_en}, n={r.n:,}) {verdict}")
+                lines.append(
+                    f"  {r['label_en']}: {v} (target {r['target_en']}, n={r['n']:,}) {verdict}"
+                )
         return "\n".join(lines)

@@ -327,7 +327,11 @@ def _write_study_into(
         encoding="utf-8",
     )
     parts = [x for x in manifests if len(x)]
-    manifest = pd.concat(parts, ignore_index=True) if parts else Messer(None, True).frame({})
+    manifest = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else Messer(np.random.default_rng(0), True).frame({})
+    )
     tdir = out / "truth"
     manifest.to_parquet(tdir / "manifest.parquet", index=False)
     kinds = manifest.groupby(["kind", "expected"], dropna=False).size().rename("n").reset_index()
@@ -380,13 +384,17 @@ def canonical_tables(study: SynthStudy) -> dict[str, pd.DataFrame]:
     dims = list(cb.dimensions)
     t["assessment_items"] = pd.DataFrame(
         {
-            "student_id": pd.Categorical.from_codes(np.repeat(sid_codes, k), categories=sid_cats),
-            "year": np.repeat(wide["year"].to_numpy(), k),
-            "wave": pd.Categorical.from_codes(np.repeat(wave.codes, k), categories=["pre", "post"]),
-            "dimension": pd.Categorical.from_codes(
-                np.tile([dims.index(f.dimension) for f in items], n), categories=dims
+            "student_id": pd.Categorical.from_codes(
+                np.repeat(sid_codes, k), categories=pd.Index(sid_cats)
             ),
-            "item": pd.Categorical.from_codes(np.tile(np.arange(k), n), categories=names),
+            "year": np.repeat(wide["year"].to_numpy(), k),
+            "wave": pd.Categorical.from_codes(
+                np.repeat(wave.codes, k), categories=pd.Index(["pre", "post"])
+            ),
+            "dimension": pd.Categorical.from_codes(
+                np.tile([dims.index(str(f.dimension)) for f in items], n), categories=pd.Index(dims)
+            ),
+            "item": pd.Categorical.from_codes(np.tile(np.arange(k), n), categories=pd.Index(names)),
             "value": pd.array(np.where(np.isnan(vals), 0, vals).astype(np.int64), dtype="Int64"),
         }
     )

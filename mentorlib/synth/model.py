@@ -212,7 +212,7 @@ class _Generator(SchoolMixin, StaffMixin, GroupsMixin, RecordsMixin, SurveysMixi
         tables["satisfaction"] = cat["satisfaction"]
         acts = cat["activities"]
         acts["mentor_id"] = pd.Categorical.from_codes(
-            acts["mentor_id"].to_numpy(), categories=self.staff["staff_id"]
+            acts["mentor_id"].to_numpy(), categories=pd.Index(self.staff["staff_id"])
         )
         acts["student_id"] = pd.Categorical.from_codes(
             acts["student_id"].to_numpy(), categories=self.reg.a["student_id"]

@@ -236,7 +236,7 @@ class StaffMixin(GeneratorBase):
             df["homeroom"] = [
                 f"{g}-{c}" if h else None for g, c, h in zip(g_now, c_link, hr, strict=True)
             ]
-            cls = []
+            cls: list[str | None] = []
             for i in range(M):
                 if not self.teaches_link[i]:
                     cls.append(None)
@@ -246,7 +246,7 @@ class StaffMixin(GeneratorBase):
             df["classes"] = cls
         else:
             g_now = self.staff_grade(yi)
-            df["grade"] = np.where(g_now > 0, g_now, pd.NA)
+            df["grade"] = np.where(g_now > 0, g_now, np.array(pd.NA, dtype=object))
             df["link_class"] = None
             df["homeroom"] = [
                 f"{g}-{h % 10000}" if h else None

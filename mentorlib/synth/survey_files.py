@@ -119,6 +119,7 @@ def _survey_table(st: SynthStudy, spec, m: Messer, ids: Identities, data: pd.Dat
 
 
 def _finish_survey(f: RawFile, t: Table, form: str) -> RawFile:
+    assert t.ts is not None  # survey tables carry submission times
     order = np.lexsort((t.rk, t.ts))
     t = t.take(order)
     t[("编号" if form == "tencent" else "序号")] = np.arange(1, t.n + 1)
@@ -188,6 +189,7 @@ def _survey_defects(
         dup.rk = np.arange(t.next_rk(), t.next_rk() + dup.n)
         later = (m.rng.random(dup.n) < 0.3) & bool(items)
         shift = pd.to_timedelta(m.rng.integers(5, 3000, dup.n), unit="min").to_numpy()
+        assert dup.ts is not None
         dup.ts = np.where(later, dup.ts + shift, dup.ts - shift)
         blank = {"wjx_number": "-2", "tencent": None, "wjx_text": "(空)"}[form]
         item_cols = [colmap[fl.var][0] for fl in items]

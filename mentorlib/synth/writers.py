@@ -94,21 +94,24 @@ def write_file(out: Path, f: RawFile, m: Messer, rows: dict):
         rows[f.rel] = (row_of, sheet_of)
         path = out / f.rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_xlsx(path, SheetGroups(t.out_cols(), names, bounds, headers), pre_rows=f.pre_rows)
+        groups = SheetGroups(t.out_cols(), names, bounds, headers)
+        # xlsx.write_xlsx is annotated dict[str, DataFrame] but takes SheetGroups and column dicts
+        write_xlsx(path, groups, pre_rows=f.pre_rows)  # type: ignore[arg-type]
         return
     size = max((int(t.rk.max()) + 1 for t in f.sheets.values() if t.n), default=0)
     row_of = np.zeros(size, dtype=np.int64)
-    sheet_of = np.empty(size, dtype=object) if f.fmt == "xlsx" else None
+    sheet_at = np.empty(size, dtype=object) if f.fmt == "xlsx" else None
     for sheet, t in f.sheets.items():
         offset = 2 + len(f.pre_rows.get(sheet, []))
         row_of[t.rk] = np.arange(t.n) + offset
-        if sheet_of is not None:
-            sheet_of[t.rk] = sheet
-    rows[f.rel] = (row_of, sheet_of)
+        if sheet_at is not None:
+            sheet_at[t.rk] = sheet
+    rows[f.rel] = (row_of, sheet_at)
     path = out / f.rel
     path.parent.mkdir(parents=True, exist_ok=True)
     if f.fmt == "xlsx":
-        write_xlsx(path, {s: t.out_cols() for s, t in f.sheets.items()}, pre_rows=f.pre_rows)
+        sheets = {s: t.out_cols() for s, t in f.sheets.items()}
+        write_xlsx(path, sheets, pre_rows=f.pre_rows)  # type: ignore[arg-type]  # as above
     else:
         (t,) = f.sheets.values()
         _write_csv(path, t, f.encoding or "utf-8-sig")
