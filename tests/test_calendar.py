@@ -51,7 +51,7 @@ def test_term_bounds_and_school_days():
     with pytest.raises(ValueError):
         calendar.term_bounds(2023, 3)
     days = calendar.school_days(2023, 1)
-    assert (days.dayofweek < 5).all()
+    assert (days.day_of_week < 5).all()
     assert not ((days.month == 10) & (days.day <= 7)).any()  # National Day week
     may = calendar.school_days_in_month(2023, 2024, 5)
     assert may.min() > pd.Timestamp("2024-05-05")  # Labour Day holiday
