@@ -241,6 +241,37 @@ RULE_LABELS_ZH: dict[str, str] = zh_of(RULE_LABELS)
 # =========================================================================== compliance
 # (indicators, activity frequencies)
 
+#: Compliance indicators in report order (:mod:`mentorlib.compliance`).
+COMPLIANCE_INDICATORS: dict[str, Pair] = {
+    "staff_coverage": ("教职工担任导师比例", "Staff serving as mentors"),
+    "student_coverage": ("学生配备导师比例", "Students with a mentor"),
+    "group_size": ("导师组人数达标比例", "Mentors with a group of the required size"),
+    "training_hours": ("导师培训学时达标比例", "Mentors with the required training hours"),
+    "certified": ("导师持证比例", "Mentors certified"),
+    "talk": ("谈心谈话达标率", "One-to-one talks"),
+    "three_party": ("三方沟通达标率", "Three-party communication"),
+    "subject_exchange": ("与学科教师交流达标率", "Exchanges with subject teachers"),
+    "group_counselling": ("团体辅导达标率", "Group counselling"),
+    "parent_call": ("家长电话达标率", "Parent phone calls"),
+    "home_visit": ("家访达标率", "Home visits"),
+    "student_report": ("学生汇报达标率", "Student reports to the mentor"),
+    "mood_participation": ("心情晴雨表参与率", "Mood-chart participation"),
+    "regroup_share": ("单次调整更换导师比例", "Largest share regrouped in one adjustment"),
+}
+
+#: Verdict of one compliance indicator.
+COMPLIANCE_VERDICTS: dict[str, Pair] = {
+    "met": ("达标", "met"),
+    "not_met": ("未达标", "not met"),
+    "na": ("不适用", "n/a"),
+}
+
+#: School levels as the compliance summary names them.
+COMPLIANCE_LEVELS: dict[str, Pair] = {
+    "primary": ("小学", "primary"),
+    "middle": ("初中", "middle"),
+}
+
 
 # =========================================================================== report and plots
 # (section titles, table headers, figure axes)

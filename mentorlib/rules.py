@@ -20,6 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from .calendar import (  # re-exported: the calendar lives in mentorlib.calendar
+    TERM_MONTHS,
+    school_year_of,
+    term_of_month,
+)
 from .errors import InputError
 from .labels import (  # re-exported: the labels live in mentorlib.labels
     ACTIVITIES_ZH,
@@ -328,16 +333,3 @@ def _pairs(value: Any, where: str) -> tuple[tuple[str, float], ...]:
         out.append((str(k), float(v)))
     return tuple(out)
 
-
-#: School calendar: months of each term (term 1 = autumn, term 2 = spring).
-TERM_MONTHS: dict[int, tuple[int, ...]] = {1: (9, 10, 11, 12, 1), 2: (3, 4, 5, 6)}
-
-
-def term_of_month(month: int) -> int:
-    """Term (1 autumn, 2 spring) of a calendar month: September-January is term 1."""
-    return 1 if month in (9, 10, 11, 12, 1) else 2
-
-
-def school_year_of(date) -> int:
-    """The school year (named by its first calendar year) a date falls in: Sep-Aug."""
-    return date.year if date.month >= 9 else date.year - 1

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .export import canonical_tables, write_study
-from .model import SynthParams, SynthStudy, generate
+from .model import generate
+from .params import SynthParams, SynthStudy
 
 __all__ = ["SynthParams", "SynthStudy", "canonical_tables", "generate", "synth", "write_study"]
 

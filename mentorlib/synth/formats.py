@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..codebook import option_labels
+from .params import MOOD_CODES
+
 CN_DIGITS = "零一二三四五六七八九十"
 FW = str.maketrans("0123456789()-.:", "０１２３４５６７８９（）－．：")
 MIDDLE_CHU = {7: "初一", 8: "初二", 9: "初三"}
@@ -130,3 +133,63 @@ def sci_mangle_number(digits18: str) -> float:
 def sci_mangle_text(digits18: str) -> str:
     """How Excel shows it in a General cell, and a CSV saved from Excel holds it."""
     return f"{float(digits18):.5E}".replace("E+", "E+")
+
+
+# ----------------------------------------------------------------------------- words of the raw files
+
+SYSTEM_COLS = ["序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP"]
+TENCENT_COLS = ["编号", "开始答题时间", "结束答题时间", "答题时长"]
+SUBJECT_ZH = {
+    "chinese": "语文",
+    "math": "数学",
+    "english": "英语",
+    "physics": "物理",
+    "chemistry": "化学",
+}
+STAFF_SUBJECT_ZH = option_labels("staff", "subject")
+STRENGTH_ZH = {
+    "moral": "思想教育",
+    "academic": "学业辅导",
+    "psychological": "心理辅导",
+    "habits": "习惯培养",
+    "life": "生活指导",
+    "reading": "阅读",
+    "sports": "体育运动",
+    "art": "美术",
+    "music": "音乐",
+    "science": "科学探究",
+    "craft": "手工制作",
+    "calligraphy": "书法",
+    "dance": "舞蹈",
+}
+FAMILY_ZH = {"two_parent": "双亲", "single_parent": "单亲", "reconstituted": "重组"}
+MODE_ZH = {
+    "face": "面谈",
+    "letter": "书信",
+    "journal": "周记",
+    "email": "电子邮件",
+    "phone": "电话",
+    "visit": "上门",
+    "group": "集体",
+    "online": "线上",
+}
+REASON_ZH = {
+    "personality": "性格不合",
+    "needs_mismatch": "需求不匹配",
+    "too_little_contact": "交流太少",
+    "friends": "想和好朋友同一个导师",
+    "rebalance": "班级调整",
+}
+MOOD_ZH = dict(zip(MOOD_CODES, ["红", "黄", "蓝", "灰"], strict=True))
+MOOD_ALIAS = {"happy": "红色", "calm": "黄色", "sad": "蓝色", "angry": "灰色"}
+NOTE_TEMPLATES = {
+    "talk": ["了解近期学习情况", "谈心，情绪稳定", "聊了和同学相处的问题", "鼓励按时完成作业"],
+    "three_party": ["与班主任、家长沟通学习习惯", "三方沟通近期表现"],
+    "parent_call": ["电话联系家长", "与家长沟通在家表现"],
+    "home_visit": ["上门家访，了解家庭情况"],
+    "student_report": ["学生汇报本月情况"],
+    "subject_exchange": ["与科任教师交流作业和测验情况"],
+    "group_counselling": ["与心理老师开展团体辅导"],
+    "case_conference": ["年级组个案分析会"],
+}
+GRADE_SHEET = {g: grade_label(g) for g in range(1, 10)}

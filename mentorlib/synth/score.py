@@ -71,70 +71,54 @@ def score_cleaning(result, study_dir: str | Path) -> pd.DataFrame:
     by_cell = cell_log.groupby("k", observed=True)
     enc = log[log["rule"].astype(str) == "encoding_detected"].set_index("source")["new"].to_dict()
 
-    outcomes, got = [], []
-    for e in man.itertuples(index=False):
-        if e.expected == "encoding":
-            g = enc.get(e.file)
-            outcomes.append("fixed" if g == e.true_value else ("wrong" if g else "missed"))
-            got.append(g)
-            continue
-        k = f"{e.file}|{'' if pd.isna(e.sheet) else e.sheet}|{e.row}"
-        if k not in fate.index:
-            outcomes.append("missed")
-            got.append(None)
-            continue
-        r = fate.loc[k]
-        status, sid = r["status"], r["student_id"]
-        if e.expected == "merge":
-            into = str(r["merged_into"]) if status == "merged" else None
-            ok = into is not None and into.endswith(f"#{e.true_value}")
-            outcomes.append(
-                "fixed"
-                if ok
-                else {"quarantined": "quarantined", "merged": "wrong"}.get(status, "missed")
-            )
-            got.append(into)
-            continue
-        if e.expected == "quarantine":
-            outcomes.append({"quarantined": "fixed", "merged": "merged"}.get(status, "missed"))
-            got.append(r["reason"])
-            continue
-        if status == "quarantined":
-            outcomes.append("quarantined")
-            got.append(r["reason"])
-            continue
-        if status == "merged":
-            outcomes.append("merged")
-            got.append(None)
-            continue
-        if e.expected in ("link", "value_or_quarantine") or (
-            e.expected == "value" and str(e.kind).startswith("id_")
-        ):
-            ok = isinstance(sid, str) and sid == e.true_value
-            outcomes.append("fixed" if ok else ("wrong" if isinstance(sid, str) else "missed"))
-            got.append(sid)
-            continue
-        ck = f"{k}|{e.column}"
-        entries = by_cell.get_group(ck) if ck in by_cell.groups else None
-        if e.expected == "missing":
-            if entries is not None and entries["new"].isna().any():
-                outcomes.append("fixed")
-            else:
-                outcomes.append("wrong" if entries is not None else "missed")
-            got.append(None if entries is None else entries["new"].iloc[-1])
-            continue
-        # expected value: the logged new value equals the truth (numbers compared as numbers)
-        if entries is not None:
-            new = entries["new"].iloc[-1]
-            outcomes.append("fixed" if _same(new, e.true_value) else "wrong")
-            got.append(new)
-        else:
-            same = _same(nz.text(e.raw)[0], e.true_value)
-            outcomes.append("fixed" if same else "missed")
-            got.append(e.raw if same else None)
+    pairs = [_outcome(e, fate, by_cell, enc) for e in man.itertuples(index=False)]
+    outcomes = [o for o, _ in pairs]
+    got = [g for _, g in pairs]
     man["outcome"] = outcomes
     man["got"] = got
     return man
+
+
+def _outcome(e, fate: pd.DataFrame, by_cell, enc: dict) -> tuple[str, object]:
+    """Outcome of one manifest entry ``e`` and what the cleaner produced for it."""
+    if e.expected == "encoding":
+        g = enc.get(e.file)
+        return ("fixed" if g == e.true_value else ("wrong" if g else "missed")), g
+    k = f"{e.file}|{'' if pd.isna(e.sheet) else e.sheet}|{e.row}"
+    if k not in fate.index:
+        return "missed", None
+    r = fate.loc[k]
+    status, sid = r["status"], r["student_id"]
+    if e.expected == "merge":
+        into = str(r["merged_into"]) if status == "merged" else None
+        ok = into is not None and into.endswith(f"#{e.true_value}")
+        if ok:
+            return "fixed", into
+        return {"quarantined": "quarantined", "merged": "wrong"}.get(status, "missed"), into
+    if e.expected == "quarantine":
+        return {"quarantined": "fixed", "merged": "merged"}.get(status, "missed"), r["reason"]
+    if status == "quarantined":
+        return "quarantined", r["reason"]
+    if status == "merged":
+        return "merged", None
+    if e.expected in ("link", "value_or_quarantine") or (
+        e.expected == "value" and str(e.kind).startswith("id_")
+    ):
+        ok = isinstance(sid, str) and sid == e.true_value
+        return ("fixed" if ok else ("wrong" if isinstance(sid, str) else "missed")), sid
+    ck = f"{k}|{e.column}"
+    entries = by_cell.get_group(ck) if ck in by_cell.groups else None
+    if e.expected == "missing":
+        last = None if entries is None else entries["new"].iloc[-1]
+        if entries is not None and entries["new"].isna().any():
+            return "fixed", last
+        return ("wrong" if entries is not None else "missed"), last
+    # expected value: the logged new value equals the truth (numbers compared as numbers)
+    if entries is not None:
+        new = entries["new"].iloc[-1]
+        return ("fixed" if _same(new, e.true_value) else "wrong"), new
+    same = _same(nz.text(e.raw)[0], e.true_value)
+    return ("fixed" if same else "missed"), (e.raw if same else None)
 
 
 def _same(a, b) -> bool:

@@ -1,54 +1,33 @@
-"""Process compliance: against the generator's truth, an independent recount, and tiny cases."""
+"""compliance.measure: indicators counted against the truth, an independent recount and tiny
+hand-made schools."""
 
 from __future__ import annotations
 
-import io
-import json
-import warnings
 from collections import Counter
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.text import Text
+from _compliance_fixtures import (
+    CONTRACT,
+    ind,
+    make_tiny_middle,
+    make_tiny_primary,
+    make_truth_study,
+    months_of,
+)
 
 from mentorlib import compliance as C
-from mentorlib import schoolcal
 from mentorlib.data import Processed, from_synth
 from mentorlib.errors import InputError
-from mentorlib.synth import SynthParams, generate
 
 matplotlib.use("Agg")
-
-CONTRACT = {
-    "indicators": [
-        "indicator",
-        "label_zh",
-        "label_en",
-        "value",
-        "target",
-        "target_zh",
-        "target_en",
-        "unit",
-        "passed",
-        "n",
-        "note",
-    ],
-    "by_month": ["month", "indicator", "value", "target", "passed", "n"],
-    "by_grade": ["grade", "indicator", "value", "target", "passed", "n"],
-    "by_mentor": ["mentor_id", "month", "indicator", "value", "n"],
-}
-
-
-# --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
 def truth_study():
-    """A one-year primary school of 1,500 students (about 1 s to generate)."""
-    return generate(SynthParams(level="primary", n_students=1500, n_years=1, seed=21))
+    return make_truth_study()
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +40,14 @@ def three_years(primary_study):
     return from_synth(primary_study)
 
 
-def ind(rep) -> pd.DataFrame:
-    return rep.indicators.set_index("indicator")
+@pytest.fixture
+def tiny_primary() -> Processed:
+    return make_tiny_primary()
+
+
+@pytest.fixture
+def tiny_middle() -> Processed:
+    return make_tiny_middle()
 
 
 # --------------------------------------------------------------------------- the truth
@@ -126,13 +111,6 @@ def test_other_truth_rates(truth_study, truth_report):
 # --------------------------------------------------------------------------- independent recount
 
 
-def _months(year):
-    return [
-        (schoolcal.month_label(cy, m), 1 if i < 5 else 2)
-        for i, (cy, m) in enumerate(schoolcal.year_months(year))
-    ]
-
-
 def _recount_monthly(P, year, kind, rule, grade=None):
     """Student-months meeting a per-student monthly rule, counted with dictionaries."""
     a = P["assignments"]
@@ -160,7 +138,7 @@ def _recount_monthly(P, year, kind, rule, grade=None):
     )
     met = total = 0
     for sid, m1 in t1.items():
-        for month, term in _months(year):
+        for month, term in months_of(year):
             mentor = t2.get(sid, m1) if term == 2 else m1
             total += 1
             met += count[(sid, mentor, month)] >= rule
@@ -225,102 +203,13 @@ def test_indicators_equal_an_independent_recount(three_years, year):
 def test_by_month_totals_add_up(three_years):
     rep = C.compliance_report(three_years, 2023)
     talk = rep.by_month.loc[rep.by_month["indicator"] == "talk"]
-    assert talk["month"].tolist() == [m for m, _ in _months(2023)]
+    assert talk["month"].tolist() == [m for m, _ in months_of(2023)]
     assert talk["n"].sum() == ind(rep).loc["talk", "n"]
     w = (talk["value"] * talk["n"].astype(float)).sum() / talk["n"].sum()
     assert w == pytest.approx(ind(rep).loc["talk", "value"])
 
 
 # --------------------------------------------------------------------------- tiny hand-made studies
-
-
-def _acts(rows):
-    df = pd.DataFrame(rows, columns=["mentor_id", "student_id", "date", "activity"])
-    df["date"] = pd.to_datetime(df["date"])
-    df["year"] = df["date"].dt.year - (df["date"].dt.month < 9)
-    df["term"] = np.where(df["date"].dt.month.isin([9, 10, 11, 12, 1]), 1, 2)
-    return df
-
-
-def _day(month_label: str) -> str:
-    return f"{month_label}-15"
-
-
-@pytest.fixture
-def tiny_primary() -> Processed:
-    """Mentor A (s01-s05, loses s05 to B in term 2), B (s06-s10, no records), C mentors nobody.
-
-    Grade 1: s01-s06 and s11 (no mentor); grade 2: s07-s10 (four students, a small cell).
-    """
-    sids = [f"s{i:02d}" for i in range(1, 12)]
-    students = pd.DataFrame(
-        {
-            "student_id": sids,
-            "year": 2023,
-            "name": [f"学生{i}" for i in range(1, 12)],
-            "grade": [1] * 6 + [2] * 4 + [1],
-            "mentee": True,
-            "left_behind": False,
-            "family": "two_parent",
-        }
-    )
-    staff = pd.DataFrame(
-        {
-            "staff_id": ["A", "B", "C"],
-            "year": 2023,
-            "name": ["甲老师", "乙老师", "丙老师"],
-            "role": ["class_teacher", "subject_teacher", "support"],
-            "grade": [1, 1, pd.NA],
-            "training_hours": [40.0, 30.0, 44.0],
-            "certified": [True, False, True],
-        }
-    )
-    t1 = pd.Timestamp("2023-09-01")
-    assignments = pd.DataFrame(
-        {
-            "student_id": sids[:10] + ["s05"],
-            "year": 2023,
-            "term": [1] * 10 + [2],
-            "mentor_id": ["A"] * 5 + ["B"] * 5 + ["B"],
-            "start_date": [t1] * 10 + [pd.Timestamp("2024-02-26")],
-            "reason": [None] * 10 + ["needs_mismatch"],
-            "regroup": [False] * 10 + [True],
-        }
-    )
-    months = _months(2023)
-    rows = []
-    for month, _ in months:
-        for s in ["s01", "s02", "s03", "s04", "s05"]:
-            if s == "s01" and month == "2024-06":
-                rows.append([None, s, _day(month), "talk"])  # mentor not recorded: counts
-            else:
-                rows.append(["A", s, _day(month), "talk"])  # s05 in term 2: not B's talk
-        rows.append(["A", None, _day(month), "subject_exchange"])
-    rows += [
-        ["A", None, "2023-10-10", "group_counselling"],
-        ["A", None, "2023-11-10", "group_counselling"],
-    ]
-    rows += [["A", None, "2024-04-10", "group_counselling"]]
-    rows += [["A", "s01", "2024-02-27", "talk"]]  # February: no school month
-    mood = pd.DataFrame(
-        {
-            "student_id": "s01",
-            "year": 2023,
-            "month": [m for m, _ in months],
-            "school_days": [
-                len(schoolcal.school_days_in_month(2023, int(m[:4]), int(m[5:]))) for m, _ in months
-            ],
-        }
-    )
-    mood["days_recorded"] = mood["school_days"]
-    tables = {
-        "students": students,
-        "staff": staff,
-        "assignments": assignments,
-        "activities": _acts(rows),
-        "mood": mood,
-    }
-    return Processed(name="tiny", level="primary", years=(2023,), tables=tables)
 
 
 def test_tiny_primary_indicators(tiny_primary):
@@ -415,54 +304,6 @@ def test_small_grades_are_suppressed(tiny_primary):
     assert list(rep.by_month.columns[:6]) == CONTRACT["by_month"]
 
 
-@pytest.fixture
-def tiny_middle() -> Processed:
-    students = pd.DataFrame(
-        {
-            "student_id": ["m1", "m2", "m3", "n1"],
-            "year": 2023,
-            "name": ["甲", "乙", "丙", "丁"],
-            "grade": 7,
-            "mentee": [True, True, True, False],
-        }
-    )
-    staff = pd.DataFrame(
-        {
-            "staff_id": ["T1", "T2", "T3", "P"],
-            "year": 2023,
-            "name": ["一", "二", "三", "四"],
-            "role": ["subject_teacher", "class_teacher", "subject_teacher", "principal"],
-            "grade": ["7", "7", "7", None],
-            "training_hours": [0.0, 4.0, 8.0, 0.0],
-            "certified": [False, False, False, False],
-        }
-    )
-    assignments = pd.DataFrame(
-        {
-            "student_id": ["m1", "m2", "m3"],
-            "year": 2023,
-            "term": 1,
-            "mentor_id": ["T1", "T1", "T2"],
-            "start_date": pd.Timestamp("2023-09-01"),
-            "reason": None,
-            "regroup": False,
-        }
-    )
-    rows = []
-    for month, _ in _months(2023):
-        rows += [["T1", "m1", _day(month), "talk"]] * 2 + [["T1", "m2", _day(month), "talk"]]
-        rows += [["T1", "m1", _day(month), "parent_call"]]
-    rows += [["T2", "m3", "2023-09-05", "talk"], ["T2", "m3", "2023-09-20", "talk"]]
-    rows += [["T2", "m3", "2023-11-08", "home_visit"]]
-    tables = {
-        "students": students,
-        "staff": staff,
-        "assignments": assignments,
-        "activities": _acts(rows),
-    }
-    return Processed(name="tiny-middle", level="middle", years=(2023,), tables=tables)
-
-
 def test_tiny_middle_school(tiny_middle):
     rep = C.compliance_report(tiny_middle, 2023)
     assert rep.level == "middle"
@@ -505,83 +346,6 @@ def test_middle_synthetic_rules(middle_study):
     assert "three_party" not in t.index and "mood_participation" not in t.index
     assert t.loc["group_size", "value"] == 1.0  # the generator respects 1-2 per mentor
     assert 0.3 < t.loc["talk", "value"] < 0.95
-
-
-# --------------------------------------------------------------------------- figure and outputs
-
-
-def _texts(fig) -> str:
-    return "\n".join(t.get_text() for t in fig.findobj(Text))
-
-
-def test_heatmap_renders_without_missing_glyphs(truth_report):
-    mentors = set(truth_report.by_mentor["mentor_id"])
-    for lang in ("zh", "en"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            fig = truth_report.heatmap(lang=lang)
-            fig.savefig(io.BytesIO(), format="png")
-        try:
-            ax = fig.axes[0]
-            assert ax.get_yticklabels() == [] or all(
-                t.get_text() == "" for t in ax.get_yticklabels()
-            )
-            assert not any(m in _texts(fig) for m in mentors)
-            assert ax.images[0].get_array().shape == (len(mentors), 9)
-        finally:
-            plt.close(fig)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        fig = truth_report.heatmap(public=False, indicator="three_party")
-        fig.savefig(io.BytesIO(), format="png")
-    try:
-        assert mentors <= {t.get_text() for t in fig.axes[0].get_yticklabels()}
-    finally:
-        plt.close(fig)
-
-
-def test_heatmap_public_blanks_small_groups(tiny_primary, tiny_middle):
-    rep = C.compliance_report(tiny_primary, 2023)
-    fig = rep.heatmap()
-    try:
-        grid = fig.axes[0].images[0].get_array()
-        # A has four students in term 2: blanked; B (5-6 students) shown
-        assert grid.mask.sum() == 4 and not grid.mask[:, :5].any()
-        assert "A" not in _texts(fig).split() and "B" not in _texts(fig).split()
-    finally:
-        plt.close(fig)
-    fig = C.compliance_report(tiny_middle, 2023).heatmap(lang="en")
-    try:
-        assert fig.axes[0].images[0].get_array().mask.all()
-    finally:
-        plt.close(fig)
-    with pytest.raises(InputError, match="home_visit"):
-        rep.heatmap(indicator="home_visit")
-
-
-def test_json_is_plain_and_public_names_no_one(three_years):
-    rep = C.compliance_report(three_years, 2024)
-    public = rep.to_json_dict()
-    assert "by_mentor" not in public and rep.INTERNAL == ("by_mentor",)
-    text = json.dumps(public, ensure_ascii=False)  # raises on numpy or pandas values
-    s = three_years["students"]
-    ids = set(s["student_id"].astype(str)) | set(s["name"].astype(str))
-    ids |= set(three_years["staff"]["staff_id"].astype(str)) | set(three_years["staff"]["name"])
-    assert not [x for x in ids if x in text]
-    internal = rep.to_json_dict(public=False)
-    json.dumps(internal)
-    assert len(internal["by_mentor"]) == len(rep.by_mentor)
-    first = public["indicators"][0]
-    assert list(first) == CONTRACT["indicators"]
-    assert isinstance(first["value"], float) and isinstance(first["passed"], bool)
-
-
-def test_summary_lines(three_years):
-    rep = C.compliance_report(three_years, 2023)
-    zh, en = rep.summary(), rep.summary("en")
-    assert zh.splitlines()[0].startswith("2023学年过程合规")
-    assert len(zh.splitlines()) == len(rep.indicators) + 1
-    assert "谈心谈话" in zh and "≥1次/月" in zh and "One-to-one talks" in en
 
 
 def test_trend_one_row_per_indicator_and_year(three_years):

@@ -1,269 +1,40 @@
-"""Process compliance: the programme's records checked against its rulebook.
+"""Counting compliance: one school year's process records measured against the rulebook.
 
-The activity table of ``PROGRAMME.md`` says what every mentor must do (talk with each student
-every month, a three-party communication a month, two group-counselling sessions a term ...);
-the targets say who must take part (100% of staff, 100% of students) and how much regrouping is
-allowed (at most 15%). This module measures each rule on one school year of a processed study,
-school-wide, by month, by grade and by mentor, and says whether the target was met.
-
-Entry points
-------------
-:func:`compliance_report`
-    One year: a :class:`ComplianceReport` (indicators, by_month, by_grade, by_mentor, heatmap).
-:func:`compliance_trend`
-    Every year of the study: one row per indicator and year (for the three-year pilot review).
-:func:`mentor_by_month`
-    Who mentors whom in each school month (the base every per-student rule is counted on).
-
-Definitions
------------
-School months
-    ``schoolcal.year_months(year)``: September-January (term 1) and March-June (term 2). A
-    record dated outside them (February, the summer) counts for no monthly rule.
-The mentor of a student in a month
-    The assignment row in force: each row of the year applies from its first month (the first
-    month of its term, or the month of its ``start_date`` if later) until a later row replaces
-    it. With the canonical rows (term 1 for everyone, term 2 only for changes) this is the
-    term-1 mentor in term-1 months and, after a term-2 regroup row, the new mentor in term-2
-    months. A student with no row in force that month has no mentor that month.
-Which records count
-    A per-student record (talk, three-party, parent call, student report, home visit) counts
-    for a student-month when its mentor is the student's mentor that month, or is not recorded;
-    a record made by another staff member does not count. Mentor-level records
-    (subject-teacher exchange, group counselling) count for the mentor who made them.
-Roster
-    Primary: every student of the year's ``students`` table. Middle: the nominated mentees
-    (``students.mentee``). Students with an assignment but not on the roster are counted in
-    the per-student rules and noted.
-
-Indicators (code, value, denominator ``n``; targets from :mod:`mentorlib.rules`)
-    ``staff_coverage``
-        Share of staff in the rulebook's mentor roles who mentor at least one student in some
-        school month. ``n`` = those staff. Primary target 1.0 ("100% of staff are mentors").
-        Middle school: the class and subject teachers of a grade (staff with a grade); only
-        1-2 nominated students per mentor, so not every teacher mentors: no target.
-    ``student_coverage``
-        Share of roster students with a mentor in at least one school month. ``n`` = roster
-        students (primary: all students; middle: the nominated mentees). Target 1.0.
-    ``group_size``
-        Share of mentors whose group size is within ``[group_min, group_max]`` in every term
-        they mentor; a group's size in a term is the number of distinct students the mentor
-        mentors in any month of that term. ``n`` = mentors. Target 1.0.
-    ``training_hours``
-        Share of mentors with ``training_hours >= rules.training_hours`` on the year's staff
-        roster (primary: 40). A mentor without a record counts as not meeting it. Target 1.0.
-    ``certified``
-        Share of mentors with ``certified`` true (missing counts as not certified). Target 1.0.
-    ``talk``, ``three_party``, ``parent_call``, ``student_report``
-        Share of student-months (students with a mentor that month) with at least the monthly
-        number the rulebook asks (talks: 1 primary, 2 middle). ``n`` = student-months.
-    ``subject_exchange``
-        Share of mentor-months (mentors with at least one student that month) with at least
-        ``subject_exchanges_per_month`` exchanges. ``n`` = mentor-months.
-    ``group_counselling``
-        Share of mentor-terms with at least ``group_counselling_per_term`` sessions dated in the
-        term (``schoolcal.term_bounds``). ``n`` = mentor-terms.
-    ``home_visit``
-        Share of mentees (students with a mentor in some month of the year) with at least
-        ``home_visits_per_year`` visits dated in the school year. ``n`` = mentees.
-    ``mood_participation``
-        Sum of ``days_recorded`` over the sum of ``school_days``, over every roster
-        student-month ("every student, every day"); a student-month without a mood row counts
-        as 0 days recorded out of the calendar's school days. ``n`` = student-months.
-    ``regroup_share``
-        The largest share of students who changed mentor in one adjustment of the year: at
-        the start of the year (term-1 rows with ``regroup`` true, over the students with a
-        term-1 row) and in term 2 (students whose term-2 row names a mentor other than their
-        term-1 mentor, over the students with a term-1 mentor). ``n`` = the denominator of
-        the larger. Target ``max_regroup_share`` (0.15); passed when ``value <= target``.
-
-    Every other indicator passes when ``value >= target``: a target of 1.0 means the rule
-    held in every unit (student-month, mentor ...) counted. Indicators whose rule the
-    level's rulebook does not have (0, None or False) are left out; ``passed`` is missing
-    when there is no target or no unit to count.
-
-Privacy
--------
-``by_month`` and ``by_grade`` carry ``n_students`` (the distinct students a cell describes;
-for mentor-level rules the students of the mentors counted) and are passed through
-:func:`mentorlib.privacy.suppress_small_cells`: a cell describing fewer than ``min_cell``
-students has its value, pass flag and counts blanked (``suppressed`` true). Suppression is
-primary only (see that module). ``by_mentor`` identifies mentors by staff ID and is internal
-(:attr:`ComplianceReport.INTERNAL`); the public heatmap has no mentor label and blanks the
-cells of mentors with fewer than ``min_cell`` mentees that month (every middle-school cell:
-groups of 1-2).
-
-Examples
---------
->>> from mentorlib.synth import generate, SynthParams
->>> from mentorlib.data import from_synth
->>> P = from_synth(generate(SynthParams(n_students=200, n_years=1, seed=5)))
->>> rep = compliance_report(P, 2023)
->>> rep.indicators["indicator"].tolist()[:4]
-['staff_coverage', 'student_coverage', 'group_size', 'training_hours']
->>> float(rep.indicators.set_index("indicator").loc["student_coverage", "value"])
-1.0
+The definitions of every indicator are in the package docstring (:mod:`mentorlib.compliance`);
+this module builds the counting units (student-months, mentor-months, mentor-terms, mentees),
+aggregates them school-wide, by month, by grade and by mentor, and returns a
+:class:`~mentorlib.compliance.result.ComplianceReport`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from . import schoolcal
-from .errors import InputError
-from .privacy import MIN_CELL, suppress_small_cells
-from .rules import Rulebook
+from .. import calendar
+from ..errors import InputError
+from ..privacy import suppress_small_cells
+from ..rules import Rulebook
+from .indicators import (
+    INDICATOR_COLUMNS,
+    INDICATORS,
+    MONTHLY,
+    STUDENT_MONTHLY,
+    TOL,
+    passed,
+    passed_vec,
+    required_indicators,
+    target_of,
+)
+from .result import ComplianceReport
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from ..data import Processed
 
-    from .data import Processed
-
-#: Indicator codes in report order, with their Chinese and English labels.
-INDICATORS: dict[str, tuple[str, str]] = {
-    "staff_coverage": ("教职工担任导师比例", "Staff serving as mentors"),
-    "student_coverage": ("学生配备导师比例", "Students with a mentor"),
-    "group_size": ("导师组人数达标比例", "Mentors with a group of the required size"),
-    "training_hours": ("导师培训学时达标比例", "Mentors with the required training hours"),
-    "certified": ("导师持证比例", "Mentors certified"),
-    "talk": ("谈心谈话达标率", "One-to-one talks"),
-    "three_party": ("三方沟通达标率", "Three-party communication"),
-    "subject_exchange": ("与学科教师交流达标率", "Exchanges with subject teachers"),
-    "group_counselling": ("团体辅导达标率", "Group counselling"),
-    "parent_call": ("家长电话达标率", "Parent phone calls"),
-    "home_visit": ("家访达标率", "Home visits"),
-    "student_report": ("学生汇报达标率", "Student reports to the mentor"),
-    "mood_participation": ("心情晴雨表参与率", "Mood-chart participation"),
-    "regroup_share": ("单次调整更换导师比例", "Largest share regrouped in one adjustment"),
-}
-
-#: Indicators whose ``n`` counts students and whose value is a share of them (the students
-#: with a mentor, the mentees visited at home, the students regrouped): published with their
-#: numerator and complement under disclosure control (:mod:`mentorlib.privacy`).
-STUDENT_INDICATORS = ("student_coverage", "home_visit", "regroup_share")
-
-#: Per-student monthly rules: indicator (= activity kind) -> rulebook attribute.
-STUDENT_MONTHLY: dict[str, str] = {
-    "talk": "talks_per_month",
-    "three_party": "three_party_per_month",
-    "parent_call": "parent_calls_per_month",
-    "student_report": "student_reports_per_month",
-}
-
-#: Indicators with a value per month (``by_month``) and per mentor and month (``by_mentor``).
-MONTHLY = (
-    "talk",
-    "three_party",
-    "subject_exchange",
-    "parent_call",
-    "student_report",
-    "mood_participation",
-)
-
-INDICATOR_COLUMNS = [
-    "indicator",
-    "label_zh",
-    "label_en",
-    "value",
-    "target",
-    "target_zh",
-    "target_en",
-    "unit",
-    "passed",
-    "n",
-    "note",
-]
-
-_TOL = 1e-12
-
-
-# --------------------------------------------------------------------------- rules
-
-
-def required_indicators(rules: Rulebook) -> list[str]:
-    """The indicator codes a rulebook asks for, in report order."""
-    need = {
-        "staff_coverage": True,
-        "student_coverage": True,
-        "group_size": True,
-        "training_hours": bool(rules.training_hours),
-        "certified": bool(rules.training_hours),
-        "talk": rules.talks_per_month > 0,
-        "three_party": rules.three_party_per_month > 0,
-        "subject_exchange": rules.subject_exchanges_per_month > 0,
-        "group_counselling": rules.group_counselling_per_term > 0,
-        "parent_call": rules.parent_calls_per_month > 0,
-        "home_visit": rules.home_visits_per_year > 0,
-        "student_report": rules.student_reports_per_month > 0,
-        "mood_participation": bool(rules.mood_chart),
-        "regroup_share": rules.max_regroup_share is not None,
-    }
-    return [code for code in INDICATORS if need[code]]
-
-
-def _target(code: str, rules: Rulebook) -> tuple[float, str, str]:
-    """Target share and the rule in words (zh, en) of an indicator."""
-    r = rules
-    if code == "staff_coverage" and not r.all_students_mentored:
-        return math.nan, "不适用（按需配备）", "not applicable (as needed)"
-    if code == "regroup_share":
-        return (
-            float(r.max_regroup_share),
-            f"≤{r.max_regroup_share:.0%}",
-            f"<= {r.max_regroup_share:.0%}",
-        )
-    words = {
-        "staff_coverage": ("全员100%", "100% of staff"),
-        "student_coverage": ("100%", "100%"),
-        "group_size": (
-            f"每位导师{r.group_min}–{r.group_max}人",
-            f"{r.group_min}-{r.group_max} students per mentor",
-        ),
-        "training_hours": (
-            f"≥{r.training_hours or 0:g}学时",
-            f">= {r.training_hours or 0:g} hours",
-        ),
-        "certified": ("持证上岗", "certified"),
-        "subject_exchange": (
-            f"≥{r.subject_exchanges_per_month}次/月",
-            f">= {r.subject_exchanges_per_month} a month",
-        ),
-        "group_counselling": (
-            f"≥{r.group_counselling_per_term}次/学期",
-            f">= {r.group_counselling_per_term} a term",
-        ),
-        "home_visit": (f"≥{r.home_visits_per_year}次/学年", f">= {r.home_visits_per_year} a year"),
-        "mood_participation": ("每人每天", "every student, every day"),
-    }
-    if code in STUDENT_MONTHLY:
-        k = getattr(r, STUDENT_MONTHLY[code])
-        words[code] = (f"≥{k}次/月", f">= {k} a month")
-    zh, en = words[code]
-    return 1.0, zh, en
-
-
-def _passed(code: str, value: float, target: float):
-    if value is None or target is None or not np.isfinite(value) or not np.isfinite(target):
-        return pd.NA
-    if code == "regroup_share":
-        return bool(value <= target + _TOL)
-    return bool(value >= target - _TOL)
-
-
-def _passed_vec(code: pd.Series, value: pd.Series, target: pd.Series) -> pd.Series:
-    v = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    t = pd.to_numeric(target, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    upper = (code == "regroup_share").to_numpy()
-    ok = np.where(upper, v <= t + _TOL, v >= t - _TOL)
-    out = pd.array(ok, dtype="boolean")
-    out[np.isnan(v) | np.isnan(t)] = pd.NA
-    return pd.Series(out, index=value.index)
-
+__all__ = ["compliance_report", "compliance_trend", "mentor_by_month"]
 
 # --------------------------------------------------------------------------- inputs
 
@@ -277,14 +48,14 @@ def _months(year: int) -> pd.DataFrame:
     """The school months of a year: idx, mkey (YYYYMM int), month (YYYY-MM), term, last day."""
     rows = []
     for term in (1, 2):
-        for cy, m in schoolcal.term_months(year, term):
+        for cy, m in calendar.term_months(year, term):
             rows.append(
                 {
                     "mkey": cy * 100 + m,
-                    "month": schoolcal.month_label(cy, m),
+                    "month": calendar.month_label(cy, m),
                     "term": term,
                     "last": pd.Timestamp(cy, m, 1) + pd.offsets.MonthEnd(0),
-                    "days": len(schoolcal.school_days_in_month(year, cy, m)),
+                    "days": len(calendar.school_days_in_month(year, cy, m)),
                 }
             )
     out = pd.DataFrame(rows)
@@ -387,12 +158,12 @@ def _activities(processed, year: int) -> pd.DataFrame:
     if acts is None or not len(acts):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     d = pd.to_datetime(acts["date"], errors="coerce")
-    sy = (d.dt.year - (d.dt.month < 9)).astype("Int64")
+    sy = calendar.school_years_of(d).astype("Int64")
     if "year" in acts.columns:
         sy = sy.fillna(pd.to_numeric(acts["year"], errors="coerce").astype("Int64"))
     term = pd.Series(pd.NA, index=acts.index, dtype="Int64")
     for t in (1, 2):
-        lo, hi = schoolcal.term_bounds(year, t)
+        lo, hi = calendar.term_bounds(year, t)
         term = term.mask((d.dt.normalize() >= lo) & (d.dt.normalize() <= hi), t)
     out = pd.DataFrame(
         {
@@ -465,14 +236,17 @@ def _mentor_rules(mm, acts, rules, need) -> list:
         a = acts.loc[(acts["activity"] == "subject_exchange") & acts["mentor_id"].notna()]
         k = a.groupby(["mentor_id", "mkey"]).size().rename("k").reset_index()
         f = per_month.merge(k, on=["mentor_id", "mkey"], how="left")
-        f = f.assign(student_id=pd.NA, grade=pd.NA)
+        f["student_id"] = pd.NA
+        f["grade"] = pd.NA
         ok = f["k"].fillna(0).to_numpy() >= rules.subject_exchanges_per_month
         out.append(_units("subject_exchange", f, ok))
     if "group_counselling" in need:
         a = acts.loc[(acts["activity"] == "group_counselling") & acts["mentor_id"].notna()]
         k = a.groupby(["mentor_id", "term"]).size().rename("k").reset_index()
         f = per_term.merge(k, on=["mentor_id", "term"], how="left")
-        f = f.assign(student_id=pd.NA, grade=pd.NA, mkey=pd.NA)
+        f["student_id"] = pd.NA
+        f["grade"] = pd.NA
+        f["mkey"] = pd.NA
         ok = f["k"].fillna(0).to_numpy() >= rules.group_counselling_per_term
         out.append(_units("group_counselling", f, ok))
     return out
@@ -587,7 +361,7 @@ def _people_rows(processed, year, rules, mm, need) -> dict[str, dict]:
         h = t["hours"].to_numpy(dtype=float)
         no_h = int(np.isnan(h).sum())
         rows["training_hours"] = {
-            "value": float(np.mean(np.nan_to_num(h, nan=-1) >= rules.training_hours - _TOL))
+            "value": float(np.mean(np.nan_to_num(h, nan=-1) >= rules.training_hours - TOL))
             if n
             else math.nan,
             "n": n,
@@ -651,7 +425,7 @@ def _aggregate(units: pd.DataFrame, keys: list[str], students: str) -> pd.DataFr
 
 def _with_targets(df: pd.DataFrame, targets: dict[str, float]) -> pd.DataFrame:
     df = df.assign(target=df["indicator"].map(targets).astype(float))
-    return df.assign(passed=_passed_vec(df["indicator"], df["value"], df["target"]))
+    return df.assign(passed=passed_vec(df["indicator"], df["value"], df["target"]))
 
 
 def _order(df: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -666,7 +440,7 @@ def _order(df: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _month_label(mkey) -> str:
     mkey = int(mkey)
-    return schoolcal.month_label(mkey // 100, mkey % 100)
+    return calendar.month_label(mkey // 100, mkey % 100)
 
 
 def _by_month(units, targets, min_cell) -> pd.DataFrame:
@@ -710,212 +484,14 @@ def _by_mentor(units) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the report
 
 
-def _plain(v):
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return [
-        {str(k): _plain(v) for k, v in row.items()}
-        for row in df.astype("object").to_dict("records")
-    ]
-
-
-@dataclass
-class ComplianceReport:
-    """Process compliance of one school year against the level's rulebook.
-
-    Attributes
-    ----------
-    year : int
-    level : {"primary", "middle"}
-    indicators : DataFrame
-        School level, one row per indicator (see the module docstring for the definitions):
-        ``indicator, label_zh, label_en, value`` (a share in [0, 1]), ``target`` (NaN when
-        none), ``target_zh, target_en`` (the rule in words), ``unit`` ("share"), ``passed``
-        (nullable boolean; missing when not applicable), ``n`` (the denominator), ``note``
-        (what ``n`` counts and anything counted specially, English).
-    by_month : DataFrame
-        ``month`` (YYYY-MM), ``indicator, value, target, passed, n``, plus ``n_students`` and
-        ``suppressed`` (small cells blanked). Monthly indicators only.
-    by_grade : DataFrame
-        ``grade, indicator, value, target, passed, n``, plus ``n_students`` and
-        ``suppressed``. Per-student indicators only (students of unknown grade are left out).
-    by_mentor : DataFrame
-        INTERNAL: ``mentor_id, month, indicator, value, n`` (n = the mentor's mentees that
-        month; 1 for the mentor-level ``subject_exchange``).
-    min_cell : int
-        The suppression threshold used.
-    """
-
-    year: int
-    level: str
-    indicators: pd.DataFrame
-    by_month: pd.DataFrame
-    by_grade: pd.DataFrame
-    by_mentor: pd.DataFrame
-    min_cell: int = MIN_CELL
-
-    INTERNAL: ClassVar[tuple[str, ...]] = ("by_mentor",)
-
-    def heatmap(self, *, lang: str = "zh", indicator: str = "talk", public: bool = True) -> Figure:
-        """Mentor x month grid: the share of each mentor's mentees who met the rule that month.
-
-        Parameters
-        ----------
-        lang : {"zh", "en"}
-            Label language.
-        indicator : str, default "talk"
-            Any indicator in ``by_mentor``.
-        public : bool, default True
-            True: rows carry no mentor label (sorted by the mentor's overall share, best at
-            the top) and cells describing fewer than ``min_cell`` mentees are blanked (grey).
-            False: rows labelled with the mentor's staff ID (internal use only).
-
-        Returns
-        -------
-        matplotlib.figure.Figure
-        """
-        import matplotlib.pyplot as plt
-
-        from .plots import label, use_style
-
-        t = self.by_mentor.loc[self.by_mentor["indicator"] == indicator]
-        if not len(t):
-            have = sorted(self.by_mentor["indicator"].unique())
-            raise InputError(f"no per-mentor values of {indicator!r}; have {have}")
-        use_style()
-        t = t.assign(w=t["value"] * t["n"])
-        overall = t.groupby("mentor_id")["w"].sum() / t.groupby("mentor_id")["n"].sum()
-        order = overall.sort_values(ascending=False, kind="stable").index
-        months = sorted(t["month"].unique())
-        val = t.pivot(index="mentor_id", columns="month", values="value").reindex(
-            index=order, columns=months
-        )
-        cnt = t.pivot(index="mentor_id", columns="month", values="n").reindex(
-            index=order, columns=months
-        )
-        grid = val.to_numpy(dtype=float)
-        small = public & (cnt.fillna(0).to_numpy(dtype=float) < self.min_cell)
-        grid = np.where(small, np.nan, grid)
-        m = len(order)
-        fig, ax = plt.subplots(
-            figsize=(6.4, min(11.0, 2.2 + 0.06 * m + (0 if public else 0.1 * m)))
-        )
-        cmap = plt.get_cmap("YlGnBu").with_extremes(bad="#d9d9d9")
-        im = ax.imshow(
-            np.ma.masked_invalid(grid),
-            aspect="auto",
-            cmap=cmap,
-            vmin=0,
-            vmax=1,
-            interpolation="nearest",
-        )
-        ax.set_xticks(
-            np.arange(len(months)),
-            [label(f"{int(x[5:])}月", x, lang) for x in months],
-            rotation=0 if lang == "zh" else 45,
-        )
-        if public:
-            ax.set_yticks([])
-        else:
-            ax.set_yticks(np.arange(m), list(order), fontsize=max(3, min(8, 400 // max(m, 1))))
-        name_zh, name_en = INDICATORS.get(indicator, (indicator, indicator))
-        ax.set_ylabel(
-            label(
-                f"导师（{m}名，按全年达标率排序）",
-                f"mentors ({m}, sorted by the year's share)",
-                lang,
-            )
-        )
-        ax.set_title(
-            label(
-                f"{self.year}学年 {name_zh}：各导师每月达标的受导学生比例",
-                f"{self.year}: {name_en}, share of each mentor's mentees meeting the rule",
-                lang,
-            )
-        )
-        cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.02)
-        cb.set_label(label("达标学生比例", "share of mentees", lang))
-        cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        if small.all():
-            ax.text(
-                0.5,
-                0.5,
-                label(
-                    f"每位导师的受导学生均少于{self.min_cell}人，公开版不显示",
-                    f"every mentor has fewer than {self.min_cell} mentees: not shown",
-                    lang,
-                ),
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                fontsize=9,
-                color="#333333",
-            )
-        if small.any():
-            fig.text(
-                0.01,
-                0.005,
-                label(
-                    f"灰色：少于{self.min_cell}名学生，不显示",
-                    f"grey: fewer than {self.min_cell} students, not shown",
-                    lang,
-                ),
-                fontsize=7,
-                color="#555555",
-            )
-        return fig
-
-    def to_json_dict(self, *, public: bool = True) -> dict:
-        """Every table as records of plain Python values (``by_mentor`` only when internal)."""
-        out = {
-            "year": int(self.year),
-            "level": self.level,
-            "min_cell": int(self.min_cell),
-            "indicators": _records(self.indicators),
-            "by_month": _records(self.by_month),
-            "by_grade": _records(self.by_grade),
-        }
-        if not public:
-            out["by_mentor"] = _records(self.by_mentor)
-        return out
-
-    def summary(self, lang: str = "zh") -> str:
-        """A few lines for the command line: each indicator, its target and the verdict."""
-        t = self.indicators
-        n_pass = int(t["passed"].fillna(False).astype(bool).sum())
-        n_app = int(t["passed"].notna().sum())
-        if lang == "zh":
-            lvl = {"primary": "小学", "middle": "初中"}.get(self.level, self.level)
-            lines = [f"{self.year}学年过程合规（{lvl}）：{n_app}项有目标的指标中{n_pass}项达标"]
-        else:
-            lines = [
-                f"Process compliance {self.year} ({self.level}): {n_pass} of {n_app} "
-                "indicators with a target met"
-            ]
-        for r in t.itertuples(index=False):
-            v = "—" if pd.isna(r.value) else f"{r.value:.1%}"
-            if lang == "zh":
-                verdict = "不适用" if pd.isna(r.passed) else ("达标" if r.passed else "未达标")
-                lines.append(f"  {r.label_zh}：{v}（目标 {r.target_zh}，n={r.n:,}）{verdict}")
-            else:
-                verdict = "n/a" if pd.isna(r.passed) else ("met" if r.passed else "not met")
-                lines.append(f"  {r.label_en}: {v} (target {r.target_en}, n={r.n:,}) {verdict}")
-        return "\n".join(lines)
+# --------------------------------------------------------------------------- the report
 
 
 def compliance_report(
     processed: Processed,
     year: int,
     *,
-    min_cell: int = MIN_CELL,
+    min_cell: int | None = None,
     rules: Rulebook | None = None,
 ) -> ComplianceReport:
     """Measure one school year's process records against the rulebook.
@@ -927,9 +503,10 @@ def compliance_report(
         ``mood`` when the study has them: an absent record counts as a rule not met).
     year : int
         The school year (2023 = 2023-2024 学年).
-    min_cell : int, default 5
+    min_cell : int, optional
         Cells of ``by_month`` and ``by_grade`` describing fewer students are suppressed, and
-        the public heatmap blanks mentors with fewer mentees that month.
+        the public heatmap blanks mentors with fewer mentees that month. Default the
+        rulebook's ``min_cell``.
     rules : Rulebook, optional
         Default ``processed.rules`` (the level's rulebook); pass a changed copy
         (``Rulebook.with_changes``) for a sensitivity analysis.
@@ -945,9 +522,10 @@ def compliance_report(
         A year the study does not have, or ``min_cell`` below 1.
     """
     _check_year(processed, year)
+    rules = rules or processed.rules
+    min_cell = rules.min_cell if min_cell is None else min_cell
     if min_cell < 1:
         raise InputError(f"min_cell must be at least 1, got {min_cell}")
-    rules = rules or processed.rules
     need = required_indicators(rules)
     mm = _mentor_months(processed, year)
     units, notes = _collect_units(processed, year, rules, need, mm)
@@ -958,11 +536,11 @@ def compliance_report(
         if code in rows:
             continue
         if code in school.index:
-            value, n = float(school.at[code, "value"]), int(school.at[code, "n"])
+            value, n = float(school["value"].loc[code]), int(school["n"].loc[code])
             rows[code] = {"value": value, "n": n, "note": notes[code]}
         else:
             rows[code] = {"value": math.nan, "n": 0, "note": f"{notes[code]}: nothing to count"}
-    targets = {c: _target(c, rules)[0] for c in need}
+    targets = {c: target_of(c, rules)[0] for c in need}
     return ComplianceReport(
         year=year,
         level=rules.level,
@@ -1031,7 +609,7 @@ def _indicator_table(need: list[str], rows: dict[str, dict], rules: Rulebook) ->
     out = []
     for code in need:
         r = rows[code]
-        tgt, tzh, ten = _target(code, rules)
+        tgt, tzh, ten = target_of(code, rules)
         zh, en = INDICATORS[code]
         out.append(
             {
@@ -1043,7 +621,7 @@ def _indicator_table(need: list[str], rows: dict[str, dict], rules: Rulebook) ->
                 "target_zh": tzh,
                 "target_en": ten,
                 "unit": "share",
-                "passed": _passed(code, r["value"], tgt),
+                "passed": passed(code, r["value"], tgt),
                 "n": int(r["n"]),
                 "note": r["note"],
             }
@@ -1052,7 +630,13 @@ def _indicator_table(need: list[str], rows: dict[str, dict], rules: Rulebook) ->
     return ind.astype({"passed": "boolean", "n": "int64", "value": float, "target": float})
 
 
-def compliance_trend(processed: Processed, *, years=None, min_cell: int = MIN_CELL) -> pd.DataFrame:
+def compliance_trend(
+    processed: Processed,
+    *,
+    years=None,
+    min_cell: int | None = None,
+    rules: Rulebook | None = None,
+) -> pd.DataFrame:
     """Every indicator in every year of the study (for the three-year pilot review).
 
     Parameters
@@ -1060,8 +644,10 @@ def compliance_trend(processed: Processed, *, years=None, min_cell: int = MIN_CE
     processed : Processed
     years : iterable of int, optional
         Default every year of the study.
-    min_cell : int, default 5
-        Passed to :func:`compliance_report`.
+    min_cell : int, optional
+        Passed to :func:`compliance_report` (default the rulebook's ``min_cell``).
+    rules : Rulebook, optional
+        Passed to :func:`compliance_report` (default ``processed.rules``).
 
     Returns
     -------
@@ -1072,7 +658,7 @@ def compliance_trend(processed: Processed, *, years=None, min_cell: int = MIN_CE
     years = list(processed.years if years is None else years)
     frames = []
     for y in years:
-        t = compliance_report(processed, y, min_cell=min_cell).indicators
+        t = compliance_report(processed, y, min_cell=min_cell, rules=rules).indicators
         frames.append(t.assign(year=y))
     cols = ["indicator", "year", "value", "target", "passed", "n", "label_zh", "label_en"]
     if not frames:

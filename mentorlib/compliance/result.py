@@ -1,0 +1,135 @@
+"""The compliance report: one school year's indicators, by month, by grade and by mentor.
+
+:class:`ComplianceReport` follows the result protocol of :mod:`mentorlib.results`
+(``summary``, ``tables``, ``figures``, ``to_json_dict``); it is built by
+:func:`mentorlib.compliance.compliance_report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pandas as pd
+
+from ..labels import COMPLIANCE_LEVELS, COMPLIANCE_VERDICTS, Lang, check_lang
+from ..results import records
+from .figures import heatmap
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@dataclass
+class ComplianceReport:
+    """Process compliance of one school year against the level's rulebook.
+
+    Attributes
+    ----------
+    year : int
+    level : {"primary", "middle"}
+    indicators : DataFrame
+        School level, one row per indicator (see :mod:`mentorlib.compliance` for the
+        definitions): ``indicator, label_zh, label_en, value`` (a share in [0, 1]), ``target``
+        (NaN when none), ``target_zh, target_en`` (the rule in words), ``unit`` ("share"),
+        ``passed`` (nullable boolean; missing when not applicable), ``n`` (the denominator),
+        ``note`` (what ``n`` counts and anything counted specially, English).
+    by_month : DataFrame
+        ``month`` (YYYY-MM), ``indicator, value, target, passed, n``, plus ``n_students`` and
+        ``suppressed`` (small cells blanked). Monthly indicators only.
+    by_grade : DataFrame
+        ``grade, indicator, value, target, passed, n``, plus ``n_students`` and
+        ``suppressed``. Per-student indicators only (students of unknown grade are left out).
+    by_mentor : DataFrame
+        INTERNAL: ``mentor_id, month, indicator, value, n`` (n = the mentor's mentees that
+        month; 1 for the mentor-level ``subject_exchange``).
+    min_cell : int
+        The suppression threshold used (the rulebook's ``min_cell`` unless overridden).
+    """
+
+    year: int
+    level: str
+    indicators: pd.DataFrame
+    by_month: pd.DataFrame
+    by_grade: pd.DataFrame
+    by_mentor: pd.DataFrame
+    min_cell: int
+
+    INTERNAL: ClassVar[tuple[str, ...]] = ("by_mentor",)
+
+    def heatmap(self, *, lang: str = "zh", indicator: str = "talk", public: bool = True) -> Figure:
+        """Mentor x month grid of one indicator (:func:`mentorlib.compliance.figures.heatmap`)."""
+        return heatmap(
+            self.by_mentor,
+            year=self.year,
+            min_cell=self.min_cell,
+            lang=lang,
+            indicator=indicator,
+            public=public,
+        )
+
+    def tables(self, *, lang: str = "zh", public: bool = True) -> dict[str, pd.DataFrame]:
+        """``indicators``, ``by_month``, ``by_grade`` (and ``by_mentor`` when not public).
+
+        Each indicator row also gets ``label``, its name in ``lang``.
+        """
+        L = Lang(lang)
+        ind = self.indicators.copy()
+        ind.insert(1, "label", ind["label_zh" if L.zh else "label_en"])
+        out = {
+            "indicators": ind,
+            "by_month": self.by_month.copy(),
+            "by_grade": self.by_grade.copy(),
+        }
+        if not public:
+            out["by_mentor"] = self.by_mentor.copy()
+        return out
+
+    def figures(self, *, lang: str = "zh", public: bool = True) -> dict[str, Figure]:
+        """The talk heatmap (``heatmap_talk``) when there are per-mentor talk values."""
+        check_lang(lang)
+        if not (self.by_mentor["indicator"] == "talk").any():
+            return {}
+        return {"heatmap_talk": self.heatmap(lang=lang, indicator="talk", public=public)}
+
+    def to_json_dict(self, *, public: bool = True) -> dict[str, Any]:
+        """Every table as records of plain Python values (``by_mentor`` only when internal)."""
+        out: dict[str, Any] = {
+            "year": int(self.year),
+            "level": self.level,
+            "min_cell": int(self.min_cell),
+            "indicators": records(self.indicators),
+            "by_month": records(self.by_month),
+            "by_grade": records(self.by_grade),
+        }
+        if not public:
+            out["by_mentor"] = records(self.by_mentor)
+        return out
+
+    def summary(self, lang: str = "zh") -> str:
+        """A few lines for the command line: each indicator, its target and the verdict."""
+        L = Lang(lang)
+        t = self.indicators
+        n_pass = int(t["passed"].fillna(False).astype(bool).sum())
+        n_app = int(t["passed"].notna().sum())
+        lvl = L.of(COMPLIANCE_LEVELS, self.level)
+        lines = [
+            L(
+                f"{self.year}学年过程合规（{lvl}）：{n_app}项有目标的指标中{n_pass}项达标",
+                f"Process compliance {self.year} ({lvl}): {n_pass} of {n_app} "
+                "indicators with a target met",
+            )
+        ]
+        for r in t.to_dict("records"):
+            v = "—" if pd.isna(r["value"]) else f"{r['value']:.1%}"
+            key = "na" if pd.isna(r["passed"]) else ("met" if r["passed"] else "not_met")
+            verdict = L.of(COMPLIANCE_VERDICTS, key)
+            if L.zh:
+                lines.append(
+                    f"  {r['label_zh']}：{v}（目标 {r['target_zh']}，n={r['n']:,}）{verdict}"
+                )
+            else:
+                lines.append(
+                    f"  {r['label_en']}: {v} (target {r['target_en']}, n={r['n']:,}) {verdict}"
+                )
+        return "\n".join(lines)

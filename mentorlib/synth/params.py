@@ -1,0 +1,130 @@
+"""Parameters of the synthetic school, the generated study, and the model's fixed vocabularies.
+
+:class:`SynthParams` holds every number of the generative model (documented in
+:mod:`mentorlib.synth.model`); :class:`SynthStudy` is what :func:`mentorlib.synth.generate`
+returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..rules import DIMENSIONS, Rulebook, rulebook
+
+SUBJECTS_PRIMARY = ["chinese", "math", "english"]
+SUBJECTS_MIDDLE = ["chinese", "math", "english", "physics", "chemistry"]
+INTERESTS = ["reading", "sports", "art", "music", "science", "craft", "calligraphy", "dance"]
+SAT_ITEMS = 5
+REASONS = ["personality", "needs_mismatch", "too_little_contact", "friends", "other"]
+SOUND_REASONS = ("personality", "needs_mismatch", "too_little_contact")
+OTHER_REASON_TEXT = ["想换个新老师试试", "家里人希望换", "我也说不清楚", "导师太严格了"]
+OTHER_NEEDS_TEXT = ["想学画画", "希望多和我聊天", "想提高跑步成绩", "想学好书法", "想交更多朋友"]
+MOOD_CODES = ["happy", "calm", "sad", "angry"]
+ACTIVITIES = [
+    "talk",
+    "student_report",
+    "three_party",
+    "parent_call",
+    "home_visit",
+    "subject_exchange",
+    "group_counselling",
+    "case_conference",
+]
+MODES = ["face", "letter", "journal", "email", "phone", "visit", "group", "online"]
+REWARD_REASONS = [
+    "拾金不昧",
+    "课堂表现优秀",
+    "值日认真",
+    "作业进步明显",
+    "运动会获奖",
+    "帮助同学",
+    "文明礼仪之星",
+]
+PENALTY_REASONS = ["上课讲话", "作业未交", "与同学打闹", "迟到", "损坏公物"]
+
+
+@dataclass(frozen=True)
+class SynthParams:
+    """Parameters of the generative model (see the module docstring).
+
+    Per-dimension tuples follow the order of :data:`mentorlib.rules.DIMENSIONS` for the level.
+    Effect sizes are in latent standard deviations.
+    """
+
+    level: str = "primary"
+    n_students: int = 1200
+    n_years: int = 3
+    seed: int = 0
+    start_year: int = 2023
+    class_size: int = 40
+    students_per_mentor: float = 6.5
+    teachers_per_class: float = 3.2
+    nominated_share: float = 0.15
+    single_parent_rate: float = 0.12
+    reconstituted_rate: float = 0.05
+    left_behind_rate: float = 0.10
+    transfer_rate: float = 0.03
+    leave_rate: float = 0.02
+    absent_rate: float = 0.03
+    item_skip_rate: float = 0.01
+    dim_corr: float = 0.4
+    maturation: tuple[float, ...] = (0.20, 0.25, 0.15, 0.20)
+    programme_effect: tuple[float, ...] = (0.10, 0.05, 0.15, 0.10)
+    mentor_sd: tuple[float, ...] = (0.15, 0.20, 0.20, 0.15)
+    mentor_corr: float = 0.5
+    mentor_drift_sd: float = 0.05
+    fit_effect: float = 0.20
+    dose_effect: float = 0.10
+    change_sd: float = 0.40
+    change_corr: float = 0.3
+    left_behind_psych: float = -0.10
+    single_parent_psych: float = -0.05
+    summer_loss: float = 0.10
+    summer_sd: float = 0.15
+    improve_threshold: float = 0.5
+    max_regroup_share: float = 0.15
+
+    def __post_init__(self):
+        rulebook(self.level)  # validates the level
+        if self.n_students < 20:
+            raise ValueError("n_students must be at least 20")
+        if not 1 <= self.n_years <= 10:
+            raise ValueError("n_years must be between 1 and 10")
+        for name in ("maturation", "programme_effect", "mentor_sd"):
+            if len(getattr(self, name)) != 4:
+                raise ValueError(f"{name} needs one value per dimension (4)")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return DIMENSIONS[self.level]
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start_year, self.start_year + self.n_years))
+
+
+@dataclass
+class SynthStudy:
+    """A generated study: canonical tables (the answer key) and the hidden truth."""
+
+    params: SynthParams
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    truth: dict[str, pd.DataFrame] = field(default_factory=dict)
+    mood_days: list = field(default_factory=list, repr=False)
+    school_name: str = ""
+
+    @property
+    def rules(self) -> Rulebook:
+        return rulebook(self.params.level)
+
+
+def school_name(p: SynthParams) -> str:
+    """The synthetic school's display name (level and seed)."""
+    kind = "小学" if p.level == "primary" else "中学"
+    return f"示范{kind}（合成数据 seed {p.seed}）"
