@@ -26,7 +26,7 @@ from _measure import PeakMemory, save
 
 
 def xlsx_ratio(study, tmp: Path, rows: int = 100_000) -> dict:
-    """Cells per second of mentorlib.xlsx and of xlsxwriter on the same roster rows."""
+    """Cells per second of mentorlib.io.xlsx and of xlsxwriter on the same roster rows."""
     import xlsxwriter
 
     s = study.tables["students"].head(rows)

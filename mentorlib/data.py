@@ -158,11 +158,4 @@ def from_synth(
 
 
 def _synth_tables(study: SynthLike) -> dict[str, pd.DataFrame]:
-    method = getattr(study, "canonical_tables", None)
-    if callable(method):
-        return method()
-    # TODO(issue 12, synth owner): give SynthStudy a canonical_tables() method, then delete this
-    # transitional lazy import (data must import no stage).
-    import importlib
-
-    return importlib.import_module("mentorlib.synth").canonical_tables(study)
+    return study.canonical_tables()

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .codebook import Codebook, load_codebook
+from .io.codebook import Codebook, load_codebook
 from .errors import InputError
 
 WAVES = ("pre", "post")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mentorlib import scales
-from mentorlib.codebook import load_codebook
+from mentorlib.io.codebook import load_codebook
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mentorlib.codebook import load_codebook, norm_text
+from mentorlib.io.codebook import load_codebook, norm_text
 from mentorlib.synth import SynthParams, canonical_tables, generate, write_study
 from mentorlib.synth.model import grm_moments
 

@@ -99,7 +99,7 @@ def load_key(cfg) -> bytes | None:
     Parameters
     ----------
     cfg : StudyConfig
-        The study's configuration (:func:`mentorlib.study.load_config`).
+        The study's configuration (:func:`mentorlib.io.study.load_config`).
 
     Returns
     -------

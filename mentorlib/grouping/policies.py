@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..codebook import load_codebook
+from ..io.codebook import load_codebook
 from ..errors import InfeasibleError, InputError
 from ..matching import AssignmentSpec, deferred_acceptance, solve_spec
 from ..rules import Rulebook

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..codebook import load_codebook
+from ..io.codebook import load_codebook
 from ..errors import InputError
 from ..matching import AssignmentSpec, UnitNames
 from ..rules import Rulebook

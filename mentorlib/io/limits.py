@@ -248,7 +248,7 @@ def _part_cells(
 def check_workbook(path: Path, rel: str, limits: dict | None = None) -> None:
     """Refuse a workbook too big to read, before it is read.
 
-    Checked against ``limits`` (see :data:`mentorlib.study.DEFAULT_LIMITS`, ``[limits]`` in
+    Checked against ``limits`` (see :data:`mentorlib.io.study.DEFAULT_LIMITS`, ``[limits]`` in
     study.toml), first from the zip directory alone: the uncompressed size of each worksheet
     and of the shared strings, and of all of them together (``sheet_mb``); the compression
     ratio of each such part over 20 MB (``ratio``: a zip bomb expands a few hundred KB into

@@ -303,7 +303,7 @@ def read_file(
 ) -> list[tuple[str | None, pd.DataFrame, str | None]]:
     """Every sheet of a file as ``(sheet, cells, encoding)``; cells are raw, row 0 = line 1.
 
-    ``limits`` (study.toml ``[limits]``, default :data:`mentorlib.study.DEFAULT_LIMITS`) bound
+    ``limits`` (study.toml ``[limits]``, default :data:`mentorlib.io.study.DEFAULT_LIMITS`) bound
     the size of what is read: a file over a limit is refused before it is read.
     """
     if not path.is_file():

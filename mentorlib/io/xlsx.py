@@ -369,6 +369,3 @@ def write_xlsx(
     return path
 
 
-# TODO(issue 12): synth/export.py still imports the old private name; remove once it imports
-# text_or_none.
-_text_or_none = text_or_none

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..codebook import load_codebook
+from ..io.codebook import load_codebook
 from ..rules import rulebook
 from .params import SynthParams
 from .population import Registry

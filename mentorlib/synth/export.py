@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from ..codebook import load_codebook
+from ..io.codebook import load_codebook
+from ..tables import CONTRACT, conform
 from ..outputs import check_output_dir, make_temp_dir, neutralise_cells, replace_dir
 from .defects import ROSTER_NAMES
 from .params import SynthStudy
@@ -399,8 +400,5 @@ def canonical_tables(study: SynthStudy) -> dict[str, pd.DataFrame]:
         }
     )
     t["assessment_items"].loc[np.isnan(vals), "value"] = pd.NA
-    return t
+    return {k: conform(k, v) if k in CONTRACT else v for k, v in t.items()}
 
-
-# TEMPORARY: cli.py imports the old private name; remove once cli imports plan_files.
-_plan = plan_files

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..codebook import option_labels
+from ..io.codebook import option_labels
 from .params import MOOD_CODES
 
 CN_DIGITS = "零一二三四五六七八九十"

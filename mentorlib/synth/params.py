@@ -123,6 +123,12 @@ class SynthStudy:
     def rules(self) -> Rulebook:
         return rulebook(self.params.level)
 
+    def canonical_tables(self) -> dict[str, pd.DataFrame]:
+        """The canonical tables (contract dtypes of :mod:`mentorlib.tables`), long assessment."""
+        from .export import canonical_tables  # export imports this module: deferred to break it
+
+        return canonical_tables(self)
+
 
 def school_name(p: SynthParams) -> str:
     """The synthetic school's display name (level and seed)."""

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..xlsx import Patched
-from ..xlsx import _text_or_none as text_or_none  # TEMPORARY: text_or_none after the io merge
+from ..io.xlsx import Patched
+from ..io.xlsx import text_or_none
 
 # ----------------------------------------------------------------------------- raw tables
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import normalize as nz
+from ..clean import normalise as nz
 from .truth import load_truth
 
 LINK_RULES = {"id_prefix_added", "id_sci_recovered", "linked_by_name_class", "linked_by_name"}

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codebook import load_codebook
+from ..io.codebook import load_codebook
 from . import formats as fm
 from .defects import mess_class, mess_identity, unknown_rows
 from .formats import STAFF_SUBJECT_ZH

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import calendar
-from ..codebook import load_codebook
+from ..io.codebook import load_codebook
 from .base import GeneratorBase
 from .draws import sigmoid
 from .params import INTERESTS, OTHER_NEEDS_TEXT, OTHER_REASON_TEXT, REASONS, SAT_ITEMS

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..study import load_config
+from ..io.study import load_config
 
 
 def load_truth(study_dir: str | Path) -> dict:

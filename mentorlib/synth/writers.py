@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..xlsx import Patched, SheetGroups, write_xlsx
-from ..xlsx import _text_or_none as text_or_none  # TEMPORARY: text_or_none after the io merge
-from ..xlsx import classify_cells as _classify
+from ..io.xlsx import Patched, SheetGroups, write_xlsx
+from ..io.xlsx import text_or_none
+from ..io.xlsx import classify_cells as _classify
 from .rawtable import Messer, Table
 
 # ----------------------------------------------------------------------------- writers
