@@ -274,7 +274,8 @@ class Document:
         need = self.required_width if self.sensitive(key) else 1
         lo, hi = value_range(self, key)
         best, best_score = None, None
-        for cand in sorted(set(cands), key=lambda c: (c[1], c[0]))[:12]:
+        # ties broken by kind and key, never by set order (which depends on the hash seed)
+        for cand in sorted(set(cands), key=lambda c: (c[1], c[0], c[2], c[3]))[:12]:
             self._set(cand, True)
             lo2, hi2 = value_range(self, key)
             self._set(cand, False)
