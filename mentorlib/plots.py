@@ -429,3 +429,6 @@ def plot_pairs(x, y, *, xlabel: str, ylabel: str, title: str = "", lang: str = "
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+target_marker = _target_marker  # TEMP (s12-progress local testing; reverted)
