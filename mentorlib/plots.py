@@ -429,6 +429,3 @@ def plot_pairs(x, y, *, xlabel: str, ylabel: str, title: str = "", lang: str = "
         ax.set_title(title)
     fig.tight_layout()
     return fig
-
-
-target_marker = _target_marker  # TEMP (s12-progress local testing; reverted)
