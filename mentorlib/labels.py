@@ -163,6 +163,53 @@ ROW_FATE_LABELS: dict[str, Pair] = {
 # =========================================================================== progress
 # (definitions, missing-data rules, verdicts, categories, breakdowns)
 
+#: Definitions of "significant progress" (templates: ``{mid:g}`` is the rulebook's ``mid``;
+#: :func:`mentorlib.progress.definition_label` fills it in).
+PROGRESS_DEFINITIONS: dict[str, Pair] = {
+    "rci_data": ("可靠变化指数，α取本校前测", "reliable change, alpha of this pre-test"),
+    "rci_published": ("可靠变化指数，α取量表公布值", "reliable change, published alpha"),
+    "mid": ("最小重要差异，{mid:g}个标准差", "minimal important difference, {mid:g} SD"),
+}
+
+#: Missing-data rules of the verdict.
+MISSING_DATA_RULES: dict[str, Pair] = {
+    "evaluable_only": ("仅计可评估学生", "evaluable students only"),
+    "missing_not_progressing": ("缺测计为未进步", "missing counted as not progressing"),
+}
+
+#: Verdicts on the target share.
+PROGRESS_VERDICTS: dict[str, Pair] = {
+    "met": ("达成", "met"),
+    "met by point estimate only": ("仅点估计达成（置信下限未达）", "met by point estimate only"),
+    "not met": ("未达成", "not met"),
+}
+
+#: Per-student categories, in report order.
+PROGRESS_CATEGORIES: dict[str, Pair] = {
+    "improved_3plus": ("3个及以上维度显著进步", "improved in 3+ dimensions"),
+    "improved_1_2": ("1-2个维度显著进步", "improved in 1-2 dimensions"),
+    "no_change": ("无可靠变化", "no reliable change"),
+    "deteriorated": ("显著退步且无进步", "deteriorated, no improvement"),
+    "not_evaluable": ("无法评估（缺前测或后测）", "not evaluable (no pre or post)"),
+}
+
+#: "at least k dimensions": k in words (Chinese) or digits (English).
+PROGRESS_K_WORDS: dict[str, Pair] = {
+    "1": ("一", "1"),
+    "2": ("两", "2"),
+    "3": ("三", "3"),
+    "4": ("四", "4"),
+}
+
+#: Titles of the breakdown figure ("<title>显著进步比例" / "Progress rate <title>").
+PROGRESS_BREAKDOWN_TITLES: dict[str, Pair] = {
+    "grade": ("各年级", "by grade"),
+    "gender": ("按性别", "by gender"),
+    "class": ("各班级", "by class"),
+    "mentor": ("各导师", "by mentor"),
+    "focus_group": ("各重点群体", "by focus group"),
+}
+
 
 # =========================================================================== effectiveness
 # (outcomes, exposures, the award scheme's bands)

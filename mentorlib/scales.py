@@ -12,6 +12,8 @@ score_scales
     The mean of answered items per student, year, wave and dimension (prorated at >= 80%).
 cronbach_alpha
     Cronbach's alpha of one item matrix with Feldt's (1965) exact interval.
+weighted_alpha
+    Cronbach's alpha under frequency weights, many weight vectors at once (the bootstrap).
 item_total
     Corrected item-total correlations and alpha if the item is deleted, for one item matrix.
 reliability
@@ -38,11 +40,25 @@ from scipy import stats
 from .io.codebook import Codebook, load_codebook
 from .errors import InputError
 
+__all__ = [
+    "ITEM_COLUMNS",
+    "WAVES",
+    "as_codebook",
+    "cronbach_alpha",
+    "item_statistics",
+    "item_total",
+    "reliability",
+    "reverse_code",
+    "score_scales",
+    "weighted_alpha",
+]
+
 WAVES = ("pre", "post")
 ITEM_COLUMNS = ("student_id", "year", "wave", "item", "value")
 
 
-def _codebook(codebook: Codebook | str) -> Codebook:
+def as_codebook(codebook: Codebook | str) -> Codebook:
+    """The codebook itself, or the built-in / file codebook of that name; it must have items."""
     cb = load_codebook(codebook) if isinstance(codebook, str) else codebook
     if not cb.items:
         raise InputError(f"codebook {cb.name!r} has no Likert items with a dimension")
@@ -57,16 +73,16 @@ def _codes(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniq)
 
 
-def _waves(s: pd.Series) -> pd.Categorical:
-    codes, cats = _codes(s)
-    cats = [str(c) for c in cats]
+def _waves(s: pd.Series) -> pd.Categorical[str]:
+    codes, cat_index = _codes(s)
+    cats = [str(c) for c in cat_index]
     bad = sorted(
         {c for c in cats if c not in WAVES} & {cats[i] for i in np.unique(codes) if i >= 0}
     )
     if bad or (codes < 0).any():
         raise InputError(f"wave must be 'pre' or 'post'; found {bad or ['<missing>']}")
     remap = np.array([WAVES.index(c) if c in WAVES else -1 for c in cats] + [-1])
-    return pd.Categorical.from_codes(remap[codes], categories=list(WAVES))
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(WAVES))
 
 
 def _check_dimensions(given: pd.Series, pos, dim_of, names, dims) -> None:
@@ -112,7 +128,7 @@ def reverse_code(items: pd.DataFrame, codebook: Codebook | str) -> pd.DataFrame:
     :math:`(lo + hi) - v` (on a 1-5 scale, :math:`6 - v`), so a high recoded answer always
     means more of the dimension. The input is never modified.
     """
-    cb = _codebook(codebook)
+    cb = as_codebook(codebook)
     missing = [c for c in ITEM_COLUMNS if c not in items.columns]
     if missing:
         raise InputError(f"assessment items lack column(s) {missing}")
@@ -135,7 +151,7 @@ def reverse_code(items: pd.DataFrame, codebook: Codebook | str) -> pd.DataFrame:
     lo = np.array([cb.scale_of(f).range[0] for f in fields], dtype=float)
     hi = np.array([cb.scale_of(f).range[1] for f in fields], dtype=float)
     rev = np.array([f.reverse for f in fields])
-    dim_of = np.array([dims.index(f.dimension) for f in fields])
+    dim_of = np.array([dims.index(str(f.dimension)) for f in fields])
     value = pd.to_numeric(items["value"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     text = np.isnan(value) & items["value"].notna().to_numpy()
     if text.any():
@@ -160,8 +176,8 @@ def reverse_code(items: pd.DataFrame, codebook: Codebook | str) -> pd.DataFrame:
             "student_id": items["student_id"].array,
             "year": items["year"].to_numpy(),
             "wave": _waves(items["wave"]),
-            "dimension": pd.Categorical.from_codes(dim_codes, categories=dims),
-            "item": pd.Categorical.from_codes(pos, categories=names),
+            "dimension": pd.Categorical.from_codes(dim_codes, categories=pd.Index(dims)),
+            "item": pd.Categorical.from_codes(pos, categories=pd.Index(names)),
             "value": value,
         }
     )
@@ -216,7 +232,7 @@ def score_scales(
     """
     if not 0 < min_answered <= 1:
         raise InputError(f"min_answered must be in (0, 1], got {min_answered}")
-    cb = _codebook(codebook)
+    cb = as_codebook(codebook)
     rec = reverse_code(items, cb)
     n_dup = int(rec.duplicated(["student_id", "year", "wave", "item"]).sum())
     if n_dup:
@@ -320,6 +336,38 @@ def cronbach_alpha(data, *, ci: float = 0.95, nan_policy: str = "listwise") -> p
     return pd.DataFrame({"n": [n], "k": [k], "alpha": [a], "ci_low": [lo], "ci_high": [hi]})
 
 
+def weighted_alpha(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Cronbach's alpha of an item matrix under frequency weights, for many weight vectors.
+
+    Parameters
+    ----------
+    weights : 2-D array, B x N
+        Frequency weights of the N respondents, one row per replicate (e.g. bootstrap counts).
+    x : 2-D array, N x k
+        Item answers (already reverse-coded); a respondent with a missing item is left out
+        (listwise, as in :func:`cronbach_alpha`).
+
+    Returns
+    -------
+    1-D array of B alphas.
+
+    Notes
+    -----
+    The alpha of :func:`cronbach_alpha` with every variance computed from weighted sums
+    (:math:`\\sum w x^2 - (\\sum w x)^2 / \\sum w`, divided by :math:`\\sum w - 1`): integer
+    weights give exactly the alpha of the matrix with each row repeated that many times.
+    """
+    c = ~np.isnan(x).any(axis=1)
+    xc = np.where(c[:, None], np.nan_to_num(x), 0.0)
+    wc = weights * c
+    n = wc.sum(axis=1)[:, None]
+    var_j = (wc @ xc**2 - (wc @ xc) ** 2 / n) / (n - 1)
+    t = xc.sum(axis=1)
+    var_t = (wc @ t**2 - (wc @ t) ** 2 / n[:, 0]) / (n[:, 0] - 1)
+    k = x.shape[1]
+    return k / (k - 1) * (1 - var_j.sum(axis=1) / var_t)
+
+
 def item_total(data, *, nan_policy: str = "listwise") -> pd.DataFrame:
     """Corrected item-total correlations and alpha if each item were deleted.
 
@@ -373,7 +421,7 @@ def _blocks(rec: pd.DataFrame, cb: Codebook) -> Iterator[tuple[tuple, np.ndarray
     ):
         names = [f.var for f in cb.items_of(str(dim))]
         s_codes, s_uniq = pd.factorize(part["student_id"])
-        j = pd.Index(names).get_indexer(part["item"].astype("str"))
+        j = pd.Index(names).get_indexer(pd.Index(part["item"].astype("str")))
         x = np.full((len(s_uniq), len(names)), np.nan)
         x[s_codes, j] = part["value"].to_numpy()
         yield (year, str(wave), str(dim)), x, names
@@ -403,7 +451,7 @@ def reliability(items: pd.DataFrame, codebook: Codebook | str, *, ci: float = 0.
     the dimension are left out of that dimension's alpha (listwise). See
     :func:`cronbach_alpha` for the formula and the interval.
     """
-    cb = _codebook(codebook)
+    cb = as_codebook(codebook)
     rec = reverse_code(items, cb)
     rows = []
     for (year, wave, dim), x, _ in _blocks(rec, cb):
@@ -434,7 +482,7 @@ def item_statistics(items: pd.DataFrame, codebook: Codebook | str) -> pd.DataFra
         ``year, wave, dimension, item, reverse, n, mean, sd, r_corrected,
         alpha_if_deleted`` (see :func:`item_total`; ``mean`` after reverse-coding).
     """
-    cb = _codebook(codebook)
+    cb = as_codebook(codebook)
     rec = reverse_code(items, cb)
     frames = []
     for (year, wave, dim), x, names in _blocks(rec, cb):

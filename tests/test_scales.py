@@ -186,3 +186,21 @@ def test_item_statistics_positive_after_recoding(primary_study):
     bad = scales.item_statistics(items, plain)
     rev = bad["item"].isin([f.var for f in CB.items if f.reverse])
     assert (bad.loc[rev, "r_corrected"] < 0).all()
+
+
+def test_weighted_alpha_equals_alpha_of_repeated_rows():
+    # frequency weights are row repetitions: alpha with weights w == alpha of np.repeat(x, w)
+    rng = np.random.default_rng(2)
+    x = rng.integers(1, 6, size=(30, 4)).astype(float) + rng.integers(0, 2, size=(30, 1))
+    x[3, 1] = np.nan  # listwise deletion applies in both
+    w = rng.integers(0, 4, size=30)
+    got = scales.weighted_alpha(w[None, :].astype(float), x)[0]
+    ref = scales.cronbach_alpha(np.repeat(x, w, axis=0)).loc[0, "alpha"]
+    assert got == pytest.approx(ref, rel=1e-10)
+
+
+def test_as_codebook_by_name_or_object():
+    assert scales.as_codebook("assessment_primary").name == CB.name
+    assert scales.as_codebook(CB) is CB
+    with pytest.raises(InputError, match="no Likert items"):
+        scales.as_codebook("rewards")

@@ -1,0 +1,99 @@
+"""The progress report's sentences (Chinese first), with every number from the report itself.
+
+The definition, the confidence level, the target, k and the small-cell threshold are the
+ones the report was computed with (the study's rulebook unless overridden), never literals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..labels import PROGRESS_K_WORDS, PROGRESS_VERDICTS, Lang
+from .change import definition_label
+
+if TYPE_CHECKING:
+    from .report import ProgressReport
+
+__all__ = ["headline"]
+
+
+def headline(rep: ProgressReport, lang: str = "zh", *, public: bool = True) -> str:
+    """The report sentence with the verdict, its interval and the missing students."""
+    L = Lang(lang)
+    s = rep.summary_dict(public=public)
+    if s["proportion"] is None:
+        return L(
+            f"{rep.year}学年的显著进步比例涉及少于{rep.min_cell}名学生，按小单元格规则不报告。",
+            f"The {rep.year} progress rate rests on fewer than {rep.min_cell} "
+            "students (progressing or not): not reported.",
+        )
+    doc = rep.disclosure if public else None
+
+    def cnt(key: str) -> str:
+        return doc.text(key) if doc is not None and key in doc.cells else f"{s[key]:,}"
+
+    return _zh(rep, s, cnt) if L.zh else _en(rep, s, cnt)
+
+
+def _zh(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
+    o = s["other_rule"]
+    conf = f"{1 - rep.alpha:.0%}"
+    who = "受导学生" if rep.level == "middle" else "学生"
+    k_txt = Lang("zh").of(PROGRESS_K_WORDS, rep.k)
+    text = (
+        f"{rep.year}学年共评估{cnt('n_evaluable')}名{who}，其中{s['proportion']:.1%}"
+        f"（{conf}置信区间{s['ci_low']:.1%}–{s['ci_high']:.1%}）至少在{k_txt}个发展维度"
+        f"取得显著进步（判定标准：{definition_label(rep.definition, 'zh', mid=rep.mid)}）"
+    )
+    if s["n_not_evaluable"] is None or s["n_not_evaluable"]:
+        text += f"；另有{cnt('n_not_evaluable')}名{who}缺少前测或后测" + (
+            f"，若计为未进步，比例为{o['proportion']:.1%}（{o['ci_low']:.1%}–{o['ci_high']:.1%}）"
+            if o["proportion"] is not None
+            else ""
+        )
+    text += (
+        f"。对照{rep.target:.0%}的目标：{PROGRESS_VERDICTS[s['verdict']][0]}"
+        f"（单侧{conf}置信下限{s['lower_bound']:.1%}，精确二项检验 p = {s['p_value']:.3f}）。"
+    )
+    if s["boot_lower_bound"] is not None:
+        text += (
+            f"计入阈值估计误差的自助法{conf}区间为{s['boot_ci_low']:.1%}–"
+            f"{s['boot_ci_high']:.1%}（判定：{PROGRESS_VERDICTS[s['boot_verdict']][0]}）。"
+        )
+    if s["false_positive_rate"] is not None:
+        text += f"若无任何真实变化，此规则也会判定约{s['false_positive_rate']:.1%}的学生进步。"
+    return text
+
+
+def _en(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
+    o = s["other_rule"]
+    conf = f"{1 - rep.alpha:.0%}"
+    dims = "dimension" if rep.k == 1 else "dimensions"
+    text = (
+        f"In the {rep.year} school year {cnt('n_evaluable')} students were assessed; "
+        f"{s['proportion']:.1%} ({conf} CI {s['ci_low']:.1%}–{s['ci_high']:.1%}) made "
+        f"significant progress in at least {rep.k} development {dims} "
+        f"({definition_label(rep.definition, 'en', mid=rep.mid)})"
+    )
+    if s["n_not_evaluable"] is None or s["n_not_evaluable"]:
+        text += f"; {cnt('n_not_evaluable')} more lack a pre or post test" + (
+            f", and counting them as not progressing gives {o['proportion']:.1%} "
+            f"({o['ci_low']:.1%}–{o['ci_high']:.1%})"
+            if o["proportion"] is not None
+            else ""
+        )
+    text += (
+        f". Against the {rep.target:.0%} target: {s['verdict']} (one-sided {conf} lower "
+        f"bound {s['lower_bound']:.1%}, exact binomial p = {s['p_value']:.3f})."
+    )
+    if s["boot_lower_bound"] is not None:
+        text += (
+            f" A bootstrap {conf} interval that also re-estimates the threshold gives "
+            f"{s['boot_ci_low']:.1%}–{s['boot_ci_high']:.1%} (verdict: {s['boot_verdict']})."
+        )
+    if s["false_positive_rate"] is not None:
+        text += (
+            f" With no true change at all the rule would still flag about "
+            f"{s['false_positive_rate']:.1%} of students."
+        )
+    return text
