@@ -2129,7 +2129,7 @@ def _pct_axis(ax) -> None:
 
 
 def _target_line(ax, target: float, lang: str) -> None:
-    from .plots import _target_marker
+    from .plots import target_marker as _target_marker
 
     _target_marker(ax, target, lang, vertical=False)
 
