@@ -22,7 +22,7 @@ from .render.fmt import (
 )
 from .shared import focus_order, label_column, verdict_text
 
-__all__ = ["goals_section", "rates_sentence", "target_short", "trend_test_text"]
+__all__ = ["goal_texts", "goals_section", "rates_sentence", "target_short", "trend_test_text"]
 
 
 def target_short(code: str, target, t: Lang) -> str:
@@ -65,7 +65,7 @@ def trend_test_text(p: PilotAnalyses, t: Lang) -> str:
     )
 
 
-def _goal_texts(level: str, rules: Rulebook) -> dict[str, tuple[str, str, str, str]]:
+def goal_texts(level: str, rules: Rulebook) -> dict[str, tuple[str, str, str, str]]:
     """Goal -> (heading zh, heading en, the plan's words zh, en), numbers from ``rules``."""
     target, g0, g1 = share(rules.target_share), rules.group_min, rules.group_max
     heads = {
@@ -340,7 +340,7 @@ def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
 
 def goals_section(p: PilotAnalyses, t: Lang) -> Section:
     """The four work goals of the plan, each with its evidence and a place for a verdict."""
-    goals = _goal_texts(p.processed.level, p.processed.rules)
+    goals = goal_texts(p.processed.level, p.processed.rules)
     judge = t(
         "研究者判断：该目标是否实现（实现 / 基本实现 / 部分实现 / 未实现），依据与保留意见。",
         "The researcher's judgement: achieved / largely / partly / not achieved, on what evidence, "

@@ -19,7 +19,7 @@ from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import count_text, dim_label, frame, integer, missing, num, numci, pct, pvalue
 from .shared import add_figure
 
-__all__ = ["mentors_section"]
+__all__ = ["caterpillar_title", "mentors_section"]
 
 
 def _caterpillar(effects: pd.DataFrame, t: Lang, mc: int, *, public: bool):
@@ -27,7 +27,7 @@ def _caterpillar(effects: pd.DataFrame, t: Lang, mc: int, *, public: bool):
     e = effects.loc[effects["n"] >= mc]
     if e.empty:
         raise InputError(t(f"没有受导学生达到{mc}人的导师", f"no mentor has {mc} or more mentees"))
-    title = _caterpillar_title(e, t, mc)
+    title = caterpillar_title(e, t, mc)
     if public:
         return plot_caterpillar(e, lang=t.code, show_ids=False, title=title)
     id_col = (
@@ -38,7 +38,7 @@ def _caterpillar(effects: pd.DataFrame, t: Lang, mc: int, *, public: bool):
     return plot_caterpillar(e, lang=t.code, show_ids=True, id_col=id_col, title=title)
 
 
-def _caterpillar_title(e: pd.DataFrame, t: Lang, mc: int) -> str:
+def caterpillar_title(e: pd.DataFrame, t: Lang, mc: int) -> str:
     up = int((e["ci_low"] > 0).sum())
     down = int((e["ci_high"] < 0).sum())
     return t(
