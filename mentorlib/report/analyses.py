@@ -17,12 +17,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..compliance import STUDENT_INDICATORS, compliance_report, compliance_trend
-from ..effectiveness import mentor_report, mentor_stability
+from ..compliance import (
+    STUDENT_INDICATORS,
+    ComplianceReport,
+    compliance_report,
+    compliance_trend,
+)
+from ..data import Processed
+from ..effectiveness import MentorReport, Stability, mentor_report, mentor_stability
 from ..errors import InputError
-from ..grouping import OutcomeModel, compare_policies
+from ..grouping import OutcomeModel, PolicyComparison, compare_policies
 from ..privacy import Document
-from ..progress import progress_report
+from ..progress import ProgressReport, progress_report
 from .disclosure import register_compliance, register_pilot, register_year
 from .sources import (
     cleaning_summary,
@@ -62,13 +68,13 @@ class YearAnalyses:
         Rows per source kind from the cleaner's ``source_summary.csv``.
     """
 
-    processed: object
+    processed: Processed
     year: int
     min_cell: int
     seed: int
-    progress: object
-    mentors: object | None
-    compliance: object | None
+    progress: ProgressReport
+    mentors: MentorReport | None
+    compliance: ComplianceReport | None
     satisfaction: pd.DataFrame
     reasons: pd.DataFrame
     regroup: dict
@@ -214,16 +220,16 @@ class PilotAnalyses:
         the first year).
     """
 
-    processed: object
+    processed: Processed
     years: tuple[int, ...]
     min_cell: int
     seed: int
-    progress: dict
+    progress: dict[int, ProgressReport]
     compliance: pd.DataFrame
     satisfaction: pd.DataFrame
-    stability: object | None
-    mentors: object | None
-    comparison: object | None
+    stability: Stability | None
+    mentors: MentorReport | None
+    comparison: PolicyComparison | None
     cohort: pd.DataFrame
     persistence: pd.DataFrame
     staff: pd.DataFrame
