@@ -323,6 +323,45 @@ COMPLIANCE_LEVELS: dict[str, Pair] = {
 # =========================================================================== report and plots
 # (section titles, table headers, figure axes)
 
+#: Focus groups of the reports, in report order ("none": every other student).
+FOCUS_LABELS: dict[str, Pair] = {
+    "transfer": ("转学生", "transfer students"),
+    "single_parent": ("单亲家庭学生", "single-parent families"),
+    "reconstituted": ("重组家庭学生", "reconstituted families"),
+    "left_behind": ("留守儿童", "left-behind children"),
+    "none": ("其他学生", "all other students"),
+}
+
+#: Reasons for wanting (or recording) a change of mentor.
+REASON_LABELS: dict[str, Pair] = {
+    "friends": ("希望与好朋友同组", "wants to be with friends"),
+    "needs_mismatch": ("需求与导师特长不匹配", "needs do not match the mentor"),
+    "personality": ("性格不合", "personality"),
+    "too_little_contact": ("与导师交流太少", "too little contact"),
+    "rebalance": ("人数调整", "rebalancing group sizes"),
+    "other": ("其他", "other"),
+}
+
+#: Gender rows of the report tables.
+GENDER_LABELS: dict[str, Pair] = {"female": ("女", "girls"), "male": ("男", "boys")}
+
+#: Names of the proportion intervals (``rules.ci_method``) in report text.
+CI_METHOD_LABELS: dict[str, Pair] = {
+    "wilson": ("Wilson", "Wilson"),
+    "clopper-pearson": ("Clopper-Pearson", "Clopper-Pearson"),
+}
+
+#: Rows of the annual summary's data-coverage table.
+SOURCE_LABELS: dict[str, Pair] = {
+    "roster": ("学生名册（人）", "student roster (students)"),
+    "assessment_pre": ("发展评估·前测（人）", "assessment, pre (students)"),
+    "assessment_post": ("发展评估·后测（人）", "assessment, post (students)"),
+    "satisfaction_1": ("满意度调查·第1学期（人）", "satisfaction survey, term 1 (students)"),
+    "satisfaction_2": ("满意度调查·第2学期（人）", "satisfaction survey, term 2 (students)"),
+    "needs": ("成长需求问卷（人）", "growth-needs questionnaire (students)"),
+    "activities": ("导师工作记录（条）", "mentor activity records (rows)"),
+}
+
 
 # =========================================================================== command line
 # (stage names, summary lines)

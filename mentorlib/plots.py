@@ -5,16 +5,27 @@ with matplotlib at first use, so every Chinese glyph renders on any machine the 
 installed on; nothing depends on the system's fonts.
 
 Every figure function in the library calls :func:`use_style` and labels through :func:`label`,
-which picks the Chinese or English text (``lang="zh"`` is the default).
+which picks the Chinese or English text (``lang="zh"`` is the default; any other language is an
+:class:`~mentorlib.errors.InputError`). Counts of fewer than ``min_cell`` students are never
+drawn: the callers pass the study's ``min_cell`` (``processed.rules.min_cell``).
+
+>>> label("目标", "target"), label("目标", "target", "en")
+('目标', 'target')
 """
 
 from __future__ import annotations
 
+import io
+import math
 import os
 from functools import lru_cache
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
+from matplotlib.ticker import PercentFormatter
+
+from .labels import Lang, check_lang
 
 CJK_FAMILY = "Noto Sans CJK SC"
 PALETTE = ["#1b6ca8", "#e07b39", "#3a9e5f", "#b5443b", "#7a5aa6", "#8c6d46", "#d16ba5", "#6f6f6f"]
@@ -24,7 +35,7 @@ TARGET_COLOR = "#b5443b"
 @lru_cache(maxsize=1)
 def cjk_font_path() -> str:
     """Path of the bundled CJK font file (registered with matplotlib)."""
-    import mplfonts
+    import mplfonts  # lazy: only its font file is needed, at the first figure
 
     path = os.path.join(os.path.dirname(mplfonts.__file__), "fonts", "NotoSansCJKsc-Regular.otf")
     if not os.path.isfile(path):
@@ -55,8 +66,8 @@ def use_style() -> None:
 
 
 def label(zh: str, en: str, lang: str = "zh") -> str:
-    """The label in the report language."""
-    return zh if lang == "zh" else en
+    """The label in the report language: ``zh`` or ``en`` (anything else: InputError)."""
+    return Lang(lang)(zh, en)
 
 
 # --------------------------------------------------------------------- report figures
@@ -68,8 +79,6 @@ def fig_png(fig, *, dpi: int = 150) -> bytes:
     The same figure gives the same bytes on the same matplotlib: the PNG carries no
     ``Software`` or creation-time chunk, so a report built twice embeds identical images.
     """
-    import io
-
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
@@ -79,12 +88,15 @@ def fig_png(fig, *, dpi: int = 150) -> bytes:
 
 
 def _percent_axis(axis) -> None:
-    from matplotlib.ticker import PercentFormatter
-
     axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
-def _target_marker(ax, target: float, lang: str, *, vertical: bool) -> None:
+def target_marker(ax, target: float, lang: str = "zh", *, vertical: bool) -> None:
+    """A dashed line at ``target`` (a share) labelled "目标 85%" / "target 85%".
+
+    ``vertical=True`` draws it across a horizontal value axis (dot-and-interval charts),
+    ``vertical=False`` across a vertical one (lines over years).
+    """
     txt = label(f"目标 {target:.0%}", f"target {target:.0%}", lang)
     if vertical:
         ax.axvline(target, color=TARGET_COLOR, ls="--", lw=1.1, zorder=1)
@@ -113,6 +125,19 @@ def _target_marker(ax, target: float, lang: str, *, vertical: bool) -> None:
         )
 
 
+def _interval_xlim(est, lo, hi, target: float | None, percent: bool) -> tuple[float, float]:
+    """The value axis of a dot-and-interval chart: every interval and the target, padded."""
+    finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], est[np.isfinite(est)]])
+    if target is not None:
+        finite = np.append(finite, target)
+    left = float(finite.min()) if finite.size else 0.0
+    right = float(finite.max()) if finite.size else 1.0
+    pad = max(0.05 * (right - left), 0.02 if percent else 0.1)
+    if percent:  # a share stays within 0-100% (with room for a point at the edge)
+        return (max(-0.01, left - pad), min(1.01, right + pad))
+    return (left - pad, right + pad)
+
+
 def plot_intervals(
     labels,
     estimate,
@@ -123,7 +148,7 @@ def plot_intervals(
     xlabel: str = "",
     target: float | None = None,
     suppressed=None,
-    min_cell: int = 5,
+    min_cell: int,
     percent: bool = True,
     lang: str = "zh",
     xlim: tuple[float, float] | None = None,
@@ -143,6 +168,8 @@ def plot_intervals(
     suppressed : sequence of bool, optional
         Rows describing fewer than ``min_cell`` students: nothing drawn, ``"<min_cell"``
         written instead.
+    min_cell : int
+        The study's small-cell threshold (``processed.rules.min_cell``), written as ``"<5"``.
     percent : bool, default True
         Percent axis.
     lang : {"zh", "en"}
@@ -152,8 +179,7 @@ def plot_intervals(
     -------
     matplotlib.figure.Figure
     """
-    import numpy as np
-
+    check_lang(lang)
     use_style()
     labels = [str(x) for x in labels]
     n = len(labels)
@@ -175,17 +201,7 @@ def plot_intervals(
         capsize=3,
         ms=5,
     )
-    if xlim is None:
-        finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)], est[ok]])
-        if target is not None:
-            finite = np.append(finite, target)
-        left = float(finite.min()) if finite.size else 0.0
-        right = float(finite.max()) if finite.size else 1.0
-        pad = max(0.05 * (right - left), 0.02 if percent else 0.1)
-        xlim = (left - pad, right + pad)
-        if percent:  # a share stays within 0-100% (with room for a point at the edge)
-            xlim = (max(-0.01, xlim[0]), min(1.01, xlim[1]))
-    ax.set_xlim(*xlim)
+    ax.set_xlim(*(xlim or _interval_xlim(est, lo, hi, target, percent)))
     for yi in y[sup]:
         ax.annotate(
             f"<{min_cell}",
@@ -196,7 +212,7 @@ def plot_intervals(
             fontsize=9,
         )
     if target is not None:
-        _target_marker(ax, target, lang, vertical=True)
+        target_marker(ax, target, lang, vertical=True)
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, n - 0.3)
     if percent:
@@ -236,8 +252,7 @@ def plot_lines(
     -------
     matplotlib.figure.Figure
     """
-    import numpy as np
-
+    check_lang(lang)
     use_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     xs = sorted(data[x].dropna().unique())
@@ -266,7 +281,7 @@ def plot_lines(
                 lw=1,
             )
     if target is not None:
-        _target_marker(ax, target, lang, vertical=False)
+        target_marker(ax, target, lang, vertical=False)
     ax.set_xticks(
         range(len(xs)), [xticklabels.get(v, str(v)) if xticklabels else str(v) for v in xs]
     )
@@ -298,11 +313,13 @@ def plot_counts(
     *,
     title: str = "",
     xlabel: str = "",
-    min_cell: int = 5,
+    min_cell: int,
     lang: str = "zh",
     texts=None,
 ):
     """Horizontal bars of counts of students; a bar under ``min_cell`` is not drawn ("<5").
+
+    ``min_cell`` is the study's small-cell threshold (``processed.rules.min_cell``).
 
     ``texts`` (optional, one per bar): what the document prints for each count after
     disclosure control (:meth:`mentorlib.privacy.Document.text`); a bar whose text is not a
@@ -312,8 +329,7 @@ def plot_counts(
     -------
     matplotlib.figure.Figure
     """
-    import numpy as np
-
+    check_lang(lang)
     use_style()
     labels = [str(v) for v in labels]
     c = np.asarray(counts, dtype=float)
@@ -362,10 +378,7 @@ def plot_panels(
     -------
     matplotlib.figure.Figure
     """
-    import math
-
-    import numpy as np
-
+    check_lang(lang)
     use_style()
     names = list(dict.fromkeys(data[panel]))
     ncol = max(1, min(ncol, len(names)))
@@ -410,8 +423,7 @@ def plot_pairs(x, y, *, xlabel: str, ylabel: str, title: str = "", lang: str = "
     -------
     matplotlib.figure.Figure
     """
-    import numpy as np
-
+    check_lang(lang)
     use_style()
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     fig, ax = plt.subplots(figsize=(4.6, 4.2))

@@ -1,0 +1,162 @@
+"""The disclosure documents of the reports: every student count and rate a report prints,
+with the relations among them (totals, complements), registered before protection
+(:class:`mentorlib.privacy.Document`); builders print :func:`printed`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..compliance import STUDENT_INDICATORS
+from ..privacy import Document
+from .render.fmt import count_text, missing
+
+__all__ = ["printed", "register_compliance", "register_pilot", "register_year", "try_total"]
+
+
+def register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") -> None:
+    """Register the annual summary's compliance indicators that count students.
+
+    For each indicator of :data:`mentorlib.compliance.STUDENT_INDICATORS` with a value:
+    ``comp.{indicator}.n`` (the students counted, printed), ``comp.{indicator}.k`` (those
+    meeting it, not printed) and the rate ``comp.{indicator}.rate`` = ``k`` / ``n``.
+
+    Parameters
+    ----------
+    doc : Document
+        The year's disclosure document (not yet protected).
+    ind : DataFrame
+        :attr:`mentorlib.compliance.ComplianceReport.indicators`.
+    """
+    for r in ind.itertuples(index=False):
+        if r.indicator not in STUDENT_INDICATORS or missing(r.n) or missing(r.value):
+            continue
+        pre = f"{prefix}.{r.indicator}"
+        doc.count(f"{pre}.n", r.n)
+        doc.count(f"{pre}.k", round(float(r.value) * int(r.n)), printed=False)
+        doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
+
+
+def register_year(doc: Document, prog, sat, reasons, regroup, rreasons, coverage) -> None:
+    """Register the annual summary's student counts and their relations in ``doc``.
+
+    The progress report's own tables (:meth:`ProgressReport.register`), then: the categories
+    sentence (``cat.*``: the evaluable students split by dimensions improved), the bars of the
+    dimensions figure (``dims.*``), the satisfaction table (``sat.{term}.*``: the year is the
+    sum of its terms), the reasons for wanting a change (``reasons.*``: they add up to the
+    students wanting one), the regrouping sentence and its reasons table (``regroup.*``: the
+    start-of-year and term-2 changes add up to the reasons) and the coverage table.
+    """
+    prog.register(doc)
+    ps = prog.per_student
+    cat = ps["category"].astype("object").value_counts()
+    names = ("improved_3plus", "improved_1_2", "no_change", "deteriorated", "not_evaluable")
+    for c in names:
+        doc.count(f"cat.{c}", int(cat.get(c, 0)))
+    try_total(doc, "n_evaluable", [f"cat.{c}" for c in names[:4]])
+    try_total(doc, "n_not_evaluable", ["cat.not_evaluable"])
+    if prog.k == 1:
+        try_total(doc, "n_progressing", ["cat.improved_3plus", "cat.improved_1_2"])
+    D = int(ps["n_dimensions"].max()) if len(ps) else 0
+    ev = ps["n_evaluable"] > 0
+    dims = ps.loc[ev, "n_improved"].value_counts().reindex(range(D + 1), fill_value=0)
+    for i, v in dims.items():
+        doc.count(f"dims.{i}", int(v))
+    try_total(doc, "n_evaluable", [f"dims.{i}" for i in dims.index])
+    try_total(doc, "cat.improved_3plus", [f"dims.{i}" for i in dims.index if i >= 3])
+    try_total(doc, "cat.improved_1_2", [f"dims.{i}" for i in dims.index if 1 <= i <= 2])
+    try_total(doc, "n_progressing", [f"dims.{i}" for i in dims.index if i >= prog.k])
+    for r in sat.itertuples(index=False):
+        for c in ("n", "n_answer", "n_want"):
+            doc.count(f"sat.{r.term}.{c}", getattr(r, c))
+        doc.rate(f"sat.{r.term}.want", f"sat.{r.term}.n_want", f"sat.{r.term}.n_answer")
+    terms = [int(x) for x in sat["term"] if int(x) != 0]
+    if len(sat) and 0 in set(sat["term"].astype(int)) and terms:
+        for c in ("n", "n_answer", "n_want"):
+            try_total(doc, f"sat.0.{c}", [f"sat.{x}.{c}" for x in terms])
+    rk = [
+        doc.count(f"reasons.{r}", n) for r, n in zip(reasons["reason"], reasons["n"], strict=True)
+    ]
+    if rk and "sat.0.n_want" in doc.cells:
+        try_total(doc, "sat.0.n_want", rk)
+    if regroup:
+        doc.count("regroup.n_students", regroup["n_students"])
+        doc.count("regroup.start", regroup["n_start"])
+        doc.count("regroup.term2", regroup["n_term2"])
+        moves = doc.count("regroup.moves", regroup["n_start"] + regroup["n_term2"], printed=False)
+        doc.total(moves, ["regroup.start", "regroup.term2"])
+        keys = [
+            doc.count(f"regroup.reason.{r}", n)
+            for r, n in zip(rreasons["reason"], rreasons["n"], strict=True)
+        ]
+        if keys:
+            try_total(doc, moves, keys)
+    for src, n in zip(coverage["source"], coverage["n"], strict=True):
+        if src != "activities":  # rows, not students
+            doc.count(f"coverage.{src}", n)
+    if "coverage.roster" in doc.cells:
+        try_total(doc, "coverage.roster", ["n_students"])
+
+
+def try_total(doc: Document, total: str, parts: list[str]) -> None:
+    """A relation that holds in these data (parts that do not add up are not related)."""
+    if total in doc.cells and all(p in doc.cells for p in parts):
+        if sum(doc.cells[p].value for p in parts) == doc.cells[total].value:
+            doc.total(total, parts)
+
+
+def printed(a, key: str, v=None) -> str:
+    """The printed text of a registered count (``"<5"``, ``"—"`` or the number)."""
+    doc = getattr(a, "disclosure", None)
+    if doc is not None and key in doc.cells:
+        return doc.text(key)
+    return count_text(v, a.min_cell)
+
+
+def register_pilot(
+    doc: Document, progress: dict, cohort: pd.DataFrame, pers, *, sat=None, comp=None
+) -> None:
+    """Register the review's student counts: each year's progress tables (``"{year}:"``
+    prefix), the cohort table (``cohort.{grade}.*``: the grades add up to ``all``), the
+    persistence table (``pers.*``: counts adding up to the students evaluable every year),
+    the satisfaction trend (``sat.{year}.*``: ``n`` = those answering + ``no_answer``; the
+    share wanting a change is the rate ``want`` of ``n_want`` in ``n_answer``) and the
+    compliance trend's indicators that count students (``comp.{year}.{indicator}.*``: the
+    share ``rate`` of ``k`` students in ``n``;
+    :data:`mentorlib.compliance.STUDENT_INDICATORS`)."""
+    for y, R in progress.items():
+        R.register(doc.view(f"{y}:"))
+    groups = [g for g in dict.fromkeys(cohort["cohort"]) if g != "all"]
+    for r in cohort.itertuples(index=False):
+        doc.count(f"cohort.{r.cohort}.n_students", r.n_students)
+        for c in ("n_evaluable", "n_progressing"):
+            doc.count(f"cohort.{r.cohort}.{r.year}.{c}", getattr(r, c))
+        pre = f"cohort.{r.cohort}.{r.year}"
+        doc.rate(f"{pre}.rate", f"{pre}.n_progressing", f"{pre}.n_evaluable")
+    if "all" in set(cohort["cohort"]) and groups:
+        try_total(doc, "cohort.all.n_students", [f"cohort.{g}.n_students" for g in groups])
+        for y in dict.fromkeys(cohort["year"]):
+            for c in ("n_evaluable", "n_progressing"):
+                try_total(doc, f"cohort.all.{y}.{c}", [f"cohort.{g}.{y}.{c}" for g in groups])
+    if len(pers):
+        keys = [
+            doc.count(f"pers.{i}", n)
+            for i, n in zip(pers["years_progressed"], pers["n"], strict=True)
+        ]
+        tot = doc.count("pers.total", int(pers["n"].sum()), printed=False)
+        doc.total(tot, keys)
+        for i in pers["years_progressed"]:
+            doc.rate(f"pers.share.{i}", f"pers.{i}", tot)
+    if sat is not None and len(sat):
+        for r in sat.itertuples(index=False):
+            pre = f"sat.{r.year}"
+            for c in ("n", "n_answer", "n_want"):
+                doc.count(f"{pre}.{c}", getattr(r, c))
+            rest = doc.cells[f"{pre}.n"].value - doc.cells[f"{pre}.n_answer"].value
+            if rest > 0:
+                doc.count(f"{pre}.no_answer", rest, printed=False)
+                doc.total(f"{pre}.n", [f"{pre}.n_answer", f"{pre}.no_answer"])
+            doc.rate(f"{pre}.want", f"{pre}.n_want", f"{pre}.n_answer")
+    if comp is not None and len(comp):
+        for y in dict.fromkeys(comp["year"]):
+            register_compliance(doc, comp[comp["year"] == y], prefix=f"comp.{y}")

@@ -1,0 +1,570 @@
+"""Sections of the pilot review: cohort tracking, stability of mentor effects, the
+grouping-policy comparison with its recommendation, limitations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..grouping import hard_rules_met
+from ..labels import Lang
+from ..plots import plot_lines, plot_pairs
+from .analyses import PilotAnalyses
+from .disclosure import printed
+from .document import Heading, Para, Section, Table, Todo
+from .render.fmt import ci, frame, integer, missing, num, numci, pct, pts, sep, share, year_label
+from .shared import add_figure, policy_name, with_interval
+
+__all__ = [
+    "VALIDATION",
+    "cohort_section",
+    "grouping_section",
+    "limitations_section",
+    "recommendation",
+    "stability_section",
+]
+
+VALIDATION: dict[str, float] = {
+    "sensitivity_any": 0.3668,
+    "specificity_any": 0.8675,
+    "ppv_any": 0.8743,
+    "true_rate_any": 0.7153,
+    "measured_rate_any": 0.3001,
+    "wilson_coverage": 0.70,
+    "bootstrap_coverage": 0.905,
+    "mid_wilson_coverage": 0.945,
+}
+
+
+def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
+    """(recommendation sentence, best policy code) from the policy comparison."""
+    C = p.comparison
+    if C is None:
+        return t("未能比较分组方案。", "The grouping policies could not be compared."), None
+    ok = [
+        pol
+        for pol in C.policies
+        if pol not in ("recorded", "random")
+        and hard_rules_met(C.checks.loc[C.checks["policy"] == pol])
+    ]
+    o = C.outcomes
+    measure = "improved_any" if (o["measure"] == "improved_any").any() else "mean_fit"
+    sub = o.loc[(o["measure"] == measure) & o["policy"].isin(ok)].set_index("policy")
+    if sub.empty:
+        return t(
+            "没有满足全部硬性规则的候选方案。", "No candidate policy meets every hard rule."
+        ), None
+    best = sub["mean"].idxmax()
+    r = sub.loc[best]
+    ch = C.checks.loc[(C.checks["policy"] == best) & (C.checks["rule"] == "changed_share"), "value"]
+    changed = float(ch.iloc[0]) if len(ch) else np.nan
+    up = r["diff"] >= 0
+    if measure == "improved_any":
+        gap = abs(r["diff"]) * 100
+        diff = t(
+            f"预测显著进步比例为{r['mean']:.1%}（模拟区间{r['lo']:.1%}–{r['hi']:.1%}），比现有分组"
+            f"{'高' if up else '低'}{gap:.1f}个百分点（差的区间{pts(r['diff_lo'])}至{pts(r['diff_hi'])}）",
+            f"its predicted rate is {r['mean']:.1%} (simulation interval {r['lo']:.1%}-"
+            f"{r['hi']:.1%}), {gap:.1f} points {'above' if up else 'below'} the recorded "
+            f"grouping (interval of the difference {pts(r['diff_lo'])} to {pts(r['diff_hi'])})",
+        )
+    else:
+        diff = t(
+            f"平均匹配度{r['mean']:.3f}，比现有分组{'高' if up else '低'}{abs(r['diff']):.3f}",
+            f"its mean fit is {r['mean']:.3f}, {abs(r['diff']):.3f} {'above' if up else 'below'} "
+            "the recorded grouping",
+        )
+    sure = r["diff_lo"] > 0
+    target = C.target
+    below = measure == "improved_any" and (o.loc[o["measure"] == measure, "hi"] < target).all()
+    txt = t(
+        f"在满足全部硬性规则的方案中，“{policy_name(best, t)}”的预测结果最好：{diff}。",
+        f"Among the policies meeting every hard rule, {policy_name(best, t)} does best: {diff}.",
+    )
+    if sure:
+        txt += t(
+            "差异的区间不含0，模型支持在下一学年试行该方案，并继续监测。",
+            " The interval excludes 0: the model supports piloting it next year, with monitoring.",
+        )
+    else:
+        txt += t(
+            "差异的区间包含0，现有数据不足以说明它优于现有分组，不建议仅据此改变分组方式。",
+            " The interval includes 0: the data do not show it beats the recorded grouping; do not "
+            "change the grouping on this evidence alone.",
+        )
+    cap = p.processed.rules.max_regroup_share
+    if not missing(changed) and changed > cap:
+        txt += t(
+            f"该方案需要更换{changed:.0%}学生的导师，远超一次调整不超过{share(cap)}的规定，只适合在新学年初整体重新分组时采用。",
+            f" It changes the mentor of {changed:.0%} of students, far above the {share(cap)} limit for one "
+            "adjustment: only an option when groups are formed anew at the start of a year.",
+        )
+    if below:
+        txt += t(
+            f"所有方案的预测比例都明显低于{target:.0%}的目标：仅靠调整分组无法达到目标。",
+            f" Every policy is predicted well below the {target:.0%} target: regrouping alone "
+            "will not reach it.",
+        )
+    txt += t(
+        "预测依赖本校数据拟合的结果模型，其中“匹配度”的作用来自观察数据而非随机分配，结论应视为假设而非定论。",
+        " The predictions rest on an outcome model fitted to the school's own data, and the "
+        "effect of fit in it is observational, not randomised: treat this as a hypothesis.",
+    )
+    return txt, best
+
+
+def _persistence_table(p: PilotAnalyses, t: Lang) -> list:
+    """In how many years the students evaluable every year progressed."""
+    b: list = []
+    pe = p.persistence
+    if len(pe) and pe["share"].notna().any():
+        rows = [
+            [
+                t(f"{int(r.years_progressed)}个学年", f"{int(r.years_progressed)} year(s)"),
+                printed(p, f"pers.{r.years_progressed}", r.n),
+                pct(r.share),
+            ]
+            for r in pe.itertuples(index=False)
+        ]
+        b.append(
+            Table(
+                frame(
+                    rows,
+                    [
+                        t("取得显著进步的学年数", "Years with significant progress"),
+                        t("人数", "Students"),
+                        t("比例", "Share"),
+                    ],
+                ),
+                t(
+                    "每年都可评估的跟踪学生：几个学年取得显著进步",
+                    "Tracked students evaluable every year: in how many years they progressed",
+                ),
+                "persistence",
+            )
+        )
+    return b
+
+
+def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
+    mc, y0 = p.min_cell, p.years[0]
+    co = p.cohort
+
+    def cname(c):
+        if c == "all":
+            return t("全部跟踪学生", "all tracked students")
+        return t(f"{y0}学年{c}年级", f"grade {c} in {y0}")
+
+    allrow = co.loc[co["cohort"] == "all"]
+    n_panel = (
+        int(allrow["n_students"].iloc[0])
+        if len(allrow) and not missing(allrow["n_students"].iloc[0])
+        else 0
+    )
+    b: list = [
+        Para(
+            t(
+                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{printed(p, 'cohort.all.n_students', n_panel)}名，按{y0}学年所在年级分组。"
+                "毕业离校与新入学的学生不在其中。",
+                f"The same {printed(p, 'cohort.all.n_students', n_panel)} students, on the assessed roster in all "
+                f"{len(p.years)} years, grouped by their grade in {y0}. Students who left or "
+                "joined are not included.",
+            )
+        )
+    ]
+    rows = []
+    for c, g in co.groupby("cohort", sort=False):
+        g = g.set_index("year")
+        row = [cname(c), printed(p, f"cohort.{c}.n_students", g["n_students"].iloc[0])]
+        for y in p.years:
+            r = g.loc[y]
+            row.append(
+                "—"
+                if missing(r["proportion"])
+                else with_interval(pct(r["proportion"]), ci(r["ci_low"], r["ci_high"]), t)
+            )
+        rows.append(row)
+    cols = [t("跟踪组", "Cohort"), t("人数", "Students"), *[year_label(y, t) for y in p.years]]
+    b.append(
+        Table(
+            frame(rows, cols),
+            t(
+                "同批学生逐年的显著进步比例（95%置信区间）",
+                "The same students' progress rate each year (95% CI)",
+            ),
+            "cohort",
+            t(
+                f"“<{mc}”：人数少于{mc}人，不报告。",
+                f"'<{mc}': fewer than {mc} students, not reported.",
+            ),
+        )
+    )
+    d = co.loc[~co["suppressed"].astype(bool)].assign(name=lambda x: x["cohort"].map(cname))
+    if len(d):
+        add_figure(
+            b,
+            t,
+            "cohort",
+            t("同批学生逐年的显著进步比例", "The tracked students' progress rate by year"),
+            lambda: plot_lines(
+                d,
+                x="year",
+                y="proportion",
+                group="name",
+                target=p.progress[p.years[-1]].target,
+                ylabel=t("显著进步学生比例", "share progressing"),
+                lang=t.code,
+                xticklabels={y: year_label(y, t) for y in p.years},
+            ),
+            14,
+        )
+    b += _persistence_table(p, t)
+    b.append(
+        Todo(
+            t(
+                "结合关键节点（入学适应、中段转折、毕业衔接）解读同批学生的变化。",
+                "Read the cohorts' paths against the key transitions (school entry, the middle "
+                "years, graduation).",
+            )
+        )
+    )
+    return Section("cohort", t("同批学生的跟踪", "Cohort tracking"), b)
+
+
+def _stability_figure(b: list, p: PilotAnalyses, t: Lang) -> None:
+    """Each mentor's effect in the last two years (mentors with ``min_cell`` mentees in both)."""
+    mc = p.min_cell
+    S = p.stability
+    e = S.effects
+    if len(p.years) >= 2 and len(e):
+        ya, yb = p.years[-2], p.years[-1]
+        w = e.loc[e["n"] >= mc].pivot_table(index="mentor_id", columns="year", values="effect")
+        if ya in w.columns and yb in w.columns:
+            w = w[[ya, yb]].dropna()
+            if len(w) >= 3:
+                x, y = w[ya].to_numpy(), w[yb].to_numpy()
+                add_figure(
+                    b,
+                    t,
+                    "stability",
+                    t(
+                        f"同一导师在{ya}与{yb}学年的效应（仅含两年受导学生均不少于{mc}人的导师）",
+                        f"Each mentor's effect in {ya} and {yb} (mentors with {mc}+ mentees in both)",
+                    ),
+                    lambda: plot_pairs(
+                        x,
+                        y,
+                        xlabel=t(f"{ya}学年导师效应", f"mentor effect {ya}"),
+                        ylabel=t(f"{yb}学年导师效应", f"mentor effect {yb}"),
+                        lang=t.code,
+                    ),
+                    10,
+                )
+
+
+def stability_section(p: PilotAnalyses, t: Lang) -> Section:
+    """How stable mentor effects are from year to year (correlations and a scatter)."""
+    S = p.stability
+    title = t("导师效应的稳定性", "Stability of mentor effects")
+    if S is None or not len(S.correlation):
+        return Section(
+            "stability",
+            title,
+            [
+                Para(
+                    t(
+                        "未能估计（学年不足两个或模型无法拟合）。",
+                        "Not estimated (fewer than two years, or the model failed).",
+                    )
+                )
+            ],
+        )
+    rows = [
+        [
+            f"{r.year_a}–{r.year_b}",
+            integer(r.n_mentors),
+            num(r.r_eb),
+            numci(r.r_eb_low, r.r_eb_high),
+            num(r.r_true),
+            numci(r.r_true_low, r.r_true_high),
+        ]
+        for r in S.correlation.itertuples(index=False)
+    ]
+    cols = [
+        t("学年", "Years"),
+        t("两年均任导师", "Mentors in both"),
+        t("效应估计的相关", "r of estimates"),
+        t("95%区间", "95% CI"),
+        t("真实效应相关（估计）", "r of true effects (est.)"),
+        t("95%自助法区间", "95% bootstrap CI"),
+    ]
+    b: list = [
+        Para(
+            t(
+                "若导师的作用是稳定的个人特征，同一导师在不同学年的效应应当相关。第一列相关基于收缩估计（因收缩而偏低）；"
+                "第二列扣除测量噪声，估计真实效应的相关，可能超过1，小学阶段学生多跟随同一导师时偏高。",
+                "If a mentor's contribution is a stable trait, the same mentor's effects should "
+                "correlate across years. The first correlation uses the shrunken estimates "
+                "(attenuated); the second estimates the correlation of the true effects net of "
+                "noise; it can exceed 1 and is biased upwards when students keep their mentor.",
+            )
+        ),
+        Table(
+            frame(rows, cols),
+            t("导师效应的年际相关", "Year-to-year correlation of mentor effects"),
+            "stability",
+        ),
+    ]
+    _stability_figure(b, p, t)
+    b.append(
+        Todo(
+            t(
+                "导师效应是否足够稳定，可用于导师培训的分层与经验推广？",
+                "Are mentor effects stable enough to target training and spread good practice?",
+            )
+        )
+    )
+    return Section("stability", title, b)
+
+
+def _policy_table(C, t: Lang) -> pd.DataFrame:
+    """The policies side by side: one column per policy, one row per measure."""
+    rows = []
+    measures = [
+        ("mean_fit", t("平均匹配度", "Mean fit"), "num"),
+        ("top3_choice", t("前三志愿满足率", "Top-3 choice met"), "pct"),
+        ("first_choice", t("第一志愿满足率", "First choice met"), "pct"),
+        ("gender_balance", t("性别均衡（最大偏差）", "Gender balance (largest gap)"), "num"),
+        ("blocking_pairs", t("不稳定师生对", "Blocking pairs"), "int"),
+        ("changed_share", t("更换导师的学生比例", "Students changing mentor"), "pct"),
+    ]
+    o = C.outcomes
+    have_pred = (o["measure"] == "improved_any").any()
+    for pol in C.policies:
+        ch = C.checks.loc[C.checks["policy"] == pol].set_index("rule")
+        row = [
+            policy_name(pol, t),
+            t("是", "yes") if hard_rules_met(ch.reset_index()) else t("否", "no"),
+        ]
+        for m, _lab, kind in measures:
+            v = ch.at[m, "value"] if m in ch.index else np.nan
+            row.append(pct(v) if kind == "pct" else (integer(v) if kind == "int" else num(v)))
+        if have_pred:
+            r = o.loc[(o["policy"] == pol) & (o["measure"] == "improved_any")]
+            if len(r):
+                r = r.iloc[0]
+                row += [
+                    f"{r['mean']:.1%}",
+                    ci(r["lo"], r["hi"]),
+                    f"{pts(r['diff'])}",
+                    f"{pts(r['diff_lo'])}, {pts(r['diff_hi'])}",
+                ]
+            else:
+                row += ["—"] * 4
+        rows.append(row)
+    # transposed: one column per policy, one row per measure (fits the page)
+    head = [t("方案", "Policy"), t("硬性规则全部满足", "Every hard rule met")]
+    head += [lab for _, lab, _ in measures]
+    if have_pred:
+        head += [
+            t("预测显著进步比例", "Predicted share progressing"),
+            t("　模拟区间", "  simulation interval"),
+            t("与现有分组之差（百分点）", "Difference from recorded (points)"),
+            t("　差的模拟区间", "  its simulation interval"),
+        ]
+    body = [[h, *[r[i] for r in rows]] for i, h in enumerate(head) if i > 0]
+    table = frame(body, [head[0], *[r[0] for r in rows]])
+    return table
+
+
+def grouping_section(p: PilotAnalyses, t: Lang) -> Section:
+    C = p.comparison
+    title = t("分组方案比较与建议", "Grouping policies and a recommendation")
+    if C is None:
+        return Section(
+            "grouping",
+            title,
+            [Para(t("未能比较分组方案。", "The policies could not be compared."))],
+        )
+    y = p.years[-1]
+
+    table = _policy_table(C, t)
+    n_draws = int(C.draws["draw"].max()) + 1 if len(C.draws) else 0
+    rec, _best = recommendation(p, t)
+    b: list = [
+        Para(
+            t(
+                f"在{y}学年的学生与导师名单上运行各分组方案，按学校规则检查，并以本校数据拟合的结果模型模拟{n_draws}次，预测各方案下的结果。",
+                f"Each policy was run on the {y} roster of students and mentors, checked against "
+                f"the rules, and simulated {n_draws} times with the outcome model fitted to the "
+                "school's data.",
+            )
+        ),
+        Table(
+            table,
+            t(f"分组方案比较（{y}学年名单）", f"Grouping policies on the {y} roster"),
+            "policies",
+            t(
+                "硬性规则：全覆盖、组人数、同班/同年级等；括号内为模拟区间。不稳定师生对：双方都更愿意彼此配对却未配对的师生对数。",
+                "Hard rules: coverage, group sizes, scope. Brackets: simulation intervals. "
+                "Blocking pairs: a student and a mentor who both prefer each other to their match.",
+            ),
+        ),
+    ]
+    add_figure(
+        b,
+        t,
+        "policies",
+        t("各分组方案的预测结果", "Predicted outcomes of the grouping policies"),
+        lambda: C.plot(lang=t.code),
+        16,
+    )
+    b += [
+        Heading(t("建议", "Recommendation")),
+        Para(rec),
+        Todo(
+            t(
+                "研究者对分组方式的建议（是否试行、在哪些年级试行、如何评估）。",
+                "The researcher's recommendation on grouping (pilot or not, in which grades, how "
+                "to evaluate it).",
+            )
+        ),
+    ]
+    return Section("grouping", title, b)
+
+
+def _accuracy_bullet(p: PilotAnalyses, t: Lang) -> Para:
+    """How well the rule finds true change, from the validation benchmark, against the target."""
+    V = VALIDATION
+    target = share(p.processed.rules.target_share)
+    return Para(
+        t(
+            f"判定规则的准确性：在200所合成学校（每校1,200名学生、真实变化已知）的验证中，“至少一个维度显著进步”的灵敏度约为{V['sensitivity_any']:.0%}、"
+            f"特异度约为{V['specificity_any']:.0%}：真实进步的学生（约{V['true_rate_any']:.0%}）中只有约三分之一被识别，"
+            f"测得的比例（约{V['measured_rate_any']:.0%}）因此远低于真实比例。{target}的目标在这种测量下几乎不可能被证实达到。"
+            f"Wilson区间对总体比例的覆盖率只有{V['wilson_coverage']:.0%}，计入阈值误差的自助法区间为{V['bootstrap_coverage']:.1%}。",
+            f"Accuracy of the rule: in a validation on 200 synthetic schools of 1,200 students "
+            f"with known true change, 'significant improvement in at least one dimension' had a "
+            f"sensitivity of about {V['sensitivity_any']:.0%} and a specificity of about "
+            f"{V['specificity_any']:.0%}: of the students who truly improved (about "
+            f"{V['true_rate_any']:.0%}) only about a third were detected, so the measured rate "
+            f"(about {V['measured_rate_any']:.0%}) sits far below the true one, and an {target} "
+            f"target can hardly be shown to be met with this measurement. The Wilson "
+            f"interval covered the population rate {V['wilson_coverage']:.0%} of the time, the "
+            f"bootstrap interval {V['bootstrap_coverage']:.1%}.",
+        ),
+        "bullet",
+    )
+
+
+def _regression_bullet(p: PilotAnalyses, t: Lang) -> Para:
+    """Regression to the mean, maturation and the rule's false positives."""
+    fp = p.progress[p.years[-1]].summary().get("false_positive_rate")
+    return Para(
+        t(
+            "向均值回归与成熟：前测偏低的学生后测自然会回升，学生也会随年龄自然成长；"
+            + (
+                f"即使没有任何真实变化，判定规则也会把约{fp:.1%}的学生判为进步。"
+                if fp is not None
+                else ""
+            )
+            + (
+                "初中受导学生因需要而被推荐，与未受导学生的差异尤其包含回归效应。"
+                if p.processed.level == "middle"
+                else ""
+            ),
+            "Regression to the mean and maturation: students with a low pre-test tend to score "
+            "higher at post-test, and children grow up anyway"
+            + (
+                f"; with no true change the rule still flags about {fp:.1%} of students"
+                if fp is not None
+                else ""
+            )
+            + (
+                "; middle-school mentees are nominated for need, so their gain over non-mentees includes regression"
+                if p.processed.level == "middle"
+                else ""
+            )
+            + ".",
+        ),
+        "bullet",
+    )
+
+
+def limitations_section(p: PilotAnalyses, t: Lang) -> Section:
+    """What the numbers cannot say: reliability, the rule's accuracy, regression, no
+    randomisation, missing data, privacy, synthetic data."""
+    rel = pd.concat([R.context.get("reliability", pd.DataFrame()) for R in p.progress.values()])
+    b: list = []
+    if len(rel):
+        b.append(
+            Para(
+                t(
+                    f"测量信度：各学年、各维度测评的Cronbach α在{rel['alpha'].min():.2f}至{rel['alpha'].max():.2f}之间。"
+                    "α在0.8左右时，可靠变化所需的分数变化较大，真实的小幅进步多数无法被识别。",
+                    f"Reliability: Cronbach's alpha ranges from {rel['alpha'].min():.2f} to "
+                    f"{rel['alpha'].max():.2f} across years and dimensions. With alpha near 0.8 a "
+                    "reliable change needs a large score change, so most small true gains go unseen.",
+                ),
+                "bullet",
+            )
+        )
+    b.append(_accuracy_bullet(p, t))
+    b.append(_regression_bullet(p, t))
+    b.append(
+        Para(
+            t(
+                "没有随机分组：导师制面向全体学生（小学）或经推荐的学生（初中），没有随机对照组，本报告的数字描述的是变化，"
+                "不能证明变化由导师制引起（Shadish, Cook & Campbell, 2002）。导师效应、频次关联与分组方案的预测都是观察性的。",
+                "No randomisation: the programme covers every student (primary) or nominated "
+                "students (middle); there is no randomised control group, so the numbers describe "
+                "change, not its cause (Shadish, Cook & Campbell 2002). Mentor effects, the "
+                "frequency associations and the policy predictions are all observational.",
+            ),
+            "bullet",
+        )
+    )
+    miss = sep(t).join(
+        f"{year_label(y, t)} {printed(p, f'{y}:n_not_evaluable', R.summary()['n_not_evaluable'])}"
+        for y, R in p.progress.items()
+    )
+    b.append(
+        Para(
+            t(
+                f"缺失数据：缺少前测或后测的学生人数为{miss}；两种缺失处理的结果均已报告。过程指标把未记录视为未做到。",
+                f"Missing data: students without a pre or post test: {miss}; both missing-data "
+                "rules are reported. Process indicators count an unrecorded activity as not done.",
+            ),
+            "bullet",
+        )
+    )
+    b.append(
+        Para(
+            t(
+                f"隐私保护造成的信息损失：少于{p.min_cell}名学生的单元格不报告，小群体的结果因此不可见。",
+                f"Privacy: cells of fewer than {p.min_cell} students are not reported, so very "
+                "small groups are invisible.",
+            ),
+            "bullet",
+        )
+    )
+    if p.synthetic:
+        b.append(
+            Para(
+                t(
+                    "本报告使用的是合成数据（模拟学校），数字只用于演示分析流程，不能用于评价任何真实学校或导师。",
+                    "This report uses synthetic data (a simulated school): the numbers demonstrate "
+                    "the analysis and judge no real school or mentor.",
+                ),
+                "bullet",
+            )
+        )
+    b.append(
+        Todo(
+            t(
+                "其他需要说明的局限（如实施过程中的变化、数据收集方式的改变）。",
+                "Other limitations (changes in how the programme ran or how data were collected).",
+            )
+        )
+    )
+    return Section("limitations", t("局限", "Limitations"), b)

@@ -1,0 +1,115 @@
+"""Privacy of every output: no student name or ID anywhere, mentor names only internally, small cells suppressed.
+
+Inputs drafted once per test process: see ``_report_fixtures``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from _report_fixtures import (
+    docx_text,
+    drafted_reports,
+    reports,
+    sample_study,
+    written_reports,
+)
+
+from mentorlib import report
+
+
+@pytest.fixture(scope="module")
+def study():
+    return sample_study()
+
+
+@pytest.fixture(scope="module")
+def drafted():
+    return drafted_reports()
+
+
+@pytest.fixture(scope="module")
+def written():
+    return written_reports()
+
+
+def _outputs(files) -> dict[Path, str]:
+    out = {}
+    for p in files:
+        if p.suffix == ".docx":
+            out[p] = docx_text(p)
+        elif p.suffix in (".html", ".md"):
+            out[p] = p.read_text(encoding="utf-8")
+    return out
+
+
+COUNT_HEADERS = re.compile(
+    r"^(学生数|人数|可评估|分母（人）|显著进步人数|回答人数|希望更换导师|人次|受导学生|"
+    r"Students|Evaluable|Denominator|Progressing|Responses|Want to change|Mentees|n)$"
+)
+
+
+def test_privacy_scan_no_student_name_or_id_anywhere(study, written):
+    """Every output (DOCX XML text, HTML, Markdown), internal and public, scanned for every
+    roster name and every student ID of the processed students table."""
+    _, files = written
+    st = study["students"]
+    ids = set(st["student_id"].dropna().astype(str))
+    names = set(st["name"].dropna().astype(str))
+    staff = set(study["staff"]["name"].dropna().astype(str))
+    assert len(ids) > 100 and len(names) > 100
+    scanned = 0
+    for (_kind, _lang, public), paths in files.items():
+        for path, text in _outputs(paths).items():
+            scanned += 1
+            leaked = [i for i in ids if i in text]
+            assert not leaked, f"{path.name}: student IDs {leaked[:3]}"
+            # a student who shares a name with a staff member may be named as a mentor
+            # in the internal version; nowhere else
+            check = names if public else names - staff
+            leaked = [n for n in check if n in text]
+            assert not leaked, f"{path.name}: student names {leaked[:3]}"
+            if public:
+                leaked = [n for n in staff if n in text]
+                assert not leaked, f"{path.name}: staff names {leaked[:3]}"
+    assert scanned == 24
+
+
+def test_mentor_names_only_in_the_internal_version(study, written, drafted):
+    _, files = written
+    staff = set(study["staff"]["name"].dropna().astype(str))
+    for lang in ("zh", "en"):
+        internal = drafted["annual", lang, False]
+        assert ("内部版" if lang == "zh" else "internal") in internal.title
+        public = drafted["annual", lang, True]
+        assert "内部版" not in public.title and "internal" not in public.title
+        text = docx_text(next(p for p in files["annual", lang, False] if p.suffix == ".docx"))
+        assert sum(n in text for n in staff) >= 10
+    assert "内部版" in drafted["review", "zh", False].title
+
+
+def test_small_cells_are_suppressed(drafted):
+    """No table cell counting students shows 1-4; a suppressed group shows no rate."""
+    for rep in reports(drafted).values():
+        for s in rep.sections:
+            for b in s.blocks:
+                if not isinstance(b, report.Table):
+                    continue
+                for col in b.data.columns:
+                    if not COUNT_HEADERS.match(str(col)):
+                        continue
+                    for v in b.data[col]:
+                        v = str(v).replace(",", "")
+                        assert not (v.isdigit() and 0 < int(v) < 5), (rep.stem, b.key, col, v)
+    focus = next(
+        b
+        for b in drafted["annual", "zh", True].section("focus").blocks
+        if isinstance(b, report.Table)
+    )
+    small = focus.data.loc[focus.data["可评估"] == "<5"]
+    assert len(small) >= 1  # fewer than 5 evaluable children of reconstituted families
+    # the group's size (6) is printed as it is: "<5" is never written for 5 or more
+    assert (small["学生数"] != "<5").all()
+    assert (small["显著进步比例"] == "—").all() and (small["95%置信区间"] == "—").all()
