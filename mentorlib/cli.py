@@ -311,26 +311,10 @@ def _progress_lines(rep, L: Lang) -> list[str]:
 def _internal_name(path: str | Path) -> Path:
     """The file a ``--out`` naming mentors is written to: marked internal in its name.
 
-    The path as given is checked first (:func:`mentorlib.outputs.check_output_file`: not ``.``,
-    ``..``, ``/`` or an existing folder, not inside a raw or processed study folder), then
-    ``_internal`` is added to its name unless the name already says internal (or 内部), then
-    that file is checked (an existing one is refused here; the caller checks it again with the
-    header it writes).
-
-    Parameters
-    ----------
-    path : path
-        ``--out`` as given.
-
-    Returns
-    -------
-    Path
-        The file to write.
-
-    Raises
-    ------
-    InputError
-        One line, before anything is computed or written.
+    The path as given is checked (:func:`mentorlib.outputs.check_output_file`: not ``.``,
+    ``..``, ``/`` or a folder, not inside a study folder), then ``_internal`` is added to its
+    name unless it already says internal (or 内部), then that file is checked: an
+    :class:`InputError` before anything is computed or written.
     """
     from .outputs import check_output_file
 
@@ -503,10 +487,6 @@ def _langs(text: str) -> tuple[str, ...]:
     return langs
 
 
-def _documents(rep, out: Path, fmts: tuple[str, ...]) -> list[Path]:
-    return [p for p in rep.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")]
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from . import report as R
 
@@ -514,20 +494,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     P, year = _study_and_year(args)
     min_cell = _rules(args, P).min_cell
     out = _reports_dir(args, P)
-    a = R.analyse_year(P, year, min_cell=min_cell, seed=args.seed)
-    paths = []
-    for lang in langs:
-        rep = R.annual_summary(
-            P,
-            year,
-            lang=lang,
-            public=not args.internal,
-            min_cell=min_cell,
-            seed=args.seed,
-            analyses=a,
-        )
-        paths += _documents(rep, out, fmts)
-    return _report_done(args, paths, f"annual summary {year}")
+    kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed)
+    kw["analyses"] = R.analyse_year(P, year, min_cell=min_cell, seed=args.seed)
+    docs = [R.annual_summary(P, year, lang=lang, **kw) for lang in langs]
+    return _report_done(args, docs, out, fmts, f"annual summary {year}")
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -539,23 +509,17 @@ def cmd_review(args: argparse.Namespace) -> int:
     P = open_study(args.processed)
     min_cell = _rules(args, P).min_cell
     out = _reports_dir(args, P)
-    a = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)
-    paths = []
-    for lang in langs:
-        rep = R.pilot_review(
-            P,
-            lang=lang,
-            public=not args.internal,
-            min_cell=min_cell,
-            seed=args.seed,
-            draws=args.draws,
-            analyses=a,
-        )
-        paths += _documents(rep, out, fmts)
-    return _report_done(args, paths, f"pilot review {P.years[0]}-{P.years[-1]}")
+    kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed, draws=args.draws)
+    kw["analyses"] = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)
+    docs = [R.pilot_review(P, lang=lang, **kw) for lang in langs]
+    return _report_done(args, docs, out, fmts, f"pilot review {P.years[0]}-{P.years[-1]}")
 
 
-def _report_done(args: argparse.Namespace, paths: list[Path], what: str) -> int:
+def _report_done(args: argparse.Namespace, docs: list, out: Path, fmts, what: str) -> int:
+    """Write each drafted document in each format; list the documents (not their figures)."""
+    paths = [
+        p for d in docs for p in d.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")
+    ]
     summary = {"report": what, "internal": args.internal, "files": [str(p) for p in paths]}
     lines = [f"Drafted the {what}" + (" (INTERNAL: names mentors)" if args.internal else "") + ":"]
     lines += [f"  {p}" for p in paths]
@@ -597,15 +561,26 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+#: One line of ``--help`` per command.
+COMMAND_HELP = {
+    "synth": "write a synthetic study folder with its ground truth",
+    "clean": "clean a study folder into canonical tables",
+    "progress": "the verdict on the target share for a year, with intervals and sensitivity",
+    "mentors": "mentor effects with shrinkage, placebo check, audit of the school's scheme",
+    "groups": "group students with mentors under a policy, checked against the rulebook",
+    "report": "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown",
+    "review": "draft the three-year pilot review (三年试点评估报告)",
+    "demo": "generate the demo study and run every stage",
+}
 _DEBUG_HELP = "on an error, show the full traceback (for a bug report)"
+_STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
+_YEAR_HELP = "school year (default: the study's last)"
 _INTERNAL_JSON_HELP = "--json without disclosure control (small counts shown: not for publication)"
 _MIN_CELL_HELP = "suppress cells of fewer students (default: the study's rules, min_cell)"
 
 
 def _add_synth(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "synth", parents=[common], help="write a synthetic study folder with its ground truth"
-    )
+    p = sub.add_parser("synth", parents=[common], help=COMMAND_HELP["synth"])
     p.add_argument("out_dir", type=Path, help="study folder to create")
     p.add_argument("--level", choices=["primary", "middle"], default="primary")
     p.add_argument("--students", type=int, default=1200, help="students per year (default 1200)")
@@ -620,7 +595,7 @@ def _add_synth(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _add_clean(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("clean", parents=[common], help="clean a study folder into canonical tables")
+    p = sub.add_parser("clean", parents=[common], help=COMMAND_HELP["clean"])
     p.add_argument(
         "study_dir", type=Path, help="the raw study folder (with study.toml); never written to"
     )
@@ -638,34 +613,20 @@ def _add_clean(sub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_clean)
 
 
-def _add_analysis(sub, common: argparse.ArgumentParser, name: str, help_: str):
+def _add_analysis(sub, common: argparse.ArgumentParser, name: str):
     """A command reading one year of a study: the folder, ``--year``, ``--lang``, ``--json``."""
-    p = sub.add_parser(name, parents=[common], help=help_)
-    p.add_argument(
-        "processed",
-        type=Path,
-        help="processed study folder (data/processed/<study>) or a raw one",
-    )
-    p.add_argument("--year", type=int, default=None, help="school year (default: the study's last)")
+    p = sub.add_parser(name, parents=[common], help=COMMAND_HELP[name])
+    p.add_argument("processed", type=Path, help=_STUDY_HELP)
+    p.add_argument("--year", type=int, default=None, help=_YEAR_HELP)
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return p
 
 
 def _add_progress(sub, common: argparse.ArgumentParser) -> None:
-    p = _add_analysis(
-        sub,
-        common,
-        "progress",
-        "the verdict on the target share for a year, with intervals and the sensitivity table",
-    )
-    p.add_argument(
-        "--k",
-        type=int,
-        default=None,
-        help="dimensions improved to count as progressing (default: the study's rules, "
-        "k_dimensions)",
-    )
+    p = _add_analysis(sub, common, "progress")
+    k_help = "dimensions improved to count as progressing (default: the study's k_dimensions)"
+    p.add_argument("--k", type=int, default=None, help=k_help)
     p.add_argument(
         "--method",
         choices=["wilson", "clopper-pearson"],
@@ -678,12 +639,7 @@ def _add_progress(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _add_mentors(sub, common: argparse.ArgumentParser) -> None:
-    p = _add_analysis(
-        sub,
-        common,
-        "mentors",
-        "mentor effects with shrinkage, placebo check, audit of the school's scheme",
-    )
+    p = _add_analysis(sub, common, "mentors")
     p.add_argument("--out", help="CSV of every mentor's effects (internal: names mentors)")
     p.add_argument("--internal", action="store_true", help="--json includes tables naming mentors")
     p.add_argument("--seed", type=int, default=0)
@@ -691,12 +647,7 @@ def _add_mentors(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _add_groups(sub, common: argparse.ArgumentParser) -> None:
-    p = _add_analysis(
-        sub,
-        common,
-        "groups",
-        "group students with mentors under a policy, checked against the rulebook",
-    )
+    p = _add_analysis(sub, common, "groups")
     p.add_argument(
         "--policy", default="optimal", help="recorded, current, random, two_way, optimal, regroup"
     )
@@ -712,20 +663,11 @@ def _add_groups(sub, common: argparse.ArgumentParser) -> None:
 
 def _add_documents(sub, common: argparse.ArgumentParser) -> None:
     """``report`` (one year's annual summary) and ``review`` (the pilot review)."""
-    for name, help_ in (
-        ("report", "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown"),
-        ("review", "draft the three-year pilot review (三年试点评估报告)"),
-    ):
-        p = sub.add_parser(name, parents=[common], help=help_)
-        p.add_argument(
-            "processed",
-            type=Path,
-            help="processed study folder (data/processed/<study>) or a raw one",
-        )
+    for name in ("report", "review"):
+        p = sub.add_parser(name, parents=[common], help=COMMAND_HELP[name])
+        p.add_argument("processed", type=Path, help=_STUDY_HELP)
         if name == "report":
-            p.add_argument(
-                "--year", type=int, default=None, help="school year (default: the study's last)"
-            )
+            p.add_argument("--year", type=int, default=None, help=_YEAR_HELP)
         else:
             p.add_argument(
                 "--draws", type=int, default=10, help="random draws in the grouping comparison"
@@ -734,11 +676,7 @@ def _add_documents(sub, common: argparse.ArgumentParser) -> None:
             "--format", default="docx,html,md", help="any of docx,html,md (default all three)"
         )
         p.add_argument("--lang", default="zh", help="zh, en, or zh,en for both (default zh)")
-        p.add_argument(
-            "--internal",
-            action="store_true",
-            help="internal version: names mentors (never students)",
-        )
+        p.add_argument("--internal", action="store_true", help="names mentors (never students)")
         p.add_argument("--min-cell", type=int, default=None, help=_MIN_CELL_HELP)
         p.add_argument("--out", help="output folder (default: reports/<study>)")
         p.add_argument("--seed", type=int, default=0)
@@ -747,7 +685,7 @@ def _add_documents(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _add_demo(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("demo", parents=[common], help="generate the demo study and run every stage")
+    p = sub.add_parser("demo", parents=[common], help=COMMAND_HELP["demo"])
     p.add_argument("--root", default=".", help="project folder (data/ and reports/ go here)")
     p.add_argument("--students", type=int, default=1200)
     p.add_argument("--seed", type=int, default=2023)
