@@ -11,5 +11,5 @@ except KeyboardInterrupt:  # while the libraries load, before main() can catch i
         sys.stderr.write("mentorlib: interrupted\n")
     except Exception:
         pass
-    code = 130
+    code = 130  # cli.EXIT_INTERRUPTED (cli may not have finished importing)
 sys.exit(code)

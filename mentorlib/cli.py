@@ -1,18 +1,54 @@
 """The ``mentorlib`` command line: one subcommand per stage, plus ``demo``.
 
-Every command prints a short human summary (``--json`` for the same as data where it reports
-numbers), exits non-zero with a one-line reason on bad input, and shows a progress bar on work
-that takes more than a few seconds. ``--debug`` shows the full traceback instead.
+Every command prints a short human summary (``--json``: the same as data, always built by
+:func:`mentorlib.results.to_json`) and shows a progress bar on work that takes more than a few
+seconds. Exit codes:
+
+====  =====================================================================================
+0     done
+2     a user error (:func:`mentorlib.errors.is_user_error`: an :class:`~mentorlib.errors.
+      InputError`, rules that cannot be met, a file the system refused): one line naming the
+      file, row and column; also argparse's usage errors
+70    an internal error (``EX_SOFTWARE``: anything else is a bug): one line asking for a
+      report; ``--debug`` (before or after the command) prints the full traceback instead
+130   interrupted (Ctrl-C); 128 + the signal number for SIGTERM and SIGHUP
+====  =====================================================================================
+
+Numbers that are settings come from the study's rulebook (``Processed.rules``, the level's
+rules with the study's ``[rules]``); ``--min-cell`` replaces its ``min_cell`` for one run.
+
+Imports: the stages (and pandas, statsmodels, matplotlib, tqdm behind them) are imported inside
+the command that needs them, so ``python -m mentorlib --help`` and a mistyped command answer at
+once. That is the one reason for the imports inside functions below.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
+import tempfile
+import traceback
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .errors import MentorlibError
+from .errors import InputError, is_user_error
+from .labels import CLI_LABELS, Lang, check_lang
+from .rules import BOUNDS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .data import Processed
+    from .rules import Rulebook
+
+#: Exit code of a user error (bad input: one line the user can act on).
+EXIT_USER_ERROR = 2
+#: Exit code of an internal error (a bug), ``EX_SOFTWARE`` of sysexits.h.
+EXIT_INTERNAL_ERROR = 70
+#: Exit code after Ctrl-C, as a shell reports death by SIGINT.
+EXIT_INTERRUPTED = 130
 
 
 class _Progress:
@@ -31,17 +67,24 @@ class _Progress:
             unit="step",
         )
 
-    def __call__(self, label: str = ""):
+    def __call__(self, label: str = "") -> None:
         self.bar.set_postfix_str(label[-40:], refresh=False)
         self.bar.update(1)
 
-    def close(self):
+    def close(self) -> None:
         self.bar.close()
 
 
-def _emit(args, summary: dict, lines: list[str]):
+def _print_json(data: Any, *, public: bool = True) -> None:
+    """Print a result object (its ``to_json_dict(public=...)``) or a plain structure as JSON."""
+    from .results import to_json
+
+    print(to_json(data, public=public))
+
+
+def _emit(args: argparse.Namespace, summary: dict, lines: list[str]) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        _print_json(summary)
     else:
         print("\n".join(lines))
 
@@ -49,18 +92,32 @@ def _emit(args, summary: dict, lines: list[str]):
 # ----------------------------------------------------------------------------- synth
 
 
-def cmd_synth(args) -> int:
+def _synth_params(args: argparse.Namespace):
+    """The generator's parameters from ``--level/--students/--years/--seed``, checked."""
+    from .synth import SynthParams
+
+    try:
+        return SynthParams(
+            level=args.level, n_students=args.students, n_years=args.years, seed=args.seed
+        )
+    except InputError:
+        raise
+    except ValueError as e:  # SynthParams checks its arguments with a bare ValueError
+        raise InputError(f"{e} (--students {args.students}, --years {args.years})") from e
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .outputs import check_output_dir
-    from .synth import SynthParams, generate, write_study
-    from .synth.export import _plan
+    from .synth import generate, write_study
+    from .synth.export import plan_files
 
     if args.overwrite and Path(args.out_dir).is_dir() and any(Path(args.out_dir).iterdir()):
         check_output_dir(args.out_dir, kind="synth", what="synth folder")  # before generating
-    p = SynthParams(level=args.level, n_students=args.students, n_years=args.years, seed=args.seed)
+    p = _synth_params(args)
     study = generate(p)
-    bar = _Progress(len(_plan(study, args.clean)), "writing files", not args.json)
+    bar = _Progress(len(plan_files(study, args.clean)), "writing files", not args.json)
     try:
         out = write_study(
             study, args.out_dir, clean=args.clean, overwrite=args.overwrite, progress=bar
@@ -85,7 +142,7 @@ def cmd_synth(args) -> int:
         "staff": int(study.tables["staff"]["staff_id"].nunique()),
         "clean": args.clean,
         "defects": len(defects),
-        "defect_kinds": defects["kind"].value_counts().to_dict(),
+        "defect_kinds": defects["kind"].value_counts(),
     }
     lines = [
         f"Wrote a synthetic {'primary' if p.level == 'primary' else 'middle'} school to {out}",
@@ -111,14 +168,14 @@ def default_processed_dir(study_dir: Path) -> Path:
     return Path.cwd() / "data" / "processed" / study_dir.name
 
 
-def cmd_clean(args) -> int:
+def cmd_clean(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from .clean import clean_study
     from .study import load_config
 
     cfg = load_config(args.study_dir)
     if args.out is not None and Path(args.out).name in ("", ".", ".."):
-        from .errors import InputError
-
         raise InputError(
             f"--out {args.out}: refusing to write there: it names a folder by '.' or '..', not a "
             f"new folder for the cleaned tables; give one, e.g. --out data/processed/{cfg.name}"
@@ -133,7 +190,8 @@ def cmd_clean(args) -> int:
         bar.close()
     s = res.summary
     tot = s[["rows_in", "kept", "merged", "quarantined", "blank_rows"]].sum()
-    reasons = res.quarantine["reason"].value_counts() if len(res.quarantine) else pd_empty()
+    q = res.quarantine
+    reasons = q["reason"].value_counts() if len(q) else pd.Series(dtype="int64")
     cell_log = res.log[res.log["row"].notna()]
     rules = cell_log["rule"].astype(str).value_counts()
     summary = {
@@ -150,19 +208,27 @@ def cmd_clean(args) -> int:
         "merged": int(tot["merged"]),
         "quarantined": int(tot["quarantined"]),
         "blank_rows": int(tot["blank_rows"]),
-        "quarantine_reasons": {k: int(v) for k, v in reasons.items()},
+        "quarantine_reasons": reasons,
         "cell_repairs": int(len(cell_log)),
-        "repair_rules": {k: int(v) for k, v in rules.head(15).items()},
+        "repair_rules": rules.head(15),
         "tables": {k: len(v) for k, v in res.tables.items()},
         "pseudonymised": res.meta["pseudonymised"],
-        "per_source": s.to_dict(orient="records"),
+        "per_source": s,
     }
+    _emit(args, summary, _clean_lines(cfg, res, summary, reasons, rules))
+    return 0
+
+
+def _clean_lines(cfg, res, summary: dict, reasons: pd.Series, rules: pd.Series) -> list[str]:
     top = ", ".join(f"{k} {v:,}" for k, v in list(reasons.items())[:4]) or "none"
-    lines = [
-        f"Cleaned {cfg.name} ({cfg.school or cfg.level}, {cfg.years[0]}-{cfg.years[-1]}) in {res.meta['seconds']} s -> {res.out_dir}",
-        f"  {summary['files']} files ({summary['sheets']} sheets), {summary['rows_in']:,} rows: {summary['kept']:,} kept, "
-        f"{summary['merged']:,} merged (repeated submissions), {summary['quarantined']:,} quarantined"
-        + (f"; {summary['blank_rows']:,} blank rows skipped" if summary["blank_rows"] else ""),
+    blank = summary["blank_rows"]
+    return [
+        f"Cleaned {cfg.name} ({cfg.school or cfg.level}, {cfg.years[0]}-{cfg.years[-1]}) in "
+        f"{res.meta['seconds']} s -> {res.out_dir}",
+        f"  {summary['files']} files ({summary['sheets']} sheets), {summary['rows_in']:,} rows: "
+        f"{summary['kept']:,} kept, {summary['merged']:,} merged (repeated submissions), "
+        f"{summary['quarantined']:,} quarantined"
+        + (f"; {blank:,} blank rows skipped" if blank else ""),
         f"  quarantine reasons: {top}",
         f"  cleaning log: {summary['cell_repairs']:,} cell repairs ("
         + ", ".join(f"{k} {v:,}" for k, v in list(rules.items())[:4])
@@ -176,106 +242,79 @@ def cmd_clean(args) -> int:
             "pseudonym_key_file in study.toml, or MENTORLIB_PSEUDONYM_KEY)"
         ),
     ]
-    _emit(args, summary, lines)
-    return 0
-
-
-def pd_empty():
-    import pandas as pd
-
-    return pd.Series(dtype=int)
 
 
 # ----------------------------------------------------------------------------- analyses
 
 
-MIN_CELL_RANGE = (2, 100)
-
-
-def _check_min_cell(args) -> None:
-    """``--min-cell`` within reason: below 2 nothing is suppressed, above 100 everything is."""
+def _check_min_cell(args: argparse.Namespace) -> None:
+    """``--min-cell`` within the rulebook's bounds (checked before the study is read)."""
     v = getattr(args, "min_cell", None)
-    lo, hi = MIN_CELL_RANGE
+    lo, hi = (int(b) for b in BOUNDS["min_cell"])
     if v is not None and not lo <= v <= hi:
-        from .errors import InputError
-
         raise InputError(
-            f"--min-cell {v} is out of range: give a whole number from {lo} to {hi} (default 5; "
-            "groups of fewer students are shown as '<N'; below 2 nothing would be hidden, above "
-            "100 every group of a school would be)"
+            f"--min-cell {v} is out of range: give a whole number from {lo} to {hi} (default: "
+            f"the study's rules, min_cell; groups of fewer students are shown as '<N'; below "
+            f"{lo} nothing would be hidden, above {hi} every group of a school would be)"
         )
 
 
-def _study_and_year(args):
+def _rules(args: argparse.Namespace, processed: Processed) -> Rulebook:
+    """The study's rulebook, with this run's ``--min-cell`` (if given) as its ``min_cell``."""
+    rules = processed.rules
+    v = getattr(args, "min_cell", None)
+    return rules if v is None else replace(rules, min_cell=v)
+
+
+def _study_and_year(args: argparse.Namespace) -> tuple[Processed, int]:
     from .io.open import open_study
 
     _check_min_cell(args)
-
     P = open_study(args.processed)
     year = args.year if args.year is not None else P.years[-1]
     if year not in P.years:
-        from .errors import InputError
-
         raise InputError(
             f"year {year} is not one of the study's years {list(P.years)}", file=str(args.processed)
         )
     return P, year
 
 
-def cmd_progress(args) -> int:
-    from pandas import isna as pd_isna
-
+def cmd_progress(args: argparse.Namespace) -> int:
     from .progress import progress_report
 
     P, year = _study_and_year(args)
-    rep = progress_report(P, year, k=args.k, method=args.method, min_cell=args.min_cell)
+    rules = _rules(args, P)
+    method = args.method or rules.ci_method
+    rep = progress_report(P, year, k=args.k, method=method, min_cell=rules.min_cell)
     if args.json:
-        out = rep.to_json_dict(internal=args.internal)
-        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        # TODO(issue 12): _print_json(rep, public=not args.internal) once ProgressReport has
+        # to_json_dict(*, public=True) (the progress split); today it takes internal=.
+        _print_json(rep.to_json_dict(internal=args.internal))
         return 0
-    v = rep.sensitivity
-    lines = [
-        rep.headline(args.lang),
-        "",
-        "敏感性分析（不同定义 × 缺失处理）："
-        if args.lang == "zh"
-        else "Sensitivity (definition x missing-data rule):",
-    ]
-    for r in v.itertuples(index=False):
-        if pd_isna(r.proportion):
-            lines.append(f"  {r.definition:14s} k={r.k} {r.rule:24s}      —  (small cells)")
-            continue
-        lines.append(
-            f"  {r.definition:14s} k={r.k} {r.rule:24s} {r.proportion:6.1%} "
-            f"[{r.ci_low:.1%}, {r.ci_high:.1%}]  {r.verdict}"
-        )
-    print("\n".join(lines))
+    print("\n".join(_progress_lines(rep, Lang(args.lang))))
     return 0
+
+
+def _progress_lines(rep, L: Lang) -> list[str]:
+    """The headline and the sensitivity table as text."""
+    lines = [rep.headline(L.code), "", L.of(CLI_LABELS, "sensitivity")]
+    sens = rep.sensitivity
+    for r, hidden in zip(sens.itertuples(index=False), sens["proportion"].isna(), strict=True):
+        head = f"  {r.definition!s:14s} k={r.k} {r.rule!s:24s}"
+        if hidden:
+            lines.append(f"{head}      —  {L.of(CLI_LABELS, 'small_cells')}")
+            continue
+        lines.append(f"{head} {r.proportion:6.1%} [{r.ci_low:.1%}, {r.ci_high:.1%}]  {r.verdict}")
+    return lines
 
 
 def _internal_name(path: str | Path) -> Path:
     """The file a ``--out`` naming mentors is written to: marked internal in its name.
 
-    The path as given is checked first (:func:`mentorlib.outputs.check_output_file`: not ``.``,
-    ``..``, ``/`` or an existing folder, not inside a raw or processed study folder), then
-    ``_internal`` is added to its name unless the name already says internal (or 内部), then
-    that file is checked (an existing one is refused here; the caller checks it again with the
-    header it writes).
-
-    Parameters
-    ----------
-    path : path
-        ``--out`` as given.
-
-    Returns
-    -------
-    Path
-        The file to write.
-
-    Raises
-    ------
-    InputError
-        One line, before anything is computed or written.
+    The path as given is checked (:func:`mentorlib.outputs.check_output_file`: not ``.``,
+    ``..``, ``/`` or a folder, not inside a study folder), then ``_internal`` is added to its
+    name unless it already says internal (or 内部), then that file is checked: an
+    :class:`InputError` before anything is computed or written.
     """
     from .outputs import check_output_file
 
@@ -290,7 +329,7 @@ def _internal_name(path: str | Path) -> Path:
     return out
 
 
-def cmd_mentors(args) -> int:
+def cmd_mentors(args: argparse.Namespace) -> int:
     from .effectiveness import mentor_report
     from .outputs import check_output_file, write_csv
 
@@ -302,14 +341,7 @@ def cmd_mentors(args) -> int:
         write_csv(effects, check_output_file(out, header=effects.columns))
         print(f"wrote {out} (internal: names mentors)", file=sys.stderr)
     if args.json:
-        print(
-            json.dumps(
-                rep.to_json_dict(public=not args.internal),
-                ensure_ascii=False,
-                indent=2,
-                default=str,
-            )
-        )
+        _print_json(rep, public=not args.internal)
         return 0
     print(rep.summary(args.lang))
     return 0
@@ -327,94 +359,100 @@ _GROUP_SHARE_RULES = (
 )
 
 
-def cmd_groups(args) -> int:
-    """``mentorlib groups``: one policy's grouping and its checks, or a comparison.
+def _public_checks(args: argparse.Namespace, P: Processed, year: int, checks: pd.DataFrame):
+    """Checks as ``--json`` shows them: small counts and shares blanked unless ``--internal``.
 
-    ``--json`` is public unless ``--internal``: checks counting 1 to ``min_cell - 1`` students
-    (the smallest group, invalid rows, blocking pairs) and shares whose students or others
-    number 1 to ``min_cell - 1`` are null, with ``"suppressed": true``
-    (:func:`mentorlib.privacy.suppress_rule_values`).
+    Checks counting 1 to ``min_cell - 1`` students (the smallest group, invalid rows, blocking
+    pairs) and shares whose students or others number 1 to ``min_cell - 1`` are null, with
+    ``"suppressed": true`` (:func:`mentorlib.privacy.suppress_rule_values`); ``min_cell`` is
+    the study's rule.
     """
-    from . import grouping as G
-    from .privacy import MIN_CELL, suppress_rule_values
+    if args.internal:
+        return checks
+    from .grouping import roster
+    from .privacy import suppress_rule_values
 
+    n = len(roster(P, year)[0])
+    return suppress_rule_values(
+        checks,
+        counts=_GROUP_COUNT_RULES,
+        shares=dict.fromkeys(_GROUP_SHARE_RULES, n),
+        min_cell=P.rules.min_cell,
+    )
+
+
+def cmd_groups(args: argparse.Namespace) -> int:
+    """``mentorlib groups``: one policy's grouping and its checks, or a comparison."""
     P, year = _study_and_year(args)
-    internal = bool(getattr(args, "internal", False))
-    min_cell = MIN_CELL
-
-    def public(checks):
-        if internal:
-            return checks
-        n = len(G.roster(P, year)[0])
-        return suppress_rule_values(
-            checks,
-            counts=_GROUP_COUNT_RULES,
-            shares=dict.fromkeys(_GROUP_SHARE_RULES, n),
-            min_cell=min_cell,
-        )
-
     if args.compare:
-        model = G.OutcomeModel.from_fitted(P, year)
-        cmp = G.compare_policies(
-            P,
-            year,
-            policies=args.compare.split(","),
-            model=model,
-            draws=args.draws,
-            seed=args.seed,
-            progress=None if not args.json else False,
+        return _groups_compare(args, P, year)
+    return _groups_one(args, P, year)
+
+
+def _groups_compare(args: argparse.Namespace, P: Processed, year: int) -> int:
+    from . import grouping as G
+
+    model = G.OutcomeModel.from_fitted(P, year)
+    cmp = G.compare_policies(
+        P,
+        year,
+        policies=args.compare.split(","),
+        model=model,
+        draws=args.draws,
+        seed=args.seed,
+        progress=None if not args.json else False,
+    )
+    if args.json:
+        # TODO(issue 12): _print_json(cmp, public=not args.internal) once PolicyComparison has
+        # to_json_dict(*, public=True) (the grouping split).
+        _print_json(
+            {
+                "checks": _public_checks(args, P, year, cmp.checks),
+                "outcomes": cmp.outcomes,
+                "notes": list(cmp.notes),
+            }
         )
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "checks": public(cmp.checks).to_dict(orient="records"),
-                        "outcomes": cmp.outcomes.to_dict(orient="records"),
-                        "notes": list(cmp.notes),
-                    },
-                    ensure_ascii=False,
-                    indent=2,
-                    default=_json_default,
-                )
-            )
-        else:
-            print(cmp.table(lang=args.lang).to_string())
-        for note in cmp.notes:  # a policy that could not run is said, never dropped silently
-            print(f"mentorlib groups: note: {note}", file=sys.stderr)
-        return 0
+    else:
+        print(cmp.table(lang=args.lang).to_string())
+    for note in cmp.notes:  # a policy that could not run is said, never dropped silently
+        print(f"mentorlib groups: note: {note}", file=sys.stderr)
+    return 0
+
+
+def _groups_one(args: argparse.Namespace, P: Processed, year: int) -> int:
+    from . import grouping as G
+
     assignment, checks = G.run_policy(P, year, args.policy, seed=args.seed)
     if args.out:  # an existing file is replaced only if it is an assignment we wrote
         from .outputs import check_output_file, write_csv
 
         write_csv(assignment, check_output_file(args.out, header=assignment.columns))
         print(f"wrote {args.out}", file=sys.stderr)
+    n = len(assignment)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "policy": args.policy,
-                    "year": year,
-                    "students": (
-                        len(assignment) if internal or not 0 < len(assignment) < min_cell else None
-                    ),
-                    "checks": public(checks).to_dict(orient="records"),
-                },
-                ensure_ascii=False,
-                indent=2,
-                default=_json_default,
-            )
+        # TODO(issue 12): the checked assignment's to_json_dict(public=...) once run_policy
+        # returns a result object (the grouping split).
+        shown = args.internal or not 0 < n < P.rules.min_cell
+        _print_json(
+            {
+                "policy": args.policy,
+                "year": year,
+                "students": n if shown else None,
+                "checks": _public_checks(args, P, year, checks),
+            }
         )
         return 0
-    hard = bool(G.hard_rules_met(checks))
+    L = Lang(args.lang)
+    met = "hard_met" if G.hard_rules_met(checks) else "hard_not_met"
     print(
-        f"{args.policy}: {len(assignment):,} students grouped for {year}; hard rules "
-        + ("met" if hard else "NOT met")
+        L.of(CLI_LABELS, "grouped").format(policy=args.policy, n=n, year=year)
+        + L.of(CLI_LABELS, met)
     )
     print(checks.to_string(index=False))
     return 0
 
 
-def _reports_dir(args, P) -> Path:
+def _reports_dir(args: argparse.Namespace, P: Processed) -> Path:
     """The reports folder, checked (new, empty or ours) before any analysis runs."""
     from .outputs import check_output_dir
     from .study import safe_name
@@ -434,8 +472,6 @@ def _reports_dir(args, P) -> Path:
 
 
 def _formats(text: str) -> tuple[str, ...]:
-    from .errors import InputError
-
     fmts = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     bad = [f for f in fmts if f not in ("docx", "html", "md")]
     if bad or not fmts:
@@ -443,53 +479,47 @@ def _formats(text: str) -> tuple[str, ...]:
     return fmts
 
 
-def cmd_report(args) -> int:
+def _langs(text: str) -> tuple[str, ...]:
+    """``--lang zh``, ``en`` or ``zh,en``: each checked (one line for anything else)."""
+    langs = tuple(check_lang(x.strip()) for x in text.split(",") if x.strip())
+    if not langs:
+        raise InputError(f"--lang {text!r}: give zh, en or zh,en")
+    return langs
+
+
+def cmd_report(args: argparse.Namespace) -> int:
     from . import report as R
 
+    fmts, langs = _formats(args.format), _langs(args.lang)  # before the study is read
     P, year = _study_and_year(args)
-    fmts = _formats(args.format)
+    min_cell = _rules(args, P).min_cell
     out = _reports_dir(args, P)
-    a = R.analyse_year(P, year, min_cell=args.min_cell, seed=args.seed)
-    paths = []
-    for lang in args.lang.split(","):
-        rep = R.annual_summary(
-            P,
-            year,
-            lang=lang,
-            public=not args.internal,
-            min_cell=args.min_cell,
-            seed=args.seed,
-            analyses=a,
-        )
-        paths += [p for p in rep.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")]
-    return _report_done(args, paths, f"annual summary {year}")
+    kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed)
+    kw["analyses"] = R.analyse_year(P, year, min_cell=min_cell, seed=args.seed)
+    docs = [R.annual_summary(P, year, lang=lang, **kw) for lang in langs]
+    return _report_done(args, docs, out, fmts, f"annual summary {year}")
 
 
-def cmd_review(args) -> int:
+def cmd_review(args: argparse.Namespace) -> int:
     from . import report as R
     from .io.open import open_study
 
+    fmts, langs = _formats(args.format), _langs(args.lang)  # before the study is read
     _check_min_cell(args)
     P = open_study(args.processed)
-    fmts = _formats(args.format)
+    min_cell = _rules(args, P).min_cell
     out = _reports_dir(args, P)
-    a = R.analyse_pilot(P, min_cell=args.min_cell, seed=args.seed, draws=args.draws)
-    paths = []
-    for lang in args.lang.split(","):
-        rep = R.pilot_review(
-            P,
-            lang=lang,
-            public=not args.internal,
-            min_cell=args.min_cell,
-            seed=args.seed,
-            draws=args.draws,
-            analyses=a,
-        )
-        paths += [p for p in rep.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")]
-    return _report_done(args, paths, f"pilot review {P.years[0]}-{P.years[-1]}")
+    kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed, draws=args.draws)
+    kw["analyses"] = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)
+    docs = [R.pilot_review(P, lang=lang, **kw) for lang in langs]
+    return _report_done(args, docs, out, fmts, f"pilot review {P.years[0]}-{P.years[-1]}")
 
 
-def _report_done(args, paths, what: str) -> int:
+def _report_done(args: argparse.Namespace, docs: list, out: Path, fmts, what: str) -> int:
+    """Write each drafted document in each format; list the documents (not their figures)."""
+    paths = [
+        p for d in docs for p in d.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")
+    ]
     summary = {"report": what, "internal": args.internal, "files": [str(p) for p in paths]}
     lines = [f"Drafted the {what}" + (" (INTERNAL: names mentors)" if args.internal else "") + ":"]
     lines += [f"  {p}" for p in paths]
@@ -497,20 +527,10 @@ def _report_done(args, paths, what: str) -> int:
     return 0
 
 
-def _json_default(v):
-    import pandas as pd
-
-    if v is pd.NA or v is None:
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    return str(v)
-
-
 # ----------------------------------------------------------------------------- demo
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(
@@ -526,10 +546,41 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mentorlib",
         description="Research workbench for all-staff mentorship programmes (全员育人导师制).",
     )
-    ap.add_argument("--debug", action="store_true", help="show full tracebacks")
+    ap.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    # every command also takes --debug after its name (default suppressed: the global wins)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_synth(sub, common)
+    _add_clean(sub, common)
+    _add_progress(sub, common)
+    _add_mentors(sub, common)
+    _add_groups(sub, common)
+    _add_documents(sub, common)
+    _add_demo(sub, common)
+    return ap
 
-    p = sub.add_parser("synth", help="write a synthetic study folder with its ground truth")
+
+#: One line of ``--help`` per command.
+COMMAND_HELP = {
+    "synth": "write a synthetic study folder with its ground truth",
+    "clean": "clean a study folder into canonical tables",
+    "progress": "the verdict on the target share for a year, with intervals and sensitivity",
+    "mentors": "mentor effects with shrinkage, placebo check, audit of the school's scheme",
+    "groups": "group students with mentors under a policy, checked against the rulebook",
+    "report": "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown",
+    "review": "draft the three-year pilot review (三年试点评估报告)",
+    "demo": "generate the demo study and run every stage",
+}
+_DEBUG_HELP = "on an error, show the full traceback (for a bug report)"
+_STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
+_YEAR_HELP = "school year (default: the study's last)"
+_INTERNAL_JSON_HELP = "--json without disclosure control (small counts shown: not for publication)"
+_MIN_CELL_HELP = "suppress cells of fewer students (default: the study's rules, min_cell)"
+
+
+def _add_synth(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("synth", parents=[common], help=COMMAND_HELP["synth"])
     p.add_argument("out_dir", type=Path, help="study folder to create")
     p.add_argument("--level", choices=["primary", "middle"], default="primary")
     p.add_argument("--students", type=int, default=1200, help="students per year (default 1200)")
@@ -542,7 +593,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("clean", help="clean a study folder into canonical tables")
+
+def _add_clean(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("clean", parents=[common], help=COMMAND_HELP["clean"])
     p.add_argument(
         "study_dir", type=Path, help="the raw study folder (with study.toml); never written to"
     )
@@ -559,51 +612,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_clean)
 
-    def analysis(name, help_):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument(
-            "processed",
-            type=Path,
-            help="processed study folder (data/processed/<study>) or a raw one",
-        )
-        p.add_argument(
-            "--year", type=int, default=None, help="school year (default: the study's last)"
-        )
-        p.add_argument("--lang", choices=["zh", "en"], default="zh")
-        p.add_argument("--json", action="store_true", help="machine-readable output")
-        return p
 
-    p = analysis(
-        "progress", "the 85%% verdict for a year, with intervals and the sensitivity table"
-    )
+def _add_analysis(sub, common: argparse.ArgumentParser, name: str):
+    """A command reading one year of a study: the folder, ``--year``, ``--lang``, ``--json``."""
+    p = sub.add_parser(name, parents=[common], help=COMMAND_HELP[name])
+    p.add_argument("processed", type=Path, help=_STUDY_HELP)
+    p.add_argument("--year", type=int, default=None, help=_YEAR_HELP)
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
+
+
+def _add_progress(sub, common: argparse.ArgumentParser) -> None:
+    p = _add_analysis(sub, common, "progress")
+    k_help = "dimensions improved to count as progressing (default: the study's k_dimensions)"
+    p.add_argument("--k", type=int, default=None, help=k_help)
     p.add_argument(
-        "--k",
-        type=int,
+        "--method",
+        choices=["wilson", "clopper-pearson"],
         default=None,
-        help="dimensions improved to count as progressing (default 1)",
+        help="interval method (default: the study's rules, ci_method)",
     )
-    p.add_argument("--method", choices=["wilson", "clopper-pearson"], default="wilson")
-    p.add_argument(
-        "--min-cell", type=int, default=5, help="suppress cells of fewer students (default 5)"
-    )
-    p.add_argument(
-        "--internal",
-        action="store_true",
-        help="--json without disclosure control (small counts shown: not for publication)",
-    )
+    p.add_argument("--min-cell", type=int, default=None, help=_MIN_CELL_HELP)
+    p.add_argument("--internal", action="store_true", help=_INTERNAL_JSON_HELP)
     p.set_defaults(func=cmd_progress)
 
-    p = analysis(
-        "mentors", "mentor effects with shrinkage, placebo check, audit of the school's scheme"
-    )
+
+def _add_mentors(sub, common: argparse.ArgumentParser) -> None:
+    p = _add_analysis(sub, common, "mentors")
     p.add_argument("--out", help="CSV of every mentor's effects (internal: names mentors)")
     p.add_argument("--internal", action="store_true", help="--json includes tables naming mentors")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_mentors)
 
-    p = analysis(
-        "groups", "group students with mentors under a policy, checked against the rulebook"
-    )
+
+def _add_groups(sub, common: argparse.ArgumentParser) -> None:
+    p = _add_analysis(sub, common, "groups")
     p.add_argument(
         "--policy", default="optimal", help="recorded, current, random, two_way, optimal, regroup"
     )
@@ -613,27 +657,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=20, help="random draws per policy when comparing")
     p.add_argument("--out", help="CSV of the assignment")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--internal",
-        action="store_true",
-        help="--json without disclosure control (small counts shown: not for publication)",
-    )
+    p.add_argument("--internal", action="store_true", help=_INTERNAL_JSON_HELP)
     p.set_defaults(func=cmd_groups)
 
-    for name, help_ in (
-        ("report", "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown"),
-        ("review", "draft the three-year pilot review (三年试点评估报告)"),
-    ):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument(
-            "processed",
-            type=Path,
-            help="processed study folder (data/processed/<study>) or a raw one",
-        )
+
+def _add_documents(sub, common: argparse.ArgumentParser) -> None:
+    """``report`` (one year's annual summary) and ``review`` (the pilot review)."""
+    for name in ("report", "review"):
+        p = sub.add_parser(name, parents=[common], help=COMMAND_HELP[name])
+        p.add_argument("processed", type=Path, help=_STUDY_HELP)
         if name == "report":
-            p.add_argument(
-                "--year", type=int, default=None, help="school year (default: the study's last)"
-            )
+            p.add_argument("--year", type=int, default=None, help=_YEAR_HELP)
         else:
             p.add_argument(
                 "--draws", type=int, default=10, help="random draws in the grouping comparison"
@@ -642,26 +676,24 @@ def build_parser() -> argparse.ArgumentParser:
             "--format", default="docx,html,md", help="any of docx,html,md (default all three)"
         )
         p.add_argument("--lang", default="zh", help="zh, en, or zh,en for both (default zh)")
-        p.add_argument(
-            "--internal",
-            action="store_true",
-            help="internal version: names mentors (never students)",
-        )
-        p.add_argument(
-            "--min-cell", type=int, default=5, help="suppress cells of fewer students (default 5)"
-        )
+        p.add_argument("--internal", action="store_true", help="names mentors (never students)")
+        p.add_argument("--min-cell", type=int, default=None, help=_MIN_CELL_HELP)
         p.add_argument("--out", help="output folder (default: reports/<study>)")
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_report if name == "report" else cmd_review)
 
-    p = sub.add_parser("demo", help="generate the demo study and run every stage")
+
+def _add_demo(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("demo", parents=[common], help=COMMAND_HELP["demo"])
     p.add_argument("--root", default=".", help="project folder (data/ and reports/ go here)")
     p.add_argument("--students", type=int, default=1200)
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
-    return ap
+
+
+# ----------------------------------------------------------------------------- running
 
 
 class _Terminated(SystemExit):
@@ -671,8 +703,6 @@ class _Terminated(SystemExit):
 def _on_signals() -> dict:
     """Make SIGINT, SIGTERM and SIGHUP exceptions, so every ``finally`` runs (temporary and
     spill folders are removed); further signals are ignored while that cleanup runs."""
-    import signal
-
     saved: dict = {}
 
     def handler(signum, frame):
@@ -695,49 +725,62 @@ def _on_signals() -> dict:
 def _sweep_system_temp() -> None:
     """Remove spill folders that killed runs left in the system temporary folder (in-memory
     cleaning spills there); output folders' own temporaries are swept when they are written."""
-    import tempfile
-
     from .outputs import sweep_stale
 
     sweep_stale(tempfile.gettempdir())
 
 
+def internal_error_line(exc: BaseException) -> str:
+    """The one line a bug prints without ``--debug``.
+
+    >>> internal_error_line(KeyError("year"))  # doctest: +ELLIPSIS
+    "mentorlib: internal error (KeyError: 'year'); please report it with the command you ran ..."
+    """
+    msg = " ".join(str(exc).split())
+    if len(msg) > 200:
+        msg = msg[:199] + "…"
+    what = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    return (
+        f"mentorlib: internal error ({what}); please report it with the command you ran "
+        "— rerun with --debug for the full traceback"
+    )
+
+
+def _failed(args: argparse.Namespace, exc: Exception) -> int:
+    """Report an exception a command raised; return the exit code (see the module docstring)."""
+    user = is_user_error(exc)
+    if args.debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    elif user:
+        print(f"mentorlib {args.command}: error: {exc}", file=sys.stderr)
+    else:
+        print(internal_error_line(exc), file=sys.stderr)
+    return EXIT_USER_ERROR if user else EXIT_INTERNAL_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code (never raises, but for argparse's own exits)."""
     try:
-        ap = build_parser()
-        args = ap.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except KeyboardInterrupt:
         print("mentorlib: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     saved = _on_signals()
     try:
         _sweep_system_temp()
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("mentorlib: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except _Terminated as e:
         print("mentorlib: terminated", file=sys.stderr)
-        return int(e.code)
+        return e.code if isinstance(e.code, int) else 1
     except BrokenPipeError:  # `mentorlib ... | head`: the reader left, nothing went wrong
         sys.stderr.close()
         return 0
-    except (MentorlibError, FileNotFoundError, FileExistsError, ValueError, OSError) as e:
-        if args.debug:
-            raise
-        print(f"mentorlib {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except Exception as e:  # never a deep traceback for a user; --debug shows it
-        if args.debug:
-            raise
-        print(
-            f"mentorlib {args.command}: unexpected {type(e).__name__}: {e} (rerun with --debug)",
-            file=sys.stderr,
-        )
-        return 1
+    except Exception as e:  # one line for the user's errors, a "please report" line for bugs
+        return _failed(args, e)
     finally:
-        import signal
-
         # a signal between creating a temporary and its `try`: remove what this process made.
         # Only if the module was loaded (it made none otherwise): importing it here, after a
         # Ctrl-C broke the libraries' import half-way, would fail.

@@ -2,21 +2,44 @@
 
 The demo study is a primary school of about 1,200 students over three school years, written
 to ``data/raw/demo``; each stage writes beside it (``data/processed/demo``, ``reports/demo``).
-Each stage is a function below; a stage that lands adds itself to :data:`STAGES`.
+Each stage is a function below, ``DemoPaths -> {"output": ..., "detail": ...}``; a stage that
+lands adds itself to :data:`STAGES`. The settings of every analysis are the demo study's rules
+(:attr:`mentorlib.data.Processed.rules`).
+
+This module imports every stage at its top: the command line imports it only for ``demo``.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import grouping as G
+from . import report as R
+from .clean import clean_study
+from .data import Processed, load_processed
+from .effectiveness import mentor_report
+from .outputs import prepare_output_dir, write_csv, write_text
+from .progress import progress_report
+from .results import to_json
+from .synth import synth
+
+__all__ = ["DEMO_NAME", "STAGES", "DemoPaths", "run_demo", "run_stages"]
+
 DEMO_NAME = "demo"
+
+#: The grouping policies the demo compares, and the random draws per policy.
+DEMO_POLICIES = ("recorded", "current", "random", "two_way", "optimal", "regroup")
+DEMO_DRAWS = 5
 
 
 @dataclass
 class DemoPaths:
+    """Where the demo writes: ``root/data/raw/demo``, ``root/data/processed/demo``,
+    ``root/reports/demo``; with the generator's size and seed."""
+
     root: Path
     students: int
     seed: int
@@ -35,8 +58,6 @@ class DemoPaths:
 
 
 def stage_synth(p: DemoPaths) -> dict:
-    from .synth import synth
-
     out = synth(p.raw, level="primary", students=p.students, years=3, seed=p.seed, overwrite=True)
     return {
         "output": str(out),
@@ -45,55 +66,54 @@ def stage_synth(p: DemoPaths) -> dict:
 
 
 def stage_clean(p: DemoPaths) -> dict:
-    from .clean import clean_study
-
     res = clean_study(p.raw, p.processed)
     s = res.summary[["rows_in", "kept", "merged", "quarantined"]].sum()
     return {
         "output": str(p.processed),
-        "detail": f"{int(s['rows_in']):,} rows: {int(s['kept']):,} kept, {int(s['merged']):,} merged, "
-        f"{int(s['quarantined']):,} quarantined",
+        "detail": f"{int(s['rows_in']):,} rows: {int(s['kept']):,} kept, "
+        f"{int(s['merged']):,} merged, {int(s['quarantined']):,} quarantined",
     }
 
 
-def _processed(p: DemoPaths):
-    from .data import load_processed
-
+def _processed(p: DemoPaths) -> Processed:
     return load_processed(p.processed)
 
 
-def _save_json(path: Path, data: dict) -> None:
-    from .outputs import prepare_output_dir, write_text
+def _reports_folder(p: DemoPaths) -> Path:
+    prepare_output_dir(p.reports, kind="reports", what="demo reports folder")
+    return p.reports
 
+
+def _save_json(path: Path, data: object) -> None:
+    """A result's JSON (:func:`mentorlib.results.to_json`), in the demo's reports folder."""
     prepare_output_dir(path.parent, kind="reports", what="demo reports folder")
-    write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    write_text(path, to_json(data) + "\n")
 
 
 def stage_progress(p: DemoPaths) -> dict:
-    from .progress import progress_report
-
     P = _processed(p)
     lines = []
     for year in P.years:
         rep = progress_report(P, year)
+        # TODO(issue 12): to_json(rep) once ProgressReport.to_json_dict takes public=
         _save_json(p.reports / f"progress_{year}.json", rep.to_json_dict())
         v = rep.verdict.iloc[0]
         lines.append(
-            f"{year}: {v['proportion']:.1%} [{v['ci_low']:.1%}, {v['ci_high']:.1%}] -> {v['verdict']}"
+            f"{year}: {v['proportion']:.1%} [{v['ci_low']:.1%}, {v['ci_high']:.1%}] -> "
+            f"{v['verdict']}"
         )
     return {"output": str(p.reports / "progress_<year>.json"), "detail": "; ".join(lines)}
 
 
 def stage_mentors(p: DemoPaths) -> dict:
-    from .effectiveness import mentor_report
-
     P = _processed(p)
     year = P.years[-1]
     rep = mentor_report(P, year, seed=p.seed)
-    _save_json(p.reports / f"mentors_{year}.json", rep.to_json_dict(public=True))
-    m = rep.tables(public=True)["models"]
+    _save_json(p.reports / f"mentors_{year}.json", rep)
+    tables = rep.tables(public=True)
+    m = tables["models"]
     comp = m[m["outcome"] == "composite"].iloc[0] if "outcome" in m else m.iloc[0]
-    pl = rep.tables(public=True)["placebo"].iloc[0]
+    pl = tables["placebo"].iloc[0]
     return {
         "output": str(p.reports / f"mentors_{year}.json"),
         "detail": f"{year}: composite ICC {comp['icc']:.3f}; placebo (height) ICC {pl['icc']:.3f}",
@@ -101,24 +121,19 @@ def stage_mentors(p: DemoPaths) -> dict:
 
 
 def stage_groups(p: DemoPaths) -> dict:
-    from . import grouping as G
-
     P = _processed(p)
     year = P.years[-1]
     model = G.OutcomeModel.from_fitted(P, year)
     cmp = G.compare_policies(
         P,
         year,
-        policies=("recorded", "current", "random", "two_way", "optimal", "regroup"),
+        policies=DEMO_POLICIES,
         model=model,
-        draws=5,
+        draws=DEMO_DRAWS,
         seed=p.seed,
         progress=False,
     )
-    from .outputs import prepare_output_dir, write_csv
-
-    out = p.reports / f"grouping_policies_{year}.csv"
-    prepare_output_dir(out.parent, kind="reports", what="demo reports folder")
+    out = _reports_folder(p) / f"grouping_policies_{year}.csv"
     write_csv(cmp.table(lang="zh"), out, index=True)
     o = cmp.outcomes
     o = o[o["measure"] == "improved_any"]
@@ -127,8 +142,6 @@ def stage_groups(p: DemoPaths) -> dict:
 
 
 def stage_reports(p: DemoPaths) -> dict:
-    from . import report as R
-
     P = _processed(p)
     written = []
     for year in P.years:
@@ -144,7 +157,10 @@ def stage_reports(p: DemoPaths) -> dict:
     }
 
 
-STAGES = [
+Stage = Callable[[DemoPaths], dict]
+
+#: The demo's stages in order: (name, function).
+STAGES: list[tuple[str, Stage]] = [
     ("synth", stage_synth),
     ("clean", stage_clean),
     ("progress", stage_progress),
@@ -154,19 +170,39 @@ STAGES = [
 ]
 
 
-def run_demo(*, root: Path, students: int = 1200, seed: int = 2023, json_out: bool = False) -> int:
-    p = DemoPaths(Path(root), students, seed)
+def run_stages(
+    p: DemoPaths,
+    stages: list[tuple[str, Stage]] | None = None,
+    *,
+    on_step: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Run the stages in order; one step per stage: ``stage, output, detail, seconds``."""
     steps = []
-    if not json_out:
-        print("mentorlib demo: the synthetic demo school, end to end")
-    for name, fn in STAGES:
+    for name, fn in STAGES if stages is None else stages:
         t0 = time.perf_counter()
         step = {"stage": name, **fn(p), "seconds": round(time.perf_counter() - t0, 1)}
         steps.append(step)
-        if not json_out:
-            print(f"  [{name}] {step['output']}  ({step['seconds']} s)")
-            if step.get("detail"):
-                print(f"      {step['detail']}")
+        if on_step is not None:
+            on_step(step)
+    return steps
+
+
+def _print_step(step: dict) -> None:
+    print(f"  [{step['stage']}] {step['output']}  ({step['seconds']} s)", flush=True)
+    if step.get("detail"):
+        print(f"      {step['detail']}", flush=True)
+
+
+def run_demo(*, root: Path, students: int = 1200, seed: int = 2023, json_out: bool = False) -> int:
+    """Generate the demo study under ``root`` and run every stage; print what each wrote.
+
+    ``json_out``: print ``{"steps": [...]}`` (see :func:`run_stages`) instead of text.
+    Returns the exit code (0).
+    """
+    p = DemoPaths(Path(root), students, seed)
+    if not json_out:
+        print("mentorlib demo: the synthetic demo school, end to end", flush=True)
+    steps = run_stages(p, on_step=None if json_out else _print_step)
     if json_out:
-        print(json.dumps({"steps": steps}, ensure_ascii=False, indent=2))
+        print(to_json({"steps": steps}))
     return 0

@@ -1,10 +1,44 @@
-"""Errors a user can act on: each carries a one-line message naming the file, row and column."""
+"""The workbench's own errors, and which of them a user can act on.
+
+The command line (:mod:`mentorlib.cli`) sorts every exception into one of two kinds:
+
+- a **user error**: the input, the study folder or the rules are not what they should be, and
+  the user can fix that. It is printed as one line naming the file, row and column, and the
+  command exits 2. These are the :class:`MentorlibError` subclasses whose ``user_error`` is
+  true (:class:`InputError`, :class:`InfeasibleError`) and the operating system's refusals
+  (``OSError``: a missing file, no permission, a full disk), whose message names the path.
+- an **internal error**: anything else (``KeyError``, ``AttributeError``, a bare
+  ``ValueError``, and :class:`ImpossibleNumberError`, a number the cleaned data should never
+  have produced) is a bug. The command prints a short "please report it" line and exits 70
+  (``EX_SOFTWARE``); ``--debug`` prints the full traceback instead.
+
+A library function that rejects its caller's arguments raises :class:`InputError` (a
+``ValueError``, so ``except ValueError`` in a notebook still catches it), never a bare
+``ValueError``: only then does the command line show it as the user's to fix.
+"""
 
 from __future__ import annotations
 
+__all__ = [
+    "ImpossibleNumberError",
+    "InfeasibleError",
+    "InputError",
+    "MentorlibError",
+    "is_user_error",
+]
+
 
 class MentorlibError(Exception):
-    """Base of every error the command line reports as one line (no traceback)."""
+    """Base of the workbench's own errors.
+
+    Attributes
+    ----------
+    user_error : bool
+        True if the user can act on it (the command line prints one line and exits 2); false
+        if it means a bug (the command line asks for a report and exits 70).
+    """
+
+    user_error: bool = True
 
 
 class InputError(MentorlibError, ValueError):
@@ -34,8 +68,32 @@ class InputError(MentorlibError, ValueError):
 
 
 class InfeasibleError(MentorlibError, ValueError):
-    """No assignment can satisfy the rules; the message names the binding rule."""
+    """No assignment can satisfy the rules; the message names the binding rule.
+
+    A user error: the roster or the study's ``[rules]`` ask for the impossible.
+    """
 
 
 class ImpossibleNumberError(MentorlibError, ValueError):
-    """A number a report would print cannot be right (a rate above 100%): a bug or bad data."""
+    """A number a report would print cannot be right (a rate above 100%).
+
+    Data that passed the cleaner's checks should never produce one, so the command line treats
+    it as a bug (``user_error`` false): better a report to the maintainers than a wrong number.
+    """
+
+    user_error = False
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """True if the command line should show ``exc`` as one line the user can act on.
+
+    >>> is_user_error(InputError("no such column"))
+    True
+    >>> is_user_error(ImpossibleNumberError("rate 120%")), is_user_error(ValueError("x"))
+    (False, False)
+    >>> is_user_error(FileNotFoundError("data/raw/x"))
+    True
+    """
+    if isinstance(exc, MentorlibError):
+        return exc.user_error
+    return isinstance(exc, OSError)

@@ -365,3 +365,18 @@ SOURCE_LABELS: dict[str, Pair] = {
 
 # =========================================================================== command line
 # (stage names, summary lines)
+
+#: Lines of the command line's human output (``--lang`` picks the side).
+CLI_LABELS: dict[str, Pair] = {
+    "sensitivity": (
+        "敏感性分析（不同定义 × 缺失处理）：",
+        "Sensitivity (definition x missing-data rule):",
+    ),
+    "small_cells": ("（人数过少，不显示）", "(small cells)"),
+    "grouped": (
+        "{policy}：{year}学年共分组 {n:,} 名学生；",
+        "{policy}: {n:,} students grouped for {year}; ",
+    ),
+    "hard_met": ("硬性规则全部满足", "hard rules met"),
+    "hard_not_met": ("硬性规则未全部满足", "hard rules NOT met"),
+}

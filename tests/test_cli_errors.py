@@ -1,4 +1,6 @@
-"""Plain one-line errors naming file, row and column; Ctrl-C exits 130 (issue 11, item 9)."""
+"""How the command line fails: a user's error is one plain line naming file, row and column
+(exit 2); a bug is one "please report" line (exit 70) or, with --debug, the traceback; Ctrl-C
+exits 130 (issue 11, item 9; issue 12)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mentorlib import cli
 from mentorlib.cli import main
-from mentorlib.errors import ImpossibleNumberError
+from mentorlib.errors import ImpossibleNumberError, InfeasibleError, InputError
 from mentorlib.quality import check_rate
 
 from conftest import SAMPLE
@@ -195,3 +198,115 @@ def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path, delay):
     lines = [ln for ln in err.splitlines() if ln.strip() and "cleaning" not in ln]
     assert lines == ["mentorlib: interrupted"]
     assert not (tmp_path / "o").exists()
+
+
+# ----------------------------------------------------------------------------- user error or bug
+
+
+def _raiser(exc: BaseException):
+    def cmd(args):
+        raise exc
+
+    return cmd
+
+
+def _fail_with(monkeypatch, capsys, exc, argv) -> tuple[int, list[str]]:
+    monkeypatch.setattr(cli, "cmd_progress", _raiser(exc))
+    rc = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    return rc, [ln for ln in err.splitlines() if ln.strip()]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        KeyError("year"),
+        AttributeError("'NoneType' object has no attribute 'rules'"),
+        ValueError("operands could not be broadcast together"),  # a bare ValueError is a bug
+        ImpossibleNumberError("a share of 120.0% is outside [0, 100%]"),
+        TypeError("unsupported operand type(s) for +: 'int' and 'str'"),
+    ],
+)
+def test_a_bug_is_one_please_report_line_and_exit_70(monkeypatch, capsys, exc):
+    rc, lines = _fail_with(monkeypatch, capsys, exc, ["progress", "x"])
+    assert rc == cli.EXIT_INTERNAL_ERROR == 70
+    assert lines == [cli.internal_error_line(exc)]
+    name = type(exc).__name__
+    assert lines[0].startswith(f"mentorlib: internal error ({name}: ")
+    assert lines[0].endswith(
+        "please report it with the command you ran — rerun with --debug for the full traceback"
+    )
+
+
+def test_the_internal_error_line_quotes_the_exception():
+    assert cli.internal_error_line(KeyError("year")) == (
+        "mentorlib: internal error (KeyError: 'year'); please report it with the command you "
+        "ran — rerun with --debug for the full traceback"
+    )
+    assert "(RuntimeError);" in cli.internal_error_line(RuntimeError())
+    long = cli.internal_error_line(ValueError("x\n" * 500))
+    assert "\n" not in long and len(long) < 350
+
+
+@pytest.mark.parametrize(
+    "argv", [["--debug", "progress", "x"], ["progress", "x", "--debug"]], ids=["before", "after"]
+)
+def test_debug_shows_the_full_traceback_of_a_bug(monkeypatch, capsys, argv):
+    rc, lines = _fail_with(monkeypatch, capsys, KeyError("year"), argv)
+    assert rc == 70
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[-1] == "KeyError: 'year'"
+    assert any("in cmd" in ln for ln in lines)  # the frame that raised it
+    assert not any("internal error" in ln for ln in lines)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        InputError("no column 学籍号", file="roster.csv", row=3),
+        InfeasibleError("group_max: the school has 3 students and 1 mentor"),
+        FileNotFoundError(2, "No such file or directory", "data/raw/x/study.toml"),
+        PermissionError(13, "Permission denied", "reports/x"),
+    ],
+)
+def test_a_user_error_is_one_line_and_exit_2(monkeypatch, capsys, exc):
+    rc, lines = _fail_with(monkeypatch, capsys, exc, ["progress", "x"])
+    assert rc == cli.EXIT_USER_ERROR == 2
+    assert lines == [f"mentorlib progress: error: {exc}"]
+    rc, lines = _fail_with(monkeypatch, capsys, exc, ["--debug", "progress", "x"])
+    assert rc == 2 and lines[0].startswith("Traceback") and type(exc).__name__ in lines[-1]
+
+
+def test_no_error_leaves_the_cli_as_an_exception(monkeypatch, capsys):
+    """main() returns a code for anything a command raises (argparse's own exits aside)."""
+    rc, _ = _fail_with(
+        monkeypatch, capsys, ZeroDivisionError("division by zero"), ["progress", "x"]
+    )
+    assert rc == 70
+    with pytest.raises(SystemExit) as e:  # a usage error: argparse's exit 2, its own message
+        main(["progress"])
+    assert e.value.code == 2
+
+
+def test_a_missing_study_folder_is_a_user_error(tmp_path, capsys):
+    rc, lines = run(["progress", tmp_path / "nowhere"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert lines[0].startswith("mentorlib progress: error: ") and "study.toml" in lines[0]
+
+
+def test_synth_refuses_too_few_students_in_one_line(tmp_path, capsys):
+    rc, lines = run(["synth", tmp_path / "s", "--students", "3"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert "--students 3" in lines[0] and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "needle"),
+    [(["--lang", "zh,fr"], "lang must be 'zh'"), (["--format", "pdf"], "unknown format")],
+)
+@pytest.mark.parametrize("command", ["report", "review"])
+def test_report_options_are_checked_before_the_study_is_read(
+    tmp_path, capsys, command, option, needle
+):
+    rc, lines = run([command, tmp_path / "not_a_study", *option], capsys)
+    assert rc == 2 and len(lines) == 1 and needle in lines[0]

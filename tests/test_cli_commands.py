@@ -1,0 +1,329 @@
+"""Every command of the command line, run on the committed sample study, judged by its --json.
+
+The sample is cleaned once per module (the ``clean`` command itself, into a temporary folder)
+and every analysis command reads that folder. The expected numbers come from elsewhere: the
+cleaned tables, the one improvement rule (:func:`mentorlib.progress.study_changes`), the
+Wilson interval's closed form and the study's rulebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from pathlib import Path
+from statistics import NormalDist
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from mentorlib import cli
+from mentorlib.cli import main
+from mentorlib.data import Processed, load_processed
+from mentorlib.progress import study_changes
+from mentorlib.rules import rulebook
+
+from conftest import SAMPLE
+
+COMMANDS = ("synth", "clean", "progress", "mentors", "groups", "report", "review", "demo")
+
+
+def run_json(argv) -> dict:
+    """Run one command in this process; its exit code must be 0 and its stdout JSON."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main([str(a) for a in argv])
+    assert rc == 0, err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module")
+def cleaned(tmp_path_factory) -> tuple[Path, dict]:
+    """``mentorlib clean data/sample --out <tmp> --json``: the folder and the command's JSON."""
+    out = tmp_path_factory.mktemp("cli") / "processed" / "sample"
+    return out, run_json(["clean", SAMPLE, "--out", out, "--json"])
+
+
+@pytest.fixture(scope="module")
+def study(cleaned) -> Processed:
+    return load_processed(cleaned[0])
+
+
+@pytest.fixture(scope="module")
+def last_year(study) -> int:
+    return study.years[-1]
+
+
+def test_every_command_has_a_test_here():
+    sub = next(a for a in cli.build_parser()._actions if a.dest == "command")
+    assert tuple(sub.choices) == COMMANDS  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------------------- synth and clean
+
+
+def test_synth_json_describes_the_folder_it_wrote(tmp_path):
+    out = run_json(
+        ["synth", tmp_path / "s", "--students", "40", "--years", "1", "--seed", "3", "--json"]
+    )
+    assert out["out_dir"] == str(tmp_path / "s") and out["level"] == "primary"
+    assert len(out["years"]) == 1 and out["clean"] is False
+    truth = tmp_path / "s" / "truth"
+    students = pd.read_parquet(truth / "canonical" / "students.parquet")
+    assert out["student_years"] == len(students)
+    assert out["students"] == students["student_id"].nunique()
+    raw = [
+        f
+        for f in (tmp_path / "s").rglob("*")
+        if f.is_file() and "truth" not in f.relative_to(tmp_path / "s").parts
+    ]
+    assert out["files"] == len([f for f in raw if f.name != ".mentorlib-output"])
+    manifest = pd.read_parquet(truth / "manifest.parquet")
+    defects = manifest[manifest["kind"] != "skip_marker"]
+    assert out["defects"] == len(defects) > 0
+    assert out["defect_kinds"] == defects["kind"].value_counts().to_dict()
+    assert sum(out["defect_kinds"].values()) == out["defects"]
+
+
+def test_clean_json_adds_up_and_matches_the_tables_written(cleaned):
+    folder, out = cleaned
+    assert out["study"] == "sample" and out["out_dir"] == str(folder)
+    assert out["years"] == [2023, 2024, 2025]
+    assert out["rows_in"] == out["kept"] + out["merged"] + out["quarantined"]
+    assert out["quarantined"] == sum(out["quarantine_reasons"].values()) > 0
+    assert len(out["per_source"]) == out["sheets"] >= out["files"]
+    assert sum(r["rows_in"] for r in out["per_source"]) == out["rows_in"]
+    for table, n in out["tables"].items():
+        assert len(pd.read_parquet(folder / f"{table}.parquet")) == n, table
+    assert out["cell_repairs"] >= sum(out["repair_rules"].values()) > 0
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+@pytest.fixture(scope="module")
+def progress_json(cleaned) -> dict:
+    return run_json(["progress", cleaned[0], "--json"])
+
+
+def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """Wilson's score interval, closed form (Wilson 1927; Agresti & Coull 1998, eq. 2)."""
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_progress_json_verdict_is_the_improvement_rule_counted(progress_json, study, last_year):
+    s = progress_json["summary"]
+    rules = study.rules
+    assert s["year"] == last_year and s["target"] == rules.target_share
+    assert s["k"] == rules.k_dimensions and s["method"] == rules.ci_method
+    # who is evaluable and who progressed, from the one improvement rule
+    ch = study_changes(study, last_year)
+    per = ch.groupby("student_id").agg(
+        evaluable=("evaluable", "sum"), improved=("improved", lambda x: x.fillna(False).sum())
+    )
+    n_evaluable = int((per["evaluable"] >= s["k"]).sum())
+    n_progressing = int((per["improved"] >= s["k"]).sum())
+    roster = study["students"]
+    assert s["n_students"] == len(per) == int((roster["year"] == last_year).sum())
+    assert (s["n_evaluable"], s["n_progressing"]) == (n_evaluable, n_progressing)
+
+    rows = {r["rule"]: r for r in progress_json["verdict"]}
+    head = rows["evaluable_only"]
+    assert head["n"] == n_evaluable and head["successes"] == n_progressing
+    assert rows["missing_not_progressing"]["n"] == s["n_students"]
+    for r in rows.values():
+        assert r["target"] == rules.target_share and r["year"] == last_year
+        assert r["proportion"] == pytest.approx(r["successes"] / r["n"], rel=1e-12)
+        assert 0 <= r["ci_low"] <= r["proportion"] <= r["ci_high"] <= 1
+        lo, hi = _wilson(r["successes"], r["n"], s["confidence"])
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+        met = r["lower_bound"] >= r["target"]
+        assert r["verdict"] == ("met" if met else "not met")
+    assert s["proportion"] == head["proportion"] and s["verdict"] == head["verdict"]
+
+
+def test_progress_json_sensitivity_and_breakdowns_are_shares(progress_json):
+    assert set(progress_json) >= {"summary", "verdict", "sensitivity", "breakdowns", "trend"}
+    assert len(progress_json["sensitivity"]) == sum(
+        progress_json["summary"]["sensitivity_verdicts"].values()
+    )
+    for table in ("sensitivity", "breakdowns"):
+        for r in progress_json[table]:
+            if r["proportion"] is not None:
+                assert 0 <= r["ci_low"] <= r["proportion"] <= r["ci_high"] <= 1, r
+
+
+# ----------------------------------------------------------------------------- mentors
+
+
+def test_mentors_json_one_model_per_outcome(cleaned, study, last_year):
+    out = run_json(["mentors", cleaned[0], "--json", "--seed", "1"])
+    assert out["year"] == last_year and out["level"] == "primary" and out["seed"] == 1
+    assert out["public"] is True and out["internal_tables"] == []
+    models = out["tables"]["models"]
+    outcomes = [r["outcome"] for r in models]
+    assert sorted(outcomes) == sorted([*study.rules.dimensions, "composite"])
+    n_year = int((study["students"]["year"] == last_year).sum())
+    for r in models:
+        assert 0 <= r["icc"] <= 1, r
+        assert r["var_mentor"] >= 0 and r["var_resid"] > 0
+        assert r["icc"] == pytest.approx(r["var_mentor"] / (r["var_mentor"] + r["var_resid"]))
+        assert 0 < r["n_students"] <= n_year and r["n_mentors"] > 1
+        assert r["mean_mentees"] == pytest.approx(r["n_students"] / r["n_mentors"])
+        assert 0 <= r["lrt_p"] <= 1
+    assert "effects" not in out["tables"]  # names mentors: only with --internal
+
+
+# ----------------------------------------------------------------------------- groups
+
+
+def test_groups_json_optimal_policy_meets_every_hard_rule(cleaned, study, last_year):
+    out = run_json(["groups", cleaned[0], "--json"])
+    assert out["policy"] == "optimal" and out["year"] == last_year
+    assert out["students"] == int((study["students"]["year"] == last_year).sum())
+    checks = {c["rule"]: c for c in out["checks"]}
+    hard = [c for c in out["checks"] if c["hard"]]
+    assert hard and all(c["pass"] is True for c in hard), hard
+    rules = study.rules
+    assert rules.group_min <= checks["group_min"]["value"] <= checks["group_max"]["value"]
+    assert checks["group_max"]["value"] <= rules.group_max
+    assert checks["students_assigned"]["value"] == 1
+
+
+def test_groups_compare_json_one_prediction_per_policy(cleaned):
+    out = run_json(["groups", cleaned[0], "--compare", "random,optimal", "--draws", "2", "--json"])
+    assert out["notes"] == []
+    assert {c["policy"] for c in out["checks"]} == {"random", "optimal"}
+    improved = [r for r in out["outcomes"] if r["measure"] == "improved_any"]
+    assert {r["policy"] for r in improved} == {"random", "optimal"}
+    for r in improved:
+        assert 0 <= r["mean"] <= 1, r
+
+
+# ----------------------------------------------------------------------------- report and review
+
+
+def _documents_exist(out: dict, folder: Path, suffixes: set[str]) -> list[Path]:
+    files = [Path(f) for f in out["files"]]
+    assert files and {f.suffix for f in files} == suffixes
+    for f in files:
+        assert f.parent == folder and f.is_file() and f.stat().st_size > 0, f
+    return files
+
+
+@pytest.mark.slow
+def test_report_writes_the_documents_it_lists(cleaned, tmp_path, last_year):
+    out = run_json(["report", cleaned[0], "--format", "md,html", "--out", tmp_path / "r", "--json"])
+    assert out["report"] == f"annual summary {last_year}" and out["internal"] is False
+    for f in _documents_exist(out, tmp_path / "r", {".md", ".html"}):
+        assert f"{last_year}" in f.name
+        assert str(last_year) in f.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_review_writes_the_documents_it_lists(cleaned, study, tmp_path):
+    out = run_json(
+        ["review", cleaned[0], "--format", "md", "--draws", "2", "--out", tmp_path, "--json"]
+    )
+    years = f"{study.years[0]}-{study.years[-1]}"
+    assert out["report"] == f"pilot review {years}"
+    (md,) = _documents_exist(out, tmp_path, {".md"})
+    assert years in md.name and md.read_text(encoding="utf-8").strip()
+
+
+# ----------------------------------------------------------------------------- the study's rules
+
+
+class _FakeStudy:
+    """Just what the command line reads of a study: its name, years and rules."""
+
+    name = "fake"
+    level = "primary"
+    years = (2024,)
+
+    def __init__(self, **rules):
+        self.rules = rulebook("primary", rules)
+
+
+@pytest.fixture
+def fake_study(monkeypatch):
+    import mentorlib.data
+
+    P = _FakeStudy(min_cell=7, ci_method="clopper-pearson", k_dimensions=2)
+    monkeypatch.setattr(mentorlib.data, "open_study", lambda path: P)
+    return P
+
+
+def test_progress_settings_come_from_the_study_rules(fake_study, monkeypatch, capsys):
+    import mentorlib.progress
+
+    calls = []
+
+    def fake_report(P, year, **kw):
+        calls.append(kw)
+        return SimpleNamespace(to_json_dict=lambda **_: {"kw": kw})
+
+    monkeypatch.setattr(mentorlib.progress, "progress_report", fake_report)
+    assert main(["progress", "x", "--json"]) == 0
+    want = {"k": None, "method": "clopper-pearson", "min_cell": 7}  # k: the library's default
+    assert calls == [want] and json.loads(capsys.readouterr().out) == {"kw": want}
+    assert main(["progress", "x", "--json", "--min-cell", "11", "--method", "wilson"]) == 0
+    assert calls[-1] == {"k": None, "method": "wilson", "min_cell": 11}
+
+
+def test_report_min_cell_comes_from_the_study_rules(fake_study, monkeypatch, tmp_path, capsys):
+    import mentorlib.report as R
+
+    seen = []
+
+    class Doc:
+        def write(self, out, formats):
+            path = Path(out) / "doc.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("ok", encoding="utf-8")
+            return [path]
+
+    def analyse(P, year, *, min_cell, seed):
+        seen.append(("analyse", min_cell))
+
+    def summary(P, year, *, lang, public, min_cell, seed, analyses):
+        seen.append((lang, min_cell))
+        return Doc()
+
+    monkeypatch.setattr(R, "analyse_year", analyse)
+    monkeypatch.setattr(R, "annual_summary", summary)
+    assert main(["report", "x", "--out", str(tmp_path / "r"), "--lang", "zh,en", "--json"]) == 0
+    assert seen == [("analyse", 7), ("zh", 7), ("en", 7)]
+    assert json.loads(capsys.readouterr().out)["files"] == [str(tmp_path / "r" / "doc.md")] * 2
+    seen.clear()
+    assert main(["report", "x", "--out", str(tmp_path / "r2"), "--min-cell", "3"]) == 0
+    assert seen == [("analyse", 3), ("zh", 3)]
+
+
+def test_progress_text_lines_in_both_languages():
+    rep = SimpleNamespace(
+        headline=lambda lang: f"headline {lang}",
+        sensitivity=pd.DataFrame(
+            {
+                "definition": ["rci_data", "mid"],
+                "k": [1, 1],
+                "rule": ["evaluable_only", "evaluable_only"],
+                "proportion": [0.5, float("nan")],
+                "ci_low": [0.4, float("nan")],
+                "ci_high": [0.6, float("nan")],
+                "verdict": ["not met", None],
+            }
+        ),
+    )
+    en = cli._progress_lines(rep, cli.Lang("en"))
+    assert en[0] == "headline en" and en[2].startswith("Sensitivity")
+    assert "50.0% [40.0%, 60.0%]  not met" in en[3] and "(small cells)" in en[4]
+    zh = cli._progress_lines(rep, cli.Lang("zh"))
+    assert zh[2].startswith("敏感性分析") and "不显示" in zh[4]
