@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mentorlib.synth import SynthParams, generate, write_study
 from mentorlib.io.xlsx import write_xlsx
+from mentorlib.synth import SynthParams, generate, write_study
 
 from _measure import PeakMemory, save
 

@@ -13,9 +13,6 @@ Stages (one module each): ``synth`` (a synthetic school with known truth), ``io`
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.machinery
-import sys
 
 # Loaded on first use (PEP 562), so `python -m mentorlib` starts in a blink and a Ctrl-C while
 # the heavy libraries load is handled by the command line (exit 130, no traceback).
@@ -51,47 +48,8 @@ _EXPORTS = {
 }
 
 
-# Modules that moved in issue 12: the old import paths (``from mentorlib.codebook import ...``)
-# keep working through this alias finder until every importer uses the new path. The alias is
-# the very same module object, loaded on first use.
-# TODO(issue 12): delete an entry once nothing imports the old path.
-_MOVED = {
-    "codebook": "io.codebook",
-    "study": "io.study",
-    "xlsx": "io.xlsx",
-    "ingest": "io.readers",
-    "normalize": "clean.normalise",
-    "schemas": "clean.validate",
-    "pseudonymise": "clean.pseudonymise",
-}
-
-
-class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Import ``mentorlib.<old>`` as the module it moved to (the same object, not a copy)."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        pkg, _, old = fullname.rpartition(".")
-        if pkg != __name__ or old not in _MOVED:
-            return None
-        return importlib.machinery.ModuleSpec(fullname, self)
-
-    def create_module(self, spec):
-        module = importlib.import_module(f"{__name__}.{_MOVED[spec.name.rpartition('.')[2]]}")
-        self._own_spec = module.__spec__
-        return module
-
-    def exec_module(self, module):
-        # the import system stamped the alias's spec on the real module: give it back its own
-        module.__spec__ = self._own_spec
-
-
-sys.meta_path.insert(0, _MovedFinder())  # before an editable install of another checkout
-
-
 def __getattr__(name: str):
-    if name in _MOVED:
-        value = importlib.import_module(f".{name}", __name__)
-    elif name in _EXPORTS:
+    if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     elif not name.startswith("__"):
         try:

@@ -29,7 +29,6 @@ import signal
 import sys
 import tempfile
 import traceback
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .data import Processed
-    from .rules import Rulebook
 
 #: Exit code of a user error (bad input: one line the user can act on).
 EXIT_USER_ERROR = 2
@@ -172,7 +170,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .clean import clean_study
-    from .study import load_config
+    from .io.study import load_config
 
     cfg = load_config(args.study_dir)
     if args.out is not None and Path(args.out).name in ("", ".", ".."):
@@ -259,18 +257,18 @@ def _check_min_cell(args: argparse.Namespace) -> None:
         )
 
 
-def _rules(args: argparse.Namespace, processed: Processed) -> Rulebook:
-    """The study's rulebook, with this run's ``--min-cell`` (if given) as its ``min_cell``."""
-    rules = processed.rules
-    v = getattr(args, "min_cell", None)
-    return rules if v is None else replace(rules, min_cell=v)
-
-
-def _study_and_year(args: argparse.Namespace) -> tuple[Processed, int]:
+def _open(args: argparse.Namespace) -> Processed:
+    """The processed study, with this run's ``--min-cell`` (if given) as its rule ``min_cell``."""
     from .io.open import open_study
 
     _check_min_cell(args)
     P = open_study(args.processed)
+    v = getattr(args, "min_cell", None)
+    return P if v is None else P.with_rules(min_cell=v)
+
+
+def _study_and_year(args: argparse.Namespace) -> tuple[Processed, int]:
+    P = _open(args)
     year = args.year if args.year is not None else P.years[-1]
     if year not in P.years:
         raise InputError(
@@ -283,13 +281,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
     from .progress import progress_report
 
     P, year = _study_and_year(args)
-    rules = _rules(args, P)
-    method = args.method or rules.ci_method
-    rep = progress_report(P, year, k=args.k, method=method, min_cell=rules.min_cell)
+    rep = progress_report(P, year, k=args.k, method=args.method)  # None: the study's rules
     if args.json:
-        # TODO(issue 12): _print_json(rep, public=not args.internal) once ProgressReport has
-        # to_json_dict(*, public=True) (the progress split); today it takes internal=.
-        _print_json(rep.to_json_dict(internal=args.internal))
+        _print_json(rep, public=not args.internal)
         return 0
     print("\n".join(_progress_lines(rep, Lang(args.lang))))
     return 0
@@ -347,40 +341,6 @@ def cmd_mentors(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Rulebook checks whose value counts students (``groups --json``: suppressed when small).
-_GROUP_COUNT_RULES = ("assignment_valid", "group_min", "group_max", "blocking_pairs")
-#: Rulebook checks whose value is a share of the year's students.
-_GROUP_SHARE_RULES = (
-    "students_assigned",
-    "in_scope",
-    "first_choice",
-    "top3_choice",
-    "changed_share",
-)
-
-
-def _public_checks(args: argparse.Namespace, P: Processed, year: int, checks: pd.DataFrame):
-    """Checks as ``--json`` shows them: small counts and shares blanked unless ``--internal``.
-
-    Checks counting 1 to ``min_cell - 1`` students (the smallest group, invalid rows, blocking
-    pairs) and shares whose students or others number 1 to ``min_cell - 1`` are null, with
-    ``"suppressed": true`` (:func:`mentorlib.privacy.suppress_rule_values`); ``min_cell`` is
-    the study's rule.
-    """
-    if args.internal:
-        return checks
-    from .grouping import roster
-    from .privacy import suppress_rule_values
-
-    n = len(roster(P, year)[0])
-    return suppress_rule_values(
-        checks,
-        counts=_GROUP_COUNT_RULES,
-        shares=dict.fromkeys(_GROUP_SHARE_RULES, n),
-        min_cell=P.rules.min_cell,
-    )
-
-
 def cmd_groups(args: argparse.Namespace) -> int:
     """``mentorlib groups``: one policy's grouping and its checks, or a comparison."""
     P, year = _study_and_year(args)
@@ -403,15 +363,7 @@ def _groups_compare(args: argparse.Namespace, P: Processed, year: int) -> int:
         progress=None if not args.json else False,
     )
     if args.json:
-        # TODO(issue 12): _print_json(cmp, public=not args.internal) once PolicyComparison has
-        # to_json_dict(*, public=True) (the grouping split).
-        _print_json(
-            {
-                "checks": _public_checks(args, P, year, cmp.checks),
-                "outcomes": cmp.outcomes,
-                "notes": list(cmp.notes),
-            }
-        )
+        _print_json(cmp, public=not args.internal)
     else:
         print(cmp.table(lang=args.lang).to_string())
     for note in cmp.notes:  # a policy that could not run is said, never dropped silently
@@ -422,7 +374,8 @@ def _groups_compare(args: argparse.Namespace, P: Processed, year: int) -> int:
 def _groups_one(args: argparse.Namespace, P: Processed, year: int) -> int:
     from . import grouping as G
 
-    assignment, checks = G.run_policy(P, year, args.policy, seed=args.seed)
+    run = G.run_policy(P, year, args.policy, seed=args.seed)
+    assignment, checks = run.assignment, run.checks
     if args.out:  # an existing file is replaced only if it is an assignment we wrote
         from .outputs import check_output_file, write_csv
 
@@ -430,17 +383,7 @@ def _groups_one(args: argparse.Namespace, P: Processed, year: int) -> int:
         print(f"wrote {args.out}", file=sys.stderr)
     n = len(assignment)
     if args.json:
-        # TODO(issue 12): the checked assignment's to_json_dict(public=...) once run_policy
-        # returns a result object (the grouping split).
-        shown = args.internal or not 0 < n < P.rules.min_cell
-        _print_json(
-            {
-                "policy": args.policy,
-                "year": year,
-                "students": n if shown else None,
-                "checks": _public_checks(args, P, year, checks),
-            }
-        )
+        _print_json(run, public=not args.internal)
         return 0
     L = Lang(args.lang)
     met = "hard_met" if G.hard_rules_met(checks) else "hard_not_met"
@@ -454,8 +397,8 @@ def _groups_one(args: argparse.Namespace, P: Processed, year: int) -> int:
 
 def _reports_dir(args: argparse.Namespace, P: Processed) -> Path:
     """The reports folder, checked (new, empty or ours) before any analysis runs."""
+    from .io.study import safe_name
     from .outputs import check_output_dir
-    from .study import safe_name
 
     root = Path(args.processed).resolve()
     if args.out:
@@ -492,7 +435,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     fmts, langs = _formats(args.format), _langs(args.lang)  # before the study is read
     P, year = _study_and_year(args)
-    min_cell = _rules(args, P).min_cell
+    min_cell = P.rules.min_cell
     out = _reports_dir(args, P)
     kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed)
     kw["analyses"] = R.analyse_year(P, year, min_cell=min_cell, seed=args.seed)
@@ -502,12 +445,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from . import report as R
-    from .io.open import open_study
 
     fmts, langs = _formats(args.format), _langs(args.lang)  # before the study is read
-    _check_min_cell(args)
-    P = open_study(args.processed)
-    min_cell = _rules(args, P).min_cell
+    P = _open(args)
+    min_cell = P.rules.min_cell
     out = _reports_dir(args, P)
     kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed, draws=args.draws)
     kw["analyses"] = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)

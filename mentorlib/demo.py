@@ -95,8 +95,7 @@ def stage_progress(p: DemoPaths) -> dict:
     lines = []
     for year in P.years:
         rep = progress_report(P, year)
-        # TODO(issue 12): to_json(rep) once ProgressReport.to_json_dict takes public=
-        _save_json(p.reports / f"progress_{year}.json", rep.to_json_dict())
+        _save_json(p.reports / f"progress_{year}.json", rep)
         v = rep.verdict.iloc[0]
         lines.append(
             f"{year}: {v['proportion']:.1%} [{v['ci_low']:.1%}, {v['ci_high']:.1%}] -> "

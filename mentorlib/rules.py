@@ -332,4 +332,3 @@ def _pairs(value: Any, where: str) -> tuple[tuple[str, float], ...]:
             raise InputError(f"{where}: band {k!r} needs a non-negative number")
         out.append((str(k), float(v)))
     return tuple(out)
-

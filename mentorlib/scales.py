@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .io.codebook import Codebook, load_codebook
 from .errors import InputError
+from .io.codebook import Codebook, load_codebook
 
 __all__ = [
     "ITEM_COLUMNS",

@@ -26,9 +26,9 @@ import pandas as pd
 import pytest
 
 from mentorlib.clean import clean_study
+from mentorlib.clean.pseudonymise import ENV_KEY, Scrubber, header_kind, load_key
 from mentorlib.errors import InputError
 from mentorlib.ids import pseudonym
-from mentorlib.clean.pseudonymise import ENV_KEY, Scrubber, header_kind, load_key
 from mentorlib.io.study import load_config
 
 ROOT = Path(__file__).resolve().parents[1]

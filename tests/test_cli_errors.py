@@ -18,7 +18,6 @@ import pytest
 from mentorlib import cli
 from mentorlib.cli import main
 from mentorlib.errors import ImpossibleNumberError, InfeasibleError, InputError
-from mentorlib.quality import check_rate
 
 from conftest import SAMPLE
 
@@ -154,27 +153,6 @@ def test_groups_compare_with_a_student_without_a_mentor(tmp_path, capsys):
         assert any(n.startswith("recorded skipped") and "mentor" in n for n in out["notes"])
         assert "note: recorded skipped" in captured.err
     assert "optimal" in policies
-
-
-def test_check_rate():
-    assert check_rate(0.85) == 0.85
-    assert check_rate(1.0 + 1e-12) == pytest.approx(1.0)
-    assert check_rate(float("nan")) != check_rate(float("nan"))
-    with pytest.raises(ImpossibleNumberError, match="mood participation of 266.8% is outside"):
-        check_rate(2.668, "mood participation")
-    with pytest.raises(ImpossibleNumberError, match="-10.0%"):
-        check_rate(-0.1)
-
-
-def test_report_percentages_are_checked():
-    from mentorlib import report as R
-
-    assert R._pct(0.5) == "50.0%"
-    assert R._pct(None) == "—"
-    with pytest.raises(ImpossibleNumberError, match="266.8%"):
-        R._pct(2.668)
-    with pytest.raises(ImpossibleNumberError):
-        R._ci(0.2, 1.3)
 
 
 @pytest.mark.parametrize("delay", [0.2, 1.0])

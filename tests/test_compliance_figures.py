@@ -8,16 +8,17 @@ import warnings
 import matplotlib
 import matplotlib.pyplot as plt
 import pytest
-from _compliance_fixtures import (
-    make_tiny_middle,
-    make_tiny_primary,
-    make_truth_study,
-)
 from matplotlib.text import Text
 
 from mentorlib import compliance as C
 from mentorlib.data import Processed, from_synth
 from mentorlib.errors import InputError
+
+from _compliance_fixtures import (
+    make_tiny_middle,
+    make_tiny_primary,
+    make_truth_study,
+)
 
 matplotlib.use("Agg")
 

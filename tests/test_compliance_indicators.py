@@ -6,11 +6,12 @@ import math
 
 import pandas as pd
 import pytest
-from _compliance_fixtures import make_tiny_primary
 
 from mentorlib import compliance as C
 from mentorlib.compliance.indicators import passed, passed_vec, target_of
 from mentorlib.rules import rulebook
+
+from _compliance_fixtures import make_tiny_primary
 
 
 @pytest.fixture

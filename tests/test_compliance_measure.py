@@ -9,6 +9,11 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+
+from mentorlib import compliance as C
+from mentorlib.data import Processed, from_synth
+from mentorlib.errors import InputError
+
 from _compliance_fixtures import (
     CONTRACT,
     ind,
@@ -17,10 +22,6 @@ from _compliance_fixtures import (
     make_truth_study,
     months_of,
 )
-
-from mentorlib import compliance as C
-from mentorlib.data import Processed, from_synth
-from mentorlib.errors import InputError
 
 matplotlib.use("Agg")
 

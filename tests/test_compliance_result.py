@@ -7,16 +7,17 @@ import json
 import matplotlib
 import matplotlib.pyplot as plt
 import pytest
-from _compliance_fixtures import (
-    CONTRACT,
-    make_tiny_primary,
-)
 
 from mentorlib import compliance as C
 from mentorlib.data import Processed, from_synth
 from mentorlib.errors import InputError
 from mentorlib.results import Result
 from mentorlib.rules import rulebook
+
+from _compliance_fixtures import (
+    CONTRACT,
+    make_tiny_primary,
+)
 
 matplotlib.use("Agg")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _effectiveness_fixtures import with_rules
 
 from mentorlib import effectiveness as E
 from mentorlib.data import from_synth
 from mentorlib.effectiveness.dose import improved_students
 from mentorlib.progress import student_progress, study_changes
+
+from _effectiveness_fixtures import with_rules
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from _effectiveness_fixtures import fit_quiet, lme4_reference, reference_data, simulated
 from numpy.testing import assert_allclose
 from statsmodels.regression.mixed_linear_model import MixedLM
 
 from mentorlib import effectiveness as E
 from mentorlib.effectiveness import model as M
 from mentorlib.errors import InputError
+
+from _effectiveness_fixtures import fit_quiet, lme4_reference, reference_data, simulated
 
 
 @pytest.fixture(scope="module")

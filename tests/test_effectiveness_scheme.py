@@ -8,13 +8,14 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pytest
-from _effectiveness_fixtures import with_rules
 from numpy.testing import assert_allclose
 
 from mentorlib import effectiveness as E
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.rules import rulebook
+
+from _effectiveness_fixtures import with_rules
 
 
 def test_normal_scores_hand_cases():

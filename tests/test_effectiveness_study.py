@@ -7,13 +7,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from _effectiveness_fixtures import with_rules
 from numpy.testing import assert_allclose
 
 from mentorlib import effectiveness as E
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.scales import reverse_code
+
+from _effectiveness_fixtures import with_rules
 
 
 @pytest.fixture(scope="module")

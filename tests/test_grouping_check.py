@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from _grouping_fixtures import PRIMARY
 
 from mentorlib import grouping as g
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.rules import rulebook
+
+from _grouping_fixtures import PRIMARY
 
 # --------------------------------------------------------------------------- fixtures
 

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from _grouping_fixtures import PRIMARY
 from scipy.stats import norm
 
 from mentorlib import grouping as g
@@ -20,6 +19,7 @@ from mentorlib.errors import InputError
 from mentorlib.grouping.roster import build_problem
 from mentorlib.progress import study_changes
 
+from _grouping_fixtures import PRIMARY
 from conftest import SAMPLE
 
 # --------------------------------------------------------------------------- fixtures

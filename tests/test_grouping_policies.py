@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from _grouping_fixtures import FAST, PRIMARY, gender_feasible, small_roster
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +17,8 @@ from mentorlib.data import from_synth
 from mentorlib.errors import InfeasibleError, InputError
 from mentorlib.grouping.roster import build_problem
 from mentorlib.rules import rulebook
+
+from _grouping_fixtures import FAST, PRIMARY, gender_feasible, small_roster
 
 # --------------------------------------------------------------------------- fixtures
 

@@ -7,11 +7,12 @@ import json
 
 import matplotlib.pyplot as plt
 import pytest
-from _grouping_fixtures import PRIMARY
 
 from mentorlib import grouping as g
 from mentorlib.data import from_synth
 from mentorlib.errors import InfeasibleError, InputError
+
+from _grouping_fixtures import PRIMARY
 
 # --------------------------------------------------------------------------- fixtures
 

@@ -56,10 +56,3 @@ def test_a_study_codebook_file_is_read_from_the_study_folder(tmp_path):
     (tmp_path / "my_rewards.toml").write_text(text, encoding="utf-8")
     cb = load_codebook("my_rewards.toml", base=tmp_path)
     assert [f.var for f in cb.fields] == [f.var for f in src.fields]
-
-
-def test_the_old_import_path_is_the_same_module():
-    import mentorlib.codebook as old
-    import mentorlib.io.codebook as new
-
-    assert old is new and old.load_codebook is load_codebook

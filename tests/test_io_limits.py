@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mentorlib.io import limits as ingest
 from mentorlib.errors import InputError
+from mentorlib.io import limits as ingest
 from mentorlib.io.limits import EXCEL_MAX_ROWS, check_workbook
 from mentorlib.io.readers import read_file
 

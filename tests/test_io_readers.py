@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mentorlib.io.codebook import load_codebook
 from mentorlib.errors import InputError
+from mentorlib.io.codebook import load_codebook
 from mentorlib.io.readers import detect_encoding, match_columns, read_file, to_raw_sheet
 from mentorlib.io.xlsx import write_xlsx
 

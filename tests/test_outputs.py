@@ -17,6 +17,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -25,6 +26,7 @@ import mentorlib
 from mentorlib import cli, outputs, report
 from mentorlib.clean import clean_study, write_processed
 from mentorlib.errors import InputError
+from mentorlib.report.render.md import md_text
 
 from conftest import SAMPLE
 
@@ -433,7 +435,11 @@ def test_every_csv_writer_neutralises(tmp_path, cleaned, monkeypatch):
 
     monkeypatch.setattr(E, "mentor_report", lambda P, year, seed: Rep())
     assign = pd.DataFrame({"student_id": EVIL, "mentor_id": ["@T1"] * n, "fit": [-1.25] * n})
-    monkeypatch.setattr(G, "run_policy", lambda P, year, policy, seed: (assign, pd.DataFrame()))
+    monkeypatch.setattr(
+        G,
+        "run_policy",
+        lambda P, year, policy, seed: SimpleNamespace(assignment=assign, checks=pd.DataFrame()),
+    )
     monkeypatch.setattr(G, "hard_rules_met", lambda checks: True)
     assert cli.main(["mentors", "x", "--out", str(tmp_path / "m.csv")]) == 0
     assert cli.main(["groups", "x", "--out", str(tmp_path / "g.csv")]) == 0
@@ -468,7 +474,7 @@ def test_markdown_escapes_school_and_names():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_  # shown as text
     # the table still has its two columns per row
     assert html_.count("<tr>") == 3 and html_.count("<td") == 4
-    assert "<5" in report._md_text("<5") and report._md_text("p<0.05") == "p<0.05"
+    assert "<5" in md_text("<5") and md_text("p<0.05") == "p<0.05"
 
 
 @pytest.mark.parametrize("school", ["<img src=x onerror=alert(1)>", '=HYPERLINK("http://evil")'])

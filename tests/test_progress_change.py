@@ -8,9 +8,9 @@ import pytest
 from scipy import stats
 
 from mentorlib import progress, scales
-from mentorlib.codebook import load_codebook
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
+from mentorlib.io.codebook import load_codebook
 
 CB = load_codebook("assessment_primary")
 

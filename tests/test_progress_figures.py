@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib
 import pytest
+
 from _progress_fixtures import primary_report
 
 matplotlib.use("Agg")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from _progress_fixtures import primary_report
 
 from mentorlib import progress
 from mentorlib.data import from_synth
+
+from _progress_fixtures import primary_report
 
 
 @pytest.fixture(scope="module")

@@ -62,3 +62,13 @@ def test_plot_cleaning_in_both_languages(res, lang):
 def test_plot_cleaning_refuses_an_unknown_lang(res):
     with pytest.raises(InputError, match="lang must be"):
         plot_cleaning(res, lang="fr")
+
+
+def test_check_rate():
+    assert check_rate(0.85) == 0.85
+    assert check_rate(1.0 + 1e-12) == pytest.approx(1.0)
+    assert check_rate(float("nan")) != check_rate(float("nan"))
+    with pytest.raises(ImpossibleNumberError, match="mood participation of 266.8% is outside"):
+        check_rate(2.668, "mood participation")
+    with pytest.raises(ImpossibleNumberError, match="-10.0%"):
+        check_rate(-0.1)

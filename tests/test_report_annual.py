@@ -10,6 +10,13 @@ import re
 import docx
 import pandas as pd
 import pytest
+
+from mentorlib import report
+from mentorlib.compliance import compliance_report
+from mentorlib.labels import Lang
+from mentorlib.progress import progress_report
+from mentorlib.report.sections_mentors import caterpillar_title
+
 from _report_fixtures import (
     YEAR,
     drafted_reports,
@@ -18,12 +25,6 @@ from _report_fixtures import (
     sample_study,
     written_reports,
 )
-
-from mentorlib import report
-from mentorlib.compliance import compliance_report
-from mentorlib.labels import Lang
-from mentorlib.progress import progress_report
-from mentorlib.report.sections_mentors import caterpillar_title
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_executive_summary_carries_the_computed_headline(study, drafted):
         rep = drafted["annual", lang, True]
         first = rep.section("summary").blocks[0]
         assert first.text == R.headline(lang)
-    s = R.summary()
+    s = R.summary_dict()
     assert (
         f"{s['proportion']:.1%}" in drafted["annual", "zh", True].section("summary").blocks[0].text
     )
@@ -63,7 +64,7 @@ def test_docx_kpi_table_equals_the_computed_numbers(study, written):
     kpi = next(t for t in d.tables if [c.text for c in t.rows[0].cells][:2] == ["指标", "数值"])
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in kpi.rows[1:]}
 
-    R = progress_report(study, YEAR, seed=0).summary()
+    R = progress_report(study, YEAR, seed=0).summary_dict()
     prog = next(v for k, v in rows.items() if k.startswith("显著进步学生比例"))
     assert number(prog[1]) == pytest.approx(R["proportion"], abs=5e-4)
     lo, hi = (float(x) / 100 for x in re.findall(r"(\d+\.\d)%", prog[2]))
@@ -96,7 +97,7 @@ def test_docx_kpi_table_equals_the_computed_numbers(study, written):
 
 def test_kpis_frame_matches_the_analyses(study, drafted):
     k = drafted["annual", "en", True].kpis.set_index("key")
-    R = progress_report(study, YEAR, seed=0).summary()
+    R = progress_report(study, YEAR, seed=0).summary_dict()
     assert k.at["progress", "value"] == pytest.approx(R["proportion"])
     assert k.at["progress", "target"] == 0.85
     C = compliance_report(study, YEAR).indicators.set_index("indicator")
@@ -109,7 +110,7 @@ def test_kpis_frame_matches_the_analyses(study, drafted):
     rv = drafted["review", "zh", True].kpis
     assert set(rv["year"]) == {2023, 2024, 2025}
     for y in (2023, 2024, 2025):
-        p = progress_report(study, y, seed=0).summary()["proportion"]
+        p = progress_report(study, y, seed=0).summary_dict()["proportion"]
         got = rv.loc[(rv["key"] == "progress") & (rv["year"] == y), "value"].item()
         assert got == pytest.approx(p)
 

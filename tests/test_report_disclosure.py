@@ -9,6 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
+
+from mentorlib import report
+
 from _report_fixtures import (
     docx_text,
     drafted_reports,
@@ -16,8 +19,6 @@ from _report_fixtures import (
     sample_study,
     written_reports,
 )
-
-from mentorlib import report
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,10 @@ import re
 
 import docx
 import pytest
+
+from mentorlib import report
+from mentorlib.errors import InputError
+
 from _report_fixtures import (
     YEAR,
     drafted_reports,
@@ -17,9 +21,6 @@ from _report_fixtures import (
     sample_study,
     written_reports,
 )
-
-from mentorlib import report
-from mentorlib.errors import InputError
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,10 @@ import zipfile
 import docx
 import pandas as pd
 import pytest
+
+from mentorlib import report
+from mentorlib.report.render.fonts import font_subset
+
 from _report_fixtures import (
     GLYPH,
     YEAR,
@@ -20,9 +24,6 @@ from _report_fixtures import (
     sample_study,
     written_reports,
 )
-
-from mentorlib import report
-from mentorlib.report.render.fonts import font_subset
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,15 @@ def test_no_missing_glyph_in_any_figure(drafted):
     assert n >= 40
     glyphs = [w for w in drafted["warnings"] if GLYPH.search(w)]
     assert not glyphs, glyphs[:3]
+
+
+def test_report_percentages_are_checked():
+    from mentorlib.errors import ImpossibleNumberError
+    from mentorlib.report.render.fmt import ci, pct
+
+    assert pct(0.5) == "50.0%"
+    assert pct(None) == "—"
+    with pytest.raises(ImpossibleNumberError, match="266.8%"):
+        pct(2.668)
+    with pytest.raises(ImpossibleNumberError):
+        ci(0.2, 1.3)

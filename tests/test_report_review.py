@@ -9,14 +9,15 @@ import warnings
 
 import numpy as np
 import pytest
+
+from mentorlib import report
+
 from _report_fixtures import (
     GLYPH,
     drafted_reports,
     sample_study,
     written_reports,
 )
-
-from mentorlib import report
 
 
 @pytest.fixture(scope="module")

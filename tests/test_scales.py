@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from mentorlib import scales
-from mentorlib.io.codebook import load_codebook
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
+from mentorlib.io.codebook import load_codebook
 
 CB = load_codebook("assessment_primary")
 

@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..io.codebook import load_codebook
 from ..errors import InfeasibleError, InputError
+from ..io.codebook import load_codebook
 from ..matching import AssignmentSpec, deferred_acceptance, solve_spec
 from ..rules import Rulebook
 from .roster import (

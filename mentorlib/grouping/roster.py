@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..io.codebook import load_codebook
 from ..errors import InputError
+from ..io.codebook import load_codebook
 from ..matching import AssignmentSpec, UnitNames
 from ..rules import Rulebook
 

@@ -367,5 +367,3 @@ def write_xlsx(
                     _sheet_xml(sheets[nm], (pre_rows or {}).get(nm)),
                 )
     return path
-
-

@@ -33,8 +33,8 @@ import pandas as pd
 from scipy import stats
 
 from .. import scales
-from ..codebook import Codebook
 from ..errors import InputError
+from ..io.codebook import Codebook
 from ..labels import PROGRESS_CATEGORIES as CATEGORIES
 from ..labels import PROGRESS_DEFINITIONS, Lang
 from ..rules import Rulebook

@@ -215,15 +215,12 @@ class ProgressReport:
             "pre_post": plot_pre_post(self.changes, lang=L.code, labels=labels),
         }
 
-    def to_json_dict(self, *, public: bool = True, internal: bool | None = None) -> dict:
+    def to_json_dict(self, *, public: bool = True) -> dict:
         """:meth:`summary_dict` plus every table as records (never per-student rows).
 
         ``public=False``: the unsuppressed tables (for the school's own use, never
-        published). ``internal`` is the old spelling of ``not public``, kept for callers
-        that still pass it.
+        published).
         """
-        if internal is not None:
-            public = not internal
         t = self._view(public)
         return {
             "summary": self.summary_dict(public=public),

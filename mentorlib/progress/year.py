@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import scales
-from ..codebook import Codebook
+from ..io.codebook import Codebook
 from ..rules import Rulebook
 from ._common import year_roster
 from .change import StudyScores, false_positive_rate, student_progress, year_changes

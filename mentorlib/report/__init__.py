@@ -63,9 +63,6 @@ from .analyses import PilotAnalyses, YearAnalyses, analyse_pilot, analyse_year
 from .annual import ANNUAL_SECTIONS, annual_summary
 from .document import Block, Figure, Heading, Para, Report, Section, Table, Todo
 from .methods import REFERENCES
-from .render.fmt import ci as _ci
-from .render.fmt import pct as _pct
-from .render.md import md_text as _md_text
 from .review import REVIEW_SECTIONS, pilot_review
 from .sections_review import VALIDATION
 
@@ -92,8 +89,3 @@ __all__ = [
     "annual_summary",
     "pilot_review",
 ]
-
-# Old private names still used by tests/test_cli_errors.py (_pct, _ci) and tests/test_outputs.py
-# (_md_text); their new homes are render.fmt.pct / ci and render.md.md_text. Remove these three
-# once those tests import the public names.
-_COMPAT = (_ci, _pct, _md_text)

@@ -48,7 +48,7 @@ ANNUAL_SECTIONS: tuple[str, ...] = (
 
 def _kpis(a: YearAnalyses, t: Lang) -> pd.DataFrame:
     """The KPI table of one year as numbers (the annual summary's ``Report.kpis``)."""
-    s = a.progress.summary()
+    s = a.progress.summary_dict()
     k_txt = t(
         f"至少{s['k']}个维度",
         "in at least one dimension" if s["k"] == 1 else f"in at least {s['k']} dimensions",
@@ -214,7 +214,7 @@ def _satisfaction_para(k: pd.DataFrame, t: Lang) -> Para | None:
 def _sec_summary(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
     b: list = [Para(a.progress.headline(t.code), "lead")]
     paras = [
-        _comparison_para(a.progress.summary(), t),
+        _comparison_para(a.progress.summary_dict(), t),
         None if a.compliance is None else _process_para(a.compliance.indicators, t),
         _mentors_para(a.mentors, t),
         _satisfaction_para(k, t),

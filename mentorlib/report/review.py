@@ -58,7 +58,7 @@ REVIEW_SECTIONS: tuple[str, ...] = (
 def _review_kpis(p: PilotAnalyses, t: Lang) -> pd.DataFrame:
     """One row per KPI and year (the review's ``Report.kpis``)."""
     label = t("显著进步学生比例", "Students progressing significantly")
-    rows = [progress_kpi(R.summary(), label, t, year=y) for y, R in p.progress.items()]
+    rows = [progress_kpi(R.summary_dict(), label, t, year=y) for y, R in p.progress.items()]
     rows += [
         compliance_kpi(r, t, target_short(r.indicator, r.target, t), year=r.year)
         for r in p.compliance.itertuples(index=False)

@@ -38,7 +38,7 @@ def rates_sentence(p: PilotAnalyses, t: Lang) -> str:
     """Each year's progress rate with its interval and verdict, in one sentence."""
     parts = []
     for y, R in p.progress.items():
-        s = R.summary()
+        s = R.summary_dict()
         if s["proportion"] is None:
             parts.append(t(f"{y}学年不报告", f"{y}: not reported"))
         else:

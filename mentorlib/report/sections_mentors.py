@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -184,7 +186,9 @@ def _audit_blocks(M, t: Lang) -> list:
 def _dose_blocks(M, t: Lang, mc: int) -> list:
     """Talk and parent-contact frequencies against progress (GEE) and its figure."""
     b: list = []
-    tabs = M.tables(public=True, min_cell=mc)
+    if mc != M.rules.min_cell:  # a --min-cell for this run only
+        M = replace(M, rules=M.rules.with_changes(min_cell=mc))
+    tabs = M.tables(public=True)
     dose = tabs.get("dose")
     if dose is not None and len(dose):
         b.append(Heading(t("谈心与家校联系频次", "Frequency of talks and parent contact")))

@@ -406,7 +406,7 @@ def quality_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
         [t(*SOURCE_LABELS.get(s, (s, s))), printed(a, f"coverage.{s}", n)]
         for s, n in zip(a.coverage["source"], a.coverage["n"], strict=True)
     ]
-    s = a.progress.summary()
+    s = a.progress.summary_dict()
     n_all, n_not = (
         printed(a, "n_students", s["n_students"]),
         printed(a, "n_not_evaluable", s["n_not_evaluable"]),

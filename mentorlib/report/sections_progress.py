@@ -6,16 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..labels import CI_METHOD_LABELS, FOCUS_LABELS, GENDER_LABELS, Lang
+from ..labels import CI_METHOD_LABELS, FOCUS_LABELS, GENDER_LABELS, MISSING_DATA_RULES, Lang
 from ..plots import plot_intervals
 from ..progress import (
-    DEFINITIONS,
+    definition_label,
     plot_dimensions_improved,
     plot_rate_by_group,
     plot_rate_by_year,
     rate_difference,
 )
-from ..progress import RULES as MISSING_RULES
 from .analyses import YearAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
@@ -47,7 +46,7 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
         boot = getattr(r, "boot_ci_low", np.nan)
         rows.append(
             [
-                t.of(MISSING_RULES, r.rule),
+                t.of(MISSING_DATA_RULES, r.rule),
                 printed(a, "n_evaluable" if r.rule == "evaluable_only" else "n_students", r.n),
                 printed(a, "n_progressing", r.n_progressing),
                 pct(r.proportion),
@@ -87,13 +86,13 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
 def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
     rows = []
     for r in a.progress.sensitivity.itertuples(index=False):
-        d_zh, d_en = DEFINITIONS.get(r.definition, (r.definition, r.definition))
+        d_zh, d_en = (definition_label(r.definition, g, mid=a.progress.mid) for g in ("zh", "en"))
         head = bool(r.headline)
         rows.append(
             [
                 t(d_zh, d_en) + (t("（主口径）", " (headline)") if head else ""),
                 t(f"≥{r.k}个维度", f">= {r.k}"),
-                t.of(MISSING_RULES, r.rule),
+                t.of(MISSING_DATA_RULES, r.rule),
                 pct(r.proportion),
                 ci(r.ci_low, r.ci_high),
                 verdict_text(r.verdict, t),
@@ -173,11 +172,11 @@ def _categories_sentence(a: YearAnalyses, t: Lang) -> str:
     )
     who = t("受导学生", "mentees") if a.processed.level == "middle" else t("学生", "students")
     return t(
-        f"按主口径（{DEFINITIONS[R.definition][0]}），{count_text(ev, mc)}名可评估{who}中，"
+        f"按主口径（{definition_label(R.definition, 'zh', mid=R.mid)}），{count_text(ev, mc)}名可评估{who}中，"
         f"{count_text(n['improved_3plus'], mc)}名在3个及以上维度显著进步，{count_text(n['improved_1_2'], mc)}名在1–2个维度显著进步，"
         f"{count_text(n['no_change'], mc)}名无可靠变化，{count_text(n['deteriorated'], mc)}名显著退步且无进步；"
         f"另有{count_text(n['not_evaluable'], mc)}名因缺少前测或后测无法评估。两种缺失处理下的判定见下表。",
-        f"Under the headline definition ({DEFINITIONS[R.definition][1]}), of "
+        f"Under the headline definition ({definition_label(R.definition, 'en', mid=R.mid)}), of "
         f"{count_text(ev, mc)} evaluable {who} "
         f"{count_text(n['improved_3plus'], mc)} improved significantly in 3 or more dimensions, "
         f"{count_text(n['improved_1_2'], mc)} in 1-2, {count_text(n['no_change'], mc)} showed no reliable "
@@ -199,7 +198,7 @@ def _dims_texts(a: YearAnalyses):
 def _sensitivity_blocks(a: YearAnalyses, t: Lang) -> list:
     """Whether the verdict holds under every definition and missing-data rule."""
     R = a.progress
-    s = R.summary()
+    s = R.summary_dict()
     b: list = []
     robust = s["verdict_robust"]
     verdicts = sep(t).join(
@@ -226,7 +225,7 @@ def _sensitivity_blocks(a: YearAnalyses, t: Lang) -> list:
 
 def _context_blocks(a: YearAnalyses, t: Lang) -> list:
     """False positives of the rule and the rate at a threshold 5% either side."""
-    s = a.progress.summary()
+    s = a.progress.summary_dict()
     ctx = []
     if s["false_positive_rate"] is not None:
         ctx.append(

@@ -459,7 +459,7 @@ def _accuracy_bullet(p: PilotAnalyses, t: Lang) -> Para:
 
 def _regression_bullet(p: PilotAnalyses, t: Lang) -> Para:
     """Regression to the mean, maturation and the rule's false positives."""
-    fp = p.progress[p.years[-1]].summary().get("false_positive_rate")
+    fp = p.progress[p.years[-1]].summary_dict().get("false_positive_rate")
     return Para(
         t(
             "向均值回归与成熟：前测偏低的学生后测自然会回升，学生也会随年龄自然成长；"
@@ -525,7 +525,7 @@ def limitations_section(p: PilotAnalyses, t: Lang) -> Section:
         )
     )
     miss = sep(t).join(
-        f"{year_label(y, t)} {printed(p, f'{y}:n_not_evaluable', R.summary()['n_not_evaluable'])}"
+        f"{year_label(y, t)} {printed(p, f'{y}:n_not_evaluable', R.summary_dict()['n_not_evaluable'])}"
         for y, R in p.progress.items()
     )
     b.append(

@@ -9,10 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..grouping import POLICY_LABELS_ZH
-from ..labels import FOCUS_LABELS, Lang
+from ..labels import FOCUS_LABELS, POLICY_LABELS, PROGRESS_VERDICTS, Lang
 from ..plots import fig_png
-from ..progress import VERDICTS
 from .document import Figure, Heading, Para, Section, Todo
 from .render.fmt import missing, num, pct, year_span
 
@@ -31,7 +29,7 @@ def verdict_text(verdict: str | None, t: Lang) -> str:
     """The verdict on the progress target in the report language ("—" when none)."""
     if verdict is None or missing(verdict):
         return "—"
-    return t(VERDICTS.get(verdict, verdict), verdict)
+    return t.of(PROGRESS_VERDICTS, verdict)
 
 
 def passed_text(passed, t: Lang) -> str:
@@ -147,8 +145,8 @@ def label_column(t: Lang) -> str:
 
 
 def policy_name(pol: str, t: Lang) -> str:
-    """A grouping policy's name: its Chinese label, or the code with hyphens."""
-    return t(POLICY_LABELS_ZH.get(pol, pol), pol.replace("_", "-"))
+    """A grouping policy's name in the report language."""
+    return t.of(POLICY_LABELS, pol)
 
 
 def focus_order(groups: pd.DataFrame) -> pd.DataFrame:

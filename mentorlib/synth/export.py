@@ -34,8 +34,8 @@ import pandas as pd
 import tomli_w
 
 from ..io.codebook import load_codebook
-from ..tables import CONTRACT, conform
 from ..outputs import check_output_dir, make_temp_dir, neutralise_cells, replace_dir
+from ..tables import CONTRACT, conform
 from .defects import ROSTER_NAMES
 from .params import SynthStudy
 from .rawtable import Messer
@@ -401,4 +401,3 @@ def canonical_tables(study: SynthStudy) -> dict[str, pd.DataFrame]:
     )
     t["assessment_items"].loc[np.isnan(vals), "value"] = pd.NA
     return {k: conform(k, v) if k in CONTRACT else v for k, v in t.items()}
-

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..io.xlsx import Patched
-from ..io.xlsx import text_or_none
+from ..io.xlsx import Patched, text_or_none
 
 # ----------------------------------------------------------------------------- raw tables
 

@@ -11,8 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..io.xlsx import Patched, SheetGroups, write_xlsx
-from ..io.xlsx import text_or_none
+from ..io.xlsx import Patched, SheetGroups, text_or_none, write_xlsx
 from ..io.xlsx import classify_cells as _classify
 from .rawtable import Messer, Table
 
