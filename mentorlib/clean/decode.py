@@ -12,8 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from .. import calendar
 from ..io.codebook import Codebook, Field, norm_text, option_labels
-from ..io.study import StudyConfig
 from . import normalise as nz
 from .context import Context, Sheet
 from .log import cell_text
@@ -249,18 +249,13 @@ def truthy(v) -> bool:
     )
 
 
-def study_window(cfg: StudyConfig) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Dates a study's records can carry: its school years (1 September to 31 August), with one
-    month before the first for the preparations of a new year (groups formed in August).
-
-    A date before it (an Excel serial of the spring before the study, 1900) or after it (2099)
-    would give a record a school year the study does not have."""
-    return pd.Timestamp(min(cfg.years), 8, 1), pd.Timestamp(max(cfg.years) + 1, 8, 31, 23, 59, 59)
-
-
 def dates_in_study(sh: Sheet, ctx: Context, var: str, dates: pd.Series) -> pd.Series:
-    """Set dates outside the study's years (2099, 1900) missing, and log each one."""
-    lo, hi = study_window(ctx.cfg)
+    """Set dates outside the study's years (2099, 1900) missing, and log each one.
+
+    The study's window (:func:`mentorlib.calendar.study_window`) is its school years with the
+    August before the first; a date before it (an Excel serial of the spring before the study,
+    1900) or after it (2099) would give a record a school year the study does not have."""
+    lo, hi = calendar.study_window(ctx.cfg.years)
     bad = (dates.notna() & ((dates < lo) | (dates > hi))).to_numpy()
     if bad.any():
         idx = np.flatnonzero(bad)
@@ -283,12 +278,11 @@ AGE_RANGE = (5, 20)  # plausible ages of a pupil at the start of a school year
 def plausible_birth_dates(sh: Sheet, ctx: Context, dates: pd.Series, year: int) -> pd.Series:
     """Birth dates that make a pupil younger than 5 or older than 20 on 1 September of the
     roster's school year are logged and set missing (the row stays)."""
-    start = pd.Timestamp(year, 9, 1)
-    age = (
-        start.year
-        - dates.dt.year
-        - ((dates.dt.month > 9) | ((dates.dt.month == 9) & (dates.dt.day > 1)))
+    start = pd.Timestamp(year, calendar.YEAR_START_MONTH, 1)  # the first day of the school year
+    after_start = (dates.dt.month > start.month) | (
+        (dates.dt.month == start.month) & (dates.dt.day > start.day)
     )
+    age = start.year - dates.dt.year - after_start
     bad = (dates.notna() & ((age < AGE_RANGE[0]) | (age > AGE_RANGE[1]))).to_numpy()
     if bad.any():
         idx = np.flatnonzero(bad)

@@ -7,10 +7,12 @@ quarantines what cannot be trusted and emits canonical rows (:meth:`Context.emit
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from .. import calendar
 from ..errors import InputError
 from ..io.codebook import load_codebook
 from ..io.readers import combine_sheets, match_columns, read_file, to_raw_sheet
@@ -411,7 +413,7 @@ def clean_activities(ctx: Context, sh: Sheet):
     bad = dates.isna().to_numpy() & st.alive
     st.quarantine(np.flatnonzero(bad), "no_date", "日期 missing or unreadable")
     year = sh.src.year
-    ys = (dates.dt.year - (dates.dt.month < 9)).astype("Int64")
+    ys = calendar.school_years_of(dates).astype("Int64")
     y0 = year if year is not None else int(ys.dropna().mode().iloc[0]) if ys.notna().any() else None
     mids = mentor_ids(sh, ctx, y0)
     has_student = sh.raw("student_id").notna().to_numpy() | (
@@ -440,7 +442,7 @@ def clean_activities(ctx: Context, sh: Sheet):
             "student_id": sids,
             "date": dates,
             "year": ys,
-            "term": np.where(dates.dt.month.isin([9, 10, 11, 12, 1]), 1, 2),
+            "term": calendar.terms_of(dates.dt.month),
             "activity": act.to_numpy(dtype=object),
             "mode": mode.to_numpy(dtype=object),
             "duration_min": pd.array(dur.to_numpy(dtype=object), dtype="Float64"),
@@ -458,7 +460,7 @@ def clean_rewards(ctx: Context, sh: Sheet):
     st.quarantine(
         np.flatnonzero(dates.isna().to_numpy() & st.alive), "no_date", "日期 missing or unreadable"
     )
-    ys = (dates.dt.year - (dates.dt.month < 9)).astype("Int64")
+    ys = calendar.school_years_of(dates).astype("Int64")
     y0 = sh.src.year if sh.src.year is not None else int(ys.dropna().mode().iloc[0])
     gc = grade_class_of(sh, ctx)
     names = decode(sh, ctx, "name", nz.name)
@@ -473,7 +475,7 @@ def clean_rewards(ctx: Context, sh: Sheet):
             "student_id": sids,
             "date": dates,
             "year": ys,
-            "term": np.where(dates.dt.month.isin([9, 10, 11, 12, 1]), 1, 2),
+            "term": calendar.terms_of(dates.dt.month),
             "kind": kind.to_numpy(dtype=object),
             "reason": decode(sh, ctx, "reason", text_or_skip).to_numpy(dtype=object),
             "points": pd.array(pts.to_numpy(dtype=object), dtype="Float64"),
@@ -496,7 +498,9 @@ def clean_mood(ctx: Context, sh: Sheet):
     gc = grade_class_of(sh, ctx)
     names = decode(sh, ctx, "name", nz.name)
     year = sh.src.year
-    y_of = months.map(lambda m: int(m[:4]) - (int(m[5:7]) < 9) if m else None)
+    y_of = months.map(
+        lambda m: calendar.school_year_of(date(int(m[:4]), int(m[5:7]), 1)) if m else None
+    )
     y0 = year if year is not None else int(y_of.dropna().mode().iloc[0])
     sids = link_students(sh, ctx, y0, gc=gc, names=names)
     st.quarantine(
