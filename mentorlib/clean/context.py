@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..io.codebook import Codebook
 from ..io.readers import ColumnMap, RawSheet
 from ..io.study import Source, StudyConfig
@@ -57,6 +58,14 @@ class Context:
                 return
             self.parts.setdefault(table, []).append(df)
 
+    def linked_roster(self) -> Roster:
+        """The student roster every source but the rosters links to (indexed once they are read)."""
+        if self.roster is None:
+            raise InputError(
+                "no students roster source: every other source links to it", file="study.toml"
+            )
+        return self.roster
+
 
 @dataclass
 class Sheet:
@@ -70,8 +79,22 @@ class Sheet:
     k: int = 0  # index of the sheet among all sheets read
 
     def raw(self, var: str) -> pd.Series | None:
+        """The raw column of a field, or None when the sheet does not have it."""
         j = self.cm.single.get(var)
         return None if j is None else self.rs.col(j)
+
+    def column(self, var: str) -> pd.Series:
+        """The raw column of a field the sheet has (a required field, or one checked first:
+        :func:`~mentorlib.io.readers.match_columns` refuses a sheet without a required field)."""
+        j = self.cm.single.get(var)
+        if j is None:
+            raise KeyError(f"{var!r} is not a column of {self.rs.file}")
+        return self.rs.col(j)
+
+    def filled(self, var: str) -> np.ndarray:
+        """Rows with a cell in the field's column (none when the sheet does not have it)."""
+        raw = self.raw(var)
+        return raw.notna().to_numpy() if raw is not None else np.zeros(self.rs.n, dtype=bool)
 
     def header_of(self, var: str) -> str | None:
         j = self.cm.single.get(var)

@@ -147,7 +147,7 @@ def link_students(
         if key not in parsed:
             parsed[key] = nz.student_id(x)
         sid = _link_one(ctx, year, int(i), x, parsed[key], name_vals[i], gc_vals[i], found)
-        nm, rn = name_vals[i], ctx.roster.name_of.get((year, sid)) if sid else None
+        nm, rn = name_vals[i], ctx.linked_roster().name_of.get((year, sid)) if sid else None
         if sid and nm and rn and nm != rn and nz.name(nm)[0] != rn:
             ctx.log.add(rs, [i], sh.header_of("name"), [nm], [rn], "name_differs_from_roster")
     rep = found.repairs
@@ -171,7 +171,7 @@ def _link_fast(
     sh: Sheet, ctx: Context, raw: pd.Series, todo: np.ndarray, found: _Found
 ) -> np.ndarray:
     """Rows whose 学籍号 is on the roster as written, or after a light repair (vectorised)."""
-    roster, n = ctx.roster, sh.rs.n
+    roster, n = ctx.linked_roster(), sh.rs.n
     raw_vals = raw.to_numpy(dtype=object)
     out = found.out
     # exact 学籍号 on the roster: one Arrow set-membership pass, no Python per row
@@ -197,7 +197,7 @@ def _names_differ(
     sh: Sheet, ctx: Context, year: int, fast: np.ndarray, name_vals: np.ndarray, out: np.ndarray
 ) -> None:
     """Log the rows linked by 学籍号 whose name is not the roster's (the row stays linked)."""
-    roster = ctx.roster
+    roster = ctx.linked_roster()
     rn = np.array([roster.name_of.get((year, i)) for i in out[fast]], dtype=object)
     nm_fast = name_vals[fast]
     differ = np.array(
@@ -216,7 +216,7 @@ def _names_differ(
 
 def _link_one(ctx: Context, year: int, i: int, x, parsed, nm, g, found: _Found) -> str | None:
     """One row the fast path left: a repaired 学籍号, else by name (+ class); None if neither."""
-    roster = ctx.roster
+    roster = ctx.linked_roster()
     val, rule, status = parsed
     sid = None
     if status == "ok" and val in roster.ids:

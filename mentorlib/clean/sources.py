@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,8 +75,14 @@ def open_source(ctx: Context, src: Source):
     return out
 
 
-def year_of(src: Source, *, required=True) -> int | None:
-    if src.year is None and required:
+def decode_if_present(sh: Sheet, ctx: Context, var: str, fn) -> pd.Series | None:
+    """:func:`decode` a column the sheet may lack (None when it does)."""
+    return decode(sh, ctx, var, fn) if var in sh.cm.single else None
+
+
+def year_of(src: Source) -> int:
+    """The school year a source is for (``year =`` in ``study.toml``, which it must have)."""
+    if src.year is None:
         raise InputError(f"a {src.kind} source needs year = ... in study.toml", file=src.path)
     return src.year
 
@@ -83,32 +90,32 @@ def year_of(src: Source, *, required=True) -> int | None:
 def clean_students(ctx: Context, sh: Sheet):
     rs, st = sh.rs, sh.st
     year = year_of(sh.src)
-    ids = []
+    id_list: list[str | None] = []
     idx_fix, old, new, rules = [], [], [], []
-    raw = sh.raw("student_id")
+    raw = sh.column("student_id")
     for i, x in enumerate(raw.to_numpy(dtype=object)):
         v, rule, status = nz.student_id(x)
         if status == "no_prefix":
-            v, rule = "G" + v, "id_prefix_added"
+            v, rule = f"G{v}", "id_prefix_added"
         elif status != "ok":
-            ids.append(None)
+            id_list.append(None)
             st.quarantine([i], "invalid_roster_id", f"学籍号 {x!r} is {status}")
             continue
-        ids.append(v)
+        id_list.append(v)
         if rule:
             idx_fix.append(i)
             old.append(x)
             new.append(v)
             rules.append(rule)
     ctx.log.add(rs, idx_fix, sh.header_of("student_id"), old, new, np.asarray(rules, dtype=object))
-    ids = np.asarray(ids, dtype=object)
+    ids = np.asarray(id_list, dtype=object)
     st.student_id[:] = ids
     gc = grade_class_of(sh, ctx)
     bad = st.alive & gc.isna().to_numpy()
     st.quarantine(np.flatnonzero(bad), "no_grade_class", "年级/班级 unreadable")
     two_classes(sh, ids, gc)
     dedupe_submissions(sh, ctx, ids, [np.full(rs.n, year)], np.ones(rs.n), None)
-    cols = {"student_id": ids, "year": year}
+    cols: dict[str, Any] = {"student_id": ids, "year": year}  # column -> values, for a frame
     cols["name"] = decode(sh, ctx, "name", nz.name)
     cols["gender"] = decode(sh, ctx, "gender", nz.gender)
     cols["birth_date"] = plausible_birth_dates(
@@ -118,7 +125,7 @@ def clean_students(ctx: Context, sh: Sheet):
     c = [int(x.split("-")[1]) if x else None for x in gc]
     cols["grade"], cols["class_no"] = g, c
     for var in ("transfer", "left_behind", "mentee"):
-        cols[var] = decode(sh, ctx, var, nz.boolean) if var in sh.cm.single else None
+        cols[var] = decode_if_present(sh, ctx, var, nz.boolean)
     fam, _ = single_choice(sh, ctx, sh.cb.field("family"))
     cols["family"] = fam
     cols["home_area"] = decode(sh, ctx, "home_area", nz.text)
@@ -134,7 +141,7 @@ def clean_students(ctx: Context, sh: Sheet):
 def clean_staff(ctx: Context, sh: Sheet):
     year = year_of(sh.src)
     cb = sh.cb
-    cols = {
+    cols: dict[str, Any] = {  # column -> values, for a frame
         "staff_id": decode(sh, ctx, "staff_id", nz.staff_id),
         "year": year,
         "name": decode(sh, ctx, "name", nz.name),
@@ -142,16 +149,13 @@ def clean_staff(ctx: Context, sh: Sheet):
     }
     cols["role"], _ = single_choice(sh, ctx, cb.field("role"))
     cols["subject"], _ = single_choice(sh, ctx, cb.field("subject"))
-    cols["grade"] = decode(sh, ctx, "grade", nz.grade) if "grade" in sh.cm.single else None
-    for var in ("link_class", "homeroom"):
-        cols[var] = decode(sh, ctx, var, nz.grade_class) if var in sh.cm.single else None
-    cols["classes"] = decode(sh, ctx, "classes", class_list) if "classes" in sh.cm.single else None
-    if (
-        cols["grade"] is None and cols["link_class"] is not None
-    ):  # primary: the grade of the linked class
-        cols["grade"] = cols["link_class"].map(
-            lambda v: int(v.split("-")[0]) if isinstance(v, str) else None
-        )
+    grade = decode_if_present(sh, ctx, "grade", nz.grade)
+    link_class = decode_if_present(sh, ctx, "link_class", nz.grade_class)
+    if grade is None and link_class is not None:  # primary: the grade of the linked class
+        grade = link_class.map(lambda v: int(v.split("-")[0]) if isinstance(v, str) else None)
+    cols["grade"], cols["link_class"] = grade, link_class
+    cols["homeroom"] = decode_if_present(sh, ctx, "homeroom", nz.grade_class)
+    cols["classes"] = decode_if_present(sh, ctx, "classes", class_list)
     cols["training_hours"] = decode(
         sh, ctx, "training_hours", field_fn(cb.field("training_hours"), cb, ctx, survey=False)
     )
@@ -204,11 +208,11 @@ def clean_groups(ctx: Context, sh: Sheet):
     key = pd.DataFrame({"s": sids, "m": mids, "t": terms, "y": yv}).astype(str)
     dup = key.duplicated(keep="first").to_numpy() & sh.st.alive
     first_of = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
-    firsts = {}
-    for i in range(rs.n):
-        firsts.setdefault(first_of[i], i)
+    firsts: dict[int, int] = {}  # key group -> its first row
+    for row, grp in enumerate(first_of.tolist()):
+        firsts.setdefault(grp, row)
     for i in np.flatnonzero(dup):
-        sh.st.merge([i], rs.where(firsts[first_of[i]]))
+        sh.st.merge([i], rs.where(firsts[int(first_of[i])]))
     df = pd.DataFrame(
         {
             "student_id": sids,
@@ -294,19 +298,17 @@ def clean_assessment(ctx: Context, sh: Sheet):
 def clean_needs(ctx: Context, sh: Sheet):
     cb, st = sh.cb, sh.st
     year, sids, sub = survey_common(ctx, sh)
-    cols = {"student_id": sids, "year": year}
+    cols: dict[str, Any] = {"student_id": sids, "year": year}  # column -> values, for a frame
     others = []
     for var in ("weak_areas", "help_wanted", "interests"):
         cols[var], other = multi_select(sh, ctx, cb.field(var))
         others.append(other)
-    txt = (
-        pd.concat(others, axis=1).apply(
-            lambda r: "；".join(x for x in r if isinstance(x, str)) or None, axis=1
-        )
-        if len(others) and sh.rs.n
-        else pd.Series([None] * sh.rs.n, dtype=object)
-    )
-    cols["other_text"] = txt.to_numpy(dtype=object) if len(txt) else None
+    # the 其他 texts of the three questions, one text per row
+    txt = [
+        "；".join(x for x in row if isinstance(x, str)) or None
+        for row in zip(*(o.to_numpy(dtype=object) for o in others), strict=True)
+    ]
+    cols["other_text"] = np.asarray(txt, dtype=object) if txt else None
     cols["submitted_at"] = sub.to_numpy()
     for k in (1, 2, 3):
         var = f"pref_{k}"
@@ -324,7 +326,7 @@ def clean_satisfaction(ctx: Context, sh: Sheet):
     term = sh.src.term
     if term is None:
         raise InputError("a satisfaction source needs term = 1 or 2 in study.toml", file=sh.rs.file)
-    cols = {"student_id": sids, "year": year, "term": term}
+    cols: dict[str, Any] = {"student_id": sids, "year": year, "term": term}
     items = [f for f in cb.fields if f.type == "likert"]
     for f in items:
         cols[f.var] = pd.array(
@@ -364,7 +366,7 @@ def clean_exams(ctx: Context, sh: Sheet):
         if f.type != "score" or f.var not in sh.cm.single:
             continue
         lo, hi = f.range or (0, 100)
-        raw = sh.raw(f.var)
+        raw = sh.column(f.var)
 
         def fn(x, lo=lo, hi=hi):
             if isinstance(x, str) and x.strip() in absent | exempt:
@@ -393,9 +395,9 @@ def clean_exams(ctx: Context, sh: Sheet):
         )
     dup_key = pd.Series(sids).astype(str)
     dup = dup_key.duplicated(keep="first").to_numpy() & st.alive & pd.notna(sids)
-    first = {}
-    for i, k in enumerate(dup_key):
-        first.setdefault(k, i)
+    first: dict[str, int] = {}  # 学籍号 -> its first row
+    for row, k in enumerate(dup_key):
+        first.setdefault(k, row)
     for i in np.flatnonzero(dup):
         st.merge([i], rs.where(first[dup_key[i]]))
     if frames:
@@ -412,13 +414,12 @@ def clean_activities(ctx: Context, sh: Sheet):
     )
     bad = dates.isna().to_numpy() & st.alive
     st.quarantine(np.flatnonzero(bad), "no_date", "日期 missing or unreadable")
-    year = sh.src.year
     ys = calendar.school_years_of(dates).astype("Int64")
-    y0 = year if year is not None else int(ys.dropna().mode().iloc[0]) if ys.notna().any() else None
+    y0 = sh.src.year
+    if y0 is None:  # the year most dates fall in; any year when no row has a date (none is kept)
+        y0 = int(ys.dropna().mode().iloc[0]) if ys.notna().any() else min(ctx.cfg.years)
     mids = mentor_ids(sh, ctx, y0)
-    has_student = sh.raw("student_id").notna().to_numpy() | (
-        sh.raw("name").notna().to_numpy() if sh.raw("name") is not None else False
-    )
+    has_student = sh.filled("student_id") | sh.filled("name")
     sids = np.full(rs.n, None, dtype=object)
     if has_student.any():  # group activities (counselling, case conferences) have no student
         names = decode(sh, ctx, "name", nz.name) if sh.raw("name") is not None else None
@@ -532,7 +533,7 @@ def clean_mood(ctx: Context, sh: Sheet):
                 idx,
                 rs.header[j],
                 col.to_numpy(dtype=object)[idx],
-                np.where([x.startswith("fail:") for x in r], None, v.to_numpy(dtype=object)[idx]),
+                _unless_failed(v.to_numpy(dtype=object)[idx], r),
                 np.array(
                     [("unreadable_colour" if x.startswith("fail:") else x) for x in r], dtype=object
                 ),
@@ -554,6 +555,13 @@ def clean_mood(ctx: Context, sh: Sheet):
     df["_days"] = (recorded.astype(np.int64) << np.arange(31)).sum(1)  # a bit per day of the month
     merge_exact_duplicates(ctx, sh, df, "mood")
     ctx.emit("mood", df[st.alive], sh)
+
+
+def _unless_failed(new: np.ndarray, rules: np.ndarray) -> np.ndarray:
+    """The new values, None where the rule says the cell could not be read (``fail:...``)."""
+    out = new.copy()
+    out[[r.startswith("fail:") for r in rules]] = None
+    return out
 
 
 CLEANERS = {
