@@ -37,7 +37,10 @@ def decode(sh: Sheet, ctx: Context, var: str, fn) -> pd.Series:
     return vals
 
 
-def log_rules(sh: Sheet, ctx: Context, col: str, raw: pd.Series, vals: pd.Series, rules: pd.Series):
+def log_rules(
+    sh: Sheet, ctx: Context, col: str | None, raw: pd.Series, vals: pd.Series, rules: pd.Series
+) -> None:
+    """Log the rules that changed a column's cells (``col``: its header)."""
     r = rules.to_numpy(dtype=object)
     has = np.array(pd.notna(rules).to_numpy(), dtype=bool)
     if not has.any():
@@ -45,14 +48,12 @@ def log_rules(sh: Sheet, ctx: Context, col: str, raw: pd.Series, vals: pd.Series
     filled = int(raw.notna().sum())  # the readers turned empty cells into None
     counts = pd.Series(r[has]).value_counts()
     top, n_top = counts.index[0], int(counts.iloc[0])
-    convention = None
     if (
         not str(top).startswith("fail:")
         and top != "skip_marker"
         and n_top >= 0.5 * max(filled, 1)
         and n_top >= 3
     ):
-        convention = top
         i0 = int(np.flatnonzero(r == top)[0])
         ctx.log.note(
             sh.rs,
@@ -72,8 +73,8 @@ def log_rules(sh: Sheet, ctx: Context, col: str, raw: pd.Series, vals: pd.Series
     rl = np.array(
         [f"unreadable_{x[5:]}" if f else x for x, f in zip(rl, fails, strict=True)], dtype=object
     )
-    ctx.log.add(sh.rs, idx, col, raw.to_numpy(dtype=object)[idx], np.where(fails, None, new), rl)
-    del convention
+    new[fails] = None  # an unreadable cell has no new value
+    ctx.log.add(sh.rs, idx, col, raw.to_numpy(dtype=object)[idx], new, rl)
 
 
 def field_fn(f: Field, cb: Codebook, ctx: Context, *, survey: bool = True):
@@ -284,13 +285,14 @@ def plausible_birth_dates(sh: Sheet, ctx: Context, dates: pd.Series, year: int) 
     )
     age = start.year - dates.dt.year - after_start
     bad = (dates.notna() & ((age < AGE_RANGE[0]) | (age > AGE_RANGE[1]))).to_numpy()
-    if bad.any():
+    raw = sh.raw("birth_date")
+    if bad.any() and raw is not None:  # (without the column every date is missing)
         idx = np.flatnonzero(bad)
         ctx.log.add(
             sh.rs,
             idx,
             sh.header_of("birth_date"),
-            sh.raw("birth_date").to_numpy(dtype=object)[idx],
+            raw.to_numpy(dtype=object)[idx],
             None,
             "implausible_birth_date",
         )
@@ -320,8 +322,8 @@ def grade_class_of(sh: Sheet, ctx: Context) -> pd.Series:
             return None, "fail:grade_class"
         return f"{int(gg)}-{int(c)}", rule
 
-    raw = sh.raw("grade_class")
-    pairs = pd.Series(list(zip(g, raw.to_numpy(dtype=object), strict=True)), dtype=object)
+    raw = sh.column("grade_class")
+    pairs = pd.Series(dtype=object, data=list(zip(g, raw.to_numpy(dtype=object), strict=True)))
     vals, rules = nz.apply(pairs, combine)
     log_rules(sh, ctx, sh.header_of("grade_class"), raw, vals, rules)
     return vals

@@ -8,11 +8,15 @@ the cleaning log (source, sheet, row, column, old, new, rule).
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..io.readers import RawSheet
+
+if TYPE_CHECKING:  # what pd.array(..., dtype="str") gives, as pandas-stubs names it
+    from pandas.core.arrays.string_ import BaseStringArray
 
 # ----------------------------------------------------------------------------- bookkeeping
 
@@ -90,7 +94,7 @@ STATUSES = ["kept", "merged", "quarantined"]
 def concat_compact(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate frames column by column, keeping categoricals categorical when their
     categories differ (``pd.concat`` would fall back to one Python object per row)."""
-    cols = {}
+    cols: dict[str, pd.Series | pd.Categorical] = {}
     for c in frames[0].columns:
         parts = [f[c] for f in frames]
         if not all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
@@ -117,7 +121,8 @@ class RowStatus:
         self.reason = np.full(n, None, dtype=object)
         self.detail = np.full(n, None, dtype=object)
         self.merged_into = np.full(n, None, dtype=object)
-        self.student_id = np.full(n, None, dtype=object)
+        # one 学籍号 per row: an object array while linking, Arrow-backed text once the sheet is done
+        self.student_id: np.ndarray | BaseStringArray = np.full(n, None, dtype=object)
         self.raw_of: dict[int, str] = {}
 
     @property
@@ -148,10 +153,10 @@ class RowStatus:
         sid[self.status == "quarantined"] = None
         return pd.DataFrame(
             {
-                "source": pd.Categorical.from_codes(np.zeros(n, np.int8), [self.rs.file]),
+                "source": pd.Categorical.from_codes(np.zeros(n, np.int8), pd.Index([self.rs.file])),
                 "sheet": pd.Categorical(self.rs.sheet_at(np.arange(n))),
                 "row": self.rs.rows,
-                "kind": pd.Categorical.from_codes(np.zeros(n, np.int8), [self.kind]),
+                "kind": pd.Categorical.from_codes(np.zeros(n, np.int8), pd.Index([self.kind])),
                 "status": pd.Categorical(self.status, categories=STATUSES),
                 "reason": pd.Categorical(self.reason),
                 "detail": pd.array(self.detail, dtype="str"),

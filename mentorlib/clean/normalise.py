@@ -76,7 +76,14 @@ SKIP_MARKERS = {
 EXCEL_EPOCH = datetime(1899, 12, 30)
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 
+#: ``(value, rule)``: what every normaliser returns (see the module's docstring).
 Result = tuple[object, str | None]
+#: A :data:`Result` whose value is text (or None).
+TextResult = tuple[str | None, str | None]
+#: A :data:`Result` whose value is an integer (or None).
+IntResult = tuple[int | None, str | None]
+#: A :data:`Result` whose value is a number (or None).
+NumberResult = tuple[int | float | None, str | None]
 
 
 # ----------------------------------------------------------------------------- text
@@ -96,7 +103,7 @@ def is_blank(x) -> bool:
         return False
 
 
-def text(x) -> Result:
+def text(x) -> TextResult:
     """Text with full-width forms folded (NFKC) and outer whitespace trimmed.
 
     >>> text("  三年级（２）班 ")
@@ -127,7 +134,7 @@ def number_text(x) -> str:
     return repr(f) if math.isfinite(f) else ""
 
 
-def name(x) -> Result:
+def name(x) -> TextResult:
     """A Chinese name: full-width folded, every space removed (张 伟 -> 张伟), control and
     invisible format characters stripped (张\\x07三, 李四\\u200b -> 张三, 李四; rule
     ``control_chars``).
@@ -192,7 +199,7 @@ def chinese_numeral(s: str) -> int | None:
 _NUM = re.compile(r"^[+\-]?\d+(?:\.\d+)?(?:[eE][+\-]?\d+)?$")
 
 
-def number(x, *, lo: float | None = None, hi: float | None = None) -> Result:
+def number(x, *, lo: float | None = None, hi: float | None = None) -> NumberResult:
     """A number from a cell: '135.5cm', '40学时', '＋２', '８５' all read; out of range -> None.
 
     >>> number("135.5cm")
@@ -224,7 +231,7 @@ def number(x, *, lo: float | None = None, hi: float | None = None) -> Result:
     return (int(v) if v == int(v) and abs(v) < 1e15 else v), rule
 
 
-def duration_seconds(x) -> Result:
+def duration_seconds(x) -> IntResult:
     """所用时间 / 答题时长 in seconds: '152秒', '2分32秒', '1小时2分', or a bare number.
 
     >>> duration_seconds("2分32秒")
@@ -246,7 +253,7 @@ def duration_seconds(x) -> Result:
     return h * 3600 + mi * 60 + se, "duration"
 
 
-def duration_minutes(x) -> Result:
+def duration_minutes(x) -> NumberResult:
     """A duration in minutes: '20', '20分钟', '1小时' (60), '90秒' (1.5)."""
     if is_blank(x):
         return None, None
@@ -265,7 +272,7 @@ def duration_minutes(x) -> Result:
 # ----------------------------------------------------------------------------- categories
 
 
-def gender(x) -> Result:
+def gender(x) -> TextResult:
     """female / male from 女, 男, 女生, M, F, male, ... (not from option numbers: see codebook)."""
     v, rule = text(x)
     if v is None:
@@ -285,7 +292,7 @@ _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "有", "t", "对"}
 _FALSE = {"否", "n", "no", "false", "0", "×", "✗", "✘", "无", "f", "不是", "错"}
 
 
-def boolean(x) -> Result:
+def boolean(x) -> tuple[bool | None, str | None]:
     """True / False from 是/否, Y/N, √/×, 1/0, 有/无."""
     if isinstance(x, bool | np.bool_):
         return bool(x), None
@@ -334,7 +341,7 @@ def _gnum(m) -> int | None:
     return chinese_numeral(d["g"])
 
 
-def grade_class(x) -> Result:
+def grade_class(x) -> TextResult:
     """Grade and class as ``"g-c"`` from every common spelling.
 
     >>> [grade_class(s)[0] for s in ("三年级2班", "初一(3)班", "七年级（1）班", "3-2", "３年级２班")]
@@ -370,7 +377,7 @@ def spelling(x) -> str:
     return ("fw:" if t != raw.strip() else "") + shape
 
 
-def grade(x) -> Result:
+def grade(x) -> NumberResult:
     """A grade on its own: 三年级, 3年级, 初一, 七年级, 3."""
     if isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool):
         return number(x, lo=1, hi=12)
@@ -389,7 +396,7 @@ def grade(x) -> Result:
     return None, "fail:grade"
 
 
-def class_number(x) -> Result:
+def class_number(x) -> NumberResult:
     """A class on its own: 2班, (2)班, 二班, 2."""
     if isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool):
         return number(x, lo=1)
@@ -425,7 +432,7 @@ def excel_serial_date(v: float) -> datetime | None:
     return EXCEL_EPOCH + pd.Timedelta(days=float(v)).to_pytimedelta()
 
 
-def date_(x, *, with_time: bool = False) -> Result:
+def date_(x, *, with_time: bool = False) -> TextResult:
     """A date (or date-time) from 2024/9/1, 2024-09-01, 2024年9月1日, 2024.9.1, Excel serials.
 
     Returns ISO text ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM:SS`` with ``with_time``).
@@ -457,9 +464,9 @@ def date_(x, *, with_time: bool = False) -> Result:
         m = pat.match(s)
         if m:
             parts = [int(p) if p else 0 for p in m.groups()]
-            parts += [0] * (6 - len(parts))
+            y, mo, day, hh, mi, ss = (parts + [0] * 6)[:6]
             try:
-                d = datetime(*parts[:6])
+                d = datetime(y, mo, day, hh, mi, ss)
             except ValueError:
                 return None, "fail:date"
             out = d.strftime(fmt)
@@ -481,7 +488,7 @@ def date_(x, *, with_time: bool = False) -> Result:
     return None, "fail:date"
 
 
-def school_year(x) -> Result:
+def school_year(x) -> IntResult:
     """A school year by its first calendar year: '2023-2024学年', '2023学年', 2023."""
     v, _ = text(x)
     if v is None:
@@ -495,7 +502,7 @@ def school_year(x) -> Result:
     return y1, (None if v == str(y1) else "school_year_label")
 
 
-def term(x) -> Result:
+def term(x) -> IntResult:
     """Term 1 (autumn) or 2 (spring): 第一学期, 上学期, 秋季, 1; 第二学期, 下学期, 春季, 2."""
     v, _ = text(x)
     if v is None:
@@ -508,7 +515,7 @@ def term(x) -> Result:
     return None, "fail:term"
 
 
-def month(x) -> Result:
+def month(x) -> TextResult:
     """A calendar month as ``YYYY-MM``: '2023年9月', '2023-09', '2023/9', a date."""
     if isinstance(x, datetime | pd.Timestamp | date):
         return f"{x.year:04d}-{x.month:02d}", None
@@ -525,7 +532,7 @@ def month(x) -> Result:
 # ----------------------------------------------------------------------------- IDs
 
 
-def staff_id(x) -> Result:
+def staff_id(x) -> TextResult:
     """工号 as text: a number cell 20003.0 becomes '20003'."""
     if is_blank(x):
         return None, None
@@ -588,7 +595,7 @@ def student_id(x) -> tuple[str | None, str | None, str]:
 # ----------------------------------------------------------------------------- labels
 
 
-def likert(x, labels: tuple[str, ...], values: tuple[int, ...]) -> Result:
+def likert(x, labels: tuple[str, ...], values: tuple[int, ...]) -> IntResult:
     """A Likert answer from its label, its option number, or a 腾讯问卷 "B.比较不符合" option.
 
     Skip markers give ``(None, "skip_marker")``; numbers outside the scale

@@ -228,7 +228,9 @@ class Scrubber:
             if isinstance(r, str | int | float) and not isinstance(r, bool):
                 s = _num_text(r).strip()
                 if len(s) >= 6 and s not in self._lits:
-                    self._add_literal(s, self.student_id(s))
+                    repl = self.student_id(s)
+                    if repl is not None:  # None: nothing left of it ("------"), so no ID to hide
+                        self._add_literal(s, repl)
 
     def _add_literal(self, s: str, repl: str) -> None:
         self._lits.setdefault(s, repl)
@@ -322,10 +324,10 @@ class Scrubber:
         """A column scrubbed cell by cell (each distinct value once), keeping its dtype family."""
         if isinstance(s.dtype, pd.CategoricalDtype):
             cats = s.cat.categories
-            new = [self.cell(c, kind) for c in cats]
-            if len(set(new)) == len(new):
-                return s.cat.rename_categories(new)
-            return s.astype(object).map(dict(zip(cats, new, strict=True))).astype("category")
+            new_cats = [self.cell(c, kind) for c in cats]
+            if len(set(new_cats)) == len(new_cats):
+                return s.cat.rename_categories(new_cats)
+            return s.astype(object).map(dict(zip(cats, new_cats, strict=True))).astype("category")
         if not (pd.api.types.is_string_dtype(s) or s.dtype == object):
             return s
         codes, uniq = pd.factorize(s, use_na_sentinel=True)
