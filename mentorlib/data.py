@@ -125,6 +125,8 @@ class SynthLike(Protocol):
     params: Any
     school_name: str
 
+    def canonical_tables(self) -> dict[str, pd.DataFrame]: ...
+
 
 def from_synth(
     study: SynthLike,
@@ -144,7 +146,7 @@ def from_synth(
         The study's ``[rules]`` (as in study.toml), e.g. ``{"min_cell": 10}``.
     """
     if tables is None:
-        tables = _synth_tables(study)
+        tables = study.canonical_tables()
     p = study.params
     out = Processed(
         name=f"synth-seed{p.seed}",
@@ -155,7 +157,3 @@ def from_synth(
         synthetic=True,
     )
     return out.with_rules(**rules) if rules else out
-
-
-def _synth_tables(study: SynthLike) -> dict[str, pd.DataFrame]:
-    return study.canonical_tables()

@@ -391,13 +391,13 @@ def to_raw_sheet(
         )
     header = [_cell_str(v) for v in cells.iloc[best]]
     data = cells.iloc[best + 1 :].reset_index(drop=True)
-    data.columns = range(data.shape[1])
+    data.columns = pd.RangeIndex(data.shape[1])
     rows = np.arange(best + 2, best + 2 + len(data))
     # trailing columns with no header and no values (腾讯问卷 adds some) go; others stay named
     keep = [j for j, h in enumerate(header) if h or data.iloc[:, j].notna().any()]
     header = [header[j] or f"(无标题列{j + 1})" for j in keep]
     data = data.iloc[:, keep]
-    data.columns = range(len(keep))
+    data.columns = pd.RangeIndex(len(keep))
     blank = data.isna().all(axis=1).to_numpy() if len(data) else np.zeros(0, bool)
     rs = RawSheet(
         file=rel,
@@ -497,13 +497,40 @@ def match_columns(
         if h in system:
             cm.system[system[h]] = j
             claimed.add(j)
-    # multi-select option columns
-    opt_cols: dict[str, list[tuple[str, int]]] = {}
+    _match_multi(cm, header, norm, cb, claimed)
+    for f in cb.fields:  # every other field
+        if f.type != "multi" and f.var not in cm.single:
+            col = _find_column(header, norm, _aliases(f, cb), claimed)
+            if col is not None:
+                cm.single[f.var] = col
+                claimed.add(col)
+    cm.unmatched = [header[j] for j in range(len(header)) if j not in claimed]
+    found = set(cm.single) | set(cm.options)
+    lost = [f for f in cb.fields if f.var not in found]
+    cm.missing = [f.var for f in lost if not f.required]
+    required_lost = [f for f in lost if f.required]
+    if required_lost:
+        qs = "; ".join(f"{f.var} ({f.label})" for f in required_lost[:8])
+        extra = "; ".join(cm.unmatched[:8]) or "none"
+        raise InputError(
+            f"codebook {cb.name!r} does not fit: questions not found: {qs}"
+            f"{' …' if len(required_lost) > 8 else ''}; headers not matched: {extra}",
+            file=file,
+            sheet=sheet,
+        )
+    return cm
+
+
+def _match_multi(
+    cm: ColumnMap, header: list[str], norm: list[str], cb: Codebook, claimed: set[int]
+) -> None:
+    """Multi-select fields: one column of joined answers, or one column per option."""
+    opt_cols: dict[str, list[tuple[str, int]]] = {}  # question number -> (option, column)
     for j, h in enumerate(header):
         m = _OPT_COL.match(h) or _TENCENT_OPT.match(h)
         if m:
             key = m.group(1)
-            label = m.group(m.lastindex)
+            label = m.groups()[-1]  # the option (every group of both patterns takes part)
             opt_cols.setdefault(key, []).append((norm_text(label), j))
     for f in cb.fields:
         if f.type != "multi":
@@ -520,37 +547,20 @@ def match_columns(
                 cm.options[f.var] = {labels.get(lab, "其他"): j for lab, j in hits.items()}
                 claimed.update(hits.values())
                 break
-    # every other field: exact header first, then a matrix sub-item / long-text suffix
-    for f in cb.fields:
-        if f.type == "multi" or f.var in cm.single:
+
+
+def _find_column(
+    header: list[str], norm: list[str], aliases: list[str], claimed: set[int]
+) -> int | None:
+    """The first unclaimed column of a field: its exact header, else a matrix sub-item or a
+    long text the header ends with."""
+    exact = next((j for j, n in enumerate(norm) if j not in claimed and n in aliases), None)
+    if exact is not None:
+        return exact
+    for j, h in enumerate(header):
+        if j in claimed:
             continue
-        aliases = _aliases(f, cb)
-        j = next((j for j, n in enumerate(norm) if j not in claimed and n in aliases), None)
-        if j is None:
-            for jj, h in enumerate(header):
-                if jj in claimed:
-                    continue
-                sub = norm_text(_MATRIX_SEP.split(h)[-1]) if _MATRIX_SEP.search(h) else None
-                if (sub and sub in aliases) or any(
-                    len(a) >= 6 and norm[jj].endswith(a) for a in aliases
-                ):
-                    j = jj
-                    break
-        if j is not None:
-            cm.single[f.var] = j
-            claimed.add(j)
-    cm.unmatched = [header[j] for j in range(len(header)) if j not in claimed]
-    found = set(cm.single) | set(cm.options)
-    lost = [f for f in cb.fields if f.var not in found]
-    cm.missing = [f.var for f in lost if not f.required]
-    required_lost = [f for f in lost if f.required]
-    if required_lost:
-        qs = "; ".join(f"{f.var} ({f.label})" for f in required_lost[:8])
-        extra = "; ".join(cm.unmatched[:8]) or "none"
-        raise InputError(
-            f"codebook {cb.name!r} does not fit: questions not found: {qs}"
-            f"{' …' if len(required_lost) > 8 else ''}; headers not matched: {extra}",
-            file=file,
-            sheet=sheet,
-        )
-    return cm
+        sub = norm_text(_MATRIX_SEP.split(h)[-1]) if _MATRIX_SEP.search(h) else None
+        if (sub and sub in aliases) or any(len(a) >= 6 and norm[j].endswith(a) for a in aliases):
+            return j
+    return None

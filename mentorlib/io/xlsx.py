@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -126,12 +128,19 @@ class Patched:
     (a number typed into a text column, say).
     """
 
-    base: object
+    base: Column
     idx: np.ndarray
     values: np.ndarray
 
     def __len__(self) -> int:
         return len(self.base)
+
+
+#: A column the writer takes: numpy (any dtype, object for mixed text and numbers), pandas,
+#: Arrow (dictionary-encoded too), or one of these with a few cells replaced.
+Column: TypeAlias = "np.ndarray | pd.Series | pd.Categorical | pa.Array | Patched"
+#: One sheet: a DataFrame, or header -> column.
+SheetData: TypeAlias = "pd.DataFrame | Mapping[str, Column]"
 
 
 _EMPTY = "<c/>"
@@ -223,11 +232,12 @@ def _rows_xml(columns: list) -> pa.Array:
     return pc.binary_join_element_wise("<row>", body, "</row>", "")
 
 
-def _sheet_xml(df, pre_rows: list[list] | None) -> bytes:
-    if isinstance(df, pd.DataFrame):
-        df = {c: df[c] for c in df.columns}
-    columns = list(df.values())
-    head = (SHEET_HEAD + _head_rows([*(pre_rows or []), [str(c) for c in df]])).encode("utf-8")
+def _sheet_xml(data: SheetData, pre_rows: list[list] | None) -> bytes:
+    if isinstance(data, pd.DataFrame):
+        columns: list[Column] = [data[c] for c in data.columns]
+    else:
+        columns = list(data.values())
+    head = (SHEET_HEAD + _head_rows([*(pre_rows or []), [str(c) for c in data]])).encode("utf-8")
     if not columns or not len(columns[0]):
         return head + SHEET_TAIL.encode()
     return head + _concat_bytes(_rows_xml(columns)) + SHEET_TAIL.encode()
@@ -292,7 +302,7 @@ def _escape_py(v) -> str:
 
 def write_xlsx(
     path: str | Path,
-    sheets: dict[str, pd.DataFrame],
+    sheets: Mapping[str, SheetData] | SheetGroups,
     *,
     pre_rows: dict[str, list[list]] | None = None,
     compresslevel: int = 1,
@@ -304,9 +314,10 @@ def write_xlsx(
     path : path
         Output file.
     sheets : dict or SheetGroups
-        Sheet name -> DataFrame, or a mapping header -> column (numpy array); or one table cut
-        into many sheets (:class:`SheetGroups`). The headers become the first row. Cells that are ``str`` are written as text (IDs stay text),
-        numbers as numbers, ``None``/NaN as empty cells.
+        Sheet name -> DataFrame, or a mapping header -> column (:data:`Column`); or one table
+        cut into many sheets (:class:`SheetGroups`). The headers become the first row. Cells
+        that are ``str`` are written as text (IDs stay text), numbers as numbers, ``None``/NaN
+        as empty cells.
     pre_rows : dict, optional
         Sheet name -> rows written above the header (a title line, say).
     compresslevel : int
@@ -317,8 +328,7 @@ def write_xlsx(
     Path
     """
     path = Path(path)
-    grouped = isinstance(sheets, SheetGroups)
-    names = list(sheets.names) if grouped else list(sheets)
+    names = list(sheets.names) if isinstance(sheets, SheetGroups) else list(sheets)
     for nm in names:
         if not nm or len(nm) > 31 or _BAD_SHEET.search(nm):
             raise ValueError(f"invalid sheet name {nm!r}")
@@ -357,7 +367,7 @@ def write_xlsx(
         put("xl/workbook.xml", wb)
         put("xl/_rels/workbook.xml.rels", rels)
         put("xl/styles.xml", STYLES)
-        if grouped:
+        if isinstance(sheets, SheetGroups):
             for i, xml in enumerate(_grouped_xml(sheets, pre_rows or {})):
                 put(f"xl/worksheets/sheet{i + 1}.xml", xml)
         else:

@@ -87,8 +87,8 @@ def _outcome(e, fate: pd.DataFrame, by_cell, enc: dict) -> tuple[str, object]:
     k = f"{e.file}|{'' if pd.isna(e.sheet) else e.sheet}|{e.row}"
     if k not in fate.index:
         return "missed", None
-    r = fate.loc[k]
-    status, sid = r["status"], r["student_id"]
+    r = fate.loc[k]  # one row: row_status has one row per raw row
+    status, sid = str(r["status"]), r["student_id"]
     if e.expected == "merge":
         into = str(r["merged_into"]) if status == "merged" else None
         ok = into is not None and into.endswith(f"#{e.true_value}")

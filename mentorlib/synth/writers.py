@@ -94,8 +94,7 @@ def write_file(out: Path, f: RawFile, m: Messer, rows: dict):
         path = out / f.rel
         path.parent.mkdir(parents=True, exist_ok=True)
         groups = SheetGroups(t.out_cols(), names, bounds, headers)
-        # xlsx.write_xlsx is annotated dict[str, DataFrame] but takes SheetGroups and column dicts
-        write_xlsx(path, groups, pre_rows=f.pre_rows)  # type: ignore[arg-type]
+        write_xlsx(path, groups, pre_rows=f.pre_rows)
         return
     size = max((int(t.rk.max()) + 1 for t in f.sheets.values() if t.n), default=0)
     row_of = np.zeros(size, dtype=np.int64)
@@ -110,7 +109,7 @@ def write_file(out: Path, f: RawFile, m: Messer, rows: dict):
     path.parent.mkdir(parents=True, exist_ok=True)
     if f.fmt == "xlsx":
         sheets = {s: t.out_cols() for s, t in f.sheets.items()}
-        write_xlsx(path, sheets, pre_rows=f.pre_rows)  # type: ignore[arg-type]  # as above
+        write_xlsx(path, sheets, pre_rows=f.pre_rows)
     else:
         (t,) = f.sheets.values()
         _write_csv(path, t, f.encoding or "utf-8-sig")
