@@ -53,7 +53,7 @@ class Seen:
     A sorted array plus a few recent chunks, merged now and then: memory is two int64 per
     record, and a district's thousands of sheets are not each compared with a copy of all."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.h = np.zeros(0, np.uint64)
         self.ref = np.zeros(0, np.int64)
         self.recent: list[tuple[np.ndarray, np.ndarray]] = []

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # what pd.array(..., dtype="str") gives, as pandas-stubs name
 class CleanLog:
     """The cleaning log, collected in column-sized chunks."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
 
     def add(self, rs: RawSheet, idx, column, old, new, rule):

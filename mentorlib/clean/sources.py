@@ -486,13 +486,8 @@ def clean_rewards(ctx: Context, sh: Sheet):
 
 
 def clean_mood(ctx: Context, sh: Sheet):
-    rs, cb, st = sh.rs, sh.cb, sh.st
-    opts = cb.options
-    pat = re.compile(opts.get("day_column", r"^(\d{1,2})日$"))
-    day_cols = [(j, int(m.group(1))) for j, h in enumerate(rs.header) if (m := pat.match(h))]
-    codes = list(opts.get("codes", []))
-    colour = {c: k for c, k in zip(opts.get("colours", []), codes, strict=True)}
-    colour.update(opts.get("aliases", {}))
+    cb, st = sh.cb, sh.st
+    codes = list(cb.options.get("codes", []))
     months = decode(sh, ctx, "month", nz.month)
     as_date = pd.to_datetime(months.map(lambda m: f"{m}-01" if m else None), errors="coerce")
     months = months.mask(dates_in_study(sh, ctx, "month", as_date).isna().to_numpy(), None)
@@ -509,21 +504,46 @@ def clean_mood(ctx: Context, sh: Sheet):
         "no_month",
         "月份 missing or unreadable",
     )
+    counts, recorded = _mood_days(ctx, sh, codes)
+    df = pd.DataFrame(
+        {
+            "student_id": sids,
+            "year": y_of.to_numpy(dtype=object),
+            "month": months.to_numpy(dtype=object),
+            "days_recorded": recorded.sum(1),
+        }
+    )
+    for k, c in enumerate(codes):
+        df[f"n_{c}"] = counts[:, k]
+    df["_days"] = (recorded.astype(np.int64) << np.arange(31)).sum(1)  # a bit per day of the month
+    merge_exact_duplicates(ctx, sh, df, "mood")
+    ctx.emit("mood", df[st.alive], sh)
+
+
+def _mood_days(ctx: Context, sh: Sheet, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Read the day columns of a mood chart (one colour sticker per school day).
+
+    Returns the count of each code per row, and which of the 31 days each row recorded."""
+    rs, opts = sh.rs, sh.cb.options
+    pat = re.compile(opts.get("day_column", r"^(\d{1,2})日$"))
+    day_cols = [(j, int(m.group(1))) for j, h in enumerate(rs.header) if (m := pat.match(h))]
+    colours = opts.get("colours", [])
+    colour = {c: k for c, k in zip(colours, codes, strict=True)}
+    colour.update(opts.get("aliases", {}))
+
+    def fn(x):
+        if nz.is_blank(x):
+            return None, None
+        s = nz.text(x)[0]
+        if s in colour:
+            return colour[s], (None if s in colours else "label_alias")
+        return None, "fail:colour"
+
     counts = np.zeros((rs.n, len(codes)), dtype=np.int16)
     recorded = np.zeros((rs.n, 31), dtype=bool)
     for j, day in day_cols:
         col = rs.col(j)
-
-        def fn(x):
-            if nz.is_blank(x):
-                return None, None
-            s = nz.text(x)[0]
-            if s in colour:
-                return colour[s], (None if s in opts.get("colours", []) else "label_alias")
-            return None, "fail:colour"
-
-        vals = nz.apply(col, fn)
-        v, rules = vals
+        v, rules = nz.apply(col, fn)
         has = rules.notna().to_numpy()
         if has.any():
             idx = np.flatnonzero(has)
@@ -542,19 +562,7 @@ def clean_mood(ctx: Context, sh: Sheet):
         for k, c in enumerate(codes):
             counts[:, k] += arr == c
         recorded[:, day - 1] = pd.notna(arr)
-    df = pd.DataFrame(
-        {
-            "student_id": sids,
-            "year": y_of.to_numpy(dtype=object),
-            "month": months.to_numpy(dtype=object),
-            "days_recorded": recorded.sum(1),
-        }
-    )
-    for k, c in enumerate(codes):
-        df[f"n_{c}"] = counts[:, k]
-    df["_days"] = (recorded.astype(np.int64) << np.arange(31)).sum(1)  # a bit per day of the month
-    merge_exact_duplicates(ctx, sh, df, "mood")
-    ctx.emit("mood", df[st.alive], sh)
+    return counts, recorded
 
 
 def _unless_failed(new: np.ndarray, rules: np.ndarray) -> np.ndarray:

@@ -334,6 +334,35 @@ def write_xlsx(
             raise ValueError(f"invalid sheet name {nm!r}")
     if len(set(names)) != len(names):
         raise ValueError("duplicate sheet names")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+
+        def put(name: str, data: bytes | str):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(
+                info,
+                data.encode("utf-8") if isinstance(data, str) else data,
+                compresslevel=compresslevel,
+            )
+
+        for part, xml in _workbook_parts(names).items():
+            put(part, xml)
+        if isinstance(sheets, SheetGroups):
+            for i, sheet_xml in enumerate(_grouped_xml(sheets, pre_rows or {})):
+                put(f"xl/worksheets/sheet{i + 1}.xml", sheet_xml)
+        else:
+            for i, nm in enumerate(names):
+                put(
+                    f"xl/worksheets/sheet{i + 1}.xml",
+                    _sheet_xml(sheets[nm], (pre_rows or {}).get(nm)),
+                )
+    return path
+
+
+def _workbook_parts(names: list[str]) -> dict[str, str]:
+    """The parts of a workbook other than its sheets, in the order they are zipped."""
     ct = CONTENT_TYPES.format(sheets="".join(SHEET_CT.format(i=i + 1) for i in range(len(names))))
     wb = WORKBOOK.format(
         sheets="".join(
@@ -349,31 +378,10 @@ def write_xlsx(
             for i in range(len(names))
         )
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as z:
-
-        def put(name: str, data: bytes | str):
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            z.writestr(
-                info,
-                data.encode("utf-8") if isinstance(data, str) else data,
-                compresslevel=compresslevel,
-            )
-
-        put("[Content_Types].xml", ct)
-        put("_rels/.rels", ROOT_RELS)
-        put("xl/workbook.xml", wb)
-        put("xl/_rels/workbook.xml.rels", rels)
-        put("xl/styles.xml", STYLES)
-        if isinstance(sheets, SheetGroups):
-            for i, xml in enumerate(_grouped_xml(sheets, pre_rows or {})):
-                put(f"xl/worksheets/sheet{i + 1}.xml", xml)
-        else:
-            for i, nm in enumerate(names):
-                put(
-                    f"xl/worksheets/sheet{i + 1}.xml",
-                    _sheet_xml(sheets[nm], (pre_rows or {}).get(nm)),
-                )
-    return path
+    return {
+        "[Content_Types].xml": ct,
+        "_rels/.rels": ROOT_RELS,
+        "xl/workbook.xml": wb,
+        "xl/_rels/workbook.xml.rels": rels,
+        "xl/styles.xml": STYLES,
+    }
