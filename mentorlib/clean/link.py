@@ -141,13 +141,14 @@ def link_students(
             _names_differ(sh, ctx, year, fast, name_vals, found.out)
         todo = todo & ~fast
     parsed: dict = {}
+    roster = ctx.linked_roster()
     for i in np.flatnonzero(todo):
         x = raw_vals[i]
         key = (type(x), x)
         if key not in parsed:
             parsed[key] = nz.student_id(x)
         sid = _link_one(ctx, year, int(i), x, parsed[key], name_vals[i], gc_vals[i], found)
-        nm, rn = name_vals[i], ctx.linked_roster().name_of.get((year, sid)) if sid else None
+        nm, rn = name_vals[i], roster.name_of.get((year, sid)) if sid else None
         if sid and nm and rn and nm != rn and nz.name(nm)[0] != rn:
             ctx.log.add(rs, [i], sh.header_of("name"), [nm], [rn], "name_differs_from_roster")
     rep = found.repairs
