@@ -1,6 +1,6 @@
 # mentorlib workbench. Two commands on a fresh machine (Python 3.11+ and make):
 #   make demo   # venv + install + generate the demo study + run every stage
-#   make test   # ruff + pytest (library, CLI, notebooks)
+#   make test   # ruff + mypy + pytest (library, CLI, notebooks)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -23,6 +23,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lab: $(STAMP)

@@ -31,6 +31,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
+
 __all__ = [
     "TERM_MONTHS",
     "YEAR_START_MONTH",
@@ -82,7 +84,7 @@ def term_bounds(year: int, term: int) -> tuple[pd.Timestamp, pd.Timestamp]:
         return pd.Timestamp(year, 9, 1), pd.Timestamp(year + 1, 1, 16)
     if term == 2:
         return pd.Timestamp(year + 1, 2, 24), pd.Timestamp(year + 1, 6, 30)
-    raise ValueError(f"term must be 1 or 2, got {term!r}")
+    raise InputError(f"term must be 1 or 2, got {term!r}")
 
 
 @lru_cache(maxsize=64)

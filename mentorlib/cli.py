@@ -98,9 +98,7 @@ def _synth_params(args: argparse.Namespace):
         return SynthParams(
             level=args.level, n_students=args.students, n_years=args.years, seed=args.seed
         )
-    except InputError:
-        raise
-    except ValueError as e:  # SynthParams checks its arguments with a bare ValueError
+    except InputError as e:  # name the options the user typed
         raise InputError(f"{e} (--students {args.students}, --years {args.years})") from e
 
 

@@ -30,12 +30,14 @@ Promises
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import re
 import shutil
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -106,7 +108,7 @@ def is_ours(path: str | Path, kind: str) -> bool:
     return False
 
 
-# the generator's file names (mentorlib.synth.export: _plan and _write_truth)
+# the generator's file names (mentorlib.synth.export: plan_files and _write_truth)
 _SYNTH_SOURCE = re.compile(
     r"^(roster|groups|surveys|exams|records)/[^/]+_\d{4}学年[^/]*\.(xlsx|csv)$"
 )
@@ -142,7 +144,6 @@ def foreign_in_synth(path: str | Path) -> str | None:
     >>> foreign_in_synth(d)
     'no study.toml saying synthetic = true beside truth/params.json'
     """
-    import tomllib
 
     p = Path(path)
     no_marker = "no study.toml saying synthetic = true beside truth/params.json"
@@ -377,7 +378,6 @@ def check_output_file(
 
 
 def _first_csv_row(path: Path) -> list[str] | None:
-    import csv
 
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
@@ -427,8 +427,10 @@ def atomic_write(path: str | Path, mode: str = "wb", *, encoding: str | None = N
     _TEMP_PARENTS.add(final.parent.resolve())  # before creating: see remove_own_temporaries
     fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-file-", dir=final.parent)
     try:
-        kw = {"encoding": encoding, "newline": ""} if mode == "w" else {}
-        with os.fdopen(fd, mode, **kw) as f:
+        text = mode == "w"
+        with os.fdopen(
+            fd, mode, encoding=encoding if text else None, newline="" if text else None
+        ) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -604,7 +606,7 @@ def sweep_stale(parent: str | Path, *, max_age_hours: float = STALE_HOURS) -> li
     list of Path
         What was removed.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(parent))
     except OSError:
@@ -668,6 +670,8 @@ def neutralise_cells(df: pd.DataFrame) -> pd.DataFrame:
     -----
     OWASP, "CSV Injection" (https://owasp.org/www-community/attacks/CSV_Injection).
     """
+    # by position (isetitem), not by name: a hostile file may repeat a column name.
+    # pandas-stubs types isetitem's value as a scalar; pandas takes a Series (ignores below).
     out = df.copy()
     for j, col in enumerate(df.columns):
         s = df.iloc[:, j]
@@ -678,16 +682,17 @@ def neutralise_cells(df: pd.DataFrame) -> pd.DataFrame:
                 if new == list(cats):
                     continue
                 if len(set(new)) == len(new):
-                    out.isetitem(j, s.cat.rename_categories(new))
+                    out.isetitem(j, s.cat.rename_categories(new))  # type: ignore[arg-type]
                 else:  # "=a" and "'=a" both present: plain text then
-                    out.isetitem(j, s.astype(object).map(neutralise, na_action="ignore"))
+                    out.isetitem(j, s.astype(object).map(neutralise, na_action="ignore"))  # type: ignore[arg-type]
             continue
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            vals = s.to_numpy(dtype=object, na_value=None)
+            vals = s.astype(object).where(s.notna(), None).tolist()
             mask = [isinstance(v, str) and v.startswith(_DANGER) for v in vals]
             if any(mask):
                 fixed = [neutralise(v) for v in vals]
-                out.isetitem(j, pd.Series(fixed, index=s.index, name=col).astype(s.dtype))
+                fixed_s = pd.Series(fixed, index=s.index, name=col).astype(s.dtype)
+                out.isetitem(j, fixed_s)  # type: ignore[arg-type]
     out.columns = _neutral_index(df.columns)
     return out
 

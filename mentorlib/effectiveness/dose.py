@@ -20,10 +20,10 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from ..calendar import TERM_MONTHS
 from ..errors import InputError
 from ..labels import EFFECTIVENESS_TEXTS, EXPOSURE_LABELS
 from ..progress import proportion_ci, student_progress, study_changes
-from ..rules import TERM_MONTHS
 from .model import Design, fit_mentor_model, prepare_design
 from .study import COVARIATES, mentor_data
 

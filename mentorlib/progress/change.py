@@ -44,6 +44,7 @@ __all__ = [
     "CATEGORIES",
     "DEFINITION_SPECS",
     "StudyScores",
+    "change_se",
     "change_scores",
     "definition_label",
     "false_positive_rate",
@@ -80,6 +81,19 @@ def definition_label(definition: str, lang: str = "zh", *, mid: float) -> str:
 
 
 # --------------------------------------------------------------------- the comparison
+
+
+def change_se(sd_pre, reliability):
+    """Standard error of a pre/post difference: the RCI's denominator, its only formula.
+
+    :math:`S_{diff} = \\sqrt{2}\\, s_1 \\sqrt{1 - r_{xx}}` (Jacobson & Truax 1991): two
+    measurement errors of SD :math:`s_1\\sqrt{1-r_{xx}}` each. A change is reliable when it
+    exceeds ``z * change_se`` in the good direction.
+
+    >>> round(float(change_se(5.0, 0.8)), 4)
+    3.1623
+    """
+    return np.sqrt(2.0) * sd_pre * np.sqrt(1.0 - reliability)
 
 
 def is_improved(signed_change, threshold, *, strict: bool) -> np.ndarray:
@@ -189,7 +203,7 @@ def reliable_change(
         raise InputError(f"reliability must be in (0, 1), got {np.unique(r)[:3]}")
     s = _sign(direction)
     change = x2 - x1
-    s_diff = np.broadcast_to(np.sqrt(2.0) * sd * np.sqrt(1.0 - r), change.shape)
+    s_diff = np.broadcast_to(change_se(sd, r), change.shape)
     rci = change / s_diff
     ok = ~np.isnan(rci)
     imp, det = _flags(*_both(s * rci, z, strict=True), ok)
@@ -562,7 +576,7 @@ def change_scores(
         if bad_r:
             raise InputError(f"reliability outside (0, 1) for {bad_r} in year {year}")
         rel = out["dimension"].map(rel_map).to_numpy(dtype=float)
-        s_diff = np.sqrt(2.0) * sd * np.sqrt(1 - rel)
+        s_diff = change_se(sd, rel)
         rci = change / s_diff
         thr = z * s_diff
         good, worse = _both(sign * rci, z, strict=True)

@@ -21,7 +21,7 @@ from .. import scales
 from ..errors import InputError
 from ..labels import MISSING_DATA_RULES as RULES
 from ._common import need_columns
-from .change import STRICT, is_improved
+from .change import STRICT, change_se, is_improved
 from .proportions import proportion_ci, proportion_test
 
 __all__ = [
@@ -362,7 +362,7 @@ def bootstrap_rates(
                 rel = np.column_stack([scales.weighted_alpha(W, X) for X in items])
             else:
                 rel = np.broadcast_to(rel_fixed, (b, D))
-            thr = z * np.sqrt(2.0) * sd * np.sqrt(1 - rel)[:, None, :]
+            thr = z * change_se(sd, rel[:, None, :])
         else:
             thr = mid * sd
         imp = is_improved(change[None], thr[:, g_codes, :], strict=STRICT[rule])  # b x N x D

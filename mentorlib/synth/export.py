@@ -25,6 +25,8 @@ encoding                the file's encoding, detected and logged
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,8 +205,6 @@ def _run_in_child(k_spec):
 
 def _run_jobs(job: _Job, specs: list[dict], workers: int | None, progress) -> list[pd.DataFrame]:
     """Build and write every file, in parallel when there is more than one core."""
-    import multiprocessing as mp
-    import os
 
     workers = workers or min(2, os.cpu_count() or 1)
     items = list(enumerate(specs))

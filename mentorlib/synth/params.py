@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..errors import InputError
 from ..rules import DIMENSIONS, Rulebook, rulebook
 
 SUBJECTS_PRIMARY = ["chinese", "math", "english"]
@@ -90,12 +91,12 @@ class SynthParams:
     def __post_init__(self):
         rulebook(self.level)  # validates the level
         if self.n_students < 20:
-            raise ValueError("n_students must be at least 20")
+            raise InputError("n_students must be at least 20")
         if not 1 <= self.n_years <= 10:
-            raise ValueError("n_years must be between 1 and 10")
+            raise InputError("n_years must be between 1 and 10")
         for name in ("maturation", "programme_effect", "mentor_sd"):
             if len(getattr(self, name)) != 4:
-                raise ValueError(f"{name} needs one value per dimension (4)")
+                raise InputError(f"{name} needs one value per dimension (4)")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
