@@ -23,7 +23,6 @@ from mentorlib import cli
 from mentorlib.cli import main
 from mentorlib.data import Processed, load_processed
 from mentorlib.progress import study_changes
-from mentorlib.rules import rulebook
 
 from conftest import SAMPLE
 
@@ -241,23 +240,15 @@ def test_review_writes_the_documents_it_lists(cleaned, study, tmp_path):
 # ----------------------------------------------------------------------------- the study's rules
 
 
-class _FakeStudy:
-    """Just what the command line reads of a study: its name, years and rules."""
-
-    name = "fake"
-    level = "primary"
-    years = (2024,)
-
-    def __init__(self, **rules):
-        self.rules = rulebook("primary", rules)
-
-
 @pytest.fixture
 def fake_study(monkeypatch):
-    import mentorlib.data
+    """A study with no tables and its own rules: all the command line reads of it."""
+    import mentorlib.io.open
 
-    P = _FakeStudy(min_cell=7, ci_method="clopper-pearson", k_dimensions=2)
-    monkeypatch.setattr(mentorlib.data, "open_study", lambda path: P)
+    P = Processed(name="fake", level="primary", years=(2024,), tables={}).with_rules(
+        min_cell=7, ci_method="clopper-pearson", k_dimensions=2
+    )
+    monkeypatch.setattr(mentorlib.io.open, "open_study", lambda path: P)
     return P
 
 
@@ -267,15 +258,19 @@ def test_progress_settings_come_from_the_study_rules(fake_study, monkeypatch, ca
     calls = []
 
     def fake_report(P, year, **kw):
-        calls.append(kw)
+        calls.append((P.rules, kw))
         return SimpleNamespace(to_json_dict=lambda **_: {"kw": kw})
 
     monkeypatch.setattr(mentorlib.progress, "progress_report", fake_report)
     assert main(["progress", "x", "--json"]) == 0
-    want = {"k": None, "method": "clopper-pearson", "min_cell": 7}  # k: the library's default
-    assert calls == [want] and json.loads(capsys.readouterr().out) == {"kw": want}
+    rules, kw = calls[-1]
+    # nothing typed on the command line: the library resolves k, method, min_cell from the rules
+    assert kw == {"k": None, "method": None} and json.loads(capsys.readouterr().out) == {"kw": kw}
+    assert (rules.min_cell, rules.ci_method, rules.k_dimensions) == (7, "clopper-pearson", 2)
     assert main(["progress", "x", "--json", "--min-cell", "11", "--method", "wilson"]) == 0
-    assert calls[-1] == {"k": None, "method": "wilson", "min_cell": 11}
+    rules, kw = calls[-1]
+    assert kw == {"k": None, "method": "wilson"} and rules.min_cell == 11
+    assert fake_study.rules.min_cell == 7  # the run's --min-cell does not change the study
 
 
 def test_report_min_cell_comes_from_the_study_rules(fake_study, monkeypatch, tmp_path, capsys):

@@ -117,10 +117,13 @@ def test_the_zip_bombs_are_small_and_expand_to_5m_rows(cells_bomb, size_bomb):
 def _clean_in_a_subprocess(study, tmp_path):
     probe = textwrap.dedent(
         f"""
-        import resource, sys
+        import sys
         from mentorlib.cli import main
         rc = main(["clean", {str(study)!r}, "--out", {str(tmp_path / "out")!r}])
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would report the
+        # pytest worker's size at fork time rather than this process's own peak
+        status = open("/proc/self/status").read()
+        peak_kb = int(status.split("VmHWM:")[1].split()[0])
         print(rc, peak_kb)
         """
     )

@@ -317,7 +317,7 @@ def test_in_memory_cleaning_spills_to_the_temp_dir_and_removes_it(tmp_path, monk
         seen.append(d)
         return d
 
-    monkeypatch.setattr("mentorlib.clean.make_temp_dir", spy)
+    monkeypatch.setattr("mentorlib.clean.pipeline.make_temp_dir", spy)
     clean_study(SAMPLE)
     assert len(seen) == 1 and seen[0].parent == tmp_path
     assert seen[0].name.startswith(f".mentorlib-tmp-{os.getpid()}-spill-")
@@ -640,7 +640,7 @@ def test_mentors_internal_name_is_derived_after_the_checks(tmp_path):
 def test_signal_between_creating_a_spill_and_its_try_leaves_nothing(tmp_path, monkeypatch):
     """The race a kill at the moment the spill folder appears can hit: the folder exists but
     the ``try`` that removes it was not entered yet. The command line removes it on the way out."""
-    import mentorlib.clean as C
+    import mentorlib.clean.pipeline as C
 
     study = tmp_path / "study"
     shutil.copytree(SAMPLE, study)
