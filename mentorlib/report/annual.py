@@ -101,7 +101,7 @@ def _kpi_n(r, min_cell: int, doc: Document | None) -> tuple[str, bool]:
     return (f"<{min_cell}" if small else count_text(r.n, min_cell)), small
 
 
-def _kpi_table(k: pd.DataFrame, t: Lang, min_cell: int, doc: Document | None = None) -> Table:
+def _kpi_table(k: pd.DataFrame, t: Lang, level: str, min_cell: int, doc: Document | None) -> Table:
     rows = []
     for r in k.itertuples(index=False):
         n, small = _kpi_n(r, min_cell, doc)
@@ -112,7 +112,7 @@ def _kpi_table(k: pd.DataFrame, t: Lang, min_cell: int, doc: Document | None = N
     cols = [
         t("指标", "Indicator"),
         t("数值", "Value"),
-        t("95%置信区间", "95% CI"),
+        t(f"{level}置信区间", f"{level} CI"),
         t("目标", "Target"),
         t("是否达成", "Met?"),
         t("计数基数 n", "Base n"),
@@ -130,7 +130,7 @@ def _kpi_table(k: pd.DataFrame, t: Lang, min_cell: int, doc: Document | None = N
     )
 
 
-def _comparison_para(s: dict, t: Lang) -> Para | None:
+def _comparison_para(s: dict, t: Lang, level: str) -> Para | None:
     """Mentees against non-mentees (middle school), with the regression-to-the-mean caveat."""
     cmp_ = s.get("comparison")
     if not cmp_ or missing(cmp_.get("difference")):
@@ -139,10 +139,10 @@ def _comparison_para(s: dict, t: Lang) -> Para | None:
     return Para(
         t(
             f"与未受导学生相比，受导学生的显著进步比例高{d:.1f}个百分点"
-            f"（95%置信区间{lo:.1f}至{hi:.1f}个百分点）；"
+            f"（{level}置信区间{lo:.1f}至{hi:.1f}个百分点）；"
             "受导学生经推荐产生，这一差异包含向均值回归，不能视为导师制的效果。",
             f"Mentees progressed {d:.1f} percentage points more often "
-            f"than non-mentees (95% CI {lo:.1f} to "
+            f"than non-mentees ({level} CI {lo:.1f} to "
             f"{hi:.1f}); mentees were nominated, so this includes "
             "regression to the mean and is not the programme's effect.",
         )
@@ -214,7 +214,7 @@ def _satisfaction_para(k: pd.DataFrame, t: Lang) -> Para | None:
 def _sec_summary(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
     b: list = [Para(a.progress.headline(t.code), "lead")]
     paras = [
-        _comparison_para(a.progress.summary_dict(), t),
+        _comparison_para(a.progress.summary_dict(), t, a.level),
         None if a.compliance is None else _process_para(a.compliance.indicators, t),
         _mentors_para(a.mentors, t),
         _satisfaction_para(k, t),
@@ -242,7 +242,7 @@ def _sec_kpi(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
                 "computed from the assessments and the process records.",
             )
         ),
-        _kpi_table(k, t, a.min_cell, a.disclosure),
+        _kpi_table(k, t, a.level, a.min_cell, a.disclosure),
         Todo(
             t(
                 "对未达成的指标逐项说明原因与改进措施。",

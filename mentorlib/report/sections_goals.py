@@ -274,7 +274,7 @@ def _collab_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
         Para(t(pz, pe), "note"),
         *_indicator_bullets(p, _GOAL_INDICATORS["collab"], t),
     ]
-    M = p.mentors
+    M, lv = p.mentors, p.level
     if M is not None and len(M.dose):
         d = M.dose.set_index("term")
         if "parent_contact" in d.index and not missing(d.at["parent_contact", "ratio"]):
@@ -282,9 +282,9 @@ def _collab_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
             b.append(
                 Para(
                     t(
-                        f"{p.years[-1]}学年，家校联系每月每生多1次，学生显著进步的几率为原来的{r['ratio']:.2f}倍（95%区间{r['ratio_low']:.2f}–{r['ratio_high']:.2f}）；这是相关，不是因果。",
+                        f"{p.years[-1]}学年，家校联系每月每生多1次，学生显著进步的几率为原来的{r['ratio']:.2f}倍（{lv}区间{r['ratio_low']:.2f}–{r['ratio_high']:.2f}）；这是相关，不是因果。",
                         f"In {p.years[-1]} one more parent contact a month goes with {r['ratio']:.2f} "
-                        f"times the odds of progress (95% CI {r['ratio_low']:.2f}-{r['ratio_high']:.2f}); "
+                        f"times the odds of progress ({lv} CI {r['ratio_low']:.2f}-{r['ratio_high']:.2f}); "
                         "an association, not an effect.",
                     ),
                     "bullet",
@@ -295,7 +295,7 @@ def _collab_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
 
 def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
     """Goal 4: continuity of the mentor team, training, stability, the trend."""
-    st = p.staff
+    st, lv = p.staff, p.level
     b: list = []
     zh, en, pz, pe = goals["lasting"]
     b += [Heading(t(zh, en)), Para(t(pz, pe), "note")]
@@ -325,9 +325,9 @@ def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
             b.append(
                 Para(
                     t(
-                        f"导师效应的稳定性（{r.year_a}与{r.year_b}学年，{int(r.n_mentors)}名导师）：相关{r.r_eb:.2f}（95%区间{r.r_eb_low:.2f}至{r.r_eb_high:.2f}）。",
+                        f"导师效应的稳定性（{r.year_a}与{r.year_b}学年，{int(r.n_mentors)}名导师）：相关{r.r_eb:.2f}（{lv}区间{r.r_eb_low:.2f}至{r.r_eb_high:.2f}）。",
                         f"Stability of mentor effects ({r.year_a} and {r.year_b}, {int(r.n_mentors)} "
-                        f"mentors): r = {r.r_eb:.2f} (95% CI {r.r_eb_low:.2f} to {r.r_eb_high:.2f}).",
+                        f"mentors): r = {r.r_eb:.2f} ({lv} CI {r.r_eb_low:.2f} to {r.r_eb_high:.2f}).",
                     ),
                     "bullet",
                 )

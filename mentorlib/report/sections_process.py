@@ -271,10 +271,10 @@ def _satisfaction_table(a: YearAnalyses, t: Lang) -> list:
         t("调查", "Survey"),
         t("回答人数", "Responses"),
         t("平均满意度", "Mean satisfaction"),
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
         t("希望更换导师", "Want to change"),
         t("比例", "Share"),
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
     ]
     b += [
         Para(

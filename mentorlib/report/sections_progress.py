@@ -39,7 +39,7 @@ __all__ = ["focus_section", "progress_section"]
 
 def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
     """The rate against the target under both missing-data rules (Wilson and bootstrap)."""
-    target = a.progress.target
+    target, lv = a.progress.target, a.level
     method = t.of(CI_METHOD_LABELS, a.processed.rules.ci_method)
     rows = []
     for r in a.progress.verdict.itertuples(index=False):
@@ -62,9 +62,9 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
         t("分母（人）", "Denominator"),
         t("显著进步人数", "Progressing"),
         t("比例", "Rate"),
-        t(f"95% {method}区间", f"95% {method} CI"),
-        t("95%自助法区间", "95% bootstrap CI"),
-        t("单侧95%下限", "One-sided lower bound"),
+        t(f"{lv} {method}区间", f"{lv} {method} CI"),
+        t(f"{lv}自助法区间", f"{lv} bootstrap CI"),
+        t(f"单侧{lv}下限", "One-sided lower bound"),
         t("p值", "p"),
         t("判定", "Verdict"),
     ]
@@ -103,7 +103,7 @@ def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
         t("维度数", "Dimensions"),
         t("缺失处理", "Missing data"),
         t("比例", "Rate"),
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
         t("判定", "Verdict"),
     ]
     return Table(
@@ -133,7 +133,9 @@ def _group_rate_rows(bd: pd.DataFrame, by: str, labeler, t: Lang, mc: int, ref=N
             and not missing(r.n_evaluable)
             and not missing(r.n_progressing)
         ):
-            d = rate_difference(int(r.n_progressing), int(r.n_evaluable), *ref).iloc[0]
+            d = rate_difference(
+                int(r.n_progressing), int(r.n_evaluable), *ref, alpha=a.processed.rules.alpha
+            ).iloc[0]
             diff = with_interval(
                 pts(d["difference"]), t("，", ", ").join((pts(d["ci_low"]), pts(d["ci_high"]))), t
             )
@@ -270,7 +272,7 @@ def _reliability_table(a: YearAnalyses, t: Lang) -> list:
         t("测次", "Wave"),
         t("人数", "n"),
         "Cronbach α",
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
         t("量表公布值", "Published α"),
     ]
     return [
@@ -284,7 +286,7 @@ def _reliability_table(a: YearAnalyses, t: Lang) -> list:
 
 def _group_blocks(a: YearAnalyses, t: Lang) -> list:
     """The rate by grade and gender (a table) and the figures of the section."""
-    R, mc = a.progress, a.min_cell
+    R, mc, lv = a.progress, a.min_cell, a.level
     b: list = []
     b.append(Heading(t("分年级与分性别", "By grade and gender")))
     grade_rows, gplot = _group_rate_rows(
@@ -303,7 +305,7 @@ def _group_blocks(a: YearAnalyses, t: Lang) -> list:
         t("学生数", "Students"),
         t("可评估", "Evaluable"),
         t("显著进步比例", "Rate"),
-        t("95%置信区间", "95% CI"),
+        t(f"{lv}置信区间", f"{lv} CI"),
     ]
     b.append(
         Table(
@@ -316,7 +318,7 @@ def _group_blocks(a: YearAnalyses, t: Lang) -> list:
         b,
         t,
         "progress_by_grade",
-        t("各年级显著进步比例（95%置信区间）", "Progress rate by grade (95% CI)"),
+        t(f"各年级显著进步比例（{lv}置信区间）", f"Progress rate by grade ({lv} CI)"),
         lambda: plot_rate_by_group(
             R.breakdowns, by="grade", target=R.target, lang=t.code, min_cell=mc
         ),
@@ -337,8 +339,10 @@ def _group_blocks(a: YearAnalyses, t: Lang) -> list:
             b,
             t,
             "progress_by_year",
-            t("历年显著进步比例（95%置信区间）", "Progress rate by year (95% CI)"),
-            lambda: plot_rate_by_year(R.trend, target=R.target, lang=t.code),
+            t(f"历年显著进步比例（{lv}置信区间）", f"Progress rate by year ({lv} CI)"),
+            lambda: plot_rate_by_year(
+                R.trend, target=R.target, lang=t.code, confidence=1 - R.alpha
+            ),
             13,
         )
     return b
@@ -369,7 +373,7 @@ def _comparison_blocks(a: YearAnalyses, t: Lang) -> list:
             t("未受导学生数", "Non-mentees"),
             t("未受导学生比例", "Non-mentee rate"),
             t("差（百分点）", "Difference (points)"),
-            t("95%置信区间", "95% CI"),
+            t(f"{a.level}置信区间", f"{a.level} CI"),
         ]
         b.append(
             Table(
@@ -416,7 +420,7 @@ def _focus_reference(R) -> tuple[int, int] | None:
 
 def focus_section(a: YearAnalyses, t: Lang) -> Section:
     """The focus groups' progress rates, against the other students where it can be said."""
-    R, mc = a.progress, a.min_cell
+    R, mc, lv = a.progress, a.min_cell, a.level
     bd = R.breakdowns
     ref = _focus_reference(R)
     bd_sorted = pd.concat(
@@ -430,13 +434,13 @@ def focus_section(a: YearAnalyses, t: Lang) -> Section:
         t("学生数", "Students"),
         t("可评估", "Evaluable"),
         t("显著进步比例", "Rate"),
-        t("95%置信区间", "95% CI"),
+        t(f"{lv}置信区间", f"{lv} CI"),
     ]
     if ref is not None:
         cols.append(
             t(
-                "与其他学生之差（百分点，95%区间）",
-                "Difference from other students (points, 95% CI)",
+                f"与其他学生之差（百分点，{lv}区间）",
+                f"Difference from other students (points, {lv} CI)",
             )
         )
     b: list = [
@@ -473,7 +477,10 @@ def focus_section(a: YearAnalyses, t: Lang) -> Section:
             b,
             t,
             "focus_groups",
-            t("重点关注学生的显著进步比例（95%置信区间）", "Progress of the focus groups (95% CI)"),
+            t(
+                f"重点关注学生的显著进步比例（{lv}置信区间）",
+                f"Progress of the focus groups ({lv} CI)",
+            ),
             lambda: plot_intervals(
                 labels,
                 est,

@@ -189,8 +189,8 @@ def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
         Table(
             frame(rows, cols),
             t(
-                "同批学生逐年的显著进步比例（95%置信区间）",
-                "The same students' progress rate each year (95% CI)",
+                f"同批学生逐年的显著进步比例（{p.level}置信区间）",
+                f"The same students' progress rate each year ({p.level} CI)",
             ),
             "cohort",
             t(
@@ -294,9 +294,9 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
         t("学年", "Years"),
         t("两年均任导师", "Mentors in both"),
         t("效应估计的相关", "r of estimates"),
-        t("95%区间", "95% CI"),
+        t(f"{p.level}区间", f"{p.level} CI"),
         t("真实效应相关（估计）", "r of true effects (est.)"),
-        t("95%自助法区间", "95% bootstrap CI"),
+        t(f"{p.level}自助法区间", f"{p.level} bootstrap CI"),
     ]
     b: list = [
         Para(

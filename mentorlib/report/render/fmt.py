@@ -8,12 +8,15 @@ Every number a report prints passes through one of these: a share is checked to 
 ('85.3%', '80.0%–90.0%', '<5', '0.0', '< 0.001')
 >>> zh_number(12), zh_count(2), share(0.85)
 ('十二', '两', '85%')
+>>> level_text(0.05), level_text(0.1), level_text(0.01), level_text(0.025)
+('95%', '90%', '99%', '97.5%')
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from ...errors import InputError
 from ...labels import DIMENSION_LABELS, Lang
 from ...quality import check_rate
 
@@ -42,6 +45,17 @@ def en_count(n: int, one: str = "one") -> str:
 def share(v: float) -> str:
     """A setting's share as a whole percentage ("85%", "15%")."""
     return f"{check_rate(v, 'a share'):.0%}"
+
+
+def level_text(alpha: float) -> str:
+    """The confidence level ``1 - alpha`` of an interval as printed: "95%", "90%", "97.5%".
+
+    ``alpha`` is the study's error rate (``processed.rules.alpha``); the level keeps up to
+    three decimals of a percent, without trailing zeros.
+    """
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be in (0, 1), got {alpha}")
+    return f"{round(100 * (1 - alpha), 3):g}%"
 
 
 def sep(t: Lang) -> str:
