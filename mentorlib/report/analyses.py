@@ -314,7 +314,7 @@ def _mask_pilot(doc: Document, sat, comp, cohort, pers):
         ]
         comp = _mask_compliance(doc, comp, keys)
     rows = list(cohort.itertuples(index=False))
-    ck = {
+    ck: dict[str, Sequence[str | None]] = {
         c: [
             f"cohort.{r.cohort}.n_students"
             if c == "n_students"

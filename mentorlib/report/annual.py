@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..effectiveness import MentorReport
 from ..errors import InputError
 from ..labels import Lang
 from ..privacy import Document
 from .analyses import YearAnalyses, analyse_year, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .methods import methods_section
-from .render.fmt import ci, count_text, frame, missing, numci, pct, sep
-from .sections_mentors import mentors_section
+from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
+from .sections_mentors import effects_by_outcome, mentors_section
 from .sections_process import compliance_section, quality_section, satisfaction_section
 from .sections_progress import focus_section, progress_section
 from .shared import (
@@ -57,7 +58,7 @@ def _kpis(a: YearAnalyses, t: Lang) -> pd.DataFrame:
     rows = [progress_kpi(s, label, t)]
     if a.compliance is not None:
         rows += [
-            compliance_kpi(r, t, t(r.target_zh, r.target_en))
+            compliance_kpi(r, t, t(str(r.target_zh), str(r.target_en)))
             for r in a.compliance.indicators.itertuples(index=False)
         ]
     year = a.satisfaction.loc[a.satisfaction["term"] == 0]
@@ -170,25 +171,25 @@ def _process_para(ind: pd.DataFrame, t: Lang) -> Para:
     )
 
 
-def _mentors_para(M, t: Lang) -> Para | None:
+def _mentors_para(M: MentorReport | None, t: Lang) -> Para | None:
     """The share of variation between mentors and how many stand out (composite outcome)."""
     if M is None or not len(M.models):
         return None
-    m = M.models.set_index("outcome")
-    es = M.effects_summary().set_index("outcome")
-    if "composite" not in m.index or "composite" not in es.index:
+    icc = dict(zip(M.models["outcome"].astype(str), M.models["icc"], strict=True))
+    e = effects_by_outcome(M).get("composite")
+    if "composite" not in icc or e is None:
         return None
-    r, e = m.loc["composite"], es.loc["composite"]
+    share = as_float(icc["composite"])
     counts = (
         f"{int(e['n_mentors'])}名导师中{int(e['n_above'])}名明显高于平均、"
         f"{int(e['n_below'])}名明显低于平均，其余与平均水平无法区分。"
     )
     return Para(
         t(
-            f"导师之间综合发展水平的差异较小：导师解释的差异占{r['icc']:.1%}（ICC），" + counts
-            if r["icc"] < 0.05
-            else f"导师解释的综合发展差异占{r['icc']:.1%}（ICC）；" + counts,
-            f"Mentors account for {r['icc']:.1%} of the variation in the composite "
+            f"导师之间综合发展水平的差异较小：导师解释的差异占{share:.1%}（ICC），" + counts
+            if share < 0.05
+            else f"导师解释的综合发展差异占{share:.1%}（ICC）；" + counts,
+            f"Mentors account for {share:.1%} of the variation in the composite "
             f"outcome (ICC). Of {int(e['n_mentors'])} mentors, clearly above "
             f"average: {int(e['n_above'])}; clearly below: {int(e['n_below'])}; the "
             "rest cannot be told apart from the average.",
@@ -201,7 +202,7 @@ def _satisfaction_para(k: pd.DataFrame, t: Lang) -> Para | None:
     kk = k.set_index("key")
     if "satisfaction" not in kk.index or missing(kk.at["satisfaction", "value"]):
         return None
-    mean, want = kk.at["satisfaction", "value"], pct(kk.at["want_change", "value"])
+    mean, want = as_float(kk.at["satisfaction", "value"]), pct(kk.at["want_change", "value"])
     return Para(
         t(
             f"学生对导师的平均满意度为{mean:.2f}分（满分5分），{want}的学生表示希望更换导师。",

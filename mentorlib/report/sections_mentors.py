@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from ..labels import EFFECT_VERDICT_LABELS, Lang
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import (
+    as_float,
     count_text,
     dim_label,
     frame,
@@ -34,7 +37,7 @@ from .render.fmt import (
 )
 from .shared import add_figure
 
-__all__ = ["caterpillar_title", "mentors_section"]
+__all__ = ["caterpillar_title", "effects_by_outcome", "mentors_section"]
 
 
 def _caterpillar(effects: pd.DataFrame, t: Lang, mc: int, *, public: bool, confidence: float):
@@ -67,13 +70,18 @@ def caterpillar_title(e: pd.DataFrame, t: Lang, mc: int) -> str:
     )
 
 
+def effects_by_outcome(M: MentorReport) -> dict[str, dict[Hashable, Any]]:
+    """:meth:`MentorReport.effects_summary` as outcome -> its row (a dict of plain cells)."""
+    return {str(r["outcome"]): r for r in M.effects_summary().to_dict("records")}
+
+
 def _models_blocks(M: MentorReport, level: str, t: Lang) -> list:
     """The mixed models by outcome: how the effects were estimated, and a table."""
     lv = level_text(M.rules.alpha)
-    es = M.effects_summary().set_index("outcome")
+    es = effects_by_outcome(M)
     rows = []
     for r in M.models.itertuples(index=False):
-        e = es.loc[r.outcome] if r.outcome in es.index else None
+        e = es.get(str(r.outcome))
         rows.append(
             [
                 dim_label(level, r.outcome, t),
@@ -114,13 +122,12 @@ def _models_blocks(M: MentorReport, level: str, t: Lang) -> list:
     ]
 
 
-def _composite_blocks(a: YearAnalyses, t: Lang, public: bool) -> list:
+def _composite_blocks(a: YearAnalyses, M: MentorReport, t: Lang, public: bool) -> list:
     """How precisely mentors can be ranked on the composite, and the caterpillar figure."""
-    M, mc, lv = a.mentors, a.min_cell, a.level
-    es = M.effects_summary().set_index("outcome")
+    mc, lv = a.min_cell, a.level
+    e = effects_by_outcome(M).get("composite")
     b: list = []
-    if "composite" in es.index:
-        e = es.loc["composite"]
+    if e is not None:
         b.append(
             Para(
                 t(
@@ -279,11 +286,11 @@ def mentors_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
             ],
         )
     b = _models_blocks(M, level, t)
-    b += _composite_blocks(a, t, public)
+    b += _composite_blocks(a, M, t, public)
     b += _audit_blocks(M, t)
     b += _dose_blocks(M, t, mc)
     if not public:
-        b += _mentor_internal(a, t)
+        b += _mentor_internal(a, M, t)
     b.append(
         Todo(
             t(
@@ -296,9 +303,9 @@ def mentors_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     return Section("mentors", title, b)
 
 
-def _mentor_internal(a: YearAnalyses, t: Lang) -> list:
+def _mentor_internal(a: YearAnalyses, M: MentorReport, t: Lang) -> list:
     """Internal only: each mentor by name, with the effect, its interval and ranking chances."""
-    M, mc = a.mentors, a.min_cell
+    mc = a.min_cell
     e = M.effects.loc[M.effects["outcome"] == "composite"]
     # suppressed mentors go last (by ID): their place in the ranking would reveal the effect
     e = e.assign(_small=e["n"] < mc).sort_values(
@@ -306,15 +313,15 @@ def _mentor_internal(a: YearAnalyses, t: Lang) -> list:
     )
     rows = []
     for r in e.itertuples(index=False):
-        small = r.n < mc
+        small = as_float(r.n) < mc
         name = getattr(r, "mentor_name", None)
         rows.append(
             [
                 "" if missing(name) else str(name),
                 str(r.mentor_id),
                 count_text(r.n, mc),
-                f"<{mc}" if small else f"{r.effect:+.3f}",
-                "—" if small else f"{r.ci_low:+.3f}, {r.ci_high:+.3f}",
+                f"<{mc}" if small else f"{as_float(r.effect):+.3f}",
+                "—" if small else f"{as_float(r.ci_low):+.3f}, {as_float(r.ci_high):+.3f}",
                 "—" if small else t.of(EFFECT_VERDICT_LABELS, r.verdict),
                 "—" if small else pct(r.p_top, 0),
                 "—" if small else pct(r.p_bottom, 0),

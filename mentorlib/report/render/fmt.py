@@ -14,6 +14,7 @@ Every number a report prints passes through one of these: a share is checked to 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ...errors import InputError
@@ -71,6 +72,24 @@ def missing(v) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
+
+
+def as_int(v: object) -> int:
+    """A table cell read as an int (``int(v)`` of a Python or NumPy real number).
+
+    pandas types a cell as any scalar (text, dates, NA ...); the report's count columns hold
+    numbers, and anything else is an error here rather than a misprinted report.
+    """
+    if isinstance(v, int | float | np.integer | np.floating):
+        return int(v)
+    raise TypeError(f"expected a number, got {v!r}")
+
+
+def as_float(v: object) -> float:
+    """A table cell read as a float (``float(v)`` of a Python or NumPy real number)."""
+    if isinstance(v, int | float | np.integer | np.floating):
+        return float(v)
+    raise TypeError(f"expected a number, got {v!r}")
 
 
 def pct(v, d: int = 1, what: str = "a percentage") -> str:
@@ -133,7 +152,7 @@ def year_span(year: int, t: Lang) -> str:
     return t(f"{year}–{year + 1}学年", f"{year}-{str(year + 1)[2:]} school year")
 
 
-def dim_label(level: str, dim: str, t: Lang) -> str:
+def dim_label(level: str, dim: object, t: Lang) -> str:
     """The label of a development dimension ("composite" included) at a school level."""
     if dim == "composite":
         return t("综合", "composite")
