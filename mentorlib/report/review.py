@@ -16,7 +16,7 @@ from ..progress import plot_rate_by_year
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .methods import methods_section
-from .render.fmt import ci, frame, missing, year_label, zh_count
+from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
 from .sections_goals import goals_section, rates_sentence, target_short, trend_test_text
 from .sections_review import (
     cohort_section,
@@ -60,7 +60,7 @@ def _review_kpis(p: PilotAnalyses, t: Lang) -> pd.DataFrame:
     label = t("显著进步学生比例", "Students progressing significantly")
     rows = [progress_kpi(R.summary_dict(), label, t, year=y) for y, R in p.progress.items()]
     rows += [
-        compliance_kpi(r, t, target_short(r.indicator, r.target, t), year=r.year)
+        compliance_kpi(r, t, target_short(str(r.indicator), r.target, t), year=as_int(r.year))
         for r in p.compliance.itertuples(index=False)
     ]
     labels = (
@@ -68,7 +68,7 @@ def _review_kpis(p: PilotAnalyses, t: Lang) -> pd.DataFrame:
         t("希望更换导师的比例", "Want to change mentor"),
     )
     for r in p.satisfaction.itertuples(index=False):
-        rows += satisfaction_kpis(r, labels, "—", year=r.year)
+        rows += satisfaction_kpis(r, labels, "—", year=as_int(r.year))
     return kpi_frame(rows)
 
 
@@ -77,12 +77,12 @@ def _trend_table(p: PilotAnalyses, k: pd.DataFrame, t: Lang) -> Table:
     rows = []
     for key, g in k.groupby("key", sort=False):
         g = g.set_index("year")
-        row = [g["label"].iloc[0], g["target_text"].iloc[0]]
+        row = [str(g["label"].iloc[0]), str(g["target_text"].iloc[0])]
         for y in years:
             if y not in g.index:
                 row.append("—")
                 continue
-            v = g.at[y, "value_text"]
+            v = str(g.at[y, "value_text"])
             passed = g.at[y, "passed"]
             if not missing(passed):
                 v += " √" if bool(passed) else " ×"

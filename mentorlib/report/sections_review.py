@@ -6,13 +6,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..effectiveness import Stability
 from ..grouping import hard_rules_met
 from ..labels import Lang
 from ..plots import plot_lines, plot_pairs
 from .analyses import PilotAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
-from .render.fmt import ci, frame, integer, missing, num, numci, pct, pts, sep, share, year_label
+from .render.fmt import (
+    as_int,
+    ci,
+    frame,
+    integer,
+    missing,
+    num,
+    numci,
+    pct,
+    pts,
+    sep,
+    share,
+    year_label,
+)
 from .shared import add_figure, policy_name, with_interval
 
 __all__ = [
@@ -54,7 +68,7 @@ def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
         return t(
             "没有满足全部硬性规则的候选方案。", "No candidate policy meets every hard rule."
         ), None
-    best = sub["mean"].idxmax()
+    best = str(sub["mean"].idxmax())
     r = sub.loc[best]
     ch = C.checks.loc[(C.checks["policy"] == best) & (C.checks["rule"] == "changed_share"), "value"]
     changed = float(ch.iloc[0]) if len(ch) else np.nan
@@ -120,7 +134,7 @@ def _persistence_table(p: PilotAnalyses, t: Lang) -> list:
     if len(pe) and pe["share"].notna().any():
         rows = [
             [
-                t(f"{int(r.years_progressed)}个学年", f"{int(r.years_progressed)} year(s)"),
+                t(f"{as_int(r.years_progressed)}个学年", f"{as_int(r.years_progressed)} year(s)"),
                 printed(p, f"pers.{r.years_progressed}", r.n),
                 pct(r.share),
             ]
@@ -231,10 +245,9 @@ def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
     return Section("cohort", t("同批学生的跟踪", "Cohort tracking"), b)
 
 
-def _stability_figure(b: list, p: PilotAnalyses, t: Lang) -> None:
+def _stability_figure(b: list, p: PilotAnalyses, S: Stability, t: Lang) -> None:
     """Each mentor's effect in the last two years (mentors with ``min_cell`` mentees in both)."""
     mc = p.min_cell
-    S = p.stability
     e = S.effects
     if len(p.years) >= 2 and len(e):
         ya, yb = p.years[-2], p.years[-1]
@@ -315,7 +328,7 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
             "stability",
         ),
     ]
-    _stability_figure(b, p, t)
+    _stability_figure(b, p, S, t)
     b.append(
         Todo(
             t(
