@@ -13,6 +13,7 @@ from ..effectiveness import MentorReport
 from ..errors import InputError
 from ..labels import Lang
 from ..privacy import Document
+from ..rules import Rulebook
 from .analyses import YearAnalyses, analyse_year, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .methods import methods_section
@@ -254,6 +255,24 @@ def _sec_kpi(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
     return Section("kpi", t("关键指标一览", "Key indicators"), b)
 
 
+def _annual_sections(
+    a: YearAnalyses, t: Lang, k: pd.DataFrame, public: bool, rules: Rulebook
+) -> list[Section]:
+    """The sections of :data:`ANNUAL_SECTIONS`, in order (``k``: the KPI table)."""
+    return [
+        _sec_summary(a, t, k),
+        _sec_kpi(a, t, k),
+        progress_section(a, t),
+        focus_section(a, t),
+        mentors_section(a, t, public),
+        compliance_section(a, t, public),
+        satisfaction_section(a, t),
+        quality_section(a, t, public),
+        judgement_section(t, "annual_summary"),
+        methods_section(t, rules, review=False, min_cell=a.min_cell),
+    ]
+
+
 def annual_summary(
     processed,
     year: int,
@@ -303,18 +322,6 @@ def annual_summary(
     title, subtitle, front = title_page(
         processed, "annual_summary", (year,), public, a.synthetic, t, min_cell=min_cell
     )
-    sections = [
-        _sec_summary(a, t, k),
-        _sec_kpi(a, t, k),
-        progress_section(a, t),
-        focus_section(a, t),
-        mentors_section(a, t, public),
-        compliance_section(a, t, public),
-        satisfaction_section(a, t),
-        quality_section(a, t, public),
-        judgement_section(t, "annual_summary"),
-        methods_section(t, processed.rules, review=False, min_cell=min_cell),
-    ]
     return Report(
         kind="annual_summary",
         lang=lang,
@@ -323,7 +330,7 @@ def annual_summary(
         title=title,
         subtitle=subtitle,
         front=front,
-        sections=sections,
+        sections=_annual_sections(a, t, k, public, processed.rules),
         kpis=k,
         meta={
             "school": processed.school,

@@ -3,6 +3,8 @@ grouping-policy comparison with its recommendation, limitations."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -160,34 +162,11 @@ def _persistence_table(p: PilotAnalyses, t: Lang) -> list:
     return b
 
 
-def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
-    mc, y0 = p.min_cell, p.years[0]
-    co = p.cohort
-
-    def cname(c):
-        if c == "all":
-            return t("全部跟踪学生", "all tracked students")
-        return t(f"{y0}学年{c}年级", f"grade {c} in {y0}")
-
-    allrow = co.loc[co["cohort"] == "all"]
-    n_panel = (
-        int(allrow["n_students"].iloc[0])
-        if len(allrow) and not missing(allrow["n_students"].iloc[0])
-        else 0
-    )
-    b: list = [
-        Para(
-            t(
-                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{printed(p, 'cohort.all.n_students', n_panel)}名，按{y0}学年所在年级分组。"
-                "毕业离校与新入学的学生不在其中。",
-                f"The same {printed(p, 'cohort.all.n_students', n_panel)} students, on the assessed roster in all "
-                f"{len(p.years)} years, grouped by their grade in {y0}. Students who left or "
-                "joined are not included.",
-            )
-        )
-    ]
+def _cohort_table(p: PilotAnalyses, t: Lang, cname: Callable[[object], str]) -> Table:
+    """Each cohort's rate and interval in every year (``cname``: a cohort's name)."""
+    mc = p.min_cell
     rows = []
-    for c, g in co.groupby("cohort", sort=False):
+    for c, g in p.cohort.groupby("cohort", sort=False):
         g = g.set_index("year")
         row = [cname(c), printed(p, f"cohort.{c}.n_students", g["n_students"].iloc[0])]
         for y in p.years:
@@ -199,39 +178,74 @@ def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
             )
         rows.append(row)
     cols = [t("跟踪组", "Cohort"), t("人数", "Students"), *[year_label(y, t) for y in p.years]]
-    b.append(
-        Table(
-            frame(rows, cols),
-            t(
-                f"同批学生逐年的显著进步比例（{p.level}置信区间）",
-                f"The same students' progress rate each year ({p.level} CI)",
-            ),
-            "cohort",
-            t(
-                f"“<{mc}”：人数少于{mc}人，不报告。",
-                f"'<{mc}': fewer than {mc} students, not reported.",
-            ),
-        )
+    return Table(
+        frame(rows, cols),
+        t(
+            f"同批学生逐年的显著进步比例（{p.level}置信区间）",
+            f"The same students' progress rate each year ({p.level} CI)",
+        ),
+        "cohort",
+        t(
+            f"“<{mc}”：人数少于{mc}人，不报告。",
+            f"'<{mc}': fewer than {mc} students, not reported.",
+        ),
     )
+
+
+def _cohort_figure(b: list, p: PilotAnalyses, t: Lang, cname: Callable[[object], str]) -> None:
+    """The cohorts' rates over the years against the target (the suppressed left out)."""
+    co = p.cohort
     d = co.loc[~co["suppressed"].astype(bool)].assign(name=lambda x: x["cohort"].map(cname))
-    if len(d):
-        add_figure(
-            b,
-            t,
-            "cohort",
-            t("同批学生逐年的显著进步比例", "The tracked students' progress rate by year"),
-            lambda: plot_lines(
-                d,
-                x="year",
-                y="proportion",
-                group="name",
-                target=p.progress[p.years[-1]].target,
-                ylabel=t("显著进步学生比例", "share progressing"),
-                lang=t.code,
-                xticklabels={y: year_label(y, t) for y in p.years},
-            ),
-            14,
-        )
+    if not len(d):
+        return
+    add_figure(
+        b,
+        t,
+        "cohort",
+        t("同批学生逐年的显著进步比例", "The tracked students' progress rate by year"),
+        lambda: plot_lines(
+            d,
+            x="year",
+            y="proportion",
+            group="name",
+            target=p.progress[p.years[-1]].target,
+            ylabel=t("显著进步学生比例", "share progressing"),
+            lang=t.code,
+            xticklabels={y: year_label(y, t) for y in p.years},
+        ),
+        14,
+    )
+
+
+def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
+    """The same students followed through every year: rates by first-year grade, persistence."""
+    y0, co = p.years[0], p.cohort
+
+    def cname(c: object) -> str:
+        if c == "all":
+            return t("全部跟踪学生", "all tracked students")
+        return t(f"{y0}学年{c}年级", f"grade {c} in {y0}")
+
+    allrow = co.loc[co["cohort"] == "all"]
+    n_panel = (
+        as_int(allrow["n_students"].iloc[0])
+        if len(allrow) and not missing(allrow["n_students"].iloc[0])
+        else 0
+    )
+    n_text = printed(p, "cohort.all.n_students", n_panel)
+    b: list = [
+        Para(
+            t(
+                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{n_text}名，按{y0}学年所在年级分组。"
+                "毕业离校与新入学的学生不在其中。",
+                f"The same {n_text} students, on the assessed roster in all "
+                f"{len(p.years)} years, grouped by their grade in {y0}. Students who left or "
+                "joined are not included.",
+            )
+        ),
+        _cohort_table(p, t, cname),
+    ]
+    _cohort_figure(b, p, t, cname)
     b += _persistence_table(p, t)
     b.append(
         Todo(
