@@ -213,8 +213,15 @@ def plot_intervals(
         )
     if target is not None:
         target_marker(ax, target, lang, vertical=True)
+    _label_rows(ax, y, labels, percent=percent, xlabel=xlabel, title=title)
+    fig.tight_layout()
+    return fig
+
+
+def _label_rows(ax, y, labels: list[str], *, percent: bool, xlabel: str, title: str) -> None:
+    """The row labels, value axis, title and grid of a dot-and-interval chart."""
     ax.set_yticks(y, labels)
-    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_ylim(-0.7, len(labels) - 0.3)
     if percent:
         _percent_axis(ax.xaxis)
     ax.set_xlabel(xlabel)
@@ -222,8 +229,6 @@ def plot_intervals(
         ax.set_title(title)
     ax.grid(axis="x", color="#e5e5e5", lw=0.6)
     ax.set_axisbelow(True)
-    fig.tight_layout()
-    return fig
 
 
 def plot_lines(

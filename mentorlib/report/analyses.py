@@ -30,6 +30,7 @@ from ..grouping import OutcomeModel, PolicyComparison, compare_policies
 from ..privacy import Document
 from ..progress import ProgressReport, progress_report
 from .disclosure import register_compliance, register_pilot, register_year
+from .render.fmt import level_text
 from .sources import (
     cleaning_summary,
     cohort_tables,
@@ -86,6 +87,12 @@ class YearAnalyses:
     #: Every student count and rate the annual summary prints, with the relations among them
     #: (:class:`mentorlib.privacy.Document`), protected; builders print ``disclosure.text``.
     disclosure: Document | None = None
+
+    @property
+    def level(self) -> str:
+        """The confidence level of the report's intervals as printed ("95%"): ``1 - alpha``
+        of the study's rules (``processed.rules.alpha``)."""
+        return level_text(self.processed.rules.alpha)
 
 
 def resolve_min_cell(processed, min_cell: int | None) -> int:
@@ -238,6 +245,12 @@ class PilotAnalyses:
     #: The review's student counts and rates with their relations, protected.
     disclosure: Document | None = None
 
+    @property
+    def level(self) -> str:
+        """The confidence level of the report's intervals as printed ("95%"): ``1 - alpha``
+        of the study's rules (``processed.rules.alpha``)."""
+        return level_text(self.processed.rules.alpha)
+
 
 def _pilot_progress(processed, years, min_cell: int, seed: int, notes: list[str]) -> dict:
     """Year -> progress report, for every year with a verdict (the others noted)."""
@@ -301,7 +314,7 @@ def _mask_pilot(doc: Document, sat, comp, cohort, pers):
         ]
         comp = _mask_compliance(doc, comp, keys)
     rows = list(cohort.itertuples(index=False))
-    ck = {
+    ck: dict[str, Sequence[str | None]] = {
         c: [
             f"cohort.{r.cohort}.n_students"
             if c == "n_students"

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..effectiveness import MentorReport
 from ..errors import InputError
 from ..labels import Lang
 from ..privacy import Document
+from ..rules import Rulebook
 from .analyses import YearAnalyses, analyse_year, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .methods import methods_section
-from .render.fmt import ci, count_text, frame, missing, numci, pct, sep
-from .sections_mentors import mentors_section
+from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
+from .sections_mentors import effects_by_outcome, mentors_section
 from .sections_process import compliance_section, quality_section, satisfaction_section
 from .sections_progress import focus_section, progress_section
 from .shared import (
@@ -57,7 +59,7 @@ def _kpis(a: YearAnalyses, t: Lang) -> pd.DataFrame:
     rows = [progress_kpi(s, label, t)]
     if a.compliance is not None:
         rows += [
-            compliance_kpi(r, t, t(r.target_zh, r.target_en))
+            compliance_kpi(r, t, t(str(r.target_zh), str(r.target_en)))
             for r in a.compliance.indicators.itertuples(index=False)
         ]
     year = a.satisfaction.loc[a.satisfaction["term"] == 0]
@@ -101,7 +103,7 @@ def _kpi_n(r, min_cell: int, doc: Document | None) -> tuple[str, bool]:
     return (f"<{min_cell}" if small else count_text(r.n, min_cell)), small
 
 
-def _kpi_table(k: pd.DataFrame, t: Lang, min_cell: int, doc: Document | None = None) -> Table:
+def _kpi_table(k: pd.DataFrame, t: Lang, level: str, min_cell: int, doc: Document | None) -> Table:
     rows = []
     for r in k.itertuples(index=False):
         n, small = _kpi_n(r, min_cell, doc)
@@ -112,7 +114,7 @@ def _kpi_table(k: pd.DataFrame, t: Lang, min_cell: int, doc: Document | None = N
     cols = [
         t("指标", "Indicator"),
         t("数值", "Value"),
-        t("95%置信区间", "95% CI"),
+        t(f"{level}置信区间", f"{level} CI"),
         t("目标", "Target"),
         t("是否达成", "Met?"),
         t("计数基数 n", "Base n"),
@@ -130,7 +132,7 @@ def _kpi_table(k: pd.DataFrame, t: Lang, min_cell: int, doc: Document | None = N
     )
 
 
-def _comparison_para(s: dict, t: Lang) -> Para | None:
+def _comparison_para(s: dict, t: Lang, level: str) -> Para | None:
     """Mentees against non-mentees (middle school), with the regression-to-the-mean caveat."""
     cmp_ = s.get("comparison")
     if not cmp_ or missing(cmp_.get("difference")):
@@ -139,10 +141,10 @@ def _comparison_para(s: dict, t: Lang) -> Para | None:
     return Para(
         t(
             f"与未受导学生相比，受导学生的显著进步比例高{d:.1f}个百分点"
-            f"（95%置信区间{lo:.1f}至{hi:.1f}个百分点）；"
+            f"（{level}置信区间{lo:.1f}至{hi:.1f}个百分点）；"
             "受导学生经推荐产生，这一差异包含向均值回归，不能视为导师制的效果。",
             f"Mentees progressed {d:.1f} percentage points more often "
-            f"than non-mentees (95% CI {lo:.1f} to "
+            f"than non-mentees ({level} CI {lo:.1f} to "
             f"{hi:.1f}); mentees were nominated, so this includes "
             "regression to the mean and is not the programme's effect.",
         )
@@ -170,25 +172,25 @@ def _process_para(ind: pd.DataFrame, t: Lang) -> Para:
     )
 
 
-def _mentors_para(M, t: Lang) -> Para | None:
+def _mentors_para(M: MentorReport | None, t: Lang) -> Para | None:
     """The share of variation between mentors and how many stand out (composite outcome)."""
     if M is None or not len(M.models):
         return None
-    m = M.models.set_index("outcome")
-    es = M.effects_summary().set_index("outcome")
-    if "composite" not in m.index or "composite" not in es.index:
+    icc = dict(zip(M.models["outcome"].astype(str), M.models["icc"], strict=True))
+    e = effects_by_outcome(M).get("composite")
+    if "composite" not in icc or e is None:
         return None
-    r, e = m.loc["composite"], es.loc["composite"]
+    share = as_float(icc["composite"])
     counts = (
         f"{int(e['n_mentors'])}名导师中{int(e['n_above'])}名明显高于平均、"
         f"{int(e['n_below'])}名明显低于平均，其余与平均水平无法区分。"
     )
     return Para(
         t(
-            f"导师之间综合发展水平的差异较小：导师解释的差异占{r['icc']:.1%}（ICC），" + counts
-            if r["icc"] < 0.05
-            else f"导师解释的综合发展差异占{r['icc']:.1%}（ICC）；" + counts,
-            f"Mentors account for {r['icc']:.1%} of the variation in the composite "
+            f"导师之间综合发展水平的差异较小：导师解释的差异占{share:.1%}（ICC），" + counts
+            if share < 0.05
+            else f"导师解释的综合发展差异占{share:.1%}（ICC）；" + counts,
+            f"Mentors account for {share:.1%} of the variation in the composite "
             f"outcome (ICC). Of {int(e['n_mentors'])} mentors, clearly above "
             f"average: {int(e['n_above'])}; clearly below: {int(e['n_below'])}; the "
             "rest cannot be told apart from the average.",
@@ -201,7 +203,7 @@ def _satisfaction_para(k: pd.DataFrame, t: Lang) -> Para | None:
     kk = k.set_index("key")
     if "satisfaction" not in kk.index or missing(kk.at["satisfaction", "value"]):
         return None
-    mean, want = kk.at["satisfaction", "value"], pct(kk.at["want_change", "value"])
+    mean, want = as_float(kk.at["satisfaction", "value"]), pct(kk.at["want_change", "value"])
     return Para(
         t(
             f"学生对导师的平均满意度为{mean:.2f}分（满分5分），{want}的学生表示希望更换导师。",
@@ -214,7 +216,7 @@ def _satisfaction_para(k: pd.DataFrame, t: Lang) -> Para | None:
 def _sec_summary(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
     b: list = [Para(a.progress.headline(t.code), "lead")]
     paras = [
-        _comparison_para(a.progress.summary_dict(), t),
+        _comparison_para(a.progress.summary_dict(), t, a.level),
         None if a.compliance is None else _process_para(a.compliance.indicators, t),
         _mentors_para(a.mentors, t),
         _satisfaction_para(k, t),
@@ -242,7 +244,7 @@ def _sec_kpi(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
                 "computed from the assessments and the process records.",
             )
         ),
-        _kpi_table(k, t, a.min_cell, a.disclosure),
+        _kpi_table(k, t, a.level, a.min_cell, a.disclosure),
         Todo(
             t(
                 "对未达成的指标逐项说明原因与改进措施。",
@@ -251,6 +253,24 @@ def _sec_kpi(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
         ),
     ]
     return Section("kpi", t("关键指标一览", "Key indicators"), b)
+
+
+def _annual_sections(
+    a: YearAnalyses, t: Lang, k: pd.DataFrame, public: bool, rules: Rulebook
+) -> list[Section]:
+    """The sections of :data:`ANNUAL_SECTIONS`, in order (``k``: the KPI table)."""
+    return [
+        _sec_summary(a, t, k),
+        _sec_kpi(a, t, k),
+        progress_section(a, t),
+        focus_section(a, t),
+        mentors_section(a, t, public),
+        compliance_section(a, t, public),
+        satisfaction_section(a, t),
+        quality_section(a, t, public),
+        judgement_section(t, "annual_summary"),
+        methods_section(t, rules, review=False, min_cell=a.min_cell),
+    ]
 
 
 def annual_summary(
@@ -302,18 +322,6 @@ def annual_summary(
     title, subtitle, front = title_page(
         processed, "annual_summary", (year,), public, a.synthetic, t, min_cell=min_cell
     )
-    sections = [
-        _sec_summary(a, t, k),
-        _sec_kpi(a, t, k),
-        progress_section(a, t),
-        focus_section(a, t),
-        mentors_section(a, t, public),
-        compliance_section(a, t, public),
-        satisfaction_section(a, t),
-        quality_section(a, t, public),
-        judgement_section(t, "annual_summary"),
-        methods_section(t, processed.rules, review=False, min_cell=min_cell),
-    ]
     return Report(
         kind="annual_summary",
         lang=lang,
@@ -322,7 +330,7 @@ def annual_summary(
         title=title,
         subtitle=subtitle,
         front=front,
-        sections=sections,
+        sections=_annual_sections(a, t, k, public, processed.rules),
         kpis=k,
         meta={
             "school": processed.school,

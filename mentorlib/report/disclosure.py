@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..compliance import STUDENT_INDICATORS
 from ..privacy import Document
-from .render.fmt import count_text, missing
+from .render.fmt import as_float, as_int, count_text, missing
 
 __all__ = ["printed", "register_compliance", "register_pilot", "register_year", "try_total"]
 
@@ -31,9 +31,10 @@ def register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") 
     for r in ind.itertuples(index=False):
         if r.indicator not in STUDENT_INDICATORS or missing(r.n) or missing(r.value):
             continue
-        pre = f"{prefix}.{r.indicator}"
+        code = str(r.indicator)
+        pre = f"{prefix}.{code}"
         doc.count(f"{pre}.n", r.n)
-        doc.count(f"{pre}.k", round(float(r.value) * int(r.n)), printed=False)
+        doc.count(f"{pre}.k", round(as_float(r.value) * as_int(r.n)), printed=False)
         doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
 
 

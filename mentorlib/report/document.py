@@ -167,13 +167,14 @@ class Report:
                 return s
         raise KeyError(f"no section {key!r}; have {self.section_keys}")
 
-    def numbered(self) -> list[tuple[Section, str, list]]:
-        """Sections with their numbered titles, and the caption numbers of tables/figures."""
-        out: list[tuple[Section, str, list]] = []
+    def numbered(self) -> list[tuple[Section, str, list[tuple[Block, str]]]]:
+        """Sections with their numbered titles, and each block with its numbered caption
+        (tables and figures; "" for the other blocks)."""
+        out: list[tuple[Section, str, list[tuple[Block, str]]]] = []
         nt = nf = 0
         for i, s in enumerate(self.sections, 1):
             title = f"{zh_number(i)}、{s.title}" if self.lang == "zh" else f"{i} {s.title}"
-            blocks = []
+            blocks: list[tuple[Block, str]] = []
             for b in s.blocks:
                 if isinstance(b, Table):
                     nt += 1
@@ -184,7 +185,7 @@ class Report:
                     cap = (f"图{nf}　" if self.lang == "zh" else f"Figure {nf}. ") + b.caption
                     blocks.append((b, cap))
                 else:
-                    blocks.append((b, None))
+                    blocks.append((b, ""))
             out.append((s, title, blocks))
         return out
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..labels import CI_METHOD_LABELS, Lang
 from ..rules import Rulebook
 from .document import Heading, Para, Section
-from .render.fmt import share, zh_count
+from .render.fmt import level_text, share, zh_count
 
 __all__ = ["REFERENCES", "methods_section"]
 
@@ -80,7 +80,7 @@ def _change_para(t: Lang, rules: Rulebook) -> Para:
 
 def _verdict_para(t: Lang, rules: Rulebook) -> Para:
     """The interval, the test against the target and the three verdicts."""
-    target, level = share(rules.target_share), f"{1 - rules.alpha:.0%}"
+    target, level = share(rules.target_share), level_text(rules.alpha)
     zh, en = _interval_names(rules)
     return Para(
         t(

@@ -16,7 +16,7 @@ from ..progress import plot_rate_by_year
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .methods import methods_section
-from .render.fmt import ci, frame, missing, year_label, zh_count
+from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
 from .sections_goals import goals_section, rates_sentence, target_short, trend_test_text
 from .sections_review import (
     cohort_section,
@@ -60,7 +60,7 @@ def _review_kpis(p: PilotAnalyses, t: Lang) -> pd.DataFrame:
     label = t("显著进步学生比例", "Students progressing significantly")
     rows = [progress_kpi(R.summary_dict(), label, t, year=y) for y, R in p.progress.items()]
     rows += [
-        compliance_kpi(r, t, target_short(r.indicator, r.target, t), year=r.year)
+        compliance_kpi(r, t, target_short(str(r.indicator), r.target, t), year=as_int(r.year))
         for r in p.compliance.itertuples(index=False)
     ]
     labels = (
@@ -68,21 +68,21 @@ def _review_kpis(p: PilotAnalyses, t: Lang) -> pd.DataFrame:
         t("希望更换导师的比例", "Want to change mentor"),
     )
     for r in p.satisfaction.itertuples(index=False):
-        rows += satisfaction_kpis(r, labels, "—", year=r.year)
+        rows += satisfaction_kpis(r, labels, "—", year=as_int(r.year))
     return kpi_frame(rows)
 
 
 def _trend_table(p: PilotAnalyses, k: pd.DataFrame, t: Lang) -> Table:
-    years = list(p.years)
+    years, lv = list(p.years), p.level
     rows = []
     for key, g in k.groupby("key", sort=False):
         g = g.set_index("year")
-        row = [g["label"].iloc[0], g["target_text"].iloc[0]]
+        row = [str(g["label"].iloc[0]), str(g["target_text"].iloc[0])]
         for y in years:
             if y not in g.index:
                 row.append("—")
                 continue
-            v = g.at[y, "value_text"]
+            v = str(g.at[y, "value_text"])
             passed = g.at[y, "passed"]
             if not missing(passed):
                 v += " √" if bool(passed) else " ×"
@@ -96,8 +96,8 @@ def _trend_table(p: PilotAnalyses, k: pd.DataFrame, t: Lang) -> Table:
         t("各项指标的年度变化", "Every indicator by year"),
         "kpi_trends",
         t(
-            "√ 达到目标，× 未达到目标；显著进步比例括号内为95%置信区间，“达成”以置信下限判定。",
-            "√ target met, × not met; the progress rate shows its 95% CI in brackets and is "
+            f"√ 达到目标，× 未达到目标；显著进步比例括号内为{lv}置信区间，“达成”以置信下限判定。",
+            f"√ target met, × not met; the progress rate shows its {lv} CI in brackets and is "
             "judged on the lower bound.",
         ),
     )
@@ -105,14 +105,14 @@ def _trend_table(p: PilotAnalyses, k: pd.DataFrame, t: Lang) -> Table:
 
 def summary_section(p: PilotAnalyses, t: Lang) -> Section:
     """The review's summary: the rates, the trend, the process, stability, the policy."""
-    y0, y1 = p.years[0], p.years[-1]
+    y0, y1, lv = p.years[0], p.years[-1], p.level
     k = p.progress[y1].k
     b: list = [
         Para(
             t(
-                f"试点覆盖{y0}–{y1 + 1}年共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（95%置信区间，判定）为：{rates_sentence(p, t)}。",
+                f"试点覆盖{y0}–{y1 + 1}年共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（{lv}置信区间，判定）为：{rates_sentence(p, t)}。",
                 f"The pilot covers {len(p.years)} school years, {y0}-{y1 + 1}. The share of "
-                f"students progressing significantly each year (95% CI, verdict): {rates_sentence(p, t)}.",
+                f"students progressing significantly each year ({lv} CI, verdict): {rates_sentence(p, t)}.",
             ),
             "lead",
         )
@@ -171,13 +171,13 @@ def trends_section(p: PilotAnalyses, t: Lang, k: pd.DataFrame) -> Section:
     trend = pd.concat(
         [R.verdict.loc[R.verdict["rule"] == R.rule] for R in p.progress.values()], ignore_index=True
     )
-    R = p.progress[p.years[-1]]
+    R, lv = p.progress[p.years[-1]], p.level
     add_figure(
         b,
         t,
         "progress_by_year",
-        t("各学年显著进步比例（95%置信区间）", "Progress rate by year (95% CI)"),
-        lambda: plot_rate_by_year(trend, target=R.target, lang=t.code),
+        t(f"各学年显著进步比例（{lv}置信区间）", f"Progress rate by year ({lv} CI)"),
+        lambda: plot_rate_by_year(trend, target=R.target, lang=t.code, confidence=1 - R.alpha),
         13,
     )
     if len(p.compliance):
@@ -204,7 +204,7 @@ def trends_section(p: PilotAnalyses, t: Lang, k: pd.DataFrame) -> Section:
             b,
             t,
             "satisfaction_by_year",
-            t("学生平均满意度的年度变化（95%置信区间）", "Mean satisfaction by year (95% CI)"),
+            t(f"学生平均满意度的年度变化（{lv}置信区间）", f"Mean satisfaction by year ({lv} CI)"),
             lambda: plot_lines(
                 s,
                 x="year",

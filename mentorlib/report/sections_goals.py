@@ -8,6 +8,7 @@ from ..rules import Rulebook
 from .analyses import PilotAnalyses
 from .document import Heading, Para, Section, Todo
 from .render.fmt import (
+    as_int,
     ci,
     en_count,
     missing,
@@ -158,7 +159,7 @@ def _indicator_bullets(p: PilotAnalyses, codes, t: Lang) -> list:
         if not len(g):
             continue
         vals = sep(t).join(
-            f"{year_label(int(r.year), t)} {pct(r.value)}" for r in g.itertuples(index=False)
+            f"{year_label(as_int(r.year), t)} {pct(r.value)}" for r in g.itertuples(index=False)
         )
         tg = g["target"].dropna()
         tgt = target_short(code, tg.iloc[0], t) if len(tg) else "—"
@@ -195,7 +196,8 @@ def _coverage_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
     st = p.staff
     if len(st):
         vals = sep(t).join(
-            f"{year_label(int(r.year), t)} {int(r.n_mentors)}" for r in st.itertuples(index=False)
+            f"{year_label(as_int(r.year), t)} {as_int(r.n_mentors)}"
+            for r in st.itertuples(index=False)
         )
         b.append(Para(t(f"担任导师的教职工人数：{vals}。", f"Staff mentoring: {vals}."), "bullet"))
     return b
@@ -225,8 +227,7 @@ def _personal_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
     )
     if len(fg):
         vals = sep(t).join(
-            f"{t(*FOCUS_LABELS.get(r.group, (r.group, r.group)))} {pct(r.proportion)}"
-            for r in fg.itertuples(index=False)
+            f"{t.of(FOCUS_LABELS, r.group)} {pct(r.proportion)}" for r in fg.itertuples(index=False)
         )
         b.append(
             Para(
@@ -253,7 +254,7 @@ def _personal_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
             )
     if len(p.satisfaction):
         vals = sep(t).join(
-            f"{year_label(int(r.year), t)} {num(r.mean)}"
+            f"{year_label(as_int(r.year), t)} {num(r.mean)}"
             for r in p.satisfaction.itertuples(index=False)
         )
         b.append(
@@ -274,7 +275,7 @@ def _collab_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
         Para(t(pz, pe), "note"),
         *_indicator_bullets(p, _GOAL_INDICATORS["collab"], t),
     ]
-    M = p.mentors
+    M, lv = p.mentors, p.level
     if M is not None and len(M.dose):
         d = M.dose.set_index("term")
         if "parent_contact" in d.index and not missing(d.at["parent_contact", "ratio"]):
@@ -282,9 +283,9 @@ def _collab_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
             b.append(
                 Para(
                     t(
-                        f"{p.years[-1]}学年，家校联系每月每生多1次，学生显著进步的几率为原来的{r['ratio']:.2f}倍（95%区间{r['ratio_low']:.2f}–{r['ratio_high']:.2f}）；这是相关，不是因果。",
+                        f"{p.years[-1]}学年，家校联系每月每生多1次，学生显著进步的几率为原来的{r['ratio']:.2f}倍（{lv}区间{r['ratio_low']:.2f}–{r['ratio_high']:.2f}）；这是相关，不是因果。",
                         f"In {p.years[-1]} one more parent contact a month goes with {r['ratio']:.2f} "
-                        f"times the odds of progress (95% CI {r['ratio_low']:.2f}-{r['ratio_high']:.2f}); "
+                        f"times the odds of progress ({lv} CI {r['ratio_low']:.2f}-{r['ratio_high']:.2f}); "
                         "an association, not an effect.",
                     ),
                     "bullet",
@@ -295,7 +296,7 @@ def _collab_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
 
 def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
     """Goal 4: continuity of the mentor team, training, stability, the trend."""
-    st = p.staff
+    st, lv = p.staff, p.level
     b: list = []
     zh, en, pz, pe = goals["lasting"]
     b += [Heading(t(zh, en)), Para(t(pz, pe), "note")]
@@ -313,7 +314,7 @@ def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
         )
         if not missing(r1.n_backbone):
             vals = sep(t).join(
-                f"{year_label(int(r.year), t)} {int(r.n_backbone)}"
+                f"{year_label(as_int(r.year), t)} {as_int(r.n_backbone)}"
                 for r in st.itertuples(index=False)
             )
             b.append(Para(t(f"骨干导师人数：{vals}。", f"Backbone mentors: {vals}."), "bullet"))
@@ -325,9 +326,9 @@ def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
             b.append(
                 Para(
                     t(
-                        f"导师效应的稳定性（{r.year_a}与{r.year_b}学年，{int(r.n_mentors)}名导师）：相关{r.r_eb:.2f}（95%区间{r.r_eb_low:.2f}至{r.r_eb_high:.2f}）。",
-                        f"Stability of mentor effects ({r.year_a} and {r.year_b}, {int(r.n_mentors)} "
-                        f"mentors): r = {r.r_eb:.2f} (95% CI {r.r_eb_low:.2f} to {r.r_eb_high:.2f}).",
+                        f"导师效应的稳定性（{r.year_a}与{r.year_b}学年，{as_int(r.n_mentors)}名导师）：相关{r.r_eb:.2f}（{lv}区间{r.r_eb_low:.2f}至{r.r_eb_high:.2f}）。",
+                        f"Stability of mentor effects ({r.year_a} and {r.year_b}, {as_int(r.n_mentors)} "
+                        f"mentors): r = {r.r_eb:.2f} ({lv} CI {r.r_eb_low:.2f} to {r.r_eb_high:.2f}).",
                     ),
                     "bullet",
                 )

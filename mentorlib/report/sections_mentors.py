@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,34 +12,51 @@ import pandas as pd
 from ..effectiveness import (
     EXPOSURE_LABELS,
     DoseResponse,
+    MentorReport,
     plot_caterpillar,
     plot_dose_response,
     plot_naive_vs_shrunk,
 )
 from ..errors import InputError
-from ..labels import Lang
+from ..labels import EFFECT_VERDICT_LABELS, Lang
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table, Todo
-from .render.fmt import count_text, dim_label, frame, integer, missing, num, numci, pct, pvalue
+from .render.fmt import (
+    as_float,
+    count_text,
+    dim_label,
+    frame,
+    integer,
+    level_text,
+    missing,
+    num,
+    numci,
+    pct,
+    pvalue,
+    zh_count,
+)
 from .shared import add_figure
 
-__all__ = ["caterpillar_title", "mentors_section"]
+__all__ = ["caterpillar_title", "effects_by_outcome", "mentors_section"]
 
 
-def _caterpillar(effects: pd.DataFrame, t: Lang, mc: int, *, public: bool):
-    """The caterpillar plot of the mentors with ``mc`` or more mentees (named if internal)."""
+def _caterpillar(effects: pd.DataFrame, t: Lang, mc: int, *, public: bool, confidence: float):
+    """The caterpillar plot of the mentors with ``mc`` or more mentees (named if internal),
+    intervals at level ``confidence``."""
     e = effects.loc[effects["n"] >= mc]
     if e.empty:
         raise InputError(t(f"没有受导学生达到{mc}人的导师", f"no mentor has {mc} or more mentees"))
     title = caterpillar_title(e, t, mc)
     if public:
-        return plot_caterpillar(e, lang=t.code, show_ids=False, title=title)
+        return plot_caterpillar(e, lang=t.code, show_ids=False, title=title, confidence=confidence)
     id_col = (
         "mentor_name"
         if "mentor_name" in e.columns and e["mentor_name"].notna().all()
         else "mentor_id"
     )
-    return plot_caterpillar(e, lang=t.code, show_ids=True, id_col=id_col, title=title)
+    return plot_caterpillar(
+        e, lang=t.code, show_ids=True, id_col=id_col, title=title, confidence=confidence
+    )
 
 
 def caterpillar_title(e: pd.DataFrame, t: Lang, mc: int) -> str:
@@ -51,12 +70,18 @@ def caterpillar_title(e: pd.DataFrame, t: Lang, mc: int) -> str:
     )
 
 
-def _models_blocks(M, level: str, t: Lang) -> list:
+def effects_by_outcome(M: MentorReport) -> dict[str, dict[Hashable, Any]]:
+    """:meth:`MentorReport.effects_summary` as outcome -> its row (a dict of plain cells)."""
+    return {str(r["outcome"]): r for r in M.effects_summary().to_dict("records")}
+
+
+def _models_blocks(M: MentorReport, level: str, t: Lang) -> list:
     """The mixed models by outcome: how the effects were estimated, and a table."""
-    es = M.effects_summary().set_index("outcome")
+    lv = level_text(M.rules.alpha)
+    es = effects_by_outcome(M)
     rows = []
     for r in M.models.itertuples(index=False):
-        e = es.loc[r.outcome] if r.outcome in es.index else None
+        e = es.get(str(r.outcome))
         rows.append(
             [
                 dim_label(level, r.outcome, t),
@@ -82,11 +107,11 @@ def _models_blocks(M, level: str, t: Lang) -> list:
             t(
                 "导师效应以线性混合模型估计（后测 ~ 前测 + 年级 + 性别 + 重点群体 + 导师随机截距），"
                 "再经经验贝叶斯收缩：受导学生少的导师，其估计向平均值收缩得更多。"
-                "“高于/低于平均”指95%区间不含0。",
+                f"“高于/低于平均”指{lv}区间不含0。",
                 "Mentor effects come from a linear mixed model (post ~ pre + grade + gender + "
                 "focus groups + a random mentor intercept) with empirical-Bayes shrinkage: the "
                 "fewer mentees, the more an estimate is pulled to the average. 'Above/below "
-                "average' means the 95% interval excludes 0.",
+                f"average' means the {lv} interval excludes 0.",
             )
         ),
         Table(
@@ -97,20 +122,19 @@ def _models_blocks(M, level: str, t: Lang) -> list:
     ]
 
 
-def _composite_blocks(a: YearAnalyses, t: Lang, public: bool) -> list:
+def _composite_blocks(a: YearAnalyses, M: MentorReport, t: Lang, public: bool) -> list:
     """How precisely mentors can be ranked on the composite, and the caterpillar figure."""
-    M, mc = a.mentors, a.min_cell
-    es = M.effects_summary().set_index("outcome")
+    mc, lv = a.min_cell, a.level
+    e = effects_by_outcome(M).get("composite")
     b: list = []
-    if "composite" in es.index:
-        e = es.loc["composite"]
+    if e is not None:
         b.append(
             Para(
                 t(
-                    f"综合结果上，导师效应95%区间的中位宽度为{e['median_ci_width']:.2f}分，排名区间的中位跨度为{e['median_rank_interval']:.0f}位；"
+                    f"综合结果上，导师效应{lv}区间的中位宽度为{e['median_ci_width']:.2f}分，排名区间的中位跨度为{e['median_rank_interval']:.0f}位；"
                     f"能以90%以上把握确定处于前25%的导师{int(e['n_surely_top'])}名，处于后25%的{int(e['n_surely_bottom'])}名。"
                     "因此不宜依据单一学年的结果对导师排名或奖惩。",
-                    f"On the composite the median width of a mentor's 95% interval is "
+                    f"On the composite the median width of a mentor's {lv} interval is "
                     f"{e['median_ci_width']:.2f} points and the median rank interval spans "
                     f"{e['median_rank_interval']:.0f} places; {int(e['n_surely_top'])} mentors are "
                     f"in the top quarter and {int(e['n_surely_bottom'])} in the bottom quarter with "
@@ -124,14 +148,14 @@ def _composite_blocks(a: YearAnalyses, t: Lang, public: bool) -> list:
             t,
             "mentor_effects",
             t(
-                f"导师效应及95%区间（综合结果；仅含受导学生不少于{mc}人的导师）",
-                f"Mentor effects with 95% intervals (composite; mentors with {mc}+ mentees)",
+                f"导师效应及{lv}区间（综合结果；仅含受导学生不少于{mc}人的导师）",
+                f"Mentor effects with {lv} intervals (composite; mentors with {mc}+ mentees)",
             )
             if public
             else t(
-                "导师效应及95%区间（综合结果）", "Mentor effects with 95% intervals (composite)"
+                f"导师效应及{lv}区间（综合结果）", f"Mentor effects with {lv} intervals (composite)"
             ),
-            lambda: _caterpillar(comp, t, mc, public=public),
+            lambda: _caterpillar(comp, t, mc, public=public, confidence=1 - M.rules.alpha),
             14,
         )
     return b
@@ -188,6 +212,7 @@ def _dose_blocks(M, t: Lang, mc: int) -> list:
     b: list = []
     if mc != M.rules.min_cell:  # a --min-cell for this run only
         M = replace(M, rules=M.rules.with_changes(min_cell=mc))
+    lv = level_text(M.rules.alpha)
     tabs = M.tables(public=True)
     dose = tabs.get("dose")
     if dose is not None and len(dose):
@@ -204,14 +229,14 @@ def _dose_blocks(M, t: Lang, mc: int) -> list:
         cols = [
             t("频次（每月每生）", "Frequency (per student per month)"),
             t("比值比（每多1次）", "Odds ratio (per one more)"),
-            t("95%置信区间", "95% CI"),
+            t(f"{lv}置信区间", f"{lv} CI"),
             "p",
         ]
         b += [
             Table(
                 frame(rows, cols),
                 t(
-                    "频次与“至少一个维度显著进步”的关联（GEE）",
+                    f"频次与“至少{zh_count(M.rules.k_dimensions)}个维度显著进步”的关联（GEE）",
                     "Frequency and significant progress (GEE)",
                 ),
                 "dose",
@@ -261,11 +286,11 @@ def mentors_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
             ],
         )
     b = _models_blocks(M, level, t)
-    b += _composite_blocks(a, t, public)
+    b += _composite_blocks(a, M, t, public)
     b += _audit_blocks(M, t)
     b += _dose_blocks(M, t, mc)
     if not public:
-        b += _mentor_internal(a, t)
+        b += _mentor_internal(a, M, t)
     b.append(
         Todo(
             t(
@@ -278,31 +303,26 @@ def mentors_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     return Section("mentors", title, b)
 
 
-def _mentor_internal(a: YearAnalyses, t: Lang) -> list:
+def _mentor_internal(a: YearAnalyses, M: MentorReport, t: Lang) -> list:
     """Internal only: each mentor by name, with the effect, its interval and ranking chances."""
-    M, mc = a.mentors, a.min_cell
+    mc = a.min_cell
     e = M.effects.loc[M.effects["outcome"] == "composite"]
     # suppressed mentors go last (by ID): their place in the ranking would reveal the effect
     e = e.assign(_small=e["n"] < mc).sort_values(
         ["_small", "effect", "mentor_id"], ascending=[True, False, True], kind="stable"
     )
-    verdict = {
-        "above": t("高于平均", "above"),
-        "below": t("低于平均", "below"),
-        "indistinguishable": t("无法区分", "indistinguishable"),
-    }
     rows = []
     for r in e.itertuples(index=False):
-        small = r.n < mc
+        small = as_float(r.n) < mc
         name = getattr(r, "mentor_name", None)
         rows.append(
             [
                 "" if missing(name) else str(name),
                 str(r.mentor_id),
                 count_text(r.n, mc),
-                f"<{mc}" if small else f"{r.effect:+.3f}",
-                "—" if small else f"{r.ci_low:+.3f}, {r.ci_high:+.3f}",
-                "—" if small else verdict.get(r.verdict, r.verdict),
+                f"<{mc}" if small else f"{as_float(r.effect):+.3f}",
+                "—" if small else f"{as_float(r.ci_low):+.3f}, {as_float(r.ci_high):+.3f}",
+                "—" if small else t.of(EFFECT_VERDICT_LABELS, r.verdict),
                 "—" if small else pct(r.p_top, 0),
                 "—" if small else pct(r.p_bottom, 0),
             ]
@@ -312,7 +332,7 @@ def _mentor_internal(a: YearAnalyses, t: Lang) -> list:
         t("工号", "Staff ID"),
         t("受导学生", "Mentees"),
         t("效应", "Effect"),
-        t("95%区间", "95% interval"),
+        t(f"{a.level}区间", f"{a.level} interval"),
         t("判断", "Verdict"),
         t("前25%概率", "P(top 25%)"),
         t("后25%概率", "P(bottom 25%)"),
@@ -351,7 +371,7 @@ def _mentor_internal(a: YearAnalyses, t: Lang) -> list:
                     "学校考核方案得分与收缩估计",
                     "The school's scheme score against the shrunken effect",
                 ),
-                lambda: plot_naive_vs_shrunk(c, lang=t.code),
+                lambda: plot_naive_vs_shrunk(c, lang=t.code, confidence=1 - M.rules.alpha),
                 12,
             )
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..compliance import ComplianceReport
 from ..labels import REASON_LABELS, SOURCE_LABELS, Lang
 from ..plots import plot_counts, plot_lines
 from ..quality import KIND_ZH
@@ -182,7 +183,7 @@ def compliance_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
             14,
         )
         if not public:
-            b += _compliance_internal(a, t)
+            b += _compliance_internal(a, C, t)
     b.append(
         Todo(
             t(
@@ -194,9 +195,9 @@ def compliance_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     return Section("compliance", title, b)
 
 
-def _compliance_internal(a: YearAnalyses, t: Lang) -> list:
+def _compliance_internal(a: YearAnalyses, C: ComplianceReport, t: Lang) -> list:
     """Internal only: the mentors with the lowest talk compliance, by name."""
-    C, mc = a.compliance, a.min_cell
+    mc = a.min_cell
     bm = C.by_mentor
     names = {}
     st = a.processed["staff"] if "staff" in a.processed else None
@@ -222,8 +223,8 @@ def _compliance_internal(a: YearAnalyses, t: Lang) -> list:
         small = r["n"] < mc
         rows.append(
             [
-                names.get(mid, ""),
-                mid,
+                names.get(str(mid), ""),
+                str(mid),
                 count_text(r["n"], mc),
                 f"<{mc}" if small else pct(r.get("talk")),
                 f"<{mc}" if small else pct(r.get("three_party", np.nan)),
@@ -271,10 +272,10 @@ def _satisfaction_table(a: YearAnalyses, t: Lang) -> list:
         t("调查", "Survey"),
         t("回答人数", "Responses"),
         t("平均满意度", "Mean satisfaction"),
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
         t("希望更换导师", "Want to change"),
         t("比例", "Share"),
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
     ]
     b += [
         Para(
@@ -399,12 +400,11 @@ def satisfaction_section(a: YearAnalyses, t: Lang) -> Section:
     return Section("satisfaction", t("满意度与分组调整", "Satisfaction and regrouping"), b)
 
 
-def quality_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
-    """Data quality: who was assessed, the sources of the year, the cleaning, notes."""
-    mc = a.min_cell
+def _coverage_blocks(a: YearAnalyses, t: Lang) -> list:
+    """Who was to be assessed and who lacks a test; the data sources of the year."""
     rows = [
-        [t(*SOURCE_LABELS.get(s, (s, s))), printed(a, f"coverage.{s}", n)]
-        for s, n in zip(a.coverage["source"], a.coverage["n"], strict=True)
+        [t.of(SOURCE_LABELS, src), printed(a, f"coverage.{src}", n)]
+        for src, n in zip(a.coverage["source"], a.coverage["n"], strict=True)
     ]
     s = a.progress.summary_dict()
     n_all, n_not = (
@@ -416,10 +416,10 @@ def quality_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
         if s["n_not_evaluable"] is not None
         and s["n_students"] is not None
         and s["n_evaluable"] is not None
-        and min(s["n_not_evaluable"], s["n_evaluable"]) >= mc
+        and min(s["n_not_evaluable"], s["n_evaluable"]) >= a.min_cell
         else "—"
     )
-    b: list = [
+    return [
         Para(
             t(
                 f"本学年名册上的评估对象{n_all}名，其中{n_not}名缺少前测或后测"
@@ -437,35 +437,47 @@ def quality_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
             "coverage",
         ),
     ]
-    cl = a.cleaning
-    if cl is not None and len(cl):
-        rows = [
+
+
+def _cleaning_blocks(a: YearAnalyses, t: Lang) -> list:
+    """What the cleaner kept, merged and quarantined, per source kind (all years)."""
+    cl, mc = a.cleaning, a.min_cell
+    if cl is None or not len(cl):
+        return []
+    rows = []
+    for r in cl.itertuples(index=False):
+        kind = str(r.kind)
+        rows.append(
             [
-                t(KIND_ZH.get(r.kind, r.kind), r.kind),
+                t(KIND_ZH.get(kind, kind), kind),
                 count_text(r.rows_in, mc),
                 count_text(r.kept, mc),
                 count_text(r.merged, mc),
                 count_text(r.quarantined, mc),
             ]
-            for r in cl.itertuples(index=False)
-        ]
-        cols = [
-            t("来源类型", "Source kind"),
-            t("原始行数", "Rows in"),
-            t("保留", "Kept"),
-            t("合并（重复提交）", "Merged (duplicates)"),
-            t("隔离（无法使用）", "Quarantined"),
-        ]
-        b += [
-            Para(
-                t(
-                    "数据清洗（全部学年）：每一行原始数据或被保留，或作为重复提交合并，或因无法使用而隔离并记录原因。",
-                    "Cleaning (all years): every raw row was kept, merged as a duplicate, or "
-                    "quarantined with a reason.",
-                )
-            ),
-            Table(frame(rows, cols), t("数据清洗概况", "Cleaning overview"), "cleaning"),
-        ]
+        )
+    cols = [
+        t("来源类型", "Source kind"),
+        t("原始行数", "Rows in"),
+        t("保留", "Kept"),
+        t("合并（重复提交）", "Merged (duplicates)"),
+        t("隔离（无法使用）", "Quarantined"),
+    ]
+    return [
+        Para(
+            t(
+                "数据清洗（全部学年）：每一行原始数据或被保留，或作为重复提交合并，或因无法使用而隔离并记录原因。",
+                "Cleaning (all years): every raw row was kept, merged as a duplicate, or "
+                "quarantined with a reason.",
+            )
+        ),
+        Table(frame(rows, cols), t("数据清洗概况", "Cleaning overview"), "cleaning"),
+    ]
+
+
+def quality_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
+    """Data quality: who was assessed, the sources of the year, the cleaning, notes."""
+    b: list = _coverage_blocks(a, t) + _cleaning_blocks(a, t)
     notes = list(a.notes) + list(a.progress.notes)
     if a.mentors is not None:
         notes += list(a.mentors.notes)

@@ -3,6 +3,8 @@ sensitivity, reliability, grades and gender, mentees against non-mentees; the fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,7 @@ from .analyses import YearAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import (
+    as_int,
     ci,
     count_text,
     dim_label,
@@ -39,7 +42,7 @@ __all__ = ["focus_section", "progress_section"]
 
 def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
     """The rate against the target under both missing-data rules (Wilson and bootstrap)."""
-    target = a.progress.target
+    target, lv = a.progress.target, a.level
     method = t.of(CI_METHOD_LABELS, a.processed.rules.ci_method)
     rows = []
     for r in a.progress.verdict.itertuples(index=False):
@@ -62,9 +65,9 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
         t("分母（人）", "Denominator"),
         t("显著进步人数", "Progressing"),
         t("比例", "Rate"),
-        t(f"95% {method}区间", f"95% {method} CI"),
-        t("95%自助法区间", "95% bootstrap CI"),
-        t("单侧95%下限", "One-sided lower bound"),
+        t(f"{lv} {method}区间", f"{lv} {method} CI"),
+        t(f"{lv}自助法区间", f"{lv} bootstrap CI"),
+        t(f"单侧{lv}下限", "One-sided lower bound"),
         t("p值", "p"),
         t("判定", "Verdict"),
     ]
@@ -86,7 +89,9 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
 def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
     rows = []
     for r in a.progress.sensitivity.itertuples(index=False):
-        d_zh, d_en = (definition_label(r.definition, g, mid=a.progress.mid) for g in ("zh", "en"))
+        d_zh, d_en = (
+            definition_label(str(r.definition), g, mid=a.progress.mid) for g in ("zh", "en")
+        )
         head = bool(r.headline)
         rows.append(
             [
@@ -103,7 +108,7 @@ def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
         t("维度数", "Dimensions"),
         t("缺失处理", "Missing data"),
         t("比例", "Rate"),
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
         t("判定", "Verdict"),
     ]
     return Table(
@@ -116,42 +121,57 @@ def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
     )
 
 
-def _group_rate_rows(bd: pd.DataFrame, by: str, labeler, t: Lang, mc: int, ref=None, a=None):
-    """Table rows (and figure points) of a breakdown's groups, with the difference from
-    ``ref`` = (progressing, evaluable) when given."""
-    rows, plot = [], []
+#: A group's point of a dot-and-interval figure: label, rate, low, high (table cells as they
+#: are, NaN when withheld) and whether it is suppressed.
+GroupPoint = tuple[str, object, object, object, bool]
+
+
+def _group_rate_rows(
+    a: YearAnalyses,
+    by: str,
+    labeler: Callable[[str], str],
+    t: Lang,
+    *,
+    bd: pd.DataFrame | None = None,
+    ref: tuple[int, int] | None = None,
+) -> tuple[list[list[str]], list[GroupPoint]]:
+    """Table rows (and figure points) of the groups of one breakdown (``bd``, default the
+    year's ``a.progress.breakdowns``), counts as the disclosure document prints them, with
+    the difference from ``ref`` = (progressing, evaluable) when given (Newcombe interval at
+    the study's ``alpha``)."""
+    rows: list[list[str]] = []
+    plot: list[GroupPoint] = []
+    bd = a.progress.breakdowns if bd is None else bd
     part = bd.loc[bd["by"] == by]
     if by == "grade":
         part = part.assign(_o=pd.to_numeric(part["group"], errors="coerce")).sort_values("_o")
     for r in part.itertuples(index=False):
-        sup = bool(r.suppressed)
-        diff = "—"
-        if (
-            ref is not None
-            and not sup
-            and r.group != "none"
-            and not missing(r.n_evaluable)
-            and not missing(r.n_progressing)
-        ):
-            d = rate_difference(int(r.n_progressing), int(r.n_evaluable), *ref).iloc[0]
-            diff = with_interval(
-                pts(d["difference"]), t("，", ", ").join((pts(d["ci_low"]), pts(d["ci_high"]))), t
-            )
-        if sup and a is not None:
-            diff = "—"
-        key = f"bd.{by}.{r.group}"
+        sup, group = bool(r.suppressed), str(r.group)
+        key = f"bd.{by}.{group}"
         row = [
-            labeler(r.group),
-            printed(a, f"{key}.n_students", r.n_students) if a else count_text(r.n_students, mc),
-            printed(a, f"{key}.n_evaluable", r.n_evaluable) if a else count_text(r.n_evaluable, mc),
-            pct(r.proportion) if a else (f"<{mc}" if sup else pct(r.proportion)),
-            ci(r.ci_low, r.ci_high) if a else ("—" if sup else ci(r.ci_low, r.ci_high)),
+            labeler(group),
+            printed(a, f"{key}.n_students", r.n_students),
+            printed(a, f"{key}.n_evaluable", r.n_evaluable),
+            pct(r.proportion),
+            ci(r.ci_low, r.ci_high),
         ]
         if ref is not None:
-            row.append(diff)
+            row.append("—" if sup or group == "none" else _difference_text(a, r, ref, t))
         rows.append(row)
-        plot.append((labeler(r.group), r.proportion, r.ci_low, r.ci_high, sup))
+        plot.append((labeler(group), r.proportion, r.ci_low, r.ci_high, sup))
     return rows, plot
+
+
+def _difference_text(a: YearAnalyses, r, ref: tuple[int, int], t: Lang) -> str:
+    """A group's rate minus the reference's, in points, with its interval ("—" if unknown)."""
+    if missing(r.n_evaluable) or missing(r.n_progressing):
+        return "—"
+    d = rate_difference(
+        as_int(r.n_progressing), as_int(r.n_evaluable), *ref, alpha=a.processed.rules.alpha
+    ).iloc[0]
+    return with_interval(
+        pts(d["difference"]), t("，", ", ").join((pts(d["ci_low"]), pts(d["ci_high"]))), t
+    )
 
 
 class CountText(str):
@@ -270,7 +290,7 @@ def _reliability_table(a: YearAnalyses, t: Lang) -> list:
         t("测次", "Wave"),
         t("人数", "n"),
         "Cronbach α",
-        t("95%置信区间", "95% CI"),
+        t(f"{a.level}置信区间", f"{a.level} CI"),
         t("量表公布值", "Published α"),
     ]
     return [
@@ -284,26 +304,17 @@ def _reliability_table(a: YearAnalyses, t: Lang) -> list:
 
 def _group_blocks(a: YearAnalyses, t: Lang) -> list:
     """The rate by grade and gender (a table) and the figures of the section."""
-    R, mc = a.progress, a.min_cell
+    R, mc, lv = a.progress, a.min_cell, a.level
     b: list = []
     b.append(Heading(t("分年级与分性别", "By grade and gender")))
-    grade_rows, gplot = _group_rate_rows(
-        R.breakdowns, "grade", lambda g: t(f"{g}年级", f"grade {g}"), t, mc, a=a
-    )
-    sex_rows, splot = _group_rate_rows(
-        R.breakdowns,
-        "gender",
-        lambda g: t(*GENDER_LABELS.get(str(g), (str(g), str(g)))),
-        t,
-        mc,
-        a=a,
-    )
+    grade_rows, _ = _group_rate_rows(a, "grade", lambda g: t(f"{g}年级", f"grade {g}"), t)
+    sex_rows, _ = _group_rate_rows(a, "gender", lambda g: t.of(GENDER_LABELS, g), t)
     cols = [
         t("组别", "Group"),
         t("学生数", "Students"),
         t("可评估", "Evaluable"),
         t("显著进步比例", "Rate"),
-        t("95%置信区间", "95% CI"),
+        t(f"{lv}置信区间", f"{lv} CI"),
     ]
     b.append(
         Table(
@@ -316,7 +327,7 @@ def _group_blocks(a: YearAnalyses, t: Lang) -> list:
         b,
         t,
         "progress_by_grade",
-        t("各年级显著进步比例（95%置信区间）", "Progress rate by grade (95% CI)"),
+        t(f"各年级显著进步比例（{lv}置信区间）", f"Progress rate by grade ({lv} CI)"),
         lambda: plot_rate_by_group(
             R.breakdowns, by="grade", target=R.target, lang=t.code, min_cell=mc
         ),
@@ -337,8 +348,10 @@ def _group_blocks(a: YearAnalyses, t: Lang) -> list:
             b,
             t,
             "progress_by_year",
-            t("历年显著进步比例（95%置信区间）", "Progress rate by year (95% CI)"),
-            lambda: plot_rate_by_year(R.trend, target=R.target, lang=t.code),
+            t(f"历年显著进步比例（{lv}置信区间）", f"Progress rate by year ({lv} CI)"),
+            lambda: plot_rate_by_year(
+                R.trend, target=R.target, lang=t.code, confidence=1 - R.alpha
+            ),
             13,
         )
     return b
@@ -369,7 +382,7 @@ def _comparison_blocks(a: YearAnalyses, t: Lang) -> list:
             t("未受导学生数", "Non-mentees"),
             t("未受导学生比例", "Non-mentee rate"),
             t("差（百分点）", "Difference (points)"),
-            t("95%置信区间", "95% CI"),
+            t(f"{a.level}置信区间", f"{a.level} CI"),
         ]
         b.append(
             Table(
@@ -414,79 +427,94 @@ def _focus_reference(R) -> tuple[int, int] | None:
     return (int(o["n_progressing"]), int(o["n_evaluable"]))
 
 
-def focus_section(a: YearAnalyses, t: Lang) -> Section:
-    """The focus groups' progress rates, against the other students where it can be said."""
-    R, mc = a.progress, a.min_cell
-    bd = R.breakdowns
-    ref = _focus_reference(R)
+def _focus_intro(a: YearAnalyses, t: Lang) -> Para:
+    """Which groups the plan names (middle school: one more), and why their intervals are wide."""
+    middle = a.processed.level == "middle"
+    return Para(
+        t(
+            "实施方案要求重点关注转学生、单亲家庭学生和留守儿童"
+            + ("（初中另含重组家庭学生）" if middle else "")
+            + "。各群体人数较少，区间较宽；一名学生可同时属于多个群体。",
+            "The plan asks for extra attention to transfer students, children of single-parent "
+            "families and left-behind children"
+            + (" (middle school: also reconstituted families)" if middle else "")
+            + ". The groups are small, so the intervals are wide; a student can belong to "
+            "several groups.",
+        )
+    )
+
+
+def _focus_table(a: YearAnalyses, t: Lang) -> tuple[Table, list[GroupPoint]]:
+    """The focus groups' rates (in report order), with the difference from the other
+    students when it can be said; and the points of the figure."""
+    mc, lv, bd = a.min_cell, a.level, a.progress.breakdowns
+    ref = _focus_reference(a.progress)
     bd_sorted = pd.concat(
         [bd.loc[bd["by"] != "focus_group"], focus_order(bd.loc[bd["by"] == "focus_group"])]
     )
     rows, plot = _group_rate_rows(
-        bd_sorted, "focus_group", lambda g: t(*FOCUS_LABELS.get(g, (g, g))), t, mc, ref, a=a
+        a, "focus_group", lambda g: t.of(FOCUS_LABELS, g), t, bd=bd_sorted, ref=ref
     )
     cols = [
         t("学生群体", "Group"),
         t("学生数", "Students"),
         t("可评估", "Evaluable"),
         t("显著进步比例", "Rate"),
-        t("95%置信区间", "95% CI"),
+        t(f"{lv}置信区间", f"{lv} CI"),
     ]
     if ref is not None:
         cols.append(
             t(
-                "与其他学生之差（百分点，95%区间）",
-                "Difference from other students (points, 95% CI)",
+                f"与其他学生之差（百分点，{lv}区间）",
+                f"Difference from other students (points, {lv} CI)",
             )
         )
-    b: list = [
-        Para(
-            t(
-                "实施方案要求重点关注转学生、单亲家庭学生和留守儿童"
-                + ("（初中另含重组家庭学生）" if a.processed.level == "middle" else "")
-                + "。各群体人数较少，区间较宽；一名学生可同时属于多个群体。",
-                "The plan asks for extra attention to transfer students, children of single-parent "
-                "families and left-behind children"
-                + (
-                    " (middle school: also reconstituted families)"
-                    if a.processed.level == "middle"
-                    else ""
-                )
-                + ". The groups are small, so the intervals are wide; a student can belong to "
-                "several groups.",
-            )
+    table = Table(
+        frame(rows, cols),
+        t("重点关注学生的显著进步比例", "Progress of the focus groups"),
+        "focus",
+        t(
+            f"“<{mc}”：人数少于{mc}人，不报告；“—”：为防止推算而不报告。差值为Newcombe区间。",
+            f"'<{mc}': fewer than {mc} students, not reported; '—': withheld so that it cannot "
+            "be worked out. Differences with Newcombe intervals.",
         ),
-        Table(
-            frame(rows, cols),
-            t("重点关注学生的显著进步比例", "Progress of the focus groups"),
-            "focus",
-            t(
-                f"“<{mc}”：人数少于{mc}人，不报告；“—”：为防止推算而不报告。差值为Newcombe区间。",
-                f"'<{mc}': fewer than {mc} students, not reported; '—': withheld so that it cannot "
-                "be worked out. Differences with Newcombe intervals.",
-            ),
+    )
+    return table, plot
+
+
+def _focus_figure(b: list, a: YearAnalyses, t: Lang, plot: list[GroupPoint]) -> None:
+    """The focus groups' rates as dots and intervals against the target (none if no group)."""
+    if not plot:
+        return
+    labels, est, lo, hi, sup = zip(*plot, strict=True)
+    add_figure(
+        b,
+        t,
+        "focus_groups",
+        t(
+            f"重点关注学生的显著进步比例（{a.level}置信区间）",
+            f"Progress of the focus groups ({a.level} CI)",
         ),
-    ]
-    if plot:
-        labels, est, lo, hi, sup = zip(*plot, strict=True)
-        add_figure(
-            b,
-            t,
-            "focus_groups",
-            t("重点关注学生的显著进步比例（95%置信区间）", "Progress of the focus groups (95% CI)"),
-            lambda: plot_intervals(
-                labels,
-                est,
-                lo,
-                hi,
-                suppressed=sup,
-                min_cell=mc,
-                target=R.target,
-                xlabel=t("显著进步学生比例", "share progressing"),
-                lang=t.code,
-            ),
-            13,
-        )
+        lambda: plot_intervals(
+            labels,
+            est,
+            lo,
+            hi,
+            suppressed=sup,
+            min_cell=a.min_cell,
+            target=a.progress.target,
+            xlabel=t("显著进步学生比例", "share progressing"),
+            lang=t.code,
+        ),
+        13,
+    )
+
+
+def focus_section(a: YearAnalyses, t: Lang) -> Section:
+    """The focus groups' progress rates, against the other students where it can be said."""
+    table, plot = _focus_table(a, t)
+    b: list = [_focus_intro(a, t), table]
+    _focus_figure(b, a, t, plot)
     b.append(
         Todo(
             t(

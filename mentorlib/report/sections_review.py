@@ -3,16 +3,32 @@ grouping-policy comparison with its recommendation, limitations."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
+from ..effectiveness import Stability
 from ..grouping import hard_rules_met
 from ..labels import Lang
 from ..plots import plot_lines, plot_pairs
 from .analyses import PilotAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
-from .render.fmt import ci, frame, integer, missing, num, numci, pct, pts, sep, share, year_label
+from .render.fmt import (
+    as_int,
+    ci,
+    frame,
+    integer,
+    missing,
+    num,
+    numci,
+    pct,
+    pts,
+    sep,
+    share,
+    year_label,
+)
 from .shared import add_figure, policy_name, with_interval
 
 __all__ = [
@@ -54,7 +70,7 @@ def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
         return t(
             "没有满足全部硬性规则的候选方案。", "No candidate policy meets every hard rule."
         ), None
-    best = sub["mean"].idxmax()
+    best = str(sub["mean"].idxmax())
     r = sub.loc[best]
     ch = C.checks.loc[(C.checks["policy"] == best) & (C.checks["rule"] == "changed_share"), "value"]
     changed = float(ch.iloc[0]) if len(ch) else np.nan
@@ -120,7 +136,7 @@ def _persistence_table(p: PilotAnalyses, t: Lang) -> list:
     if len(pe) and pe["share"].notna().any():
         rows = [
             [
-                t(f"{int(r.years_progressed)}个学年", f"{int(r.years_progressed)} year(s)"),
+                t(f"{as_int(r.years_progressed)}个学年", f"{as_int(r.years_progressed)} year(s)"),
                 printed(p, f"pers.{r.years_progressed}", r.n),
                 pct(r.share),
             ]
@@ -146,34 +162,11 @@ def _persistence_table(p: PilotAnalyses, t: Lang) -> list:
     return b
 
 
-def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
-    mc, y0 = p.min_cell, p.years[0]
-    co = p.cohort
-
-    def cname(c):
-        if c == "all":
-            return t("全部跟踪学生", "all tracked students")
-        return t(f"{y0}学年{c}年级", f"grade {c} in {y0}")
-
-    allrow = co.loc[co["cohort"] == "all"]
-    n_panel = (
-        int(allrow["n_students"].iloc[0])
-        if len(allrow) and not missing(allrow["n_students"].iloc[0])
-        else 0
-    )
-    b: list = [
-        Para(
-            t(
-                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{printed(p, 'cohort.all.n_students', n_panel)}名，按{y0}学年所在年级分组。"
-                "毕业离校与新入学的学生不在其中。",
-                f"The same {printed(p, 'cohort.all.n_students', n_panel)} students, on the assessed roster in all "
-                f"{len(p.years)} years, grouped by their grade in {y0}. Students who left or "
-                "joined are not included.",
-            )
-        )
-    ]
+def _cohort_table(p: PilotAnalyses, t: Lang, cname: Callable[[object], str]) -> Table:
+    """Each cohort's rate and interval in every year (``cname``: a cohort's name)."""
+    mc = p.min_cell
     rows = []
-    for c, g in co.groupby("cohort", sort=False):
+    for c, g in p.cohort.groupby("cohort", sort=False):
         g = g.set_index("year")
         row = [cname(c), printed(p, f"cohort.{c}.n_students", g["n_students"].iloc[0])]
         for y in p.years:
@@ -185,39 +178,74 @@ def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
             )
         rows.append(row)
     cols = [t("跟踪组", "Cohort"), t("人数", "Students"), *[year_label(y, t) for y in p.years]]
-    b.append(
-        Table(
-            frame(rows, cols),
-            t(
-                "同批学生逐年的显著进步比例（95%置信区间）",
-                "The same students' progress rate each year (95% CI)",
-            ),
-            "cohort",
-            t(
-                f"“<{mc}”：人数少于{mc}人，不报告。",
-                f"'<{mc}': fewer than {mc} students, not reported.",
-            ),
-        )
+    return Table(
+        frame(rows, cols),
+        t(
+            f"同批学生逐年的显著进步比例（{p.level}置信区间）",
+            f"The same students' progress rate each year ({p.level} CI)",
+        ),
+        "cohort",
+        t(
+            f"“<{mc}”：人数少于{mc}人，不报告。",
+            f"'<{mc}': fewer than {mc} students, not reported.",
+        ),
     )
+
+
+def _cohort_figure(b: list, p: PilotAnalyses, t: Lang, cname: Callable[[object], str]) -> None:
+    """The cohorts' rates over the years against the target (the suppressed left out)."""
+    co = p.cohort
     d = co.loc[~co["suppressed"].astype(bool)].assign(name=lambda x: x["cohort"].map(cname))
-    if len(d):
-        add_figure(
-            b,
-            t,
-            "cohort",
-            t("同批学生逐年的显著进步比例", "The tracked students' progress rate by year"),
-            lambda: plot_lines(
-                d,
-                x="year",
-                y="proportion",
-                group="name",
-                target=p.progress[p.years[-1]].target,
-                ylabel=t("显著进步学生比例", "share progressing"),
-                lang=t.code,
-                xticklabels={y: year_label(y, t) for y in p.years},
-            ),
-            14,
-        )
+    if not len(d):
+        return
+    add_figure(
+        b,
+        t,
+        "cohort",
+        t("同批学生逐年的显著进步比例", "The tracked students' progress rate by year"),
+        lambda: plot_lines(
+            d,
+            x="year",
+            y="proportion",
+            group="name",
+            target=p.progress[p.years[-1]].target,
+            ylabel=t("显著进步学生比例", "share progressing"),
+            lang=t.code,
+            xticklabels={y: year_label(y, t) for y in p.years},
+        ),
+        14,
+    )
+
+
+def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
+    """The same students followed through every year: rates by first-year grade, persistence."""
+    y0, co = p.years[0], p.cohort
+
+    def cname(c: object) -> str:
+        if c == "all":
+            return t("全部跟踪学生", "all tracked students")
+        return t(f"{y0}学年{c}年级", f"grade {c} in {y0}")
+
+    allrow = co.loc[co["cohort"] == "all"]
+    n_panel = (
+        as_int(allrow["n_students"].iloc[0])
+        if len(allrow) and not missing(allrow["n_students"].iloc[0])
+        else 0
+    )
+    n_text = printed(p, "cohort.all.n_students", n_panel)
+    b: list = [
+        Para(
+            t(
+                f"跟踪对象为{len(p.years)}个学年都在评估名单上的同一批学生，共{n_text}名，按{y0}学年所在年级分组。"
+                "毕业离校与新入学的学生不在其中。",
+                f"The same {n_text} students, on the assessed roster in all "
+                f"{len(p.years)} years, grouped by their grade in {y0}. Students who left or "
+                "joined are not included.",
+            )
+        ),
+        _cohort_table(p, t, cname),
+    ]
+    _cohort_figure(b, p, t, cname)
     b += _persistence_table(p, t)
     b.append(
         Todo(
@@ -231,10 +259,9 @@ def cohort_section(p: PilotAnalyses, t: Lang) -> Section:
     return Section("cohort", t("同批学生的跟踪", "Cohort tracking"), b)
 
 
-def _stability_figure(b: list, p: PilotAnalyses, t: Lang) -> None:
+def _stability_figure(b: list, p: PilotAnalyses, S: Stability, t: Lang) -> None:
     """Each mentor's effect in the last two years (mentors with ``min_cell`` mentees in both)."""
     mc = p.min_cell
-    S = p.stability
     e = S.effects
     if len(p.years) >= 2 and len(e):
         ya, yb = p.years[-2], p.years[-1]
@@ -294,9 +321,9 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
         t("学年", "Years"),
         t("两年均任导师", "Mentors in both"),
         t("效应估计的相关", "r of estimates"),
-        t("95%区间", "95% CI"),
+        t(f"{p.level}区间", f"{p.level} CI"),
         t("真实效应相关（估计）", "r of true effects (est.)"),
-        t("95%自助法区间", "95% bootstrap CI"),
+        t(f"{p.level}自助法区间", f"{p.level} bootstrap CI"),
     ]
     b: list = [
         Para(
@@ -315,7 +342,7 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
             "stability",
         ),
     ]
-    _stability_figure(b, p, t)
+    _stability_figure(b, p, S, t)
     b.append(
         Todo(
             t(

@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import InputError
 from ..labels import FOCUS_LABELS, POLICY_LABELS, PROGRESS_VERDICTS, Lang
 from ..plots import fig_png
-from .document import Figure, Heading, Para, Section, Todo
+from .document import Block, Figure, Heading, Para, Section, Todo
 from .render.fmt import missing, num, pct, year_span
 
 
@@ -25,8 +25,9 @@ def add_figure(blocks: list, t: Lang, key: str, caption: str, make: Callable, wi
     blocks.append(Figure(fig_png(fig), caption, key, width))
 
 
-def verdict_text(verdict: str | None, t: Lang) -> str:
-    """The verdict on the progress target in the report language ("—" when none)."""
+def verdict_text(verdict: object, t: Lang) -> str:
+    """The verdict on the progress target (a code of :data:`~mentorlib.labels.PROGRESS_VERDICTS`,
+    e.g. a table cell) in the report language ("—" when none)."""
     if verdict is None or missing(verdict):
         return "—"
     return t.of(PROGRESS_VERDICTS, verdict)
@@ -126,7 +127,7 @@ def judgement_section(t: Lang, kind: str) -> Section:
             ("需要修订的制度与指标", "Rules and indicators to revise"),
             ("下一阶段的工作建议", "Recommendations for the next phase"),
         ]
-    b = [
+    b: list[Block] = [
         Para(
             t(
                 "本部分由研究者根据以上证据撰写，系统不作自动判断。",

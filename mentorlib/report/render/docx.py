@@ -200,15 +200,15 @@ def to_docx(rep: Report) -> bytes:
     doc.add_paragraph()
     for line in rep.front:
         p = doc.add_paragraph(line)
-        p.alignment = 1
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     numbered = rep.numbered()
     doc.add_paragraph()
     p = doc.add_paragraph()
-    p.alignment = 1
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.add_run("目录" if rep.lang == "zh" else "Contents").bold = True
     for _s, title, _b in numbered:
         q = doc.add_paragraph(title)
-        q.alignment = 1
+        q.alignment = WD_ALIGN_PARAGRAPH.CENTER
         q.paragraph_format.space_after = Pt(0)
     doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
     todo = rep.todo_label()
@@ -237,9 +237,9 @@ def to_docx(rep: Report) -> bytes:
                 docx_table(doc, b, cap)
             elif isinstance(b, Figure):
                 doc.add_picture(io.BytesIO(b.png), width=Cm(min(b.width, 16.0)))
-                doc.paragraphs[-1].alignment = 1
+                doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
                 doc.paragraphs[-1].paragraph_format.keep_with_next = True
-                doc.add_paragraph(cap, style="Caption").alignment = 1
+                doc.add_paragraph(cap, style="Caption").alignment = WD_ALIGN_PARAGRAPH.CENTER
     if rep.lang == "zh":
         east_asian_hint(doc)
     cp = doc.core_properties

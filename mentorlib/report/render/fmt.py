@@ -8,12 +8,16 @@ Every number a report prints passes through one of these: a share is checked to 
 ('85.3%', '80.0%–90.0%', '<5', '0.0', '< 0.001')
 >>> zh_number(12), zh_count(2), share(0.85)
 ('十二', '两', '85%')
+>>> level_text(0.05), level_text(0.1), level_text(0.01), level_text(0.025)
+('95%', '90%', '99%', '97.5%')
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from ...errors import InputError
 from ...labels import DIMENSION_LABELS, Lang
 from ...quality import check_rate
 
@@ -44,6 +48,17 @@ def share(v: float) -> str:
     return f"{check_rate(v, 'a share'):.0%}"
 
 
+def level_text(alpha: float) -> str:
+    """The confidence level ``1 - alpha`` of an interval as printed: "95%", "90%", "97.5%".
+
+    ``alpha`` is the study's error rate (``processed.rules.alpha``); the level keeps up to
+    three decimals of a percent, without trailing zeros.
+    """
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be in (0, 1), got {alpha}")
+    return f"{round(100 * (1 - alpha), 3):g}%"
+
+
 def sep(t: Lang) -> str:
     """The list separator of the language: "、" or ", "."""
     return "、" if t.zh else ", "
@@ -57,6 +72,24 @@ def missing(v) -> bool:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
+
+
+def as_int(v: object) -> int:
+    """A table cell read as an int (``int(v)`` of a Python or NumPy real number).
+
+    pandas types a cell as any scalar (text, dates, NA ...); the report's count columns hold
+    numbers, and anything else is an error here rather than a misprinted report.
+    """
+    if isinstance(v, int | float | np.integer | np.floating):
+        return int(v)
+    raise TypeError(f"expected a number, got {v!r}")
+
+
+def as_float(v: object) -> float:
+    """A table cell read as a float (``float(v)`` of a Python or NumPy real number)."""
+    if isinstance(v, int | float | np.integer | np.floating):
+        return float(v)
+    raise TypeError(f"expected a number, got {v!r}")
 
 
 def pct(v, d: int = 1, what: str = "a percentage") -> str:
@@ -119,7 +152,7 @@ def year_span(year: int, t: Lang) -> str:
     return t(f"{year}–{year + 1}学年", f"{year}-{str(year + 1)[2:]} school year")
 
 
-def dim_label(level: str, dim: str, t: Lang) -> str:
+def dim_label(level: str, dim: object, t: Lang) -> str:
     """The label of a development dimension ("composite" included) at a school level."""
     if dim == "composite":
         return t("综合", "composite")
