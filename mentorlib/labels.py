@@ -74,6 +74,26 @@ def label(table: Mapping[str, Pair], key: object, lang: object = "zh", default=N
     return Lang(lang).of(table, key, default)
 
 
+def level_text(alpha: float) -> str:
+    """The confidence level ``1 - alpha`` of an interval as printed: "95%", "90%", "97.5%".
+
+    ``alpha`` is the study's error rate (``processed.rules.alpha``); the level keeps up to
+    three decimals of a percent, without trailing zeros. Every interval label of every
+    table, figure and report is written with it.
+
+    >>> level_text(0.05), level_text(0.1), level_text(0.025)
+    ('95%', '90%', '97.5%')
+    """
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be in (0, 1), got {alpha}")
+    return f"{round(100 * (1 - alpha), 3):g}%"
+
+
+def confidence_text(confidence: float) -> str:
+    """:func:`level_text` of a confidence level (``0.95`` -> ``"95%"``)."""
+    return level_text(1 - confidence)
+
+
 def zh_of(table: Mapping[str, Pair]) -> dict[str, str]:
     """The Chinese side of a table, as a plain dict (for code that only writes Chinese)."""
     return {k: v[0] for k, v in table.items()}

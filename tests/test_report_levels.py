@@ -12,9 +12,8 @@ import pytest
 
 from mentorlib import report
 from mentorlib.errors import InputError
-from mentorlib.labels import Lang
+from mentorlib.labels import Lang, level_text
 from mentorlib.report.methods import methods_section
-from mentorlib.report.render.fmt import level_text
 from mentorlib.rules import rulebook
 
 from _report_fixtures import YEAR, sample_study

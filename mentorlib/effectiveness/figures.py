@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..labels import EXPOSURE_LABELS, Lang
+from ..labels import EXPOSURE_LABELS, Lang, confidence_text
 from .dose import DoseResponse
 
 __all__ = ["plot_caterpillar", "plot_dose_response", "plot_naive_vs_shrunk"]
@@ -41,11 +41,6 @@ def _palette() -> list[str]:
     from ..plots import PALETTE
 
     return PALETTE
-
-
-def _level(confidence: float) -> str:
-    """``0.95`` -> ``"95%"`` (one decimal when needed)."""
-    return f"{confidence:.1%}".replace(".0%", "%")
 
 
 def plot_caterpillar(
@@ -94,7 +89,7 @@ def plot_caterpillar(
     ax.vlines(x, e["ci_low"], e["ci_high"], colors=col, lw=0.9, alpha=0.7)
     ax.scatter(x, e["effect"], s=9, c=col, zorder=3)
     ax.axhline(0, color="#555555", lw=0.8, ls="--")
-    level = _level(confidence)
+    level = confidence_text(confidence)
     ax.set_xlabel(L("导师（按效应从小到大排列）", "mentors, sorted by effect"))
     ax.set_ylabel(L(f"导师效应及{level}区间", f"mentor effect, {level} interval"))
     if show_ids and len(e) <= 60:

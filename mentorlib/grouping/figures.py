@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..labels import POLICY_LABELS, Lang
+from ..labels import POLICY_LABELS, Lang, confidence_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -69,8 +69,8 @@ def plot_comparison(comparison: PolicyComparison, *, lang: str = "zh") -> Figure
     r, conf = int(comparison.draws["draw"].max()) + 1, comparison.confidence
     fig.suptitle(
         L(
-            f"分组方案比较（{r} 次模拟，{conf:.0%} 区间）",
-            f"Grouping policies ({r} draws, {conf:.0%} intervals)",
+            f"分组方案比较（{r} 次模拟，{confidence_text(conf)} 区间）",
+            f"Grouping policies ({r} draws, {confidence_text(conf)} intervals)",
         ),
         fontsize=11,
     )

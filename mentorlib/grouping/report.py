@@ -21,6 +21,7 @@ from ..labels import (
     RULE_LABELS,
     Lang,
     check_lang,
+    confidence_text,
 )
 from ..privacy import suppress_rule_values
 from ..results import records
@@ -159,8 +160,8 @@ def comparison_summary(comparison: PolicyComparison, lang: str = "zh") -> str:
     sep = L("，", ", ")
     what = L.of(COMPARISON_ROW_LABELS, measure)
     head = L(
-        f"分组方案比较（{n_draws} 次模拟，{comparison.confidence:.0%} 区间）",
-        f"Grouping policies ({n_draws} draws, {comparison.confidence:.0%} intervals)",
+        f"分组方案比较（{n_draws} 次模拟，{confidence_text(comparison.confidence)} 区间）",
+        f"Grouping policies ({n_draws} draws, {confidence_text(comparison.confidence)} intervals)",
     )
     text = f"{head}{L('：', ': ')}{what}{L('：', ': ')}{sep.join(parts)}"
     if measure == "improved_any":

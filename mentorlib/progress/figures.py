@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..labels import PROGRESS_BREAKDOWN_TITLES, Lang
+from ..labels import PROGRESS_BREAKDOWN_TITLES, Lang, confidence_text
 
 __all__ = [
     "plot_dimensions_improved",
@@ -89,7 +89,7 @@ def plot_rate_by_year(
     ax.set_ylim(max(0.0, float(lo) - 0.1), 1.0)
     _pct_axis(ax)
     ax.set_ylabel(L("取得显著进步的学生比例", "share of students progressing"))
-    c = f"{confidence:.0%}"
+    c = confidence_text(confidence)
     ax.set_title(L(f"各学年显著进步比例（{c}置信区间）", f"Progress rate by year ({c} CI)"))
     return fig
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..labels import PROGRESS_K_WORDS, PROGRESS_VERDICTS, Lang
+from ..labels import PROGRESS_K_WORDS, PROGRESS_VERDICTS, Lang, level_text
 from .change import definition_label
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def headline(rep: ProgressReport, lang: str = "zh", *, public: bool = True) -> s
 
 def _zh(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
     o = s["other_rule"]
-    conf = f"{1 - rep.alpha:.0%}"
+    conf = level_text(rep.alpha)
     who = "受导学生" if rep.level == "middle" else "学生"
     k_txt = Lang("zh").of(PROGRESS_K_WORDS, rep.k)
     text = (
@@ -67,7 +67,7 @@ def _zh(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
 
 def _en(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
     o = s["other_rule"]
-    conf = f"{1 - rep.alpha:.0%}"
+    conf = level_text(rep.alpha)
     dims = "dimension" if rep.k == 1 else "dimensions"
     text = (
         f"In the {rep.year} school year {cnt('n_evaluable')} students were assessed; "

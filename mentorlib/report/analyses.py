@@ -27,10 +27,10 @@ from ..data import Processed
 from ..effectiveness import MentorReport, Stability, mentor_report, mentor_stability
 from ..errors import InputError
 from ..grouping import OutcomeModel, PolicyComparison, compare_policies
+from ..labels import level_text
 from ..privacy import Document
 from ..progress import ProgressReport, progress_report
 from .disclosure import register_compliance, register_pilot, register_year
-from .render.fmt import level_text
 from .sources import (
     cleaning_summary,
     cohort_tables,

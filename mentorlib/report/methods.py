@@ -10,10 +10,10 @@ number here.
 
 from __future__ import annotations
 
-from ..labels import CI_METHOD_LABELS, Lang
+from ..labels import CI_METHOD_LABELS, Lang, level_text
 from ..rules import Rulebook
 from .document import Heading, Para, Section
-from .render.fmt import level_text, share, zh_count
+from .render.fmt import share, zh_count
 
 __all__ = ["REFERENCES", "methods_section"]
 

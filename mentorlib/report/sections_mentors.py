@@ -18,7 +18,7 @@ from ..effectiveness import (
     plot_naive_vs_shrunk,
 )
 from ..errors import InputError
-from ..labels import EFFECT_VERDICT_LABELS, Lang
+from ..labels import EFFECT_VERDICT_LABELS, Lang, level_text
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import (
@@ -27,7 +27,6 @@ from .render.fmt import (
     dim_label,
     frame,
     integer,
-    level_text,
     missing,
     num,
     numci,

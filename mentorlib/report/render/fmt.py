@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...errors import InputError
 from ...labels import DIMENSION_LABELS, Lang
 from ...quality import check_rate
 
@@ -46,17 +45,6 @@ def en_count(n: int, one: str = "one") -> str:
 def share(v: float) -> str:
     """A setting's share as a whole percentage ("85%", "15%")."""
     return f"{check_rate(v, 'a share'):.0%}"
-
-
-def level_text(alpha: float) -> str:
-    """The confidence level ``1 - alpha`` of an interval as printed: "95%", "90%", "97.5%".
-
-    ``alpha`` is the study's error rate (``processed.rules.alpha``); the level keeps up to
-    three decimals of a percent, without trailing zeros.
-    """
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha must be in (0, 1), got {alpha}")
-    return f"{round(100 * (1 - alpha), 3):g}%"
 
 
 def sep(t: Lang) -> str:
