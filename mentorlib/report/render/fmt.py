@@ -8,8 +8,6 @@ Every number a report prints passes through one of these: a share is checked to 
 ('85.3%', '80.0%–90.0%', '<5', '0.0', '< 0.001')
 >>> zh_number(12), zh_count(2), share(0.85)
 ('十二', '两', '85%')
->>> level_text(0.05), level_text(0.1), level_text(0.01), level_text(0.025)
-('95%', '90%', '99%', '97.5%')
 """
 
 from __future__ import annotations
