@@ -66,3 +66,73 @@ def cell_text(v) -> str:
             return str(int(v))
         return repr(v)
     return "" if v is None else str(v)
+
+
+# ----------------------------------------------------------------------------- shared by the
+# test files that mirror one package (tests/test_<package>_<module>.py): computed once per
+# worker. The helpers that build them live in tests/_<package>_fixtures.py and are imported
+# when a fixture is first used, so a test that needs none of them loads none.
+
+
+@pytest.fixture(scope="session")
+def primary(primary_study):
+    from mentorlib.data import from_synth
+
+    return from_synth(primary_study)
+
+
+@pytest.fixture(scope="session")
+def middle(middle_study):
+    from mentorlib.data import from_synth
+
+    return from_synth(middle_study)
+
+
+@pytest.fixture(scope="session")
+def proster(primary):
+    from mentorlib.grouping import roster
+
+    return roster(primary, 2024)
+
+
+@pytest.fixture(scope="session")
+def mroster(middle):
+    from mentorlib.grouping import roster
+
+    return roster(middle, 2024)
+
+
+@pytest.fixture(scope="session")
+def truth_study():
+    from _compliance_fixtures import make_truth_study
+
+    return make_truth_study()
+
+
+@pytest.fixture(scope="session")
+def truth_report(truth_study):
+    from mentorlib.compliance import compliance_report
+    from mentorlib.data import from_synth
+
+    return compliance_report(from_synth(truth_study), 2023)
+
+
+@pytest.fixture(scope="session")
+def report_study():
+    from _report_fixtures import sample_study
+
+    return sample_study()
+
+
+@pytest.fixture(scope="session")
+def drafted():
+    from _report_fixtures import drafted_reports
+
+    return drafted_reports()
+
+
+@pytest.fixture(scope="session")
+def written():
+    from _report_fixtures import written_reports
+
+    return written_reports()

@@ -11,26 +11,15 @@ import pytest
 from matplotlib.text import Text
 
 from mentorlib import compliance as C
-from mentorlib.data import Processed, from_synth
+from mentorlib.data import Processed
 from mentorlib.errors import InputError
 
 from _compliance_fixtures import (
     make_tiny_middle,
     make_tiny_primary,
-    make_truth_study,
 )
 
 matplotlib.use("Agg")
-
-
-@pytest.fixture(scope="module")
-def truth_study():
-    return make_truth_study()
-
-
-@pytest.fixture(scope="module")
-def truth_report(truth_study):
-    return C.compliance_report(from_synth(truth_study), 2023)
 
 
 @pytest.fixture

@@ -19,21 +19,10 @@ from _compliance_fixtures import (
     ind,
     make_tiny_middle,
     make_tiny_primary,
-    make_truth_study,
     months_of,
 )
 
 matplotlib.use("Agg")
-
-
-@pytest.fixture(scope="module")
-def truth_study():
-    return make_truth_study()
-
-
-@pytest.fixture(scope="module")
-def truth_report(truth_study):
-    return C.compliance_report(from_synth(truth_study), 2023)
 
 
 @pytest.fixture(scope="module")

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from mentorlib import effectiveness as E
-from mentorlib.data import from_synth
 from mentorlib.effectiveness.dose import improved_students
 from mentorlib.progress import student_progress, study_changes
 
 from _effectiveness_fixtures import with_rules
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
 
 
 def test_dose_response_mixed(primary):

@@ -12,19 +12,8 @@ from matplotlib.figure import Figure
 from numpy.testing import assert_allclose
 
 from mentorlib import effectiveness as E
-from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.results import Result
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
-
-
-@pytest.fixture(scope="module")
-def middle(middle_study):
-    return from_synth(middle_study)
 
 
 @pytest.fixture(scope="module")

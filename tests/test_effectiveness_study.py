@@ -10,17 +10,10 @@ import pytest
 from numpy.testing import assert_allclose
 
 from mentorlib import effectiveness as E
-from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.scales import reverse_code
 
 from _effectiveness_fixtures import with_rules
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
-
 
 # --------------------------------------------------------------------------- rankings
 

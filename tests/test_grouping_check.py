@@ -7,23 +7,12 @@ import pandas as pd
 import pytest
 
 from mentorlib import grouping as g
-from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.rules import rulebook
 
 from _grouping_fixtures import PRIMARY
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
-
-
-@pytest.fixture(scope="module")
-def proster(primary):
-    return g.roster(primary, 2024)
 
 
 # --------------------------------------------------------------------------- checker

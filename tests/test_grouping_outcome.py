@@ -13,7 +13,6 @@ from scipy.stats import norm
 from mentorlib import grouping as g
 from mentorlib import progress
 from mentorlib.clean import clean_study
-from mentorlib.data import from_synth
 from mentorlib.effectiveness import study_models
 from mentorlib.errors import InputError
 from mentorlib.grouping.roster import build_problem
@@ -23,16 +22,6 @@ from _grouping_fixtures import PRIMARY
 from conftest import SAMPLE
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
-
-
-@pytest.fixture(scope="module")
-def proster(primary):
-    return g.roster(primary, 2024)
 
 
 # --------------------------------------------------------------------------- simulator

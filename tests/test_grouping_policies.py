@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mentorlib import grouping as g
-from mentorlib.data import from_synth
 from mentorlib.errors import InfeasibleError, InputError
 from mentorlib.grouping.roster import build_problem
 from mentorlib.rules import rulebook
@@ -21,26 +20,6 @@ from mentorlib.rules import rulebook
 from _grouping_fixtures import FAST, PRIMARY, gender_feasible, small_roster
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
-
-
-@pytest.fixture(scope="module")
-def middle(middle_study):
-    return from_synth(middle_study)
-
-
-@pytest.fixture(scope="module")
-def proster(primary):
-    return g.roster(primary, 2024)
-
-
-@pytest.fixture(scope="module")
-def mroster(middle):
-    return g.roster(middle, 2024)
 
 
 # --------------------------------------------------------------------------- policies

@@ -9,17 +9,12 @@ import pandas as pd
 import pytest
 
 from mentorlib import grouping as g
-from mentorlib.data import Processed, from_synth
+from mentorlib.data import Processed
 from mentorlib.errors import InputError
 from mentorlib.grouping.report import row_label
 from mentorlib.rules import rulebook
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
 
 
 # --------------------------------------------------------------------------- run_policy

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from mentorlib import grouping as g
-from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.grouping.roster import build_problem
 from mentorlib.rules import rulebook
@@ -16,26 +15,6 @@ from mentorlib.rules import rulebook
 from _grouping_fixtures import PRIMARY
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
-
-
-@pytest.fixture(scope="module")
-def middle(middle_study):
-    return from_synth(middle_study)
-
-
-@pytest.fixture(scope="module")
-def proster(primary):
-    return g.roster(primary, 2024)
-
-
-@pytest.fixture(scope="module")
-def mroster(middle):
-    return g.roster(middle, 2024)
 
 
 # --------------------------------------------------------------------------- fit and data

@@ -9,27 +9,11 @@ import matplotlib.pyplot as plt
 import pytest
 
 from mentorlib import grouping as g
-from mentorlib.data import from_synth
 from mentorlib.errors import InfeasibleError, InputError
 
 from _grouping_fixtures import PRIMARY
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def primary(primary_study):
-    return from_synth(primary_study)
-
-
-@pytest.fixture(scope="module")
-def middle(middle_study):
-    return from_synth(middle_study)
-
-
-@pytest.fixture(scope="module")
-def proster(primary):
-    return g.roster(primary, 2024)
 
 
 def test_compare_policies_tables_and_figure(primary, primary_study):

@@ -19,32 +19,14 @@ from mentorlib.report.sections_mentors import caterpillar_title
 
 from _report_fixtures import (
     YEAR,
-    drafted_reports,
     hidden_rate,
     number,
-    sample_study,
-    written_reports,
 )
 
 
-@pytest.fixture(scope="module")
-def study():
-    return sample_study()
-
-
-@pytest.fixture(scope="module")
-def drafted():
-    return drafted_reports()
-
-
-@pytest.fixture(scope="module")
-def written():
-    return written_reports()
-
-
-def test_executive_summary_carries_the_computed_headline(study, drafted):
+def test_executive_summary_carries_the_computed_headline(report_study, drafted):
     # progress_report's own sentence, with the year's numbers, opens the summary
-    R = progress_report(study, YEAR, seed=0)
+    R = progress_report(report_study, YEAR, seed=0)
     for lang in ("zh", "en"):
         rep = drafted["annual", lang, True]
         first = rep.section("summary").blocks[0]
@@ -55,7 +37,7 @@ def test_executive_summary_carries_the_computed_headline(study, drafted):
     )
 
 
-def test_docx_kpi_table_equals_the_computed_numbers(study, written):
+def test_docx_kpi_table_equals_the_computed_numbers(report_study, written):
     """The KPI table of the Word file, read back with python-docx, against numbers computed
     here from progress_report, compliance_report and the satisfaction table."""
     _, files = written
@@ -64,7 +46,7 @@ def test_docx_kpi_table_equals_the_computed_numbers(study, written):
     kpi = next(t for t in d.tables if [c.text for c in t.rows[0].cells][:2] == ["指标", "数值"])
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in kpi.rows[1:]}
 
-    R = progress_report(study, YEAR, seed=0).summary_dict()
+    R = progress_report(report_study, YEAR, seed=0).summary_dict()
     prog = next(v for k, v in rows.items() if k.startswith("显著进步学生比例"))
     assert number(prog[1]) == pytest.approx(R["proportion"], abs=5e-4)
     lo, hi = (float(x) / 100 for x in re.findall(r"(\d+\.\d)%", prog[2]))
@@ -73,7 +55,7 @@ def test_docx_kpi_table_equals_the_computed_numbers(study, written):
     assert prog[4] == "未达成" if R["verdict"] == "not met" else prog[4] != "未达成"
     assert number(prog[5]) == R["n_evaluable"]
 
-    C = compliance_report(study, YEAR).indicators
+    C = compliance_report(report_study, YEAR).indicators
     assert len(C) >= 10
     for r in C.itertuples(index=False):
         cells = rows[r.label_zh]
@@ -85,7 +67,7 @@ def test_docx_kpi_table_equals_the_computed_numbers(study, written):
         assert cells[4] == ("达标" if r.passed else "未达标")
         assert number(cells[5]) == r.n
 
-    s = study["satisfaction"]
+    s = report_study["satisfaction"]
     s = s.loc[s["year"] == YEAR]
     sat = rows["学生对导师的平均满意度（1–5分）"]
     assert number(sat[1]) == pytest.approx(s["satisfaction"].mean(), abs=5e-3)
@@ -95,12 +77,12 @@ def test_docx_kpi_table_equals_the_computed_numbers(study, written):
     assert number(want[5]) == len(w)
 
 
-def test_kpis_frame_matches_the_analyses(study, drafted):
+def test_kpis_frame_matches_the_analyses(report_study, drafted):
     k = drafted["annual", "en", True].kpis.set_index("key")
-    R = progress_report(study, YEAR, seed=0).summary_dict()
+    R = progress_report(report_study, YEAR, seed=0).summary_dict()
     assert k.at["progress", "value"] == pytest.approx(R["proportion"])
     assert k.at["progress", "target"] == 0.85
-    C = compliance_report(study, YEAR).indicators.set_index("indicator")
+    C = compliance_report(report_study, YEAR).indicators.set_index("indicator")
     for code, r in C.iterrows():
         if hidden_rate(r):  # disclosure control: k or n - k below min_cell
             assert pd.isna(k.at[code, "value"]), code
@@ -110,17 +92,17 @@ def test_kpis_frame_matches_the_analyses(study, drafted):
     rv = drafted["review", "zh", True].kpis
     assert set(rv["year"]) == {2023, 2024, 2025}
     for y in (2023, 2024, 2025):
-        p = progress_report(study, y, seed=0).summary_dict()["proportion"]
+        p = progress_report(report_study, y, seed=0).summary_dict()["proportion"]
         got = rv.loc[(rv["key"] == "progress") & (rv["year"] == y), "value"].item()
         assert got == pytest.approx(p)
 
 
-def test_kpi_base_n_prints_the_documents_text_for_a_complementary_cell(study):
+def test_kpi_base_n_prints_the_documents_text_for_a_complementary_cell(report_study):
     """A base n hidden as a complement (5 or more) prints "—", never "<5" nor its value."""
     import copy
     import dataclasses
 
-    a = report.analyse_year(study, YEAR, mentors=False, seed=0)
+    a = report.analyse_year(report_study, YEAR, mentors=False, seed=0)
     doc = copy.deepcopy(a.disclosure)
     n_sat = doc.cells["sat.0.n"].value
     assert n_sat >= 5
@@ -129,7 +111,7 @@ def test_kpi_base_n_prints_the_documents_text_for_a_complementary_cell(study):
     sat["n"] = sat["n"].astype("Int64")
     sat.loc[sat["term"] == 0, "n"] = pd.NA  # as doc.mask_table leaves the table
     a2 = dataclasses.replace(a, satisfaction=sat, disclosure=doc)
-    rep = report.annual_summary(study, YEAR, lang="en", analyses=a2)
+    rep = report.annual_summary(report_study, YEAR, lang="en", analyses=a2)
     kpi = next(b for b in rep.section("kpi").blocks if isinstance(b, report.Table))
     base = dict(zip(kpi.data["Indicator"], kpi.data["Base n"], strict=True))
     sat_row = next(v for k, v in base.items() if k.startswith("Mean satisfaction"))
@@ -144,7 +126,7 @@ def test_kpi_base_n_prints_the_documents_text_for_a_complementary_cell(study):
             assert doc.text(key) != "<5"
 
 
-def test_public_figures_hide_mentors_with_few_mentees(study, drafted):
+def test_public_figures_hide_mentors_with_few_mentees(report_study, drafted):
     ya = drafted["year_analyses"]
     eff = ya.mentors.effects
     comp = eff.loc[eff["outcome"] == "composite"]

@@ -8,32 +8,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from mentorlib import report
 
 from _report_fixtures import (
     docx_text,
-    drafted_reports,
     reports,
-    sample_study,
-    written_reports,
 )
-
-
-@pytest.fixture(scope="module")
-def study():
-    return sample_study()
-
-
-@pytest.fixture(scope="module")
-def drafted():
-    return drafted_reports()
-
-
-@pytest.fixture(scope="module")
-def written():
-    return written_reports()
 
 
 def _outputs(files) -> dict[Path, str]:
@@ -52,14 +32,14 @@ COUNT_HEADERS = re.compile(
 )
 
 
-def test_privacy_scan_no_student_name_or_id_anywhere(study, written):
+def test_privacy_scan_no_student_name_or_id_anywhere(report_study, written):
     """Every output (DOCX XML text, HTML, Markdown), internal and public, scanned for every
     roster name and every student ID of the processed students table."""
     _, files = written
-    st = study["students"]
+    st = report_study["students"]
     ids = set(st["student_id"].dropna().astype(str))
     names = set(st["name"].dropna().astype(str))
-    staff = set(study["staff"]["name"].dropna().astype(str))
+    staff = set(report_study["staff"]["name"].dropna().astype(str))
     assert len(ids) > 100 and len(names) > 100
     scanned = 0
     for (_kind, _lang, public), paths in files.items():
@@ -78,9 +58,9 @@ def test_privacy_scan_no_student_name_or_id_anywhere(study, written):
     assert scanned == 24
 
 
-def test_mentor_names_only_in_the_internal_version(study, written, drafted):
+def test_mentor_names_only_in_the_internal_version(report_study, written, drafted):
     _, files = written
-    staff = set(study["staff"]["name"].dropna().astype(str))
+    staff = set(report_study["staff"]["name"].dropna().astype(str))
     for lang in ("zh", "en"):
         internal = drafted["annual", lang, False]
         assert ("内部版" if lang == "zh" else "internal") in internal.title

@@ -16,26 +16,8 @@ from mentorlib.errors import InputError
 
 from _report_fixtures import (
     YEAR,
-    drafted_reports,
     reports,
-    sample_study,
-    written_reports,
 )
-
-
-@pytest.fixture(scope="module")
-def study():
-    return sample_study()
-
-
-@pytest.fixture(scope="module")
-def drafted():
-    return drafted_reports()
-
-
-@pytest.fixture(scope="module")
-def written():
-    return written_reports()
 
 
 def test_every_section_present_in_every_format(drafted, written):
@@ -76,11 +58,11 @@ def test_file_names_say_what_is_inside(written):
     assert links and all((md.parent / link).is_file() for link in links)
 
 
-def test_bad_arguments(study, drafted):
+def test_bad_arguments(report_study, drafted):
     with pytest.raises(InputError, match="lang"):
-        report.annual_summary(study, YEAR, lang="fr", analyses=drafted["year_analyses"])
+        report.annual_summary(report_study, YEAR, lang="fr", analyses=drafted["year_analyses"])
     with pytest.raises(InputError, match="another year"):
-        report.annual_summary(study, 2023, analyses=drafted["year_analyses"])
+        report.annual_summary(report_study, 2023, analyses=drafted["year_analyses"])
     with pytest.raises(InputError, match="format"):
         drafted["annual", "zh", True].write("/tmp/never", formats=("pdf",))
 

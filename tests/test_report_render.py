@@ -19,26 +19,8 @@ from mentorlib.report.render.fonts import font_subset
 from _report_fixtures import (
     GLYPH,
     YEAR,
-    drafted_reports,
     reports,
-    sample_study,
-    written_reports,
 )
-
-
-@pytest.fixture(scope="module")
-def study():
-    return sample_study()
-
-
-@pytest.fixture(scope="module")
-def drafted():
-    return drafted_reports()
-
-
-@pytest.fixture(scope="module")
-def written():
-    return written_reports()
 
 
 def test_html_is_self_contained(written):
@@ -75,20 +57,20 @@ def test_docx_has_real_tables_figures_and_east_asian_fonts(written):
     assert cp.created.year == YEAR + 1 and cp.modified == cp.created
 
 
-def test_same_inputs_same_documents(study, drafted):
+def test_same_inputs_same_documents(report_study, drafted):
     """Drafted again from scratch (fresh analyses, fresh font subset, a second later):
     identical text and identical bytes."""
     first = drafted["annual", "zh", True]
     first_html = first.to_html()
     font_subset.cache_clear()
     time.sleep(1.1)  # a timestamp anywhere (font head table, zip entries) would now differ
-    again = report.annual_summary(study, YEAR, lang="zh", public=True, seed=0)
+    again = report.annual_summary(report_study, YEAR, lang="zh", public=True, seed=0)
     assert again.text() == first.text()
     assert again.to_markdown() == first.to_markdown()
     assert again.to_docx() == first.to_docx()
     assert again.to_html() == first_html
     pd.testing.assert_frame_equal(again.kpis, first.kpis)
-    r2 = report.pilot_review(study, lang="en", analyses=drafted["pilot_analyses"])
+    r2 = report.pilot_review(report_study, lang="en", analyses=drafted["pilot_analyses"])
     assert r2.to_docx() == drafted["review", "en", True].to_docx()
 
 

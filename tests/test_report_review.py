@@ -14,25 +14,7 @@ from mentorlib import report
 
 from _report_fixtures import (
     GLYPH,
-    drafted_reports,
-    sample_study,
-    written_reports,
 )
-
-
-@pytest.fixture(scope="module")
-def study():
-    return sample_study()
-
-
-@pytest.fixture(scope="module")
-def drafted():
-    return drafted_reports()
-
-
-@pytest.fixture(scope="module")
-def written():
-    return written_reports()
 
 
 def test_review_has_goals_cohorts_stability_and_a_recommendation(drafted):

@@ -32,21 +32,6 @@ DESIGN_KINDS = {
 }
 
 
-def cronbach_alpha(x: np.ndarray) -> float:
-    x = x[~np.isnan(x).any(1)]
-    k = x.shape[1]
-    return k / (k - 1) * (1 - x.var(0, ddof=1).sum() / x.sum(1).var(ddof=1))
-
-
-def recoded(study, dim, year, wave):
-    items = study.truth["items"].query("dimension == @dim")
-    w = study.tables["assessment_wide"].query("year == @year and wave == @wave")
-    x = np.array(w[items["var"]].to_numpy(dtype=float))
-    rev = items["reverse"].to_numpy()
-    x[:, rev] = 6 - x[:, rev]
-    return x
-
-
 # ----------------------------------------------------------------------------- files
 
 

@@ -10,19 +10,6 @@ from mentorlib import ids as idmod
 from mentorlib import rulebook
 from mentorlib.synth import SynthParams, generate
 
-DESIGN_KINDS = {
-    "students",
-    "staff",
-    "groups",
-    "needs_survey",
-    "assessment",
-    "exams",
-    "satisfaction",
-    "activities",
-    "rewards",
-    "mood",
-}
-
 
 def cronbach_alpha(x: np.ndarray) -> float:
     x = x[~np.isnan(x).any(1)]

@@ -41,7 +41,6 @@ from .shared import (
 __all__ = ["REVIEW_SECTIONS", "pilot_review"]
 
 #: Section keys of the pilot review, in order.
-#: Section keys of the pilot review, in order.
 REVIEW_SECTIONS: tuple[str, ...] = (
     "summary",
     "trends",
