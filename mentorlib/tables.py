@@ -36,6 +36,7 @@ from typing import Final
 import pandas as pd
 
 from .errors import InputError
+from .labels import ACTIVITY_LABELS, ROLE_LABELS
 
 KINDS = ("text", "int", "float", "bool", "date", "category")
 DATE_DTYPE: Final = "datetime64[us]"
@@ -46,20 +47,11 @@ DATE_DTYPE: Final = "datetime64[us]"
 VOCAB: dict[str, tuple[str, ...]] = {
     "gender": ("female", "male"),
     "family": ("reconstituted", "single_parent", "two_parent"),
-    "role": ("admin", "class_teacher", "principal", "subject_teacher", "support"),
+    "role": tuple(sorted(ROLE_LABELS)),
     "wave": ("pre", "post"),
     "status": ("sat", "absent", "exempt", "invalid"),
     "kind": ("reward", "penalty"),
-    "activity": (
-        "talk",
-        "student_report",
-        "three_party",
-        "parent_call",
-        "home_visit",
-        "subject_exchange",
-        "group_counselling",
-        "case_conference",
-    ),
+    "activity": tuple(ACTIVITY_LABELS),  # the programme's activity kinds, in report order
 }
 
 #: The mood chart's colours, as counted per student and month (``n_<code>``).

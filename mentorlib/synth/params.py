@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .. import tables
 from ..errors import InputError
 from ..rules import DIMENSIONS, Rulebook, rulebook
 
@@ -23,17 +24,8 @@ REASONS = ["personality", "needs_mismatch", "too_little_contact", "friends", "ot
 SOUND_REASONS = ("personality", "needs_mismatch", "too_little_contact")
 OTHER_REASON_TEXT = ["想换个新老师试试", "家里人希望换", "我也说不清楚", "导师太严格了"]
 OTHER_NEEDS_TEXT = ["想学画画", "希望多和我聊天", "想提高跑步成绩", "想学好书法", "想交更多朋友"]
-MOOD_CODES = ["happy", "calm", "sad", "angry"]
-ACTIVITIES = [
-    "talk",
-    "student_report",
-    "three_party",
-    "parent_call",
-    "home_visit",
-    "subject_exchange",
-    "group_counselling",
-    "case_conference",
-]
+MOOD_CODES = list(tables.MOOD_CODES)
+ACTIVITIES = list(tables.VOCAB["activity"])
 MODES = ["face", "letter", "journal", "email", "phone", "visit", "group", "online"]
 REWARD_REASONS = [
     "拾金不昧",
