@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, is_user_error
-from .labels import CLI_LABELS, Lang, check_lang
+from .labels import CLI_LABELS, RELAXATION_LABELS, Lang, check_lang
 from .rules import BOUNDS
 
 if TYPE_CHECKING:
@@ -372,7 +372,14 @@ def _groups_compare(args: argparse.Namespace, P: Processed, year: int) -> int:
 def _groups_one(args: argparse.Namespace, P: Processed, year: int) -> int:
     from . import grouping as G
 
-    run = G.run_policy(P, year, args.policy, seed=args.seed)
+    params: dict[str, Any] = {}
+    if args.gender_tol is not None:
+        params["gender_tol"] = args.gender_tol
+    if args.scope is not None:
+        params["scope"] = args.scope
+    if params and "scope" not in G.make_policy(args.policy).get_params():
+        raise InputError(f"--gender-tol and --scope do not apply to policy {args.policy!r}")
+    run = G.run_policy(P, year, args.policy, seed=args.seed, strict=args.strict, **params)
     assignment, checks = run.assignment, run.checks
     if args.out:  # an existing file is replaced only if it is an assignment we wrote
         from .outputs import check_output_file, write_csv
@@ -390,6 +397,10 @@ def _groups_one(args: argparse.Namespace, P: Processed, year: int) -> int:
         + L.of(CLI_LABELS, met)
     )
     print(checks.to_string(index=False))
+    if run.relaxations:
+        print(L.of(RELAXATION_LABELS, "relaxed"))
+        for line in run.relaxation_lines(args.lang):
+            print(f"  {line}")
     return 0
 
 
@@ -596,6 +607,19 @@ def _add_groups(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=int, default=20, help="random draws per policy when comparing")
     p.add_argument("--out", help="CSV of the assignment")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--gender-tol", type=float, help="gender tolerance (default: the rulebook's gender_tol)"
+    )
+    p.add_argument(
+        "--scope",
+        choices=("class", "grade", "school"),
+        help="where a student's mentor may come from",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail with the reason instead of relaxing gender balance, home area or scope",
+    )
     p.add_argument("--internal", action="store_true", help=_INTERNAL_JSON_HELP)
     p.set_defaults(func=cmd_groups)
 

@@ -400,3 +400,21 @@ CLI_LABELS: dict[str, Pair] = {
     "hard_met": ("硬性规则全部满足", "hard rules met"),
     "hard_not_met": ("硬性规则未全部满足", "hard rules NOT met"),
 }
+
+
+# =========================================================================== grouping: soft rules
+# (issue 13: what a grouping relaxed when the roster left no grouping within the targets)
+
+#: A relaxed soft rule (:class:`mentorlib.matching.Relaxation`), and the settings it moves between.
+RELAXATION_LABELS: dict[str, Pair] = {
+    "gender_tol": ("性别比例容差放宽", "gender tolerance widened"),
+    "gender_ref": ("性别比例参照改为本单位", "gender reference switched"),
+    "home_area": ("家庭住址区域限制取消", "home-area limit lifted"),
+    "scope": ("分组范围扩大", "scope widened"),
+    "school": ("全校", "school"),
+    "unit": ("本单位", "unit"),
+    "class": ("班级", "class"),
+    "grade": ("年级", "grade"),
+    "none": ("无", "none"),
+    "relaxed": ("已放宽的规则：", "Relaxed rules:"),
+}

@@ -40,7 +40,7 @@ import math
 import warnings
 from collections import deque
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,44 @@ from scipy.sparse.csgraph import connected_components
 
 from .errors import InfeasibleError, InputError
 
-__all__ = ["AssignmentSpec", "UnitNames", "deferred_acceptance", "solve_assignment", "solve_spec"]
+__all__ = [
+    "GENDER_TOL_CAP",
+    "GENDER_TOL_STEP",
+    "AssignmentSpec",
+    "Relaxation",
+    "UnitInfeasible",
+    "UnitNames",
+    "deferred_acceptance",
+    "solve_assignment",
+    "solve_spec",
+]
+
+#: Soft constraints (``solve_spec(..., relax=True)``): a unit's gender tolerance is widened in
+#: steps of ``GENDER_TOL_STEP`` up to ``GENDER_TOL_CAP`` before anything else is relaxed.
+GENDER_TOL_STEP = 0.05
+GENDER_TOL_CAP = 0.4
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A soft constraint relaxed for one unit: ``rule`` (``gender_tol``, ``gender_ref``,
+    ``home_area``, ``scope``), the unit (e.g. "class 3-1"), the setting before and after."""
+
+    rule: str
+    unit: str
+    before: str
+    after: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "unit": self.unit, "before": self.before, "after": self.after}
+
+
+class UnitInfeasible(InfeasibleError):
+    """An :class:`InfeasibleError` that knows the students (row indices) of the failing unit."""
+
+    def __init__(self, message: str, rows: np.ndarray) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 def deferred_acceptance(
@@ -305,8 +342,23 @@ def _components(ok: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def solve_spec(spec: AssignmentSpec, names: UnitNames) -> np.ndarray:
-    """Solve, component by component when nothing couples them; raise InfeasibleError."""
+def solve_spec(
+    spec: AssignmentSpec,
+    names: UnitNames,
+    *,
+    relax: bool = False,
+    log: list[Relaxation] | None = None,
+) -> np.ndarray:
+    """Solve, component by component when nothing couples them; raise InfeasibleError.
+
+    With ``relax``, a component (a class, a grade) that has no solution gets its soft
+    constraints relaxed in this order until one is found, each step appended to ``log``:
+    (1) the gender tolerance widened by ``GENDER_TOL_STEP`` up to ``GENDER_TOL_CAP``; (2) the
+    gender reference switched to the unit's own female share (tolerance again from the
+    rulebook's up to the cap); (3) the home-area limit lifted. Group sizes, the scope (the
+    allowed pairs) and the regrouping budget are never relaxed here; the error raised is a
+    :class:`UnitInfeasible` naming the unit's students (the caller may widen the scope).
+    """
     n, m = spec.w.shape
     out = np.full(n, -1)
     if n == 0:
@@ -315,9 +367,10 @@ def solve_spec(spec: AssignmentSpec, names: UnitNames) -> np.ndarray:
     none = np.flatnonzero(~spec.ok.any(1))
     if len(none):
         i = none[0]
-        raise InfeasibleError(
+        raise UnitInfeasible(
             f"scope: {names.students[i]} ({names.unit[i]}) has no eligible mentor"
-            + (f" (and {len(none) - 1} more students)" if len(none) > 1 else "")
+            + (f" (and {len(none) - 1} more students)" if len(none) > 1 else ""),
+            none,
         )
     comps = [(np.arange(n), np.arange(m))] if spec.moves is not None else _components(spec.ok)
     for rows, cols in comps:
@@ -326,12 +379,55 @@ def solve_spec(spec: AssignmentSpec, names: UnitNames) -> np.ndarray:
             continue
         sub = spec.sub(rows, cols)
         sub_names = UnitNames(names.students[rows], names.mentors[cols], names.unit[rows])
-        _precheck(sub, sub_names)
-        res = _lsa(sub) if not sub.side else _relaxed(sub)
-        if res is None:
-            raise InfeasibleError(_diagnose(sub, sub_names))
+        try:
+            _precheck(sub, sub_names)
+            res = _lsa(sub) if not sub.side else _relaxed(sub)
+            if res is None and relax:
+                res = _relax_unit(sub, sub_names, log if log is not None else [])
+            if res is None:
+                raise InfeasibleError(_diagnose(sub, sub_names))
+        except UnitInfeasible:
+            raise
+        except InfeasibleError as e:
+            raise UnitInfeasible(str(e), rows) from None
         out[rows] = cols[res]
     return out
+
+
+def _tol_ladder(tol0: float) -> list[float]:
+    """Tolerances tried when relaxing: ``tol0`` plus steps of ``GENDER_TOL_STEP`` to the cap."""
+    k = max(0, math.ceil((GENDER_TOL_CAP - tol0) / GENDER_TOL_STEP - 1e-9))
+    return [round(min(tol0 + GENDER_TOL_STEP * i, GENDER_TOL_CAP), 6) for i in range(1, k + 1)]
+
+
+def _relax_unit(spec: AssignmentSpec, names: UnitNames, log: list[Relaxation]) -> np.ndarray | None:
+    """Relax one unit's soft constraints in the documented order (:func:`solve_spec`)."""
+    unit = _unit_name(names)
+    if _milp(spec, gender=False, areas=False) is None:
+        return None  # group sizes within the allowed pairs: only a wider scope helps
+    if spec.tol is not None and spec.female is not None:
+        tol0 = np.asarray(spec.tol, dtype=float)
+        t0 = float(tol0.min())
+        ok = spec.ok.astype(float)
+        k = ok.sum(0)
+        own = np.where(k > 0, spec.female.astype(float) @ ok / np.maximum(k, 1), 0.0)
+        steps = [(spec.ratio, t, False) for t in _tol_ladder(t0)]
+        steps += [(own, t, True) for t in [t0, *_tol_ladder(t0)]]
+        for ratio, t, to_unit in steps:
+            res = _relaxed(replace(spec, tol=np.maximum(tol0, t), ratio=ratio))
+            if res is None:
+                continue
+            if t > t0:
+                log.append(Relaxation("gender_tol", unit, f"{t0:g}", f"{t:g}"))
+            if to_unit:
+                log.append(Relaxation("gender_ref", unit, "school", "unit"))
+            return res
+    if spec.max_areas is not None:
+        res = _relaxed(replace(spec, max_areas=None, areas=None))
+        if res is not None:
+            log.append(Relaxation("home_area", unit, f"<= {spec.max_areas}", "none"))
+            return res
+    return None
 
 
 def _unit_name(names: UnitNames) -> str:
@@ -587,7 +683,7 @@ def _diagnose(spec: AssignmentSpec, names: UnitNames) -> str:
         return (
             f"gender balance: no grouping of {unit} keeps every group's female share within "
             f"{np.min(spec.tol):g} of {ref} (raise gender_tol, set gender_ref='unit' or widen "
-            "the scope)"
+            "the scope; on the command line --gender-tol or --scope, or leave out --strict)"
         )
     if spec.max_areas is not None and _milp(spec, areas=False) is not None:
         return (

@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..errors import InfeasibleError, InputError
 from ..io.codebook import load_codebook
-from ..matching import AssignmentSpec, deferred_acceptance, solve_spec
+from ..matching import AssignmentSpec, Relaxation, deferred_acceptance
 from ..rules import Rulebook
+from .relax import solve_soft
 from .roster import (
     FROM_RULES,
     GenderTol,
@@ -77,6 +78,8 @@ class Policy:
     name: ClassVar[str] = ""
     stochastic: ClassVar[bool] = False
     adjusts: ClassVar[bool] = False
+    #: The soft rules the last :meth:`assign` relaxed (``strict=False``), in order.
+    relaxations_: list[Relaxation] = []
 
     def assign(
         self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
@@ -226,7 +229,7 @@ class RandomPolicy(Policy):
     ----------
     scope : {"class", "grade", "school"}, optional
         Default: class (primary), grade (middle).
-    gender_tol, gender_ref
+    gender_tol, gender_ref, strict
         As for :class:`OptimalPolicy`.
 
     Notes
@@ -243,10 +246,12 @@ class RandomPolicy(Policy):
         scope: str | None = None,
         gender_tol: GenderTol = FROM_RULES,
         gender_ref: str = "school",
+        strict: bool = True,
     ):
         self.scope = scope
         self.gender_tol = gender_tol
         self.gender_ref = gender_ref
+        self.strict = strict
 
     def assign(
         self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
@@ -254,8 +259,9 @@ class RandomPolicy(Policy):
         pb = build_problem(students, mentors, rules, scope=self.scope)
         w = as_rng(seed).random(pb.fit.shape)
         tol = resolve_gender_tol(self.gender_tol, rules)
-        spec = pb.spec(w, gender_tol=tol, gender_ref=self.gender_ref)
-        col = solve_spec(spec, pb.names)
+        col, self.relaxations_ = solve_soft(
+            pb, lambda p: p.spec(w, gender_tol=tol, gender_ref=self.gender_ref), strict=self.strict
+        )
         return assignment_frame(pb, col, "random")
 
 
@@ -270,7 +276,7 @@ class TwoWayPolicy(Policy):
         Truncate fit-based lists (a survey that asks for the top k).
     noise : float
         Gumbel noise on fit when students and mentors rank (each side's imperfect view).
-    scope, gender_tol, gender_ref, weights
+    scope, gender_tol, gender_ref, weights, strict
         As for :class:`OptimalPolicy`.
 
     Notes
@@ -294,7 +300,9 @@ class TwoWayPolicy(Policy):
         gender_tol: GenderTol = FROM_RULES,
         gender_ref: str = "school",
         weights: Mapping[str, float] | None = None,
+        strict: bool = True,
     ):
+        self.strict = strict
         self.choices = choices
         self.list_length = list_length
         self.noise = noise
@@ -325,8 +333,9 @@ class TwoWayPolicy(Policy):
         bonus = float(np.ptp(pb.fit)) * pb.n + 1.0 if pb.n else 1.0
         w = pb.fit + bonus * (np.arange(pb.m)[None, :] == da[:, None])
         tol = resolve_gender_tol(self.gender_tol, rules)
-        spec = pb.spec(w, gender_tol=tol, gender_ref=self.gender_ref)
-        col = solve_spec(spec, pb.names)
+        col, self.relaxations_ = solve_soft(
+            pb, lambda p: p.spec(w, gender_tol=tol, gender_ref=self.gender_ref), strict=self.strict
+        )
         src = np.where(da < 0, "placed", np.where(col == da, "matched", "reconciled"))
         return assignment_frame(pb, col, src)
 
@@ -355,6 +364,10 @@ class OptimalPolicy(Policy):
         Normal noise added to the fit the school sees (0: the fit as measured).
     time_limit : float, optional
         Seconds per solver call.
+    strict : bool
+        True (default): an infeasible grouping raises InfeasibleError. False: gender balance,
+        home areas and the scope are relaxed in the documented order
+        (:mod:`mentorlib.grouping.relax`); ``relaxations_`` lists what was relaxed.
 
     Notes
     -----
@@ -376,7 +389,9 @@ class OptimalPolicy(Policy):
         weights: Mapping[str, float] | None = None,
         noise: float = 0.0,
         time_limit: float | None = None,
+        strict: bool = True,
     ):
+        self.strict = strict
         self.scope = scope
         self.gender_tol = gender_tol
         self.gender_ref = gender_ref
@@ -396,14 +411,19 @@ class OptimalPolicy(Policy):
         w = pb.fit
         if self.noise > 0:
             w = w + as_rng(seed).normal(0.0, self.noise, w.shape)
-        spec = pb.spec(
-            w,
-            gender_tol=resolve_gender_tol(self.gender_tol, rules),
-            gender_ref=self.gender_ref,
-            max_areas=self.max_areas,
-            time_limit=self.time_limit,
+        tol = resolve_gender_tol(self.gender_tol, rules)
+        col, self.relaxations_ = solve_soft(
+            pb,
+            lambda p: p.spec(
+                w,
+                gender_tol=tol,
+                gender_ref=self.gender_ref,
+                max_areas=self.max_areas,
+                time_limit=self.time_limit,
+            ),
+            strict=self.strict,
         )
-        return assignment_frame(pb, solve_spec(spec, pb.names), "optimal")
+        return assignment_frame(pb, col, "optimal")
 
 
 class RegroupPolicy(Policy):
@@ -431,6 +451,8 @@ class RegroupPolicy(Policy):
         it is already further, than it is now (groups of 3 or more). Default: the rulebook's.
     gender_ref : {"school", "unit"}
         As for :class:`OptimalPolicy`.
+    strict : bool
+        As for :class:`OptimalPolicy` (the regrouping cap is never relaxed).
 
     Notes
     -----
@@ -456,7 +478,9 @@ class RegroupPolicy(Policy):
         gender_tol: GenderTol = FROM_RULES,
         gender_ref: str = "school",
         weights: Mapping[str, float] | None = None,
+        strict: bool = True,
     ):
+        self.strict = strict
         self.max_share = max_share
         self.sound_reasons = sound_reasons
         self.low_fit = low_fit
@@ -503,16 +527,19 @@ class RegroupPolicy(Policy):
         dev = np.where(n0 >= 3, np.abs(f0 / np.maximum(n0, 1) - r), 0.0)
         return np.maximum(tol, dev + 1e-9), r
 
-    def assign(
-        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
-    ) -> pd.DataFrame:
-        pb = build_problem(students, mentors, rules, weights=self.weights, scope=self.scope)
-        cur = pb.current()
+    def _spec(
+        self,
+        pb: Problem,
+        cur: np.ndarray,
+        ask: np.ndarray,
+        low: np.ndarray,
+        n0: np.ndarray,
+        tol: np.ndarray | None,
+        r: float | np.ndarray,
+        share: float,
+    ) -> AssignmentSpec:
+        """The exact adjustment problem on ``pb``'s allowed pairs (PROGRAMME.md 分组 4)."""
         has = cur >= 0
-        share = self._share(rules)
-        ask = self._askers(students, has)
-        fit_cur = np.where(has, pb.fit[np.arange(pb.n), np.maximum(cur, 0)], np.inf)
-        low = has & ~ask & (fit_cur < self.low_fit if self.low_fit is not None else False)
         cand = ask | low
         ok = pb.allowed.copy()
         fixed = has & ~cand
@@ -527,9 +554,7 @@ class RegroupPolicy(Policy):
         w = pb.fit.copy()
         w[ask] += ((span + gain) * max(int(cand.sum()), 1) + 1.0) * moves[ask]
         w[low, cur[low]] += gain
-        n0 = np.bincount(cur[has], minlength=pb.m)
-        tol, r = self._gender_band(pb, cur, has, n0)
-        spec = AssignmentSpec(
+        return AssignmentSpec(
             w=w,
             ok=ok,
             lo=np.where(pb.required, np.minimum(pb.lower, n0), pb.lower),
@@ -541,7 +566,24 @@ class RegroupPolicy(Policy):
             moves=moves,
             max_moves=math.floor(share * int(has.sum()) + 1e-9),
         )
-        col = solve_spec(spec, pb.names)
+
+    def assign(
+        self, students: pd.DataFrame, mentors: pd.DataFrame, rules: Rulebook, *, seed: Any = None
+    ) -> pd.DataFrame:
+        pb = build_problem(students, mentors, rules, weights=self.weights, scope=self.scope)
+        cur = pb.current()
+        has = cur >= 0
+        share = self._share(rules)
+        ask = self._askers(students, has)
+        fit_cur = np.where(has, pb.fit[np.arange(pb.n), np.maximum(cur, 0)], np.inf)
+        low = has & ~ask & (fit_cur < self.low_fit if self.low_fit is not None else False)
+        n0 = np.bincount(cur[has], minlength=pb.m)
+        tol, r = self._gender_band(pb, cur, has, n0)
+
+        def spec_for(p: Problem) -> AssignmentSpec:
+            return self._spec(p, cur, ask, low, n0, tol, r, share)
+
+        col, self.relaxations_ = solve_soft(pb, spec_for, strict=self.strict)
         src = np.where(
             ~has,
             "placed",

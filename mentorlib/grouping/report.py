@@ -9,7 +9,7 @@ result protocol of :mod:`mentorlib.results`, and it unpacks like the old tuple
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,11 +18,13 @@ from ..labels import (
     COMPARISON_ROW_LABELS,
     DIMENSION_LABELS,
     POLICY_LABELS,
+    RELAXATION_LABELS,
     RULE_LABELS,
     Lang,
     check_lang,
     confidence_text,
 )
+from ..matching import Relaxation
 from ..privacy import suppress_rule_values
 from ..results import records
 from ..rules import Rulebook
@@ -201,6 +203,9 @@ class PolicyRun:
     year : int
     rules : Rulebook
         The study's rulebook (``min_cell`` for public output).
+    relaxations : list of Relaxation
+        The soft rules relaxed to find a grouping, in order (:mod:`mentorlib.grouping.relax`);
+        the checks still score the rulebook's targets.
     """
 
     assignment: pd.DataFrame
@@ -208,6 +213,7 @@ class PolicyRun:
     policy: str
     year: int
     rules: Rulebook
+    relaxations: list[Relaxation] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         return iter((self.assignment, self.checks))
@@ -232,9 +238,20 @@ class PolicyRun:
         name = L.of(POLICY_LABELS, self.policy)
         if L.zh:
             ok = "全部满足" if self.hard_rules_met else "未全部满足"
-            return f"{name}：{self.year} 学年 {self.n_students:,} 名学生分组；硬性规则{ok}"
-        ok = "met" if self.hard_rules_met else "NOT met"
-        return f"{name}: {self.n_students:,} students grouped for {self.year}; hard rules {ok}"
+            line = f"{name}：{self.year} 学年 {self.n_students:,} 名学生分组；硬性规则{ok}"
+        else:
+            ok = "met" if self.hard_rules_met else "NOT met"
+            line = f"{name}: {self.n_students:,} students grouped for {self.year}; hard rules {ok}"
+        return line + "".join(L("；", "; ") + t for t in self.relaxation_lines(lang))
+
+    def relaxation_lines(self, lang: str = "zh") -> list[str]:
+        """One phrase per relaxation, e.g. "class 3-1: gender tolerance widened 0.25 -> 0.3"."""
+        L = Lang(lang)
+        return [
+            f"{r.unit}{L('：', ': ')}{L.of(RELAXATION_LABELS, r.rule)} "
+            f"{L.of(RELAXATION_LABELS, r.before)} → {L.of(RELAXATION_LABELS, r.after)}"
+            for r in self.relaxations
+        ]
 
     def tables(self, *, lang: str = "zh", public: bool = True) -> dict[str, pd.DataFrame]:
         """``checks`` (with a ``label`` column; small cells blanked when ``public``) and, for
@@ -259,6 +276,7 @@ class PolicyRun:
             "year": int(self.year),
             "students": None if public and small else n,
             "checks": records(self._checks(public=public)),
+            "relaxations": [r.as_dict() for r in self.relaxations],
         }
 
     def _checks(self, *, public: bool) -> pd.DataFrame:
@@ -274,6 +292,7 @@ def run_policy(
     *,
     seed: Any = 0,
     term: int = 1,
+    strict: bool = False,
     **params: Any,
 ) -> PolicyRun:
     """Group one year of a study with one policy and check the result against the rulebook.
@@ -289,6 +308,11 @@ def run_policy(
     term : {1, 2}
         The term whose groups are current (the regrouping starts from them and the change
         ratio is measured against them) and whose satisfaction survey is used.
+    strict : bool
+        False (default): a policy that solves (random, two_way, optimal, regroup) relaxes
+        gender balance, home areas and the scope where the roster leaves no grouping, in the
+        documented order (:mod:`mentorlib.grouping.relax`), and ``.relaxations`` says which.
+        True: raise InfeasibleError instead. Ignored for a configured ``Policy``.
     **params
         Policy parameters (``gender_tol=0.2``, ``scope="grade"``...).
 
@@ -300,7 +324,12 @@ def run_policy(
         groups); unpacks as ``assignment, checks``.
     """
     students, mentors = roster(processed, year, term=term)
-    pol = make_policy(name, **params) if isinstance(name, str) else name
+    if isinstance(name, str):
+        if "strict" in make_policy(name).get_params():
+            params.setdefault("strict", strict)
+        pol = make_policy(name, **params)
+    else:
+        pol = name
     a = pol.assign(students, mentors, processed.rules, seed=seed)
     prev = None
     if "current_mentor" in students and students["current_mentor"].notna().any():
@@ -315,4 +344,11 @@ def run_policy(
         scope=getattr(pol, "scope", None),
     )
     label = name if isinstance(name, str) else (pol.name or type(pol).__name__)
-    return PolicyRun(assignment=a, checks=c, policy=label, year=year, rules=processed.rules)
+    return PolicyRun(
+        assignment=a,
+        checks=c,
+        policy=label,
+        year=year,
+        rules=processed.rules,
+        relaxations=list(pol.relaxations_),
+    )
