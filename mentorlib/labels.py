@@ -400,3 +400,36 @@ CLI_LABELS: dict[str, Pair] = {
     "hard_met": ("硬性规则全部满足", "hard rules met"),
     "hard_not_met": ("硬性规则未全部满足", "hard rules NOT met"),
 }
+
+
+# ----------------------------------------------------------------------------- templates, export
+
+#: Texts of the data-entry templates (mentorlib.io.templates).
+TEMPLATE_TEXTS: dict[str, Pair] = {
+    "pick": ("请从下拉列表中选择", "choose from the drop-down list"),
+    "column": ("列", "column"),
+    "how": ("填写方法", "how to fill it in"),
+    "id": (
+        "按文本填写完整号码（学籍号以G/L/J开头，工号保留开头的0）",
+        "the full number as text (学籍号 starting G/L/J; keep the 工号's leading zeros)",
+    ),
+    "choose": ("从下拉列表选择：", "choose from: "),
+    "example_col": ("示例", "example"),
+    "rows": (
+        "从第2行起每行一条记录；不要合并单元格，不要加标题行或合计行。",
+        "one record a row from row 2; no merged cells, title rows or totals.",
+    ),
+    "dates": (
+        "日期写成 2024-09-01；多个选项用分号分隔（阅读;书法）。",
+        "dates as 2024-09-01; several options separated by semicolons (阅读;书法).",
+    ),
+    "print": ("请在符合的选项前的方框内打√。", "tick the box of your answer."),
+    "header": (
+        "mentorlib templates 生成的研究配置：填好各表后运行 mentorlib clean",
+        "study.toml written by mentorlib templates: fill in the workbooks, then run clean",
+    ),
+    "toml": (
+        "# 问卷星导出后，把文件放进 问卷/ 并去掉下面对应条目的 # 号（每次测评一个条目）。",
+        "# after exporting from 问卷星, put the file in 问卷/ and uncomment its entry.",
+    ),
+}
