@@ -508,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_groups(sub, common)
     _add_documents(sub, common)
     _add_demo(sub, common)
+    _add_files(sub, common)
     return ap
 
 
@@ -521,6 +522,8 @@ COMMAND_HELP = {
     "report": "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown",
     "review": "draft the three-year pilot review (三年试点评估报告)",
     "demo": "generate the demo study and run every stage",
+    "templates": "write data-entry workbooks, questionnaires and a study.toml for a school",
+    "export": "export a processed study's tables for Excel (xlsx, csv) or SPSS (sav)",
 }
 _DEBUG_HELP = "on an error, show the full traceback (for a bug report)"
 _STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
@@ -654,6 +657,32 @@ def _add_demo(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+
+def _add_files(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("templates", parents=[common], help=COMMAND_HELP["templates"])
+    p.add_argument("out", metavar="OUT", help="a new or empty folder")
+    p.add_argument("--level", choices=("primary", "middle"), required=True)
+    p.add_argument("--year", type=int, default=2024, help="school year of study.toml")
+    p.set_defaults(
+        func=lambda a: _done(_io("templates").write_templates(a.out, a.level, year=a.year))
+    )
+    p = sub.add_parser("export", parents=[common], help=COMMAND_HELP["export"])
+    p.add_argument("processed", metavar="PROCESSED", help="processed study folder")
+    p.add_argument("--format", choices=("xlsx", "sav", "csv"), default="xlsx")
+    p.add_argument("--out", help="a new or empty folder (default: PROCESSED_export)")
+    p.set_defaults(func=lambda a: _done(_io("export").export(a.processed, a.format, a.out)))
+
+
+def _io(name: str):
+    import importlib
+
+    return importlib.import_module(f"mentorlib.io.{name}")
+
+
+def _done(paths: list) -> int:
+    print(f"{len(paths)} files written to {Path(paths[-1]).parent if paths else '-'}")
+    return 0
 
 
 # ----------------------------------------------------------------------------- running

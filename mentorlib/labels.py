@@ -418,3 +418,48 @@ RELAXATION_LABELS: dict[str, Pair] = {
     "none": ("无", "none"),
     "relaxed": ("已放宽的规则：", "Relaxed rules:"),
 }
+
+
+# ----------------------------------------------------------------------------- templates, export
+
+#: Texts of the data-entry templates (mentorlib.io.templates).
+TEMPLATE_TEXTS: dict[str, Pair] = {
+    "pick": ("请从下拉列表中选择", "choose from the drop-down list"),
+    "column": ("列", "column"),
+    "how": ("填写方法", "how to fill it in"),
+    "id": (
+        "按文本填写完整号码（学籍号以G/L/J开头，工号保留开头的0）",
+        "the full number as text (student IDs start with G/L/J; keep leading zeros of staff IDs)",
+    ),
+    "choose": ("从下拉列表选择：", "choose from: "),
+    "example_col": ("示例", "example"),
+    "rows": (
+        "从第2行起每行一条记录；不要合并单元格，不要加标题行或合计行。",
+        "one record a row from row 2; no merged cells, title rows or totals.",
+    ),
+    "dates": (
+        "日期写成 2024-09-01；多个选项用分号分隔（阅读;书法）。",
+        "dates as 2024-09-01; several options separated by semicolons.",
+    ),
+    "print": ("请在符合的选项前的方框内打√。", "tick the box of your answer."),
+    "header": (
+        "mentorlib templates 生成的研究配置：填好各表后运行 mentorlib clean",
+        "study.toml written by mentorlib templates: fill in the workbooks, then run clean",
+    ),
+    "toml": (
+        "# 问卷星导出后，把文件放进 问卷/ 并去掉下面对应条目的 # 号（每次测评一个条目）。",
+        "# after exporting a survey, put the file in the survey folder and uncomment its entry.",
+    ),
+}
+
+#: Value labels of coded columns in exported tables (mentorlib.io.export) not found elsewhere.
+EXPORT_VALUE_LABELS: dict[str, dict[str, Pair]] = {
+    "wave": {"pre": ("前测", "pre"), "post": ("后测", "post")},
+    "status": {
+        "sat": ("正常参考", "sat"),
+        "absent": ("缺考", "absent"),
+        "exempt": ("免考", "exempt"),
+        "invalid": ("成绩无效", "invalid"),
+    },
+    "bool": {"1": ("是", "yes"), "0": ("否", "no")},
+}

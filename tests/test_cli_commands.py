@@ -26,7 +26,18 @@ from mentorlib.progress import study_changes
 
 from conftest import SAMPLE
 
-COMMANDS = ("synth", "clean", "progress", "mentors", "groups", "report", "review", "demo")
+COMMANDS = (
+    "synth",
+    "clean",
+    "progress",
+    "mentors",
+    "groups",
+    "report",
+    "review",
+    "demo",
+    "templates",
+    "export",
+)
 
 
 def run_json(argv) -> dict:
@@ -322,3 +333,15 @@ def test_progress_text_lines_in_both_languages():
     assert "50.0% [40.0%, 60.0%]  not met" in en[3] and "(small cells)" in en[4]
     zh = cli._progress_lines(rep, cli.Lang("zh"))
     assert zh[2].startswith("敏感性分析") and "不显示" in zh[4]
+
+
+# ----------------------------------------------------------------------------- templates, export
+
+
+def test_templates_and_export_commands(cleaned, tmp_path, capsys):
+    assert main(["templates", str(tmp_path / "t"), "--level", "middle", "--year", "2025"]) == 0
+    assert "study.toml" in {p.name for p in (tmp_path / "t").iterdir()}
+    assert main(["templates", str(tmp_path / "t"), "--level", "middle"]) == 2  # never overwrites
+    assert main(["export", str(cleaned[0]), "--format", "csv", "--out", str(tmp_path / "e")]) == 0
+    assert (tmp_path / "e" / "students.csv").is_file()
+    assert "files written to" in capsys.readouterr().out
