@@ -497,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_groups(sub, common)
     _add_documents(sub, common)
     _add_demo(sub, common)
+    _add_codebook(sub, common)
     return ap
 
 
@@ -510,6 +511,7 @@ COMMAND_HELP = {
     "report": "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown",
     "review": "draft the three-year pilot review (三年试点评估报告)",
     "demo": "generate the demo study and run every stage",
+    "codebook": "codebook tools: suggest a draft codebook for an unknown questionnaire",
 }
 _DEBUG_HELP = "on an error, show the full traceback (for a bug report)"
 _STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
@@ -630,6 +632,42 @@ def _add_demo(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+
+def _add_codebook(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("codebook", parents=[common], help=COMMAND_HELP["codebook"])
+    cb_sub = p.add_subparsers(dest="codebook_command", required=True, metavar="ACTION")
+    q = cb_sub.add_parser(
+        "suggest",
+        parents=[common],
+        help="write a draft study-local codebook from a source's header row and answers",
+    )
+    q.add_argument("study_dir", type=Path, help="the raw study folder (with study.toml)")
+    q.add_argument(
+        "--source", required=True, help="the questionnaire file, relative to the study folder"
+    )
+    q.add_argument(
+        "--out", type=Path, help="codebook file (default: <study>/<source>.codebook.toml)"
+    )
+    q.add_argument("--json", action="store_true", help="machine-readable summary")
+    q.set_defaults(func=cmd_codebook_suggest)
+
+
+def cmd_codebook_suggest(args: argparse.Namespace) -> int:
+    from .io.suggest import write_suggestion
+
+    dest = write_suggestion(args.study_dir, args.source, args.out)
+    if args.json:
+        _print_json({"codebook": str(dest), "source": args.source})
+    else:
+        print(f"draft codebook written: {dest}")
+        print("check every TODO in it, then add to the source in study.toml:")
+        print(
+            f'  codebook = "{dest.resolve().relative_to(args.study_dir.resolve())}"'
+            if dest.resolve().is_relative_to(args.study_dir.resolve())
+            else f'  codebook = "{dest.resolve()}"'
+        )
+    return 0
 
 
 # ----------------------------------------------------------------------------- running
