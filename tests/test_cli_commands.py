@@ -26,7 +26,17 @@ from mentorlib.progress import study_changes
 
 from conftest import SAMPLE
 
-COMMANDS = ("synth", "clean", "progress", "mentors", "groups", "report", "review", "demo")
+COMMANDS = (
+    "synth",
+    "clean",
+    "progress",
+    "mentors",
+    "groups",
+    "report",
+    "review",
+    "demo",
+    "codebook",
+)
 
 
 def run_json(argv) -> dict:
@@ -322,3 +332,21 @@ def test_progress_text_lines_in_both_languages():
     assert "50.0% [40.0%, 60.0%]  not met" in en[3] and "(small cells)" in en[4]
     zh = cli._progress_lines(rep, cli.Lang("zh"))
     assert zh[2].startswith("敏感性分析") and "不显示" in zh[4]
+
+
+# ----------------------------------------------------------------------------- codebook
+
+
+def test_codebook_suggest_writes_a_draft_once(tmp_path):
+    rel = "surveys/发展评估_2024学年_前测.csv"
+    (tmp_path / "surveys").mkdir()
+    (tmp_path / rel).write_bytes((SAMPLE / rel).read_bytes())
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "s"\nlevel = "primary"\nyears = [2024]\n'
+        f'[[sources]]\nkind = "assessment"\npath = "{rel}"\nyear = 2024\nwave = "pre"\n',
+        encoding="utf-8",
+    )
+    out = run_json(["codebook", "suggest", tmp_path, "--source", rel, "--json"])
+    assert out["codebook"] == str(tmp_path / "发展评估_2024学年_前测.codebook.toml")
+    assert 'kind = "assessment"' in Path(out["codebook"]).read_text(encoding="utf-8")
+    assert main(["codebook", "suggest", str(tmp_path), "--source", rel]) == 2  # not overwritten
