@@ -509,6 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_documents(sub, common)
     _add_demo(sub, common)
     _add_files(sub, common)
+
+    _add_codebook(sub, common)
     return ap
 
 
@@ -524,6 +526,7 @@ COMMAND_HELP = {
     "demo": "generate the demo study and run every stage",
     "templates": "write data-entry workbooks, questionnaires and a study.toml for a school",
     "export": "export a processed study's tables for Excel (xlsx, csv) or SPSS (sav)",
+    "codebook": "codebook tools: suggest a draft codebook for an unknown questionnaire",
 }
 _DEBUG_HELP = "on an error, show the full traceback (for a bug report)"
 _STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
@@ -682,6 +685,42 @@ def _io(name: str):
 
 def _done(paths: list) -> int:
     print(f"{len(paths)} files written to {Path(paths[-1]).parent if paths else '-'}")
+    return 0
+
+
+def _add_codebook(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("codebook", parents=[common], help=COMMAND_HELP["codebook"])
+    cb_sub = p.add_subparsers(dest="codebook_command", required=True, metavar="ACTION")
+    q = cb_sub.add_parser(
+        "suggest",
+        parents=[common],
+        help="write a draft study-local codebook from a source's header row and answers",
+    )
+    q.add_argument("study_dir", type=Path, help="the raw study folder (with study.toml)")
+    q.add_argument(
+        "--source", required=True, help="the questionnaire file, relative to the study folder"
+    )
+    q.add_argument(
+        "--out", type=Path, help="codebook file (default: <study>/<source>.codebook.toml)"
+    )
+    q.add_argument("--json", action="store_true", help="machine-readable summary")
+    q.set_defaults(func=cmd_codebook_suggest)
+
+
+def cmd_codebook_suggest(args: argparse.Namespace) -> int:
+    from .io.suggest import write_suggestion
+
+    dest = write_suggestion(args.study_dir, args.source, args.out)
+    if args.json:
+        _print_json({"codebook": str(dest), "source": args.source})
+    else:
+        print(f"draft codebook written: {dest}")
+        print("check every TODO in it, then add to the source in study.toml:")
+        print(
+            f'  codebook = "{dest.resolve().relative_to(args.study_dir.resolve())}"'
+            if dest.resolve().is_relative_to(args.study_dir.resolve())
+            else f'  codebook = "{dest.resolve()}"'
+        )
     return 0
 
 

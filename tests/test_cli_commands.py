@@ -37,6 +37,7 @@ COMMANDS = (
     "demo",
     "templates",
     "export",
+    "codebook",
 )
 
 
@@ -345,3 +346,21 @@ def test_templates_and_export_commands(cleaned, tmp_path, capsys):
     assert main(["export", str(cleaned[0]), "--format", "csv", "--out", str(tmp_path / "e")]) == 0
     assert (tmp_path / "e" / "students.csv").is_file()
     assert "files written to" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- codebook
+
+
+def test_codebook_suggest_writes_a_draft_once(tmp_path):
+    rel = "surveys/发展评估_2024学年_前测.csv"
+    (tmp_path / "surveys").mkdir()
+    (tmp_path / rel).write_bytes((SAMPLE / rel).read_bytes())
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "s"\nlevel = "primary"\nyears = [2024]\n'
+        f'[[sources]]\nkind = "assessment"\npath = "{rel}"\nyear = 2024\nwave = "pre"\n',
+        encoding="utf-8",
+    )
+    out = run_json(["codebook", "suggest", tmp_path, "--source", rel, "--json"])
+    assert out["codebook"] == str(tmp_path / "发展评估_2024学年_前测.codebook.toml")
+    assert 'kind = "assessment"' in Path(out["codebook"]).read_text(encoding="utf-8")
+    assert main(["codebook", "suggest", str(tmp_path), "--source", rel]) == 2  # not overwritten

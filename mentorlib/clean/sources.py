@@ -71,6 +71,8 @@ def open_source(ctx: Context, src: Source):
             ctx.log.note(rs, src.path, None, None, note, "header_row")
         if cm.unmatched:
             ctx.log.note(rs, src.path, None, "; ".join(cm.unmatched[:20]), None, "columns_ignored")
+        for var, (h, score) in cm.approx.items():  # a reworded question, with its similarity
+            ctx.log.note(rs, src.path, var, h, f"{var} ({score:g})", "header_approx")
         out.append(sh)
     return out
 

@@ -33,6 +33,10 @@ the study folder). The format::
 
 Header matching ignores question numbering ("5、", "Q5.", "第5题"), punctuation, spaces and
 character width, and a matrix header "N、题干—子题" matches the field whose text is the sub-item.
+It also tolerates wording drift between years (:func:`header_forms`): hints added in brackets
+("你的学籍号（以G开头）"), section prefixes ("学习情况-", "【学习情况】") and, failing an exact
+match, small rewordings scored by character similarity (:func:`similarity`) of at least
+:data:`FUZZY_THRESHOLD`.
 
 Examples
 --------
@@ -52,6 +56,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from rapidfuzz import fuzz
 
 FIELD_TYPES = {
     "student_id",  # 学籍号, read as text
@@ -189,6 +195,53 @@ def norm_text(s: str) -> str:
     s = unicodedata.normalize("NFKC", str(s))
     s = _NUMBERING.sub("", s)
     return _DROP.sub("", s).lower()
+
+
+#: Lowest character similarity (0-100, :func:`similarity`) at which a reworded header is taken
+#: for a codebook question when no header matches it exactly. A method setting, not a
+#: programme rule: 85 accepts one or two characters added or changed in a ten-character
+#: question ("上课时我能够专心听讲" for "上课时我能专心听讲": 95) and rejects a different
+#: question that shares most of its words ("上课时我能专心做笔记": 74).
+FUZZY_THRESHOLD = 85.0
+
+_HINT = re.compile(r"\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]")
+_SECTION_SEP = re.compile(r"—|–|--|[-_:|/】]")
+_EDGE_PUNCT = " :?.!*。,;、"
+
+
+def header_forms(s: str) -> tuple[str, ...]:
+    """The normalised forms a header may match a codebook text by, most literal first.
+
+    The whole header (:func:`norm_text`); the header without bracketed hints and section
+    markers (（…）, (...), 【…】, [...]); and the text after its last section separator
+    ("学习情况—…", "学习情况-…", "学习情况：…"). Empty forms and repeats are left out.
+
+    >>> header_forms("2、你的学籍号（以G开头，不清楚请问班主任）：")
+    ('你的学籍号以g开头不清楚请问班主任', '你的学籍号')
+    >>> header_forms("【学习情况】上课时我能专心听讲")
+    ('学习情况上课时我能专心听讲', '上课时我能专心听讲')
+    >>> header_forms("6、学习情况-上课时我能专心听讲")
+    ('学习情况上课时我能专心听讲', '上课时我能专心听讲')
+    """
+    t = unicodedata.normalize("NFKC", str(s))
+    out = [norm_text(t)]
+    bare = _HINT.sub(" ", t).strip(_EDGE_PUNCT)
+    out.append(norm_text(bare))
+    parts = [p for p in _SECTION_SEP.split(_NUMBERING.sub("", bare)) if norm_text(p)]
+    if len(parts) > 1:
+        out.append(norm_text(parts[-1]))
+    return tuple(dict.fromkeys(x for x in out if x))
+
+
+def similarity(a: str, b: str) -> float:
+    """Character similarity of two normalised texts, 0-100 (``rapidfuzz.fuzz.ratio``: twice
+    the characters in common over the total length; no partial or token matching, so a short
+    text inside a long one does not score high).
+
+    >>> round(similarity("上课时我能够专心听讲", "上课时我能专心听讲"))
+    95
+    """
+    return float(fuzz.ratio(a, b))
 
 
 def _as_tuple(x) -> tuple:

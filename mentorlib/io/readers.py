@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .codebook import Codebook, Field, norm_text
+from .codebook import FUZZY_THRESHOLD, Codebook, Field, header_forms, norm_text, similarity
 from .limits import MB, check_workbook
 from .study import DEFAULT_LIMITS
 
@@ -364,7 +364,8 @@ def header_score(row: list, cb: Codebook) -> int:
         h = norm_text(_cell_str(v))
         if not h:
             continue
-        if h in known or any(h.endswith(k) for k in long_known):
+        forms = header_forms(_cell_str(v))
+        if any(x in known for x in forms) or any(h.endswith(k) for k in long_known):
             score += 1
         elif re.match(r"^\d+\(", _cell_str(v)):  # 问卷星 按序号 option column "5(学习方法)"
             score += 1
@@ -467,6 +468,10 @@ class ColumnMap:
     system: dict[str, int] = field(default_factory=dict)  # resp_no, submitted_at, duration_s, ...
     unmatched: list[str] = field(default_factory=list)  # headers no field claimed
     missing: list[str] = field(default_factory=list)  # optional fields not found
+    # var -> (raw header, similarity 0-100): fields matched by a reworded header (in single)
+    approx: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # var -> why no column was chosen although some resemble it (two columns, or a tie)
+    ambiguous: dict[str, str] = field(default_factory=dict)
 
 
 _OPT_COL = re.compile(r"^(\d+)\s*[(（](.+)[)）]$")  # 问卷星 按序号 "5(学习方法)"
@@ -482,6 +487,12 @@ def match_columns(
     Matching ignores numbering, punctuation, spaces and width. A matrix header
     ("N、题干—子题", "N.题干_子题") matches the field whose text is the sub-item; 问卷星's number
     form spreads a multi-select over "N(选项)" columns and 腾讯问卷 over "N.题干:选项" columns.
+    Wording drift: hints in brackets and section prefixes are ignored
+    (:func:`~mentorlib.io.codebook.header_forms`); a question no header matches exactly takes
+    the one free header whose similarity reaches
+    :data:`~mentorlib.io.codebook.FUZZY_THRESHOLD` (recorded in ``approx`` with its score).
+    Two such headers, or one header resembling two questions equally, match nothing (the reason
+    is in ``ambiguous``).
 
     Raises
     ------
@@ -491,6 +502,7 @@ def match_columns(
     """
     cm = ColumnMap()
     norm = [norm_text(h) for h in header]
+    forms = [header_forms(h) for h in header]
     claimed: set[int] = set()
     system = {**WJX_SYSTEM, **TENCENT_SYSTEM}
     for j, h in enumerate(header):
@@ -498,19 +510,24 @@ def match_columns(
             cm.system[system[h]] = j
             claimed.add(j)
     _match_multi(cm, header, norm, cb, claimed)
-    for f in cb.fields:  # every other field
-        if f.type != "multi" and f.var not in cm.single:
-            col = _find_column(header, norm, _aliases(f, cb), claimed)
-            if col is not None:
-                cm.single[f.var] = col
-                claimed.add(col)
+    for loose in (False, True):  # exact headers first, for every field; then looser forms
+        for f in cb.fields:  # a multi-select in one column of joined answers: loose only
+            if f.var not in cm.single and f.var not in cm.options and (f.type != "multi" or loose):
+                col = _find_column(header, norm, forms, _aliases(f, cb), claimed, loose)
+                if col is not None:
+                    cm.single[f.var] = col
+                    claimed.add(col)
+    _match_fuzzy(cm, header, forms, cb, claimed)
     cm.unmatched = [header[j] for j in range(len(header)) if j not in claimed]
     found = set(cm.single) | set(cm.options)
     lost = [f for f in cb.fields if f.var not in found]
     cm.missing = [f.var for f in lost if not f.required]
     required_lost = [f for f in lost if f.required]
     if required_lost:
-        qs = "; ".join(f"{f.var} ({f.label})" for f in required_lost[:8])
+        qs = "; ".join(
+            f"{f.var} ({f.label}{': ' + cm.ambiguous[f.var] if f.var in cm.ambiguous else ''})"
+            for f in required_lost[:8]
+        )
         extra = "; ".join(cm.unmatched[:8]) or "none"
         raise InputError(
             f"codebook {cb.name!r} does not fit: questions not found: {qs}"
@@ -550,17 +567,63 @@ def _match_multi(
 
 
 def _find_column(
-    header: list[str], norm: list[str], aliases: list[str], claimed: set[int]
+    header: list[str],
+    norm: list[str],
+    forms: list[tuple],
+    aliases: list[str],
+    claimed: set[int],
+    loose: bool,
 ) -> int | None:
-    """The first unclaimed column of a field: its exact header, else a matrix sub-item or a
-    long text the header ends with."""
-    exact = next((j for j, n in enumerate(norm) if j not in claimed and n in aliases), None)
-    if exact is not None:
-        return exact
+    """The first unclaimed column of a field: its exact header; or, when ``loose``, a header
+    without hints or section prefix, a matrix sub-item, or a long text the header ends with."""
+    if not loose:
+        return next((j for j, n in enumerate(norm) if j not in claimed and n in aliases), None)
     for j, h in enumerate(header):
         if j in claimed:
             continue
         sub = norm_text(_MATRIX_SEP.split(h)[-1]) if _MATRIX_SEP.search(h) else None
-        if (sub and sub in aliases) or any(len(a) >= 6 and norm[j].endswith(a) for a in aliases):
+        if (
+            (sub and sub in aliases)
+            or any(x in aliases for x in forms[j])
+            or any(len(a) >= 6 and norm[j].endswith(a) for a in aliases)
+        ):
             return j
     return None
+
+
+def _match_fuzzy(
+    cm: ColumnMap, header: list[str], forms: list[tuple], cb: Codebook, claimed: set[int]
+) -> None:
+    """Fields still unmatched take the one free header similar enough to one of their texts;
+    two candidate headers, or a header resembling two fields equally, are left unmatched."""
+    free = [j for j in range(len(header)) if j not in claimed]
+    best: dict[str, tuple[float, int]] = {}
+    for f in cb.fields:
+        if f.var in cm.single or f.var in cm.options or not free:
+            continue
+        aliases = _aliases(f, cb)
+        hits = []
+        for j in free:
+            score = max((similarity(a, x) for a in aliases for x in forms[j]), default=0.0)
+            if score >= FUZZY_THRESHOLD:
+                hits.append((score, j))
+        if len(hits) > 1:
+            cm.ambiguous[f.var] = "several headers resemble it: " + "; ".join(
+                f"{header[j]!r} ({s:.0f})" for s, j in hits[:4]
+            )
+        elif hits:
+            best[f.var] = hits[0]
+    by_col: dict[int, list[tuple[float, str]]] = {}
+    for var, (score, j) in best.items():
+        by_col.setdefault(j, []).append((score, var))
+    for j, cands in by_col.items():
+        cands.sort(key=lambda c: -c[0])
+        tied = [var for score, var in cands if score == cands[0][0]]
+        if len(tied) > 1:
+            for var in tied:
+                cm.ambiguous[var] = f"header {header[j]!r} resembles {', '.join(tied)} equally"
+            continue
+        score, var = cands[0]
+        cm.single[var] = j
+        cm.approx[var] = (header[j], round(score, 1))
+        claimed.add(j)
