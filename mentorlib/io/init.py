@@ -3,7 +3,8 @@
 Every spreadsheet and CSV under the folder is read (every sheet; nothing is cleaned) and:
 
 - its **kind** is the kind of the built-in codebook whose questions its header row matches best
-  (all required questions found first, then the most questions matched); the level (primary or
+  (the most questions matched, then the one whose required questions are all found; a best
+  codebook with required questions missing is a question to answer); the level (primary or
   middle) comes from the questionnaires' codebooks;
 - its **year, term and wave** come from its path ("2023学年", "2023-2024", "前测/后测", "pre/post",
   "上学期/下学期/第一学期/第二学期/第1学期", "秋季/春季"), else the year from the dates it holds (the
@@ -131,7 +132,7 @@ def score_sheet(cells: pd.DataFrame, rel: str, sheet: str | None, enc: str | Non
             continue
         rep = match_sheet(rs, cb)
         n = len(rep["matched"]) + len(rep["approximate"])
-        rank = (not rep["missing_required"], n, n / max(1, rep["n_fields"]))
+        rank = (n, not rep["missing_required"], n / max(1, rep["n_fields"]))
         fits.append((rank, cb, rep, rs))
     return sorted(fits, key=lambda t: t[0], reverse=True)
 
@@ -155,7 +156,7 @@ def dates_year(rs: RawSheet, cb: Codebook) -> tuple[int, int, int] | None:
 
 def _kind_of(g: Guess, fits: list) -> Codebook | None:
     """Set the kind, codebook and level of a guess from its sheet's fits; the best codebook."""
-    if not fits or fits[0][0][1] == 0:
+    if not fits or fits[0][0][0] == 0:
         g.questions.append(
             "which kind of file is this? (its headers match no codebook; kinds: "
             + ", ".join(KINDS)
@@ -163,10 +164,10 @@ def _kind_of(g: Guess, fits: list) -> Codebook | None:
         )
         return None
     (rank, cb, rep, _), rest = fits[0], fits[1:]
-    n = rank[1]
+    n = rank[0]
     g.kind, g.codebook, g.level = cb.kind, cb.name, cb.level
     g.why.insert(0, f"kind: {cb.kind} ({n} of {rep['n_fields']} questions matched)")
-    if not rank[0]:
+    if not rank[1]:
         g.questions.append(
             f"is this a {cb.kind} file? (required questions not found: "
             f"{', '.join(rep['missing_required'][:5])})"
