@@ -102,8 +102,9 @@ def name_hints(rel: str) -> dict:
         out["year"] = y if m.group(2) == "秋" else y - 1
         out["term"] = 1 if m.group(2) == "秋" else 2
         out["why"].append(f"year and term from the file name ({m.group(0)})")
-    if "year" not in out and len(set(_YEAR_BARE.findall(text))) == 1:
-        out["bare_year"] = int(_YEAR_BARE.search(text).group(1))  # type: ignore[union-attr]
+    bare = set(_YEAR_BARE.findall(text))
+    if "year" not in out and len(bare) == 1:
+        out["bare_year"] = int(bare.pop())
     for term, rx in _TERMS:
         if "term" not in out and (m := rx.search(text)):
             out["term"] = term
