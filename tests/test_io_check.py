@@ -24,6 +24,7 @@ def test_check_passes_the_sample(capsys):
         for sh in s["sheets"]:
             assert sh["missing_required"] == [], s["path"]
             assert sh["matched"], s["path"]
+            assert sh["unused"] == [], s["path"]  # a mood chart's 1日 … 31日 are read too
     by_path = {s["path"]: s for s in out["sources"]}
     post = by_path["surveys/发展评估_2023学年_后测.csv"]["sheets"][0]
     assert post["encoding"] == "gb18030" and post["header_row"] == 1

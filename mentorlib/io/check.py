@@ -12,6 +12,7 @@ kinds (:data:`REQUIRED_KINDS`) are present.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from .study import Source, load_config
 
 #: The kinds every study needs before ``clean`` and the analyses can run.
 REQUIRED_KINDS = ("students", "staff", "groups", "assessment")
+
+#: A mood chart's day column, as the cleaner reads it (a codebook's ``day_column`` overrides it).
+DAY_COLUMN = r"^(\d{1,2})日$"
 
 _RELAXED: dict[int, Codebook] = {}
 
@@ -52,6 +56,8 @@ def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
     found = set(cm.single) | set(cm.options)
     approx = approx_scores(cm)
     required = {f.var for f in cb.fields if f.required}
+    # a mood chart's day columns (1日 … 31日) are read by their pattern, not by a field
+    day = re.compile(cb.options.get("day_column", DAY_COLUMN)) if cb.kind == "mood" else None
     return {
         "sheet": rs.sheet,
         "header_row": rs.header_row,
@@ -61,7 +67,7 @@ def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
         "approximate": {v: s for v, s in approx.items() if v in found},
         "missing_required": [f.var for f in cb.fields if f.var not in found and f.var in required],
         "missing": [f.var for f in cb.fields if f.var not in found and f.var not in required],
-        "unused": list(cm.unmatched),
+        "unused": [h for h in cm.unmatched if not (day and day.match(h))],
         "n_fields": len(cb.fields),
     }
 
