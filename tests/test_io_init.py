@@ -67,7 +67,7 @@ def _hand_folder(tmp_path: Path) -> Path:
     wb.save(folder / "2024-2025 三(2)班名册.xlsx")
     with open(folder / "奖惩_上学期.csv", "w", encoding="gb18030", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["日期", "学籍号", "姓名", "类型", "事由", "分值", "记录人工号"])
+        w.writerow(["日期", "学籍号", "姓名", "类别", "事由", "分值", "记录人工号"])
         w.writerow(["2024/10/12", "G110101201501010012", "张三", "奖励", "助人为乐", "2", "01201"])
         w.writerow(["2024/11/3", "G110101201501010012", "张三", "奖励", "值日认真", "1", "01201"])
     with open(folder / "午餐菜单.csv", "w", encoding="utf-8", newline="") as fh:
@@ -83,6 +83,14 @@ def test_init_on_a_hand_written_folder(tmp_path):
     roster = by_path["2024-2025 三(2)班名册.xlsx"]
     assert (roster.kind, roster.year, roster.sure) == ("students", 2024, True)
     assert "year from the file name (2024-2025)" in text
+    rewards = by_path["奖惩_上学期.csv"]  # no year in the name: the school year of its dates
+    assert (rewards.kind, rewards.year, rewards.encoding, rewards.sure) == (
+        "rewards",
+        2024,
+        "gb18030",
+        True,
+    )
+    assert "year from its dates (2 of 2 in 2024学年)" in text
     menu = by_path["午餐菜单.csv"]
     assert not menu.sure and "which kind of file" in menu.questions[0]
     assert '# path = "午餐菜单.csv"' in text  # listed, commented out, with its question

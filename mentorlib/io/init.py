@@ -179,8 +179,8 @@ def _kind_of(g: Guess, fits: list) -> Codebook | None:
     return cb
 
 
-def _year_of(g: Guess, hints: dict, rs: RawSheet | None, cb: Codebook | None) -> None:
-    by_dates = dates_year(rs, cb) if rs is not None and cb is not None else None
+def _year_of(g: Guess, hints: dict, rs: RawSheet, cb: Codebook) -> None:
+    by_dates = dates_year(rs, cb)
     if "year" in hints:
         g.year = hints["year"]
         if by_dates and by_dates[0] != g.year and by_dates[1] > by_dates[2] / 2:
@@ -205,8 +205,9 @@ def guess_sheet(rel: str, sheet: str | None, cells: pd.DataFrame, enc: str | Non
     g = Guess(path=rel, encoding=enc)
     fits = score_sheet(cells, rel, sheet, enc)
     cb = _kind_of(g, fits)
-    rs = fits[0][3] if fits and cb is not None else None
-    _year_of(g, hints, rs, cb)
+    if cb is None:  # what it is comes first: no question about its year yet
+        return g
+    _year_of(g, hints, fits[0][3], cb)
     g.why += [w for w in hints["why"] if not w.startswith("wave") or g.kind == "assessment"]
     g.term = hints.get("term") if g.kind in ("satisfaction", "exams") else None
     if g.kind != "satisfaction" and g.kind != "exams":
