@@ -27,15 +27,16 @@ REQUIRED_KINDS = ("students", "staff", "groups", "assessment")
 #: A mood chart's day column, as the cleaner reads it (a codebook's ``day_column`` overrides it).
 DAY_COLUMN = r"^(\d{1,2})日$"
 
-_RELAXED: dict[int, Codebook] = {}
+_RELAXED: dict[str, tuple[Codebook, Codebook]] = {}
 
 
 def relaxed(cb: Codebook) -> Codebook:
     """The codebook with every field optional: matching then reports, never refuses."""
-    key = id(cb)
-    if key not in _RELAXED or _RELAXED[key].name != cb.name:
-        _RELAXED[key] = replace(cb, fields=tuple(replace(f, required=False) for f in cb.fields))
-    return _RELAXED[key]
+    key = f"{cb.name}\0{cb.path}"
+    if key not in _RELAXED or _RELAXED[key][0] is not cb:
+        fields = tuple(replace(f, required=False) for f in cb.fields)
+        _RELAXED[key] = (cb, replace(cb, fields=fields))
+    return _RELAXED[key][1]
 
 
 def approx_scores(cm: ColumnMap) -> dict[str, float]:
