@@ -240,6 +240,22 @@ def _clean_lines(cfg, res, summary: dict, reasons: pd.Series, rules: pd.Series) 
     ]
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .io.init import init_study
+
+    res = init_study(args.folder)
+    _emit(args, res.to_dict(), res.lines())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .io.check import check_study
+
+    res = check_study(args.study_dir)
+    _emit(args, res.to_dict(), res.lines())
+    return 0 if res.ok else EXIT_USER_ERROR
+
+
 # ----------------------------------------------------------------------------- analyses
 
 
@@ -502,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_synth(sub, common)
+    _add_init_check(sub, common)
     _add_clean(sub, common)
     _add_progress(sub, common)
     _add_mentors(sub, common)
@@ -517,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
 #: One line of ``--help`` per command.
 COMMAND_HELP = {
     "synth": "write a synthetic study folder with its ground truth",
+    "init": "suggest a study.toml for a folder of raw files (never overwrites one)",
+    "check": "pre-flight a study folder: what each source reads and matches (no cleaning)",
     "clean": "clean a study folder into canonical tables",
     "progress": "the verdict on the target share for a year, with intervals and sensitivity",
     "mentors": "mentor effects with shrinkage, placebo check, audit of the school's scheme",
@@ -548,6 +567,14 @@ def _add_synth(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_synth)
+
+
+def _add_init_check(sub, common: argparse.ArgumentParser) -> None:
+    for name, arg, func in (("init", "folder", cmd_init), ("check", "study_dir", cmd_check)):
+        p = sub.add_parser(name, parents=[common], help=COMMAND_HELP[name])
+        p.add_argument(arg, type=Path, help="the raw study folder")
+        p.add_argument("--json", action="store_true", help="machine-readable summary")
+        p.set_defaults(func=func)
 
 
 def _add_clean(sub, common: argparse.ArgumentParser) -> None:

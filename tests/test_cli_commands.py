@@ -28,6 +28,8 @@ from conftest import SAMPLE
 
 COMMANDS = (
     "synth",
+    "init",
+    "check",
     "clean",
     "progress",
     "mentors",
@@ -74,6 +76,28 @@ def test_every_command_has_a_test_here():
 
 
 # ----------------------------------------------------------------------------- synth and clean
+
+
+def test_init_json_lists_every_file_it_recognised(tmp_path):
+    """``init`` on a copy of the sample without its study.toml (more in test_io_init.py)."""
+    import shutil
+
+    shutil.copytree(SAMPLE, tmp_path / "s", ignore=shutil.ignore_patterns("study.toml", "truth"))
+    out = run_json(["init", tmp_path / "s", "--json"])
+    assert out["path"] == str(tmp_path / "s" / "study.toml") and not out["suggested"]
+    assert len(out["sources"]) == len(cli_sources()) and all(s["sure"] for s in out["sources"])
+
+
+def cli_sources() -> list:
+    import tomllib
+
+    return tomllib.loads((SAMPLE / "study.toml").read_text(encoding="utf-8"))["sources"]
+
+
+def test_check_json_reads_every_source_of_the_sample():
+    """``check`` on the sample (more in test_io_check.py)."""
+    out = run_json(["check", SAMPLE, "--json"])
+    assert out["ok"] and len(out["sources"]) == len(cli_sources())
 
 
 def test_synth_json_describes_the_folder_it_wrote(tmp_path):

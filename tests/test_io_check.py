@@ -1,0 +1,87 @@
+"""`mentorlib check`: the pre-flight of a study folder, before any cleaning."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mentorlib.cli import main
+from mentorlib.io.check import check_study
+
+from conftest import SAMPLE
+
+
+def test_check_passes_the_sample(capsys):
+    assert main(["check", str(SAMPLE), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["reasons"] == [] and out["missing_kinds"] == []
+    assert all(s["readable"] for s in out["sources"])
+    for s in out["sources"]:
+        for sh in s["sheets"]:
+            assert sh["missing_required"] == [], s["path"]
+            assert sh["matched"], s["path"]
+            assert sh["unused"] == [], s["path"]  # a mood chart's 1日 … 31日 are read too
+    by_path = {s["path"]: s for s in out["sources"]}
+    post = by_path["surveys/发展评估_2023学年_后测.csv"]["sheets"][0]
+    assert post["encoding"] == "gb18030" and post["header_row"] == 1
+    assert len(post["matched"]) == post["n_fields"] == 29
+    assert main(["check", str(SAMPLE)]) == 0
+    assert "clean can run" in capsys.readouterr().out
+
+
+def _without_roster(tmp_path: Path) -> Path:
+    """The sample with a garbage survey and no students roster listed in study.toml."""
+    study = tmp_path / "study"
+    shutil.copytree(SAMPLE, study, ignore=shutil.ignore_patterns("truth"))
+    (study / "surveys" / "发展评估_2023学年_前测.xlsx").write_bytes(b"PK\x03\x04 not really" * 50)
+    toml = (study / "study.toml").read_text(encoding="utf-8")
+    entries = toml.split("[[sources]]")
+    toml = "[[sources]]".join(e for e in entries if 'kind = "students"' not in e)
+    (study / "study.toml").write_text(toml, encoding="utf-8")
+    return study
+
+
+def test_check_names_a_garbage_file_and_a_missing_roster(tmp_path, capsys):
+    study = _without_roster(tmp_path)
+    assert main(["check", str(study)]) == 2
+    out = capsys.readouterr().out
+    assert re.search(r"发展评估_2023学年_前测\.xlsx: .*(workbook|zip)", out)
+    assert "no students source in study.toml" in out
+    res = check_study(study)
+    assert not res.ok and res.missing_kinds == ["students"]
+    bad = [s for s in res.sources if not s["readable"]]
+    assert [s["path"] for s in bad] == ["surveys/发展评估_2023学年_前测.xlsx"]
+
+
+def test_check_reports_missing_and_unused_columns(tmp_path):
+    """A hand-typed rewards log: a missing required column and an extra one."""
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "奖惩.csv").write_text(
+        "日期,学籍号,姓名,事由,备注\n2024/10/12,G110101201501010012,张三,助人为乐,无\n",
+        encoding="utf-8",
+    )
+    (study / "study.toml").write_text(
+        '[study]\nlevel = "primary"\nyears = [2024]\n\n'
+        '[[sources]]\nkind = "rewards"\npath = "奖惩.csv"\nyear = 2024\n',
+        encoding="utf-8",
+    )
+    res = check_study(study)
+    (src,) = res.sources
+    assert not src["readable"] and "kind" in src["reason"] and "points" in src["reason"]
+    (sh,) = src["sheets"]
+    assert sh["encoding"] == "utf-8" and sh["header_row"] == 1
+    assert set(sh["matched"]) == {"date", "student_id", "name", "reason"}
+    assert sh["unused"] == ["备注"]
+    assert set(res.missing_kinds) == {"students", "staff", "groups", "assessment"}
+
+
+@pytest.mark.parametrize("cmd", ["check", "init"])
+def test_missing_folder_is_one_line(tmp_path, capsys, cmd):
+    assert main([cmd, str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "Traceback" not in err

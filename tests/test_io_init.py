@@ -1,0 +1,115 @@
+"""`mentorlib init`: a suggested study.toml recovers every source of a study folder."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tomllib
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from mentorlib.cli import main
+from mentorlib.io.init import init_study, name_hints
+from mentorlib.io.study import load_config
+from mentorlib.synth import SynthParams, generate, write_study
+
+
+def _recovered(study_dir: Path, tmp_path: Path) -> None:
+    """Copy the study without its study.toml, init it, and compare every source."""
+    old = tomllib.loads((study_dir / "study.toml").read_text(encoding="utf-8"))
+    work = tmp_path / "copy"
+    shutil.copytree(study_dir, work, ignore=shutil.ignore_patterns("study.toml"))
+    res = init_study(work)
+    assert res.path == work / "study.toml" and not res.suggested
+    new = tomllib.loads(res.path.read_text(encoding="utf-8"))
+    got = {s["path"]: s for s in new["sources"]}
+    for s in old["sources"]:
+        for key in ("kind", "year", "term", "wave"):
+            assert got[s["path"]].get(key) == s.get(key), (s["path"], key)
+    assert new["study"]["level"] == old["study"]["level"]
+    assert new["study"]["years"] == old["study"]["years"]
+    assert len(load_config(work).sources) == len(old["sources"])  # a valid study.toml
+
+
+def test_init_recovers_a_primary_study(messy_dir, tmp_path):
+    _recovered(messy_dir, tmp_path)
+
+
+def test_init_recovers_a_middle_study(tmp_path):
+    study = generate(SynthParams(level="middle", n_students=200, n_years=2, seed=5))
+    _recovered(write_study(study, tmp_path / "middle", workers=1), tmp_path)
+
+
+def test_init_never_overwrites_study_toml(tmp_path, capsys):
+    folder = _hand_folder(tmp_path)
+    (folder / "study.toml").write_text("# mine\n", encoding="utf-8")
+    assert main(["init", str(folder)]) == 0
+    assert (folder / "study.toml").read_text(encoding="utf-8") == "# mine\n"
+    assert (folder / "study.toml.suggested").is_file()
+    assert "left as it is" in capsys.readouterr().out
+
+
+def _hand_folder(tmp_path: Path) -> Path:
+    """A folder as a 班主任 hands it over: a roster with a title row, a GBK rewards CSV named by
+    term, and a lunch menu nobody can place."""
+    folder = tmp_path / "school"
+    folder.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "三(2)班"
+    ws.append(["2024-2025学年 学生名册"])
+    ws.append(["学籍号", "姓名", "性别", "年级", "班级", "出生日期", "是否转学生", "家庭结构",
+               "留守儿童", "片区", "身高", "体重"])  # fmt: skip
+    ws.append(["G110101201501010012", "张三", "男", "三年级", "三年级2班", "2015-01-01", "否",
+               "双亲", "否", "城区", 131, 28.5])  # fmt: skip
+    wb.save(folder / "2024-2025 三(2)班名册.xlsx")
+    with open(folder / "奖惩_上学期.csv", "w", encoding="gb18030", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["日期", "学籍号", "姓名", "类别", "事由", "分值", "记录人工号"])
+        w.writerow(["2024/10/12", "G110101201501010012", "张三", "奖励", "助人为乐", "2", "01201"])
+        w.writerow(["2024/11/3", "G110101201501010012", "张三", "奖励", "值日认真", "1", "01201"])
+    with open(folder / "午餐菜单.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["星期", "主食", "汤"], ["一", "米饭", "紫菜汤"]])
+    return folder
+
+
+def test_init_on_a_hand_written_folder(tmp_path):
+    folder = _hand_folder(tmp_path)
+    res = init_study(folder)
+    text = res.path.read_text(encoding="utf-8")
+    by_path = {g.path: g for g in res.guesses}
+    roster = by_path["2024-2025 三(2)班名册.xlsx"]
+    assert (roster.kind, roster.year, roster.sure) == ("students", 2024, True)
+    assert "year from the file name (2024-2025)" in text
+    rewards = by_path["奖惩_上学期.csv"]  # no year in the name: the school year of its dates
+    assert (rewards.kind, rewards.year, rewards.encoding, rewards.sure) == (
+        "rewards",
+        2024,
+        "gb18030",
+        True,
+    )
+    assert "year from its dates (2 of 2 in 2024学年)" in text
+    menu = by_path["午餐菜单.csv"]
+    assert not menu.sure and "which kind of file" in menu.questions[0]
+    assert '# path = "午餐菜单.csv"' in text  # listed, commented out, with its question
+    listed = {s["path"] for s in tomllib.loads(text)["sources"]}
+    assert "午餐菜单.csv" not in listed and "2024-2025 三(2)班名册.xlsx" in listed
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("发展评估_2023学年_前测.csv", {"year": 2023, "wave": "pre"}),
+        ("2023-2024/后测.xlsx", {"year": 2023, "wave": "post"}),
+        ("满意度_2024春季.xlsx", {"year": 2023, "term": 2}),
+        ("成绩_2023学年下学期.xlsx", {"year": 2023, "term": 2}),
+        ("assessment_2024_pre.csv", {"bare_year": 2024, "wave": "pre"}),
+        ("成绩_第一学期.xlsx", {"term": 1}),
+        ("present.csv", {}),
+    ],
+)
+def test_name_hints(name, expected):
+    got = {k: v for k, v in name_hints(name).items() if k != "why"}
+    assert got == expected
