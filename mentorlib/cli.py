@@ -32,6 +32,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_tools import add_tool_commands
 from .errors import InputError, is_user_error
 from .labels import CLI_LABELS, RELAXATION_LABELS, Lang, check_lang
 from .rules import BOUNDS
@@ -238,22 +239,6 @@ def _clean_lines(cfg, res, summary: dict, reasons: pd.Series, rules: pd.Series) 
             "pseudonym_key_file in study.toml, or MENTORLIB_PSEUDONYM_KEY)"
         ),
     ]
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    from .io.init import init_study
-
-    res = init_study(args.folder)
-    _emit(args, res.to_dict(), res.lines())
-    return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from .io.check import check_study
-
-    res = check_study(args.study_dir)
-    _emit(args, res.to_dict(), res.lines())
-    return 0 if res.ok else EXIT_USER_ERROR
 
 
 # ----------------------------------------------------------------------------- analyses
@@ -518,16 +503,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_synth(sub, common)
-    _add_init_check(sub, common)
     _add_clean(sub, common)
     _add_progress(sub, common)
     _add_mentors(sub, common)
     _add_groups(sub, common)
     _add_documents(sub, common)
     _add_demo(sub, common)
-    _add_files(sub, common)
 
-    _add_codebook(sub, common)
+    add_tool_commands(sub, common, COMMAND_HELP)
     return ap
 
 
@@ -567,14 +550,6 @@ def _add_synth(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_synth)
-
-
-def _add_init_check(sub, common: argparse.ArgumentParser) -> None:
-    for name, arg, func in (("init", "folder", cmd_init), ("check", "study_dir", cmd_check)):
-        p = sub.add_parser(name, parents=[common], help=COMMAND_HELP[name])
-        p.add_argument(arg, type=Path, help="the raw study folder")
-        p.add_argument("--json", action="store_true", help="machine-readable summary")
-        p.set_defaults(func=func)
 
 
 def _add_clean(sub, common: argparse.ArgumentParser) -> None:
@@ -687,68 +662,6 @@ def _add_demo(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2023)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
-
-
-def _add_files(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("templates", parents=[common], help=COMMAND_HELP["templates"])
-    p.add_argument("out", metavar="OUT", help="a new or empty folder")
-    p.add_argument("--level", choices=("primary", "middle"), required=True)
-    p.add_argument("--year", type=int, default=2024, help="school year of study.toml")
-    p.set_defaults(
-        func=lambda a: _done(_io("templates").write_templates(a.out, a.level, year=a.year))
-    )
-    p = sub.add_parser("export", parents=[common], help=COMMAND_HELP["export"])
-    p.add_argument("processed", metavar="PROCESSED", help="processed study folder")
-    p.add_argument("--format", choices=("xlsx", "sav", "csv"), default="xlsx")
-    p.add_argument("--out", help="a new or empty folder (default: PROCESSED_export)")
-    p.set_defaults(func=lambda a: _done(_io("export").export(a.processed, a.format, a.out)))
-
-
-def _io(name: str):
-    import importlib
-
-    return importlib.import_module(f"mentorlib.io.{name}")
-
-
-def _done(paths: list) -> int:
-    print(f"{len(paths)} files written to {Path(paths[-1]).parent if paths else '-'}")
-    return 0
-
-
-def _add_codebook(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("codebook", parents=[common], help=COMMAND_HELP["codebook"])
-    cb_sub = p.add_subparsers(dest="codebook_command", required=True, metavar="ACTION")
-    q = cb_sub.add_parser(
-        "suggest",
-        parents=[common],
-        help="write a draft study-local codebook from a source's header row and answers",
-    )
-    q.add_argument("study_dir", type=Path, help="the raw study folder (with study.toml)")
-    q.add_argument(
-        "--source", required=True, help="the questionnaire file, relative to the study folder"
-    )
-    q.add_argument(
-        "--out", type=Path, help="codebook file (default: <study>/<source>.codebook.toml)"
-    )
-    q.add_argument("--json", action="store_true", help="machine-readable summary")
-    q.set_defaults(func=cmd_codebook_suggest)
-
-
-def cmd_codebook_suggest(args: argparse.Namespace) -> int:
-    from .io.suggest import write_suggestion
-
-    dest = write_suggestion(args.study_dir, args.source, args.out)
-    if args.json:
-        _print_json({"codebook": str(dest), "source": args.source})
-    else:
-        print(f"draft codebook written: {dest}")
-        print("check every TODO in it, then add to the source in study.toml:")
-        print(
-            f'  codebook = "{dest.resolve().relative_to(args.study_dir.resolve())}"'
-            if dest.resolve().is_relative_to(args.study_dir.resolve())
-            else f'  codebook = "{dest.resolve()}"'
-        )
-    return 0
 
 
 # ----------------------------------------------------------------------------- running

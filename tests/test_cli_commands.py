@@ -28,8 +28,6 @@ from conftest import SAMPLE
 
 COMMANDS = (
     "synth",
-    "init",
-    "check",
     "clean",
     "progress",
     "mentors",
@@ -37,6 +35,8 @@ COMMANDS = (
     "report",
     "review",
     "demo",
+    "init",
+    "check",
     "templates",
     "export",
     "codebook",
