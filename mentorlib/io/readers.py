@@ -226,8 +226,8 @@ def _read_csv_rows(
     enc = detect_encoding(raw, encoding, file=rel)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     if renamed:  # a records system's "Excel export" is often tab-separated text
-        first = raw[: raw.find(b"\n")] if b"\n" in raw else raw
-        sep = "\t" if first.count(b"\t") > first.count(b",") else ","
+        line1 = raw[: raw.find(b"\n")] if b"\n" in raw else raw
+        sep = "\t" if line1.count(b"\t") > line1.count(b",") else ","
     try:  # pandas decodes as it parses: the file is never held as one Python string
         df = pd.read_csv(
             io.BytesIO(raw),
