@@ -251,12 +251,16 @@ def _clean(ctx: Context, progress) -> CleanResult:
         "validation": validation,
     }
     school = cfg.school
+    paths = {p: p for p in frames["summary"]["source"]}  # a source's path as the outputs name it
     if key:  # the whole folder: tables, log, quarantine, row status, summary, failures
         done = _pseudonymise(ctx, frames, key)
+        paths = dict(zip(frames["summary"]["source"], done["summary"]["source"], strict=True))
         frames.update({k: done[k] for k in ("log", "row_status", "quarantine", "summary")})
         frames["validation"] = done["validation"]
         school = done["study_text"]["school"]
     meta = _meta(ctx, codebooks, frames, school=school, pseudonymised=bool(key))
+    for m in meta["sources"]:  # scrubbed as in every other output (a name in a file name)
+        m["path"] = paths.get(m["path"])
     files = {v: cfg.root / src for v, src in ctx.codebook_files.items()}
     return CleanResult(
         codebook_files=files,
