@@ -202,5 +202,7 @@ def test_study_local_codebook_travels_with_the_processed_folder(tmp_path, monkey
     assert rep.headline("en")
     rc, text, err = run(["progress", out, "--year", 2024])
     assert rc == 0, err
+    # the folder, codebooks/ included, is known as ours: cleaning again replaces it
+    assert clean_study(study, out).out_dir == out
     # in memory (not written), the study's own file is used
     assert clean_study(study).processed().codebook("assessment").name == "assessment_primary"
