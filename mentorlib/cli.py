@@ -181,7 +181,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
     bar = _Progress(len(cfg.sources), "cleaning", not args.json)
     try:
         res = clean_study(
-            args.study_dir, out, attention=args.attention, reader=args.reader, progress=bar
+            args.study_dir,
+            out,
+            attention=args.attention,
+            reader=args.reader,
+            progress=bar,
+            strict=args.strict,
         )
     finally:
         bar.close()
@@ -205,15 +210,18 @@ def cmd_clean(args: argparse.Namespace) -> int:
         "merged": int(tot["merged"]),
         "quarantined": int(tot["quarantined"]),
         "blank_rows": int(tot["blank_rows"]),
+        "not_read": int(s["not_read"].sum()) if "not_read" in s.columns else 0,
         "quarantine_reasons": reasons,
         "cell_repairs": int(len(cell_log)),
         "repair_rules": rules.head(15),
         "tables": {k: len(v) for k, v in res.tables.items()},
         "pseudonymised": res.meta["pseudonymised"],
+        "partial": res.partial,
+        "failed_sources": res.failed_sources,
         "per_source": s,
     }
     _emit(args, summary, _clean_lines(cfg, res, summary, reasons, rules))
-    return 0
+    return 0  # a partial study is a result: only an unreadable roster stops it (exit 2)
 
 
 def _clean_lines(cfg, res, summary: dict, reasons: pd.Series, rules: pd.Series) -> list[str]:
@@ -225,7 +233,8 @@ def _clean_lines(cfg, res, summary: dict, reasons: pd.Series, rules: pd.Series) 
         f"  {summary['files']} files ({summary['sheets']} sheets), {summary['rows_in']:,} rows: "
         f"{summary['kept']:,} kept, {summary['merged']:,} merged (repeated submissions), "
         f"{summary['quarantined']:,} quarantined"
-        + (f"; {blank:,} blank rows skipped" if blank else ""),
+        + (f"; {blank:,} blank rows skipped" if blank else "")
+        + (f"; {summary['not_read']:,} not read (failed sources)" if summary["not_read"] else ""),
         f"  quarantine reasons: {top}",
         f"  cleaning log: {summary['cell_repairs']:,} cell repairs ("
         + ", ".join(f"{k} {v:,}" for k, v in list(rules.items())[:4])
@@ -238,6 +247,19 @@ def _clean_lines(cfg, res, summary: dict, reasons: pd.Series, rules: pd.Series) 
             else "kept as they are: no pseudonym key configured (pseudonym_key or "
             "pseudonym_key_file in study.toml, or MENTORLIB_PSEUDONYM_KEY)"
         ),
+        *_failed_lines(res.failed_sources),
+    ]
+
+
+def _failed_lines(failed: list[dict]) -> list[str]:
+    """The sources not read, each with its reason: the study is partial."""
+    if not failed:
+        return []
+    return [
+        f"  PARTIAL: {len(failed)} source(s) not read, the others cleaned (their rows are "
+        "counted as not_read in source_summary.csv; fix them and clean again, or use --strict "
+        "to stop at the first):",
+        *(f"    {f['path']} ({f['kind']}): {f['reason']}" for f in failed),
     ]
 
 
@@ -566,6 +588,11 @@ def _add_clean(sub, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--reader", choices=["calamine", "openpyxl"], default="calamine", help="xlsx reader"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first source that cannot be read (default: clean the others, list it)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_clean)

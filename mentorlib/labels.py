@@ -463,3 +463,49 @@ EXPORT_VALUE_LABELS: dict[str, dict[str, Pair]] = {
     },
     "bool": {"1": ("是", "yes"), "0": ("否", "no")},
 }
+
+
+# =========================================================================== file diagnostics
+# (issue 13, item 9: what a raw file really is; io/formats.py)
+
+#: One line each, Chinese then English: a file that is not what its name says, and what to do.
+FILE_DIAGNOSTICS: dict[str, Pair] = {
+    "encrypted": (
+        "加密的工作簿：请在Excel中另存为无密码文件",
+        "encrypted workbook: save a copy without a password in Excel",
+    ),
+    "html": (
+        "这是网页（HTML）文件，不是Excel工作簿：请在Excel中打开后另存为.xlsx",
+        "an HTML page, not an Excel workbook: open it in Excel and save it as .xlsx",
+    ),
+    "wps_et": (
+        "WPS表格文件（.et）：请在WPS中另存为.xlsx",
+        "a WPS spreadsheet (.et): save it as .xlsx in WPS",
+    ),
+    "zip": (
+        "压缩包（zip），不是Excel工作簿：请解压，并在study.toml中分别列出其中的文件",
+        "a zip archive, not a workbook: unzip it and list the files inside in study.toml",
+    ),
+    "empty": ("空文件：请重新导出", "empty file: export it again"),
+    "not_workbook": (
+        "不是Excel工作簿（无法识别的内容）：请用Excel打开并另存为.xlsx，或重新导出",
+        "not an Excel workbook (unrecognised content): open it in Excel and save it as .xlsx, "
+        "or export it again",
+    ),
+    "xls_named_xlsx": (
+        "旧版.xls工作簿被命名为{ext}：已按.xls读取",
+        "an old-format .xls workbook named {ext}: read as .xls",
+    ),
+    "xlsx_named_xls": (
+        ".xlsx工作簿被命名为{ext}：已按.xlsx读取",
+        "an .xlsx workbook named {ext}: read as .xlsx",
+    ),
+    "text_named_workbook": (
+        "文本（CSV）文件被命名为{ext}：已按CSV读取",
+        "a text (CSV) file named {ext}: read as CSV",
+    ),
+    "workbook_named_csv": (
+        "Excel工作簿（{kind}）被命名为{ext}：已按工作簿读取",
+        "an Excel workbook ({kind}) named {ext}: read as a workbook",
+    ),
+}

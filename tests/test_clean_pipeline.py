@@ -228,7 +228,7 @@ def test_failed_run_leaves_nothing(tmp_path):
     target.write_bytes(b"garbage")
     out = tmp_path / "processed" / "study"
     with pytest.raises(InputError) as e:
-        clean_study(study, out)
+        clean_study(study, out, strict=True)  # else the study is cleaned partially
     assert target.name in str(e.value)
     assert not out.exists()
     assert (
@@ -330,8 +330,10 @@ def test_missing_required_column_names_file_and_questions(tmp_path):
     text = p.read_bytes().decode("utf-8-sig").replace("活动类型", "事项", 1)
     p.write_bytes(b"\xef\xbb\xbf" + text.encode())
     with pytest.raises(InputError) as e:
-        clean_study(study, None)
+        clean_study(study, None, strict=True)
     assert p.name in str(e.value) and "activity" in str(e.value)
+    [failed] = clean_study(study, None).failed_sources  # by default: listed, the rest cleaned
+    assert failed["path"].endswith(p.name) and "activity" in failed["reason"]
 
 
 def test_schemas_catch_what_normalisers_cannot():

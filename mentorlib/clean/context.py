@@ -40,6 +40,9 @@ class Context:
     attention: str = "quarantine"
     reader: str = "calamine"
     seen: dict = field(default_factory=dict)  # table -> Seen: records read so far (daily logs)
+    strict: bool = False  # stop at the first source that cannot be read
+    failed: list[dict] = field(default_factory=list)  # sources not read: path, kind, reason, rows
+    codebook_files: dict[str, str] = field(default_factory=dict)  # codebooks/x.toml -> study file
 
     def emit(self, table: str, df: pd.DataFrame, sh: Sheet, rows=None):
         """Add canonical rows; ``rows`` is the raw row of each (default: the frame's index).

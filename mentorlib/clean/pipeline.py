@@ -28,7 +28,9 @@ import pandas as pd
 
 from ..data import Processed
 from ..errors import InputError
-from ..io.study import load_config
+from ..io.codebook import CodebookError
+from ..io.readers import read_file
+from ..io.study import Source, load_config
 from ..outputs import (
     PROCESSED_FORMAT,
     check_output_dir,
@@ -137,16 +139,31 @@ class CleanResult:
     meta: dict
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
     out_dir: Path | None = None
+    #: study-local codebooks: their name in the processed folder -> the study's file
+    codebook_files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        """True when some source could not be read (the rest were cleaned)."""
+        return bool(self.meta.get("partial", False))
+
+    @property
+    def failed_sources(self) -> list[dict]:
+        """Every source not read: ``{"path", "kind", "reason"}`` (also in ``study.json``)."""
+        return list(self.meta.get("failed_sources", []))
 
     def processed(self) -> Processed:
         """The canonical tables as a :class:`~mentorlib.data.Processed` (with the study's rules)."""
         m = self.meta
+        codebooks = dict(m["codebooks"])
+        if self.out_dir is None:  # not written: a study-local codebook is still the study's file
+            codebooks = {k: str(self.codebook_files.get(v, v)) for k, v in codebooks.items()}
         return Processed(
             name=m["name"],
             level=m["level"],
             years=tuple(m["years"]),
             tables=self.tables,
-            codebooks=m["codebooks"],
+            codebooks=codebooks,
             root=self.out_dir,
             school=m.get("school", ""),
             pseudonymised=m["pseudonymised"],
@@ -162,6 +179,7 @@ def clean_study(
     attention: str = "quarantine",
     reader: str = "calamine",
     progress: Callable[[str], object] | None = None,
+    strict: bool = False,
 ) -> CleanResult:
     """Clean a study folder into canonical tables (and write them when ``out_dir`` is given).
 
@@ -181,16 +199,28 @@ def clean_study(
         The xlsx reader.
     progress : callable, optional
         Called with each source path as it is done.
+    strict : bool
+        Stop at the first source that cannot be read or matched. By default such a source is
+        listed (:attr:`CleanResult.failed_sources`, ``study.json`` ``partial`` and
+        ``failed_sources``), its rows are counted as ``not_read`` in the summary, and every
+        other source is cleaned.
 
     Returns
     -------
     CleanResult
+
+    Raises
+    ------
+    InputError
+        No student roster could be read (every other source links to it); with ``strict``,
+        the first source that cannot be read.
     """
     t0 = time.perf_counter()
     cfg = load_config(study_dir)
     if attention not in ("quarantine", "flag", "ignore"):
         raise ValueError("attention must be 'quarantine', 'flag' or 'ignore'")
     ctx = Context(cfg=cfg, rules=rulebook(cfg.level, cfg.rules), attention=attention, reader=reader)
+    ctx.strict = strict
     if out_dir is not None:  # refused before any work: never replace what we did not write
         out_dir = check_output_dir(out_dir, kind="processed", raw_roots=(study_dir,))
     # spill beside the output (same file system), or in the system temporary folder
@@ -217,17 +247,23 @@ def _clean(ctx: Context, progress) -> CleanResult:
         "log": ctx.log.frame(),
         "row_status": concat_compact([s.frame() for s in ctx.statuses]),
         "quarantine": _quarantine(ctx),
-        "summary": pd.DataFrame([_summary_row(sh) for sh in ctx.sheets]),  # after validation
+        "summary": _summary(ctx),  # after validation
         "validation": validation,
     }
     school = cfg.school
+    paths = {p: p for p in frames["summary"]["source"]}  # a source's path as the outputs name it
     if key:  # the whole folder: tables, log, quarantine, row status, summary, failures
         done = _pseudonymise(ctx, frames, key)
+        paths = dict(zip(frames["summary"]["source"], done["summary"]["source"], strict=True))
         frames.update({k: done[k] for k in ("log", "row_status", "quarantine", "summary")})
         frames["validation"] = done["validation"]
         school = done["study_text"]["school"]
     meta = _meta(ctx, codebooks, frames, school=school, pseudonymised=bool(key))
+    for m in meta["sources"]:  # scrubbed as in every other output (a name in a file name)
+        m["path"] = paths.get(m["path"])
+    files = {v: cfg.root / src for v, src in ctx.codebook_files.items()}
     return CleanResult(
+        codebook_files=files,
         tables=tables,
         log=frames["log"],
         quarantine=frames["quarantine"],
@@ -239,27 +275,102 @@ def _clean(ctx: Context, progress) -> CleanResult:
 
 
 def _read_sources(ctx: Context, progress) -> dict[str, str]:
-    """Clean every source, rosters first; returns the codebook of each kind of source."""
+    """Clean every source, rosters first; returns the codebook of each kind of source.
+
+    A source that cannot be read or matched is listed in ``ctx.failed`` and the rest are
+    cleaned (unless ``ctx.strict``); without a student roster nothing can be linked: that stops
+    the study."""
     codebooks: dict[str, str] = {}
     for src in sorted(ctx.cfg.sources, key=lambda s: ORDER.index(s.kind)):
         if src.kind not in ("students", "staff") and ctx.roster is None:
             _index_rosters(ctx)
-        codebooks.setdefault(src.kind, src.codebook)
+        try:
+            _read_source(ctx, src)
+        except (InputError, CodebookError) as e:
+            if ctx.strict and isinstance(e, CodebookError):  # the user's file: a user error
+                raise InputError(str(e), file="study.toml") from None
+            if ctx.strict:
+                raise
+            ctx.failed.append(_failure(ctx, src, e))
+        else:
+            codebooks.setdefault(src.kind, _codebook_used(ctx, src))
+        if progress:
+            progress(src.path)
+    if not ctx.parts.get("students"):
+        _index_rosters(ctx)  # raises: no roster
+    return codebooks
+
+
+def _read_source(ctx: Context, src: Source) -> None:
+    """Clean one source; on failure, forget what it emitted (its rows are all ``not_read``)."""
+    n_st, n_sh, n_log = len(ctx.statuses), len(ctx.sheets), len(ctx.log.chunks)
+    n_parts = {t: len(v) for t, v in ctx.parts.items()}
+    try:
         for sh in open_source(ctx, src):
             CLEANERS[src.kind](ctx, sh)
             sh.st.keep_raw_of_quarantined()
             ctx.sheets.append(sh)
-        if progress:
-            progress(src.path)
-    return codebooks
+    except (InputError, CodebookError):
+        del ctx.statuses[n_st:], ctx.sheets[n_sh:], ctx.log.chunks[n_log:]
+        for t, v in ctx.parts.items():
+            del v[n_parts.get(t, 0) :]
+        raise
+
+
+def _codebook_used(ctx: Context, src: Source) -> str:
+    """The codebook a source was read with, as ``study.json`` names it: a built-in name, or a
+    study-local file copied into the processed folder (``codebooks/<name>.toml``)."""
+    if not src.codebook.endswith(".toml"):
+        return src.codebook
+    for name, path in ctx.codebook_files.items():
+        if path == src.codebook:
+            return name
+    stem, k = Path(src.codebook).stem, 1
+    name = f"codebooks/{stem}.toml"
+    while name in ctx.codebook_files:  # two study files of the same name
+        k += 1
+        name = f"codebooks/{stem}_{k}.toml"
+    ctx.codebook_files[name] = src.codebook
+    return name
+
+
+def _failure(ctx: Context, src: Source, e: Exception) -> dict:
+    """A failed source: its path, kind, one-line reason and the rows it had (None: unknown)."""
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    for prefix in (f"{src.path}: ", f"{ctx.cfg.root / src.path}: ", "study.toml: "):
+        msg = msg.removeprefix(prefix)
+    return {"path": src.path, "kind": src.kind, "reason": msg, "rows_in": _count_rows(ctx, src)}
+
+
+def _count_rows(ctx: Context, src: Source) -> int | None:
+    """Rows of a source that failed: the non-blank rows below the first of each sheet."""
+    try:
+        sheets = read_file(
+            ctx.cfg.root / src.path,
+            src.path,
+            sheet=src.sheet,
+            encoding=src.encoding,
+            reader=ctx.reader,
+            limits=ctx.cfg.limits,
+        )
+    except (InputError, OSError):
+        return None
+    n = 0
+    for _, cells, _ in sheets:
+        filled = int(cells.notna().any(axis=1).sum()) if len(cells) else 0
+        n += max(filled - 1, 0)
+    return n
 
 
 def _index_rosters(ctx: Context) -> None:
     """The student and staff lookups every later source links to."""
     st = ctx.parts.get("students")
     if not st:
+        failed = [f"{f['path']} ({f['reason']})" for f in ctx.failed if f["kind"] == "students"]
         raise InputError(
-            "no students roster source: every other source links to it", file="study.toml"
+            "no student roster could be read: every other source links to it"
+            + (f"; failed: {'; '.join(failed)}" if failed else " (no students source listed)"),
+            file="study.toml",
         )
     ctx.roster = Roster(pd.concat(st, ignore_index=True))
     staff = pd.concat(
@@ -283,7 +394,9 @@ def _quarantine(ctx: Context) -> pd.DataFrame:
 def _meta(ctx: Context, codebooks: dict, frames: dict, *, school: str, pseudonymised: bool):
     """What ``study.json`` says of the cleaning (with the study's own ``[rules]``)."""
     cfg, summary = ctx.cfg, frames["summary"]
-    rows = summary[["rows_in", "kept", "merged", "quarantined"]].sum() if len(summary) else {}
+    failed = {f["path"] for f in ctx.failed}
+    cols = ["rows_in", "kept", "merged", "quarantined", "not_read"]
+    rows = summary[cols].sum() if len(summary) else {}
     return {
         "name": cfg.name,
         "school": school,
@@ -298,7 +411,62 @@ def _meta(ctx: Context, codebooks: dict, frames: dict, *, school: str, pseudonym
         "schema_failures": int(len(frames["validation"])),
         "seconds": 0.0,
         "rows": {k: int(v) for k, v in dict(rows).items()},
+        "sources": [_source_meta(ctx, src, failed) for src in cfg.sources],
+        "partial": bool(ctx.failed),
+        "failed_sources": _failed_sources(summary),
     }
+
+
+def _source_meta(ctx: Context, src: Source, failed: set[str]) -> dict:
+    """A source in ``study.json``: its path, kind, the codebook it was read with, whether read."""
+    read = src.path not in failed
+    return {
+        "path": src.path,
+        "kind": src.kind,
+        "codebook": _codebook_used(ctx, src) if read else src.codebook,
+        "read": read,
+    }
+
+
+def _failed_sources(summary: pd.DataFrame) -> list[dict]:
+    """The failed sources as the summary holds them (scrubbed when pseudonymised)."""
+    if "error" not in summary.columns:
+        return []
+    bad = summary[summary["error"].notna()]
+    return [
+        {"path": str(p), "kind": str(k), "reason": str(r)}
+        for p, k, r in zip(bad["source"], bad["kind"], bad["error"], strict=True)
+    ]
+
+
+def _summary(ctx: Context) -> pd.DataFrame:
+    """One row per sheet read and one per source that failed (its rows all ``not_read``)."""
+    rows = [_summary_row(sh) for sh in ctx.sheets]
+    for f in ctx.failed:
+        n = pd.NA if f["rows_in"] is None else f["rows_in"]
+        rows.append(
+            {
+                "source": f["path"],
+                "sheet": None,
+                "kind": f["kind"],
+                "rows_in": n,
+                "kept": 0,
+                "merged": 0,
+                "quarantined": 0,
+                "not_read": n,
+                "blank_rows": 0,
+                "encoding": None,
+                "platform": None,
+                "header_row": pd.NA,
+                "columns_ignored": 0,
+                "error": f["reason"],
+            }
+        )
+    df = pd.DataFrame(rows)
+    for c in ("rows_in", "not_read", "header_row"):
+        if c in df.columns:
+            df[c] = df[c].astype("Int64")
+    return df
 
 
 def _summary_row(sh: Sheet) -> dict:
@@ -311,11 +479,13 @@ def _summary_row(sh: Sheet) -> dict:
         "kept": int((st == "kept").sum()),
         "merged": int((st == "merged").sum()),
         "quarantined": int((st == "quarantined").sum()),
+        "not_read": 0,
         "blank_rows": sh.rs.blank_rows,
         "encoding": sh.rs.encoding,
         "platform": sh.rs.platform,
         "header_row": sh.rs.header_row,
         "columns_ignored": len(sh.cm.unmatched),
+        "error": None,
     }
 
 
@@ -337,9 +507,13 @@ def write_processed(res: CleanResult, out_dir: str | Path) -> Path:
         rs = res.row_status.astype({"merged_into": "str", "detail": "str", "reason": "str"})
         rs.to_parquet(tmp / "row_status.parquet", index=False)
         write_csv(res.summary, tmp / "source_summary.csv")
+        for name, src in res.codebook_files.items():  # study-local codebooks travel along
+            (tmp / name).parent.mkdir(exist_ok=True)
+            shutil.copyfile(src, tmp / name)
         if len(res.validation):
             res.validation.astype(str).to_parquet(tmp / "validation_failures.parquet", index=False)
-        files = sorted(f.name for f in tmp.iterdir()) + ["study.json"]
+        # every entry, folders too: check_output_dir knows the folder as ours by this list
+        files = sorted(f.relative_to(tmp).as_posix() for f in tmp.rglob("*")) + ["study.json"]
         meta = {"format": PROCESSED_FORMAT, **res.meta, "files": files}
         write_text(tmp / "study.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
         replace_dir(tmp, out)

@@ -470,8 +470,9 @@ def pseudonymise_outputs(
             for s, r in zip(q["source"], q["raw"], strict=True)
         ]
     summ = summary.copy()
-    if "sheet" in summ.columns:
-        summ["sheet"] = sc.series(summ["sheet"].astype(object), "text")
+    for c in ("sheet", "error"):  # error: why a source could not be read (partial cleaning)
+        if c in summ.columns:
+            summ[c] = sc.series(summ[c].astype(object), "text")
     val = validation.astype(str)
     for c in val.columns:
         val[c] = sc.series(val[c].astype(object), "text")

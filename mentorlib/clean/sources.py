@@ -48,6 +48,7 @@ def open_source(ctx: Context, src: Source):
             f"codebook {cb.name!r} is for {cb.kind} sources, not {src.kind}", file="study.toml"
         )
     raws = []
+    notes: list[str] = []  # the file is not what its name says, but was read as what it is
     for sheet, cells, enc in read_file(
         ctx.cfg.root / src.path,
         src.path,
@@ -55,11 +56,14 @@ def open_source(ctx: Context, src: Source):
         encoding=src.encoding,
         reader=ctx.reader,
         limits=ctx.cfg.limits,
+        notes=notes,
     ):
         if cells.empty:
             ctx.log.note(None, src.path, None, sheet, None, "empty_sheet_skipped")
             continue
         raws.append(to_raw_sheet(cells, src.path, sheet, enc, cb))
+    for note in notes:
+        ctx.log.note(None, src.path, None, None, note, "file_format")
     out = []
     for rs in combine_sheets(raws):  # sheets sharing a header are read as one
         cm = match_columns(rs.header, cb, file=src.path, sheet=rs.sheet)

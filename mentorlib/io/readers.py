@@ -23,11 +23,10 @@ import pandas as pd
 
 from ..errors import InputError
 from .codebook import FUZZY_THRESHOLD, Codebook, Field, header_forms, norm_text, similarity
+from .formats import read_as
 from .limits import MB, check_workbook
 from .study import DEFAULT_LIMITS
 
-XLSX_EXT = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-CSV_EXT = {".csv", ".txt", ".tsv"}
 WJX_SYSTEM = {
     "序号": "resp_no",
     "提交答卷时间": "submitted_at",
@@ -211,7 +210,7 @@ def _first_non_utf8_line(raw: bytes) -> int | None:
 
 
 def _read_csv_rows(
-    path: Path, rel: str, encoding: str | None, limits: dict | None = None
+    path: Path, rel: str, encoding: str | None, limits: dict | None = None, *, renamed=False
 ) -> tuple[pd.DataFrame, str]:
     lim = {**DEFAULT_LIMITS, **(limits or {})}
     size = path.stat().st_size
@@ -226,6 +225,9 @@ def _read_csv_rows(
         raise InputError("empty file", file=rel)
     enc = detect_encoding(raw, encoding, file=rel)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    if renamed:  # a records system's "Excel export" is often tab-separated text
+        line1 = raw[: raw.find(b"\n")] if b"\n" in raw else raw
+        sep = "\t" if line1.count(b"\t") > line1.count(b",") else ","
     try:  # pandas decodes as it parses: the file is never held as one Python string
         df = pd.read_csv(
             io.BytesIO(raw),
@@ -247,18 +249,26 @@ def _read_csv_rows(
 
 
 def _read_xlsx_sheets(
-    path: Path, rel: str, sheet: str | None, reader: str, limits: dict | None = None
+    path: Path,
+    rel: str,
+    sheet: str | None,
+    reader: str,
+    limits: dict | None = None,
+    *,
+    renamed: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    if path.suffix.lower() in (".xlsx", ".xlsm") and not zipfile.is_zipfile(path):
-        raise InputError("not an Excel workbook (the file is not an .xlsx zip archive)", file=rel)
-    if zipfile.is_zipfile(path):
+    is_zip = zipfile.is_zipfile(path)
+    if is_zip:
         check_workbook(path, rel, limits)
     try:
-        if reader == "openpyxl":
+        if reader == "openpyxl" and is_zip and not renamed:
             return _read_openpyxl(path, sheet)
         from python_calamine import CalamineWorkbook
 
-        wb = CalamineWorkbook.from_path(str(path))
+        if renamed:  # the name's extension lies: let calamine tell the format from the content
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
+        else:
+            wb = CalamineWorkbook.from_path(str(path))
         names = wb.sheet_names
         if sheet is not None and sheet not in names:
             raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(names)})", file=rel)
@@ -300,24 +310,28 @@ def read_file(
     encoding: str | None = None,
     reader: str = "calamine",
     limits: dict | None = None,
+    notes: list[str] | None = None,
 ) -> list[tuple[str | None, pd.DataFrame, str | None]]:
     """Every sheet of a file as ``(sheet, cells, encoding)``; cells are raw, row 0 = line 1.
 
+    The file is read as what its content is (:func:`mentorlib.io.formats.read_as`): a real .xls
+    named .xlsx as a workbook, a CSV named .xls as CSV, each with a line appended to ``notes``;
+    an encrypted workbook, a web page, a WPS .et file or a zip archive is refused in plain words.
     ``limits`` (study.toml ``[limits]``, default :data:`mentorlib.io.study.DEFAULT_LIMITS`) bound
     the size of what is read: a file over a limit is refused before it is read.
     """
     if not path.is_file():
         raise InputError("file listed in study.toml not found", file=rel)
-    ext = path.suffix.lower()
-    if ext in CSV_EXT:
-        df, enc = _read_csv_rows(path, rel, encoding, limits)
+    how, note = read_as(path, rel)
+    if note and notes is not None:
+        notes.append(note)
+    if how == "csv":
+        df, enc = _read_csv_rows(path, rel, encoding, limits, renamed=note is not None)
         return [(None, df, enc)]
-    if ext in XLSX_EXT:
-        sheets = _read_xlsx_sheets(path, rel, sheet, reader, limits)
-        if not sheets or all(d.empty for d in sheets.values()):
-            raise InputError("empty workbook", file=rel)
-        return [(nm, _blank_to_none(d), None) for nm, d in sheets.items()]
-    raise InputError(f"unsupported file type {ext!r} (expected .xlsx, .xls or .csv)", file=rel)
+    sheets = _read_xlsx_sheets(path, rel, sheet, reader, limits, renamed=note is not None)
+    if not sheets or all(d.empty for d in sheets.values()):
+        raise InputError("empty workbook", file=rel)
+    return [(nm, _blank_to_none(d), None) for nm, d in sheets.items()]
 
 
 def _blank_to_none(df: pd.DataFrame) -> pd.DataFrame:
