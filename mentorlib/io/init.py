@@ -30,7 +30,8 @@ from .. import calendar
 from ..errors import InputError
 from .check import match_sheet, relaxed
 from .codebook import Codebook, builtin_names, load_codebook
-from .readers import CSV_EXT, XLSX_EXT, RawSheet, match_columns, read_file, to_raw_sheet
+from .formats import TEXT_EXT, WORKBOOK_EXT
+from .readers import RawSheet, match_columns, read_file, to_raw_sheet
 from .study import KINDS
 
 _YEAR_SPAN = re.compile(r"(20\d\d)\s*[-—–~至/_]\s*(20\d\d)")
@@ -245,7 +246,7 @@ def scan_folder(folder: str | Path) -> list[Guess]:
         p
         for p in root.rglob("*")
         if p.is_file()
-        and p.suffix.lower() in XLSX_EXT | CSV_EXT
+        and p.suffix.lower() in WORKBOOK_EXT | TEXT_EXT
         and not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)
     )
     return [g for p in files for g in guess_file(root, p.relative_to(root).as_posix())]
