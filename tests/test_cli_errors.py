@@ -86,7 +86,8 @@ def test_csv_mixing_utf8_and_gbk_names_the_lines(tmp_path, capsys):
     gbk = "".join(ROSTER_ROWS[1:]).encode("gbk")
     rc, lines = run(["clean", study(tmp_path, roster=utf8 + gbk), "--out", tmp_path / "o"], capsys)
     assert rc == 2 and len(lines) == 1
-    assert "roster.csv: mixes two encodings: line 1 is UTF-8 but line 3 is not (GBK?)" in lines[0]
+    assert "roster.csv" in lines[0]  # the study stops: no roster could be read
+    assert "mixes two encodings: line 1 is UTF-8 but line 3 is not (GBK?)" in lines[0]
 
 
 def test_csv_mixing_gbk_then_utf8_names_the_lines(tmp_path, capsys):

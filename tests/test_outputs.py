@@ -438,7 +438,9 @@ def test_every_csv_writer_neutralises(tmp_path, cleaned, monkeypatch):
     monkeypatch.setattr(
         G,
         "run_policy",
-        lambda P, year, policy, seed: SimpleNamespace(assignment=assign, checks=pd.DataFrame()),
+        lambda P, year, policy, seed, **kw: SimpleNamespace(
+            assignment=assign, checks=pd.DataFrame(), relaxations=[]
+        ),
     )
     monkeypatch.setattr(G, "hard_rules_met", lambda checks: True)
     assert cli.main(["mentors", "x", "--out", str(tmp_path / "m.csv")]) == 0

@@ -612,7 +612,7 @@ def make_policy(name: str | Policy, **params: Any) -> Policy:
     Examples
     --------
     >>> make_policy("random", gender_tol=0.2)
-    RandomPolicy(scope=None, gender_tol=0.2, gender_ref='school')
+    RandomPolicy(scope=None, gender_tol=0.2, gender_ref='school', strict=True)
     """
     if isinstance(name, Policy):
         return name
