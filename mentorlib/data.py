@@ -23,9 +23,25 @@ import pandas as pd
 from .errors import InputError
 from .io.codebook import Codebook, load_codebook
 from .rules import Rulebook, rulebook
-from .tables import TABLES
+from .tables import TABLES, table
 
-__all__ = ["TABLES", "Processed", "from_synth", "load_processed"]
+__all__ = ["OPTIONAL_TABLES", "TABLES", "Processed", "empty_table", "from_synth", "load_processed"]
+
+#: The tables of the optional source kinds (needs_survey, exams, satisfaction, activities,
+#: rewards, mood). A study without one of them reads it as an empty table with the contract's
+#: columns, so every stage runs on a study that has only the required kinds.
+OPTIONAL_TABLES = ("needs", "exams", "satisfaction", "activities", "rewards", "mood")
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty table ``name`` with every column of the contract in its dtype.
+
+    Examples
+    --------
+    >>> empty_table("rewards").columns[:3].tolist(), len(empty_table("rewards"))
+    (['student_id', 'date', 'year'], 0)
+    """
+    return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in table(name).columns})
 
 
 @dataclass
@@ -48,6 +64,11 @@ class Processed:
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
+        """The table; an optional kind's table the study lacks (or that has no columns, as a
+        cleaner writes a kind with no source) is read as an empty contract table."""
+        df = self.tables.get(table)
+        if table in OPTIONAL_TABLES and (df is None or len(df.columns) == 0):
+            return empty_table(table)
         try:
             return self.tables[table]
         except KeyError:

@@ -509,3 +509,36 @@ FILE_DIAGNOSTICS: dict[str, Pair] = {
         "an Excel workbook ({kind}) named {ext}: read as a workbook",
     ),
 }
+
+
+# =========================================================================== optional kinds
+# (issue 13: every stage runs on a study with only the required kinds)
+
+#: One line per optional source kind a report's year (or pilot) has no rows of: the table,
+#: figure or paragraph built from it is left out and this line says why.
+MISSING_KIND_LABELS: dict[str, Pair] = {
+    "needs": (
+        "本学年未提供成长需求问卷，分组未参考学生需求。",
+        "No growth-needs survey was provided for this year; grouping did not use students' needs.",
+    ),
+    "exams": (
+        "本学年未提供考试成绩，未分析成绩相关指标。",
+        "No exam results were provided for this year; no exam-based indicator was analysed.",
+    ),
+    "satisfaction": (
+        "本学年未提供满意度调查，未报告满意度。",
+        "No satisfaction survey was provided for this year; satisfaction is not reported.",
+    ),
+    "activities": (
+        "本学年未提供导师工作记录，未分析谈心与家校联系频次。",
+        "No mentor activity records were provided for this year; talk and parent-contact frequencies were not analysed.",
+    ),
+    "rewards": (
+        "本学年未提供奖惩记录，未分析奖惩相关指标。",
+        "No rewards records were provided for this year; no reward-based indicator was analysed.",
+    ),
+    "mood": (
+        "本学年未提供心情晴雨表，未分析心情记录。",
+        "No mood-chart records were provided for this year; mood was not analysed.",
+    ),
+}

@@ -301,6 +301,8 @@ def _register_dose(
     doc: Document, obs: pd.DataFrame, printed: dict[int, str]
 ) -> tuple[list[str], list[str | None]]:
     """Register the dose bins (counts, rates, per-exposure totals); their cell keys."""
+    if not len(obs) or "exposure" not in obs:  # no activity records: no dose bins
+        return [], []
     for ex, part in obs.groupby("exposure", sort=False):
         keys = []
         for i, r in part.iterrows():

@@ -200,6 +200,12 @@ def mentor_data(
         raise InputError(f"unknown outcome {outcome!r}: expected one of {dims}, composite, height")
     cov = student_covariates(processed, year)
     mentor = mentor_in_term(processed, year, mentor_term)
+    if not len(mentor):
+        raise InputError(
+            f"no student has a mentor in {year} (term {mentor_term}): the assignments table "
+            "has no row for that year (none in the groups sources, or every row was "
+            "quarantined: see quarantine.parquet)"
+        )
     cov = cov[cov["student_id"].isin(mentor.index)]
     cov = cov.assign(mentor_id=mentor.reindex(cov["student_id"]).to_numpy())
     if outcome == "height":

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..compliance import ComplianceReport
-from ..labels import REASON_LABELS, SOURCE_LABELS, Lang
+from ..labels import MISSING_KIND_LABELS, REASON_LABELS, SOURCE_LABELS, Lang
 from ..plots import plot_counts, plot_lines
 from ..quality import KIND_ZH
 from ..rules import Rulebook
@@ -17,6 +17,7 @@ from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import ci, count_text, en_count, frame, missing, num, numci, pct, zh_count
 from .render.fmt import share as share_text
 from .shared import add_figure, label_column, passed_text, technical_notes
+from .sources import missing_kinds
 
 __all__ = ["compliance_intro", "compliance_section", "quality_section", "satisfaction_section"]
 
@@ -478,6 +479,9 @@ def _cleaning_blocks(a: YearAnalyses, t: Lang) -> list:
 def quality_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     """Data quality: who was assessed, the sources of the year, the cleaning, notes."""
     b: list = _coverage_blocks(a, t) + _cleaning_blocks(a, t)
+    b += [  # an optional kind the year has no rows of: one line each, instead of its tables
+        Para(t(*MISSING_KIND_LABELS[k]), "note") for k in missing_kinds(a.processed, a.year)
+    ]
     notes = list(a.notes) + list(a.progress.notes)
     if a.mentors is not None:
         notes += list(a.mentors.notes)

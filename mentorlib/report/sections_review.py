@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..effectiveness import Stability
 from ..grouping import hard_rules_met
-from ..labels import Lang
+from ..labels import MISSING_KIND_LABELS, Lang
 from ..plots import plot_lines, plot_pairs
 from .analyses import PilotAnalyses
 from .disclosure import printed
@@ -30,6 +30,7 @@ from .render.fmt import (
     year_label,
 )
 from .shared import add_figure, policy_name, with_interval
+from .sources import missing_kinds
 
 __all__ = [
     "VALIDATION",
@@ -575,6 +576,9 @@ def limitations_section(p: PilotAnalyses, t: Lang) -> Section:
             "bullet",
         )
     )
+    b += [  # an optional kind absent from every year of the pilot: one line each
+        Para(t(*MISSING_KIND_LABELS[k]), "bullet") for k in missing_kinds(p.processed, p.years)
+    ]
     if p.synthetic:
         b.append(
             Para(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data import OPTIONAL_TABLES
 from ..progress import proportion_ci
 from ..rules import Rulebook
 
@@ -154,6 +155,18 @@ def data_coverage(processed, year: int) -> pd.DataFrame:
         ac = processed["activities"]
         rows.append(("activities", int((ac["year"] == year).sum())))
     return pd.DataFrame(rows, columns=["source", "n"])
+
+
+def missing_kinds(processed, years) -> list[str]:
+    """The optional tables (:data:`mentorlib.data.OPTIONAL_TABLES`) with no row in ``years``
+    (one year or several), in the contract's order."""
+    ys = {int(years)} if isinstance(years, int | np.integer) else {int(y) for y in years}
+    out = []
+    for name in OPTIONAL_TABLES:
+        df = processed[name]
+        if not len(df) or not df["year"].isin(ys).any():
+            out.append(name)
+    return out
 
 
 def cleaning_summary(processed) -> pd.DataFrame | None:
