@@ -29,7 +29,6 @@ import pandas as pd
 from ..data import Processed
 from ..errors import InputError
 from ..io.codebook import CodebookError
-from ..io.readers import read_file
 from ..io.study import Source, load_config
 from ..outputs import (
     PROCESSED_FORMAT,
@@ -45,7 +44,7 @@ from .context import Context, Sheet
 from .link import Roster
 from .log import concat_compact
 from .pseudonymise import header_kind, load_key, pseudonymise_outputs
-from .sources import CLEANERS, open_source
+from .sources import CLEANERS, open_source, read_source
 from .validate import quarantine_failures
 
 #: The order sources are read in: the rosters first (every other source links to them).
@@ -345,14 +344,7 @@ def _failure(ctx: Context, src: Source, e: Exception) -> dict:
 def _count_rows(ctx: Context, src: Source) -> int | None:
     """Rows of a source that failed: the non-blank rows below the first of each sheet."""
     try:
-        sheets = read_file(
-            ctx.cfg.root / src.path,
-            src.path,
-            sheet=src.sheet,
-            encoding=src.encoding,
-            reader=ctx.reader,
-            limits=ctx.cfg.limits,
-        )
+        sheets = read_source(ctx, src)
     except (InputError, OSError):
         return None
     n = 0

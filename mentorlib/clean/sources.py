@@ -41,6 +41,20 @@ from .log import RowStatus
 # ----------------------------------------------------------------------------- kinds
 
 
+def read_source(ctx: Context, src: Source, *, notes: list[str] | None = None):
+    """The sheets of one source as its study.toml entry says to read them (sheet, encoding,
+    reader, limits); ``notes`` collects what the file turned out to be when its name lied."""
+    return read_file(
+        ctx.cfg.root / src.path,
+        src.path,
+        sheet=src.sheet,
+        encoding=src.encoding,
+        reader=ctx.reader,
+        limits=ctx.cfg.limits,
+        notes=notes,
+    )
+
+
 def open_source(ctx: Context, src: Source):
     cb = load_codebook(src.codebook, base=ctx.cfg.root)
     if cb.kind != src.kind:
@@ -49,15 +63,7 @@ def open_source(ctx: Context, src: Source):
         )
     raws = []
     notes: list[str] = []  # the file is not what its name says, but was read as what it is
-    for sheet, cells, enc in read_file(
-        ctx.cfg.root / src.path,
-        src.path,
-        sheet=src.sheet,
-        encoding=src.encoding,
-        reader=ctx.reader,
-        limits=ctx.cfg.limits,
-        notes=notes,
-    ):
+    for sheet, cells, enc in read_source(ctx, src, notes=notes):
         if cells.empty:
             ctx.log.note(None, src.path, None, sheet, None, "empty_sheet_skipped")
             continue
