@@ -542,3 +542,14 @@ MISSING_KIND_LABELS: dict[str, Pair] = {
         "No mood-chart records were provided for this year; mood was not analysed.",
     ),
 }
+
+
+# ---- mixed-model fallback
+# (issue 13 item 7: the mentor model with 1-2 mentees per mentor)
+
+#: The one line a mentor model that fell back to ordinary least squares carries (notes, report).
+MENTOR_FALLBACK_LABEL: Pair = (
+    "导师名下学生太少，无法区分导师效应：改用普通最小二乘回归（OLS），不估计导师方差，不做导师排名。",
+    "mentors have too few mentees to separate a mentor effect: ordinary least squares (OLS), "
+    "no mentor variance, no mentor ranking",
+)

@@ -6,10 +6,9 @@ fixed effects, variance components, ICC, the (restricted) log-likelihood, the bo
 likelihood-ratio test of the mentor variance (:func:`boundary_lrt`) and the empirical-Bayes
 mentor effects with conditional or integrated intervals.
 
-Random-intercept models use a direct profiled (RE)ML fit (per-mentor sufficient statistics, a
-one-dimensional search; 0.3 s for 100,000 students and 12,500 mentors, where statsmodels' default
-path took 5 minutes and stopped unconverged, benchmarks/bench_mixed.py); random slopes and a
-second variance component (the class) use statsmodels ``MixedLM``, tried with every optimiser.
+Random-intercept models use a direct profiled (RE)ML fit (benchmarks/bench_mixed.py); random
+slopes and a second variance component (the class) use statsmodels ``MixedLM``, tried with every
+optimiser; a fit that cannot be done falls back (:mod:`.fallback`).
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InputError
+from .design import Design, prepare_design
+from .fallback import fit_or_fallback, snap_boundary
 
 __all__ = [
     "LLF_TOL",
@@ -62,7 +63,9 @@ class MentorModel:
     reml : bool
         REML (True) or ML (False).
     method : str
-        ``"profiled"`` (direct random-intercept fit) or ``"mixedlm:<optimiser>"``.
+        ``"profiled"`` (direct random-intercept fit), ``"mixedlm:<optimiser>"``, or ``"ols"``
+        (the fallback: mentor variance, ICC and its test NaN, no effects; see Notes of
+        :func:`fit_mentor_model`).
     n_obs, n_groups, n_dropped : int
         Rows used, mentors, and rows dropped for a missing value.
     fixed : DataFrame
@@ -127,12 +130,11 @@ class MentorModel:
 
     def summary_row(self) -> dict:
         """The model in one flat dict (for a models table)."""
-        sizes = self.effects.loc[self.effects["term"] == "intercept", "n"]
         return {
             "outcome": self.outcome,
             "n_students": self.n_obs,
             "n_mentors": self.n_groups,
-            "mean_mentees": float(sizes.mean()) if len(sizes) else np.nan,
+            "mean_mentees": self.n_obs / self.n_groups,
             "var_mentor": self.var_group,
             "var_resid": self.var_resid,
             "icc": self.icc,
@@ -178,125 +180,12 @@ def boundary_lrt(llf_full: float, llf_null: float, *, q: int = 0) -> tuple[float
     >>> round(boundary_lrt(-100.0, -101.353)[1], 3)
     0.05
     """
-    stat = max(0.0, 2.0 * (float(llf_full) - float(llf_null)))
+    stat = 2.0 * (float(llf_full) - float(llf_null))
+    if math.isnan(stat):  # no null fit (the OLS fallback): nothing to test
+        return math.nan, math.nan
+    stat = max(0.0, stat)
     low = (1.0 if stat <= 0 else 0.0) if q == 0 else float(stats.chi2.sf(stat, q))
     return stat, float(0.5 * low + 0.5 * stats.chi2.sf(stat, q + 1))
-
-
-# --------------------------------------------------------------------------- design
-
-
-@dataclass
-class Design:
-    """The numeric design of a fit (:func:`prepare_design`): complete rows only.
-
-    Attributes
-    ----------
-    y : ndarray
-        The outcome.
-    X : ndarray
-        Fixed-effects design, first column the intercept; ``names`` its column names.
-    codes, labels : ndarray
-        Group (mentor) code of each row, and the label of each code.
-    n_dropped : int
-        Rows dropped for a missing value.
-    notes : list of str
-        Covariate columns dropped for having no variation.
-    slope : ndarray, optional
-        The random-slope column.
-    extra_codes, extra_labels : ndarray, optional
-        Codes and labels of the extra grouping (e.g. the class).
-    """
-
-    y: np.ndarray
-    X: np.ndarray
-    names: list[str]
-    codes: np.ndarray  # group code per row
-    labels: np.ndarray  # group label per code
-    n_dropped: int
-    notes: list[str]
-    slope: np.ndarray | None = None
-    extra_codes: np.ndarray | None = None
-    extra_labels: np.ndarray | None = None
-
-
-def _as_float(s: pd.Series) -> np.ndarray:
-    return s.to_numpy(dtype=float, na_value=np.nan)
-
-
-def _columns_for(s: pd.Series, name: str) -> tuple[list[np.ndarray], list[str]]:
-    """Numeric/bool -> one float column; categorical/text -> dummies (first level dropped)."""
-    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        return [_as_float(s)], [name]
-    cat = s.astype("category")
-    levels = [c for c in cat.cat.categories if (cat == c).any()]
-    vals = cat.to_numpy(dtype=object)
-    return [(vals == lv).astype(float) for lv in levels[1:]], [f"{name}[{lv}]" for lv in levels[1:]]
-
-
-def prepare_design(
-    data: pd.DataFrame,
-    outcome: str,
-    group: str,
-    pre: str | None = None,
-    covariates: Sequence[str] = (),
-    random_slope: str | None = None,
-    extra_group: str | None = None,
-) -> Design:
-    """Check the columns of a fit and build its :class:`Design` (rows with a missing value out).
-
-    Numeric and boolean covariates enter as they are, text and categorical ones as dummies (first
-    level the reference); a constant column is dropped with a note. Raises :class:`InputError`
-    for a missing column, a non-numeric or constant outcome, fewer than two groups, too few rows
-    or collinear covariates.
-    """
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(f"data must be a DataFrame, not {type(data).__name__}")
-    if isinstance(covariates, str):
-        covariates = (covariates,)
-    wanted = [outcome, group, *([pre] if pre else []), *covariates]
-    wanted += [c for c in (random_slope, extra_group) if c]
-    for c in dict.fromkeys(wanted):
-        if c not in data.columns:
-            raise InputError("missing column", column=c)
-    if not pd.api.types.is_numeric_dtype(data[outcome]) or pd.api.types.is_bool_dtype(
-        data[outcome]
-    ):
-        raise InputError("the outcome must be numeric", column=outcome)
-    df = data[list(dict.fromkeys(wanted))]
-    if df[outcome].isna().all():
-        raise InputError("the outcome is missing in every row", column=outcome)
-    keep = df.notna().all(axis=1).to_numpy()
-    df = df[keep]
-    n_dropped = int((~keep).sum())
-    codes, labels = pd.factorize(df[group], sort=True)
-    if len(labels) < 2:
-        raise InputError(f"needs at least 2 groups with data, found {len(labels)}", column=group)
-    y = _as_float(df[outcome])
-    if np.ptp(y) == 0:
-        raise InputError("the outcome does not vary", column=outcome)
-    cols, names, notes = [np.ones(len(df))], ["Intercept"], []
-    for c in ([pre] if pre else []) + list(covariates):
-        for col, nm in zip(*_columns_for(df[c], c), strict=True):
-            if np.ptp(col) == 0:
-                notes.append(f"dropped {nm}: no variation")
-                continue
-            cols.append(col)
-            names.append(nm)
-    X = np.column_stack(cols)
-    if len(y) <= X.shape[1] + 1:
-        raise InputError(f"too few rows ({len(y)}) for {X.shape[1]} fixed effects")
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise InputError(f"collinear covariates in {names[1:]}: drop one")
-    d = Design(y, X, names, codes.astype(np.int64), np.asarray(labels), n_dropped, notes)
-    if random_slope:
-        d.slope = _as_float(df[random_slope])
-    if extra_group:
-        ec, el = pd.factorize(df[extra_group], sort=True)
-        if len(el) < 2:
-            raise InputError("needs at least 2 levels", column=extra_group)
-        d.extra_codes, d.extra_labels = ec.astype(np.int64), np.asarray(el)
-    return d
 
 
 # --------------------------------------------------------------------------- profiled fit
@@ -381,8 +270,8 @@ class _RandomIntercept:
         """
         best = self.nll(lam_hat, reml)
         top = max(2 * math.sqrt(lam_hat), 0.05)
-        for _ in range(40):
-            if self.nll(top * top, reml) - best > 20:
+        for _ in range(40):  # top capped at sqrt(e^12), the fit's largest lambda
+            if top > 403 or self.nll(top * top, reml) - best > 20:
                 break
             top *= 2
         grid = np.linspace(0.0, top, n_grid)
@@ -683,6 +572,14 @@ def fit_mentor_model(
     :data:`LLF_TOL` (0.01) in log-likelihood or when none converged. An extra group is fitted as two variance
     components within the connected components of the mentor-class graph.
 
+    *Fallback* (:func:`~mentorlib.effectiveness.fallback.fit_or_fallback`). When no mentor has
+    two or more mentees the mentor variance cannot be told from the residual; when the mixed
+    fit fails numerically it is retried without nearly collinear covariates (noted). Failing
+    that, or without such mentors, the model is ordinary least squares (``method="ols"``):
+    fixed effects as usual, mentor variance, ICC and test NaN, no mentor effects, and the note
+    "mentors have too few mentees to separate a mentor effect". A MixedLM mentor variance
+    below 1e-8 of the residual variance is the boundary: set to 0 (effects 0).
+
     *Empirical-Bayes effects* are the conditional means ``u_j = w_j sum_i (y_ij - x_ij' b)``,
     ``w_j = lambda / (1 + n_j lambda)``, with conditional variance ``s_e^2 w_j`` (lme4's
     ``condVar``; given b and the variances), reliability ``n_j lambda / (1 + n_j lambda)``,
@@ -720,14 +617,19 @@ def fit_mentor_model(
         raise InputError("the profiled fit handles a random intercept only; use method='mixedlm'")
     if intervals not in ("conditional", "integrated"):
         raise InputError(f"unknown intervals {intervals!r}: expected conditional or integrated")
-    if simple and method != "mixedlm":
-        f = _fit_profiled(d, reml, intervals)
-    else:
-        f = _fit_reference(d, reml, optimizers, group, extra_group)
+
+    def fit(dd: Design) -> dict:
+        if simple and method != "mixedlm":
+            return _fit_profiled(dd, reml, intervals)
+        fr = _fit_reference(dd, reml, optimizers, group, extra_group)
+        snap_boundary(fr)
         if intervals == "integrated":
-            f["notes"].append(
+            fr["notes"].append(
                 "integrated intervals need a random-intercept model: conditional used"
             )
+        return fr
+
+    f, d = fit_or_fallback(d, fit, reml)
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     var = f["variance"].assign(
         component=f["variance"]["component"].replace(

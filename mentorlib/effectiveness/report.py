@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..labels import EFFECT_VERDICT_LABELS, Lang, check_lang
+from ..labels import EFFECT_VERDICT_LABELS, MENTOR_FALLBACK_LABEL, Lang, check_lang
 from ..privacy import Document
 from ..results import jsonable
 from ..rules import Rulebook
 from .dose import DOSE_WARNING, DoseResponse, dose_response
+from .fallback import FALLBACK_NOTE
 from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
 from .model import MentorModel, OptimizerWarning
 from .scheme import WEIGHTS, audit_scheme, scheme_components, scheme_reliability, school_scheme
@@ -294,6 +295,9 @@ class MentorReport:
             lines.append(
                 f"  {oc:<14} ICC {r.icc:.3f}  LRT p {r.lrt_p:.3g}  {head} {dist.get(oc, '-')}"
             )
+        ols = [str(r.outcome) for r in self.models.itertuples() if r.method == "ols"]
+        if ols:  # the OLS fallback (mentors with too few mentees): one line
+            lines.append(f"  {L.pair(MENTOR_FALLBACK_LABEL)} ({', '.join(ols)})")
         return lines
 
 
@@ -494,7 +498,7 @@ def mentor_report(
     fit = {"class_effect": class_effect, "mentor_term": mentor_term, "intervals": intervals}
     models = _caught(notes, study_models, processed, year, outcomes=outcomes, scores=scores, **fit)
     for oc, m in models.items():
-        notes += [f"{oc}: {n}" for n in m.notes]
+        notes += [f"{oc}: {n}" for n in m.notes if n != FALLBACK_NOTE]  # that: one summary line
     t = dict(zip(("models", "fixed", "effects"), _report_models(models, class_effect), strict=True))
     t["effects"] = _with_names(
         rank_probabilities(

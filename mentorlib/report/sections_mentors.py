@@ -18,7 +18,7 @@ from ..effectiveness import (
     plot_naive_vs_shrunk,
 )
 from ..errors import InputError
-from ..labels import EFFECT_VERDICT_LABELS, Lang, level_text
+from ..labels import EFFECT_VERDICT_LABELS, MENTOR_FALLBACK_LABEL, Lang, level_text
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import (
@@ -101,7 +101,9 @@ def _models_blocks(M: MentorReport, level: str, t: Lang) -> list:
         t("似然比检验 p", "LRT p"),
         t("高于 / 低于 / 无法区分", "Above / below / indistinguishable"),
     ]
-    return [
+    ols = [dim_label(level, r.outcome, t) for r in M.models.itertuples() if r.method == "ols"]
+    fallback = [Para(f"{t(*MENTOR_FALLBACK_LABEL)} ({', '.join(ols)})", "note")] if ols else []
+    return fallback + [
         Para(
             t(
                 "导师效应以线性混合模型估计（后测 ~ 前测 + 年级 + 性别 + 重点群体 + 导师随机截距），"
