@@ -542,3 +542,9 @@ MISSING_KIND_LABELS: dict[str, Pair] = {
         "No mood-chart records were provided for this year; mood was not analysed.",
     ),
 }
+
+
+# ---- exams (issue 13 item 5: exam books)
+
+#: 作弊/违纪: the score of a student caught cheating is void (the exams table's status ``void``).
+EXPORT_VALUE_LABELS["status"]["void"] = ("成绩作废（作弊/违纪）", "void (cheating or misconduct)")
