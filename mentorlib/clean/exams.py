@@ -32,6 +32,7 @@ from .context import Context, Sheet
 from .decode import decode, grade_class_of, log_rules
 from .link import link_students
 
+MAX_FULL_MARKS = 150  # the highest full mark a header may give (语文/数学 150 in 高中)
 GENERIC = "score"  # the codebook field of a sheet with one score column (成绩/分数/得分)
 MARKERS = (("void", "void"), ("exempt", "exempt"), ("absent", "absent"))  # option -> status
 _FULL = re.compile(
@@ -91,7 +92,8 @@ def class_in(texts: list[str | None]) -> tuple[str | None, int | None, int | Non
             cls = int(m.group(2))
         g = _GRADE.search(t)
         if g and grade is None:
-            grade = nz.grade(g.group(0).replace(" ", ""))[0]
+            gv = nz.grade(g.group(0).replace(" ", ""))[0]
+            grade = int(gv) if gv is not None else None
     if cls is not None and grade is not None:
         return f"{int(grade)}-{cls}", None, None
     return None, cls, grade
@@ -190,7 +192,8 @@ def full_mark_in(text: str | None) -> float | None:
     if not text:
         return None
     m = _FULL.search(unicodedata.normalize("NFKC", text))
-    return float(m.group(1) or m.group(2)) if m else None
+    v = float(m.group(1) or m.group(2)) if m else None
+    return v if v is not None and 10 <= v <= MAX_FULL_MARKS else None
 
 
 def _field_full(f: Field | None) -> float:
@@ -265,7 +268,6 @@ def _frame(sh, sids, year, term, subject, score, status, took) -> pd.DataFrame:
 
 def wide_scores(sh, ctx, sids, year, term, markers) -> list[pd.DataFrame]:
     """A column per subject: each a long frame (a score above full marks is ``invalid``)."""
-    rows_sheet, first = _sheets(sh)
     frames = []
     for f in sh.cb.fields:
         if f.type != "score" or f.var == GENERIC or f.var not in sh.cm.single:
@@ -273,7 +275,7 @@ def wide_scores(sh, ctx, sids, year, term, markers) -> list[pd.DataFrame]:
         hdr = sh.header_of(f.var)
         fm = full_mark_in(hdr) or _field_full(f)
         full = np.full(sh.rs.n, fm)
-        _note_full(sh, ctx, f.var, full, rows_sheet, first)
+        ctx.log.note(sh.rs, sh.rs.file, hdr, None, f"{fm:g}", "full_marks")
         raw, status, score, _ = _one_column(sh, ctx, f.var, full, markers)
         frames.append(
             _frame(sh, sids, year, term, f.subject, score, status, raw.notna().to_numpy())
