@@ -445,8 +445,10 @@ def to_raw_sheet(
 def combine_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
     """Read sheets that share a header as one (an exam workbook with a sheet per class).
 
-    Row numbers stay those of each sheet, and each row remembers its sheet, so the log and
-    the quarantine still name the sheet and row a person can open.
+    Row numbers stay those of each sheet, and each row remembers its sheet (and each sheet its
+    title rows, :meth:`RawSheet.title_of`), so the log and the quarantine still name the sheet
+    and row a person can open, and an exam book's sheet per subject or per class keeps its
+    subject or class (:mod:`mentorlib.clean.exams`).
     """
     groups: dict[tuple, list[RawSheet]] = {}
     for rs in sheets:
