@@ -553,3 +553,9 @@ MENTOR_FALLBACK_LABEL: Pair = (
     "mentors have too few mentees to separate a mentor effect: ordinary least squares (OLS), "
     "no mentor variance, no mentor ranking",
 )
+
+
+# ---- exams (issue 13 item 5: exam books)
+
+#: 作弊/违纪: the score of a student caught cheating is void (the exams table's status ``void``).
+EXPORT_VALUE_LABELS["status"]["void"] = ("成绩作废（作弊/违纪）", "void (cheating or misconduct)")

@@ -25,7 +25,7 @@ Examples
 >>> import pandas as pd
 >>> df = conform("exams", pd.DataFrame({"term": [1, 2], "status": ["sat", "absent"]}))
 >>> str(df["term"].dtype), list(df["status"].cat.categories)
-('Int64', ['sat', 'absent', 'exempt', 'invalid'])
+('Int64', ['sat', 'absent', 'exempt', 'invalid', 'void'])
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ VOCAB: dict[str, tuple[str, ...]] = {
     "family": ("reconstituted", "single_parent", "two_parent"),
     "role": tuple(sorted(ROLE_LABELS)),
     "wave": ("pre", "post"),
-    "status": ("sat", "absent", "exempt", "invalid"),
+    "status": ("sat", "absent", "exempt", "invalid", "void"),
     "kind": ("reward", "penalty"),
     "activity": tuple(ACTIVITY_LABELS),  # the programme's activity kinds, in report order
 }

@@ -35,6 +35,7 @@ from .decode import (
     text_or_skip,
 )
 from .dedupe import dedupe_submissions, merge_exact_duplicates, two_classes
+from .exams import clean_exams
 from .link import link_students
 from .log import RowStatus
 
@@ -357,66 +358,6 @@ def clean_satisfaction(ctx: Context, sh: Sheet):
     answered = mat.notna().mean(axis=1).to_numpy()
     dedupe_submissions(sh, ctx, sids, [], answered, sub.to_numpy())
     ctx.emit("satisfaction", df[st.alive], sh)
-
-
-def clean_exams(ctx: Context, sh: Sheet):
-    rs, cb, st = sh.rs, sh.cb, sh.st
-    year = year_of(sh.src)
-    term = sh.src.term
-    if term is None:
-        raise InputError("an exams source needs term = 1 or 2 in study.toml", file=rs.file)
-    gc = grade_class_of(sh, ctx)
-    if gc.isna().all() and rs.sheet:  # one sheet per class: the sheet name is the class
-        names_of = pd.Series(rs.sheet_at(np.arange(rs.n)), dtype=object)
-        gc, _ = nz.apply(names_of, nz.grade_class)
-    names = decode(sh, ctx, "name", nz.name)
-    sids = link_students(sh, ctx, year, gc=gc, names=names)
-    opts = cb.options or {}
-    absent, exempt = set(opts.get("absent", [])), set(opts.get("exempt", []))
-    frames = []
-    for f in cb.fields:
-        if f.type != "score" or f.var not in sh.cm.single:
-            continue
-        lo, hi = f.range or (0, 100)
-        raw = sh.column(f.var)
-
-        def fn(x, lo=lo, hi=hi):
-            if isinstance(x, str) and x.strip() in absent | exempt:
-                return ("absent" if x.strip() in absent else "exempt"), None
-            if nz.is_blank(x):
-                return None, None
-            v, rule = nz.number(x, lo=lo, hi=hi)
-            return v, ("out_of_range" if rule == "fail:out_of_range" else rule)
-
-        vals = decode(sh, ctx, f.var, fn)
-        status = vals.map(lambda v: v if isinstance(v, str) else ("sat" if v is not None else None))
-        score = vals.map(lambda v: None if isinstance(v, str) else v)
-        took = raw.notna().to_numpy()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "i": np.arange(rs.n),
-                    "student_id": sids,
-                    "year": year,
-                    "term": term,
-                    "subject": f.subject,
-                    "score": score.astype(float).to_numpy(),
-                    "status": status.to_numpy(dtype=object),
-                }
-            )[took]
-        )
-    dup_key = pd.Series(sids).astype(str)
-    dup = dup_key.duplicated(keep="first").to_numpy() & st.alive & pd.notna(sids)
-    first: dict[str, int] = {}  # 学籍号 -> its first row
-    for row, k in enumerate(dup_key):
-        first.setdefault(k, row)
-    for i in np.flatnonzero(dup):
-        st.merge([i], rs.where(first[dup_key[i]]))
-    if frames:
-        df = pd.concat(frames, ignore_index=True)
-        df = df[st.alive[df["i"].to_numpy()]]
-        df["status"] = df["status"].fillna("invalid")  # an unreadable score stays visible
-        ctx.emit("exams", df.drop(columns="i"), sh, rows=df["i"].to_numpy())
 
 
 def clean_activities(ctx: Context, sh: Sheet):

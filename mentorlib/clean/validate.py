@@ -18,6 +18,7 @@ from ..io.codebook import Codebook, load_codebook
 from ..io.study import StudyConfig
 from ..tables import VOCAB
 from .context import Context
+from .exams import MAX_FULL_MARKS
 
 STUDENT_ID = r"^(?:[GLJ]\d{17}[\dX]|P[0-9a-f]{16})$"  # a 学籍号, or its keyed pseudonym
 MAX_DAYS = 31  # days of a month: the mood chart's counts
@@ -135,6 +136,7 @@ def _survey_schemas(
 
 def _record_schemas(year: pa.Column, term: pa.Column) -> dict[str, pa.DataFrameSchema]:
     s_lo, s_hi = _bounds("exams", "score_math")
+    s_hi = max(s_hi, MAX_FULL_MARKS)  # a paper out of 120 or 150 (数学(120))
     days = {
         c: _range(0, MAX_DAYS, nullable=False)
         for c in ("days_recorded", "school_days", "n_happy", "n_calm", "n_sad", "n_angry")

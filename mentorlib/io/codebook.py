@@ -29,6 +29,7 @@ the study folder). The format::
     reverse = true                   # reverse-keyed item
     # optional: options / codes (single, multi), other = true (其他〖…〗), range = [lo, hi],
     # attention = 4 (an attention check and its expected answer), required = false,
+    # subject = "math" and full_marks = 120 (an exam score column),
     # aliases = { "label" = "code" } (more spellings of an option)
 
 Header matching ignores question numbering ("5、", "Q5.", "第5题"), punctuation, spaces and
@@ -124,6 +125,7 @@ class Field:
     attention: int | None = None
     range: tuple[float, float] | None = None
     subject: str | None = None
+    full_marks: float | None = None  # an exam score's full mark (100, 120, 150)
     stem: str | None = None
     stem_of: str | None = None
 
@@ -308,6 +310,7 @@ def _parse(data: dict, path: str | None) -> Codebook:
                 attention=f.get("attention"),
                 range=tuple(rng) if rng else None,
                 subject=f.get("subject"),
+                full_marks=f.get("full_marks"),
                 stem=f.get("stem"),
                 stem_of=f.get("stem_of"),
             )

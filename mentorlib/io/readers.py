@@ -59,6 +59,8 @@ class RawSheet:
     blank_rows: int = 0
     notes: list[str] = field(default_factory=list)
     row_sheet: np.ndarray | None = None  # per-row sheet names when sheets were read together
+    title: str | None = None  # the text of the title rows above the header ("七年级语文期末成绩")
+    titles: dict | None = None  # sheet -> its title, when sheets were read together
 
     @property
     def n(self) -> int:
@@ -70,6 +72,10 @@ class RawSheet:
         if self.row_sheet is None:
             return np.full(len(idx), self.sheet, dtype=object)
         return self.row_sheet[idx]
+
+    def title_of(self, sheet: str | None) -> str | None:
+        """The title rows' text of one of the sheets read (None when it had none)."""
+        return self.titles.get(sheet) if self.titles is not None else self.title
 
     def where(self, i: int) -> str:
         """'file!sheet#row' of one row: a pointer a person can follow."""
@@ -426,6 +432,8 @@ def to_raw_sheet(
     )
     if best:
         rs.notes.append(f"{best} title row(s) above the header skipped")
+        cells_above = (_cell_str(v) for i in range(best) for v in cells.iloc[i])
+        rs.title = " ".join(t for t in cells_above if t) or None
     hset = set(header)
     if {"序号", "提交答卷时间"} <= hset:
         rs.platform = "wjx"
@@ -437,8 +445,10 @@ def to_raw_sheet(
 def combine_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
     """Read sheets that share a header as one (an exam workbook with a sheet per class).
 
-    Row numbers stay those of each sheet, and each row remembers its sheet, so the log and
-    the quarantine still name the sheet and row a person can open.
+    Row numbers stay those of each sheet, and each row remembers its sheet (and each sheet its
+    title rows, :meth:`RawSheet.title_of`), so the log and the quarantine still name the sheet
+    and row a person can open, and an exam book's sheet per subject or per class keeps its
+    subject or class (:mod:`mentorlib.clean.exams`).
     """
     groups: dict[tuple, list[RawSheet]] = {}
     for rs in sheets:
@@ -463,6 +473,7 @@ def combine_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
             blank_rows=sum(g.blank_rows for g in group),
             notes=sorted({n for g in group for n in g.notes}),
             row_sheet=row_sheet,
+            titles={g.sheet: g.title for g in group},
         )
         out.append(rs)
     return out
