@@ -258,7 +258,9 @@ _HOURS = re.compile(
     r"(?:小时|钟头|h|hr|hrs|hour|hours)(?P<rest>.*)$",
     re.I,
 )
-_MINUTES = re.compile(r"^(?P<n>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]+)\s*(?:分钟|分|min|mins|m)$", re.I)
+_MINUTES = re.compile(
+    r"^(?P<n>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]+)\s*(?:分钟|分|min|mins|m)$", re.I
+)
 
 
 def _amount(s: str | None) -> float | None:
@@ -316,7 +318,9 @@ def duration_minutes(x) -> NumberResult:
     return (int(v) if v == int(v) else v), "duration_text"
 
 
-_POINTS = re.compile(r"^(?P<w>扣|减|罚|加|奖|奖励|扣除)?\s*(?P<n>[+\-]?\d+(?:\.\d+)?)\s*(?:分|积分)?$")
+_POINTS = re.compile(
+    r"^(?P<w>扣|减|罚|加|奖|奖励|扣除)?\s*(?P<n>[+\-]?\d+(?:\.\d+)?)\s*(?:分|积分)?$"
+)
 
 
 def points(x, *, lo: float | None = None, hi: float | None = None) -> NumberResult:
