@@ -356,7 +356,7 @@ def mentor_ids(sh: Sheet, ctx: Context, year: int) -> np.ndarray:
             file=sh.rs.file,
             sheet=sh.rs.sheet,
         )
-    mid = decode(sh, ctx, "mentor_id", nz.staff_id).to_numpy(dtype=object)
+    mid = decode(sh, ctx, "mentor_id", nz.staff_id).to_numpy(dtype=object).copy()
     names = sh.raw("mentor_name")
     resolve_mentors(sh, ctx, year, mid, names)
     return mid

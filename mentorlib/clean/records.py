@@ -140,7 +140,8 @@ def resolve_mentors(
     name_vals = names.to_numpy(dtype=object) if names is not None else None
     fixes: dict[str, list] = {"staff_id_zero_restored": [], "mentor_by_name": []}
     bad: dict[str, list[tuple[int, str]]] = {"unknown_mentor": [], "ambiguous_mentor": []}
-    for i in np.flatnonzero(st.alive & np.array([m not in idx.ids for m in mid], dtype=bool)):
+    todo = np.flatnonzero(st.alive & np.array([m not in idx.ids for m in mid], dtype=bool))
+    for i in (int(k) for k in todo):
         m = mid[i]
         if m is not None:
             r = idx.restore(str(m))

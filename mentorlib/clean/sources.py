@@ -206,7 +206,7 @@ def clean_groups(ctx: Context, sh: Sheet):
     names = decode(sh, ctx, "name", nz.name)
     sids = link_students(sh, ctx, y0, gc=gc, names=names)
     mids = mentor_ids(sh, ctx, y0)
-    start = log_dates(sh, ctx, "start_date", y0, sh.src.term, fill=False)
+    start = log_dates(sh, ctx, "start_date", y0, sh.src.term, fill=())
     reason, rtext = (
         single_choice(sh, ctx, sh.cb.field("reason"))
         if "reason" in sh.cm.single
@@ -416,7 +416,7 @@ def clean_exams(ctx: Context, sh: Sheet):
 
 
 def log_dates(
-    sh: Sheet, ctx: Context, var: str, year: int | None, term: int | None, *, fill: tuple | bool
+    sh: Sheet, ctx: Context, var: str, year: int | None, term: int | None, *, fill: tuple[str, ...]
 ) -> pd.Series:
     """The dates of a hand-kept log: a merged date cell filled down (``fill``: the fields a row
     must have for its blank date to take the one above), a date without a year dated in the
@@ -434,7 +434,7 @@ def group_sessions(sh: Sheet, ctx: Context) -> tuple[np.ndarray, list]:
     三(2)班): kept as class-level activities, each logged ``group_session``. Returns the mask
     and the class 'g-c' each names (None when it names none)."""
     n = sh.rs.n
-    cols = [(v, sh.raw(v)) for v in ("student_id", "name") if sh.raw(v) is not None]
+    cols = [(v, c) for v in ("student_id", "name") if (c := sh.raw(v)) is not None]
     group = np.zeros(n, dtype=bool)
     cls: list = [None] * n
     old: list = [None] * n
