@@ -5,7 +5,9 @@ merged date cells, 全班 rows, dates without a year and durations in words, and
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pandas as pd
@@ -13,7 +15,7 @@ import pytest
 
 from mentorlib.clean import clean_study
 from mentorlib.clean import normalise as nz
-from mentorlib.clean.records import parse_mentor_cell
+from mentorlib.clean.records import StaffIndex, parse_mentor_cell
 from mentorlib.ids import check_digit
 
 
@@ -81,6 +83,7 @@ def build(root: Path) -> Path:
             ["10.15", "语文-王芳", "三(2)班", "团体辅导", "一个半小时"],
             ["11/10", "王芳", "王五", "谈心谈话", "1h20m"],
             ["11月10日", "刘洋", None, "团体辅导", "两小时"],
+            [None, "刘洋", "钱七", "家访", "20"],  # blank, not merged: not filled
         ],
         merge="A2:A4",
     )
@@ -95,12 +98,23 @@ def build(root: Path) -> Path:
         ],
         merge="A2:A3",
     )
+    with open(root / "records/奖惩记录_二班.csv", "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(  # no 类别 column; a CSV has no merged cells: blanks filled
+            [
+                ["日期", "学籍号", "姓名", "分值", "事由"],
+                ["12月1日", sid(4), "钱七", "+3分", "作文获奖"],
+                ["", sid(0), "张三", "-2分", "作业未交"],
+                ["", "", "", "", ""],
+                ["", sid(1), "李四", "", "备注"],
+            ]
+        )
     srcs = [
         ("students", "roster/学生名册.xlsx"),
         ("staff", "roster/教职工名册.xlsx"),
         ("groups", "groups/导师分组.xlsx"),
         ("activities", "records/导师工作记录.xlsx"),
         ("rewards", "records/奖惩记录.xlsx"),
+        ("rewards", "records/奖惩记录_二班.csv"),
     ]
     toml = '[study]\nname = "records"\nlevel = "primary"\nyears = [2024]\n'
     for kind, path in srcs:
@@ -162,11 +176,12 @@ def test_activity_log_dates_groups_and_durations(res):
     assert rules.str.startswith("date_year_from_term").any()
     assert (rules == "mentor_by_name").sum() >= 4
     q = quarantined(res, "records/导师工作记录.xlsx")
-    assert list(q["reason"]) == ["ambiguous_mentor"]
+    assert list(q["reason"]) == ["ambiguous_mentor", "no_date"]
 
 
 def test_rewards_kind_and_points_as_text(res):
-    rw = res.tables["rewards"].set_index("student_id")
+    rw = res.tables["rewards"]
+    rw = rw[rw["date"] < pd.Timestamp("2024-12-01")].set_index("student_id")
     assert rw.loc[sid(0), "kind"] == "reward" and rw.loc[sid(0), "points"] == 2
     assert rw.loc[sid(1), "kind"] == "penalty" and rw.loc[sid(1), "points"] == -1
     assert rw.loc[sid(1), "date"] == pd.Timestamp("2024-10-20")  # the merged date
@@ -221,3 +236,26 @@ def test_mentor_cells():
     assert parse_mentor_cell("王芳 3班") == ("王芳", None, "3")
     assert parse_mentor_cell("王芳 三(2)班") == ("王芳", None, "3-2")
     assert parse_mentor_cell("阿依古丽·买买提") == ("阿依古丽·买买提", None, None)
+
+
+def test_rewards_without_a_kind_column_and_blank_dates_in_a_csv(res):
+    rw = res.tables["rewards"]
+    rw = rw[rw["date"] >= pd.Timestamp("2024-12-01")].set_index("student_id")
+    assert rw.loc[sid(4), "kind"] == "reward" and rw.loc[sid(4), "points"] == 3
+    assert rw.loc[sid(0), "kind"] == "penalty" and rw.loc[sid(0), "points"] == -2
+    assert rw.loc[sid(0), "date"] == pd.Timestamp("2024-12-01")
+    rules = rules_of(res, "records/奖惩记录_二班.csv")["rule"].astype(str)
+    assert (rules == "reward_kind_from_sign").sum() == 2
+    assert (rules == "date_filled_down").sum() == 1  # 李四's row has no points: not filled
+    q = quarantined(res, "records/奖惩记录_二班.csv")
+    assert set(q["reason"]) == {"no_date"}
+
+
+def test_zeros_restored_both_ways_and_only_when_one_fits():
+    ctx = SimpleNamespace(staff_ids={2024: {"1201", "01305", "0777", "00777"}}, parts={})
+    ctx.staff_by_name = {}
+    idx = StaffIndex(ctx, 2024)  # type: ignore[arg-type]
+    assert idx.restore("01201") == "1201"  # the roster lost its zero, the log kept it
+    assert idx.restore("1305") == "01305"
+    assert idx.restore("777") is None  # two roster 工号 fit
+    assert idx.restore("9999") is None

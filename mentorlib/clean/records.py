@@ -174,21 +174,25 @@ def resolve_mentors(
 
 
 def fill_down_dates(sh: Sheet, ctx: Context, var: str, needed: tuple[str, ...]) -> pd.Series:
-    """The raw date column with a merged date cell filled down (each filled cell logged
-    ``date_filled_down``): a blank date below a dated row of the same sheet, when the row has
-    every cell of ``needed`` that the sheet has a column for."""
+    """The raw date column with a merged date cell filled down, each filled cell logged
+    ``date_filled_down``. A workbook whose merged ranges the reader saw fills the cells below
+    the top of a range; otherwise a blank date below a dated row of the same sheet is filled
+    when the row has every cell of ``needed`` that the sheet has a column for."""
     raw = sh.raw(var)
     if raw is None:
         return pd.Series([None] * sh.rs.n, dtype=object)
     vals = raw.to_numpy(dtype=object).copy()
     sheets = sh.rs.sheet_at(np.arange(sh.rs.n))
-    full = np.ones(sh.rs.n, dtype=bool)
-    for v in needed:
-        if v in sh.cm.single:
-            full &= sh.filled(v)
+    if sh.rs.merged is not None:  # the workbook's own ranges
+        below = sh.rs.merged.get(sh.cm.single[var], np.zeros(sh.rs.n, dtype=bool))
+    else:
+        below = np.ones(sh.rs.n, dtype=bool)
+        for v in needed:
+            if v in sh.cm.single:
+                below &= sh.filled(v)
     filled = []
     for i in range(1, len(vals)):
-        if nz.is_blank(vals[i]) and full[i] and not nz.is_blank(vals[i - 1]):
+        if nz.is_blank(vals[i]) and below[i] and not nz.is_blank(vals[i - 1]):
             if sheets[i] == sheets[i - 1]:
                 vals[i] = vals[i - 1]
                 filled.append(i)
