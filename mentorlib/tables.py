@@ -199,12 +199,14 @@ _TABLES = (
     ),
     _t(
         "activities",
-        "one mentoring activity (no student_id for a group activity)",
+        "one mentoring activity (no student_id for a group activity; grade, class_no: the class of a"
+        " class-level one, when the log names it)",
         _c("mentor_id student_id", "text"),
         _c("date", "date"),
         _c("year term", "int"),
         _c("activity mode", "category"),
         _c("duration_min", "float"),
+        _c("grade class_no", "int", optional=True),
     ),
     _t(
         "rewards",

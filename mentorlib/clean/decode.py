@@ -13,23 +13,27 @@ import numpy as np
 import pandas as pd
 
 from .. import calendar
-from ..io.codebook import Codebook, Field, norm_text, option_labels
+from ..errors import InputError
+from ..io.codebook import Codebook, Field, norm_text
 from . import normalise as nz
 from .context import Context, Sheet
 from .log import cell_text
+from .records import StaffIndex, resolve_mentors
 
 # ----------------------------------------------------------------------------- decoding
 
 
-def decode(sh: Sheet, ctx: Context, var: str, fn) -> pd.Series:
+def decode(sh: Sheet, ctx: Context, var: str, fn, *, raw: pd.Series | None = None) -> pd.Series:
     """Normalise one column and log what changed.
 
     A column's own convention (the rule most of its cells need, like 三年级2班 -> 3-2 all down a
     roster, or 腾讯问卷's "A." option prefixes) is logged once for the column, with the number of
     cells and an example; every cell that departs from it (another spelling, a repair, an
-    unreadable value) is logged on its own.
+    unreadable value) is logged on its own. ``raw``: the column as already repaired (a merged
+    date cell filled down), instead of the sheet's.
     """
-    raw = sh.raw(var)
+    if raw is None or sh.raw(var) is None:
+        raw = sh.raw(var)
     if raw is None:
         return pd.Series([None] * sh.rs.n, dtype=object)
     vals, rules = nz.apply(raw, fn)
@@ -343,40 +347,41 @@ def class_list(x):
 
 
 def mentor_ids(sh: Sheet, ctx: Context, year: int) -> np.ndarray:
-    mid = decode(sh, ctx, "mentor_id", nz.staff_id).to_numpy(dtype=object)
-    known = ctx.staff_ids.get(year, set())
-    bad = np.array([m is not None and m not in known for m in mid], dtype=bool) & sh.st.alive
-    sh.st.quarantine(
-        np.flatnonzero(bad),
-        "unknown_mentor",
-        [f"工号 {m} not on the {year} staff roster" for m in mid[bad]],
-    )
-    miss = np.array([m is None for m in mid], dtype=bool) & sh.st.alive
-    sh.st.quarantine(np.flatnonzero(miss), "no_mentor", "导师工号 missing")
+    """The 工号 of each row's mentor: as written, with leading zeros Excel stripped restored, or
+    found by name (导师姓名, with a subject or class when two staff share it); the rest is
+    quarantined (``unknown_mentor``, ``ambiguous_mentor``, ``no_mentor``)."""
+    if "mentor_id" not in sh.cm.single and "mentor_name" not in sh.cm.single:
+        raise InputError(
+            "no mentor column: the sheet needs 导师工号 or 导师姓名",
+            file=sh.rs.file,
+            sheet=sh.rs.sheet,
+        )
+    mid = decode(sh, ctx, "mentor_id", nz.staff_id).to_numpy(dtype=object).copy()
+    names = sh.raw("mentor_name")
+    resolve_mentors(sh, ctx, year, mid, names)
     return mid
 
 
 def staff_choice(sh: Sheet, ctx: Context, var: str, year: int) -> np.ndarray:
-    """A chosen mentor written as '张伟（数学）' -> 工号, by name (and subject) on the staff roster."""
+    """A chosen mentor written as '张伟（数学）' -> 工号, by name (and subject) on the staff roster;
+    a 工号 written instead is read as one (its stripped leading zeros restored)."""
     raw = sh.raw(var)
     if raw is None:
         return np.full(sh.rs.n, None, dtype=object)
-    subj_of = {v: k for k, v in SUBJECT_ZH.items()}
+    idx = StaffIndex(ctx, year)
 
     def fn(x):
         if nz.skip(x):
             return None, None
-        s = nz.text(x)[0]
-        m = re.match(r"^(.+?)\s*[(（](.+)[)）]$", s)
-        nm, subj = (m.group(1), subj_of.get(m.group(2))) if m else (s, None)
-        hits = ctx.staff_by_name.get((year, nz.name(nm)[0]), [])
-        if subj and len(hits) > 1:
-            hits = [h for h in hits if h[1] == subj]
-        if len(hits) == 1:
-            return hits[0][0], None
-        return None, "fail:mentor_not_found" if not hits else "fail:mentor_ambiguous"
+        s = nz.staff_id(x)[0] if not isinstance(x, str) else nz.text(x)[0]
+        if s and s.isdigit():
+            if s in idx.ids:
+                return s, None
+            r = idx.restore(s)
+            return (r, "staff_id_zero_restored") if r else (None, "fail:mentor_not_found")
+        sid, why, _ = idx.find(s)
+        if sid:
+            return sid, None
+        return None, "fail:mentor_not_found" if why == "unknown_mentor" else "fail:mentor_ambiguous"
 
     return decode(sh, ctx, var, fn).to_numpy(dtype=object)
-
-
-SUBJECT_ZH = option_labels("staff", "subject")

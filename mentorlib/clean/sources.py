@@ -38,6 +38,7 @@ from .dedupe import dedupe_submissions, merge_exact_duplicates, two_classes
 from .exams import clean_exams
 from .link import link_students
 from .log import RowStatus
+from .records import fill_down_dates, log_year
 
 # ----------------------------------------------------------------------------- kinds
 
@@ -206,12 +207,7 @@ def clean_groups(ctx: Context, sh: Sheet):
     names = decode(sh, ctx, "name", nz.name)
     sids = link_students(sh, ctx, y0, gc=gc, names=names)
     mids = mentor_ids(sh, ctx, y0)
-    start = dates_in_study(
-        sh,
-        ctx,
-        "start_date",
-        pd.to_datetime(decode(sh, ctx, "start_date", nz.date_), errors="coerce"),
-    )
+    start = log_dates(sh, ctx, "start_date", y0, sh.src.term, fill=())
     reason, rtext = (
         single_choice(sh, ctx, sh.cb.field("reason"))
         if "reason" in sh.cm.single
@@ -360,11 +356,47 @@ def clean_satisfaction(ctx: Context, sh: Sheet):
     ctx.emit("satisfaction", df[st.alive], sh)
 
 
+def log_dates(
+    sh: Sheet, ctx: Context, var: str, year: int | None, term: int | None, *, fill: tuple[str, ...]
+) -> pd.Series:
+    """The dates of a hand-kept log: a merged date cell filled down (``fill``: the fields a row
+    must have for its blank date to take the one above), a date without a year dated in the
+    source's school year and term; dates outside the study set missing (all logged)."""
+    raw = fill_down_dates(sh, ctx, var, fill) if fill else None
+    vals = decode(sh, ctx, var, lambda x: nz.date_in_year(x, year, term), raw=raw)
+    return dates_in_study(sh, ctx, var, pd.to_datetime(vals, errors="coerce"))
+
+
+GROUP_WORDS = {"全班", "全体", "全体学生", "全班同学", "全班学生", "集体", "全班学生参加"}
+
+
+def group_sessions(sh: Sheet, ctx: Context) -> tuple[np.ndarray, list]:
+    """Rows of an activity log with no one student (全班, 全体, a blank, a class label such as
+    三(2)班): kept as class-level activities, each logged ``group_session``. Returns the mask
+    and the class 'g-c' each names (None when it names none)."""
+    n = sh.rs.n
+    cols = [(v, c) for v in ("student_id", "name") if (c := sh.raw(v)) is not None]
+    group = np.zeros(n, dtype=bool)
+    cls: list = [None] * n
+    old: list = [None] * n
+    for i in range(n):
+        cells = [c.iloc[i] for _, c in cols if not nz.is_blank(c.iloc[i])]
+        texts = [nz.text(c)[0] for c in cells]
+        gcs = [nz.grade_class(t)[0] for t in texts if t and not re.match("[A-Za-z]", t)]
+        if not cells or any(t in GROUP_WORDS for t in texts) or any(gcs):
+            group[i] = True
+            cls[i] = next((g for g in gcs if g), None)
+            old[i] = texts[0] if texts else None
+    idx = np.flatnonzero(group & sh.st.alive)
+    col = sh.header_of("name") or sh.header_of("student_id")
+    ctx.log.add(sh.rs, idx, col, [old[i] for i in idx], [cls[i] for i in idx], "group_session")
+    return group, cls
+
+
 def clean_activities(ctx: Context, sh: Sheet):
     rs, cb, st = sh.rs, sh.cb, sh.st
-    dates = dates_in_study(
-        sh, ctx, "date", pd.to_datetime(decode(sh, ctx, "date", nz.date_), errors="coerce")
-    )
+    y_log = log_year(sh, ctx, "date")
+    dates = log_dates(sh, ctx, "date", y_log, sh.src.term, fill=("activity",))
     bad = dates.isna().to_numpy() & st.alive
     st.quarantine(np.flatnonzero(bad), "no_date", "日期 missing or unreadable")
     ys = calendar.school_years_of(dates).astype("Int64")
@@ -372,11 +404,14 @@ def clean_activities(ctx: Context, sh: Sheet):
     if y0 is None:  # the year most dates fall in; any year when no row has a date (none is kept)
         y0 = int(ys.dropna().mode().iloc[0]) if ys.notna().any() else min(ctx.cfg.years)
     mids = mentor_ids(sh, ctx, y0)
-    has_student = sh.filled("student_id") | sh.filled("name")
+    gc = grade_class_of(sh, ctx)
+    group, cls = group_sessions(sh, ctx)
     sids = np.full(rs.n, None, dtype=object)
-    if has_student.any():  # group activities (counselling, case conferences) have no student
+    if (~group & st.alive).any():  # group activities (counselling, 全班) have no student
         names = decode(sh, ctx, "name", nz.name) if sh.raw("name") is not None else None
-        sids = link_students(sh, ctx, y0, gc=None, names=names, mask=has_student)
+        sids = link_students(sh, ctx, y0, gc=gc, names=names, mask=~group)
+    gcv = gc.to_numpy(dtype=object)
+    cls = [c or (gcv[i] if group[i] else None) for i, c in enumerate(cls)]
     act, _ = single_choice(sh, ctx, cb.field("activity"))
     bad = act.isna().to_numpy() & st.alive
     st.quarantine(np.flatnonzero(bad), "unknown_activity", "活动类型 not recognised")
@@ -400,17 +435,42 @@ def clean_activities(ctx: Context, sh: Sheet):
             "activity": act.to_numpy(dtype=object),
             "mode": mode.to_numpy(dtype=object),
             "duration_min": pd.array(dur.to_numpy(dtype=object), dtype="Float64"),
+            "grade": pd.array([int(c.split("-")[0]) if c else None for c in cls], dtype="Int64"),
+            "class_no": pd.array([int(c.split("-")[1]) if c else None for c in cls], dtype="Int64"),
         }
     )
     merge_exact_duplicates(ctx, sh, df, "activities")
     ctx.emit("activities", df[st.alive], sh)
 
 
+def reward_kinds(sh: Sheet, ctx: Context, kind: np.ndarray, pts: np.ndarray) -> None:
+    """A reward's kind from the sign of its points when the 类别 cell is blank or absent
+    (``reward_kind_from_sign``); a penalty's points stored negative (``penalty_points_negated``),
+    as the table keeps them (in place)."""
+    alive, rs = sh.st.alive, sh.rs
+    col = sh.header_of("points")
+    signed = np.array([p is not None and p != 0 for p in pts], dtype=bool)
+    no_kind = np.array([k is None for k in kind], dtype=bool)
+    if "kind" in sh.cm.single:
+        no_kind &= ~sh.filled("kind")  # a 类别 not recognised stays unknown_kind
+    idx = np.flatnonzero(alive & no_kind & signed)
+    kind[idx] = ["reward" if pts[i] > 0 else "penalty" for i in idx]
+    ctx.log.add(rs, idx, col, pts[idx], kind[idx], "reward_kind_from_sign")
+    flip = np.flatnonzero(
+        alive
+        & signed
+        & np.array([k == "penalty" for k in kind], dtype=bool)
+        & np.array([p is not None and p > 0 for p in pts], dtype=bool)
+    )
+    old = pts[flip].copy()
+    pts[flip] = [-p for p in old]
+    ctx.log.add(rs, flip, col, old, pts[flip], "penalty_points_negated")
+
+
 def clean_rewards(ctx: Context, sh: Sheet):
     cb, st = sh.cb, sh.st
-    dates = dates_in_study(
-        sh, ctx, "date", pd.to_datetime(decode(sh, ctx, "date", nz.date_), errors="coerce")
-    )
+    y_log = log_year(sh, ctx, "date")
+    dates = log_dates(sh, ctx, "date", y_log, sh.src.term, fill=("name", "points"))
     st.quarantine(
         np.flatnonzero(dates.isna().to_numpy() & st.alive), "no_date", "日期 missing or unreadable"
     )
@@ -419,20 +479,24 @@ def clean_rewards(ctx: Context, sh: Sheet):
     gc = grade_class_of(sh, ctx)
     names = decode(sh, ctx, "name", nz.name)
     sids = link_students(sh, ctx, y0, gc=gc, names=names)
-    kind, _ = single_choice(sh, ctx, cb.field("kind"))
-    pts = decode(sh, ctx, "points", field_fn(cb.field("points"), cb, ctx, survey=False))
-    st.quarantine(
-        np.flatnonzero(kind.isna().to_numpy() & st.alive), "unknown_kind", "类别 not recognised"
+    kind = single_choice(sh, ctx, cb.field("kind"))[0].to_numpy(dtype=object).copy()
+    lo, hi = cb.field("points").range or (None, None)
+    pts = (
+        decode(sh, ctx, "points", lambda x: nz.points(x, lo=lo, hi=hi))
+        .to_numpy(dtype=object)
+        .copy()
     )
+    reward_kinds(sh, ctx, kind, pts)
+    st.quarantine(np.flatnonzero(pd.isna(kind) & st.alive), "unknown_kind", "类别 not recognised")
     df = pd.DataFrame(
         {
             "student_id": sids,
             "date": dates,
             "year": ys,
             "term": calendar.terms_of(dates.dt.month),
-            "kind": kind.to_numpy(dtype=object),
+            "kind": kind,
             "reason": decode(sh, ctx, "reason", text_or_skip).to_numpy(dtype=object),
-            "points": pd.array(pts.to_numpy(dtype=object), dtype="Float64"),
+            "points": pd.array(pts, dtype="Float64"),
         }
     )
     ctx.emit("rewards", df[st.alive], sh)

@@ -61,6 +61,8 @@ class RawSheet:
     row_sheet: np.ndarray | None = None  # per-row sheet names when sheets were read together
     title: str | None = None  # the text of the title rows above the header ("七年级语文期末成绩")
     titles: dict | None = None  # sheet -> its title, when sheets were read together
+    # column -> rows whose cell continues a merged cell above (None: the reader saw no ranges)
+    merged: dict[int, np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -280,8 +282,10 @@ def _read_xlsx_sheets(
             raise InputError(f"no sheet {sheet!r} (sheets: {', '.join(names)})", file=rel)
         out = {}
         for nm in [sheet] if sheet else names:
-            rows = wb.get_sheet_by_name(nm).to_python(skip_empty_area=False)
+            ws = wb.get_sheet_by_name(nm)
+            rows = ws.to_python(skip_empty_area=False)
             out[nm] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+            out[nm].attrs["merged"] = list(getattr(ws, "merged_cell_ranges", None) or [])
         return out
     except InputError:
         raise
@@ -430,6 +434,8 @@ def to_raw_sheet(
         encoding=enc,
         blank_rows=int(blank.sum()),
     )
+    if "merged" in cells.attrs:
+        rs.merged = _merged_below(cells.attrs["merged"], rs.rows, keep)
     if best:
         rs.notes.append(f"{best} title row(s) above the header skipped")
         cells_above = (_cell_str(v) for i in range(best) for v in cells.iloc[i])
@@ -440,6 +446,20 @@ def to_raw_sheet(
     elif {"编号", "开始答题时间"} <= hset or {"编号", "结束答题时间"} <= hset:
         rs.platform = "tencent"
     return rs
+
+
+def _merged_below(ranges, rows: np.ndarray, keep: list[int]) -> dict[int, np.ndarray]:
+    """Per kept column, the data rows whose cell lies below the top of a merged range
+    (``ranges``: ((row, col), (row, col)) corners, 0-based, as calamine gives them)."""
+    out: dict[int, np.ndarray] = {}
+    line = rows - 1  # 0-based sheet row of each data row
+    for (r0, c0), (r1, c1) in ranges:
+        for j, cj in enumerate(keep):
+            if c0 <= cj <= c1:
+                below = (line > r0) & (line <= r1)
+                if below.any():
+                    out[j] = out.get(j, np.zeros(len(rows), dtype=bool)) | below
+    return out
 
 
 def combine_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
@@ -475,6 +495,11 @@ def combine_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
             row_sheet=row_sheet,
             titles={g.sheet: g.title for g in group},
         )
+        if all(g.merged is not None for g in group):
+            rs.merged = {
+                j: np.concatenate([(g.merged or {}).get(j, np.zeros(g.n, bool)) for g in group])
+                for j in {j for g in group for j in (g.merged or {})}
+            }
         out.append(rs)
     return out
 
