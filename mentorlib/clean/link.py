@@ -3,8 +3,13 @@
 By 学籍号; a number that lost its prefix letter gets it back from the roster; Excel's
 scientific-notation damage is recovered only when the roster leaves exactly one student
 consistent with the digits left (and the name and class, when the row has them); a missing or
-broken 学籍号 links by name + grade + class (exact, then normalised). Ambiguous or unknown rows
-are quarantined with the candidates listed.
+broken 学籍号 links by name + grade + class (exact, then normalised, then without the dots of a
+transliterated name: ``name_variant``). A short number in the 学号 column is the student's seat in
+the class, not damage: the row links by name + class (``linked_by_seat_number``). A class the
+roster does not have (split after September) links by name within the grade
+(``linked_in_grade``); a student only on a later roster is kept (``late_joiner``). A temporary
+L/J 学籍号 a later roster replaced with a G number links to the G number (``temp_id_replaced``).
+Ambiguous or unknown rows are quarantined with the candidates listed.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class Roster:
                     self.cls_of[(y, t)] = self.cls_of[(y, gid)]
         self.classes = {(int(y), int(g), int(c)) for (y, _), (g, c) in self.cls_of.items()}
         self.years = set(s["year"])
+        self._later: dict[int, pa.Array] = {}
 
     def lookup(self, year, name, gc) -> tuple[list[str], str]:
         """Candidates by name (+ class when known): exact name first, then normalised, then
@@ -114,9 +120,12 @@ class Roster:
 
     def later_ids(self, year) -> pa.Array:
         """The 学籍号 on a later year's roster but not on this year's."""
-        now = self.year_ids.get(int(year), set())
-        ids = set().union(*(v for y, v in self.year_ids.items() if y > int(year))) - now
-        return pa.array(sorted(ids), pa.string())
+        y0 = int(year)
+        if y0 not in self._later:  # once per year: a district has hundreds of sheets a year
+            now = self.year_ids.get(y0, set())
+            ids = set().union(*(v for y, v in self.year_ids.items() if y > y0)) - now
+            self._later[y0] = pa.array(sorted(ids), pa.string())
+        return self._later[y0]
 
     def mangled(self, digits: str, year=None, name=None, gc=None) -> list[str]:
         """Roster IDs consistent with what Excel left of an 18-digit number.
