@@ -305,10 +305,23 @@ def plausible_birth_dates(sh: Sheet, ctx: Context, dates: pd.Series, year: int) 
 
 
 def grade_class_of(sh: Sheet, ctx: Context) -> pd.Series:
-    """'g-c' per row from a combined 班级 column, or from separate 年级 + 班级 columns."""
+    """'g-c' per row from a combined 班级 column, or from separate 年级 + 班级 columns.
+
+    A class named by its cohort (初2024级3班, 2024级3班) gets the grade its cohort is in
+    during the source's school year (rule ``cohort_class``)."""
+    year, level = sh.src.year, ctx.cfg.level
+
+    def whole_class(x):
+        v, rule = nz.grade_class(x)
+        if v is not None or year is None:
+            return v, rule
+        co = nz.cohort_class(x)
+        g = nz.cohort_grade(co[0], co[1], year, level) if co else None
+        return (f"{g}-{co[2]}", "cohort_class") if co and g else (v, rule)
+
     if "grade" not in sh.cm.single:
         if "grade_class" in sh.cm.single:
-            return decode(sh, ctx, "grade_class", nz.grade_class)
+            return decode(sh, ctx, "grade_class", whole_class)
         return pd.Series([None] * sh.rs.n, dtype=object)
     g = decode(sh, ctx, "grade", nz.grade).to_numpy(dtype=object)
     if "grade_class" not in sh.cm.single:
@@ -318,7 +331,7 @@ def grade_class_of(sh: Sheet, ctx: Context) -> pd.Series:
         if pair is None:
             return None, None
         gg, x = pair
-        whole, rule = nz.grade_class(x)  # a class cell may still say 三年级2班
+        whole, rule = whole_class(x)  # a class cell may still say 三年级2班 or 2024级2班
         if whole:
             return whole, rule
         c, rule = nz.class_number(x)

@@ -155,6 +155,21 @@ def name(x) -> TextResult:
     return v, rule
 
 
+# the dots and spaces that part a transliterated name (买买提·艾力, 买买提•艾力, 买买提 艾力)
+_NAME_DOTS = re.compile("[\\s\u00b7\u0387\u2022\u2027\u2219\u22c5\u30fb\uff65\u318d\u16eb.．]+")
+
+
+def name_key(x) -> str | None:
+    """A name with the dots and spaces of a transliterated name removed: the form two
+    spellings of one name share (买买提·艾力, 买买提 艾力, 买买提艾力, 买买提•艾力 -> 买买提艾力).
+
+    >>> name_key("买买提・艾力") == name_key("买买提 艾力") == "买买提艾力"
+    True
+    """
+    v, _ = name(x)
+    return (_NAME_DOTS.sub("", v) or None) if v else None
+
+
 # control, format (zero-width, direction marks), lone surrogates; private-use and unassigned
 # code points stay: rosters write rare name characters (生僻字) with them
 _INVISIBLE = ("Cc", "Cf", "Cs")
@@ -444,6 +459,39 @@ def grade_class(x) -> TextResult:
     return None, "fail:grade_class"
 
 
+_COHORT = re.compile(
+    r"^(?P<stage>[初高])?(?P<y>(?:19|20)\d{2})\s*级\s*[(（]?(?P<c>[一二三四五六七八九十百\d]{1,4})[)）]?\s*班?$"
+)
+
+
+def cohort_class(x) -> tuple[str, int, int] | None:
+    """A class named by its cohort (入学年份): ``(stage, entry year, class)``, else None.
+
+    ``stage`` is 初 or 高 when the label says so, else ``""`` (the school's level decides).
+    The grade depends on the school year the label was written in, so it is resolved where
+    that is known (:func:`cohort_grade`).
+
+    >>> cohort_class("初2024级3班"), cohort_class("2020级（2）班"), cohort_class("3班")
+    (('初', 2024, 3), ('', 2020, 2), None)
+    """
+    if isinstance(x, int | float | np.integer | np.floating) or is_blank(x):
+        return None
+    v, _ = text(x)
+    m = _COHORT.match((v or "").replace(" ", ""))
+    if not m:
+        return None
+    c = chinese_numeral(m.group("c"))
+    return (m.group("stage") or "", int(m.group("y")), c) if c else None
+
+
+def cohort_grade(stage: str, entry: int, year: int, level: str) -> int | None:
+    """The grade in school year ``year`` of a cohort that entered in ``entry``: a middle
+    school's entrants are in grade 7 (初一), a high school's in 10, a primary school's in 1."""
+    first = {"初": 7, "高": 10}.get(stage) or (7 if level == "middle" else 1)
+    g = year - entry + first
+    return g if first <= g <= min(first + 5, 12) else None
+
+
 def spelling(x) -> str:
     """The shape of a spelling: digit runs -> 9, Chinese-numeral runs -> 九, width marked.
 
@@ -680,12 +728,19 @@ def staff_id(x) -> TextResult:
     return _SPACES.sub("", v), rule
 
 
+#: A temporary 学籍号 (临时学籍号, L; J: other): its check digit is often not GB 11643's
+_TEMP_ID = re.compile(r"[LJ]\d{17}[\dX]")
+
+
 def student_id(x) -> tuple[str | None, str | None, str]:
     """Read a 学籍号 cell. Returns ``(value, rule, status)``.
 
     ``status`` is one of:
 
-    * ``"ok"``: a valid G/L/J number (``rule`` names any cosmetic repair: whitespace, width);
+    * ``"ok"``: a valid G number, or an L/J (temporary) number whatever its check digit
+      (``rule`` names any cosmetic repair: whitespace, width);
+    * ``"seat"``: a short number (1-8 digits, 12 or 12号): the student's 学号 (seat number) in
+      the class, not a 学籍号; ``value`` is the number as text;
     * ``"no_prefix"``: a valid 18-character ID number without its letter (``value`` is the
       18 characters; the roster decides the letter);
     * ``"mangled"``: Excel's scientific-notation damage (``value`` holds the significant
@@ -708,6 +763,8 @@ def student_id(x) -> tuple[str | None, str | None, str]:
         digits = number_text(f)
         if len(digits) == 18 and is_valid_id18(digits):
             return digits, "id_number_cell", "no_prefix"
+        if f == int(f) and 0 <= f < 1e8:  # a 学号 in the class (座号), not a 学籍号
+            return digits, "seat_number", "seat"
         sig = f"{f:.15g}".split("e")[0].replace(".", "").rstrip("0") if f >= 1e15 else digits
         return sig, "id_sci", "mangled"
     raw = str(x)
@@ -721,7 +778,10 @@ def student_id(x) -> tuple[str | None, str | None, str]:
     m = re.fullmatch(r"(\d)\.(\d+)E\+?(\d+)", s)
     if m and int(m.group(3)) >= 15:
         return (m.group(1) + m.group(2)).rstrip("0"), "id_sci", "mangled"
-    if is_valid_student_id(s):
+    seat = re.fullmatch(r"(\d{1,8})号?", s)
+    if seat:  # a 学号 in the class (座号), not a 学籍号
+        return str(int(seat.group(1))), "seat_number", "seat"
+    if is_valid_student_id(s) or _TEMP_ID.fullmatch(s):
         return s, rule, "ok"
     if len(s) == 18 and is_valid_id18(s):
         return s, "id_prefix", "no_prefix"

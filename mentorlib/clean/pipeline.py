@@ -41,7 +41,7 @@ from ..outputs import (
 from ..rules import rulebook
 from ..tables import TABLES, conform
 from .context import Context, Sheet
-from .link import Roster
+from .link import index_roster
 from .log import concat_compact
 from .pseudonymise import header_kind, load_key, pseudonymise_outputs
 from .sources import CLEANERS, open_source, read_source
@@ -364,7 +364,7 @@ def _index_rosters(ctx: Context) -> None:
             + (f"; failed: {'; '.join(failed)}" if failed else " (no students source listed)"),
             file="study.toml",
         )
-    ctx.roster = Roster(pd.concat(st, ignore_index=True))
+    ctx.roster = index_roster(ctx, pd.concat(st, ignore_index=True))
     staff = pd.concat(
         ctx.parts.get("staff", [pd.DataFrame(columns=["staff_id", "year", "name", "subject"])])
     )

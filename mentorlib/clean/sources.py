@@ -123,6 +123,8 @@ def clean_students(ctx: Context, sh: Sheet):
             rules.append(rule)
     ctx.log.add(rs, idx_fix, sh.header_of("student_id"), old, new, np.asarray(rules, dtype=object))
     ids = np.asarray(id_list, dtype=object)
+    temp = np.flatnonzero([isinstance(v, str) and v[0] in "LJ" for v in ids])
+    ctx.log.add(rs, temp, sh.header_of("student_id"), ids[temp], ids[temp], "temp_id")  # 临时学籍号
     st.student_id[:] = ids
     gc = grade_class_of(sh, ctx)
     bad = st.alive & gc.isna().to_numpy()
