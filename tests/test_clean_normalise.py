@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mentorlib.clean import normalise as nz
+from mentorlib.clean import when
 from mentorlib.ids import check_digit
 
 LIKERT = ("完全不符合", "比较不符合", "不确定", "比较符合", "完全符合")
@@ -77,30 +78,30 @@ def test_chinese_numerals():
     ],
 )
 def test_dates(raw, want, rule):
-    assert nz.date_(raw) == (want, rule)
+    assert when.date_(raw) == (want, rule)
 
 
 def test_dates_reject_impossible():
     assert (
-        nz.date_("2024-02-30")[0] is None
-        and nz.date_("2024-13-01")[0] is None
-        and nz.date_("昨天")[0] is None
+        when.date_("2024-02-30")[0] is None
+        and when.date_("2024-13-01")[0] is None
+        and when.date_("昨天")[0] is None
     )
 
 
 def test_excel_serial_against_known_dates():
     # Excel (1900 system): 1 = 1900-01-01 in Excel's own count is offset by the 1900 leap bug;
     # serial 45536 = 2024-09-01 and 44927 = 2023-01-01 (both from Excel's DATE())
-    assert nz.date_(44927)[0] == "2023-01-01"
-    assert nz.date_(45536)[0] == "2024-09-01"
+    assert when.date_(44927)[0] == "2023-01-01"
+    assert when.date_(45536)[0] == "2024-09-01"
 
 
 def test_durations():
-    assert nz.duration_seconds("152秒") == (152, "duration")
-    assert nz.duration_seconds("2分32秒")[0] == 152
-    assert nz.duration_seconds("1小时2分")[0] == 3720
-    assert nz.duration_minutes("20分钟")[0] == 20 and nz.duration_minutes("20")[0] == 20
-    assert nz.duration_minutes("90秒")[0] == 1.5
+    assert when.duration_seconds("152秒") == (152, "duration")
+    assert when.duration_seconds("2分32秒")[0] == 152
+    assert when.duration_seconds("1小时2分")[0] == 3720
+    assert when.duration_minutes("20分钟")[0] == 20 and when.duration_minutes("20")[0] == 20
+    assert when.duration_minutes("90秒")[0] == 1.5
 
 
 def test_numbers_and_ranges():
@@ -182,12 +183,16 @@ def test_staff_id_from_number_cell():
 
 
 def test_school_year_term_month():
-    assert nz.school_year("2023-2024学年")[0] == 2023 and nz.school_year("2023学年")[0] == 2023
-    assert nz.school_year("2023-2025学年")[0] is None
+    assert when.school_year("2023-2024学年")[0] == 2023 and when.school_year("2023学年")[0] == 2023
+    assert when.school_year("2023-2025学年")[0] is None
     assert (
-        nz.term("第一学期")[0] == 1 and nz.term("下学期")[0] == 2 and nz.term("第三学期")[0] is None
+        when.term("第一学期")[0] == 1
+        and when.term("下学期")[0] == 2
+        and when.term("第三学期")[0] is None
     )
-    assert nz.month("2023年9月") == ("2023-09", "month_label") and nz.month("2023-13")[0] is None
+    assert (
+        when.month("2023年9月") == ("2023-09", "month_label") and when.month("2023-13")[0] is None
+    )
 
 
 def test_other_text():
@@ -214,17 +219,17 @@ NORMALISERS = [
     nz.text,
     nz.name,
     nz.number,
-    nz.duration_seconds,
-    nz.duration_minutes,
+    when.duration_seconds,
+    when.duration_minutes,
     nz.gender,
     nz.boolean,
     nz.grade_class,
     nz.grade,
     nz.class_number,
-    nz.date_,
-    nz.school_year,
-    nz.term,
-    nz.month,
+    when.date_,
+    when.school_year,
+    when.term,
+    when.month,
     nz.staff_id,
     nz.student_id,
     lambda x: nz.likert(x, LIKERT, (1, 2, 3, 4, 5)),

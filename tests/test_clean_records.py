@@ -13,8 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from mentorlib.clean import clean_study
-from mentorlib.clean import normalise as nz
+from mentorlib.clean import clean_study, when
 from mentorlib.clean.records import StaffIndex, parse_mentor_cell
 from mentorlib.ids import check_digit
 
@@ -212,21 +211,21 @@ def test_duration_parser():
         "1h20m": 80,
     }
     for text, minutes in cases.items():
-        assert nz.duration_minutes(text) == (minutes, "duration_text"), text
-    assert nz.duration_minutes(25) == (25, None)
-    assert nz.duration_minutes("很久")[1] == "fail:duration"
+        assert when.duration_minutes(text) == (minutes, "duration_text"), text
+    assert when.duration_minutes(25) == (25, None)
+    assert when.duration_minutes("很久")[1] == "fail:duration"
 
 
 def test_points_and_dates_without_a_year():
-    assert [nz.points(x)[0] for x in ("+2分", "-1分", "2", "扣1分", "加2分")] == [2, -1, 2, -1, 2]
-    assert nz.points("+2分")[1] == "points_text" and nz.points("2")[1] is None
-    assert nz.points("扣30分", lo=-20, hi=20) == (None, "fail:out_of_range")
+    assert [when.points(x)[0] for x in ("+2分", "-1分", "2", "扣1分", "加2分")] == [2, -1, 2, -1, 2]
+    assert when.points("+2分")[1] == "points_text" and when.points("2")[1] is None
+    assert when.points("扣30分", lo=-20, hi=20) == (None, "fail:out_of_range")
     for x in ("10.12", "10/12", "10月12日", "10月12日(周四)"):
-        assert nz.date_in_year(x, 2024) == ("2024-10-12", "date_year_from_term"), x
-    assert nz.date_in_year("3月5日", 2024)[0] == "2025-03-05"
-    assert nz.date_in_year("3月5日", 2024, 1) == (None, "fail:date_outside_term")
-    assert nz.date_in_year("10.12", None) == (None, "fail:date_without_year")
-    assert nz.date_in_year("2024-10-12", 2023) == ("2024-10-12", None)
+        assert when.date_in_year(x, 2024) == ("2024-10-12", "date_year_from_term"), x
+    assert when.date_in_year("3月5日", 2024)[0] == "2025-03-05"
+    assert when.date_in_year("3月5日", 2024, 1) == (None, "fail:date_outside_term")
+    assert when.date_in_year("10.12", None) == (None, "fail:date_without_year")
+    assert when.date_in_year("2024-10-12", 2023) == ("2024-10-12", None)
 
 
 def test_mentor_cells():

@@ -16,6 +16,7 @@ from .. import calendar
 from ..errors import InputError
 from ..io.codebook import Codebook, Field, norm_text
 from . import normalise as nz
+from . import when
 from .context import Context, Sheet
 from .log import cell_text
 from .records import StaffIndex, resolve_mentors
@@ -106,15 +107,15 @@ def field_fn(f: Field, cb: Codebook, ctx: Context, *, survey: bool = True):
         "gender": nz.gender,
         "grade_class": nz.grade_class,
         "grade": nz.grade,
-        "date": nz.date_,
-        "datetime": lambda x: nz.date_(x, with_time=True),
+        "date": when.date_,
+        "datetime": lambda x: when.date_(x, with_time=True),
         "bool": nz.boolean,
-        "school_year": nz.school_year,
-        "term": nz.term,
-        "month": nz.month,
+        "school_year": when.school_year,
+        "term": when.term,
+        "month": when.month,
         "staff_id": nz.staff_id,
         "text": text_or_skip,
-        "duration": nz.duration_minutes,
+        "duration": when.duration_minutes,
     }.get(t, nz.text)
 
 

@@ -46,6 +46,7 @@ import pandas as pd
 from ..errors import InputError
 from ..ids import pseudonym
 from . import normalise as nz
+from . import when
 
 ENV_KEY = "MENTORLIB_PSEUDONYM_KEY"
 NAME_MASK = "〔姓名〕"
@@ -271,7 +272,7 @@ class Scrubber:
         if kind == "drop":
             return DROP_MASK
         if kind == "birth_date":  # to the month, as in the students table
-            d = nz.date_(value)[0]
+            d = when.date_(value)[0]
             return d[:7] if d else DROP_MASK
         if kind == "text":  # written by the cleaner: full names only
             return self.text(value)

@@ -4,7 +4,7 @@ A 班主任's log names a mentor by a 工号 Excel stripped of its leading zeros
 or by name only ("王芳", "语文-王芳", "王芳(语文)", "王芳 3班"); :class:`StaffIndex` finds the
 roster's 工号 for either, and says why when it cannot. A log's date is often a merged cell
 spanning several rows (:func:`fill_down_dates`) and often has no year (``10月12日(周四)``,
-dated by :func:`~mentorlib.clean.normalise.date_in_year`).
+dated by :func:`~mentorlib.clean.when.date_in_year`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..io.codebook import option_labels
 from . import normalise as nz
+from . import when
 from .context import Context, Sheet
 
 SUBJECT_ZH = option_labels("staff", "subject")  # code -> 语文
@@ -208,7 +209,7 @@ def log_year(sh: Sheet, ctx: Context, var: str) -> int | None:
         return sh.src.year
     raw = sh.raw(var)
     if raw is not None:
-        full = pd.to_datetime(nz.apply(raw, nz.date_)[0], errors="coerce").dropna()
+        full = pd.to_datetime(nz.apply(raw, when.date_)[0], errors="coerce").dropna()
         if len(full):
             ys = full.dt.year - (full.dt.month < 8)
             return int(ys.mode().iloc[0])

@@ -19,6 +19,7 @@ from ..io.codebook import load_codebook
 from ..io.readers import combine_sheets, match_columns, read_file, to_raw_sheet
 from ..io.study import Source
 from . import normalise as nz
+from . import when
 from .context import Context, Sheet
 from .decode import (
     bool_field,
@@ -135,7 +136,7 @@ def clean_students(ctx: Context, sh: Sheet):
     cols["name"] = decode(sh, ctx, "name", nz.name)
     cols["gender"] = decode(sh, ctx, "gender", nz.gender)
     cols["birth_date"] = plausible_birth_dates(
-        sh, ctx, pd.to_datetime(decode(sh, ctx, "birth_date", nz.date_), errors="coerce"), year
+        sh, ctx, pd.to_datetime(decode(sh, ctx, "birth_date", when.date_), errors="coerce"), year
     )
     g = [int(x.split("-")[0]) if x else None for x in gc]
     c = [int(x.split("-")[1]) if x else None for x in gc]
@@ -194,14 +195,14 @@ def clean_staff(ctx: Context, sh: Sheet):
 
 def clean_groups(ctx: Context, sh: Sheet):
     rs = sh.rs
-    years = decode(sh, ctx, "year", nz.school_year)
+    years = decode(sh, ctx, "year", when.school_year)
     year = sh.src.year
     yv = (
         years.fillna(year).to_numpy(dtype=object)
         if year is not None
         else years.to_numpy(dtype=object)
     )
-    terms = decode(sh, ctx, "term", nz.term).to_numpy(dtype=object)
+    terms = decode(sh, ctx, "term", when.term).to_numpy(dtype=object)
     y0 = year if year is not None else next((int(v) for v in yv if v is not None), None)
     if y0 is None:
         raise InputError("no school year (学年 column or year = in study.toml)", file=rs.file)
@@ -246,7 +247,9 @@ def survey_common(ctx: Context, sh: Sheet):
     sids = link_students(sh, ctx, year, gc=gc, names=names)
     j = sh.cm.system.get("submitted_at")
     sub = (
-        pd.to_datetime(sh.rs.col(j).map(lambda v: nz.date_(v, with_time=True)[0]), errors="coerce")
+        pd.to_datetime(
+            sh.rs.col(j).map(lambda v: when.date_(v, with_time=True)[0]), errors="coerce"
+        )
         if j is not None
         else pd.Series(pd.NaT, index=range(sh.rs.n))
     )
@@ -365,7 +368,7 @@ def log_dates(
     must have for its blank date to take the one above), a date without a year dated in the
     source's school year and term; dates outside the study set missing (all logged)."""
     raw = fill_down_dates(sh, ctx, var, fill) if fill else None
-    vals = decode(sh, ctx, var, lambda x: nz.date_in_year(x, year, term), raw=raw)
+    vals = decode(sh, ctx, var, lambda x: when.date_in_year(x, year, term), raw=raw)
     return dates_in_study(sh, ctx, var, pd.to_datetime(vals, errors="coerce"))
 
 
@@ -484,7 +487,7 @@ def clean_rewards(ctx: Context, sh: Sheet):
     kind = single_choice(sh, ctx, cb.field("kind"))[0].to_numpy(dtype=object).copy()
     lo, hi = cb.field("points").range or (None, None)
     pts = (
-        decode(sh, ctx, "points", lambda x: nz.points(x, lo=lo, hi=hi))
+        decode(sh, ctx, "points", lambda x: when.points(x, lo=lo, hi=hi))
         .to_numpy(dtype=object)
         .copy()
     )
@@ -507,7 +510,7 @@ def clean_rewards(ctx: Context, sh: Sheet):
 def clean_mood(ctx: Context, sh: Sheet):
     cb, st = sh.cb, sh.st
     codes = list(cb.options.get("codes", []))
-    months = decode(sh, ctx, "month", nz.month)
+    months = decode(sh, ctx, "month", when.month)
     as_date = pd.to_datetime(months.map(lambda m: f"{m}-01" if m else None), errors="coerce")
     months = months.mask(dates_in_study(sh, ctx, "month", as_date).isna().to_numpy(), None)
     gc = grade_class_of(sh, ctx)
