@@ -25,7 +25,8 @@ from fixtures import messy as M
 from mentorlib.cli import main
 from mentorlib.tables import CONTRACT
 
-pytestmark = pytest.mark.slow
+# one worker runs both studies once (`make test` uses --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("messy_study")]
 
 
 def lands(feature: str, part: str) -> pytest.MarkDecorator:
