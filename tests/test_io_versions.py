@@ -158,6 +158,16 @@ def test_for_year_applies_the_versions_in_force():
     assert y24.scales["agree5"].values == (1, 2, 3, 4, 5)
 
 
+def test_relabelled_options_keep_their_codes():
+    data = {
+        "codebook": {"name": "v", "kind": "students"},
+        "fields": [{"var": "gender", "type": "gender", "options": ["男", "女"]}],
+        "versions": [{"from_year": 2024, "options": {"gender": ["男生", "女生"]}}],
+    }
+    g = codebook_from_dict(data).for_year(2024).field("gender")
+    assert g.code_of() == {"男生": "男", "女生": "女"}
+
+
 @pytest.mark.parametrize(
     "version, match",
     [

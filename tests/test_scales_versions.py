@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from mentorlib.io.codebook import codebook_from_dict
-from mentorlib.progress import change_scores
-from mentorlib.progress.change import StudyScores, shared_items_note
+from mentorlib.progress import StudyScores, change_scores, shared_items_note
 from mentorlib.scales import keep_shared, reliability, score_scales, shared_items
 
 CB = codebook_from_dict(

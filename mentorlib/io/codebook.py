@@ -31,6 +31,29 @@ the study folder). The format::
     # attention = 4 (an attention check and its expected answer), required = false,
     # aliases = { "label" = "code" } (more spellings of an option)
 
+A questionnaire that changes between years carries its versions, each applied from its
+school year on (:meth:`Codebook.for_year`; the cleaner reads a source with the version in force
+in its ``year`` and records the version's label in ``study.json``)::
+
+    [[versions]]
+    from_year = 2024                 # in force from this school year on
+    label = "2024版"                 # optional (default: the year)
+    drop = ["habits_3"]              # questions no longer asked
+    rename = { moral_1 = "同学有困难时我会主动帮忙" }   # new wording (the old still matches)
+    scales = { agree5 = ["非常不同意", "不同意", "说不清", "同意", "非常同意"] }  # new labels,
+                                     # same values
+    options = { gender = ["男生", "女生"] }   # new option labels of a single-choice field
+
+    [[versions.add]]                 # a new question of that version, written like [[fields]]
+    var = "habits_7"
+    text = "我每天运动一小时"
+    type = "likert"
+    scale = "agree5"
+    dimension = "habits"
+
+The codebook as written lists every question of every version (so all years score together);
+change scores use the items both waves of a year asked (:func:`mentorlib.scales.keep_shared`).
+
 Header matching ignores question numbering ("5、", "Q5.", "第5题"), punctuation, spaces and
 character width, and a matrix header "N、题干—子题" matches the field whose text is the sub-item.
 It also tolerates wording drift between years (:func:`header_forms`): hints added in brackets
@@ -203,8 +226,8 @@ class Codebook:
                 continue
             if f.var in rename:
                 f = replace(f, text=rename[f.var])
-            if f.var in options:
-                f = replace(f, options=options[f.var])
+            if f.var in options:  # new labels, the same canonical codes
+                f = replace(f, options=options[f.var], codes=f.codes or f.options)
             fields.append(f)
         return replace(
             self, fields=tuple(fields), scales=scales, versions=(), version=self.version_of(year)

@@ -44,7 +44,6 @@ from .change import (
     is_improved,
     minimal_change,
     reliable_change,
-    shared_items_note,
     standardised_gain,
     student_progress,
     study_changes,
@@ -66,6 +65,7 @@ from .proportions import (
     trend_test,
 )
 from .report import ProgressReport, progress_report
+from .text import shared_items_note
 from .verdict import BREAKDOWNS, breakdowns, threshold_sensitivity, year_verdict
 
 #: Definitions of "significant progress" (code -> (zh, en)) with the default rulebook's

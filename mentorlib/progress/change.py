@@ -36,7 +36,7 @@ from .. import scales
 from ..errors import InputError
 from ..io.codebook import Codebook
 from ..labels import PROGRESS_CATEGORIES as CATEGORIES
-from ..labels import PROGRESS_DEFINITIONS, SHARED_ITEMS_DIMENSION, SHARED_ITEMS_NOTE, Lang
+from ..labels import PROGRESS_DEFINITIONS, Lang
 from ..rules import Rulebook
 from ._common import as_float, need_columns, year_roster
 
@@ -51,7 +51,6 @@ __all__ = [
     "is_improved",
     "minimal_change",
     "reliable_change",
-    "shared_items_note",
     "standardised_gain",
     "student_progress",
     "study_changes",
@@ -641,52 +640,6 @@ def study_scores(processed, *, rules: Rulebook, reliability: bool = True) -> Stu
     scores = scales.score_scales(kept, cb, min_answered=rules.min_answered)
     rel = scales.reliability(kept, cb, ci=1 - rules.alpha) if reliability else None
     return StudyScores(cb, kept, scores, rel, shared)
-
-
-def shared_items_note(
-    shared: pd.DataFrame | None, codebook: Codebook, year: int, lang: str = "zh"
-) -> str | None:
-    """One line saying which items a year's change used, when not every codebook item of a
-    dimension (None when every item was used).
-
-    Parameters
-    ----------
-    shared : DataFrame or None
-        :func:`mentorlib.scales.shared_items` (``StudyScores.shared``).
-    codebook : Codebook
-        The assessment codebook (item order and dimension labels).
-    year : int
-    lang : {"zh", "en"}
-
-    Examples
-    --------
-    >>> sh = pd.DataFrame({"year": [2024], "dimension": ["life"], "shared": [("life_1",
-    ...     "life_2", "life_3", "life_4", "life_5")], "only_pre": [()], "only_post": [()]})
-    >>> cb = scales.as_codebook("assessment_middle")
-    >>> shared_items_note(sh, cb, 2024, "en")
-    '2024: change scores and their reliability use only the items both waves asked: life 5 items (not used: life_6).'
-    """
-    t = Lang(lang)
-    if shared is None:
-        return None
-    parts = []
-    for dim, used in zip(
-        shared.loc[shared["year"] == year, "dimension"],
-        shared.loc[shared["year"] == year, "shared"],
-        strict=True,
-    ):
-        left = [f.var for f in codebook.items_of(str(dim)) if f.var not in used]
-        if left:
-            label = codebook.dimensions[str(dim)].label if t.zh else str(dim)
-            parts.append(
-                t.pair(SHARED_ITEMS_DIMENSION).format(
-                    label=label, n=len(used), left=", ".join(left)
-                )
-            )
-    if not parts:
-        return None
-    sep = "；" if t.zh else "; "
-    return t.pair(SHARED_ITEMS_NOTE).format(year=year, dims=sep.join(parts))
 
 
 def _spec(definition: str) -> tuple[str, str | None]:

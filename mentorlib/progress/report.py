@@ -20,7 +20,7 @@ from ..privacy import Document
 from ..results import plain, records
 from ..rules import Rulebook
 from . import disclosure
-from .change import DEFINITION_SPECS, shared_items_note, study_scores
+from .change import DEFINITION_SPECS, study_scores
 from .figures import (
     plot_dimensions_improved,
     plot_pre_post,
@@ -28,7 +28,7 @@ from .figures import (
     plot_rate_by_year,
 )
 from .proportions import target_verdict, trend_test
-from .text import headline
+from .text import headline, shared_items_note
 from .verdict import RULES, breakdowns, year_verdict
 from .year import StudyYear, available_definitions, context_tables, sensitivity_table
 
