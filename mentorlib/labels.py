@@ -559,3 +559,18 @@ MENTOR_FALLBACK_LABEL: Pair = (
 
 #: 作弊/违纪: the score of a student caught cheating is void (the exams table's status ``void``).
 EXPORT_VALUE_LABELS["status"]["void"] = ("成绩作废（作弊/违纪）", "void (cheating or misconduct)")
+
+
+# ---- versions (issue 13 item 6: questionnaires that change between years)
+
+#: One line of a report's notes when a year's change scores did not use every codebook item
+#: of a dimension: ``{dims}`` lists each such dimension with the items used and left out.
+SHARED_ITEMS_NOTE: Pair = (
+    "{year}学年的变化分数与信度只用前后测都问到的题目：{dims}。",
+    "{year}: change scores and their reliability use only the items both waves asked: {dims}.",
+)
+#: One dimension in :data:`SHARED_ITEMS_NOTE`: its label, items used, items left out.
+SHARED_ITEMS_DIMENSION: Pair = (
+    "{label}用{n}题（未用{left}）",
+    "{label} {n} items (not used: {left})",
+)

@@ -20,6 +20,16 @@ reliability
     Alpha with its interval per year, wave and dimension of a study, beside the published value.
 item_statistics
     :func:`item_total` per year, wave and dimension of a study.
+shared_items
+    The items of each dimension that both waves of a year asked (a questionnaire that
+    dropped or added an item between waves or years).
+keep_shared
+    The answers to those shared items only: what change scores and their reliability use.
+
+A dimension is scored on the items *asked* in that year and wave (items with answer rows: the
+cleaner writes none for a question the file lacks): an item a later version of the
+questionnaire dropped is not counted as missing. Change needs
+the same items at both waves, so :func:`keep_shared` leaves out an item only one wave asked.
 
 Examples
 --------
@@ -47,9 +57,11 @@ __all__ = [
     "cronbach_alpha",
     "item_statistics",
     "item_total",
+    "keep_shared",
     "reliability",
     "reverse_code",
     "score_scales",
+    "shared_items",
     "weighted_alpha",
 ]
 
@@ -196,8 +208,9 @@ def score_scales(
     codebook : Codebook or str
         The assessment codebook: item membership, reverse keys and answer scales.
     min_answered : float, default 0.8
-        The share of a dimension's items (as listed in the codebook) that must be answered
-        for a score; below it the score is missing.
+        The share of a dimension's items asked in that year and wave (items with answer
+        rows there; the codebook's items when every one was asked) that must be answered for a
+        score; below it the score is missing.
 
     Returns
     -------
@@ -205,7 +218,7 @@ def score_scales(
         One row per student, year, wave and dimension that has any answer row:
         ``student_id`` (str), ``year``, ``wave`` (pre/post), ``dimension`` (codebook order),
         ``score`` (float, NaN when too few items were answered), ``n_items`` (items of the
-        dimension in the codebook), ``n_answered``.
+        dimension asked in that year and wave), ``n_answered``.
 
     Raises
     ------
@@ -239,10 +252,11 @@ def score_scales(
         raise InputError(f"{n_dup} duplicate answer(s): a student answered an item twice in a wave")
     g = rec.groupby(["student_id", "year", "wave", "dimension"], observed=True, sort=True)
     out = g["value"].agg(["sum", "count"]).reset_index()
-    per_dim = pd.Series({d: len(cb.items_of(d)) for d in cb.dimensions})
-    n_items = per_dim.reindex(out["dimension"].astype("str")).to_numpy()
+    keys = ["year", "wave", "dimension"]
+    asked = rec.groupby(keys, observed=True, sort=False)["item"].nunique().rename("_asked")
+    n_items = out[keys].join(asked, on=keys)["_asked"].fillna(0).to_numpy()
     need = np.ceil(min_answered * n_items - 1e-9)
-    ok = out["count"].to_numpy() >= need
+    ok = (out["count"].to_numpy() >= need) & (out["count"].to_numpy() > 0)
     score = np.where(ok, out["sum"] / out["count"].clip(lower=1), np.nan)
     return out.drop(columns=["sum", "count"]).assign(
         student_id=out["student_id"].astype("str"),
@@ -419,12 +433,89 @@ def _blocks(rec: pd.DataFrame, cb: Codebook) -> Iterator[tuple[tuple, np.ndarray
     for (year, wave, dim), part in rec.groupby(
         ["year", "wave", "dimension"], observed=True, sort=True
     ):
-        names = [f.var for f in cb.items_of(str(dim))]
+        present = set(part.loc[part["value"].notna(), "item"].astype("str").unique())
+        names = [f.var for f in cb.items_of(str(dim)) if f.var in present]  # asked this wave
         s_codes, s_uniq = pd.factorize(part["student_id"])
         j = pd.Index(names).get_indexer(pd.Index(part["item"].astype("str")))
         x = np.full((len(s_uniq), len(names)), np.nan)
         x[s_codes, j] = part["value"].to_numpy()
         yield (year, str(wave), str(dim)), x, names
+
+
+def shared_items(items: pd.DataFrame, codebook: Codebook | str) -> pd.DataFrame:
+    """The items of each dimension that both waves of a year asked.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Long item answers (``student_id, year, wave, item, value``).
+    codebook : Codebook or str
+        The assessment codebook (item membership and order).
+
+    Returns
+    -------
+    DataFrame
+        One row per year and dimension: ``year, dimension``, ``shared`` (tuple of the items
+        both waves asked, codebook order; every item asked when the year has one wave only),
+        ``only_pre``, ``only_post`` (tuples of the items one wave alone asked).
+
+    Notes
+    -----
+    An item counts as asked in a wave when anyone answered it there (a question the file
+    lacks has no answers, whether it has rows of missing values or none). A dimension one wave did not ask at all keeps its
+    items (there is no change to compute for it).
+    """
+    cb = as_codebook(codebook)
+    rec = reverse_code(items, cb)
+    cb_order = list(cb.dimensions).index
+    ans = rec.loc[rec["value"].notna()].drop_duplicates(["year", "dimension", "wave", "item"])
+    asked: dict[tuple, set[str]] = {}
+    for y, d, w, it in zip(ans["year"], ans["dimension"], ans["wave"], ans["item"], strict=True):
+        asked.setdefault((y, str(d), str(w)), set()).add(str(it))
+    rows = []
+    for year, dim in sorted({(y, d) for y, d, _ in asked}, key=lambda k: (k[0], cb_order(k[1]))):
+        pre, post = asked.get((year, dim, "pre"), set()), asked.get((year, dim, "post"), set())
+        both = pre & post if pre and post else pre | post
+        order = [f.var for f in cb.items_of(str(dim))]
+        rows.append(
+            {
+                "year": year,
+                "dimension": str(dim),
+                "shared": tuple(v for v in order if v in both),
+                "only_pre": tuple(v for v in order if v in pre - both),
+                "only_post": tuple(v for v in order if v in post - both),
+            }
+        )
+    return pd.DataFrame(rows, columns=["year", "dimension", "shared", "only_pre", "only_post"])
+
+
+def keep_shared(
+    items: pd.DataFrame, codebook: Codebook | str, *, shared: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The answers to the items both waves of their year asked (:func:`shared_items`, or
+    ``shared`` when already computed).
+
+    Change scores and the reliability the RCI uses are computed on these rows, so a pre and a
+    post score of a dimension always average the same items.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"student_id": "s1", "year": 2024,
+    ...     "wave": ["pre", "pre", "post"], "item": ["moral_1", "moral_2", "moral_1"],
+    ...     "value": [4, 5, 3]})
+    >>> keep_shared(items, "assessment_primary")["item"].tolist()
+    ['moral_1', 'moral_1']
+    """
+    sh = shared_items(items, codebook) if shared is None else shared
+    if sh.empty or not (sh["only_pre"].map(len) + sh["only_post"].map(len)).any():
+        return items
+    drop = {
+        (y, v)
+        for y, a, b in zip(sh["year"], sh["only_pre"], sh["only_post"], strict=True)
+        for v in (*a, *b)
+    }
+    key = pd.MultiIndex.from_arrays([items["year"], items["item"].astype("str")])
+    return items.loc[~key.isin(list(drop))]
 
 
 def reliability(items: pd.DataFrame, codebook: Codebook | str, *, ci: float = 0.95) -> pd.DataFrame:

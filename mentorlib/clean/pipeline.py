@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..data import Processed
 from ..errors import InputError
-from ..io.codebook import CodebookError
+from ..io.codebook import CodebookError, load_codebook
 from ..io.study import Source, load_config
 from ..outputs import (
     PROCESSED_FORMAT,
@@ -410,12 +410,19 @@ def _meta(ctx: Context, codebooks: dict, frames: dict, *, school: str, pseudonym
 
 
 def _source_meta(ctx: Context, src: Source, failed: set[str]) -> dict:
-    """A source in ``study.json``: its path, kind, the codebook it was read with, whether read."""
+    """A source in ``study.json``: its path, kind, the codebook it was read with (and the
+    version of it in force in the source's year, None for the questionnaire as first
+    written), whether read."""
     read = src.path not in failed
+    try:
+        version = load_codebook(src.codebook, base=ctx.cfg.root).version_of(src.year)
+    except CodebookError:
+        version = None
     return {
         "path": src.path,
         "kind": src.kind,
         "codebook": _codebook_used(ctx, src) if read else src.codebook,
+        "codebook_version": version,
         "read": read,
     }
 

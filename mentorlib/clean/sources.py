@@ -59,7 +59,7 @@ def read_source(ctx: Context, src: Source, *, notes: list[str] | None = None):
 
 
 def open_source(ctx: Context, src: Source):
-    cb = load_codebook(src.codebook, base=ctx.cfg.root)
+    cb = load_codebook(src.codebook, base=ctx.cfg.root).for_year(src.year)  # version in force
     if cb.kind != src.kind:
         raise InputError(
             f"codebook {cb.name!r} is for {cb.kind} sources, not {src.kind}", file="study.toml"
@@ -259,7 +259,7 @@ def survey_common(ctx: Context, sh: Sheet):
 def clean_assessment(ctx: Context, sh: Sheet):
     rs, cb, st = sh.rs, sh.cb, sh.st
     year, sids, sub = survey_common(ctx, sh)
-    items = list(cb.items)
+    items = [f for f in cb.items if f.var not in sh.cm.missing]  # a question not asked: no rows
     vals = {}
     for f in items:
         fn = field_fn(f, cb, ctx)

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
-from ..scales import score_scales
+from ..scales import keep_shared, score_scales
 from .model import MentorModel, fit_mentor_model
 
 __all__ = [
@@ -75,14 +75,14 @@ def study_scores(processed, years: Sequence[int] | None = None) -> pd.DataFrame:
     DataFrame
         ``student_id, year, wave, dimension, score, n_items, n_answered``; a score is missing
         when fewer than the rulebook's ``min_answered`` share of the dimension's items are
-        answered.
+        answered. Only the items both waves of a year asked are scored
+        (:func:`mentorlib.scales.keep_shared`).
     """
     items = processed["assessment_items"]
     if years is not None:
         items = items[items["year"].isin(list(years))]
-    return score_scales(
-        items, processed.codebook("assessment"), min_answered=processed.rules.min_answered
-    )
+    cb = processed.codebook("assessment")  # pre and post on the items both waves asked
+    return score_scales(keep_shared(items, cb), cb, min_answered=processed.rules.min_answered)
 
 
 def wide_scores(processed, year: int, *, scores: pd.DataFrame | None = None) -> pd.DataFrame:

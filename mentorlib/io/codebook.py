@@ -32,6 +32,29 @@ the study folder). The format::
     # subject = "math" and full_marks = 120 (an exam score column),
     # aliases = { "label" = "code" } (more spellings of an option)
 
+A questionnaire that changes between years carries its versions, each applied from its
+school year on (:meth:`Codebook.for_year`; the cleaner reads a source with the version in force
+in its ``year`` and records the version's label in ``study.json``)::
+
+    [[versions]]
+    from_year = 2024                 # in force from this school year on
+    label = "2024版"                 # optional (default: the year)
+    drop = ["habits_3"]              # questions no longer asked
+    rename = { moral_1 = "同学有困难时我会主动帮忙" }   # new wording (the old still matches)
+    scales = { agree5 = ["非常不同意", "不同意", "说不清", "同意", "非常同意"] }  # new labels,
+                                     # same values
+    options = { gender = ["男生", "女生"] }   # new option labels of a single-choice field
+
+    [[versions.add]]                 # a new question of that version, written like [[fields]]
+    var = "habits_7"
+    text = "我每天运动一小时"
+    type = "likert"
+    scale = "agree5"
+    dimension = "habits"
+
+The codebook as written lists every question of every version (so all years score together);
+change scores use the items both waves of a year asked (:func:`mentorlib.scales.keep_shared`).
+
 Header matching ignores question numbering ("5、", "Q5.", "第5题"), punctuation, spaces and
 character width, and a matrix header "N、题干—子题" matches the field whose text is the sub-item.
 It also tolerates wording drift between years (:func:`header_forms`): hints added in brackets
@@ -53,7 +76,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -143,6 +166,19 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Version:
+    """A change of the questionnaire from a school year on (``[[versions]]`` in the TOML)."""
+
+    from_year: int
+    label: str
+    drop: tuple[str, ...] = ()
+    add: tuple[str, ...] = ()
+    rename: dict = field(default_factory=dict)
+    scales: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Codebook:
     name: str
     kind: str
@@ -154,6 +190,50 @@ class Codebook:
     options: dict = field(default_factory=dict)
     option_dimensions: dict = field(default_factory=dict)
     path: str | None = None
+    versions: tuple[Version, ...] = ()
+    #: The version this codebook is (:meth:`for_year`); None for a codebook as written.
+    version: str | None = None
+
+    def version_of(self, year: int | None) -> str | None:
+        """The label of the version in force in ``year`` (None: the base questionnaire)."""
+        in_force = [v for v in self.versions if year is not None and v.from_year <= year]
+        return in_force[-1].label if in_force else None
+
+    def for_year(self, year: int | None) -> Codebook:
+        """The questionnaire as asked in ``year``: the versions from that year or before
+        applied in order (items dropped, added, reworded; answer labels changed).
+
+        The codebook as written (every item any version asks, so that the answers of all
+        years can be scored together) is returned when it has no versions.
+        """
+        if not self.versions or year is None:
+            return self
+        later = {a for v in self.versions if v.from_year > year for a in v.add}
+        active = {f.var for f in self.fields} - later
+        rename: dict[str, tuple[str, ...]] = {}
+        scales = dict(self.scales)
+        options: dict[str, tuple[str, ...]] = {}
+        for v in self.versions:
+            if v.from_year > year:
+                break
+            active = (active - set(v.drop)) | set(v.add)
+            for var, text in v.rename.items():  # the new wording first, the old still accepted
+                rename[var] = (*_as_tuple(text), *rename.get(var, self.field(var).text))
+            for name, labels in v.scales.items():
+                scales[name] = Scale(tuple(labels), scales[name].values)
+            options.update({k: tuple(o) for k, o in v.options.items()})
+        fields = []
+        for f in self.fields:
+            if f.var not in active:
+                continue
+            if f.var in rename:
+                f = replace(f, text=rename[f.var])
+            if f.var in options:  # new labels, the same canonical codes
+                f = replace(f, options=options[f.var], codes=f.codes or f.options)
+            fields.append(f)
+        return replace(
+            self, fields=tuple(fields), scales=scales, versions=(), version=self.version_of(year)
+        )
 
     def field(self, var: str) -> Field:
         for f in self.fields:
@@ -254,6 +334,89 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
+def _parse_field(f: dict, which: str, where: str, scales: dict, dims: dict) -> Field:
+    """One ``[[fields]]`` entry (or a field a version adds), checked."""
+    try:
+        ftype = f["type"]
+        var = f["var"]
+    except KeyError as e:
+        raise CodebookError(f"{where}: {which} lacks {e.args[0]!r}") from None
+    if ftype not in FIELD_TYPES:
+        raise CodebookError(f"{where}: field {var!r} has unknown type {ftype!r}")
+    if f.get("scale") and f["scale"] not in scales:
+        raise CodebookError(f"{where}: field {var!r} uses undefined scale {f['scale']!r}")
+    if f.get("dimension") and f["dimension"] not in dims:
+        raise CodebookError(f"{where}: field {var!r} uses undefined dimension")
+    opts, codes = _as_tuple(f.get("options")), _as_tuple(f.get("codes"))
+    if codes and len(codes) != len(opts):
+        raise CodebookError(f"{where}: field {var!r} has {len(opts)} options, {len(codes)} codes")
+    rng = f.get("range")
+    return Field(
+        var=var,
+        text=_as_tuple(f.get("text", var)),
+        type=ftype,
+        required=f.get("required", True),
+        options=opts,
+        codes=codes,
+        aliases=dict(f.get("aliases", {})),
+        other=f.get("other", False),
+        scale=f.get("scale"),
+        dimension=f.get("dimension"),
+        reverse=f.get("reverse", False),
+        attention=f.get("attention"),
+        range=tuple(rng) if rng else None,
+        subject=f.get("subject"),
+        full_marks=f.get("full_marks"),
+        stem=f.get("stem"),
+        stem_of=f.get("stem_of"),
+    )
+
+
+def _parse_versions(
+    raw: list, where: str, fields: list[Field], scales: dict, dims: dict
+) -> tuple[Version, ...]:
+    """``[[versions]]``, checked against the fields; the fields they add join ``fields``."""
+    out = []
+    for i, v in enumerate(raw, 1):
+        year = v.get("from_year")
+        if not isinstance(year, int):
+            raise CodebookError(f"{where}: version #{i} needs from_year = <a school year>")
+        added = [
+            _parse_field(f, f"a field of version {year}", where, scales, dims)
+            for f in v.get("add", [])
+        ]
+        fields.extend(added)
+        known = {f.var for f in fields}
+        opts = {f.var: len(f.options) for f in fields}
+        for key in ("drop", "rename", "options"):
+            bad = sorted(set(v.get(key, ())) - known)
+            if bad:
+                raise CodebookError(f"{where}: version {year} {key}s unknown field(s) {bad}")
+        for name, labels in v.get("scales", {}).items():
+            if name not in scales or len(labels) != len(scales[name].labels):
+                raise CodebookError(
+                    f"{where}: version {year} relabels scale {name!r}: it needs "
+                    f"{len(scales[name].labels) if name in scales else 'a defined scale of'} labels"
+                )
+        for var, labels in v.get("options", {}).items():
+            if len(labels) != opts[var]:
+                raise CodebookError(
+                    f"{where}: version {year} gives {var!r} {len(labels)} options, not {opts[var]}"
+                )
+        out.append(
+            Version(
+                from_year=year,
+                label=str(v.get("label", year)),
+                drop=tuple(v.get("drop", ())),
+                add=tuple(f.var for f in added),
+                rename=dict(v.get("rename", {})),
+                scales={k: tuple(x) for k, x in v.get("scales", {}).items()},
+                options={k: tuple(x) for k, x in v.get("options", {}).items()},
+            )
+        )
+    return tuple(sorted(out, key=lambda x: x.from_year))
+
+
 def _parse(data: dict, path: str | None) -> Codebook:
     where = path or "<codebook>"
     try:
@@ -275,46 +438,11 @@ def _parse(data: dict, path: str | None) -> Codebook:
         )
         for k, v in data.get("dimensions", {}).items()
     }
-    fields = []
-    for i, f in enumerate(data.get("fields", []), 1):
-        try:
-            ftype = f["type"]
-            var = f["var"]
-        except KeyError as e:
-            raise CodebookError(f"{where}: field #{i} lacks {e.args[0]!r}") from None
-        if ftype not in FIELD_TYPES:
-            raise CodebookError(f"{where}: field {var!r} has unknown type {ftype!r}")
-        if f.get("scale") and f["scale"] not in scales:
-            raise CodebookError(f"{where}: field {var!r} uses undefined scale {f['scale']!r}")
-        if f.get("dimension") and f["dimension"] not in dims:
-            raise CodebookError(f"{where}: field {var!r} uses undefined dimension")
-        opts, codes = _as_tuple(f.get("options")), _as_tuple(f.get("codes"))
-        if codes and len(codes) != len(opts):
-            raise CodebookError(
-                f"{where}: field {var!r} has {len(opts)} options, {len(codes)} codes"
-            )
-        rng = f.get("range")
-        fields.append(
-            Field(
-                var=var,
-                text=_as_tuple(f.get("text", var)),
-                type=ftype,
-                required=f.get("required", True),
-                options=opts,
-                codes=codes,
-                aliases=dict(f.get("aliases", {})),
-                other=f.get("other", False),
-                scale=f.get("scale"),
-                dimension=f.get("dimension"),
-                reverse=f.get("reverse", False),
-                attention=f.get("attention"),
-                range=tuple(rng) if rng else None,
-                subject=f.get("subject"),
-                full_marks=f.get("full_marks"),
-                stem=f.get("stem"),
-                stem_of=f.get("stem_of"),
-            )
-        )
+    fields = [
+        _parse_field(f, f"field #{i}", where, scales, dims)
+        for i, f in enumerate(data.get("fields", []), 1)
+    ]
+    versions = _parse_versions(data.get("versions", []), where, fields, scales, dims)
     vars_ = [f.var for f in fields]
     dup = {v for v in vars_ if vars_.count(v) > 1}
     if dup:
@@ -330,6 +458,7 @@ def _parse(data: dict, path: str | None) -> Codebook:
         options=dict(data.get("options", {})),
         option_dimensions=dict(data.get("option_dimensions", {})),
         path=path,
+        versions=versions,
     )
 
 
@@ -341,6 +470,11 @@ def _load_builtin(name: str) -> Codebook:
             f"no built-in codebook {name!r}; built-in: {', '.join(builtin_names())}"
         )
     return _parse(tomllib.loads(ref.read_text(encoding="utf-8")), f"codebooks/{name}.toml")
+
+
+def codebook_from_dict(data: dict, path: str | None = None) -> Codebook:
+    """A codebook from its parsed TOML (a dict), e.g. one built in a test or a notebook."""
+    return _parse(data, path)
 
 
 def builtin_names() -> list[str]:

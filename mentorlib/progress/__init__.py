@@ -65,6 +65,7 @@ from .proportions import (
     trend_test,
 )
 from .report import ProgressReport, progress_report
+from .text import shared_items_note
 from .verdict import BREAKDOWNS, breakdowns, threshold_sensitivity, year_verdict
 
 #: Definitions of "significant progress" (code -> (zh, en)) with the default rulebook's
@@ -99,6 +100,7 @@ __all__ = [
     "proportion_test",
     "rate_difference",
     "reliable_change",
+    "shared_items_note",
     "standardised_gain",
     "student_progress",
     "study_changes",

@@ -616,21 +616,30 @@ class StudyScores:
         :func:`mentorlib.scales.score_scales` with the rulebook's ``min_answered``.
     reliability : DataFrame or None
         :func:`mentorlib.scales.reliability` (interval at ``1 - alpha``), when asked for.
+    shared : DataFrame or None
+        :func:`mentorlib.scales.shared_items`: the items each year's change used.
+
+    Scores and reliability are computed on :func:`mentorlib.scales.keep_shared`: a dimension's
+    pre and post scores average the same items, and alpha (and the pre-test SD the RCI uses)
+    comes from those items, when a questionnaire dropped or added an item.
     """
 
     codebook: Codebook
     items: pd.DataFrame
     scores: pd.DataFrame
     reliability: pd.DataFrame | None
+    shared: pd.DataFrame | None = None
 
 
 def study_scores(processed, *, rules: Rulebook, reliability: bool = True) -> StudyScores:
     """Score a study's assessment (and, by default, its reliability) under ``rules``."""
     cb = processed.codebook("assessment")
     items = processed["assessment_items"]
-    scores = scales.score_scales(items, cb, min_answered=rules.min_answered)
-    rel = scales.reliability(items, cb, ci=1 - rules.alpha) if reliability else None
-    return StudyScores(cb, items, scores, rel)
+    shared = scales.shared_items(items, cb)
+    kept = scales.keep_shared(items, cb, shared=shared)
+    scores = scales.score_scales(kept, cb, min_answered=rules.min_answered)
+    rel = scales.reliability(kept, cb, ci=1 - rules.alpha) if reliability else None
+    return StudyScores(cb, kept, scores, rel, shared)
 
 
 def _spec(definition: str) -> tuple[str, str | None]:

@@ -28,7 +28,7 @@ from .figures import (
     plot_rate_by_year,
 )
 from .proportions import target_verdict, trend_test
-from .text import headline
+from .text import headline, shared_items_note
 from .verdict import RULES, breakdowns, year_verdict
 from .year import StudyYear, available_definitions, context_tables, sensitivity_table
 
@@ -87,6 +87,8 @@ class ProgressReport:
     changes: pd.DataFrame = field(repr=False)
     rules: Rulebook = field(repr=False)
     notes: list[str] = field(default_factory=list)
+    #: :func:`mentorlib.scales.shared_items` of the study: the items each year's change used.
+    shared_items: pd.DataFrame | None = field(default=None, repr=False)
     #: The unsuppressed tables (``verdict, sensitivity, breakdowns, trend, context``):
     #: internal use and ``public=False`` output only.
     internal: dict = field(default_factory=dict, repr=False)
@@ -406,6 +408,9 @@ def progress_report(
         notes.append(f"{y.n_unmatched} assessed student(s) are not on the {year} roster")
     if "rci_published" not in names:
         notes.append("the codebook gives no published alpha: that definition is left out")
+    used = shared_items_note(scored.shared, cb, year, "en")
+    if used:
+        notes.append(used)
     raw = _raw_tables(processed, y, years, names, definition, rule, n_boot, seed, notes)
     k = rules.k_dimensions
     rep = ProgressReport(
@@ -428,6 +433,7 @@ def progress_report(
         changes=y.group_changes(definition),
         rules=rules,
         notes=notes,
+        shared_items=scored.shared,
         internal=raw,
     )
     doc = Document(rules.min_cell, name=f"progress {processed.name} {year}")

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..labels import PROGRESS_K_WORDS, PROGRESS_VERDICTS, Lang, level_text
+import pandas as pd
+
+from ..io.codebook import Codebook
+from ..labels import (
+    PROGRESS_K_WORDS,
+    PROGRESS_VERDICTS,
+    SHARED_ITEMS_DIMENSION,
+    SHARED_ITEMS_NOTE,
+    Lang,
+    level_text,
+)
 from .change import definition_label
 
 if TYPE_CHECKING:
     from .report import ProgressReport
 
-__all__ = ["headline"]
+__all__ = ["headline", "shared_items_note"]
 
 
 def headline(rep: ProgressReport, lang: str = "zh", *, public: bool = True) -> str:
@@ -97,3 +107,50 @@ def _en(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
             f"{s['false_positive_rate']:.1%} of students."
         )
     return text
+
+
+def shared_items_note(
+    shared: pd.DataFrame | None, codebook: Codebook, year: int, lang: str = "zh"
+) -> str | None:
+    """One line saying which items a year's change used, when not every codebook item of a
+    dimension (None when every item was used).
+
+    Parameters
+    ----------
+    shared : DataFrame or None
+        :func:`mentorlib.scales.shared_items` (``StudyScores.shared``).
+    codebook : Codebook
+        The assessment codebook (item order and dimension labels).
+    year : int
+    lang : {"zh", "en"}
+
+    Examples
+    --------
+    >>> sh = pd.DataFrame({"year": [2024], "dimension": ["life"], "shared": [("life_1",
+    ...     "life_2", "life_3", "life_4", "life_5")], "only_pre": [()], "only_post": [()]})
+    >>> from mentorlib.io.codebook import load_codebook
+    >>> cb = load_codebook("assessment_middle")
+    >>> shared_items_note(sh, cb, 2024, "en")
+    '2024: change scores and their reliability use only the items both waves asked: life 5 items (not used: life_6).'
+    """
+    t = Lang(lang)
+    if shared is None:
+        return None
+    parts = []
+    for dim, used in zip(
+        shared.loc[shared["year"] == year, "dimension"],
+        shared.loc[shared["year"] == year, "shared"],
+        strict=True,
+    ):
+        left = [f.var for f in codebook.items_of(str(dim)) if f.var not in used]
+        if left:
+            label = codebook.dimensions[str(dim)].label if t.zh else str(dim)
+            parts.append(
+                t.pair(SHARED_ITEMS_DIMENSION).format(
+                    label=label, n=len(used), left=", ".join(left)
+                )
+            )
+    if not parts:
+        return None
+    sep = "；" if t.zh else "; "
+    return t.pair(SHARED_ITEMS_NOTE).format(year=year, dims=sep.join(parts))

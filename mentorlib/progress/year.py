@@ -107,7 +107,8 @@ class StudyYear:
         return self._cache[key].loc[rows].reset_index(drop=True)
 
     def pre_items(self) -> list[np.ndarray]:
-        """Pre-wave recoded answers per dimension, as roster-aligned N x k matrices."""
+        """Pre-wave recoded answers per dimension, as roster-aligned N x k matrices (the k
+        items the change used: :attr:`StudyScores.items` holds the shared items only)."""
         it = self.scored.items
         it = it.loc[(it["year"] == self.year) & (it["wave"].astype("str") == "pre")]
         rec = scales.reverse_code(it, self.cb)
@@ -115,8 +116,9 @@ class StudyYear:
             pd.Index(rec["student_id"].astype("str"))
         )
         out = []
+        asked = set(rec.loc[rec["value"].notna(), "item"].astype("str").unique())
         for d in self.cb.dimensions:
-            names = [f.var for f in self.cb.items_of(d)]
+            names = [f.var for f in self.cb.items_of(d) if f.var in asked]
             m = (rec["dimension"] == d).to_numpy() & (row >= 0)
             col = pd.Index(names).get_indexer(pd.Index(rec.loc[m, "item"].astype("str")))
             X = np.full((len(self.roster), len(names)), np.nan)

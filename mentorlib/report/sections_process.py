@@ -9,6 +9,7 @@ import pandas as pd
 from ..compliance import ComplianceReport
 from ..labels import MISSING_KIND_LABELS, REASON_LABELS, SOURCE_LABELS, Lang
 from ..plots import plot_counts, plot_lines
+from ..progress import shared_items_note
 from ..quality import KIND_ZH
 from ..rules import Rulebook
 from .analyses import YearAnalyses
@@ -482,6 +483,11 @@ def quality_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     b += [  # an optional kind the year has no rows of: one line each, instead of its tables
         Para(t(*MISSING_KIND_LABELS[k]), "note") for k in missing_kinds(a.processed, a.year)
     ]
+    used = shared_items_note(
+        a.progress.shared_items, a.processed.codebook("assessment"), a.year, t.code
+    )
+    if used:  # a questionnaire that changed: which items the change used
+        b.append(Para(used, "note"))
     notes = list(a.notes) + list(a.progress.notes)
     if a.mentors is not None:
         notes += list(a.mentors.notes)
