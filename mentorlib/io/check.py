@@ -20,7 +20,15 @@ from pathlib import Path
 
 from ..errors import InputError
 from .codebook import Codebook, CodebookError, load_codebook
-from .readers import ColumnMap, RawSheet, combine_sheets, match_columns, read_file, to_raw_sheet
+from .readers import (
+    ColumnMap,
+    RawSheet,
+    combine_sheets,
+    match_columns,
+    read_file,
+    shared_to_required,
+    to_raw_sheet,
+)
 from .study import Source, load_config
 
 #: The kinds every study needs before ``clean`` and the analyses can run.
@@ -56,6 +64,7 @@ def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
     """How one sheet's headers meet a codebook, without refusing: matched, approximate (with
     the score), missing (required first) and unused raw columns."""
     cm = match_columns(rs.header, relaxed(cb), file=rs.file, sheet=rs.sheet)
+    shared_to_required(cm, rs.header, cb)
     found = set(cm.single) | set(cm.options)
     approx = approx_scores(cm)
     required = {f.var for f in cb.fields if f.required}
