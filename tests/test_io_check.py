@@ -100,3 +100,28 @@ def test_missing_folder_is_one_line(tmp_path, capsys, cmd):
     assert main([cmd, str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert "nope" in err and "Traceback" not in err
+
+
+def test_one_reward_column_holding_points_is_read_as_points(tmp_path):
+    """奖/惩 holding +2分 / -1分 and no 分值 column: the column is the points (the kind then
+    comes from the sign); with a 分值 column too, 奖/惩 stays the kind."""
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "奖惩.csv").write_text(
+        "日期,学籍号,姓名,事由,奖/惩\n2024/10/12,G110101201501010012,张三,拾金不昧,+2分\n",
+        encoding="utf-8",
+    )
+    (study / "奖惩2.csv").write_text(
+        "日期,学籍号,姓名,奖/惩,分值\n2024/10/12,G110101201501010012,张三,奖,2\n",
+        encoding="utf-8",
+    )
+    (study / "study.toml").write_text(
+        '[study]\nlevel = "primary"\nyears = [2024]\n\n'
+        '[[sources]]\nkind = "rewards"\npath = "奖惩.csv"\nyear = 2024\n\n'
+        '[[sources]]\nkind = "rewards"\npath = "奖惩2.csv"\nyear = 2024\n',
+        encoding="utf-8",
+    )
+    one, two = check_study(study).sources
+    assert one["readable"] and "points" in one["sheets"][0]["matched"]
+    assert one["sheets"][0]["missing"] == ["grade_class", "kind"]
+    assert two["readable"] and {"kind", "points"} <= set(two["sheets"][0]["matched"])

@@ -111,7 +111,7 @@ def check_source(root: Path, src: Source, limits: dict) -> dict:
         "sheets": [],
     }
     try:
-        cb = load_codebook(src.codebook, base=root)
+        cb = load_codebook(src.codebook, base=root).for_year(src.year)  # as clean reads it
         if cb.kind != src.kind:
             raise InputError(f"codebook {cb.name!r} is for {cb.kind} sources, not {src.kind}")
         out["sheets"] = [match_sheet(rs, cb) for rs in read_sheets(root, src, cb, limits)]
