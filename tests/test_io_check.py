@@ -51,10 +51,24 @@ def test_check_names_a_garbage_file_and_a_missing_roster(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"发展评估_2023学年_前测\.xlsx: .*(workbook|zip)", out)
     assert "no students source in study.toml" in out
+    assert "clean cannot run: no student roster can be read" in out
     res = check_study(study)
     assert not res.ok and res.missing_kinds == ["students"]
     bad = [s for s in res.sources if not s["readable"]]
     assert [s["path"] for s in bad] == ["surveys/发展评估_2023学年_前测.xlsx"]
+
+
+def test_check_exits_0_when_clean_can_run_partially(tmp_path, capsys):
+    """An unreadable survey is listed, but the roster reads: clean would skip it (issue 13)."""
+    study = tmp_path / "study"
+    shutil.copytree(SAMPLE, study, ignore=shutil.ignore_patterns("truth"))
+    (study / "surveys" / "发展评估_2023学年_前测.xlsx").write_bytes(b"PK\x03\x04 not really" * 50)
+    assert main(["check", str(study)]) == 0
+    out = capsys.readouterr().out
+    assert "clean can run, partially" in out
+    assert re.search(r"\n  surveys/发展评估_2023学年_前测\.xlsx: .*(workbook|zip)", out)
+    res = check_study(study)
+    assert res.ok and res.partial and len(res.reasons) == 1
 
 
 def test_check_reports_missing_and_unused_columns(tmp_path):
@@ -72,7 +86,8 @@ def test_check_reports_missing_and_unused_columns(tmp_path):
     )
     res = check_study(study)
     (src,) = res.sources
-    assert not src["readable"] and "kind" in src["reason"] and "points" in src["reason"]
+    # 奖/惩 (kind) is optional since the records part: the sign of the points says
+    assert not src["readable"] and "points" in src["reason"] and "kind" not in src["reason"]
     (sh,) = src["sheets"]
     assert sh["encoding"] == "utf-8" and sh["header_row"] == 1
     assert set(sh["matched"]) == {"date", "student_id", "name", "reason"}
@@ -85,3 +100,28 @@ def test_missing_folder_is_one_line(tmp_path, capsys, cmd):
     assert main([cmd, str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert "nope" in err and "Traceback" not in err
+
+
+def test_one_reward_column_holding_points_is_read_as_points(tmp_path):
+    """奖/惩 holding +2分 / -1分 and no 分值 column: the column is the points (the kind then
+    comes from the sign); with a 分值 column too, 奖/惩 stays the kind."""
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "奖惩.csv").write_text(
+        "日期,学籍号,姓名,事由,奖/惩\n2024/10/12,G110101201501010012,张三,拾金不昧,+2分\n",
+        encoding="utf-8",
+    )
+    (study / "奖惩2.csv").write_text(
+        "日期,学籍号,姓名,奖/惩,分值\n2024/10/12,G110101201501010012,张三,奖,2\n",
+        encoding="utf-8",
+    )
+    (study / "study.toml").write_text(
+        '[study]\nlevel = "primary"\nyears = [2024]\n\n'
+        '[[sources]]\nkind = "rewards"\npath = "奖惩.csv"\nyear = 2024\n\n'
+        '[[sources]]\nkind = "rewards"\npath = "奖惩2.csv"\nyear = 2024\n',
+        encoding="utf-8",
+    )
+    one, two = check_study(study).sources
+    assert one["readable"] and "points" in one["sheets"][0]["matched"]
+    assert one["sheets"][0]["missing"] == ["grade_class", "kind"]
+    assert two["readable"] and {"kind", "points"} <= set(two["sheets"][0]["matched"])

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from mentorlib.cli import main
+from mentorlib.io.check import check_study
 from mentorlib.io.init import init_study, name_hints
 from mentorlib.io.study import load_config
 from mentorlib.synth import SynthParams, generate, write_study
@@ -113,3 +114,43 @@ def test_init_on_a_hand_written_folder(tmp_path):
 def test_name_hints(name, expected):
     got = {k: v for k, v in name_hints(name).items() if k != "why"}
     assert got == expected
+
+
+def _survey(path: Path, items: list[tuple[str, str]]) -> None:
+    """A hand-made questionnaire export: name, student ID, class, then one column per item."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["姓名", "学籍号", "班级", *(f"{i}、{t}" for i, (_, t) in enumerate(items, 1))])
+    ws.append(["张三", "G440106201101032180", "初一(1)班", *(["同意"] * len(items))])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def test_init_writes_the_version_that_dropped_an_item(tmp_path, capsys):
+    """A 2024 questionnaire that no longer asks one item is the same questionnaire, a later
+    version: init writes the study's codebook with [[versions]] and both years read with it."""
+    cb = tomllib.loads(
+        (Path(__file__).parents[1] / "mentorlib/io/codebooks/assessment_middle.toml").read_text(
+            encoding="utf-8"
+        )
+    )
+    ident = {"name", "student_id", "grade_class"}
+    items = [
+        (f["var"], f["text"] if isinstance(f["text"], str) else f["text"][0])
+        for f in cb["fields"]
+        if f["var"] not in ident and f.get("required", True)
+    ]
+    dropped = [v for v, _ in items if v.startswith("life")][-1]
+    folder = tmp_path / "school"
+    _survey(folder / "问卷/成长评估_2023学年_前测.xlsx", items)
+    _survey(folder / "问卷/成长评估_2024学年_前测.xlsx", [x for x in items if x[0] != dropped])
+    assert main(["init", str(folder)]) == 0
+    assert "?" not in capsys.readouterr().out
+    toml = tomllib.loads((folder / "study.toml").read_text(encoding="utf-8"))
+    assert {s["codebook"] for s in toml["sources"]} == {"codebooks/assessment_middle.toml"}
+    assert {(s["year"], s["wave"]) for s in toml["sources"]} == {(2023, "pre"), (2024, "pre")}
+    local = tomllib.loads((folder / "codebooks/assessment_middle.toml").read_text(encoding="utf-8"))
+    assert local["versions"] == [{"from_year": 2024, "drop": [dropped]}]
+    # the folder checks as clean would read it: each year with the version in force
+    res = check_study(folder)
+    assert all(s["readable"] for s in res.sources)

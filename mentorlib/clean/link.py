@@ -190,12 +190,13 @@ def link_students(
     raw_vals = raw.to_numpy(dtype=object) if raw is not None else none
     name_vals = names.to_numpy(dtype=object) if names is not None else none
     gc_vals = gc.to_numpy(dtype=object) if gc is not None else none
+    typed = _typed(sh, name_vals)
     found = _Found(np.full(n, None, dtype=object))
     todo = st.alive if mask is None else st.alive & mask
     if raw is not None:  # the common case first, vectorised: a good 学籍号 on the roster
         fast = _link_fast(sh, ctx, raw, todo, found)
         if names is not None and fast.any():
-            _names_differ(sh, ctx, year, fast, name_vals, found.out)
+            _names_differ(sh, ctx, year, fast, name_vals, typed, found.out)
         todo = todo & ~fast
     parsed: dict = {}
     roster = ctx.linked_roster()
@@ -208,7 +209,7 @@ def link_students(
         nm, rn = name_vals[i], roster.name_of.get((year, sid)) if sid else None
         rule = _name_rule(nm, rn)
         if rule:
-            ctx.log.add(rs, [i], sh.header_of("name"), [nm], [rn], rule)
+            ctx.log.add(rs, [i], sh.header_of("name"), [typed[i]], [rn], rule)
     _late_joiners(ctx, year, raw_vals, found)
     _temp_replaced(ctx, found)
     rep = found.repairs
@@ -226,6 +227,16 @@ def link_students(
         [i for i, _ in found.ambiguous], "ambiguous_student", [d for _, d in found.ambiguous]
     )
     return found.out
+
+
+def _typed(sh: Sheet, name_vals: np.ndarray) -> np.ndarray:
+    """The name cells as typed (the log's ``old``: 买买提 艾力, not the normalised 买买提艾力);
+    the names given when the sheet has no name column of its own."""
+    raw = sh.raw("name")
+    if raw is None or len(raw) != len(name_vals):
+        return name_vals
+    vals = raw.to_numpy(dtype=object)
+    return np.where(pd.notna(vals), vals, name_vals)
 
 
 def _name_rule(nm, rn) -> str | None:
@@ -288,9 +299,16 @@ def _link_fast(
 
 
 def _names_differ(
-    sh: Sheet, ctx: Context, year: int, fast: np.ndarray, name_vals: np.ndarray, out: np.ndarray
+    sh: Sheet,
+    ctx: Context,
+    year: int,
+    fast: np.ndarray,
+    name_vals: np.ndarray,
+    typed: np.ndarray,
+    out: np.ndarray,
 ) -> None:
-    """Log the rows linked by 学籍号 whose name is not the roster's (the row stays linked)."""
+    """Log the rows linked by 学籍号 whose name is not the roster's (the row stays linked);
+    ``typed``: the cells as typed, for the log."""
     roster = ctx.linked_roster()
     rn = np.array([roster.name_of.get((year, i)) for i in out[fast]], dtype=object)
     nm_fast = name_vals[fast]
@@ -298,7 +316,7 @@ def _names_differ(
     differ = pd.notna(rules)
     if differ.any():
         di = np.flatnonzero(fast)[differ]
-        ctx.log.add(sh.rs, di, sh.header_of("name"), nm_fast[differ], rn[differ], rules[differ])
+        ctx.log.add(sh.rs, di, sh.header_of("name"), typed[di], rn[differ], rules[differ])
 
 
 def _link_one(ctx: Context, year: int, i: int, x, parsed, nm, g, found: _Found) -> str | None:

@@ -6,8 +6,10 @@ the header row, the questions matched (exactly, or approximately with the score 
 :func:`~mentorlib.io.readers.match_columns` reports one), the questions missing and the raw
 columns no question claimed. Nothing is cleaned and nothing is written.
 
-The study can be cleaned (:attr:`CheckResult.ok`) when every source is readable and the required
-kinds (:data:`REQUIRED_KINDS`) are present.
+The study can be cleaned (:attr:`CheckResult.ok`) when a student roster can be read: ``clean``
+links every other source to it and skips (listing them) the sources it cannot read, so an
+unreadable or unmatched source, or a required kind (:data:`REQUIRED_KINDS`) with no source, is
+listed (:attr:`CheckResult.reasons`) but does not stop it; the cleaning is then partial.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from pathlib import Path
 
 from ..errors import InputError
 from .codebook import Codebook, CodebookError, load_codebook
-from .readers import ColumnMap, RawSheet, combine_sheets, match_columns, read_file, to_raw_sheet
+from .readers import (
+    ColumnMap,
+    RawSheet,
+    combine_sheets,
+    match_columns,
+    read_file,
+    shared_to_required,
+    to_raw_sheet,
+)
 from .study import Source, load_config
 
 #: The kinds every study needs before ``clean`` and the analyses can run.
@@ -54,6 +64,7 @@ def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
     """How one sheet's headers meet a codebook, without refusing: matched, approximate (with
     the score), missing (required first) and unused raw columns."""
     cm = match_columns(rs.header, relaxed(cb), file=rs.file, sheet=rs.sheet)
+    shared_to_required(cm, rs.header, cb)
     found = set(cm.single) | set(cm.options)
     approx = approx_scores(cm)
     required = {f.var for f in cb.fields if f.required}
@@ -100,7 +111,7 @@ def check_source(root: Path, src: Source, limits: dict) -> dict:
         "sheets": [],
     }
     try:
-        cb = load_codebook(src.codebook, base=root)
+        cb = load_codebook(src.codebook, base=root).for_year(src.year)  # as clean reads it
         if cb.kind != src.kind:
             raise InputError(f"codebook {cb.name!r} is for {cb.kind} sources, not {src.kind}")
         out["sheets"] = [match_sheet(rs, cb) for rs in read_sheets(root, src, cb, limits)]
@@ -134,12 +145,19 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return not self.reasons
+        """``clean`` can run: a students source is readable (the others it would skip)."""
+        return any(s["readable"] for s in self.sources if s["kind"] == "students")
+
+    @property
+    def partial(self) -> bool:
+        """``clean`` can run but some sources would not be read, or a required kind is absent."""
+        return self.ok and bool(self.reasons)
 
     def to_dict(self) -> dict:
         return {
             "study": self.study,
             "ok": self.ok,
+            "partial": self.partial,
             "reasons": self.reasons,
             "missing_kinds": self.missing_kinds,
             "sources": self.sources,
@@ -155,9 +173,13 @@ class CheckResult:
                 out.append(f"      {s['reason']}")
             for sh in s["sheets"]:
                 out += _sheet_lines(sh)
-        out.append(
-            "clean can run" if self.ok else "clean cannot run:\n  " + "\n  ".join(self.reasons)
-        )
+        if not self.ok:
+            head = "clean cannot run: no student roster can be read"
+        elif self.reasons:
+            head = "clean can run, partially (these sources would be skipped or are missing)"
+        else:
+            head = "clean can run"
+        out.append(head + "".join(f"\n  {r}" for r in self.reasons))
         return out
 
 
@@ -199,7 +221,7 @@ def check_study(study_dir: str | Path) -> CheckResult:
         ``sources``: one dict per source (path, kind, sheet, codebook, year, term, wave,
         readable, reason, sheets: sheet, header_row, encoding, rows, matched, approximate
         (var -> score), missing_required, missing, unused, n_fields); ``missing_kinds``: the
-        required kinds with no source; ``ok``, ``reasons``.
+        required kinds with no source; ``ok`` (a roster is readable), ``partial``, ``reasons``.
 
     Raises
     ------

@@ -6,6 +6,10 @@ Every spreadsheet and CSV under the folder is read (every sheet; nothing is clea
   (the most questions matched, then the one whose required questions are all found; a best
   codebook with required questions missing is a question to answer); the level (primary or
   middle) comes from the questionnaires' codebooks;
+- a questionnaire that lacks a few of its scale items (fewer than half) is a later version that
+  dropped them: ``init`` writes the study's copy of the codebook, ``codebooks/<name>.toml``, with
+  a ``[[versions]]`` entry dropping them from the first school year whose file lacks them, and
+  every source of that questionnaire reads with it (an existing copy is never overwritten);
 - its **year, term and wave** come from its path ("2023学年", "2023-2024", "前测/后测", "pre/post",
   "上学期/下学期/第一学期/第二学期/第1学期", "秋季/春季"), else the year from the dates it holds (the
   school year, :func:`mentorlib.calendar.school_year_of`, most of them fall in).
@@ -21,6 +25,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +71,8 @@ class Guess:
     encoding: str | None = None
     why: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    #: scale items of its questionnaire the file does not ask (a later version dropped them)
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def sure(self) -> bool:
@@ -169,7 +176,10 @@ def _kind_of(g: Guess, fits: list) -> Codebook | None:
     n = rank[0]
     g.kind, g.codebook, g.level = cb.kind, cb.name, cb.level
     g.why.insert(0, f"kind: {cb.kind} ({n} of {rep['n_fields']} questions matched)")
-    if not rank[1]:
+    g.dropped = dropped_items(cb, rep)
+    if g.dropped:
+        g.why.append(f"a later version of the questionnaire: not asked {', '.join(g.dropped)}")
+    elif not rank[1]:
         g.questions.append(
             f"is this a {cb.kind} file? (required questions not found: "
             f"{', '.join(rep['missing_required'][:5])})"
@@ -178,6 +188,54 @@ def _kind_of(g: Guess, fits: list) -> Codebook | None:
     if rival is not None:
         g.questions.append(f"is this {cb.kind} or {rival[1].kind}? (their questions match equally)")
     return cb
+
+
+def dropped_items(cb: Codebook, rep: dict) -> list[str]:
+    """The required questions a sheet lacks when all are scale items of a questionnaire and
+    fewer than half of its items: a later version dropped them (else none: not that file)."""
+    missing = rep["missing_required"]
+    items = {f.var for f in cb.fields if f.dimension}
+    if not missing or not set(missing) <= items or 2 * len(missing) >= len(items):
+        return []
+    return list(missing)
+
+
+def write_versions(root: Path, guesses: list[Guess]) -> None:
+    """For each questionnaire some files ask without a few items, the study's copy of its
+    codebook with a ``[[versions]]`` entry per school year that dropped them, used by every
+    source of that questionnaire (``codebook = "codebooks/<name>.toml"``)."""
+    by_cb: dict[str, list[Guess]] = {}
+    for g in guesses:
+        if g.codebook and g.kind:
+            by_cb.setdefault(g.codebook, []).append(g)
+    for name, gs in by_cb.items():
+        drops: dict[int, list[str]] = {}
+        for g in gs:
+            if g.dropped and g.year is not None:
+                drops.setdefault(g.year, [])
+                drops[g.year] += [v for v in g.dropped if v not in drops[g.year]]
+        for g in gs:
+            if g.dropped and g.year is None:
+                g.questions.append(f"which school year? (it does not ask {', '.join(g.dropped)})")
+        if not drops:
+            continue
+        rel = f"codebooks/{name}.toml"
+        builtin = resources.files("mentorlib.io.codebooks").joinpath(f"{name}.toml")
+        text = (
+            builtin.read_text(encoding="utf-8").rstrip() + "\n\n# ---- written by `mentorlib init`"
+        )
+        for year in sorted(drops):
+            text += "\n" + tomli_w.dumps({"versions": [{"from_year": year, "drop": drops[year]}]})
+        path = root / rel
+        if path.exists() and path.read_text(encoding="utf-8") != text:
+            note = f"({rel} exists and was left as it is: check its [[versions]])"
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            note = f"codebook {rel}: the versions that dropped items"
+        for g in gs:
+            g.codebook = rel
+            g.why.append(note)
 
 
 def _year_of(g: Guess, hints: dict, rs: RawSheet, cb: Codebook) -> None:
@@ -329,6 +387,7 @@ def init_study(folder: str | Path) -> InitResult:
     """
     root = Path(folder)
     guesses = scan_folder(root)
+    write_versions(root, guesses)
     name = re.sub(r'[/\\:*?"<>|\s]+', "_", root.resolve().name).strip("._") or "my_study"
     text = render(guesses, name=name[:64])
     target = root / "study.toml"

@@ -568,6 +568,7 @@ def match_columns(
                     cm.single[f.var] = col
                     claimed.add(col)
     _match_fuzzy(cm, header, forms, cb, claimed)
+    shared_to_required(cm, header, cb)
     cm.unmatched = [header[j] for j in range(len(header)) if j not in claimed]
     found = set(cm.single) | set(cm.options)
     lost = [f for f in cb.fields if f.var not in found]
@@ -586,6 +587,26 @@ def match_columns(
             sheet=sheet,
         )
     return cm
+
+
+def shared_to_required(cm: ColumnMap, header: list[str], cb: Codebook) -> None:
+    """A header two fields name goes to the required one when the sheet has no other column
+    for it (奖/惩 is a reward's kind, or the points a teacher writes there: +2分, -1分); the
+    optional field is then missing. ``cb``: the codebook whose ``required`` flags count (check
+    and init match with every field optional)."""
+    norm = [norm_text(h) for h in header]
+    by_var = {f.var: f for f in cb.fields}
+    for f in cb.fields:
+        if not f.required or f.var in cm.single or f.var in cm.options:
+            continue
+        aliases = _aliases(f, cb)
+        for var, j in list(cm.single.items()):
+            other = by_var.get(var)
+            if other is not None and not other.required and norm[j] in aliases:
+                del cm.single[var]
+                cm.approx.pop(var, None)
+                cm.single[f.var] = j
+                break
 
 
 def _match_multi(
