@@ -288,9 +288,14 @@ def _open(args: argparse.Namespace) -> Processed:
     return P if v is None else P.with_rules(min_cell=v)
 
 
-def _study_and_year(args: argparse.Namespace) -> tuple[Processed, int]:
+def _study_and_year(args: argparse.Namespace, outcome: bool = False) -> tuple[Processed, int]:
+    """The study and ``--year``: by default the last year (the last with a post-wave assessment
+    when the command needs an ``outcome``; said on stderr)."""
     P = _open(args)
     year = args.year if args.year is not None else P.years[-1]
+    if args.year is None and outcome and year not in P.assessed_years and P.assessed_years:
+        year, msg = P.assessed_years[-1], f"{year} has no post-wave assessment yet: year "
+        print(f"{msg}{P.assessed_years[-1]} (--year to choose)", file=sys.stderr)
     if year not in P.years:
         raise InputError(
             f"year {year} is not one of the study's years {list(P.years)}", file=str(args.processed)
@@ -301,7 +306,7 @@ def _study_and_year(args: argparse.Namespace) -> tuple[Processed, int]:
 def cmd_progress(args: argparse.Namespace) -> int:
     from .progress import progress_report
 
-    P, year = _study_and_year(args)
+    P, year = _study_and_year(args, outcome=True)
     rep = progress_report(P, year, k=args.k, method=args.method)  # None: the study's rules
     if args.json:
         _print_json(rep, public=not args.internal)
@@ -349,7 +354,7 @@ def cmd_mentors(args: argparse.Namespace) -> int:
     from .outputs import check_output_file, write_csv
 
     out = _internal_name(args.out) if args.out else None  # refused before any work
-    P, year = _study_and_year(args)
+    P, year = _study_and_year(args, outcome=True)
     rep = mentor_report(P, year, seed=args.seed)
     if out is not None:  # an existing file is replaced only if it is an effects table we wrote
         effects = rep.tables(public=False)["effects"]
@@ -466,7 +471,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import report as R
 
     fmts, langs = _formats(args.format), _langs(args.lang)  # before the study is read
-    P, year = _study_and_year(args)
+    P, year = _study_and_year(args, outcome=True)
     min_cell = P.rules.min_cell
     out = _reports_dir(args, P)
     kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed)

@@ -98,6 +98,14 @@ class Processed:
         return replace(self, overrides=merged)
 
     @property
+    def assessed_years(self) -> tuple[int, ...]:
+        """The years with a post-wave assessment (an outcome to analyse), in order."""
+        a = self.tables.get("assessment_items")
+        if a is None or not len(a) or "wave" not in a:
+            return ()
+        return tuple(sorted({int(y) for y in a.loc[a["wave"].astype(str) == "post", "year"]}))
+
+    @property
     def dimensions(self) -> tuple[str, ...]:
         return self.rules.dimensions
 

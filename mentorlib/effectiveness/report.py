@@ -512,7 +512,7 @@ def mentor_report(
         names,
     )
     t["stability"], t["stability_effects"] = pd.DataFrame(), pd.DataFrame()
-    if stability and len(processed.years) > 1:
+    if stability and len(processed.assessed_years) > 1:
         st = _caught(
             notes,
             mentor_stability,

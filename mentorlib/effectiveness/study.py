@@ -271,6 +271,7 @@ def study_models(
     out = {}
     for oc in outcomes:
         data = mentor_data(processed, year, outcome=oc, mentor_term=mentor_term, scores=scores)
+        _check_outcome(data, year, oc)
         out[oc] = fit_mentor_model(
             data,
             outcome="post",
@@ -284,6 +285,23 @@ def study_models(
         )
         out[oc].outcome = oc
     return out
+
+
+def _check_outcome(data: pd.DataFrame, year: int, outcome: str) -> None:
+    """A one-line error in the study's terms when no mentee has the outcome at both waves."""
+    if data["post"].notna().any() and (data["pre"].notna() & data["post"].notna()).any():
+        return
+    waves = [w for w in ("pre", "post") if data[w].isna().all()]
+    why = (
+        f"none of the {len(data)} mentees has a {' or '.join(f'{w}-wave' for w in waves)} "
+        f"{outcome} score"
+        if waves
+        else "the mentees with a pre-wave score have no post-wave score"
+    )
+    raise InputError(
+        f"no mentee has both a pre and a post assessment in {year}: {why} (is the {year} "
+        "assessment file in study.toml, and its students linked? see quarantine.parquet)"
+    )
 
 
 @dataclass
@@ -321,7 +339,7 @@ def mentor_stability(
     outcome : str
         Dimension or ``"composite"``.
     years : sequence of int, optional
-        Default every year of the study.
+        Default every year of the study with a post-wave assessment.
     models : mapping, optional
         Year -> already fitted :class:`MentorModel` with conditional intervals (skips
         refitting those years).
@@ -352,7 +370,8 @@ def mentor_stability(
     ``r_true`` up (validation: 1.09 estimated against 0.98 true in the synthetic primary
     school; 0.87 against 0.99 in middle school, where groups change).
     """
-    years = list(years) if years is not None else list(processed.years)
+    # default: the years with an outcome (a year without its post wave yet has no effects)
+    years = list(years) if years is not None else list(processed.assessed_years)
     alpha = processed.rules.alpha if alpha is None else alpha
     models = dict(models or {})
     frames, sd = [], {}

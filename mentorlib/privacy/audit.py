@@ -133,12 +133,20 @@ def solve_bounds(var, idx, rows, lo, hi, lb, ub, target, doc):
         res = milp(c, integrality=np.ones(n), bounds=Bounds(lb, ub), constraints=cons)
         if res.status == 0:
             out.append(sign * res.fun)
-        elif res.status == 3:  # unbounded
+        elif res.status == 3 or (res.status == 4 and _feasible(n, lb, ub, cons)):
+            # unbounded (HiGHS may say only "unbounded or infeasible": status 4 on a feasible
+            # programme is unbounded, e.g. a "—" cell equal to a "—" part plus a hidden rest)
             out.append(np.inf if sign < 0 else -np.inf)
         else:  # infeasible: the document contradicts itself; report the true value
             v = doc.cells[target].value
             return v, v
     return float(round(out[0])), (float(round(out[1])) if np.isfinite(out[1]) else np.inf)
+
+
+def _feasible(n: int, lb, ub, cons) -> bool:
+    """True when the programme has an integer solution at all (objective zero)."""
+    res = milp(np.zeros(n), integrality=np.ones(n), bounds=Bounds(lb, ub), constraints=cons)
+    return bool(res.status == 0)
 
 
 def audited(doc: Document) -> list[str]:
