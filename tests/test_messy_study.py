@@ -5,8 +5,7 @@ each goes through the command line as a researcher would run it: ``init`` -> ``c
 ``clean`` -> ``progress`` -> ``mentors`` -> ``report``. The first tests check what works on
 every folder (init's guesses, partial cleaning, the row accounting, nobody linkable lost); then
 one test per messy feature of issue 13 item 5/6, asserting the agreed cleaning-log rules and
-quarantine reasons against the values the fixture wrote. A feature still being built is marked
-xfail(strict=True), so it is un-marked the day it lands.
+quarantine reasons against the values the fixture wrote.
 """
 
 from __future__ import annotations
@@ -27,12 +26,6 @@ from mentorlib.tables import CONTRACT
 
 # one worker runs both studies once (`make test` uses --dist loadgroup)
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("messy_study")]
-
-
-def lands(feature: str, part: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(
-        strict=True, reason=f"issue 13 item 5: {feature}, lands with the {part} part"
-    )
 
 
 # ----------------------------------------------------------------------------- the runs
