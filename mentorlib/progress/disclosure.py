@@ -79,7 +79,6 @@ def _register_breakdowns(rep: ProgressReport, doc: Any, bd: pd.DataFrame) -> Non
             pre = f"bd.{by}.{r.group}"
             for c in counts:
                 doc.count(f"{pre}.{c}", getattr(r, c))
-            _register_not_evaluable(doc, pre)
             doc.rate(f"{pre}.rate", f"{pre}.n_progressing", f"{pre}.{n}")
         if by == "focus_group":  # a student can be in several groups: no partition
             continue
@@ -91,16 +90,6 @@ def _register_breakdowns(rep: ProgressReport, doc: Any, bd: pd.DataFrame) -> Non
             if rest:
                 keys.append(doc.count(f"bd.{by}.rest.{c}", rest, printed=False))
             doc.total(c, keys, strict=False)
-
-
-def _register_not_evaluable(doc: Any, pre: str) -> None:
-    """A group's students without both waves, hidden: its ``n_evaluable`` is then bounded by
-    its ``n_students`` (6 students, 6 progressing and a blanked n_evaluable would otherwise
-    still tell that all 6 progressed)."""
-    rest = doc.cells[f"{pre}.n_students"].value - doc.cells[f"{pre}.n_evaluable"].value
-    if rest >= 0:
-        key = doc.count(f"{pre}.n_not_evaluable", rest, printed=False)
-        doc.total(f"{pre}.n_students", [f"{pre}.n_evaluable", key])
 
 
 def _register_trend(rep: ProgressReport, doc: Any, trend: pd.DataFrame) -> None:
