@@ -143,9 +143,9 @@ def prepare_dimension(
     estimable when both occur).
     """
     cb = as_codebook(codebook)
-    years = pd.unique(items["year"]) if "year" in items.columns else []
+    years = list(pd.unique(items["year"])) if "year" in items.columns else []
     if len(years) > 1:
-        raise InputError(f"the IRT model is fitted one year at a time; found years {list(years)}")
+        raise InputError(f"the IRT model is fitted one year at a time; found years {years}")
     rec = reverse_code(items, cb)
     rec = rec[(rec["dimension"] == dimension) & rec["value"].notna()]
     names = tuple(f.var for f in cb.items_of(dimension))
@@ -154,8 +154,8 @@ def prepare_dimension(
     if rec.duplicated(["student_id", "wave", "item"]).any():
         raise InputError("duplicate answers: a student answered an item twice in a wave")
     students = pd.Index(pd.unique(rec["student_id"].astype(str)), name="student_id")
-    row = students.get_indexer(rec["student_id"].astype(str))
-    col = pd.Index(names).get_indexer(rec["item"].astype(str))
+    row = students.get_indexer(pd.Index(rec["student_id"].astype(str)))
+    col = pd.Index(names).get_indexer(pd.Index(rec["item"].astype(str)))
     lo = np.array([cb.scale_of(f).range[0] for f in cb.items_of(dimension)], dtype=float)
     cat = (rec["value"].to_numpy(dtype=float) - lo[col]).round().astype(np.int64)
     n_cat = np.zeros(len(names), dtype=np.int64)
@@ -333,8 +333,9 @@ def fit_grm(
         raise InputError("every item needs answers in at least two categories")
     a, b = _start_values(waves, n_cat)
     mu, sd, rho = 0.0, 1.0, 0.5
-    converged, it, ll = False, 0, np.zeros(1)
-    for it in range(1, max_iter + 1):
+    converged, n_iter, ll = False, 0, np.zeros(1)
+    while n_iter < max_iter:
+        n_iter += 1
         w = _population_weights(grid, mu, sd, rho)
         lpre, top_pre = _scaled(wave_loglik(pre, a, b, grid))
         if post is None:
@@ -360,4 +361,4 @@ def fit_grm(
         if moved < tol:
             converged = True
             break
-    return GRMFit(a, b, mu, sd, rho, float(ll.sum()), it, converged)
+    return GRMFit(a, b, mu, sd, rho, float(ll.sum()), n_iter, converged)

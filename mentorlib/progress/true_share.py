@@ -113,7 +113,7 @@ def _covariates(
     """Observed scale scores per wave and dimension (standardised, mean-imputed) and dummies."""
     sc = score_scales(items, cb, min_answered=1e-9)
     wide = sc.pivot_table(index="student_id", columns=["dimension", "wave"], values="score")
-    wide.columns = [f"{d}|{w}" for d, w in wide.columns]
+    wide.columns = pd.Index([f"{c[0]}|{c[1]}" for c in wide.columns])
     wide = wide.reindex(students)
     z = (wide - wide.mean()) / wide.std(ddof=0).replace(0, 1)
     x = z.fillna(0.0)
