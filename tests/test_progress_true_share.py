@@ -33,18 +33,19 @@ def test_per_dimension_shares_match_the_simulated_truth(fitted):
     assert res.method == "grm_pv" and res.n_students == 1000
     per_dim_truth = (change > 0.5).mean()  # about 0.36 in each dimension
     got = res.per_dimension.set_index("dimension")["estimate"]
-    assert (got - per_dim_truth.reindex(got.index)).abs().max() < 0.04
+    # about two standard errors of a dimension's share at n = 1,000 (interval half-width ~0.05)
+    assert (got - per_dim_truth.reindex(got.index)).abs().max() < 0.05
 
 
 def test_share_in_at_least_k_dimensions_matches_the_truth(fitted):
     # True changes correlate 0.6 across the four dimensions. Drawing each dimension on its own
     # lost that correlation and gave 0.747 for a truth of 0.620; the joint population model
-    # gives about 0.66. The remaining error is the sampling error of the change's covariances
-    # at n = 1,000 (a change reliability near 0.25): about +2-5 points over seeds 3 and 10-12,
-    # measured over replications in benchmarks/bench_true_share.py.
+    # gives 0.626. One seeded school: the bias over replications (a few points at n = 400, where
+    # the change's covariances are weakly identified) is measured in
+    # benchmarks/bench_true_share.py.
     change, res = fitted
     truth = float(((change > 0.5).sum(axis=1) >= 1).mean())
-    assert abs(res.estimate - truth) < 0.05
+    assert abs(res.estimate - truth) < 0.02
     assert res.ci_low <= truth <= res.ci_high
 
 
