@@ -13,6 +13,7 @@ interval width, seconds per school. Two change means: a true share near 0.6 and 
 
     python benchmarks/bench_true_share.py            # 50 schools of 400, 20 of 1,200, both shares
     python benchmarks/bench_true_share.py --quick    # 6 schools of 400 per share
+    python benchmarks/bench_true_share.py --students 1200 --schools 4
 """
 
 from __future__ import annotations
@@ -82,8 +83,12 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="6 schools of 400 per share")
     ap.add_argument("--m", type=int, default=10, help="plausible values per student")
+    ap.add_argument("--students", type=int, help="one school size instead of 400 and 1,200")
+    ap.add_argument("--schools", type=int, help="schools per scenario (with --students)")
     args = ap.parse_args(argv)
     designs = [(400, 6)] if args.quick else [(400, 50), (1200, 20)]
+    if args.students:
+        designs = [(args.students, args.schools or 10)]
     out: dict = {"quick": args.quick, "delta": DELTA, "k": K, "scenarios": {}}
     header = (
         f"{'scenario':<12}{'n':>6}{'schools':>8}{'pop':>7}{'real':>7}{'est':>7}"
@@ -104,7 +109,8 @@ def main(argv=None) -> dict:
                 f"{r['mean_ci_width']:>7.3f}{r['seconds_per_school']:>6.1f}",
                 flush=True,
             )
-    save("true_share_quick" if args.quick else "true_share", out)
+    name = "true_share_quick" if args.quick else "true_share"
+    save(f"{name}_{args.students}" if args.students else name, out)
     return out
 
 
