@@ -114,6 +114,9 @@ class Rulebook:
     mid : float
         The minimal important difference in pre-test SDs, the alternative definition (0.5,
         Norman, Sloan & Wyrwich 2003).
+    true_delta : float
+        The estimated share of students who truly progressed counts a true (latent) change
+        above this many SDs of the pre-test population's latent trait (0.5, as ``mid``).
     alpha : float
         Error rate of every interval and test (0.05: 95% intervals).
     ci_method : {"wilson", "clopper-pearson"}
@@ -154,6 +157,7 @@ class Rulebook:
     min_cell: int = 5
     rci_z: float = 1.96
     mid: float = 0.5
+    true_delta: float = 0.5
     alpha: float = 0.05
     ci_method: str = "wilson"
     min_answered: float = 0.8
@@ -220,6 +224,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "min_cell": (2, 100),
     "rci_z": (0.5, 5.0),
     "mid": (0.05, 3.0),
+    "true_delta": (0.0, 3.0),
     "alpha": (0.001, 0.5),
     "min_answered": (0.1, 1.0),
     "gender_tol": (0.0, 1.0),
