@@ -551,7 +551,7 @@ def _fit_dim(
 ) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """Fitted grid weights (and g-model alpha) from bin counts ``c``; warm start from ``start``."""
     if st.method == "gmodel":
-        a0 = np.zeros(basis.shape[1]) if start is None else start.alpha
+        a0 = np.zeros(basis.shape[1]) if start is None or start.alpha is None else start.alpha
         alpha, w, _, ok = fit_gmodel(lik, c, basis, st.c0, a0)
         return w, alpha, ok
     w0 = np.full(lik.shape[1], 1.0 / lik.shape[1]) if start is None else start.weights
