@@ -54,9 +54,10 @@ grid. A dimension a student lacks counts with the prior probability :math:`\\hat
 at the NPMLE (its self-consistency equation), so both readings agree.
 
 The interval is a percentile bootstrap over students (all of a student's dimensions move
-together), seeded; each replicate refits :math:`G` on the resampled counts (warm-started from
-the full-sample fit), so the interval carries the estimation of :math:`G`, though not the
-smoothing bias. Coverage is measured in benchmarks/bench_deconvolve.py.
+together), seeded; each replicate refits :math:`G` on the resampled counts (the g-model's df
+chosen again by AIC; the NPMLE warm-started from the full-sample fit), so the interval carries
+the estimation of :math:`G`, though not the smoothing bias. Coverage is measured in
+benchmarks/bench_deconvolve.py: 93-100% on normal truths, 85-93% on the two-point truth.
 """
 
 from __future__ import annotations
@@ -617,7 +618,10 @@ def _shares(
         w = d.weights
         if refit:
             c = np.bincount(d.bins, weights=counts[d.rows], minlength=d.lik.shape[0])
-            w, _, _ = _fit_dim(d.lik, c, st, d, d.basis)
+            if st.method == "gmodel" and st.df is None:  # the df choice is resampled too
+                _, w, _, _ = _gmodel_by_aic(d.lik, c, d.grid, st)
+            else:
+                w, _, _ = _fit_dim(d.lik, c, st, d, d.basis)
         p = _posterior_above(d, w, n)
         cw = counts[d.rows]
         single.append(float(cw @ p[d.rows] / cw.sum()) if cw.sum() > 0 else float("nan"))
@@ -679,7 +683,8 @@ def deconvolved_true_share(
         fall either side of ``delta``).
     df : int, optional
         Spline degrees of freedom of the g-model; default chosen per dimension by AIC among
-        5-8 (the bootstrap refits at the chosen df: the choice itself is not resampled).
+        5-8, and chosen again in every bootstrap replicate (so the interval carries the
+        choice: on the two-point truth this raised coverage from 80% to 85%).
     c0 : float, default 1.0
         The g-model's penalty on :math:`\\lVert\\alpha\\rVert` (deconvolveR's default).
     n_grid : int, default 100
