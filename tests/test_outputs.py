@@ -423,7 +423,7 @@ def test_every_csv_writer_neutralises(tmp_path, cleaned, monkeypatch):
     col = rows[0].index("source")
     assert [r[col] for r in rows[1 : n + 1]] == ["'" + e for e in EVIL]
     # mentors --out and groups --out (the analyses replaced by tables holding the attack)
-    monkeypatch.setattr(cli, "_study_and_year", lambda args: (None, 2024))
+    monkeypatch.setattr(cli, "_study_and_year", lambda args, outcome=False: (None, 2024))
     effects = pd.DataFrame({"mentor": EVIL, "effect": [-0.5] * n, "n": [-3] * n})
 
     class Rep:
