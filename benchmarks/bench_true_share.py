@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from mentorlib.progress.true_share import estimated_true_share  # noqa: E402
+from mentorlib.progress.true_share import N_BOOT, estimated_true_share  # noqa: E402
 from tests._true_share_sim import simulate_items  # noqa: E402
 
 from _measure import save  # noqa: E402
@@ -46,10 +46,12 @@ def population_share(mean_change: float, change_sd: float = 0.4, n: int = 1_000_
     return float(((z > DELTA).sum(axis=1) >= K).mean())
 
 
-def one_school(n: int, seed: int, mean_change: float, m: int) -> dict:
+def one_school(n: int, seed: int, mean_change: float, m: int, n_boot: int = N_BOOT) -> dict:
     items, change = simulate_items(n=n, seed=seed, mean_change=mean_change)
     t = time.perf_counter()
-    res = estimated_true_share(items, "assessment_primary", delta=DELTA, k=K, m=m, seed=seed)
+    res = estimated_true_share(
+        items, "assessment_primary", delta=DELTA, k=K, m=m, seed=seed, n_boot=n_boot
+    )
     return {
         "realised": float(((change > DELTA).sum(axis=1) >= K).mean()),
         "estimate": res.estimate,
@@ -83,13 +85,16 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="6 schools of 400 per share")
     ap.add_argument("--m", type=int, default=10, help="plausible values per student")
+    ap.add_argument(
+        "--boot", type=int, default=N_BOOT, help="bootstrap replicates (0 = Rubin over PVs only)"
+    )
     ap.add_argument("--students", type=int, help="one school size instead of 400 and 1,200")
     ap.add_argument("--schools", type=int, help="schools per scenario (with --students)")
     args = ap.parse_args(argv)
     designs = [(400, 6)] if args.quick else [(400, 50), (1200, 20)]
     if args.students:
         designs = [(args.students, args.schools or 10)]
-    out: dict = {"quick": args.quick, "delta": DELTA, "k": K, "scenarios": {}}
+    out: dict = {"quick": args.quick, "delta": DELTA, "k": K, "n_boot": args.boot, "scenarios": {}}
     header = (
         f"{'scenario':<12}{'n':>6}{'schools':>8}{'pop':>7}{'real':>7}{'est':>7}"
         f"{'bias_r':>8}{'bias_p':>8}{'rmse':>7}{'cov_r':>7}{'cov_p':>7}{'width':>7}{'s':>6}"
@@ -98,7 +103,7 @@ def main(argv=None) -> dict:
     for label, mean in MEANS.items():
         pop = population_share(mean)
         for n, schools in designs:
-            rows = [one_school(n, 1000 + s, mean, args.m) for s in range(schools)]
+            rows = [one_school(n, 1000 + s, mean, args.m, args.boot) for s in range(schools)]
             r = summarise(rows, pop)
             out["scenarios"][f"{label}|n={n}"] = r
             print(
@@ -110,7 +115,8 @@ def main(argv=None) -> dict:
                 flush=True,
             )
     name = "true_share_quick" if args.quick else "true_share"
-    save(f"{name}_{args.students}" if args.students else name, out)
+    name = f"{name}_{args.students}" if args.students else name
+    save(name if args.boot else f"{name}_noboot", out)
     return out
 
 

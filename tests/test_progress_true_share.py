@@ -5,9 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from mentorlib.progress.pv_sampler import MIN_CHANGE_SD, conditional_pair
-from mentorlib.progress.true_share import estimated_true_share, share_from_draws
+from mentorlib.progress.true_share import (
+    bootstrap_interval,
+    estimated_true_share,
+    share_from_draws,
+)
 from mentorlib.rules import rulebook
 from tests._true_share_sim import simulate_items
 
@@ -24,7 +29,9 @@ def test_rubin_interval_without_between_variance_is_the_binomial_one():
 @pytest.fixture(scope="module")
 def fitted():
     items, change = simulate_items(n=1000, seed=3)
-    return change, estimated_true_share(items, "assessment_primary", delta=0.5, k=1, m=10, seed=1)
+    return change, estimated_true_share(
+        items, "assessment_primary", delta=0.5, k=1, m=10, seed=1, n_boot=0
+    )
 
 
 def test_per_dimension_shares_match_the_simulated_truth(fitted):
@@ -59,7 +66,7 @@ def test_degenerate_dimension_does_not_collapse_the_change():
     post_rows = hab & (items["wave"] == "post")
     keys = pd.MultiIndex.from_frame(items.loc[post_rows, ["student_id", "item"]])
     items.loc[post_rows, "value"] = pre.reindex(keys).to_numpy()
-    res = estimated_true_share(items, "assessment_primary", delta=0.5, k=1, m=6, seed=2)
+    res = estimated_true_share(items, "assessment_primary", delta=0.5, k=1, m=6, seed=2, n_boot=0)
     per_dim = res.per_dimension.set_index("dimension")
     assert np.isfinite(res.estimate) and res.ci_low < res.estimate < res.ci_high
     assert per_dim.loc["habits", "estimate"] < 0.15  # no change is what the answers show
@@ -68,6 +75,34 @@ def test_degenerate_dimension_does_not_collapse_the_change():
     assert (others - truth).abs().max() < 0.15  # about 2.5 standard errors at n = 300
     widths = (per_dim["ci_high"] - per_dim["ci_low"]).drop(index="habits")
     assert widths.min() > 0.05  # the others keep honest intervals
+
+
+def test_bootstrap_interval_is_wider_than_rubin_and_covers_the_truth():
+    # Rubin's rules over the plausible values ignore the population model's uncertainty (the
+    # change covariances are weakly identified at n = 400): the quick benchmark's Rubin
+    # intervals covered 33-67% of schools. The student bootstrap re-estimates the population
+    # model per replicate; its interval must be wider and cover this seeded school's truth.
+    items, change = simulate_items(n=400, seed=3)
+    truth = float(((change > 0.5).sum(axis=1) >= 1).mean())
+    kw = {"delta": 0.5, "k": 1, "m": 6, "seed": 4}
+    old = estimated_true_share(items, "assessment_primary", n_boot=0, **kw)
+    new = estimated_true_share(items, "assessment_primary", n_boot=12, **kw)
+    assert old.method == "grm_pv" and new.method == "grm_pv_boot"
+    assert new.estimate == old.estimate  # the bootstrap changes the interval, not the estimate
+    assert new.ci_high - new.ci_low > old.ci_high - old.ci_low
+    assert new.ci_low <= truth <= new.ci_high
+    widths = new.per_dimension["ci_high"] - new.per_dimension["ci_low"]
+    assert (widths > 0.05).all()
+
+
+def test_bootstrap_interval_adds_the_monte_carlo_variance():
+    hit = np.zeros((4, 100), dtype=bool)
+    hit[:, :30] = True  # no between-draw spread
+    boot = np.array([[0.28, 0.30], [0.32, 0.30], [0.30, 0.29], [0.31, 0.31]])
+    est, lo, hi = bootstrap_interval(hit, boot)
+    sd = boot.mean(axis=1).std(ddof=1)
+    assert est == pytest.approx(0.3)
+    assert hi - est == pytest.approx(stats.t.ppf(0.975, 3) * sd)
 
 
 def test_joint_sampler_floors_the_conditional_change_variance():

@@ -260,21 +260,11 @@ def draw_joint(
     -------
     JointDraws
     """
-    d = len(fits)
     dims = [
         (resp, f, [_likelihood_normal(r, f) for r in resp])
         for resp, f in zip(responses, fits, strict=True)
     ]
-    # prior centre and start: pooled within-dimension blocks, disattenuated cross-dimension
-    # covariances. A prior centred on zero cross-covariances looks weak (PRIOR_N of n) but the
-    # change's covariances carry only ~5% of their complete-data information, so the EM's fixed
-    # point moved halfway to zero (true change correlation 0.6 estimated 0.3-0.5; "at least one
-    # of four" +6-9 points at n = 400).
-    psi = _moment_start(responses, fits, _prior_centre(fits))
-    coef = np.zeros((x.shape[1], 2 * d))
-    coef[0, d:] = [f.mu_post for f in fits]
-    cov = psi.copy()
-    z = np.tile(coef[0], (x.shape[0], 1))
+    psi, coef, cov, z = _cold_start(responses, fits, x)
     width = np.zeros_like(z)
     for _ in range(WARM_UP):  # the start model held fixed until the draws carry its dependence
         _sweep(z, width, x, coef, cov, dims, rng)
@@ -292,3 +282,19 @@ def draw_joint(
             _sweep(z, width, x, coef, cov, dims, rng)
         kept[i] = z + width * (rng.random(z.shape) - 0.5)
     return JointDraws(kept, coef, cov)
+
+
+def _cold_start(responses, fits: list[GRMFit], x: np.ndarray):
+    """Prior centre, start model and start state of the chain from the per-dimension fits.
+
+    Prior centre and start: pooled within-dimension blocks, disattenuated cross-dimension
+    covariances. A prior centred on zero cross-covariances looks weak (PRIOR_N of n) but the
+    change's covariances carry only ~5% of their complete-data information, so the EM's fixed
+    point moved halfway to zero (true change correlation 0.6 estimated 0.3-0.5; "at least one
+    of four" +6-9 points at n = 400).
+    """
+    d = len(fits)
+    psi = _moment_start(responses, fits, _prior_centre(fits))
+    coef = np.zeros((x.shape[1], 2 * d))
+    coef[0, d:] = [f.mu_post for f in fits]
+    return psi, coef, psi.copy(), np.tile(coef[0], (x.shape[0], 1))
