@@ -32,7 +32,8 @@ noisy individual measures (Mislevy 1991; von Davier, Gonzalez & Mislevy 2009):
    Measured (benchmarks/bench_true_share.py, few schools: coverage steps of 17-25 points;
    realised / population truth): n = 400, 6 schools per share, Rubin -> bootstrap: share ~0.6
    coverage 33/67% -> 67/67%, width 0.118 -> 0.168; share ~0.85 67/33% -> 83/50%, width
-   0.075 -> 0.112; n = 1,200, 4 schools, share ~0.6: 50/50% -> 75/75%, width 0.067 -> 0.126.
+   0.075 -> 0.112; n = 1,200, 4 schools: share ~0.6 50/50% -> 75/75%, width 0.067 -> 0.126;
+   share ~0.85 75/50% -> 75/75%, width 0.049 -> 0.126.
    Still short of 93-97%: the estimate is biased up (+3.5 to +4.8 points at n = 400, +1 to +2
    at 1,200) and the interval is centred on it. ~50 s per school of 400 with B = 30 (3-4 s
    without), ~135 s at 1,200 (15 s), one thread on a loaded machine.
