@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mentorlib import effectiveness as E
-from mentorlib.effectiveness.dose import improved_students
-from mentorlib.progress import student_progress, study_changes
+from mentorlib.progress import improved_students, progress_report, student_progress, study_changes
 
 from _effectiveness_fixtures import with_rules
 
@@ -22,13 +21,13 @@ def test_improvement_is_the_headlines(primary):
     # one improvement rule: the headline's RCI (this year's alpha, the rulebook's z), at least
     # k dimensions, evaluable when k dimensions have both scores
     per = student_progress(study_changes(primary, 2024)).set_index("student_id")
-    imp = improved_students(primary, 2024)
+    imp = improved_students(primary, 2024)["improved"]
     assert imp.index.equals(per.index.astype(str))
     ev = per["n_evaluable"].to_numpy() >= 1
     assert np.isnan(imp.to_numpy()[~ev]).all()
     assert (imp.to_numpy()[ev] == (per["n_improved"].to_numpy()[ev] >= 1)).all()
     # k from the rulebook: two dimensions is a stricter rule
-    two = improved_students(with_rules(primary, k_dimensions=2), 2024)
+    two = improved_students(with_rules(primary, k_dimensions=2), 2024)["improved"]
     assert np.nanmean(two) < np.nanmean(imp)
     assert (two.fillna(0) <= imp.fillna(0)).all()
 
@@ -38,8 +37,18 @@ def test_dose_response_gee_uses_the_rule(primary):
     assert d.outcome == "improved_any" and d.k == primary.rules.k_dimensions
     assert (d.table["ratio_low"] <= d.table["ratio"]).all()
     # the observed rates are rates of the headline's improvement among the students modelled
-    imp = improved_students(primary, 2024)
     talk = d.observed[d.observed["exposure"] == "talk"]
     assert talk["n"].sum() == d.n_students
     rate = (talk["mean"] * talk["n"]).sum() / talk["n"].sum()
-    assert 0 < rate < 1 and abs(rate - np.nanmean(imp)) < 0.1
+    assert abs(rate - d.outcome_rate) < 1e-12
+
+
+def test_dose_outcome_is_the_certified_share(primary):
+    # one rule: the dose-response outcome's rate is the headline's certified share, over the
+    # same students (every evaluable student of the population is modelled here)
+    rep = progress_report(primary, 2024, n_boot=0)
+    head = rep.verdict.loc[rep.verdict["rule"] == "evaluable_only"].iloc[0]
+    d = E.dose_response(primary, 2024)
+    assert d.n_students == int(head["n"])
+    assert abs(d.outcome_rate - float(head["proportion"])) < 1e-12
+    assert d.fit == "gee"

@@ -2,18 +2,20 @@
 
 :func:`dose_response` relates each student's process frequencies (activities per month of the
 school year) to improvement: the headline's improvement rule (:func:`mentorlib.progress.
-study_changes`, this year's alpha and the rulebook's ``rci_z``), a student improving in at least
-the rulebook's ``k_dimensions`` dimensions, by a logistic GEE clustered by mentor; or to the post
-composite score by the mentor model. The frequencies were not randomised: every number here is an
-association (:data:`DOSE_WARNING`).
+improved_students`: this year's alpha, the rulebook's ``rci_z``, improvement in at least the
+rulebook's ``k_dimensions`` dimensions), with the number of evaluable dimensions as a covariate
+(a student measured in fewer dimensions has fewer chances to improve), by a logistic GEE
+clustered by mentor (sparse and separating covariates dropped with a note, or Firth's penalised
+fit: :mod:`mentorlib.effectiveness.logistic`); or to the post composite score by the mentor
+model. The frequencies were not randomised: every number here is an association
+(:data:`DOSE_WARNING`).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -23,9 +25,11 @@ from scipy.special import expit
 from ..calendar import TERM_MONTHS
 from ..errors import InputError
 from ..labels import EFFECTIVENESS_TEXTS, EXPOSURE_LABELS
-from ..progress import proportion_ci, student_progress, study_changes
-from .model import Design, fit_mentor_model, prepare_design
-from .study import COVARIATES, mentor_data
+from ..progress import improved_students, proportion_ci
+from .design import Design
+from .logistic import fit_logistic
+from .model import fit_mentor_model, prepare_design
+from .study import COVARIATES, mentor_data, study_scores, wide_scores
 
 __all__ = [
     "DOSE_WARNING",
@@ -33,7 +37,6 @@ __all__ = [
     "EXPOSURE_LABELS",
     "DoseResponse",
     "dose_response",
-    "improved_students",
 ]
 
 #: The not-randomised warning printed with every dose-response result ({"zh": ..., "en": ...}).
@@ -72,6 +75,13 @@ class DoseResponse:
     notes : list of str
     k : int, optional
         GEE: improvement in at least this many dimensions (for the figure's label).
+    fit : {"gee", "firth", "mixed"}
+        The fit used: the logistic GEE, Firth's penalised logistic fit (asked for, or the
+        fallback when the GEE diverged: ``notes`` says which), or the mixed model.
+    outcome_rate : float
+        GEE: the share improved among the students modelled (the headline's certified share
+        when every evaluable student of the population is modelled); the mixed model: the
+        mean post composite.
     """
 
     outcome: str
@@ -84,6 +94,8 @@ class DoseResponse:
     warning: dict = field(default_factory=lambda: dict(DOSE_WARNING))
     notes: list[str] = field(default_factory=list)
     k: int | None = None
+    fit: str = "gee"
+    outcome_rate: float = math.nan
 
 
 def _exposure_rates(processed, year: int, exposures: Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -98,36 +110,6 @@ def _exposure_rates(processed, year: int, exposures: Mapping[str, Sequence[str]]
     return pd.DataFrame(out).fillna(0.0)
 
 
-def improved_students(processed, year: int, *, k: int | None = None) -> pd.Series:
-    """Per student of the year's roster: improved in at least ``k`` dimensions (1.0 or 0.0).
-
-    The headline's rule: :func:`mentorlib.progress.study_changes` (the RCI with this year's
-    pre-wave alpha, z = the rulebook's ``rci_z``) and :func:`mentorlib.progress.student_progress`;
-    a student is evaluable when at least ``k`` dimensions have both scores (the headline's
-    ``evaluable_only`` rule), else missing.
-
-    Parameters
-    ----------
-    processed : Processed
-    year : int
-    k : int, optional
-        Default the rulebook's ``k_dimensions``.
-
-    Returns
-    -------
-    Series
-        Index student_id (str); 1.0 improved, 0.0 not, NaN not evaluable.
-    """
-    k = processed.rules.k_dimensions if k is None else int(k)
-    per = student_progress(study_changes(processed, year))
-    improved = np.where(
-        per["n_evaluable"].to_numpy() >= k,
-        (per["n_improved"].to_numpy() >= k).astype(float),
-        np.nan,
-    )
-    return pd.Series(improved, index=per["student_id"].astype(str).to_numpy(), name="improved")
-
-
 def dose_response(
     processed,
     year: int,
@@ -139,6 +121,7 @@ def dose_response(
     seed: int | None = 0,
     mentor_term: int = 1,
     scores: pd.DataFrame | None = None,
+    firth: bool = False,
 ) -> DoseResponse:
     """Do talk and parent-contact frequencies predict improvement?
 
@@ -148,8 +131,9 @@ def dose_response(
     year : int
     method : {"gee", "mixed"}
         ``gee``: significant improvement in at least the rulebook's ``k_dimensions``
-        dimensions (binary, :func:`improved_students`) by a logistic GEE, exchangeable
-        correlation within mentor. ``mixed``: the post composite score by the mentor model
+        dimensions (binary, :func:`mentorlib.progress.improved_students`, the headline's
+        rule) by a logistic GEE, exchangeable correlation within mentor, adjusted for the
+        number of evaluable dimensions. ``mixed``: the post composite score by the mentor model
         (:func:`~mentorlib.effectiveness.model.fit_mentor_model`) with the frequencies as
         covariates.
     exposures : mapping, optional
@@ -164,6 +148,10 @@ def dose_response(
     mentor_term : {1, 2}
     scores : DataFrame, optional
         :func:`~mentorlib.effectiveness.study.study_scores` output (to score the study once).
+    firth : bool, default False
+        ``gee`` only: Firth's penalised logistic fit (independence, cluster-robust SEs by
+        mentor) instead of the GEE; separating covariates are then kept (finite estimates)
+        rather than dropped.
 
     Returns
     -------
@@ -171,7 +159,11 @@ def dose_response(
 
     Notes
     -----
-    Both models adjust for the pre composite score, grade, gender and the focus flags.
+    Both models adjust for the pre composite score, grade, gender and the focus flags (the
+    GEE: the mean of the pre scores the student has, and the number of evaluable dimensions).
+    A 0/1 covariate with fewer than the rulebook's ``min_cell`` events or non-events in a
+    level, or one that separates improvers from the rest, is dropped with a note (a grade
+    dummy: its grade merged into the reference grade), never a NaN year or a runaway estimate.
     GEE: Liang & Zeger (1986, Biometrika 73:13), robust (sandwich) standard errors; the
     odds ratio is per one more contact a month. Improvement is the headline's: the reliable
     change index of Jacobson & Truax (1991) above the rulebook's ``rci_z``, with this year's
@@ -184,11 +176,18 @@ def dose_response(
     confidence = 1 - processed.rules.alpha if confidence is None else confidence
     exposures = dict(exposures or EXPOSURES[processed.level])
     data, outcome = _dose_data(processed, year, method, exposures, mentor_term, scores)
-    covs = [*exposures, *COVARIATES]
+    extra = ["n_evaluable"] if method == "gee" else []
+    covs = [*exposures, *extra, *COVARIATES]
     d = prepare_design(data, "y", "mentor_id", "pre", covs)
     notes = list(d.notes)
     if method == "gee":
-        beta, cov = _gee_logistic(d)
+        fitted = fit_logistic(
+            d.X, d.y, d.codes, d.names, min_cell=processed.rules.min_cell, firth=firth
+        )
+        d = replace(d, X=d.X[:, fitted.kept], names=[d.names[i] for i in fitted.kept])
+        beta, cov, fit = fitted.beta, fitted.cov, fitted.method
+        notes += fitted.notes
+        notes += _left_out(data, d)
     else:
         m = fit_mentor_model(
             data, outcome="y", group="mentor_id", pre="pre", covariates=covs, confidence=confidence
@@ -196,8 +195,9 @@ def dose_response(
         beta = m.fixed["coef"].to_numpy()
         cov = m.cov_fixed if m.cov_fixed is not None else np.full((len(beta), len(beta)), np.nan)
         notes += m.notes
+        fit = "mixed"
     used = [e for e in exposures if e in d.names]
-    notes += [f"exposure {e} dropped: no variation" for e in exposures if e not in used]
+    notes += [f"exposure {e} dropped" for e in exposures if e not in used]
     table, curve, observed = _dose_tables(
         d, used, beta, cov, method == "gee", confidence, n_draws, seed, processed.rules, notes
     )
@@ -211,7 +211,17 @@ def dose_response(
         n_mentors=len(d.labels),
         notes=notes,
         k=processed.rules.k_dimensions if method == "gee" else None,
+        fit=fit,
+        outcome_rate=float(np.mean(d.y)),
     )
+
+
+def _left_out(data: pd.DataFrame, d: Design) -> list[str]:
+    """A note when evaluable students of the year's mentees are not in the model."""
+    n = int(data["y"].notna().sum()) - len(d.y)
+    if n <= 0:
+        return []
+    return [f"{n} evaluable student(s) left out of the model: a covariate is missing"]
 
 
 def _dose_tables(d: Design, used, beta, cov, logistic, confidence, n_draws, seed, rules, notes):
@@ -233,33 +243,22 @@ def _dose_tables(d: Design, used, beta, cov, logistic, confidence, n_draws, seed
 
 def _dose_data(processed, year, method, exposures, mentor_term, scores):
     """The mentor data with the exposures and the outcome ``y``; the outcome's name."""
+    scores = study_scores(processed, [year]) if scores is None else scores
     data = mentor_data(processed, year, outcome="composite", mentor_term=mentor_term, scores=scores)
     rates = _exposure_rates(processed, year, exposures).reindex(data["student_id"]).fillna(0.0)
     data = data.assign(**{k: rates[k].to_numpy() for k in exposures})
     if method == "mixed":
         return data.assign(y=data["post"]), "post_composite"
     k = processed.rules.k_dimensions
-    imp = improved_students(processed, year, k=k)
+    imp = improved_students(processed, year, k=k).reindex(data["student_id"])
     outcome = "improved_any" if k == 1 else f"improved_{k}plus"
-    return data.assign(y=imp.reindex(data["student_id"]).to_numpy()), outcome
-
-
-def _gee_logistic(d: Design) -> tuple[np.ndarray, np.ndarray]:
-    """Logistic GEE, exchangeable within mentor: coefficients and robust covariance."""
-    # statsmodels is imported on first use only: it takes about a second to load
-    from statsmodels.genmod import cov_struct, families
-    from statsmodels.genmod.generalized_estimating_equations import GEE
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = GEE(
-            d.y,
-            d.X,
-            groups=d.codes,
-            family=families.Binomial(),
-            cov_struct=cov_struct.Exchangeable(),
-        ).fit()
-    return np.asarray(r.params), np.asarray(r.cov_params())
+    wide = wide_scores(processed, year, scores=scores).reindex(data["student_id"])
+    pre = wide[[f"pre_{dim}" for dim in processed.dimensions]].mean(axis=1, skipna=True)
+    return data.assign(
+        y=imp["improved"].to_numpy(),
+        n_evaluable=imp["n_evaluable"].to_numpy(dtype=float),
+        pre=pre.to_numpy(dtype=float),
+    ), outcome
 
 
 def _dose_row(term: str, b: float, s: float, confidence: float, logistic: bool) -> dict:

@@ -12,6 +12,9 @@ change
     The improvement rule (the only one): :func:`reliable_change`, :func:`minimal_change`,
     :func:`standardised_gain`, :func:`change_scores`, :func:`study_changes` (every stage
     calls it), :func:`student_progress`, :func:`false_positive_rate`.
+improved
+    :func:`improved_students` (per student: improved in at least ``k`` dimensions, evaluable
+    and improved counts; every stage calls it) and :func:`improved_flags`.
 proportions
     :func:`proportion_ci`, :func:`proportion_test`, :func:`rate_difference`,
     :func:`mean_difference`, :func:`trend_test`.
@@ -56,6 +59,7 @@ from .figures import (
     plot_rate_by_group,
     plot_rate_by_year,
 )
+from .improved import improved_flags, improved_students
 from .proportions import (
     mean_difference,
     proportion_ci,
@@ -88,6 +92,8 @@ __all__ = [
     "change_scores",
     "definition_label",
     "false_positive_rate",
+    "improved_flags",
+    "improved_students",
     "is_improved",
     "mean_difference",
     "minimal_change",

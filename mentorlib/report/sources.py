@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data import OPTIONAL_TABLES
-from ..progress import proportion_ci
+from ..progress import improved_flags, proportion_ci
 from ..rules import Rulebook
 
 __all__ = [
@@ -206,9 +206,9 @@ def cohort_tables(progress: dict, students: pd.DataFrame, min_cell: int, rules: 
     ]
     for name, ids in groups:
         for y in years:
-            p = per[y].reindex(ids)
-            ev = int((p["n_evaluable"] >= k).sum())
-            pr = int((p["n_improved"] >= k).sum())
+            flags = improved_flags(per[y].reindex(ids), k)  # the headline's rule
+            ev = int(np.isfinite(flags).sum())
+            pr = int(np.nansum(flags))
             ci = (
                 proportion_ci(pr, ev, method=rules.ci_method, alpha=rules.alpha).iloc[0]
                 if ev
@@ -228,10 +228,10 @@ def cohort_tables(progress: dict, students: pd.DataFrame, min_cell: int, rules: 
             )
     cols = ["cohort", "year", "n_students", "n_evaluable", "n_progressing", "proportion"]
     cohort = pd.DataFrame(rows, columns=[*cols, "ci_low", "ci_high"])
-    ev_all = [s for s in panel if all(per[y].at[s, "n_evaluable"] >= k for y in years)]
-    times = pd.Series(
-        [sum(int(per[y].at[s, "n_improved"] >= k) for y in years) for s in ev_all], dtype="int64"
-    )
+    flags = np.column_stack([improved_flags(per[y].reindex(panel), k) for y in years])
+    every = np.isfinite(flags).all(axis=1) if len(panel) else np.zeros(0, dtype=bool)
+    ev_all = [s for s, ok in zip(panel, every, strict=True) if ok]
+    times = pd.Series(flags[every].sum(axis=1).astype("int64"), dtype="int64")
     counts = times.value_counts().reindex(range(len(years) + 1), fill_value=0)
     pers = pd.DataFrame(
         {
