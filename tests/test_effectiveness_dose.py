@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from mentorlib import effectiveness as E
@@ -52,3 +54,28 @@ def test_dose_outcome_is_the_certified_share(primary):
     assert d.n_students == int(head["n"])
     assert abs(d.outcome_rate - float(head["proportion"])) < 1e-12
     assert d.fit == "gee"
+
+
+def _separated_study(study, year):
+    """The study with family structure rewritten by hand: exactly five mentees, all of them
+    improved, live in a reconstituted family (a perfectly separated flag)."""
+    imp = improved_students(study, year)["improved"]
+    s = study["students"].copy()
+    this = s["year"] == year
+    s.loc[this, "family"] = "two_parent"
+    mentored = set(E.mentor_data(study, year)["student_id"])
+    five = [i for i in imp.index[imp == 1.0] if i in mentored][:5]
+    s.loc[this & s["student_id"].astype(str).isin(five), "family"] = "reconstituted"
+    return replace(study, tables={**study.tables, "students": s})
+
+
+def test_dose_response_separated_flag_is_finite_with_a_note(middle):
+    year = middle.years[-1]
+    sep = _separated_study(middle, year)
+    d = E.dose_response(sep, year)
+    assert len(d.table) and np.isfinite(d.table[["estimate", "se", "p"]].to_numpy()).all()
+    assert (d.table["se"] > 0).all() and (d.table["estimate"].abs() < 20).all()
+    assert any(n.startswith("reconstituted dropped: sparse") and "0 not" in n for n in d.notes)
+    f = E.dose_response(sep, year, firth=True)
+    assert f.fit == "firth" and np.isfinite(f.table[["estimate", "se"]].to_numpy()).all()
+    assert any("reconstituted" in n and "Firth" in n for n in f.notes)
