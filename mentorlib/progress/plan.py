@@ -60,6 +60,7 @@ from scipy import stats
 from .. import scales
 from ..errors import InputError
 from ..labels import PLAN_LABELS, Lang
+from ..results import jsonable, records
 from ..rules import Rulebook, rulebook
 from ._common import year_roster
 from .change import student_progress, study_scores, year_changes
@@ -68,6 +69,7 @@ from .plan_model import (
     ItemModel,
     calibrate_items,
     change_mean_for_share,
+    normal_items,
     share_at_least_k,
     simulate_design,
 )
@@ -78,6 +80,7 @@ __all__ = [
     "PlanResult",
     "calibrate_items",
     "change_mean_for_share",
+    "normal_items",
     "plan_target",
     "share_at_least_k",
     "simulate_design",
@@ -384,11 +387,11 @@ class PlanResult:
 
     def to_json_dict(self, *, public: bool = True) -> dict[str, Any]:
         return {
-            "settings": self.settings,
-            "verdicts": self.verdicts.to_dict("records"),
-            "design": self.design.to_dict("records"),
-            "needed": self.needed,
-            "study": self.study,
+            "settings": jsonable(self.settings),
+            "verdicts": records(self.verdicts),
+            "design": records(self.design),
+            "needed": jsonable(self.needed),
+            "study": jsonable(self.study),
         }
 
 
@@ -444,6 +447,7 @@ def plan_target(
     change_sd: float = 0.6,
     change_corr: float = 0.3,
     dim_corr: float = 0.4,
+    model: str = "grm",
     n_sims: int = 200,
     n_true_sims: int = 40,
     n_design_sims: int = 100,
@@ -476,6 +480,9 @@ def plan_target(
     change_sd, change_corr, dim_corr : float
         SD of the true change (latent SDs), its correlation across dimensions, and the
         traits' correlation (the synthetic generator draws traits with correlation 0.4).
+    model : {"grm", "normal"}, default "grm"
+        Graded-response items (:func:`calibrate_items`) or continuous parallel items
+        (:func:`normal_items`, classical test theory).
     n_sims, n_true_sims, n_design_sims : int
         Simulated schools at the assumed share, of them with the deconvolution fitted, and
         per design in the search.
@@ -519,8 +526,12 @@ def plan_target(
     shares = d.get("category_shares")
     if shares is not None and len(shares) != d["n_categories"]:
         shares = None
+    if model not in ("grm", "normal"):
+        raise InputError(f"model must be 'grm' or 'normal', got {model!r}")
     items = tuple(
         calibrate_items(r, n_items=j, n_categories=int(d["n_categories"]), category_shares=shares)
+        if model == "grm"
+        else normal_items(r, n_items=j)
         for j, r in zip(d["n_items"], d["reliability"], strict=True)
     )
     true_share = design_share if true_share is None else float(true_share)
@@ -552,6 +563,7 @@ def plan_target(
         "change_mean": ds.change_mean(),
         "design_share": design_share,
         "power": power,
+        "model": model,
         "n_sims": n_sims,
         "n_true_sims": n_true_sims,
         "n_design_sims": n_design_sims,

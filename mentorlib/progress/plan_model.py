@@ -24,6 +24,7 @@ __all__ = [
     "ItemModel",
     "calibrate_items",
     "change_mean_for_share",
+    "normal_items",
     "share_at_least_k",
     "simulate_design",
 ]
@@ -36,11 +37,17 @@ _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 @dataclass(frozen=True)
 class ItemModel:
-    """Graded-response items of one dimension: discrimination ``a``, thresholds ``b`` (K - 1)."""
+    """Graded-response items of one dimension: discrimination ``a``, thresholds ``b`` (K - 1).
+
+    With ``error_sd`` set instead, the items are continuous and parallel, :math:`Y_j = \\theta
+    + e_j`, :math:`e_j \\sim N(0, \\text{error\\_sd}^2)` (classical test theory: the sum score
+    is linear in the trait, so the reliable change index follows its normal closed form).
+    """
 
     a: float
     b: np.ndarray
     n_items: int
+    error_sd: float | None = None
 
     @property
     def n_categories(self) -> int:
@@ -48,6 +55,8 @@ class ItemModel:
 
     def item_moments(self) -> tuple[float, float]:
         """(V, C): one item's variance and two items' covariance in the N(0, 1) population."""
+        if self.error_sd is not None:
+            return 1.0 + self.error_sd**2, 1.0
         star = special.expit(self.a * (_NODES[:, None] - self.b[None, :]))  # P(Y > c)
         mean = 1.0 + star.sum(1)
         # E[Y^2] = sum_c (2c + 1) P(Y > c) + 1 for Y in 1..K (sum of P(Y >= c) (2c - 1))
@@ -74,7 +83,8 @@ def _thresholds(a: float, shares: np.ndarray) -> np.ndarray:
     def marginal(b: float, target: float) -> float:
         return float(_WEIGHTS @ special.expit(a * (_NODES - b))) - target
 
-    return np.array([optimize.brentq(marginal, -30.0, 30.0, args=(p,)) for p in above])
+    edge = 30.0 + 40.0 / a  # wide enough for any share when the items discriminate little
+    return np.array([optimize.brentq(marginal, -edge, edge, args=(p,)) for p in above])
 
 
 def calibrate_items(
@@ -131,6 +141,21 @@ def calibrate_items(
         )
     a = float(np.exp(optimize.brentq(gap, lo, hi, xtol=1e-10)))
     return ItemModel(a, _thresholds(a, shares), n_items)
+
+
+def normal_items(reliability: float, *, n_items: int) -> ItemModel:
+    """Continuous parallel items whose sum has reliability ``reliability`` (see :class:`ItemModel`).
+
+    Item reliability :math:`\\rho_1 = r / (J - (J - 1) r)` (Spearman-Brown inverted), error
+    variance :math:`1/\\rho_1 - 1`.
+
+    >>> round(normal_items(0.8, n_items=6).reliability(), 12)
+    0.8
+    """
+    if n_items < 2 or not 0 < reliability < 1:
+        raise InputError("normal items need n_items >= 2 and a reliability in (0, 1)")
+    rho1 = reliability / (n_items - (n_items - 1) * reliability)
+    return ItemModel(np.inf, np.array([]), int(n_items), float(np.sqrt(1.0 / rho1 - 1.0)))
 
 
 def _category_shares(shares, n_categories: int) -> np.ndarray:
@@ -211,6 +236,8 @@ def _correlated(rng: np.random.Generator, n: int, d: int, corr: float) -> np.nda
 
 def _answers(rng: np.random.Generator, theta: np.ndarray, m: ItemModel) -> np.ndarray:
     """(n, J) graded-response answers 1..K: one uniform per answer against the nested P(Y > c)."""
+    if m.error_sd is not None:
+        return theta[:, None] + m.error_sd * rng.standard_normal((len(theta), m.n_items))
     star = special.expit(m.a * (theta[:, None] - m.b[None, :]))  # (n, K-1)
     u = rng.random((len(theta), m.n_items))
     return 1 + (u[:, :, None] < star[:, None, :]).sum(2)
