@@ -582,7 +582,10 @@ SHARED_ITEMS_DIMENSION: Pair = (
 #: templates; every number is formatted from :func:`mentorlib.progress.plan.plan_target`).
 PLAN_LABELS: dict[str, Pair] = {
     "rci_certified": ("可认定进步比例（可靠变化指数）", "certified share (reliable change index)"),
-    "estimated_true_share": ("估计的真实进步比例（反卷积）", "estimated true share (deconvolution)"),
+    "estimated_true_share": (
+        "估计的真实进步比例（反卷积）",
+        "estimated true share (deconvolution)",
+    ),
     "items": ("每维度题数", "items per dimension"),
     "students": ("学生数", "students"),
     "design": (
@@ -593,7 +596,7 @@ PLAN_LABELS: dict[str, Pair] = {
         "{k} dimensions); {sims} schools simulated from the same measurement model (seed {seed}).",
     ),
     "rci": (
-        "按可靠变化指数，可认定进步的比例平均为{mean}（90%的模拟学校在{q05}至{q95}之间），"
+        "按可靠变化指数可认定进步的比例平均为{mean}（90%的模拟学校在{q05}至{q95}之间），"
         "判定达成{target}目标的概率为{p}。",
         "The reliable change index would certify {mean} on average (90% of simulated schools "
         "{q05} to {q95}); the probability that it shows the {target} target met is {p}.",
@@ -628,8 +631,12 @@ PLAN_LABELS: dict[str, Pair] = {
         "With the present items, up to {max} students are not enough.",
     ),
     "review_lead": (
-        "测评设计（模拟估算，见 mentorlib plan）：",
-        "The assessment's design (a simulation, see mentorlib plan): ",
+        "测评设计（按本校{year}学年的测评模拟估算，见 mentorlib plan）：假如{share}的学生真实进步"
+        "（至少{k}个维度的真实变化超过{delta}个标准差），以现有测评（每维度{items}题，信度{rel}）",
+        "The assessment's design (simulated from the school's {year} assessment, see mentorlib "
+        "plan): if {share} of students truly progressed (true change above {delta} SD in at "
+        "least {k} dimensions), with the present assessment ({items} items per dimension, "
+        "reliability {rel}) ",
     ),
     "review_failed": (
         "未能估算所需的测评设计：{reason}",

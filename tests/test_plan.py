@@ -185,3 +185,22 @@ def test_cli_plan_json(capsys):
     assert out["settings"]["n_items"] == [6, 6, 6, 6]
     assert {v["rule"] for v in out["verdicts"]} == {"rci_certified", "estimated_true_share"}
     assert main(["plan", "--students", "300", "--items", "six", "--reliability", "0.8"]) == 2
+
+
+def test_review_paragraph_prints_the_planners_numbers(primary):
+    from mentorlib.labels import Lang
+    from mentorlib.report.sections_plan import plan_paragraph, review_plan
+
+    class Analyses:  # what the paragraph reads of PilotAnalyses
+        processed, years, seed = primary, (2023,), 0
+
+    p = Analyses()
+    zh, en = plan_paragraph(p, Lang("zh"))[0].text, plan_paragraph(p, Lang("en"))[0].text
+    res = review_plan(p)
+    assert review_plan(p) is res  # one run for every language and version
+    v = res.verdict("rci_certified")
+    for text in (zh, en):
+        assert f"{v['mean']:.1%}" in text and f"{res.settings['true_share']:.1%}" in text
+        if res.needed["items"] is not None:
+            assert str(res.needed["items"]) in text
+    assert "at least" in en and "可认定" in zh
