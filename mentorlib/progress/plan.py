@@ -89,14 +89,17 @@ __all__ = [
 
 
 def _verdict_rows(sims: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
-    """One row per verdict rule: P(met), mean, SD and 5-95% range of its share."""
+    """One row per verdict rule: P(met), mean, SD and 5-95% range of its share, and its mean
+    distance from the simulated schools' realised true share."""
     z = float(stats.norm.isf(rules.alpha))
     rows = []
     for rule, col in (
         ("rci_certified", "certified_share"),
         ("estimated_true_share", "estimated_share"),
     ):
-        v = sims[col].dropna().to_numpy()
+        ok = sims[col].notna()
+        v = sims.loc[ok, col].to_numpy()
+        truth = sims.loc[ok, "true_share"].to_numpy()
         if rule == "rci_certified":
             met = float(sims["met"].mean())
         elif len(v) > 1:
@@ -112,6 +115,7 @@ def _verdict_rows(sims: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
                 "sd": float(v.std(ddof=1)) if len(v) > 1 else np.nan,
                 "q05": float(q[0]),
                 "q95": float(q[1]),
+                "minus_truth": float((v - truth).mean()) if len(v) else np.nan,
                 "n_sims": len(v),
             }
         )
@@ -289,7 +293,8 @@ class PlanResult:
     verdicts : DataFrame
         ``rule`` ("rci_certified", "estimated_true_share"), ``p_met`` (probability that the
         rule shows the target met), ``mean, sd, q05, q95`` (its share over simulated schools),
-        ``n_sims``.
+        ``minus_truth`` (mean of share - the school's realised true share: the RCI rule's
+        shortfall, the estimate's bias), ``n_sims``.
     sims : DataFrame
         :func:`simulate_design`'s schools at the assumed true share.
     design : DataFrame
