@@ -10,6 +10,7 @@ import argparse
 import importlib
 from pathlib import Path
 
+from .cli_plan import add_plan_command
 from .results import to_json
 
 EXIT_USER_ERROR = 2
@@ -27,10 +28,12 @@ def _emit(args: argparse.Namespace, summary: dict, lines: list[str]) -> None:
 
 
 def add_tool_commands(sub, common: argparse.ArgumentParser, helps: dict[str, str]) -> None:
-    """Register init, check, templates, export and codebook on the command line's subparsers."""
+    """Register init, check, templates, export, codebook and plan on the command line's
+    subparsers."""
     _add_init_check(sub, common, helps)
     _add_files(sub, common, helps)
     _add_codebook(sub, common, helps)
+    add_plan_command(sub, common)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

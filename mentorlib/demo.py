@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import grouping as G
 from . import report as R
@@ -23,6 +24,7 @@ from .data import Processed, load_processed
 from .effectiveness import mentor_report
 from .outputs import prepare_output_dir, write_csv, write_text
 from .progress import progress_report
+from .progress.plan import plan_target
 from .results import to_json
 from .synth import synth
 
@@ -104,6 +106,30 @@ def stage_progress(p: DemoPaths) -> dict:
     return {"output": str(p.reports / "progress_<year>.json"), "detail": "; ".join(lines)}
 
 
+#: Simulation sizes of the demo's planner run (the command's defaults take longer).
+DEMO_PLAN_SIMS: dict[str, Any] = {"n_sims": 100, "n_true_sims": 20, "n_design_sims": 60}
+
+
+def stage_plan(p: DemoPaths) -> dict:
+    """How many items per dimension would the demo school need to show the target met?"""
+    P = _processed(p)
+    res = plan_target(P, seed=p.seed, **DEMO_PLAN_SIMS)
+    year = res.study["year"] if res.study else P.years[-1]
+    out = p.reports / f"plan_{year}.json"
+    _save_json(out, res)
+    v, need = res.verdict("rci_certified"), res.needed
+    items = (
+        "none within the search"
+        if need["items"] is None
+        else (f"{need['items']} items per dimension (reliability {need['reliability']:.2f})")
+    )
+    return {
+        "output": str(out),
+        "detail": f"{year}: P(met) {v['p_met']:.0%} at a true share of "
+        f"{res.settings['true_share']:.0%}; needed: {items}",
+    }
+
+
 def stage_mentors(p: DemoPaths) -> dict:
     P = _processed(p)
     year = P.years[-1]
@@ -163,6 +189,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("synth", stage_synth),
     ("clean", stage_clean),
     ("progress", stage_progress),
+    ("plan", stage_plan),
     ("mentors", stage_mentors),
     ("groups", stage_groups),
     ("reports", stage_reports),

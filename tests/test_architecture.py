@@ -32,6 +32,10 @@ STAGES = ("progress", "effectiveness", "grouping", "compliance", "report", "scal
 LAZY_OK: dict[str, tuple[tuple[str, ...], str]] = {
     "mentorlib.cli": (("*",), "the command line starts in a blink: stages load per command"),
     "mentorlib.cli_tools": (("mentorlib.io",), "the command line starts in a blink (as cli)"),
+    "mentorlib.cli_plan": (
+        ("mentorlib.io", "mentorlib.progress"),
+        "the command line starts in a blink (as cli)",
+    ),
     "mentorlib.report.document": (("mentorlib.report.render",), "renderers import the model"),
     "mentorlib.synth.params": (("mentorlib.synth.export",), "export imports params"),
     "mentorlib.io.readers": (("openpyxl", "python_calamine", "codecs"), "heavy readers on use"),

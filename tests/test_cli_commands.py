@@ -40,6 +40,7 @@ COMMANDS = (
     "templates",
     "export",
     "codebook",
+    "plan",
 )
 
 
@@ -388,3 +389,19 @@ def test_codebook_suggest_writes_a_draft_once(tmp_path):
     assert out["codebook"] == str(tmp_path / "发展评估_2024学年_前测.codebook.toml")
     assert 'kind = "assessment"' in Path(out["codebook"]).read_text(encoding="utf-8")
     assert main(["codebook", "suggest", str(tmp_path), "--source", rel]) == 2  # not overwritten
+
+
+def test_plan_json_reads_the_study(cleaned, study):
+    """``plan --study``: the design read from the study, the certified share the rule's count."""
+    out = run_json(
+        ["plan", "--study", cleaned[0], "--sims", "5", "--true-sims", "2", "--no-search", "--json"]
+    )
+    year = study.assessed_years[-1]
+    per = study_changes(study, year).groupby("student_id")["improved"].sum()
+    k = study.rules.k_dimensions
+    assert out["study"]["year"] == year and out["study"]["n_students"] == len(per)
+    assert out["study"]["certified_share"] == pytest.approx((per >= k).mean())
+    assert out["settings"]["n_students"] == len(per) and out["settings"]["k"] == k
+    assert out["settings"]["target"] == study.rules.target_share
+    assert all(0 < r < 1 for r in out["settings"]["reliability"])
+    assert {v["rule"] for v in out["verdicts"]} == {"rci_certified", "estimated_true_share"}

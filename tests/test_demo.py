@@ -12,7 +12,7 @@ from mentorlib import demo
 from mentorlib.cli import main
 from mentorlib.data import load_processed
 
-STAGE_NAMES = ["synth", "clean", "progress", "mentors", "groups", "reports"]
+STAGE_NAMES = ["synth", "clean", "progress", "plan", "mentors", "groups", "reports"]
 
 
 def _stub(name: str, log: list[str]):
@@ -82,6 +82,10 @@ def test_a_small_demo_runs_every_stage_and_writes_what_it_lists(tmp_path, capsys
             assert 0 <= r["ci_low"] <= r["proportion"] <= r["ci_high"] <= 1
             assert r["target"] == P.rules.target_share
         assert f"{year}: " in steps["progress"]["detail"]
+
+    plan = json.loads(Path(steps["plan"]["output"]).read_text(encoding="utf-8"))
+    assert plan["settings"]["n_students"] == plan["study"]["n_students"]
+    assert {v["rule"] for v in plan["verdicts"]} == {"rci_certified", "estimated_true_share"}
 
     mentors = json.loads(Path(steps["mentors"]["output"]).read_text(encoding="utf-8"))
     assert mentors["year"] == P.years[-1] and mentors["public"] is True

@@ -29,6 +29,7 @@ from .render.fmt import (
     share,
     year_label,
 )
+from .sections_plan import plan_paragraph
 from .shared import add_figure, policy_name, with_interval
 from .sources import missing_kinds
 
@@ -450,6 +451,7 @@ def grouping_section(p: PilotAnalyses, t: Lang) -> Section:
     b += [
         Heading(t("建议", "Recommendation")),
         Para(rec),
+        *plan_paragraph(p, t),
         Todo(
             t(
                 "研究者对分组方式的建议（是否试行、在哪些年级试行、如何评估）。",
