@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mentorlib.effectiveness import fit_mentor_model, false_flags, flag_mentors, sidak_z
+from mentorlib.effectiveness import false_flags, fit_mentor_model, flag_mentors, sidak_z
 
 K = 180
 

@@ -68,7 +68,7 @@ def test_null_sample_matches_one_way_closed_form(K, J):
     s = rlrt_null_sample(X, codes, K, reml=True, n_sim=n_sim, seed=3)
     assert np.mean(s == 0) == pytest.approx(stats.f.cdf(1, K - 1, n - K), abs=se)
     for c in (0.5, 1.0, 2.7):
-        fc = optimize.brentq(lambda f: rlrt_of_f(f, K, n) - c, 1 + 1e-12, 1e3)
+        fc = optimize.brentq(lambda f, c=c: rlrt_of_f(f, K, n) - c, 1 + 1e-12, 1e3)
         assert np.mean(s > c) == pytest.approx(stats.f.sf(fc, K - 1, n - K), abs=se)
     ml = rlrt_null_sample(X, codes, K, reml=False, n_sim=n_sim, seed=4)
     assert np.mean(ml == 0) == pytest.approx(stats.f.cdf(K / (K - 1), K - 1, n - K), abs=se)
@@ -101,7 +101,11 @@ def test_simulated_p_is_uniform_under_the_null():
     ps = []
     for r in range(150):
         m = fit_mentor_model(
-            one_way(40, 2, seed=100 + r), outcome="y", group="g", intervals="conditional", n_sim=2000
+            one_way(40, 2, seed=100 + r),
+            outcome="y",
+            group="g",
+            intervals="conditional",
+            n_sim=2000,
         )
         ps.append(m.lrt["p"])
     ps = np.array(ps)

@@ -322,6 +322,13 @@ class _RandomIntercept:
         return m1, np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
 
 
+#: What the mentor effects are when the variance is estimated at 0, by kind of interval.
+_BOUNDARY_EFFECTS = {
+    "conditional": "conditional effects all 0",
+    "integrated": "effects near 0, averaged over the variance's uncertainty (integrated)",
+}
+
+
 def _fit_profiled(d: Design, reml: bool, intervals: str = "conditional"):
     G = len(d.labels)
     ri = _RandomIntercept(d.y, d.X, d.codes, G)
@@ -355,7 +362,7 @@ def _fit_profiled(d: Design, reml: bool, intervals: str = "conditional"):
         "method": "profiled",
         "q": 0,
         "optimizers": None,
-        "notes": ["mentor variance estimated at 0 (the boundary): conditional effects all 0"]
+        "notes": [f"mentor variance estimated at 0 (the boundary): {_BOUNDARY_EFFECTS[intervals]}"]
         if lam == 0
         else [],
     }

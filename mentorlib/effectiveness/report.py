@@ -314,8 +314,9 @@ class MentorReport:
                 f"  {oc:<14} ICC {r.icc:.3f}  LRT p {r.lrt_p:.3g} ({null})  "
                 f"{head} {dist.get(oc, '-')}"
             )
-        for row in es.to_dict("records"):
-            lines.append("  " + L.pair(MENTOR_FLAGS_LINE).format(**_flag_fields(row)))
+        for row in es.to_dict("records"):  # the composite, and any outcome with flags
+            if row["outcome"] == "composite" or row["n_flagged"] > 0:
+                lines.append("  " + L.pair(MENTOR_FLAGS_LINE).format(**_flag_fields(row)))
         ols = [str(r.outcome) for r in self.models.itertuples() if r.method == "ols"]
         if ols:  # the OLS fallback (mentors with too few mentees): one line
             lines.append(f"  {L.pair(MENTOR_FALLBACK_LABEL)} ({', '.join(ols)})")
