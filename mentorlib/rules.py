@@ -241,6 +241,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "group_max": (1, 50),
     "training_hours": (0, 1000),
     "award_per_mentee_term": (0, 100000),
+    "rlrt_min_mentees": (0.0, 1000.0),
+    "rlrt_n_sim": (200, 1_000_000),
 }
 
 CI_METHODS = ("wilson", "clopper-pearson")

@@ -21,7 +21,10 @@ from mentorlib.effectiveness import (
     fit_mentor_model,
     rlrt_null_sample,
     rlrt_pvalue,
+    study_models,
 )
+
+from _effectiveness_fixtures import with_rules
 
 
 def one_way(K: int, J: int, seed: int, sd: float = 0.0) -> pd.DataFrame:
@@ -126,3 +129,14 @@ def test_rlrt_options_and_notes():
     )
     assert sl.lrt["null"] == "chibar2"
     assert any("exact RLRT needs a random-intercept model" in n for n in sl.notes)
+
+
+def test_the_rulebook_sets_the_test(middle):
+    """The middle school's 1-2 mentees a mentor: the simulated test, unless the rules say so."""
+    m = study_models(middle, 2024, outcomes=["composite"])["composite"]
+    assert m.n_obs / m.n_groups < 3 and m.lrt["null"] == "rlrt_sim"
+    assert m.lrt["n_sim"] == middle.rules.rlrt_n_sim and m.intervals == "integrated"
+    P = with_rules(middle, rlrt_min_mentees=1.0, rlrt_n_sim=500)
+    assert study_models(P, 2024, outcomes=["composite"])["composite"].lrt["null"] == "chibar2"
+    P = with_rules(middle, rlrt_n_sim=500)
+    assert study_models(P, 2024, outcomes=["composite"])["composite"].lrt["n_sim"] == 500
