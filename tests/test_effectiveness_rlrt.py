@@ -11,6 +11,9 @@ from its source (R/exactRLRT.R, R/exactLRT.R).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,6 +28,8 @@ from mentorlib.effectiveness import (
 )
 
 from _effectiveness_fixtures import with_rules
+
+RESULTS = Path(__file__).parent / "results"
 
 
 def one_way(K: int, J: int, seed: int, sd: float = 0.0) -> pd.DataFrame:
@@ -140,3 +145,33 @@ def test_the_rulebook_sets_the_test(middle):
     assert study_models(P, 2024, outcomes=["composite"])["composite"].lrt["null"] == "chibar2"
     P = with_rules(middle, rlrt_n_sim=500)
     assert study_models(P, 2024, outcomes=["composite"])["composite"].lrt["n_sim"] == 500
+
+
+def test_against_rlrsim():
+    """R's RLRsim 3.1.8 / lme4 1.1.31 (tests/results/make_rlrsim.R, 100,000 draws each).
+
+    Statistics to 1e-6; p-values and null point masses within 4.5 Monte Carlo SEs of the
+    difference of two simulations of 100,000 (0.0045 at p = 0.5). The case at the boundary:
+    lme4's REML statistic is 1.1e-13 (rounding) and RLRsim's exactRLRT returns 0.498 for it
+    (its code returns 1 only for an exact 0); ours snaps it to 0, so p = 1 as RLRsim's rule
+    for 0. ML at 0: exactLRT's mean(0 < sample), 0.464 in R.
+    """
+    ref = json.loads((RESULTS / "rlrsim.json").read_text())
+    data = pd.read_csv(RESULTS / "rlrsim_cases.csv")
+    tol = 4.5 * np.sqrt(2 * 0.25 / 100000)
+    for case in ("pos", "zero"):
+        r, s = ref[case], data[data["case"] == case]
+        kw = dict(outcome="y", group="g", pre="x", lrt="rlrt_sim", n_sim=100000)
+        reml = fit_mentor_model(s, intervals="conditional", **kw)
+        ml = fit_mentor_model(s, intervals="conditional", reml=False, **kw)
+        assert reml.var_group == pytest.approx(r["var_mentor_reml"], rel=1e-6, abs=1e-9)
+        assert ml.lrt["stat"] == pytest.approx(r["lrt_stat"], rel=1e-6, abs=1e-9)
+        assert ml.lrt["p"] == pytest.approx(r["lrt_p"], abs=tol)
+        assert ml.lrt["p_zero"] == pytest.approx(r["lrt_p_zero"], abs=tol)
+        assert reml.lrt["p_zero"] == pytest.approx(r["rlrt_p_zero"], abs=tol)
+        if r["rlrt_stat"] > 1e-8:
+            assert reml.lrt["stat"] == pytest.approx(r["rlrt_stat"], rel=1e-6)
+            assert reml.lrt["p"] == pytest.approx(r["rlrt_p"], abs=tol)
+        else:  # R's rounding-size statistic: 0 here, p = 1
+            assert reml.lrt["stat"] == 0 and reml.lrt["p"] == 1.0
+            assert r["rlrt_p"] == pytest.approx(0.5, abs=0.01)  # what R printed for it
