@@ -108,7 +108,7 @@ def one(level: str, seed: int, students: int) -> list[dict]:
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        models = E.study_models(P, year)
+        models = E.study_models(P, year, intervals="conditional")
         models_int = E.study_models(P, year, intervals="integrated")
     for dim in [*P.dimensions, "composite"]:
         if dim == "composite":
@@ -134,6 +134,7 @@ def one(level: str, seed: int, students: int) -> list[dict]:
             group="mentor_id",
             pre="theta_pre",
             covariates=E.COVARIATES,
+            intervals="conditional",
         )
         row = {"level": level, "seed": seed, "dimension": dim}
         c = _coverage(fit.effects, target)

@@ -643,3 +643,36 @@ PLAN_LABELS: dict[str, Pair] = {
         "The assessment design needed could not be estimated: {reason}",
     ),
 }
+# ---- mixed (issue 14 items 4-5: the test of the mentor variance; many mentors flagged)
+
+#: The null distribution of the test of the mentor variance (``MentorModel.lrt["null"]``).
+LRT_NULL_LABELS: dict[str, Pair] = {
+    "chibar2": ("0.5χ²₀+0.5χ²₁混合分布", "50:50 chi-square mixture"),
+    "rlrt_sim": ("模拟的精确似然比分布", "simulated exact (restricted) LRT"),
+}
+
+#: One line per outcome of the mentor report: mentors flagged and how many flags may be false.
+MENTOR_FLAGS_LINE: Pair = (
+    "{outcome}：{n_flagged}名导师被判为高于或低于平均，预计其中误判{expected:.1f}名"
+    "（若导师间本无差异，误判至多约{null:.0f}名）；按同时区间（Šidák校正）判出{n_sim}名。",
+    "{outcome}: {n_flagged} mentors flagged above or below average, {expected:.1f} of them "
+    "expected to be false (at most about {null:.0f} if no mentor differed); simultaneous "
+    "(Sidak) intervals flag {n_sim}.",
+)
+
+#: The column of the models table with the expected false flags (and the no-difference bound).
+MENTOR_FALSE_FLAGS_COLUMN: Pair = (
+    "预计误判（无差异时至多）",
+    "Expected false flags (bound if none differ)",
+)
+
+#: The sentence of the mentor section on what the intervals and the false-flag figures are.
+MENTOR_INTERVALS_NOTE: Pair = (
+    "导师区间已计入导师间方差估计的不确定性（积分经验贝叶斯区间）。同时比较{n}名导师时，总有一些区间会偶然不含0："
+    "“预计误判”是被判高于或低于平均的导师中，真实效应方向相反的预期人数；括号内为导师间本无差异时预期的误判人数上限（导师数×{alpha}）。",
+    "Mentor intervals include the uncertainty of the estimated variance between mentors "
+    "(integrated empirical-Bayes intervals). With {n} mentors compared at once some intervals "
+    "exclude 0 by chance: 'expected false flags' is the expected number of flagged mentors "
+    "whose true effect has the other sign; in brackets, the most false flags expected if no "
+    "mentor differed (mentors x {alpha}).",
+)

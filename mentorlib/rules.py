@@ -126,6 +126,12 @@ class Rulebook:
         (0.8).
     gender_tol : float
         Grouping: every group's share of girls stays within this of the school's share (0.25).
+    rlrt_min_mentees : float
+        The test of the mentor variance uses the exact restricted likelihood-ratio test by
+        simulation (Crainiceanu & Ruppert 2004) when mentors have fewer mentees than this on
+        average (3), the 50:50 chi-square mixture otherwise.
+    rlrt_n_sim : int
+        Draws of that simulation (10,000, as R's RLRsim).
     """
 
     level: str
@@ -163,6 +169,9 @@ class Rulebook:
     min_answered: float = 0.8
     gender_tol: float = 0.25
     dimensions: tuple[str, ...] = field(default=())
+    # issue 14 item 4: the exact test of the mentor variance (see the docstring)
+    rlrt_min_mentees: float = 3.0
+    rlrt_n_sim: int = 10000
 
     def with_changes(self, **changes) -> Rulebook:
         """Return a copy with some rules changed (for sensitivity analyses)."""
@@ -232,6 +241,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "group_max": (1, 50),
     "training_hours": (0, 1000),
     "award_per_mentee_term": (0, 100000),
+    "rlrt_min_mentees": (0.0, 1000.0),
+    "rlrt_n_sim": (200, 1_000_000),
 }
 
 CI_METHODS = ("wilson", "clopper-pearson")

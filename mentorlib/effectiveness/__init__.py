@@ -13,12 +13,19 @@ Layers (each imports only the ones above it)
     :func:`fit_mentor_model` (column names as arguments) -> :class:`MentorModel`: fixed
     effects, variance components, ICC, (RE)ML log-likelihood, the boundary-corrected
     likelihood-ratio test of the mentor variance (:func:`boundary_lrt`) and the empirical-Bayes
-    mentor effects (conditional intervals, or intervals integrated over the uncertainty of the
-    mentor variance). Random-intercept models use a direct profiled (RE)ML fit (per-mentor
+    mentor effects (intervals integrated over the uncertainty of the mentor variance by default,
+    or conditional ones). Random-intercept models use a direct profiled (RE)ML fit (per-mentor
     sufficient statistics, one-dimensional search; 0.3 s for 100,000 students and 12,500
     mentors, where statsmodels' default path took 5 minutes and stopped unconverged,
     benchmarks/bench_mixed.py); random slopes and a second variance component (the class) use
     statsmodels ``MixedLM``, tried with every optimiser.
+:mod:`.rlrt` — the exact test of the mentor variance
+    :func:`rlrt_null_sample` (the finite-sample null of the (R)LRT, Crainiceanu & Ruppert
+    2004, by simulation), :func:`rlrt_pvalue` (RLRsim's conventions); the model uses it when
+    mentors have few mentees.
+:mod:`.flags` — many mentors at once
+    :func:`flag_mentors` (verdicts, the posterior chance of the other sign, Sidak-simultaneous
+    verdicts), :func:`false_flags` (flagged, expected false flags, the no-difference bound).
 :mod:`.study` — the mentor study of one school
     :func:`study_scores` (the scale scores, from :func:`mentorlib.scales.score_scales`, computed
     once and passed down), :func:`mentor_data` (one row per student: outcome score pre and post,
@@ -50,6 +57,7 @@ from __future__ import annotations
 
 from .dose import DOSE_WARNING, EXPOSURE_LABELS, EXPOSURES, DoseResponse, dose_response
 from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
+from .flags import false_flags, flag_mentors, sidak_z
 from .model import (
     LLF_TOL,
     OPTIMIZERS,
@@ -59,6 +67,7 @@ from .model import (
     fit_mentor_model,
 )
 from .report import MentorReport, mentor_report
+from .rlrt import rlrt_null_sample, rlrt_pvalue
 from .scheme import (
     COMPONENTS,
     WEIGHTS,
@@ -102,6 +111,8 @@ __all__ = [
     "audit_scheme",
     "boundary_lrt",
     "dose_response",
+    "false_flags",
+    "flag_mentors",
     "fit_mentor_model",
     "mentor_data",
     "mentor_report",
@@ -112,9 +123,12 @@ __all__ = [
     "plot_dose_response",
     "plot_naive_vs_shrunk",
     "rank_probabilities",
+    "rlrt_null_sample",
+    "rlrt_pvalue",
     "scheme_components",
     "scheme_reliability",
     "school_scheme",
+    "sidak_z",
     "study_models",
     "study_scores",
 ]

@@ -29,9 +29,11 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import InputError
 from .design import Design, prepare_design
 from .fallback import fit_or_fallback, snap_boundary
+from .rlrt import rlrt_null_sample, rlrt_pvalue
 
 __all__ = [
     "LLF_TOL",
+    "LRT_ZERO",
     "OPTIMIZERS",
     "Design",
     "MentorModel",
@@ -46,6 +48,9 @@ OPTIMIZERS: tuple[str, ...] = ("lbfgs", "bfgs", "cg", "nm", "powell")
 
 #: Converged MixedLM fits whose log-likelihoods differ by more than this disagree.
 LLF_TOL = 0.01
+
+#: A likelihood-ratio statistic below this is 0 (a fit at the boundary, up to rounding).
+LRT_ZERO = 1e-8
 
 
 class OptimizerWarning(UserWarning):
@@ -79,7 +84,11 @@ class MentorModel:
     llf : float
         The maximised (restricted) log-likelihood.
     lrt : dict
-        ``stat``, ``p``, ``llf_null``, ``mixture`` (see :func:`boundary_lrt`), ``tests``.
+        ``stat``, ``p``, ``llf_null``, ``mixture`` (see :func:`boundary_lrt`), ``tests``,
+        ``null`` (the null distribution of the p-value: ``"chibar2"``, the 50:50 chi-square
+        mixture of Self & Liang 1987, or ``"rlrt_sim"``, the exact (R)LRT by simulation),
+        ``n_sim`` (draws; 0 for the mixture) and, when simulated, ``p_zero`` (the null
+        probability of a statistic of 0).
     effects : DataFrame
         One row per mentor (and term for random slopes): ``group`` column (named by the group
         column), term, effect, se, ci_low, ci_high, n (mentees), reliability (shrinkage factor
@@ -113,7 +122,7 @@ class MentorModel:
     optimizers: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     cov_fixed: np.ndarray | None = field(default=None, repr=False)
-    intervals: str = "conditional"
+    intervals: str = "integrated"
 
     def var(self, component: str) -> float:
         """The variance of one component (``"residual"``, the group name, ...)."""
@@ -141,6 +150,7 @@ class MentorModel:
             "llf": self.llf,
             "lrt_stat": self.lrt["stat"],
             "lrt_p": self.lrt["p"],
+            "lrt_null": self.lrt.get("null", "chibar2"),
             "mean_reliability": float(self.effects["reliability"].mean()),
             "method": self.method,
             "intervals": self.intervals,
@@ -148,7 +158,9 @@ class MentorModel:
         }
 
 
-def boundary_lrt(llf_full: float, llf_null: float, *, q: int = 0) -> tuple[float, float]:
+def boundary_lrt(
+    llf_full: float, llf_null: float, *, q: int = 0, reml: bool = True
+) -> tuple[float, float]:
     """Likelihood-ratio test of a variance on the boundary of its parameter space.
 
     Parameters
@@ -159,13 +171,19 @@ def boundary_lrt(llf_full: float, llf_null: float, *, q: int = 0) -> tuple[float
     q : int
         Random effects kept under the null: 0 tests one random intercept against none; 1 tests
         a random slope (with its covariance) against a random intercept alone.
+    reml : bool
+        The log-likelihoods are restricted (default) or ML: only the p-value of a statistic
+        of 0 depends on it (see Notes).
 
     Returns
     -------
     stat : float
-        ``2 (llf_full - llf_null)``, floored at 0.
+        ``2 (llf_full - llf_null)``; below :data:`LRT_ZERO` (1e-8) it is 0 (a variance
+        estimated at 1e-11 is the boundary, as lme4 reports it).
     p : float
-        ``0.5 P(chi2_q > stat) + 0.5 P(chi2_{q+1} > stat)``, with chi2_0 the point mass at 0.
+        ``0.5 P(chi2_q >= stat) + 0.5 P(chi2_{q+1} >= stat)``, with chi2_0 the point mass at
+        0: 1 for a statistic of 0 with REML; with ML and q = 0 a statistic of 0 gets
+        ``P(stat > 0) = 0.5``.
 
     Notes
     -----
@@ -175,16 +193,28 @@ def boundary_lrt(llf_full: float, llf_null: float, *, q: int = 0) -> tuple[float
     82:605; Stram & Lee 1994, Biometrics 50:1171). For q = 0 the 5% critical value is 2.706
     (chi2_1's 10% point) instead of 3.841.
 
+    A statistic of 0 follows R's RLRsim: ``exactRLRT`` (REML) returns p = 1, ``exactLRT``
+    (ML) returns ``mean(0 < sample)``, the null probability of a positive statistic, which
+    for the mixture is 0.5. A statistic below :data:`LRT_ZERO` is rounding noise of a fit at
+    the boundary (lme4 prints the variance as 0): it is set to 0 first.
+
     Examples
     --------
     >>> round(boundary_lrt(-100.0, -101.353)[1], 3)
     0.05
+    >>> boundary_lrt(-100.0, -100.0 - 2e-11)
+    (0.0, 1.0)
+    >>> boundary_lrt(-100.0, -100.0, reml=False)
+    (0.0, 0.5)
     """
     stat = 2.0 * (float(llf_full) - float(llf_null))
     if math.isnan(stat):  # no null fit (the OLS fallback): nothing to test
         return math.nan, math.nan
-    stat = max(0.0, stat)
-    low = (1.0 if stat <= 0 else 0.0) if q == 0 else float(stats.chi2.sf(stat, q))
+    stat = 0.0 if stat < LRT_ZERO else stat
+    if q == 0:
+        low = 1.0 if (stat == 0 and reml) else 0.0  # P(chi2_0 >= 0) = 1, P(chi2_0 > 0) = 0
+    else:
+        low = float(stats.chi2.sf(stat, q))
     return stat, float(0.5 * low + 0.5 * stats.chi2.sf(stat, q + 1))
 
 
@@ -292,6 +322,13 @@ class _RandomIntercept:
         return m1, np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
 
 
+#: What the mentor effects are when the variance is estimated at 0, by kind of interval.
+_BOUNDARY_EFFECTS = {
+    "conditional": "conditional effects all 0",
+    "integrated": "effects near 0, averaged over the variance's uncertainty (integrated)",
+}
+
+
 def _fit_profiled(d: Design, reml: bool, intervals: str = "conditional"):
     G = len(d.labels)
     ri = _RandomIntercept(d.y, d.X, d.codes, G)
@@ -325,7 +362,7 @@ def _fit_profiled(d: Design, reml: bool, intervals: str = "conditional"):
         "method": "profiled",
         "q": 0,
         "optimizers": None,
-        "notes": ["mentor variance estimated at 0 (the boundary): conditional effects all 0"]
+        "notes": [f"mentor variance estimated at 0 (the boundary): {_BOUNDARY_EFFECTS[intervals]}"]
         if lam == 0
         else [],
     }
@@ -503,7 +540,11 @@ def fit_mentor_model(
     method: str = "auto",
     optimizers: Sequence[str] = OPTIMIZERS,
     confidence: float = 0.95,
-    intervals: str = "conditional",
+    intervals: str = "integrated",
+    lrt: str = "auto",
+    rlrt_min_mentees: float = 3.0,
+    n_sim: int = 10000,
+    seed: int | None = 0,
 ) -> MentorModel:
     """Fit ``outcome ~ pre + covariates + (1 | group)`` and return shrunken group effects.
 
@@ -534,12 +575,24 @@ def fit_mentor_model(
         MixedLM optimisers to try (default :data:`OPTIMIZERS`).
     confidence : float
         Level of the intervals (0.95).
-    intervals : {"conditional", "integrated"}
-        ``conditional`` (default): the empirical-Bayes effects and conditional SEs given the
-        estimated variances (lme4's ``ranef`` / ``condVar``). ``integrated`` (random-intercept
-        models): posterior means and SDs averaged over the uncertainty of the mentor variance
-        and of the fixed effects; better calibrated when mentors have 1-2 mentees and the
-        variance estimate may sit at 0 (see Notes).
+    intervals : {"integrated", "conditional"}
+        ``integrated`` (default; random-intercept models): posterior means and SDs averaged
+        over the uncertainty of the mentor variance and of the fixed effects; they cover when
+        the true mentor SD is small or mentors have 1-2 mentees (see Notes). ``conditional``:
+        the empirical-Bayes effects and conditional SEs given the estimated variances (lme4's
+        ``ranef`` / ``condVar``); models with a random slope or an extra group always use
+        these (noted).
+    lrt : {"auto", "chibar2", "rlrt_sim"}
+        Null distribution of the test of the mentor variance (``lrt["null"]``): the 50:50
+        chi-square mixture, or the exact finite-sample distribution simulated
+        (:func:`~mentorlib.effectiveness.rlrt.rlrt_null_sample`; random-intercept models
+        only). ``auto``: the simulation when mentors have fewer than ``rlrt_min_mentees``
+        mentees on average, the mixture otherwise.
+    rlrt_min_mentees : float
+        See ``lrt`` (3: the rulebook's ``rlrt_min_mentees``).
+    n_sim, seed : int
+        Draws and seed of the simulated null distribution (10,000 as RLRsim; the rulebook's
+        ``rlrt_n_sim``).
 
     Returns
     -------
@@ -597,8 +650,14 @@ def fit_mentor_model(
     mentors fitted.
 
     *Test of the mentor variance*: :func:`boundary_lrt` against the model without it (OLS,
-    or the extra group alone), 0.5 chi2_0 + 0.5 chi2_1; for a random slope, the slope model
-    against the random intercept alone, 0.5 chi2_1 + 0.5 chi2_2.
+    or the extra group alone), 0.5 chi2_0 + 0.5 chi2_1 (``lrt["null"] = "chibar2"``); for a
+    random slope, the slope model against the random intercept alone, 0.5 chi2_1 + 0.5
+    chi2_2. The mixture is the large-sample null; in finite samples the null point mass at 0
+    is not one half (one-way balanced design: ``P(F_{K-1, n-K} <= 1)`` for the RLRT,
+    Crainiceanu & Ruppert 2004, JRSS B 66:165, section 3) and the tail differs, so with
+    few mentees per mentor (the middle school's 1-2) a random-intercept model uses the exact
+    (R)LRT by simulation (RLRsim's ``exactRLRT``; ``lrt["null"] = "rlrt_sim"``). A
+    statistic below 1e-8 is 0: p = 1 with REML (RLRsim; lme4 prints such a variance as 0).
 
     Examples
     --------
@@ -617,6 +676,8 @@ def fit_mentor_model(
         raise InputError("the profiled fit handles a random intercept only; use method='mixedlm'")
     if intervals not in ("conditional", "integrated"):
         raise InputError(f"unknown intervals {intervals!r}: expected conditional or integrated")
+    if lrt not in ("auto", "chibar2", "rlrt_sim"):
+        raise InputError(f"unknown lrt {lrt!r}: expected auto, chibar2 or rlrt_sim")
 
     def fit(dd: Design) -> dict:
         if simple and method != "mixedlm":
@@ -639,9 +700,9 @@ def fit_mentor_model(
     )
     vv = var.set_index("component")["variance"]
     total = vv[group] + vv["residual"] + (vv[extra_group] if extra_group else 0.0)
-    q = f["q"]
-    stat, p = boundary_lrt(f["llf"], f["llf_null"], q=q)
-    tests = "random slope" if random_slope else f"{group} variance"
+    sim = {"lrt": lrt, "min_mentees": rlrt_min_mentees, "n_sim": n_sim, "seed": seed}
+    test = _variance_test(f, d, reml, simple, sim)
+    test["tests"] = "random slope" if random_slope else f"{group} variance"
     return MentorModel(
         outcome=outcome,
         group=group,
@@ -654,13 +715,7 @@ def fit_mentor_model(
         variance=var.reset_index(drop=True),
         icc=float(vv[group] / total) if total > 0 else np.nan,
         llf=float(f["llf"]),
-        lrt={
-            "stat": stat,
-            "p": p,
-            "llf_null": float(f["llf_null"]),
-            "mixture": f"0.5 chi2_{q} + 0.5 chi2_{q + 1}",
-            "tests": tests,
-        },
+        lrt=test,
         effects=_effects_table(f["effects"], group, z),
         converged=bool(f["converged"]),
         optimizers=f["optimizers"],
@@ -668,6 +723,39 @@ def fit_mentor_model(
         cov_fixed=f["cov_beta"],
         intervals=intervals if f["method"] == "profiled" else "conditional",
     )
+
+
+def _variance_test(f: dict, d: Design, reml: bool, simple: bool, sim: dict) -> dict:
+    """The ``lrt`` dict of a fit: the statistic, its p-value and the null distribution used."""
+    q = f["q"]
+    stat, p = boundary_lrt(f["llf"], f["llf_null"], q=q, reml=reml)
+    out = {
+        "stat": stat,
+        "p": p,
+        "llf_null": float(f["llf_null"]),
+        "mixture": f"0.5 chi2_{q} + 0.5 chi2_{q + 1}",
+        "null": "chibar2",
+        "n_sim": 0,
+    }
+    few = len(d.y) / max(len(d.labels), 1) < sim["min_mentees"]
+    want = sim["lrt"] == "rlrt_sim" or (sim["lrt"] == "auto" and few)
+    if not want or math.isnan(stat) or not simple or f["method"] == "ols":
+        if sim["lrt"] == "rlrt_sim" and not math.isnan(stat):
+            f["notes"].append("exact RLRT needs a random-intercept model: chi-square mixture used")
+        return out
+    try:
+        sample = rlrt_null_sample(
+            d.X, d.codes, len(d.labels), reml=reml, n_sim=sim["n_sim"], seed=sim["seed"]
+        )
+    except (InputError, np.linalg.LinAlgError) as e:
+        f["notes"].append(f"exact RLRT not possible ({e}): chi-square mixture used")
+        return out
+    return out | {
+        "p": rlrt_pvalue(stat, sample, reml=reml),
+        "null": "rlrt_sim",
+        "n_sim": int(sim["n_sim"]),
+        "p_zero": float(np.mean(sample == 0)),
+    }
 
 
 def _fixed_table(beta: np.ndarray, cov_beta: np.ndarray, names: list[str], z: float):

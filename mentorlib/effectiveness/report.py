@@ -16,13 +16,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..labels import EFFECT_VERDICT_LABELS, MENTOR_FALLBACK_LABEL, Lang, check_lang
+from ..labels import (
+    EFFECT_VERDICT_LABELS,
+    LRT_NULL_LABELS,
+    MENTOR_FALLBACK_LABEL,
+    MENTOR_FLAGS_LINE,
+    Lang,
+    check_lang,
+)
 from ..privacy import Document
 from ..results import jsonable
 from ..rules import Rulebook
 from .dose import DOSE_WARNING, DoseResponse, dose_response
 from .fallback import FALLBACK_NOTE
 from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
+from .flags import false_flags, flag_mentors
 from .model import MentorModel, OptimizerWarning
 from .scheme import WEIGHTS, audit_scheme, scheme_components, scheme_reliability, school_scheme
 from .study import (
@@ -45,13 +53,15 @@ class MentorReport:
     ----------------------------
     models
         One row per outcome: n_students, n_mentors, mean_mentees, var_mentor, var_resid, icc,
-        llf, lrt_stat, lrt_p, mean_reliability, method, converged.
+        llf, lrt_stat, lrt_p, lrt_null (the null distribution of lrt_p: ``chibar2`` or
+        ``rlrt_sim``), mean_reliability, method, intervals, converged.
     fixed
         outcome, term, coef, se, z, p, ci_low, ci_high.
     effects (internal)
         outcome, mentor_id, mentor_name, effect, se, ci_low, ci_high, n, reliability, verdict
-        (above / below / indistinguishable), rank, p_top, p_bottom, rank_median, rank_low,
-        rank_high, n_ranked.
+        (above / below / indistinguishable), p_other_side, verdict_simultaneous
+        (:func:`~mentorlib.effectiveness.flags.flag_mentors`), rank, p_top, p_bottom,
+        rank_median, rank_low, rank_high, n_ranked.
     stability
         Year-to-year correlation of the composite effects (:func:`mentor_stability`).
     stability_effects (internal)
@@ -118,7 +128,13 @@ class MentorReport:
     )
 
     def effects_summary(self) -> pd.DataFrame:
-        """Per outcome, how many mentors are distinguishable from average (no names)."""
+        """Per outcome, how many mentors are distinguishable from average (no names).
+
+        Columns: outcome, n_mentors, n_above, n_below, n_indistinguishable, median_ci_width,
+        median_rank_interval, n_surely_top, n_surely_bottom, and the multiplicity figures of
+        :func:`~mentorlib.effectiveness.flags.false_flags`: n_flagged,
+        expected_false_flags, null_false_flags, n_flagged_simultaneous.
+        """
         rows = []
         for oc, e in self.effects.groupby("outcome", sort=False):
             rows.append(
@@ -132,6 +148,7 @@ class MentorReport:
                     "median_rank_interval": float((e["rank_high"] - e["rank_low"]).median()),
                     "n_surely_top": int((e["p_top"] >= 0.9).sum()),
                     "n_surely_bottom": int((e["p_bottom"] >= 0.9).sum()),
+                    **false_flags(e, alpha=self.rules.alpha),
                 }
             )
         return pd.DataFrame(rows)
@@ -292,13 +309,29 @@ class MentorReport:
         lines = []
         for r in self.models.itertuples():
             oc = str(r.outcome)
+            null = L.of(LRT_NULL_LABELS, getattr(r, "lrt_null", ""), "")
             lines.append(
-                f"  {oc:<14} ICC {r.icc:.3f}  LRT p {r.lrt_p:.3g}  {head} {dist.get(oc, '-')}"
+                f"  {oc:<14} ICC {r.icc:.3f}  LRT p {r.lrt_p:.3g} ({null})  "
+                f"{head} {dist.get(oc, '-')}"
             )
+        for row in es.to_dict("records"):  # the composite, and any outcome with flags
+            if row["outcome"] == "composite" or row["n_flagged"] > 0:
+                lines.append("  " + L.pair(MENTOR_FLAGS_LINE).format(**_flag_fields(row)))
         ols = [str(r.outcome) for r in self.models.itertuples() if r.method == "ols"]
         if ols:  # the OLS fallback (mentors with too few mentees): one line
             lines.append(f"  {L.pair(MENTOR_FALLBACK_LABEL)} ({', '.join(ols)})")
         return lines
+
+
+def _flag_fields(row: Mapping) -> dict:
+    """The fields of :data:`MENTOR_FLAGS_LINE` from a row of ``effects_summary``."""
+    return {
+        "outcome": row["outcome"],
+        "n_flagged": int(row["n_flagged"]),
+        "expected": float(row["expected_false_flags"]),
+        "null": float(row["null_false_flags"]),
+        "n_sim": int(row["n_flagged_simultaneous"]),
+    }
 
 
 def _register_dose(
@@ -381,8 +414,9 @@ def _caught(notes: list[str], fn, *args, **kwargs):
     return out
 
 
-def _report_models(models: Mapping[str, MentorModel], class_effect: bool):
-    """The models, fixed-effects and effects tables of a report (effects with verdicts)."""
+def _report_models(models: Mapping[str, MentorModel], class_effect: bool, alpha: float):
+    """The models, fixed-effects and effects tables of a report (effects with verdicts and
+    the multiplicity columns of :func:`flag_mentors`)."""
     mt = pd.DataFrame([m.summary_row() for m in models.values()])
     if class_effect:
         mt["var_class"] = [m.var("class_id") for m in models.values()]
@@ -392,11 +426,8 @@ def _report_models(models: Mapping[str, MentorModel], class_effect: bool):
     fixed = fixed[["outcome", *[c for c in fixed.columns if c != "outcome"]]]
     eff = pd.concat([m.effects.assign(outcome=oc) for oc, m in models.items()], ignore_index=True)
     eff = eff[eff["term"] == "intercept"].drop(columns="term")
-    eff = eff.assign(
-        mentor_id=eff["mentor_id"].astype(str),
-        verdict=np.where(
-            eff["ci_low"] > 0, "above", np.where(eff["ci_high"] < 0, "below", "indistinguishable")
-        ),
+    eff = flag_mentors(
+        eff.assign(mentor_id=eff["mentor_id"].astype(str)), alpha=alpha, by="outcome"
     )
     return mt, fixed, eff[["outcome", *[c for c in eff.columns if c != "outcome"]]]
 
@@ -499,7 +530,8 @@ def mentor_report(
     models = _caught(notes, study_models, processed, year, outcomes=outcomes, scores=scores, **fit)
     for oc, m in models.items():
         notes += [f"{oc}: {n}" for n in m.notes if n != FALLBACK_NOTE]  # that: one summary line
-    t = dict(zip(("models", "fixed", "effects"), _report_models(models, class_effect), strict=True))
+    tabs = _report_models(models, class_effect, rules.alpha)
+    t = dict(zip(("models", "fixed", "effects"), tabs, strict=True))
     t["effects"] = _with_names(
         rank_probabilities(
             t["effects"],

@@ -30,6 +30,7 @@ __all__ = [
     "FOCUS_COVARIATES",
     "Stability",
     "check_year",
+    "lrt_settings",
     "mentor_data",
     "mentor_in_term",
     "mentor_stability",
@@ -51,6 +52,12 @@ FOCUS_COVARIATES: tuple[str, ...] = (
 
 #: Covariates of every study model (besides the pre score).
 COVARIATES: tuple[str, ...] = ("grade", "gender", *FOCUS_COVARIATES)
+
+
+def lrt_settings(rules) -> dict:
+    """The rulebook's settings of the test of the mentor variance, as keywords of
+    :func:`fit_mentor_model`."""
+    return {"rlrt_min_mentees": rules.rlrt_min_mentees, "n_sim": rules.rlrt_n_sim}
 
 
 def check_year(processed, year: int) -> None:
@@ -230,7 +237,7 @@ def study_models(
     class_effect: bool = False,
     reml: bool = True,
     mentor_term: int = 1,
-    intervals: str = "conditional",
+    intervals: str = "integrated",
     scores: pd.DataFrame | None = None,
 ) -> dict[str, MentorModel]:
     """Fit the mentor model per dimension and for the composite in one year.
@@ -246,9 +253,10 @@ def study_models(
     reml : bool
     mentor_term : {1, 2}
         See :func:`mentor_data`.
-    intervals : {"conditional", "integrated"}
-        See :func:`fit_mentor_model`; intervals at the level ``1 - alpha`` of the study's
-        rulebook.
+    intervals : {"integrated", "conditional"}
+        See :func:`fit_mentor_model` (integrated by default: they cover when the true mentor
+        SD is small); intervals at the level ``1 - alpha`` of the study's rulebook, the test
+        of the mentor variance with its ``rlrt_min_mentees`` and ``rlrt_n_sim``.
     scores : DataFrame, optional
         :func:`study_scores` output (scored once here when not given).
 
@@ -282,6 +290,7 @@ def study_models(
             reml=reml,
             confidence=1 - processed.rules.alpha,
             intervals=intervals,
+            **lrt_settings(processed.rules),
         )
         out[oc].outcome = oc
     return out
@@ -377,7 +386,9 @@ def mentor_stability(
     frames, sd = [], {}
     for y in years:
         if y not in models or models[y].intervals != "conditional":
-            models[y] = study_models(processed, y, outcomes=[outcome], scores=scores)[outcome]
+            models[y] = study_models(
+                processed, y, outcomes=[outcome], scores=scores, intervals="conditional"
+            )[outcome]
         frames.append(_year_effects(models[y], y))
         sd[y] = math.sqrt(max(models[y].var_group, 0.0))
     eff = pd.concat(frames, ignore_index=True)
@@ -583,6 +594,8 @@ def placebo_check(
         covariates=COVARIATES,
         reml=reml,
         confidence=1 - alpha,
+        intervals="conditional",  # only the test is used
+        **lrt_settings(processed.rules),
     )
     flagged = bool(m.lrt["p"] < alpha)
     msg = (

@@ -18,7 +18,14 @@ from ..effectiveness import (
     plot_naive_vs_shrunk,
 )
 from ..errors import InputError
-from ..labels import EFFECT_VERDICT_LABELS, MENTOR_FALLBACK_LABEL, Lang, level_text
+from ..labels import (
+    EFFECT_VERDICT_LABELS,
+    MENTOR_FALLBACK_LABEL,
+    MENTOR_FALSE_FLAGS_COLUMN,
+    MENTOR_INTERVALS_NOTE,
+    Lang,
+    level_text,
+)
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import (
@@ -91,6 +98,10 @@ def _models_blocks(M: MentorReport, level: str, t: Lang) -> list:
                 "—"
                 if e is None
                 else f"{int(e['n_above'])} / {int(e['n_below'])} / {int(e['n_indistinguishable'])}",
+                "—"
+                if e is None
+                else f"{as_float(e['expected_false_flags']):.1f} "
+                f"({as_float(e['null_false_flags']):.0f})",
             ]
         )
     cols = [
@@ -100,7 +111,10 @@ def _models_blocks(M: MentorReport, level: str, t: Lang) -> list:
         t("导师间差异占比（ICC）", "Share of variance between mentors (ICC)"),
         t("似然比检验 p", "LRT p"),
         t("高于 / 低于 / 无法区分", "Above / below / indistinguishable"),
+        t(*MENTOR_FALSE_FLAGS_COLUMN),
     ]
+    n_max = int(M.models["n_mentors"].max()) if len(M.models) else 0
+    note = t(*MENTOR_INTERVALS_NOTE).format(n=n_max, alpha=f"{M.rules.alpha:g}")
     ols = [dim_label(level, r.outcome, t) for r in M.models.itertuples() if r.method == "ols"]
     fallback = [Para(f"{t(*MENTOR_FALLBACK_LABEL)} ({', '.join(ols)})", "note")] if ols else []
     return fallback + [
@@ -114,6 +128,8 @@ def _models_blocks(M: MentorReport, level: str, t: Lang) -> list:
                 "fewer mentees, the more an estimate is pulled to the average. 'Above/below "
                 f"average' means the {lv} interval excludes 0.",
             )
+            + t("", " ")
+            + note
         ),
         Table(
             frame(rows, cols),
