@@ -620,7 +620,7 @@ PLAIN_HEADLINE: dict[str, Pair] = {
     ),
     "goal.met.estimated": (
         "这意味着{target}的目标已经达到：估计的实际比例即使取最低值也高于目标，只是逐个学生的测量无法一一确认。",
-        "This means the {target} goal was reached: even the lowest plausible value of the "
+        "This means the {target} goal was reached: even the bottom of the likely range of the "
         "estimated share is above it, though the measurement cannot confirm it student by "
         "student.",
     ),
@@ -640,7 +640,7 @@ PLAIN_HEADLINE: dict[str, Pair] = {
     ),
     "goal.not_met.estimated": (
         "这意味着{target}的目标没有达到：估计的实际比例即使取最高值也低于目标。",
-        "This means the {target} goal was not reached: even the highest plausible value of "
+        "This means the {target} goal was not reached: even the top of the likely range of "
         "the estimated share is below it.",
     ),
 }
