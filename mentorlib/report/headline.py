@@ -59,8 +59,10 @@ def shown_true_share(progress: Any, min_cell: int) -> tuple[dict[str, Any] | Non
     n = ts.get("n_students")
     if missing(n):
         n = progress.headline_row(public=False).get("n_evaluable")
-    est = as_float(ts["estimate"])
-    if missing(n) or min(float(n), est * float(n), (1 - est) * float(n)) < min_cell:
+    if missing(n):
+        return None, "withheld"
+    est, m = as_float(ts["estimate"]), as_float(n)
+    if min(m, est * m, (1 - est) * m) < min_cell:
         return None, "withheld"
     return ts, "shown"
 
