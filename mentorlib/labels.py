@@ -579,14 +579,15 @@ SHARED_ITEMS_DIMENSION: Pair = (
 # ---- summary (issue 14 item 6: the headline a principal reads)
 
 #: The executive summary's opening numbers in plain words: no method names, no test
-#: statistics. Format fields: ``year, n, share, k, areas, delta, est, lo, hi, target, min_cell``
-#: (``k``: "一"/"1"; ``areas``: "area"/"areas"). ``goal.<status>.<basis>``: what the two numbers
-#: mean for the target (:func:`mentorlib.report.headline.goal_status`).
+#: statistics. Format fields: ``year, n, who, share, k, areas, delta, est, lo, hi, target,
+#: min_cell`` (``k``: 一 / one; ``who``: 学生 / 受导学生, students / mentees; ``areas``: area
+#: / areas). ``goal.<status>.<basis>``: what the two numbers mean for the target
+#: (:func:`mentorlib.report.headline.goal_status`).
 PLAIN_HEADLINE: dict[str, Pair] = {
     "certified": (
-        "{year}学年评估的{n}名学生中，我们能确认有明显进步的学生占{share}：他们至少在{k}个发展方面"
+        "{year}学年评估的{n}名{who}中，我们能确认有明显进步的占{share}：他们至少在{k}个发展方面"
         "进步得足够多，很难用测量的偶然误差来解释。",
-        "Of the {n} students assessed in {year}, we can confirm that {share} clearly improved: "
+        "Of the {n} {who} assessed in {year}, we can confirm that {share} clearly improved: "
         "in at least {k} development {areas} their gain is too large to be explained by chance "
         "in the measurement.",
     ),

@@ -107,6 +107,7 @@ def _fields(a: Any, t: Lang, n_text: str) -> dict[str, Any]:
     return {
         "year": R.year,
         "n": n_text,
+        "who": t("受导学生", "mentees") if R.level == "middle" else t("学生", "students"),
         **_k_fields(R.k, t),
         "target": share(R.target),
         "min_cell": a.min_cell,
