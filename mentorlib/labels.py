@@ -645,3 +645,10 @@ PLAIN_HEADLINE: dict[str, Pair] = {
         "the estimated share is below it.",
     ),
 }
+
+#: The target's status in a list of years (:func:`mentorlib.report.headline.goal_status`).
+GOAL_STATUS_SHORT: dict[str, Pair] = {
+    "met": ("目标已达到", "goal reached"),
+    "not_demonstrable": ("可能已达到但无法证明", "may be reached, cannot be shown"),
+    "not_met": ("目标未达到", "goal not reached"),
+}

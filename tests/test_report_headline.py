@@ -245,3 +245,24 @@ def test_review_caveats_follow_the_study(drafted, monkeypatch):
     assert "1.96" in texts[0] and "1.645" in texts[1] and "1.96" not in texts[1]
     assert "0.5 SD" in texts[0] and "0.3 SD" in texts[1]
     assert "85%" in texts[0] and "90%" in texts[1] and "85%" not in texts[1]
+
+
+def test_review_summary_lists_the_estimated_true_shares(drafted, monkeypatch):
+    from mentorlib.labels import GOAL_STATUS_SHORT
+    from mentorlib.report.headline import true_shares_sentence
+    from mentorlib.report.review import summary_section
+
+    p = drafted["pilot_analyses"]
+    assert true_shares_sentence(p, Lang("zh")) is None or all(
+        getattr(R, "true_share", None) for R in p.progress.values()
+    )
+    shares = [fake(0.93, 0.88, 0.97), fake(0.80, 0.72, 0.88), fake(0.60, 0.52, 0.68)]
+    for R, ts in zip(p.progress.values(), shares, strict=True):
+        monkeypatch.setattr(R, "true_share", ts, raising=False)
+    for lang in ("zh", "en"):
+        t = Lang(lang)
+        text = "\n".join(b.text for b in summary_section(p, t).blocks if hasattr(b, "text"))
+        for ts in shares:
+            assert pct(ts["estimate"]) in text
+        for status in ("met", "not_demonstrable", "not_met"):
+            assert t.of(GOAL_STATUS_SHORT, status) in text, (lang, status)

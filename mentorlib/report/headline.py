@@ -20,10 +20,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..labels import PLAIN_HEADLINE, Lang
-from .render.fmt import as_float, en_count, missing, pct, share, zh_count
+from ..labels import GOAL_STATUS_SHORT, PLAIN_HEADLINE, Lang
+from .render.fmt import as_float, ci, en_count, missing, pct, share, year_label, zh_count
 
-__all__ = ["GOAL_STATUSES", "goal_status", "plain_headline", "shown_true_share", "true_share_of"]
+__all__ = [
+    "GOAL_STATUSES",
+    "goal_status",
+    "plain_headline",
+    "shown_true_share",
+    "true_share_of",
+    "true_shares_sentence",
+]
 
 #: What the certified and estimated shares mean for the target.
 GOAL_STATUSES: tuple[str, ...] = ("met", "not_demonstrable", "not_met")
@@ -160,3 +167,36 @@ def plain_headline(a: Any, t: Lang, n_text: str) -> list[str]:
         status, basis = goal_status(row.get("verdict") if certified else None, ts, R.target)
         out.append(t.pair(PLAIN_HEADLINE[f"goal.{status}.{basis}"]).format(**f))
     return out
+
+
+def true_shares_sentence(p: Any, t: Lang) -> str | None:
+    """The pilot review's line of estimated true shares per year, each with its interval and
+    what it means for the target; None when no year has one to show (``p``: PilotAnalyses)."""
+    parts, last = [], None
+    for y, R in p.progress.items():
+        ts, _ = shown_true_share(R, p.min_cell)
+        if ts is None:
+            continue
+        last = ts
+        h = R.headline_row(public=True)
+        verdict = None if missing(h.get("proportion")) else h.get("verdict")
+        status, _basis = goal_status(verdict, ts, R.target)
+        parts.append(
+            f"{year_label(y, t)} {pct(ts['estimate'])}"
+            + t(
+                f"（{ci(ts['ci_low'], ts['ci_high'])}，{t.of(GOAL_STATUS_SHORT, status)}）",
+                f" ({ci(ts['ci_low'], ts['ci_high'])}, {t.of(GOAL_STATUS_SHORT, status)})",
+            )
+        )
+    if last is None:
+        return None
+    R = p.progress[p.years[-1]]
+    delta = f"{as_float(last.get('delta', R.rules.true_delta)):g}"
+    k = int(as_float(last.get("k", R.k)))
+    return t(
+        f"估计实际有进步（真实变化超过{delta}个前测标准差的维度至少{zh_count(k)}个）的学生比例为："
+        + "；".join(parts)
+        + "。",
+        f"Estimated share that truly improved (true change above {delta} pre-test SD in at "
+        f"least {en_count(k)} dimension{'s' if k != 1 else ''}): " + "; ".join(parts) + ".",
+    )
