@@ -676,3 +676,79 @@ MENTOR_INTERVALS_NOTE: Pair = (
     "whose true effect has the other sign; in brackets, the most false flags expected if no "
     "mentor differed (mentors x {alpha}).",
 )
+# ---- summary (issue 14 item 6: the headline a principal reads)
+
+#: The executive summary's opening numbers in plain words: no method names, no test
+#: statistics. Format fields: ``year, n, who, share, k, areas, delta, est, lo, hi, target,
+#: min_cell`` (``k``: 一 / one; ``who``: 学生 / 受导学生, students / mentees; ``areas``: area
+#: / areas). ``goal.<status>.<basis>``: what the two numbers mean for the target
+#: (:func:`mentorlib.report.headline.goal_status`).
+PLAIN_HEADLINE: dict[str, Pair] = {
+    "certified": (
+        "{year}学年评估的{n}名{who}中，我们能确认有明显进步的占{share}：他们至少在{k}个发展方面"
+        "进步得足够多，很难用测量的偶然误差来解释。",
+        "Of the {n} {who} assessed in {year}, we can confirm that {share} clearly improved: "
+        "in at least {k} development {areas} their gain is too large to be explained by chance "
+        "in the measurement.",
+    ),
+    "certified_withheld": (
+        "{year}学年能确认有明显进步的学生比例涉及少于{min_cell}名学生，按隐私规则不报告。",
+        "The share of students we can confirm improved in {year} rests on fewer than "
+        "{min_cell} students and is not reported (privacy rule).",
+    ),
+    "true": (
+        "测量只能确认较大的进步，许多真实但较小的进步无法逐个确认。据估计，实际有进步（至少在{k}个发展方面"
+        "进步幅度达到学生之间典型差距的{delta}倍）的学生约占{est}（可能在{lo}到{hi}之间）。",
+        "The measurement can only confirm large gains, so many real but smaller gains cannot "
+        "be confirmed one student at a time. We estimate that about {est} of students truly "
+        "improved (by at least {delta} of the typical spread between students, in at least "
+        "{k} {areas}); the true figure is probably between {lo} and {hi}.",
+    ),
+    "true_absent": (
+        "本学年无法估计实际有进步的学生比例，以下只依据能确认的比例。",
+        "The share of students who truly improved could not be estimated this year; what "
+        "follows rests on the confirmed share only.",
+    ),
+    "true_withheld": (
+        "实际有进步的学生比例的估计涉及少于{min_cell}名学生，按隐私规则不报告；以下只依据能确认的比例。",
+        "The estimated share of students who truly improved rests on fewer than {min_cell} "
+        "students and is not reported (privacy rule); what follows rests on the confirmed share "
+        "only.",
+    ),
+    "goal.met.certified": (
+        "这意味着{target}的目标已经达到：仅计能确认进步的学生就已超过目标。",
+        "This means the {target} goal was reached: the students we can confirm already exceed it.",
+    ),
+    "goal.met.estimated": (
+        "这意味着{target}的目标已经达到：估计的实际比例即使取最低值也高于目标，只是逐个学生的测量无法一一确认。",
+        "This means the {target} goal was reached: even the bottom of the likely range of the "
+        "estimated share is above it, though the measurement cannot confirm it student by "
+        "student.",
+    ),
+    "goal.not_demonstrable.estimated": (
+        "这意味着{target}的目标可能已经达到，但我们的测量无法证明：能确认的比例低于目标，"
+        "而估计的实际比例可能高于也可能低于目标。",
+        "This means the {target} goal may have been reached, but our measurement cannot show "
+        "it: the confirmed share is below the goal, and the estimated true share may lie "
+        "above or below it.",
+    ),
+    "goal.not_demonstrable.certified": (
+        "这意味着目前无法证明{target}的目标已经达到：能确认的比例未达到目标，而测量只能确认较大的进步，"
+        "实际比例是否达到目标无法判断。",
+        "This means we cannot show that the {target} goal was reached: the confirmed share "
+        "falls short of it, and because the measurement confirms only large gains, whether "
+        "the true share reached it cannot be judged.",
+    ),
+    "goal.not_met.estimated": (
+        "这意味着{target}的目标没有达到：估计的实际比例即使取最高值也低于目标。",
+        "This means the {target} goal was not reached: even the top of the likely range of "
+        "the estimated share is below it.",
+    ),
+}
+
+#: The target's status in a list of years (:func:`mentorlib.report.headline.goal_status`).
+GOAL_STATUS_SHORT: dict[str, Pair] = {
+    "met": ("目标已达到", "goal reached"),
+    "not_demonstrable": ("可能已达到但无法证明", "may be reached, cannot be shown"),
+    "not_met": ("目标未达到", "goal not reached"),
+}

@@ -24,13 +24,14 @@ from _report_fixtures import (
 )
 
 
-def test_executive_summary_carries_the_computed_headline(report_study, drafted):
-    # progress_report's own sentence, with the year's numbers, opens the summary
+def test_progress_section_carries_the_computed_headline(report_study, drafted):
+    # progress_report's own sentence (interval, test), with the year's numbers, opens the
+    # progress section; the executive summary opens with the plain-words headline
+    # (tests/test_report_headline.py)
     R = progress_report(report_study, YEAR, seed=0)
     for lang in ("zh", "en"):
         rep = drafted["annual", lang, True]
-        first = rep.section("summary").blocks[0]
-        assert first.text == R.headline(lang)
+        assert rep.section("progress").blocks[0].text == R.headline(lang)
     s = R.summary_dict()
     assert (
         f"{s['proportion']:.1%}" in drafted["annual", "zh", True].section("summary").blocks[0].text

@@ -35,8 +35,8 @@ def test_review_has_goals_cohorts_stability_and_a_recommendation(drafted):
     lim = drafted["review", "en", True].section("limitations")
     lim_text = " ".join(b.text for b in lim.blocks if isinstance(b, report.Para))
     for phrase in (
-        "sensitivity",
-        "specificity",
+        "Accuracy of the rule",  # the school's certified share beside its estimated true share
+        "certified",
         "Regression to the mean",
         "No randomisation",
         "synthetic",

@@ -64,7 +64,6 @@ from .annual import ANNUAL_SECTIONS, annual_summary
 from .document import Block, Figure, Heading, Para, Report, Section, Table, Todo
 from .methods import REFERENCES
 from .review import REVIEW_SECTIONS, pilot_review
-from .sections_review import VALIDATION
 
 __all__ = [
     "ANNUAL_SECTIONS",
@@ -73,7 +72,6 @@ __all__ = [
     "REASON_LABELS",
     "REFERENCES",
     "REVIEW_SECTIONS",
-    "VALIDATION",
     "Block",
     "Figure",
     "Heading",

@@ -15,7 +15,9 @@ from ..labels import Lang
 from ..privacy import Document
 from ..rules import Rulebook
 from .analyses import YearAnalyses, analyse_year, resolve_min_cell
+from .disclosure import printed
 from .document import Para, Report, Section, Table, Todo
+from .headline import plain_headline
 from .methods import methods_section
 from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
 from .sections_mentors import effects_by_outcome, mentors_section
@@ -140,13 +142,13 @@ def _comparison_para(s: dict, t: Lang, level: str) -> Para | None:
     d, lo, hi = (cmp_[c] * 100 for c in ("difference", "ci_low", "ci_high"))
     return Para(
         t(
-            f"与未受导学生相比，受导学生的显著进步比例高{d:.1f}个百分点"
-            f"（{level}置信区间{lo:.1f}至{hi:.1f}个百分点）；"
-            "受导学生经推荐产生，这一差异包含向均值回归，不能视为导师制的效果。",
-            f"Mentees progressed {d:.1f} percentage points more often "
-            f"than non-mentees ({level} CI {lo:.1f} to "
-            f"{hi:.1f}); mentees were nominated, so this includes "
-            "regression to the mean and is not the programme's effect.",
+            f"与未受导学生相比，能确认有明显进步的受导学生比例高{d:.1f}个百分点"
+            f"（可能在{lo:.1f}到{hi:.1f}个百分点之间）；"
+            "受导学生是因需要而被推荐的，前测偏低的学生后测本来就容易回升，这一差异不能视为导师制的效果。",
+            f"The share confirmed to improve was {d:.1f} percentage points higher among mentees "
+            f"than among non-mentees (probably between {lo:.1f} and {hi:.1f} points); mentees "
+            "were nominated for need, and students who start low tend to score higher anyway, "
+            "so this is not the programme's effect.",
         )
     )
 
@@ -187,11 +189,11 @@ def _mentors_para(M: MentorReport | None, t: Lang) -> Para | None:
     )
     return Para(
         t(
-            f"导师之间综合发展水平的差异较小：导师解释的差异占{share:.1%}（ICC），" + counts
+            f"导师之间综合发展水平的差异较小：学生之间的差异只有{share:.1%}可归因于导师，" + counts
             if share < 0.05
-            else f"导师解释的综合发展差异占{share:.1%}（ICC）；" + counts,
-            f"Mentors account for {share:.1%} of the variation in the composite "
-            f"outcome (ICC). Of {int(e['n_mentors'])} mentors, clearly above "
+            else f"学生综合发展的差异有{share:.1%}可归因于导师；" + counts,
+            f"Mentors account for {share:.1%} of the differences between students in "
+            f"overall development. Of {int(e['n_mentors'])} mentors, clearly above "
             f"average: {int(e['n_above'])}; clearly below: {int(e['n_below'])}; the "
             "rest cannot be told apart from the average.",
         )
@@ -213,8 +215,16 @@ def _satisfaction_para(k: pd.DataFrame, t: Lang) -> Para | None:
     )
 
 
+def _lead_para(a: YearAnalyses, t: Lang) -> Para:
+    """The three numbers in plain words (:func:`~mentorlib.report.headline.plain_headline`)."""
+    n = printed(a, "n_evaluable", a.progress.headline_row(public=False)["n_evaluable"])
+    return Para(("" if t.zh else " ").join(plain_headline(a, t, n)), "lead")
+
+
 def _sec_summary(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
-    b: list = [Para(a.progress.headline(t.code), "lead")]
+    """The executive summary: it opens with the certified share, the estimated true share and
+    what they mean for the target, in plain words (the methods section defines them)."""
+    b: list = [_lead_para(a, t)]
     paras = [
         _comparison_para(a.progress.summary_dict(), t, a.level),
         None if a.compliance is None else _process_para(a.compliance.indicators, t),

@@ -23,18 +23,23 @@ REFERENCES: tuple[str, ...] = (
     "Barnett, A. G., van der Pols, J. C., & Dobson, A. J. (2005). Regression to the mean: what it is and how to deal with it. International Journal of Epidemiology, 34(1), 215-220.",
     "Chetty, R., Friedman, J. N., & Rockoff, J. E. (2014). Measuring the impacts of teachers I: Evaluating bias in teacher value-added estimates. American Economic Review, 104(9), 2593-2632.",
     "Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests. Psychometrika, 16(3), 297-334.",
+    "Efron, B. (2016). Empirical Bayes deconvolution estimates. Biometrika, 103(1), 1-20.",
     "Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.",
     "Gale, D., & Shapley, L. S. (1962). College admissions and the stability of marriage. American Mathematical Monthly, 69(1), 9-15.",
     "Hundepool, A., et al. (2012). Statistical Disclosure Control. Wiley.",
     "Jacobson, N. S., & Truax, P. (1991). Clinical significance: a statistical approach to defining meaningful change in psychotherapy research. Journal of Consulting and Clinical Psychology, 59(1), 12-19.",
     "Liang, K.-Y., & Zeger, S. L. (1986). Longitudinal data analysis using generalized linear models. Biometrika, 73(1), 13-22.",
     "Little, R. J. A., & Rubin, D. B. (2002). Statistical Analysis with Missing Data (2nd ed.). Wiley.",
+    "Mislevy, R. J. (1991). Randomization-based inference about latent variables from complex samples. Psychometrika, 56(2), 177-196.",
     "Newcombe, R. G. (1998). Two-sided confidence intervals for the single proportion: comparison of seven methods. Statistics in Medicine, 17, 857-872.",
     "Newcombe, R. G. (1998). Interval estimation for the difference between independent proportions: comparison of eleven methods. Statistics in Medicine, 17, 873-890.",
     "Raudenbush, S. W., & Bryk, A. S. (2002). Hierarchical Linear Models (2nd ed.). Sage.",
+    "Rubin, D. B. (1987). Multiple Imputation for Nonresponse in Surveys. Wiley.",
+    "Samejima, F. (1969). Estimation of latent ability using a response pattern of graded scores. Psychometrika Monograph Supplement, 34(4, Pt. 2).",
     "Self, S. G., & Liang, K.-Y. (1987). Asymptotic properties of maximum likelihood estimators and likelihood ratio tests under nonstandard conditions. Journal of the American Statistical Association, 82(398), 605-610.",
     "Shadish, W. R., Cook, T. D., & Campbell, D. T. (2002). Experimental and Quasi-Experimental Designs for Generalized Causal Inference. Houghton Mifflin.",
     "Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. Journal of the American Statistical Association, 22(158), 209-212.",
+    "von Davier, M., Gonzalez, E., & Mislevy, R. J. (2009). What are plausible values and why are they useful? IERI Monograph Series, 2, 9-36.",
 )
 
 
@@ -95,6 +100,60 @@ def _verdict_para(t: Lang, rules: Rulebook) -> Para:
             "(Efron & Tibshirani 1993).",
         )
     )
+
+
+def _true_share_blocks(t: Lang, rules: Rulebook) -> list:
+    """The two shares of the executive summary: the certified share (the RCI rule) and the
+    estimated true share (graded-response model and plausible values, or deconvolution), with
+    the delta and k of the rulebook, and how the two decide what the summary says of the
+    target."""
+    target, k = share(rules.target_share), rules.k_dimensions
+    delta = f"{rules.true_delta:g}"
+    k_en = "one dimension" if k == 1 else f"{k} dimensions"
+    return [
+        Heading(t("能确认的比例与估计的实际比例", "Certified and estimated true shares")),
+        Para(
+            t(
+                "执行摘要中“能确认有明显进步”的学生比例即按上述可靠变化指数（RCI）判定进步的学生比例。"
+                "RCI只确认大于测量误差的变化，真实但较小的进步大多无法逐个确认，因此它低估实际进步的学生比例。"
+                "“估计实际有进步”的学生比例：每个维度用等级反应模型（graded-response model，Samejima, 1969）"
+                "把前后测题目放在同一潜在量尺上（题目参数前后测共享），以前测总体的标准差为单位；"
+                "再按NAEP与PISA估计总体分布的方法为每名学生抽取潜在变化的合理值（plausible values，"
+                "Mislevy, 1991；von Davier, Gonzalez & Mislevy, 2009），"
+                f"计算真实变化超过{delta}个标准差的维度至少有{zh_count(k)}个的学生比例；"
+                "其区间综合合理值之间的差异与对学生的自助重抽（Rubin, 1987）。"
+                "只有量表分数、没有题目数据时，按信度推算每名学生变化分数的测量误差，"
+                "对变化分数的分布做反卷积估计（Efron, 2016）。",
+                "The share 'we can confirm improved' in the executive summary is the share of "
+                "students progressing under the reliable change index (RCI) above. The RCI "
+                "confirms only changes larger than the measurement error, so most real but "
+                "smaller gains go unconfirmed and it understates the share that truly improved. "
+                "The 'estimated share that truly improved': per dimension a graded-response "
+                "model (Samejima 1969) puts both waves' items on one latent scale (item "
+                "parameters shared across waves), in SDs of the pre-test population; plausible "
+                "values of each student's latent change are drawn, as NAEP and PISA estimate "
+                "population distributions (Mislevy 1991; von Davier, Gonzalez & Mislevy 2009), "
+                f"and the share whose true change exceeds {delta} SD in at least {k_en} is "
+                "computed; its interval combines the spread between plausible values with a "
+                "bootstrap of students (Rubin 1987). A study with scale scores only (no items) "
+                "deconvolves the change scores with the measurement error implied by the "
+                "reliability (Efron 2016).",
+            )
+        ),
+        Para(
+            t(
+                f"执行摘要对{target}目标的表述：能确认的比例判定为“达成”时，目标已经达到；"
+                f"否则看估计的实际比例的区间：整个区间高于{target}为已经达到，整个区间低于{target}为没有达到，"
+                f"区间包含{target}为“可能已经达到，但测量无法证明”；无法估计实际比例时，只能说目标无法证明已经达到。",
+                f"What the executive summary says of the {target} goal: reached when the "
+                "certified share's verdict is met; otherwise it reads the estimated true share's "
+                f"interval: reached when the whole interval is above {target}, not reached when "
+                f"it is below, and 'may have been reached but the measurement cannot show it' "
+                f"when it contains {target}; without an estimated true share the goal cannot be "
+                "shown to be reached.",
+            )
+        ),
+    ]
 
 
 def _missing_para(t: Lang) -> Para:
@@ -245,6 +304,7 @@ def methods_section(t: Lang, rules: Rulebook, *, review: bool, min_cell: int) ->
         _change_para(t, rules),
         _verdict_para(t, rules),
         _missing_para(t),
+        *_true_share_blocks(t, rules),
         *_mentor_blocks(t),
         *_process_blocks(t),
         *_privacy_blocks(t, min_cell),

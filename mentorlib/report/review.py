@@ -15,6 +15,7 @@ from ..plots import plot_lines, plot_panels
 from ..progress import plot_rate_by_year
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
+from .headline import true_shares_sentence
 from .methods import methods_section
 from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
 from .sections_goals import goals_section, rates_sentence, target_short, trend_test_text
@@ -116,9 +117,7 @@ def summary_section(p: PilotAnalyses, t: Lang) -> Section:
             "lead",
         )
     ]
-    tt = trend_test_text(p, t)
-    if tt:
-        b.append(Para(tt))
+    b += [Para(x) for x in (true_shares_sentence(p, t), trend_test_text(p, t)) if x]
     c = p.compliance
     last = c.loc[(c["year"] == y1) & c["passed"].notna()]
     if len(last):

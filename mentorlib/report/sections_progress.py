@@ -399,8 +399,13 @@ def _comparison_blocks(a: YearAnalyses, t: Lang) -> list:
 
 
 def progress_section(a: YearAnalyses, t: Lang) -> Section:
-    """Progress: who improved, the verdict on the target, sensitivity, reliability, groups."""
-    b: list = [Para(_categories_sentence(a, t)), _verdict_table(a, t)]
+    """Progress: the verdict sentence (with its interval and test), who improved, the verdict
+    table, sensitivity, reliability, groups."""
+    b: list = [
+        Para(a.progress.headline(t.code)),
+        Para(_categories_sentence(a, t)),
+        _verdict_table(a, t),
+    ]
     b += _sensitivity_blocks(a, t)
     b += _context_blocks(a, t)
     b += _reliability_table(a, t)

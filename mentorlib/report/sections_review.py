@@ -15,7 +15,9 @@ from ..plots import plot_lines, plot_pairs
 from .analyses import PilotAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
+from .headline import shown_true_share
 from .render.fmt import (
+    as_float,
     as_int,
     ci,
     frame,
@@ -34,24 +36,12 @@ from .shared import add_figure, policy_name, with_interval
 from .sources import missing_kinds
 
 __all__ = [
-    "VALIDATION",
     "cohort_section",
     "grouping_section",
     "limitations_section",
     "recommendation",
     "stability_section",
 ]
-
-VALIDATION: dict[str, float] = {
-    "sensitivity_any": 0.3668,
-    "specificity_any": 0.8675,
-    "ppv_any": 0.8743,
-    "true_rate_any": 0.7153,
-    "measured_rate_any": 0.3001,
-    "wilson_coverage": 0.70,
-    "bootstrap_coverage": 0.905,
-    "mid_wilson_coverage": 0.945,
-}
 
 
 def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
@@ -463,28 +453,112 @@ def grouping_section(p: PilotAnalyses, t: Lang) -> Section:
     return Section("grouping", title, b)
 
 
+def _rci_thresholds(p: PilotAnalyses) -> tuple[float, float, float, float] | None:
+    """(lowest, highest pre-test reliability, smallest, largest reliable change in pre-test
+    SDs) over the years and dimensions of the school: z x sqrt(2 (1 - r)) with the study's
+    ``rci_z`` and the reliability each year's rule used (published alpha for
+    ``rci_published``, else the year's own)."""
+    r: list[float] = []
+    for R in p.progress.values():
+        rel = R.context.get("reliability", pd.DataFrame())
+        if not len(rel) or not str(R.definition).startswith("rci"):
+            continue
+        col = "published_alpha" if R.definition == "rci_published" else "alpha"
+        pre = rel.loc[rel["wave"] == "pre", col] if "wave" in rel.columns else rel[col]
+        r += [float(x) for x in pre.dropna() if 0 < float(x) < 1]
+    if not r:
+        return None
+    z = float(p.processed.rules.rci_z)
+    thr = [z * float(np.sqrt(2 * (1 - x))) for x in (max(r), min(r))]
+    return min(r), max(r), thr[0], thr[1]
+
+
+def _share_pairs(p: PilotAnalyses, t: Lang) -> tuple[list[str], bool]:
+    """Per year: the certified share beside the estimated true share (both as the reports
+    print them, the small-cell rule applied) and the ratio of the two; and whether any year
+    has an estimated true share."""
+    parts, any_true = [], False
+    for y, R in p.progress.items():
+        h = R.headline_row(public=True)
+        n = printed(p, f"{y}:n_evaluable", R.headline_row(public=False)["n_evaluable"])
+        c = h.get("proportion")
+        ts, _ = shown_true_share(R, p.min_cell)
+        head = t(
+            f"{year_label(y, t)}（评估{n}人）能确认{pct(c)}",
+            f"{year_label(y, t)} (n = {n}): certified {pct(c)}",
+        )
+        if ts is None or missing(c):
+            parts.append(head + t("，实际比例未能估计", ", true share not estimated"))
+            continue
+        any_true = True
+        est = as_float(ts["estimate"])
+        ratio = f"{as_float(c) / est:.0%}" if est > 0 else "—"
+        parts.append(
+            head
+            + t(
+                f"、估计实际{pct(est)}（{ci(ts['ci_low'], ts['ci_high'])}），能确认的约为实际的{ratio}",
+                f", estimated true {pct(est)} ({ci(ts['ci_low'], ts['ci_high'])}), "
+                f"so about {ratio} of it is certified",
+            )
+        )
+    return parts, any_true
+
+
 def _accuracy_bullet(p: PilotAnalyses, t: Lang) -> Para:
-    """How well the rule finds true change, from the validation benchmark, against the target."""
-    V = VALIDATION
+    """How much the rule misses, from this school's own years: the certified share beside
+    the estimated true share, year by year; the target against what the rule can show."""
     target = share(p.processed.rules.target_share)
-    return Para(
-        t(
-            f"判定规则的准确性：在200所合成学校（每校1,200名学生、真实变化已知）的验证中，“至少一个维度显著进步”的灵敏度约为{V['sensitivity_any']:.0%}、"
-            f"特异度约为{V['specificity_any']:.0%}：真实进步的学生（约{V['true_rate_any']:.0%}）中只有约三分之一被识别，"
-            f"测得的比例（约{V['measured_rate_any']:.0%}）因此远低于真实比例。{target}的目标在这种测量下几乎不可能被证实达到。"
-            f"Wilson区间对总体比例的覆盖率只有{V['wilson_coverage']:.0%}，计入阈值误差的自助法区间为{V['bootstrap_coverage']:.1%}。",
-            f"Accuracy of the rule: in a validation on 200 synthetic schools of 1,200 students "
-            f"with known true change, 'significant improvement in at least one dimension' had a "
-            f"sensitivity of about {V['sensitivity_any']:.0%} and a specificity of about "
-            f"{V['specificity_any']:.0%}: of the students who truly improved (about "
-            f"{V['true_rate_any']:.0%}) only about a third were detected, so the measured rate "
-            f"(about {V['measured_rate_any']:.0%}) sits far below the true one, and an {target} "
-            f"target can hardly be shown to be met with this measurement. The Wilson "
-            f"interval covered the population rate {V['wilson_coverage']:.0%} of the time, the "
-            f"bootstrap interval {V['bootstrap_coverage']:.1%}.",
-        ),
-        "bullet",
+    parts, any_true = _share_pairs(p, t)
+    text = t(
+        "判定规则的准确性：能确认的进步比例只计变化大于测量误差的学生，通常低于实际进步的比例。本校各学年："
+        + "；".join(parts)
+        + "。",
+        "Accuracy of the rule: the certified share counts only students whose change beats the "
+        "measurement error, so it usually sits below the share that truly improved. This school: "
+        + "; ".join(parts)
+        + ".",
     )
+    text += (
+        t(
+            f"{target}的目标因此很难由能确认的比例证实，是否达到需看估计的实际比例及其区间。",
+            f" An {target} target can therefore hardly be shown by the certified share; whether "
+            "it was reached rests on the estimated true share and its interval.",
+        )
+        if any_true
+        else t(
+            f"本研究未能估计实际进步的学生比例，因此无法说明能确认的比例低估了多少，也无法判断{target}的目标是否实际达到。",
+            " The true share could not be estimated, so how far the certified share falls "
+            f"short of it, and whether the {target} target was truly reached, cannot be said.",
+        )
+    )
+    return Para(text, "bullet")
+
+
+def _reliability_bullet(p: PilotAnalyses, t: Lang) -> Para | None:
+    """The school's reliabilities and the change the rule needs, against the true-change
+    delta of the rulebook."""
+    rel = pd.concat([R.context.get("reliability", pd.DataFrame()) for R in p.progress.values()])
+    if not len(rel):
+        return None
+    lo, hi = rel["alpha"].min(), rel["alpha"].max()
+    text = t(
+        f"测量信度：各学年、各维度测评的Cronbach α在{lo:.2f}至{hi:.2f}之间。",
+        f"Reliability: Cronbach's alpha ranges from {lo:.2f} to {hi:.2f} across years and "
+        "dimensions.",
+    )
+    thr = _rci_thresholds(p)
+    if thr is not None:
+        z, delta = f"{p.processed.rules.rci_z:g}", f"{p.processed.rules.true_delta:g}"
+        text += t(
+            f"按本研究的判定标准（RCI大于{z}）与前测信度（{thr[0]:.2f}至{thr[1]:.2f}），一个维度的分数变化须达到前测标准差的"
+            f"{thr[2]:.2f}至{thr[3]:.2f}倍才能被确认为进步；估计实际进步时采用的幅度是{delta}个标准差，"
+            "因此真实的小幅进步多数无法被确认。",
+            f" With this study's rule (RCI > {z}) and pre-test reliabilities of {thr[0]:.2f} "
+            f"to {thr[1]:.2f}, a dimension's score must change by {thr[2]:.2f} to "
+            f"{thr[3]:.2f} pre-test SDs to be certified; the estimated true share counts a "
+            f"true change of {delta} SD, so most small true gains go uncertified.",
+        )
+    return Para(text, "bullet")
 
 
 def _regression_bullet(p: PilotAnalyses, t: Lang) -> Para:
@@ -524,21 +598,7 @@ def _regression_bullet(p: PilotAnalyses, t: Lang) -> Para:
 def limitations_section(p: PilotAnalyses, t: Lang) -> Section:
     """What the numbers cannot say: reliability, the rule's accuracy, regression, no
     randomisation, missing data, privacy, synthetic data."""
-    rel = pd.concat([R.context.get("reliability", pd.DataFrame()) for R in p.progress.values()])
-    b: list = []
-    if len(rel):
-        b.append(
-            Para(
-                t(
-                    f"测量信度：各学年、各维度测评的Cronbach α在{rel['alpha'].min():.2f}至{rel['alpha'].max():.2f}之间。"
-                    "α在0.8左右时，可靠变化所需的分数变化较大，真实的小幅进步多数无法被识别。",
-                    f"Reliability: Cronbach's alpha ranges from {rel['alpha'].min():.2f} to "
-                    f"{rel['alpha'].max():.2f} across years and dimensions. With alpha near 0.8 a "
-                    "reliable change needs a large score change, so most small true gains go unseen.",
-                ),
-                "bullet",
-            )
-        )
+    b: list = [x for x in (_reliability_bullet(p, t),) if x is not None]
     b.append(_accuracy_bullet(p, t))
     b.append(_regression_bullet(p, t))
     b.append(
