@@ -23,7 +23,7 @@ def test_bootstrap_decides_the_verdict(report, primary_study):
     v = report.verdict.set_index("rule")
     for rule in progress.RULES:
         r = v.loc[rule]
-        assert r["interval_method"] == "bootstrap_bca_mentor"
+        assert r["interval_method"] == "bootstrap_percentile_mentor"
         assert r["ci_low"] < r["proportion"] < r["ci_high"]
         assert r["ci_low"] <= r["lower_bound"] <= r["ci_high"]
         assert r["verdict"] in progress.VERDICTS
@@ -34,7 +34,7 @@ def test_bootstrap_decides_the_verdict(report, primary_study):
         assert 0 <= r["exact_p_value"] <= 1
     s = report.summary_dict()
     assert s["ci_low"] == pytest.approx(v.loc["evaluable_only", "ci_low"])
-    assert s["interval_method"] == "bootstrap_bca_mentor"
+    assert s["interval_method"] == "bootstrap_percentile_mentor"
     P = from_synth(primary_study)
     again = progress.progress_report(P, 2024, n_boot=1000, seed=0)
     assert again.verdict["ci_low"].tolist() == report.verdict["ci_low"].tolist()
@@ -43,9 +43,9 @@ def test_bootstrap_decides_the_verdict(report, primary_study):
     assert "binomial_ci_low" not in none.verdict
     assert none.summary_dict()["binomial_ci_low"] is None
     mid = progress.progress_report(
-        P, 2024, definition="mid", n_boot=200, sd_by="grade", boot_interval="percentile"
+        P, 2024, definition="mid", n_boot=200, sd_by="grade", boot_interval="bca"
     )
-    assert mid.verdict["interval_method"].eq("bootstrap_percentile_mentor").all()
+    assert mid.verdict["interval_method"].eq("bootstrap_bca_mentor").all()
     assert mid.verdict["ci_low"].notna().all()
     with pytest.raises(InputError, match="cluster"):
         progress.progress_report(P, 2024, n_boot=10, boot_cluster="class")

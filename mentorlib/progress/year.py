@@ -164,16 +164,15 @@ class StudyYear:
             self.mentee,
             self.pre_items() if name == "rci_data" else None,
         )
-        kw = {
-            "k": k,
-            "z": self.rules.rci_z,
-            "mid": self.rules.mid,
-            "clusters": self.mentors() if cluster == "mentor" else None,
-        }
-        reps = bootstrap_rates(*args, n_boot=n_boot, seed=seed, **kw)
-        est = jack = None
+        z, mid = self.rules.rci_z, self.rules.mid
+        clusters = self.mentors() if cluster == "mentor" else None
+        reps = bootstrap_rates(
+            *args, k=k, n_boot=n_boot, seed=seed, z=z, mid=mid, clusters=clusters
+        )
+        est: dict[str, float] | None = None
+        jack: dict[str, np.ndarray] | None = None
         if interval == "bca":
-            est, jack = jackknife_rates(*args, **kw)
+            est, jack = jackknife_rates(*args, k=k, z=z, mid=mid, clusters=clusters)
         out = bootstrap_interval(
             reps, self.rules.alpha, target=self.rules.target_share, estimate=est, jackknife=jack
         )
