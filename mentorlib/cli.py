@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cli_tools import add_tool_commands
 from .errors import InputError, is_user_error
-from .labels import CLI_LABELS, RELAXATION_LABELS, Lang, check_lang
+from .labels import CLI_LABELS, RELAXATION_LABELS, SENSITIVITY_BINOMIAL, Lang, check_lang
 from .rules import BOUNDS
 
 if TYPE_CHECKING:
@@ -317,7 +317,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 def _progress_lines(rep, L: Lang) -> list[str]:
     """The headline and the sensitivity table as text."""
-    lines = [rep.headline(L.code), "", L.of(CLI_LABELS, "sensitivity")]
+    lines = [rep.headline(L.code), "", L.pair(SENSITIVITY_BINOMIAL)]
     sens = rep.sensitivity
     for r, hidden in zip(sens.itertuples(index=False), sens["proportion"].isna(), strict=True):
         head = f"  {r.definition!s:14s} k={r.k} {r.rule!s:24s}"

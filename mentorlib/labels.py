@@ -752,3 +752,33 @@ GOAL_STATUS_SHORT: dict[str, Pair] = {
     "not_demonstrable": ("可能已达到但无法证明", "may be reached, cannot be shown"),
     "not_met": ("目标未达到", "goal not reached"),
 }
+# ---- verdict (issue 14 item 2: the interval that decides the verdict)
+#: ``interval_method`` of a verdict row: the interval, bound and p-value that decided it.
+INTERVAL_METHODS: dict[str, Pair] = {
+    "wilson": ("Wilson区间（单侧得分检验）", "Wilson interval (one-sided score test)"),
+    "clopper-pearson": (
+        "Clopper-Pearson精确区间（精确二项检验）",
+        "Clopper-Pearson interval (exact binomial test)",
+    ),
+    "bootstrap_bca_mentor": (
+        "按导师组重抽样、每次重估阈值的BCa自助法",
+        "BCa bootstrap resampling mentor groups, threshold re-estimated each time",
+    ),
+    "bootstrap_percentile_mentor": (
+        "按导师组重抽样、每次重估阈值的百分位自助法",
+        "percentile bootstrap resampling mentor groups, threshold re-estimated each time",
+    ),
+    "bootstrap_bca_student": (
+        "按学生重抽样、每次重估阈值的BCa自助法",
+        "BCa bootstrap resampling students, threshold re-estimated each time",
+    ),
+    "bootstrap_percentile_student": (
+        "按学生重抽样、每次重估阈值的百分位自助法",
+        "percentile bootstrap resampling students, threshold re-estimated each time",
+    ),
+}
+#: Heading of the CLI's sensitivity table (its intervals are binomial, threshold as known).
+SENSITIVITY_BINOMIAL: Pair = (
+    "敏感性分析（二项区间，阈值视为已知）：",
+    "Sensitivity (binomial intervals, threshold taken as known):",
+)

@@ -179,7 +179,10 @@ def test_progress_json_verdict_is_the_improvement_rule_counted(progress_json, st
         assert r["proportion"] == pytest.approx(r["successes"] / r["n"], rel=1e-12)
         assert 0 <= r["ci_low"] <= r["proportion"] <= r["ci_high"] <= 1
         lo, hi = _wilson(r["successes"], r["n"], s["confidence"])
-        assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi), rel=1e-9)
+        # issue 14: a bootstrap decides (ci_low/ci_high); Wilson's interval is kept beside
+        assert r["interval_method"].startswith("bootstrap") == ("binomial_ci_low" in r)
+        wl = r.get("binomial_ci_low", r["ci_low"]), r.get("binomial_ci_high", r["ci_high"])
+        assert wl == pytest.approx((lo, hi), rel=1e-9)
         met = r["lower_bound"] >= r["target"]
         assert r["verdict"] == ("met" if met else "not met")
     assert s["proportion"] == head["proportion"] and s["verdict"] == head["verdict"]

@@ -38,7 +38,13 @@ def test_proportion_ci_vectorised():
 def test_exact_binomial_p_value():
     # P(X >= 90 | n = 100, p = 0.85), e.g. R: binom.test(90, 100, 0.85, "greater")$p.value
     t = progress.proportion_test(90, 100, target=0.85)
-    assert t.loc[0, "p_value"] == pytest.approx(0.0994474, abs=1e-7)
+    assert t.loc[0, "exact_p_value"] == pytest.approx(0.0994474, abs=1e-7)
+    # Wilson's p is the one-sided score test's (what prop.test(90, 100, 0.85, "greater",
+    # correct = FALSE) computes): 1 - pnorm(0.05 / sqrt(0.85 * 0.15 / 100)) = 0.0807147
+    assert t.loc[0, "p_value"] == pytest.approx(stats.norm.sf(0.05 / np.sqrt(0.1275 / 100)))
+    assert t.loc[0, "p_value"] == pytest.approx(0.0807147, abs=1e-7)
+    cp = progress.proportion_test(90, 100, method="clopper-pearson")
+    assert cp.loc[0, "p_value"] == cp.loc[0, "exact_p_value"]
     assert t.loc[0, "proportion"] == 0.9
     assert t.loc[0, "verdict"] == "met by point estimate only"
     assert t.loc[0, "lower_bound"] < 0.85 < t.loc[0, "proportion"]
@@ -63,6 +69,19 @@ def test_clopper_pearson_bound_is_dual_to_exact_test():
     t = progress.proportion_test(20, 20, method="clopper-pearson")
     assert t.loc[0, "lower_bound"] == pytest.approx(0.05 ** (1 / 20))
     assert t.loc[0, "verdict"] == "met"
+
+
+def test_wilson_bound_is_dual_to_score_test():
+    # issue 14: at 91/100 the Wilson bound said "met" beside an exact p of 0.055. Now the
+    # p-value comes from the test the bound inverts, over a grid of counts, sizes and levels
+    for n in (20, 100, 1117):
+        for x in range(int(0.75 * n), n + 1):
+            for a in (0.01, 0.05, 0.1):
+                t = progress.proportion_test(x, n, alpha=a)
+                assert (t.loc[0, "lower_bound"] > 0.85) == (t.loc[0, "p_value"] < a), (x, n, a)
+    t = progress.proportion_test(91, 100)
+    assert t.loc[0, "verdict"] == "met" and t.loc[0, "p_value"] < 0.05
+    assert t.loc[0, "exact_p_value"] == pytest.approx(0.0550, abs=5e-4)  # kept, secondary
 
 
 def test_proportion_test_bad_input():

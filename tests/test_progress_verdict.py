@@ -8,6 +8,8 @@ import pytest
 
 from mentorlib import progress
 from mentorlib.data import from_synth
+from mentorlib.errors import InputError
+from mentorlib.progress.verdict import bootstrap_interval, bootstrap_rates
 
 from _progress_fixtures import primary_report
 
@@ -17,22 +19,124 @@ def report(primary_study):
     return primary_report(primary_study)
 
 
-def test_bootstrap_interval_in_verdict(report, primary_study):
+def test_bootstrap_decides_the_verdict(report, primary_study):
     v = report.verdict.set_index("rule")
     for rule in progress.RULES:
-        lo, hi = v.loc[rule, "boot_ci_low"], v.loc[rule, "boot_ci_high"]
-        assert lo < v.loc[rule, "proportion"] < hi
-        assert lo <= v.loc[rule, "boot_lower_bound"] <= hi
-        assert v.loc[rule, "boot_verdict"] in progress.VERDICTS
+        r = v.loc[rule]
+        assert r["interval_method"] == "bootstrap_percentile_mentor"
+        assert r["ci_low"] < r["proportion"] < r["ci_high"]
+        assert r["ci_low"] <= r["lower_bound"] <= r["ci_high"]
+        assert r["verdict"] in progress.VERDICTS
+        # one method: its p-value and its bound tell the same story
+        assert (r["p_value"] < report.alpha) == (r["lower_bound"] > report.target)
+        # the binomial (threshold as known) columns are kept, clearly named
+        assert r["binomial_ci_low"] < r["proportion"] < r["binomial_ci_high"]
+        assert 0 <= r["exact_p_value"] <= 1
     s = report.summary_dict()
-    assert s["boot_ci_low"] == pytest.approx(v.loc["evaluable_only", "boot_ci_low"])
+    assert s["ci_low"] == pytest.approx(v.loc["evaluable_only", "ci_low"])
+    assert s["interval_method"] == "bootstrap_percentile_mentor"
     P = from_synth(primary_study)
     again = progress.progress_report(P, 2024, n_boot=1000, seed=0)
-    assert again.verdict["boot_ci_low"].tolist() == report.verdict["boot_ci_low"].tolist()
+    assert again.verdict["ci_low"].tolist() == report.verdict["ci_low"].tolist()
     none = progress.progress_report(P, 2024, n_boot=0)
-    assert "boot_ci_low" not in none.verdict and none.summary_dict()["boot_ci_low"] is None
-    mid = progress.progress_report(P, 2024, definition="mid", n_boot=200, sd_by="grade")
-    assert mid.verdict["boot_ci_low"].notna().all()
+    assert none.verdict["interval_method"].eq("wilson").all()
+    assert "binomial_ci_low" not in none.verdict
+    assert none.summary_dict()["binomial_ci_low"] is None
+    mid = progress.progress_report(
+        P, 2024, definition="mid", n_boot=200, sd_by="grade", boot_interval="bca"
+    )
+    assert mid.verdict["interval_method"].eq("bootstrap_bca_mentor").all()
+    assert mid.verdict["ci_low"].notna().all()
+    with pytest.raises(InputError, match="cluster"):
+        progress.progress_report(P, 2024, n_boot=10, boot_cluster="class")
+
+
+def _reps(rng, B=400):
+    return {"evaluable_only": rng.normal(0.86, 0.01, B)}
+
+
+@pytest.mark.parametrize("bca", [False, True])
+def test_bootstrap_p_value_inverts_the_bound(bca):
+    # p < alpha exactly when the lower bound is above the target, over a grid of targets
+    # and levels, for the percentile and the BCa interval (skewed jackknife: a != 0)
+    rng = np.random.default_rng(1)
+    reps = _reps(rng)
+    est = {"evaluable_only": 0.862} if bca else None
+    jack = {"evaluable_only": rng.gamma(2.0, 0.001, 60)} if bca else None
+    for a in (0.01, 0.05, 0.1):
+        for target in np.linspace(0.82, 0.90, 161):
+            t = bootstrap_interval(reps, a, target=target, estimate=est, jackknife=jack)
+            r = t.iloc[0]
+            assert (r["boot_p_value"] < a) == (r["boot_lower_bound"] > target), (a, target)
+            assert 0 <= r["boot_p_value"] <= 1
+
+
+def test_percentile_interval_closed_forms():
+    # the replicates 1..100 / 100: order statistics and the share at or below the target
+    reps = {"evaluable_only": np.arange(1, 101) / 100}
+    t = bootstrap_interval(reps, 0.1, target=0.305).iloc[0]
+    assert t["boot_lower_bound"] == 0.10 and t["boot_ci_low"] == 0.05
+    assert t["boot_ci_high"] == 0.95 and t["boot_p_value"] == pytest.approx(0.30)
+    # BCa with no bias (estimate at the median) and no skew (symmetric jackknife) is the
+    # percentile interval
+    jack = {"evaluable_only": np.array([-1.0, 0.0, 1.0])}
+    b = bootstrap_interval(
+        reps, 0.1, target=0.305, estimate={"evaluable_only": 0.505}, jackknife=jack
+    ).iloc[0]
+    assert b[["boot_ci_low", "boot_ci_high", "boot_lower_bound"]].tolist() == [0.05, 0.95, 0.10]
+    assert b["boot_p_value"] == pytest.approx(0.30)
+
+
+def _clustered_school(rng, G=30, m=10, tau=0.6, sigma=0.8):
+    """One dimension, MID rule (threshold = 0.5 x pre-test SD): change = cluster effect +
+    noise, so the population rate is 1 - Phi(0.5 / sqrt(tau^2 + sigma^2)) exactly."""
+    N = G * m
+    clusters = np.repeat(np.arange(G), m)
+    pre = rng.normal(0, 1, N)
+    post = pre + rng.normal(0, tau, G)[clusters] + rng.normal(0, sigma, N)
+    ch = pd.DataFrame(
+        {
+            "dimension": "d",
+            "pre": pre,
+            "post": post,
+            "direction": "up",
+            "definition": "mid",
+            "reliability": np.nan,
+        }
+    )
+    return ch, clusters.astype(str)
+
+
+def test_cluster_bootstrap_covers_a_clustered_rate():
+    # known truth: the rate of a school whose changes share a cluster effect (ICC 0.36 of
+    # the change, design effect about 2.5); resampling clusters covers near 95%, resampling
+    # students (the pre-issue-14 interval) does not
+    from scipy import stats
+
+    truth = float(stats.norm.sf(0.5 / 1.0))
+    rng = np.random.default_rng(14)
+    hit = {"mentor": 0, "student": 0}
+    n_sch = 120
+    for i in range(n_sch):
+        ch, cl = _clustered_school(rng)
+        N = len(ch)
+        for how in hit:
+            reps = bootstrap_rates(
+                ch,
+                np.zeros(N),
+                np.ones(N, bool),
+                None,
+                k=1,
+                n_boot=300,
+                seed=i,
+                z=1.96,
+                mid=0.5,
+                clusters=cl if how == "mentor" else None,
+            )
+            t = bootstrap_interval(reps, 0.05).set_index("rule").loc["evaluable_only"]
+            hit[how] += t["boot_ci_low"] <= truth <= t["boot_ci_high"]
+    assert 0.88 <= hit["mentor"] / n_sch <= 0.99, hit
+    assert hit["student"] / n_sch < 0.85, hit
 
 
 def test_threshold_sensitivity_counts_steps():

@@ -25,9 +25,11 @@ _RATE_COLUMNS = [
     "ci_high",
     "lower_bound",
     "p_value",
-    "boot_ci_low",
-    "boot_ci_high",
-    "boot_lower_bound",
+    "binomial_ci_low",
+    "binomial_ci_high",
+    "binomial_lower_bound",
+    "binomial_p_value",
+    "exact_p_value",
 ]
 
 

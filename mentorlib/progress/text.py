@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..io.codebook import Codebook
 from ..labels import (
+    INTERVAL_METHODS,
     PROGRESS_K_WORDS,
     PROGRESS_VERDICTS,
     SHARED_ITEMS_DIMENSION,
@@ -63,13 +64,9 @@ def _zh(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
         )
     text += (
         f"。对照{rep.target:.0%}的目标：{PROGRESS_VERDICTS[s['verdict']][0]}"
-        f"（单侧{conf}置信下限{s['lower_bound']:.1%}，精确二项检验 p = {s['p_value']:.3f}）。"
+        f"（单侧{conf}置信下限{s['lower_bound']:.1%}，p = {s['p_value']:.3f}；"
+        f"区间与p值均来自{Lang('zh').of(INTERVAL_METHODS, s['interval_method'])}）。"
     )
-    if s["boot_lower_bound"] is not None:
-        text += (
-            f"计入阈值估计误差的自助法{conf}区间为{s['boot_ci_low']:.1%}–"
-            f"{s['boot_ci_high']:.1%}（判定：{PROGRESS_VERDICTS[s['boot_verdict']][0]}）。"
-        )
     if s["false_positive_rate"] is not None:
         text += f"若无任何真实变化，此规则也会判定约{s['false_positive_rate']:.1%}的学生进步。"
     return text
@@ -94,13 +91,9 @@ def _en(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
         )
     text += (
         f". Against the {rep.target:.0%} target: {s['verdict']} (one-sided {conf} lower "
-        f"bound {s['lower_bound']:.1%}, exact binomial p = {s['p_value']:.3f})."
+        f"bound {s['lower_bound']:.1%}, p = {s['p_value']:.3f}; interval and p-value both "
+        f"from the {Lang('en').of(INTERVAL_METHODS, s['interval_method'])})."
     )
-    if s["boot_lower_bound"] is not None:
-        text += (
-            f" A bootstrap {conf} interval that also re-estimates the threshold gives "
-            f"{s['boot_ci_low']:.1%}–{s['boot_ci_high']:.1%} (verdict: {s['boot_verdict']})."
-        )
     if s["false_positive_rate"] is not None:
         text += (
             f" With no true change at all the rule would still flag about "

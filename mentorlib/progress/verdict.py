@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .. import scales
 from ..errors import InputError
@@ -31,6 +32,8 @@ __all__ = [
     "bootstrap_rates",
     "breakdowns",
     "counts",
+    "jackknife_rates",
+    "mentor_term1",
     "threshold_sensitivity",
     "year_verdict",
 ]
@@ -75,7 +78,7 @@ def year_verdict(
         ``missing_not_progressing``: every student is, the unevaluable counting as not
         progressing): ``rule, k, n_students, n_evaluable, n_not_evaluable, n_progressing``
         and the columns of :func:`proportion_test` (``successes, n, proportion, ...,
-        verdict``).
+        verdict``), and ``interval_method`` (= ``method``: the interval that decided).
 
     Notes
     -----
@@ -92,6 +95,7 @@ def year_verdict(
         if denom == 0:
             raise InputError("no evaluable students: is the post-wave assessment in yet?")
         t = proportion_test(prog, denom, target=target, method=method, alpha=alpha)
+        t = t.assign(interval_method=method)
         rows.append(
             pd.DataFrame(
                 {
@@ -107,7 +111,8 @@ def year_verdict(
     return pd.concat(rows, ignore_index=True)
 
 
-def _mentor_term1(assignments: pd.DataFrame | None, year: int) -> pd.Series:
+def mentor_term1(assignments: pd.DataFrame | None, year: int) -> pd.Series:
+    """The term-1 mentor of each student of ``year`` (indexed by student_id, as str)."""
     if assignments is None or assignments.empty:
         return pd.Series(dtype="str")
     a = assignments.loc[(assignments["year"] == year) & (assignments["term"] == 1)]
@@ -218,7 +223,7 @@ def breakdowns(
     )
     if not ps.index.is_unique:
         raise InputError("breakdowns take one year of per-student rows, each student once")
-    mentors = _mentor_term1(assignments, int(ps["year"].iloc[0])) if "mentor" in by else None
+    mentors = mentor_term1(assignments, int(ps["year"].iloc[0])) if "mentor" in by else None
     frames = []
     for b in by:
         if b == "mentor" and assignments is None:
@@ -319,6 +324,60 @@ def _weighted_sd(W: np.ndarray, g_codes: np.ndarray, n_groups: int, pre: np.ndar
     return sd
 
 
+class _RateData:
+    """What a replicate needs to recount the rate: pre scores, signed changes, groups."""
+
+    def __init__(self, ch, groups, pop, items, *, k: int, z: float, mid: float) -> None:
+        D = ch["dimension"].nunique()
+        N = len(ch) // D
+        self.N, self.D, self.k, self.z, self.mid, self.items = N, D, k, z, mid, items
+        self.pre = ch["pre"].to_numpy(dtype=float).reshape(N, D)
+        sign = np.where(ch["direction"].to_numpy() == "down", -1.0, 1.0).reshape(N, D)
+        self.change = sign * (ch["post"].to_numpy(dtype=float).reshape(N, D) - self.pre)
+        n_ev = (~np.isnan(self.change)).sum(axis=1)
+        self.rule = str(ch["definition"].iloc[0])
+        self.rel_fixed = ch["reliability"].to_numpy(dtype=float).reshape(N, D)[0]
+        g_codes, g_uniq = pd.factorize(pd.Series(groups))
+        self.g_codes, self.n_groups = g_codes, len(g_uniq)
+        self.pop = np.asarray(pop, dtype=bool)
+        self.ev_k = ((n_ev >= k) & self.pop).astype(float)
+        self.pop_f = self.pop.astype(float)
+
+    def rates(self, W: np.ndarray) -> dict[str, np.ndarray]:
+        """The rate under both rules for each row of frequency weights W (b x N), the
+        threshold (SD, and alpha when ``items`` are given) re-estimated under each row."""
+        b = W.shape[0]
+        sd = _weighted_sd(W, self.g_codes, self.n_groups, self.pre)
+        if self.rule == "rci":
+            if self.items is not None:
+                rel = np.column_stack([scales.weighted_alpha(W, X) for X in self.items])
+            else:
+                rel = np.broadcast_to(self.rel_fixed, (b, self.D))
+            thr = self.z * change_se(sd, rel[:, None, :])
+        else:
+            thr = self.mid * sd
+        imp = is_improved(self.change[None], thr[:, self.g_codes, :], strict=STRICT[self.rule])
+        prog = (imp.sum(axis=2) >= self.k) & self.pop
+        num = (W * prog).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "evaluable_only": num / (W @ self.ev_k),
+                "missing_not_progressing": num / (W @ self.pop_f),
+            }
+
+
+def _cluster_codes(clusters: np.ndarray | None, N: int) -> tuple[np.ndarray, int]:
+    """Cluster code per student (each student alone when ``clusters`` is None; a missing
+    cluster label makes the student a cluster of one)."""
+    if clusters is None:
+        return np.arange(N), N
+    lab = pd.Series(clusters, dtype="object")
+    alone = lab.isna()
+    lab[alone] = [f"\x00student{i}" for i in np.flatnonzero(alone.to_numpy())]
+    codes, uniq = pd.factorize(lab)
+    return codes, len(uniq)
+
+
 def bootstrap_rates(
     ch: pd.DataFrame,
     groups: np.ndarray,
@@ -330,59 +389,137 @@ def bootstrap_rates(
     seed: int,
     z: float,
     mid: float,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Bootstrap replicates of the progress rate under both missing-data rules.
 
-    Students of the roster are resampled with replacement; each replicate re-estimates the
+    Students of the roster are resampled with replacement, or, with ``clusters`` (a label
+    per roster student, e.g. the term-1 mentor; missing = a cluster of its own), whole
+    clusters are (Davison & Hinkley 1997, sec. 3.8); each replicate re-estimates the
     pre-test SD (per ``groups``: one group, or the grades), the pre-wave alpha when ``items``
     are given (:func:`mentorlib.scales.weighted_alpha`), and so the threshold, before counting
     with :func:`~mentorlib.progress.change.is_improved`. ``ch`` is
     :func:`~mentorlib.progress.change_scores` output in roster order (N students x D
     dimensions); ``z`` and ``mid`` are the rulebook's ``rci_z`` and ``mid``.
     """
-    D = ch["dimension"].nunique()
-    N = len(ch) // D
-    pre = ch["pre"].to_numpy(dtype=float).reshape(N, D)
-    sign = np.where(ch["direction"].to_numpy() == "down", -1.0, 1.0).reshape(N, D)
-    change = sign * (ch["post"].to_numpy(dtype=float).reshape(N, D) - pre)
-    n_ev = (~np.isnan(change)).sum(axis=1)
-    rule = str(ch["definition"].iloc[0])
-    rel_fixed = ch["reliability"].to_numpy(dtype=float).reshape(N, D)[0]
-    g_codes, g_uniq = pd.factorize(pd.Series(groups))
+    data = _RateData(ch, groups, pop, items, k=k, z=z, mid=mid)
+    codes, G = _cluster_codes(clusters, data.N)
     rng = np.random.default_rng(seed)
-    chunk = max(1, min(200, int(4e6 // max(N * D, 1))))
-    ev_k, pop_f = ((n_ev >= k) & pop).astype(float), pop.astype(float)
-    out: dict[str, list[np.ndarray]] = {"evaluable_only": [], "missing_not_progressing": []}
+    chunk = max(1, min(200, int(4e6 // max(data.N * data.D, 1))))
+    out: dict[str, list[np.ndarray]] = {r: [] for r in RULES}
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        W = rng.multinomial(N, np.full(N, 1.0 / N), size=b).astype(float)
-        sd = _weighted_sd(W, g_codes, len(g_uniq), pre)
-        if rule == "rci":
-            if items is not None:
-                rel = np.column_stack([scales.weighted_alpha(W, X) for X in items])
-            else:
-                rel = np.broadcast_to(rel_fixed, (b, D))
-            thr = z * change_se(sd, rel[:, None, :])
-        else:
-            thr = mid * sd
-        imp = is_improved(change[None], thr[:, g_codes, :], strict=STRICT[rule])  # b x N x D
-        prog = (imp.sum(axis=2) >= k) & pop
-        num = (W * prog).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["evaluable_only"].append(num / (W @ ev_k))
-            out["missing_not_progressing"].append(num / (W @ pop_f))
+        W = rng.multinomial(G, np.full(G, 1.0 / G), size=b)[:, codes].astype(float)
+        for r, v in data.rates(W).items():
+            out[r].append(v)
     return {r: np.concatenate(v) for r, v in out.items()}
 
 
-def bootstrap_interval(reps: dict[str, np.ndarray], alpha: float) -> pd.DataFrame:
-    """Percentile interval and one-sided lower bound of each rule's replicates.
+def jackknife_rates(
+    ch: pd.DataFrame,
+    groups: np.ndarray,
+    pop: np.ndarray,
+    items: list[np.ndarray] | None,
+    *,
+    k: int,
+    z: float,
+    mid: float,
+    clusters: np.ndarray | None = None,
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """The full-sample rate and its leave-one-cluster-out (or -student) jackknife values,
+    threshold re-estimated each time: the inputs of the BCa acceleration."""
+    data = _RateData(ch, groups, pop, items, k=k, z=z, mid=mid)
+    codes, G = _cluster_codes(clusters, data.N)
+    full = {r: float(v[0]) for r, v in data.rates(np.ones((1, data.N))).items()}
+    chunk = max(1, min(200, int(4e6 // max(data.N * data.D, 1))))
+    out: dict[str, list[np.ndarray]] = {r: [] for r in RULES}
+    for start in range(0, G, chunk):
+        drop = np.arange(start, min(G, start + chunk))
+        W = (codes[None, :] != drop[:, None]).astype(float)
+        for r, v in data.rates(W).items():
+            out[r].append(v)
+    return full, {r: np.concatenate(v) for r, v in out.items()}
 
-    Returns ``rule, boot_ci_low, boot_ci_high, boot_lower_bound`` (Efron & Tibshirani 1993,
-    ch. 13); NaN when no replicate is finite.
+
+def _bca_level(q: np.ndarray | float, z0: float, acc: float) -> np.ndarray:
+    """The BCa-adjusted percentile level of nominal level ``q`` (Efron 1987, eq. 2.3)."""
+    u = z0 + stats.norm.ppf(q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(stats.norm.cdf(z0 + u / (1 - acc * u)))
+
+
+def _bca_p(share_below: float, z0: float, acc: float) -> float:
+    """The nominal level whose BCa-adjusted level is ``share_below`` (the inverse of
+    :func:`_bca_level`): the p-value of H0 rate <= target by inverting the lower bound."""
+    if share_below <= 0 or share_below >= 1:
+        return float(share_below >= 1)
+    w = stats.norm.ppf(share_below) - z0
+    return float(stats.norm.cdf(w / (1 + acc * w) - z0))
+
+
+def _acceleration(jack: np.ndarray) -> float:
+    """BCa acceleration from jackknife values (Efron & Tibshirani 1993, eq. 14.15)."""
+    jack = jack[np.isfinite(jack)]
+    d = jack.mean() - jack if len(jack) else np.zeros(1)
+    s2 = float((d**2).sum())
+    return float((d**3).sum() / (6 * s2**1.5)) if s2 > 0 else 0.0
+
+
+def _one_interval(r: np.ndarray, alpha: float, target: float, est, jack) -> dict[str, float]:
+    """Interval, lower bound and p-value of one rule's finite replicates ``r``."""
+    B = len(r)
+    below = float((r <= target).sum() / B)
+    if est is None:  # percentile
+        lev = np.array([alpha / 2, 1 - alpha / 2, alpha])
+        p = below
+    else:
+        z0 = float(
+            stats.norm.ppf(
+                np.clip(((r < est).sum() + 0.5 * (r == est).sum()) / B, 0.5 / B, 1 - 0.5 / B)
+            )
+        )
+        acc = _acceleration(jack)
+        # rounded: Phi(Phi^-1(q)) is q only to about 1e-16, and the order statistic jumps
+        lev = np.nan_to_num(
+            _bca_level(np.array([alpha / 2, 1 - alpha / 2, alpha]), z0, acc).round(12), nan=1.0
+        )
+        p = _bca_p(below, z0, acc)
+    lo, hi, lb = (float(np.quantile(r, np.clip(q, 0, 1), method="inverted_cdf")) for q in lev)
+    # the p-value and the bound must tell the same story (they do up to the rounding of
+    # the quantile level): p < alpha exactly when the bound is above the target
+    p = min(p, float(np.nextafter(alpha, 0))) if lb > target else max(p, alpha)
+    return {"boot_ci_low": lo, "boot_ci_high": hi, "boot_lower_bound": lb, "boot_p_value": p}
+
+
+def bootstrap_interval(
+    reps: dict[str, np.ndarray],
+    alpha: float,
+    *,
+    target: float = 0.85,
+    estimate: dict[str, float] | None = None,
+    jackknife: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Bootstrap interval, one-sided lower bound and p-value of each rule's replicates.
+
+    Without ``estimate``: the percentile interval (Efron & Tibshirani 1993, ch. 13); with
+    ``estimate`` (the full-sample rate) and ``jackknife`` (:func:`jackknife_rates`): BCa
+    (ch. 14). The quantiles are order statistics (``inverted_cdf``) and ``boot_p_value``
+    (H0: rate <= ``target``) inverts the same lower bound, so ``boot_p_value < alpha``
+    exactly when ``boot_lower_bound > target``: percentile p = share of replicates at or
+    below the target; BCa p = the nominal level whose adjusted level is that share.
+    Returns ``rule, boot_ci_low, boot_ci_high, boot_lower_bound, boot_p_value``; NaN when
+    no replicate is finite.
     """
     rows = []
     for rule, r in reps.items():
         r = r[np.isfinite(r)]
-        lo, hi, lb = np.quantile(r, [alpha / 2, 1 - alpha / 2, alpha]) if len(r) else [np.nan] * 3
-        rows.append({"rule": rule, "boot_ci_low": lo, "boot_ci_high": hi, "boot_lower_bound": lb})
+        if not len(r):
+            rows.append({"rule": rule} | dict.fromkeys(_BOOT_COLS, np.nan))
+            continue
+        est = None if estimate is None else estimate[rule]
+        jack = None if jackknife is None else jackknife[rule]
+        rows.append({"rule": rule} | _one_interval(r, alpha, target, est, jack))
     return pd.DataFrame(rows)
+
+
+_BOOT_COLS = ("boot_ci_low", "boot_ci_high", "boot_lower_bound", "boot_p_value")

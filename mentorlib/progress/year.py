@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import scales
+from ..errors import InputError
 from ..io.codebook import Codebook
 from ..rules import Rulebook
 from ._common import year_roster
@@ -23,6 +24,8 @@ from .verdict import (
     bootstrap_interval,
     bootstrap_rates,
     counts,
+    jackknife_rates,
+    mentor_term1,
     threshold_sensitivity,
     year_verdict,
 )
@@ -65,6 +68,7 @@ class StudyYear:
             if "mentee" in self.roster.columns
             else np.ones(len(self.roster), dtype=bool)
         )
+        self.assignments = processed.tables.get("assignments")
         self.pop = self.roster.loc[self.mentee]
         self.comparison = self.roster.loc[~self.mentee]
         sc = scored.scores.loc[scored.scores["year"] == year]
@@ -126,25 +130,53 @@ class StudyYear:
             out.append(X)
         return out
 
-    def bootstrap(self, name: str, k: int, n_boot: int, seed: int) -> pd.DataFrame:
-        """Percentile bootstrap interval of the rate that re-estimates the threshold."""
+    def mentors(self) -> np.ndarray:
+        """The term-1 mentor of each roster student (None for students without one)."""
+        m = mentor_term1(self.assignments, self.year)
+        return m.reindex(self.roster["student_id"].astype("str")).to_numpy(dtype=object)
+
+    def bootstrap(
+        self,
+        name: str,
+        k: int,
+        n_boot: int,
+        seed: int,
+        *,
+        cluster: str = "mentor",
+        interval: str = "percentile",
+    ) -> pd.DataFrame:
+        """Bootstrap interval, lower bound and p-value of the rate (threshold re-estimated
+        in every replicate): ``cluster`` "mentor" resamples term-1 mentor groups (students
+        without a mentor alone), "student" resamples students; ``interval`` "percentile"
+        or "bca". Adds ``interval_method`` ("bootstrap_<interval>_<cluster>")."""
+        if cluster not in ("mentor", "student"):
+            raise InputError(f"cluster must be 'mentor' or 'student', got {cluster!r}")
+        if interval not in ("percentile", "bca"):
+            raise InputError(f"interval must be 'percentile' or 'bca', got {interval!r}")
         groups = (
             self.roster["grade"].to_numpy()
             if self.sd_by == "grade"
             else np.zeros(len(self.roster), dtype=int)
         )
-        reps = bootstrap_rates(
+        args = (
             self.changes(name),
             groups,
             self.mentee,
             self.pre_items() if name == "rci_data" else None,
-            k=k,
-            n_boot=n_boot,
-            seed=seed,
-            z=self.rules.rci_z,
-            mid=self.rules.mid,
         )
-        return bootstrap_interval(reps, self.rules.alpha)
+        z, mid = self.rules.rci_z, self.rules.mid
+        clusters = self.mentors() if cluster == "mentor" else None
+        reps = bootstrap_rates(
+            *args, k=k, n_boot=n_boot, seed=seed, z=z, mid=mid, clusters=clusters
+        )
+        est: dict[str, float] | None = None
+        jack: dict[str, np.ndarray] | None = None
+        if interval == "bca":
+            est, jack = jackknife_rates(*args, k=k, z=z, mid=mid, clusters=clusters)
+        out = bootstrap_interval(
+            reps, self.rules.alpha, target=self.rules.target_share, estimate=est, jackknife=jack
+        )
+        return out.assign(interval_method=f"bootstrap_{interval}_{cluster}")
 
 
 def sensitivity_table(

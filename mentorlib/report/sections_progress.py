@@ -8,7 +8,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..labels import CI_METHOD_LABELS, FOCUS_LABELS, GENDER_LABELS, MISSING_DATA_RULES, Lang
+from ..labels import (
+    CI_METHOD_LABELS,
+    FOCUS_LABELS,
+    GENDER_LABELS,
+    INTERVAL_METHODS,
+    MISSING_DATA_RULES,
+    Lang,
+)
 from ..plots import plot_intervals
 from ..progress import (
     definition_label,
@@ -44,17 +51,24 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
     """The rate against the target under both missing-data rules (Wilson and bootstrap)."""
     target, lv = a.progress.target, a.level
     method = t.of(CI_METHOD_LABELS, a.processed.rules.ci_method)
+    decided = str(a.progress.headline_row()["interval_method"])
     rows = []
     for r in a.progress.verdict.itertuples(index=False):
-        boot = getattr(r, "boot_ci_low", np.nan)
+        # the deciding interval is ci_low/ci_high; a bootstrap verdict keeps the binomial
+        # interval in binomial_ci_low/high
+        boot = str(r.interval_method).startswith("bootstrap")
+        b_lo, b_hi = (r.ci_low, r.ci_high) if boot else (np.nan, np.nan)
         rows.append(
             [
                 t.of(MISSING_DATA_RULES, r.rule),
                 printed(a, "n_evaluable" if r.rule == "evaluable_only" else "n_students", r.n),
                 printed(a, "n_progressing", r.n_progressing),
                 pct(r.proportion),
-                ci(r.ci_low, r.ci_high),
-                ci(boot, getattr(r, "boot_ci_high", np.nan)),
+                ci(
+                    getattr(r, "binomial_ci_low", r.ci_low),
+                    getattr(r, "binomial_ci_high", r.ci_high),
+                ),
+                ci(b_lo, b_hi),
                 pct(r.lower_bound),
                 pvalue(r.p_value),
                 verdict_text(r.verdict, t),
@@ -79,9 +93,11 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
         ),
         "verdict",
         t(
-            "p为单侧精确二项检验（备择假设：比例高于目标）。自助法区间同时考虑阈值估计的误差。",
-            "p: one-sided exact binomial test (alternative: the rate exceeds the target). The "
-            "bootstrap interval also carries the error of the estimated threshold.",
+            f"单侧下限、p值（备择假设：比例高于目标）与判定均来自{t.of(INTERVAL_METHODS, decided)}。"
+            "自助法区间同时考虑阈值估计的误差。",
+            f"Lower bound, p (alternative: the rate exceeds the target) and verdict all come "
+            f"from the {t.of(INTERVAL_METHODS, decided)}. The bootstrap interval also carries "
+            "the error of the estimated threshold.",
         ),
     )
 
