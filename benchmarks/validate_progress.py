@@ -87,7 +87,10 @@ def one_school(params: SynthParams, items=None, n_boot: int = 1000):
     true_any = lat.groupby("student_id")["improved"].any().mean()
     sens = rep.sensitivity.loc[:, [*KEYS, "successes", "n", "proportion", "ci_low", "ci_high"]]
     if n_boot:
-        boot = rep.verdict.loc[:, ["definition", "k", "rule", "boot_ci_low", "boot_ci_high"]]
+        # the bootstrap decides the verdict: its interval is the verdict table's ci_low/ci_high
+        boot = rep.verdict.loc[:, ["definition", "k", "rule", "ci_low", "ci_high"]].rename(
+            columns={"ci_low": "boot_ci_low", "ci_high": "boot_ci_high"}
+        )
         sens = sens.merge(boot, on=KEYS, how="left")
     return sens.assign(true_rate=true_any), conf, used
 
