@@ -110,13 +110,15 @@ class TrueShare:
     per_dimension: pd.DataFrame
     breakdown: pd.DataFrame | None = None
     fits: dict[str, GRMFit] = field(default_factory=dict)
+    #: Shares of the ``subsets`` asked for: ``by, group, n_students, estimate, ci_low, ci_high``.
+    subsets: pd.DataFrame | None = None
 
     def as_dict(self) -> dict[str, float | int | str]:
         """The ``estimated_true_share`` entry of ``progress --json``."""
         return {
-            "estimate": self.estimate,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
+            "estimate": float(self.estimate),
+            "ci_low": float(self.ci_low),
+            "ci_high": float(self.ci_high),
             "delta": self.delta,
             "k": self.k,
             "method": self.method,
@@ -144,13 +146,30 @@ def share_from_draws(hit: np.ndarray, alpha: float = 0.05) -> tuple[float, float
     return est, max(est - half, 0.0), min(est + half, 1.0)
 
 
-def _design(students: pd.Index, by: pd.Series | None) -> np.ndarray:
-    """Latent-regression design: an intercept and, for a breakdown, the group dummies."""
+def _design(
+    students: pd.Index, by: pd.Series | None, covariates: pd.DataFrame | None = None
+) -> np.ndarray:
+    """Latent-regression design: an intercept, for a breakdown the group dummies, and the
+    conditioning ``covariates`` (numeric columns indexed by student_id; a missing value is
+    replaced by the column mean, constant columns are dropped)."""
     x = pd.DataFrame({"const": 1.0}, index=students)
     if by is not None:
         g = by.reindex(students).astype("string").fillna("<NA>")
         x = x.join(pd.get_dummies(g, prefix="by", drop_first=True, dtype=float).set_axis(students))
-    return x.to_numpy(dtype=float)
+    if covariates is not None and covariates.shape[1]:
+        c = covariates.copy()
+        c.index = c.index.astype("str")
+        c = c.loc[~c.index.duplicated()].reindex(students).astype(float)
+        c = c.fillna(c.mean()).fillna(0.0)
+        c = c.loc[:, c.std(ddof=0) > 0]
+        x = x.join(c.add_prefix("cov_"))
+    arr = x.to_numpy(dtype=float)
+    # drop columns that are linear combinations of earlier ones (e.g. grade dummies + a flag)
+    keep: list[int] = []
+    for j in range(arr.shape[1]):
+        if np.linalg.matrix_rank(arr[:, [*keep, j]]) == len(keep) + 1:
+            keep.append(j)
+    return arr[:, keep]
 
 
 def plausible_values(
@@ -162,6 +181,7 @@ def plausible_values(
     by: pd.Series | None = None,
     burn_in: int = BURN_IN,
     thin: int = THIN,
+    covariates: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, GRMFit]]:
     """Plausible values of (theta_pre, theta_post) per student, dimension and draw.
 
@@ -181,13 +201,18 @@ def plausible_values(
     burn_in, thin : int
         Sweeps of the joint sampler before the first kept draw and between kept draws
         (:func:`.pv_sampler.draw_joint`).
+    covariates : DataFrame, optional
+        Conditioning variables of the latent regression (numeric, indexed by student_id):
+        grade dummies, focus-group flags, gender, as NAEP conditions on background variables.
 
     Returns
     -------
     (DataFrame, dict)
         ``student_id, dimension, draw, theta_pre, theta_post, change`` and the item fits.
     """
-    fj = _fit_joint(items, codebook, m=m, seed=seed, by=by, burn_in=burn_in, thin=thin)
+    fj = _fit_joint(
+        items, codebook, m=m, seed=seed, by=by, burn_in=burn_in, thin=thin, covariates=covariates
+    )
     dims, students, nd, ns = fj.dims, fj.students, len(fj.dims), len(fj.students)
     frames = [
         pd.DataFrame(
@@ -218,7 +243,7 @@ class _JointFit:
     joint: JointDraws
 
 
-def _fit_joint(items, codebook, *, m, seed, by, burn_in, thin) -> _JointFit:
+def _fit_joint(items, codebook, *, m, seed, by, burn_in, thin, covariates=None) -> _JointFit:
     if m < 2:
         raise InputError(f"m = {m}: plausible values need at least 2 draws")
     cb = as_codebook(codebook)
@@ -230,7 +255,7 @@ def _fit_joint(items, codebook, *, m, seed, by, burn_in, thin) -> _JointFit:
     ]
     data = {d: prepare_dimension(items, cb, d) for d in dims}
     students = pd.Index(sorted(set().union(*(set(v.students) for v in data.values()))))
-    x = _design(students, by)
+    x = _design(students, by, covariates)
     with blas_threads(1):
         fits = {
             d: fit_grm(v.pre, v.post, n_categories=v.n_categories, tol=FIT_TOL)
@@ -258,7 +283,9 @@ def _above(draws: np.ndarray, delta: float) -> np.ndarray:
     return (draws[:, :, d:] - draws[:, :, :d]) > delta
 
 
-def _bootstrap(fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: int, seed: int):
+def _bootstrap(
+    fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: int, seed: int, masks=None
+):
     """Shares of ``n_boot`` student-level bootstrap replicates, each with ``BOOT_M`` draws.
 
     Students are resampled with replacement within each group (the whole school when there is
@@ -271,14 +298,16 @@ def _bootstrap(fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: 
     interval was narrower than Rubin's (width 0.09 for 0.12 at n = 400, where the estimate's
     spread over schools is ~0.056 SD); the cold start reproduces that spread (width 0.23).
     Returns (B, BOOT_M) overall shares, (B, BOOT_M, D) per-dimension shares and, per group
-    level, (B, BOOT_M) group shares.
+    level and per key of ``masks`` (boolean student masks, possibly overlapping), (B, BOOT_M)
+    group shares.
     """
     rng = np.random.default_rng([seed, 14])
     levels = pd.unique(groups)
     members = [np.flatnonzero(groups == g) for g in levels]
+    masks = {**{g: groups == g for g in levels}, **(masks or {})}
     overall = np.empty((n_boot, BOOT_M))
     per_dim = np.empty((n_boot, BOOT_M, len(fj.dims)))
-    by_group = {g: np.empty((n_boot, BOOT_M)) for g in levels}
+    by_group = {g: np.full((n_boot, BOOT_M), np.nan) for g in masks}
     with blas_threads(1):
         for b in range(n_boot):
             idx = np.concatenate([rng.choice(r, size=len(r), replace=True) for r in members])
@@ -294,9 +323,10 @@ def _bootstrap(fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: 
             above = _above(jd.draws, delta)
             hit = above.sum(axis=2) >= k
             overall[b], per_dim[b] = hit.mean(axis=1), above.mean(axis=1)
-            g_idx = groups[idx]
-            for g in levels:
-                by_group[g][b] = hit[:, g_idx == g].mean(axis=1)
+            for g, mask in masks.items():
+                sel = mask[idx]
+                if sel.any():
+                    by_group[g][b] = hit[:, sel].mean(axis=1)
     return overall, per_dim, by_group
 
 
@@ -317,6 +347,9 @@ def bootstrap_interval(
         return np.nan, np.nan, np.nan
     p = hit.mean(axis=1)
     est = float(p.mean())
+    boot = boot[np.isfinite(boot).all(axis=1)]
+    if boot.shape[0] < 2:
+        return share_from_draws(hit, alpha)
     total = float(boot.mean(axis=1).var(ddof=1)) + float(p.var(ddof=1)) / m
     half = float(stats.t.ppf(1 - alpha / 2, boot.shape[0] - 1)) * np.sqrt(total)
     return est, max(est - half, 0.0), min(est + half, 1.0)
@@ -333,17 +366,25 @@ def estimated_true_share(
     by: pd.Series | None = None,
     alpha: float = 0.05,
     n_boot: int = N_BOOT,
+    covariates: pd.DataFrame | None = None,
+    subsets: dict[tuple[str, str], pd.Series] | None = None,
 ) -> TrueShare:
     """The estimated share of students with true change > ``delta`` in at least ``k`` dimensions.
 
     Parameters are those of :func:`plausible_values`, plus ``delta`` (latent SDs of the pre-test
     population; the rulebook's ``true_delta``), ``k`` (the rulebook's ``k_dimensions``),
-    ``alpha`` (1 - the interval's level) and ``n_boot`` (student-level bootstrap replicates;
+    ``alpha`` (1 - the interval's level), ``n_boot`` (student-level bootstrap replicates;
     0 = Rubin's rules over the plausible values only, which ignore the population model's
-    uncertainty and under-cover). Returns a :class:`TrueShare`; ``method`` is
-    ``"grm_pv_boot"`` (``"grm_pv"`` with ``n_boot = 0``).
+    uncertainty and under-cover) and ``subsets``: named groups of students, possibly
+    overlapping (``{(by, group): boolean Series indexed by student_id}``), whose shares are
+    read from the same draws and bootstrap replicates (put their indicators in
+    ``covariates`` so the latent regression does not shrink them towards the school's).
+    Returns a :class:`TrueShare`; ``method`` is ``"grm_pv_boot"`` (``"grm_pv"`` with
+    ``n_boot = 0``); ``subsets`` has ``by, group, n_students, estimate, ci_low, ci_high``.
     """
-    fj = _fit_joint(items, codebook, m=m, seed=seed, by=by, burn_in=BURN_IN, thin=THIN)
+    fj = _fit_joint(
+        items, codebook, m=m, seed=seed, by=by, burn_in=BURN_IN, thin=THIN, covariates=covariates
+    )
     dims, students = fj.dims, fj.students
     if not 1 <= k <= len(dims):
         raise InputError(f"k = {k}: must be between 1 and the {len(dims)} dimensions measured")
@@ -354,16 +395,21 @@ def estimated_true_share(
         if by is not None
         else np.zeros(len(students), dtype=object)
     )
-    if n_boot >= 2:
-        boot, boot_dim, boot_group = _bootstrap(fj, groups, delta, k, n_boot, seed)
+    masks = {
+        key: mask.set_axis(mask.index.astype("str"))
+        .groupby(level=0)
+        .first()
+        .reindex(students)
+        .fillna(False)
+        .to_numpy(dtype=bool)
+        for key, mask in (subsets or {}).items()
+    }
+    boot, boot_dim, boot_group = (
+        _bootstrap(fj, groups, delta, k, n_boot, seed, masks) if n_boot >= 2 else (None,) * 3
+    )
 
-        def interval(h, b):
-            return bootstrap_interval(h, b, alpha)
-    else:
-        boot, boot_dim, boot_group = None, None, None
-
-        def interval(h, b):
-            return share_from_draws(h, alpha)
+    def interval(h, b):
+        return share_from_draws(h, alpha) if b is None else bootstrap_interval(h, b, alpha)
 
     est, lo, hi = interval(hit, boot)
     per_dim = pd.DataFrame(
@@ -383,7 +429,29 @@ def estimated_true_share(
         breakdown = pd.DataFrame(
             rows, columns=[by.name or "group", "n", "estimate", "ci_low", "ci_high"]
         )
+    sub = pd.DataFrame(
+        [
+            (
+                *key,
+                int(sel.sum()),
+                *interval(hit[:, sel], None if boot_group is None else boot_group[key]),
+            )
+            for key, sel in masks.items()
+        ],
+        columns=["by", "group", "n_students", "estimate", "ci_low", "ci_high"],
+    )
     method = METHOD_BOOT if n_boot >= 2 else METHOD
     return TrueShare(
-        est, lo, hi, float(delta), int(k), method, len(students), m, per_dim, breakdown, fj.fits
+        est,
+        lo,
+        hi,
+        float(delta),
+        int(k),
+        method,
+        len(students),
+        m,
+        per_dim,
+        breakdown,
+        fj.fits,
+        sub if subsets else None,
     )
