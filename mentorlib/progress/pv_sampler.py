@@ -34,6 +34,10 @@ the dimensions (at least ``MIN_CHANGE_SD`` squared) and whose cross-dimension co
 the disattenuated covariances of the per-dimension posterior means, and the conditional change SD used on the
 grid is floored at half ``MIN_CHANGE_SD``.
 
+The population covariance's eigenvalues are floored at ``EIG_FLOOR``: without it the
+stochastic EM wandered into near-singular covariances, whose Gibbs regressions amplified the
+other dimensions' noise until the change variance exploded.
+
 References: Tanner, M. A. & Wong, W. H. (1987). JASA 82, 528-540. Celeux, G. & Diebolt, J.
 (1985). Computational Statistics Quarterly 2, 73-82. Nielsen, S. F. (2000). Bernoulli 6,
 457-489. Mislevy, R. J. (1991). Psychometrika 56,
