@@ -57,3 +57,20 @@ def test_switched_off():
     assert rep.true_share is None and rep.true_share_by is None
     assert rep.summary_dict()["estimated_true_share"] is None
     assert rep.true_share_lines("en") == []
+
+
+def test_falls_back_to_the_deconvolution_when_the_item_model_fails(monkeypatch):
+    from mentorlib.errors import InputError
+    from mentorlib.progress import true_share_report
+
+    def fail(*args, **kwargs):
+        raise InputError("no categorical items")
+
+    monkeypatch.setattr(true_share_report, "estimated_true_share", fail)
+    processed, truth, _ = true_share_study()
+    rep = progress_report(processed, processed.years[0], n_boot=0)
+    ts = rep.true_share
+    assert ts is not None and ts["method"] == "gmodel_deconvolution"
+    assert any("deconvolved from the scale-score changes" in n for n in rep.notes)
+    assert abs(ts["estimate"] - truth) < 0.15
+    assert set(rep.true_share_by["by"]) <= {"grade", "focus_group"}

@@ -34,8 +34,9 @@ __all__ = ["MIN_STUDENTS", "REPORT_M", "REPORT_N_BOOT", "year_true_share"]
 MIN_STUDENTS = 100
 #: Plausible values of the full-sample chain and bootstrap replicates in the report.
 REPORT_M, REPORT_N_BOOT = 10, 6
-#: Bootstrap replicates of the deconvolution fallback (seconds for a whole school).
-DECONV_N_BOOT = 100
+#: Bootstrap replicates of the deconvolution fallback, for the school and each of its ~11
+#: groups (100 took ~140 s for a school of 400 with its groups on a loaded machine).
+DECONV_N_BOOT = 40
 _BY = ("grade", "focus_group")
 _COLUMNS = ["by", "group", "estimate", "ci_low", "ci_high", "n_students"]
 
