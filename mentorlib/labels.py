@@ -782,3 +782,18 @@ SENSITIVITY_BINOMIAL: Pair = (
     "敏感性分析（二项区间，阈值视为已知）：",
     "Sensitivity (binomial intervals, threshold taken as known):",
 )
+
+# ---- pv (issue 14 item 1: the estimated share that truly progressed)
+
+#: The line ``mentorlib progress`` prints under the headline for the estimated true share.
+TRUE_SHARE_LINE: Pair = (
+    "估计真实进步比例（潜在变化超过{delta}个标准差、至少{k}个维度；{method}）："
+    "{estimate:.1%}，95%区间[{ci_low:.1%}, {ci_high:.1%}]，{n}名学生",
+    "Estimated share that truly progressed (latent change > {delta} SD in at least {k} "
+    "dimension(s); {method}): {estimate:.1%} [{ci_low:.1%}, {ci_high:.1%}], {n} students",
+)
+#: The same line when the share could not be estimated (the report's notes say why).
+TRUE_SHARE_NONE: Pair = (
+    "估计真实进步比例：无法估计（见说明）",
+    "Estimated share that truly progressed: not estimated (see the notes)",
+)

@@ -345,6 +345,9 @@ def test_report_min_cell_comes_from_the_study_rules(fake_study, monkeypatch, tmp
 def test_progress_text_lines_in_both_languages():
     rep = SimpleNamespace(
         headline=lambda lang: f"headline {lang}",
+        true_share_lines=lambda lang, head=False: (
+            [f"headline {lang}"] * head + [f"true share {lang}"]
+        ),
         sensitivity=pd.DataFrame(
             {
                 "definition": ["rci_data", "mid"],
@@ -358,10 +361,11 @@ def test_progress_text_lines_in_both_languages():
         ),
     )
     en = cli._progress_lines(rep, cli.Lang("en"))
-    assert en[0] == "headline en" and en[2].startswith("Sensitivity")
-    assert "50.0% [40.0%, 60.0%]  not met" in en[3] and "(small cells)" in en[4]
+    assert en[0] == "headline en" and en[1] == "true share en"  # the estimated true share
+    assert en[3].startswith("Sensitivity")
+    assert "50.0% [40.0%, 60.0%]  not met" in en[4] and "(small cells)" in en[5]
     zh = cli._progress_lines(rep, cli.Lang("zh"))
-    assert zh[2].startswith("敏感性分析") and "不显示" in zh[4]
+    assert zh[3].startswith("敏感性分析") and "不显示" in zh[5]
 
 
 # ----------------------------------------------------------------------------- templates, export

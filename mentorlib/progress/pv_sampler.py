@@ -34,6 +34,10 @@ the dimensions (at least ``MIN_CHANGE_SD`` squared) and whose cross-dimension co
 the disattenuated covariances of the per-dimension posterior means, and the conditional change SD used on the
 grid is floored at half ``MIN_CHANGE_SD``.
 
+The population covariance's eigenvalues are floored at ``EIG_FLOOR``: without it the
+stochastic EM wandered into near-singular covariances, whose Gibbs regressions amplified the
+other dimensions' noise until the change variance exploded.
+
 References: Tanner, M. A. & Wong, W. H. (1987). JASA 82, 528-540. Celeux, G. & Diebolt, J.
 (1985). Computational Statistics Quarterly 2, 73-82. Nielsen, S. F. (2000). Bernoulli 6,
 457-489. Mislevy, R. J. (1991). Psychometrika 56,
@@ -49,7 +53,15 @@ from scipy.special import expit
 
 from .irt import GRID, GRMFit, wave_loglik
 
-__all__ = ["JointDraws", "MIN_CHANGE_SD", "PRIOR_N", "conditional_pair", "draw_joint"]
+__all__ = [
+    "EIG_FLOOR",
+    "JointDraws",
+    "MIN_CHANGE_SD",
+    "PRIOR_N",
+    "conditional_pair",
+    "draw_joint",
+    "population_update",
+]
 
 #: Pseudo-students of the inverse-Wishart prior on the population covariance.
 PRIOR_N = 10
@@ -60,6 +72,14 @@ MIN_CHANGE_SD = 0.2
 #: would start the EM from near-zero cross-dimension correlations (it climbs back slowly).
 WARM_UP = 5
 _W, _SPAN, _FLOOR = 25, 5.0, 1e-300
+#: Smallest eigenvalue of the population covariance. The Gibbs step regresses one dimension's
+#: pair on the other ``2D - 2`` latents; a near-singular covariance (the stochastic EM reached
+#: eigenvalues of 1e-4) gives regression weights summing to 80+ in absolute value, which
+#: amplify the other draws' noise until the change variance explodes (0.4 -> 2-5 in 20 sweeps)
+#: and the cross-dimension change correlation collapses (0.6 -> 0.1). The true covariance's
+#: smallest eigenvalue is about half the change variance x (1 - its cross-dimension
+#: correlation), ~0.03 for a change SD of 0.4 correlated 0.6.
+EIG_FLOOR = (MIN_CHANGE_SD / 2) ** 2
 
 
 @dataclass(frozen=True)
@@ -151,8 +171,7 @@ def _moment_start(responses, fits: list[GRMFit], psi: np.ndarray) -> np.ndarray:
             s_ik = np.linalg.pinv(lam[i]) @ c_ik @ np.linalg.pinv(lam[k]).T
             out[np.ix_([i, d + i], [k, d + k])] = s_ik
             out[np.ix_([k, d + k], [i, d + i])] = s_ik.T
-    val, vec = np.linalg.eigh(out)
-    return (vec * np.maximum(val, 1e-3)) @ vec.T
+    return _floor(out)
 
 
 def _centre(ll: np.ndarray) -> np.ndarray:
@@ -222,13 +241,19 @@ def _sweep(z, width, x, coef, cov, dims, rng) -> None:
         z[:, idx], width[:, idx] = _draw_pair(resp, fit, approx, mean, cov2, rng)
 
 
-def _update(z, x, psi):
-    """Population model from the current draws (regression and residual covariance, with the
-    inverse-Wishart prior's pseudo-students)."""
+def population_update(z, x, psi):
+    """Population model from the current draws: regression and residual covariance, with the
+    inverse-Wishart prior's pseudo-students, eigenvalues floored at ``EIG_FLOOR``."""
     coef = np.linalg.lstsq(x, z, rcond=None)[0]
     resid = z - x @ coef
     scatter = resid.T @ resid + PRIOR_N * psi
-    return coef, scatter / (z.shape[0] - x.shape[1] + PRIOR_N)
+    return coef, _floor(scatter / (z.shape[0] - x.shape[1] + PRIOR_N))
+
+
+def _floor(cov: np.ndarray) -> np.ndarray:
+    """``cov`` with its eigenvalues floored at ``EIG_FLOOR``."""
+    val, vec = np.linalg.eigh(cov)
+    return (vec * np.maximum(val, EIG_FLOOR)) @ vec.T
 
 
 def draw_joint(
@@ -270,7 +295,7 @@ def draw_joint(
         _sweep(z, width, x, coef, cov, dims, rng)
     sum_coef, sum_cov, n_avg = np.zeros_like(coef), np.zeros_like(cov), 0
     for i in range(burn_in):
-        coef, cov = _update(z, x, psi)
+        coef, cov = population_update(z, x, psi)
         if i >= burn_in // 2:
             sum_coef, sum_cov, n_avg = sum_coef + coef, sum_cov + cov, n_avg + 1
         _sweep(z, width, x, coef, cov, dims, rng)

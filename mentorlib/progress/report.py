@@ -28,7 +28,8 @@ from .figures import (
     plot_rate_by_year,
 )
 from .proportions import target_verdict, trend_test
-from .text import headline, shared_items_note
+from .text import headline, shared_items_note, true_share_lines
+from .true_share_report import year_true_share
 from .verdict import RULES, breakdowns, year_verdict
 from .year import StudyYear, available_definitions, context_tables, sensitivity_table
 
@@ -94,6 +95,12 @@ class ProgressReport:
     internal: dict = field(default_factory=dict, repr=False)
     #: The :class:`mentorlib.privacy.Document` the published tables were protected with.
     disclosure: Any = field(default=None, repr=False)
+    #: The estimated share that truly progressed (:mod:`.true_share_report`): ``estimate,
+    #: ci_low, ci_high, delta, k, method, n_students``; None when not estimated (see notes).
+    true_share: dict | None = None
+    #: Its breakdown: ``by`` ("grade", "focus_group"), ``group, estimate, ci_low, ci_high,
+    #: n_students``; groups of fewer than ``min_cell`` students left out.
+    true_share_by: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def mid(self) -> float:
@@ -164,12 +171,18 @@ class ProgressReport:
             "sensitivity_verdicts": {str(k): int(v) for k, v in sens.items()},
             "verdict_robust": bool(sens.size == 1),
             "comparison": records(cmp_)[0] if cmp_ is not None and len(cmp_) else None,
+            "estimated_true_share": _true_share_summary(self.true_share),
             "notes": list(self.notes),
         }
 
     def summary(self, lang: str = "zh") -> str:
         """The headline: verdict, interval, missing students (published counts)."""
         return headline(self, lang)
+
+    def true_share_lines(self, lang: str = "zh", *, head: bool = False) -> list[str]:
+        """The estimated true share as one line of text (none when it was not asked for);
+        ``head=True`` puts the headline sentence first."""
+        return [headline(self, lang)] * head + true_share_lines(self, lang)
 
     def headline(self, lang: str = "zh") -> str:
         """The report sentence with the verdict (same as :meth:`summary`)."""
@@ -224,11 +237,20 @@ class ProgressReport:
         published).
         """
         t = self._view(public)
+        by = self.true_share_by
         return {
             "summary": self.summary_dict(public=public),
             **{name: records(t[name]) for name in _TABLES},
+            "true_share_by": records(by) if by is not None else None,
             "context": {k: records(v) for k, v in t["context"].items()},
         }
+
+
+def _true_share_summary(ts: dict | None) -> dict | None:
+    """The ``estimated_true_share`` entry of the summary."""
+    if ts is None:
+        return None
+    return {c: plain(ts[c]) for c in ("estimate", "ci_low", "ci_high", "delta", "k", "method")}
 
 
 # --------------------------------------------------------------------- computing it
@@ -348,6 +370,7 @@ def progress_report(
     rules: Rulebook | None = None,
     boot_cluster: str = "mentor",
     boot_interval: str = "percentile",
+    true_share: bool = True,
 ) -> ProgressReport:
     """The verdict on the year's target with its uncertainty, robustness and context.
 
@@ -390,6 +413,11 @@ def progress_report(
         or students.
     boot_interval : {"percentile", "bca"}, default "percentile"
         The bootstrap interval (Efron & Tibshirani 1993, ch. 13-14).
+    true_share : bool, default True
+        Also estimate the share that truly progressed (latent change above the rulebook's
+        ``true_delta`` in at least ``k`` dimensions; :mod:`.true_share_report`, seeded with
+        ``seed``): ``ProgressReport.true_share`` and ``true_share_by``. False skips it
+        (it takes ~10-30 s per school-year).
 
     Returns
     -------
@@ -452,6 +480,7 @@ def progress_report(
     how = (boot_cluster, boot_interval)
     raw = _raw_tables(processed, y, years, names, definition, rule, (n_boot, seed, how), notes)
     k = rules.k_dimensions
+    ts, ts_by = year_true_share(y, rules, seed=seed, notes=notes) if true_share else (None, None)
     rep = ProgressReport(
         study=processed.name,
         level=processed.level,
@@ -474,6 +503,8 @@ def progress_report(
         notes=notes,
         shared_items=scored.shared,
         internal=raw,
+        true_share=ts,
+        true_share_by=ts_by,
     )
     doc = Document(rules.min_cell, name=f"progress {processed.name} {year}")
     rep.register(doc)

@@ -17,6 +17,8 @@ from ..labels import (
     PROGRESS_VERDICTS,
     SHARED_ITEMS_DIMENSION,
     SHARED_ITEMS_NOTE,
+    TRUE_SHARE_LINE,
+    TRUE_SHARE_NONE,
     Lang,
     level_text,
 )
@@ -25,7 +27,7 @@ from .change import definition_label
 if TYPE_CHECKING:
     from .report import ProgressReport
 
-__all__ = ["headline", "shared_items_note"]
+__all__ = ["headline", "shared_items_note", "true_share_lines"]
 
 
 def headline(rep: ProgressReport, lang: str = "zh", *, public: bool = True) -> str:
@@ -147,3 +149,23 @@ def shared_items_note(
         return None
     sep = "；" if t.zh else "; "
     return t.pair(SHARED_ITEMS_NOTE).format(year=year, dims=sep.join(parts))
+
+
+def true_share_lines(rep: ProgressReport, lang: str = "zh") -> list[str]:
+    """The estimated true share as one line (empty when the report skipped it)."""
+    L = Lang(lang)
+    ts = rep.true_share
+    if ts is None:
+        asked = any(n.startswith("estimated true share") for n in rep.notes)
+        return [L.pair(TRUE_SHARE_NONE)] if asked else []
+    return [
+        L.pair(TRUE_SHARE_LINE).format(
+            delta=ts["delta"],
+            k=ts["k"],
+            method=ts["method"],
+            estimate=ts["estimate"],
+            ci_low=ts["ci_low"],
+            ci_high=ts["ci_high"],
+            n=ts["n_students"],
+        )
+    ]

@@ -38,6 +38,37 @@ noisy individual measures (Mislevy 1991; von Davier, Gonzalez & Mislevy 2009):
    at 1,200) and the interval is centred on it. ~50 s per school of 400 with B = 30 (3-4 s
    without), ~135 s at 1,200 (15 s), one thread on a loaded machine.
 
+   Where the bias comes from (issue 14; bench_true_share.py --students 400 --schools 10
+   --boot 0, share ~0.6, m = 10, seeds 1000-1009):
+
+   - Not the definition: the generator's latent traits have SD ~1 per dimension (0.98-1.04 in
+     a synthetic primary school) and its ``improve_threshold`` is the rulebook's
+     ``true_delta`` (0.5), so "true change > delta pre-test SDs" is the same event.
+   - Not the item parameters: with the generator's true item parameters the error over 6
+     schools was +4.3 points, with the fitted ones +2.7.
+   - Not the sampler: with the population model held at the truth the plausible values'
+     share was within 0.2 points of the realised one on average (4 schools).
+   - Not the covariance prior (``PRIOR_N`` 10 -> 2: +4.2 for +4.2) nor the burn-in
+     (30 -> 120 sweeps: no systematic change).
+   - One real defect, fixed: the stochastic EM could reach a near-singular covariance
+     (eigenvalue 1e-4), the Gibbs regression weights then summed to 80+ and the change
+     variance exploded (0.4 -> 2-5) while the change correlation collapsed (0.6 -> 0.1); some
+     schools came out 8-16 points high. The covariance's eigenvalues are now floored
+     (:data:`.pv_sampler.EIG_FLOOR`): those schools fall to +5 and below.
+   - What is left (+4.1 points over the 10 schools, +3.7 against the population) is the
+     estimated population model itself: the change correlations across dimensions rest on
+     ~5% of their complete-data information, so at n = 400 they scatter (0.42-0.69 for a
+     true 0.6), and "at least one of four" rises more when the correlation is too low than
+     it falls when it is too high. The errors are skewed (most schools within +-3 points, a
+     few +6 to +9), and the bias shrinks roughly as 1/n (+1 to +2 at 1,200). A bootstrap
+     bias correction (2 x estimate - the replicates' mean) does not help: in the two worst
+     schools (+6.5, +9.4) the replicates' mean sat 1.3 below and 0.4 above the estimate.
+     With the report's settings (m = 10, 6 replicates; coverage_true_share.py, 20 schools
+     of 400 per share): share ~0.6 bias +2.7 points, coverage 80% (realised) / 85%
+     (population), width 0.167; share ~0.85 +0.8, 90% / 85%, width 0.129; 7-18 s per school.
+     Still open: pooling the change correlations (one exchangeable correlation across
+     dimensions, 1 parameter instead of 6) would cut their scatter.
+
 Functions
 ---------
 plausible_values
@@ -110,13 +141,15 @@ class TrueShare:
     per_dimension: pd.DataFrame
     breakdown: pd.DataFrame | None = None
     fits: dict[str, GRMFit] = field(default_factory=dict)
+    #: Shares of the ``subsets`` asked for: ``by, group, n_students, estimate, ci_low, ci_high``.
+    subsets: pd.DataFrame | None = None
 
     def as_dict(self) -> dict[str, float | int | str]:
         """The ``estimated_true_share`` entry of ``progress --json``."""
         return {
-            "estimate": self.estimate,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
+            "estimate": float(self.estimate),
+            "ci_low": float(self.ci_low),
+            "ci_high": float(self.ci_high),
             "delta": self.delta,
             "k": self.k,
             "method": self.method,
@@ -144,13 +177,30 @@ def share_from_draws(hit: np.ndarray, alpha: float = 0.05) -> tuple[float, float
     return est, max(est - half, 0.0), min(est + half, 1.0)
 
 
-def _design(students: pd.Index, by: pd.Series | None) -> np.ndarray:
-    """Latent-regression design: an intercept and, for a breakdown, the group dummies."""
+def _design(
+    students: pd.Index, by: pd.Series | None, covariates: pd.DataFrame | None = None
+) -> np.ndarray:
+    """Latent-regression design: an intercept, for a breakdown the group dummies, and the
+    conditioning ``covariates`` (numeric columns indexed by student_id; a missing value is
+    replaced by the column mean, constant columns are dropped)."""
     x = pd.DataFrame({"const": 1.0}, index=students)
     if by is not None:
         g = by.reindex(students).astype("string").fillna("<NA>")
         x = x.join(pd.get_dummies(g, prefix="by", drop_first=True, dtype=float).set_axis(students))
-    return x.to_numpy(dtype=float)
+    if covariates is not None and covariates.shape[1]:
+        c = covariates.copy()
+        c.index = c.index.astype("str")
+        c = c.loc[~c.index.duplicated()].reindex(students).astype(float)
+        c = c.fillna(c.mean()).fillna(0.0)
+        c = c.loc[:, c.std(ddof=0) > 0]
+        x = x.join(c.add_prefix("cov_"))
+    arr = x.to_numpy(dtype=float)
+    # drop columns that are linear combinations of earlier ones (e.g. grade dummies + a flag)
+    keep: list[int] = []
+    for j in range(arr.shape[1]):
+        if np.linalg.matrix_rank(arr[:, [*keep, j]]) == len(keep) + 1:
+            keep.append(j)
+    return arr[:, keep]
 
 
 def plausible_values(
@@ -162,6 +212,7 @@ def plausible_values(
     by: pd.Series | None = None,
     burn_in: int = BURN_IN,
     thin: int = THIN,
+    covariates: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, GRMFit]]:
     """Plausible values of (theta_pre, theta_post) per student, dimension and draw.
 
@@ -181,13 +232,18 @@ def plausible_values(
     burn_in, thin : int
         Sweeps of the joint sampler before the first kept draw and between kept draws
         (:func:`.pv_sampler.draw_joint`).
+    covariates : DataFrame, optional
+        Conditioning variables of the latent regression (numeric, indexed by student_id):
+        grade dummies, focus-group flags, gender, as NAEP conditions on background variables.
 
     Returns
     -------
     (DataFrame, dict)
         ``student_id, dimension, draw, theta_pre, theta_post, change`` and the item fits.
     """
-    fj = _fit_joint(items, codebook, m=m, seed=seed, by=by, burn_in=burn_in, thin=thin)
+    fj = _fit_joint(
+        items, codebook, m=m, seed=seed, by=by, burn_in=burn_in, thin=thin, covariates=covariates
+    )
     dims, students, nd, ns = fj.dims, fj.students, len(fj.dims), len(fj.students)
     frames = [
         pd.DataFrame(
@@ -218,7 +274,7 @@ class _JointFit:
     joint: JointDraws
 
 
-def _fit_joint(items, codebook, *, m, seed, by, burn_in, thin) -> _JointFit:
+def _fit_joint(items, codebook, *, m, seed, by, burn_in, thin, covariates=None) -> _JointFit:
     if m < 2:
         raise InputError(f"m = {m}: plausible values need at least 2 draws")
     cb = as_codebook(codebook)
@@ -230,7 +286,7 @@ def _fit_joint(items, codebook, *, m, seed, by, burn_in, thin) -> _JointFit:
     ]
     data = {d: prepare_dimension(items, cb, d) for d in dims}
     students = pd.Index(sorted(set().union(*(set(v.students) for v in data.values()))))
-    x = _design(students, by)
+    x = _design(students, by, covariates)
     with blas_threads(1):
         fits = {
             d: fit_grm(v.pre, v.post, n_categories=v.n_categories, tol=FIT_TOL)
@@ -258,7 +314,9 @@ def _above(draws: np.ndarray, delta: float) -> np.ndarray:
     return (draws[:, :, d:] - draws[:, :, :d]) > delta
 
 
-def _bootstrap(fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: int, seed: int):
+def _bootstrap(
+    fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: int, seed: int, masks=None
+):
     """Shares of ``n_boot`` student-level bootstrap replicates, each with ``BOOT_M`` draws.
 
     Students are resampled with replacement within each group (the whole school when there is
@@ -271,14 +329,16 @@ def _bootstrap(fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: 
     interval was narrower than Rubin's (width 0.09 for 0.12 at n = 400, where the estimate's
     spread over schools is ~0.056 SD); the cold start reproduces that spread (width 0.23).
     Returns (B, BOOT_M) overall shares, (B, BOOT_M, D) per-dimension shares and, per group
-    level, (B, BOOT_M) group shares.
+    level and per key of ``masks`` (boolean student masks, possibly overlapping), (B, BOOT_M)
+    group shares.
     """
     rng = np.random.default_rng([seed, 14])
     levels = pd.unique(groups)
     members = [np.flatnonzero(groups == g) for g in levels]
+    masks = {**{g: groups == g for g in levels}, **(masks or {})}
     overall = np.empty((n_boot, BOOT_M))
     per_dim = np.empty((n_boot, BOOT_M, len(fj.dims)))
-    by_group = {g: np.empty((n_boot, BOOT_M)) for g in levels}
+    by_group = {g: np.full((n_boot, BOOT_M), np.nan) for g in masks}
     with blas_threads(1):
         for b in range(n_boot):
             idx = np.concatenate([rng.choice(r, size=len(r), replace=True) for r in members])
@@ -294,9 +354,10 @@ def _bootstrap(fj: _JointFit, groups: np.ndarray, delta: float, k: int, n_boot: 
             above = _above(jd.draws, delta)
             hit = above.sum(axis=2) >= k
             overall[b], per_dim[b] = hit.mean(axis=1), above.mean(axis=1)
-            g_idx = groups[idx]
-            for g in levels:
-                by_group[g][b] = hit[:, g_idx == g].mean(axis=1)
+            for g, mask in masks.items():
+                sel = mask[idx]
+                if sel.any():
+                    by_group[g][b] = hit[:, sel].mean(axis=1)
     return overall, per_dim, by_group
 
 
@@ -317,6 +378,9 @@ def bootstrap_interval(
         return np.nan, np.nan, np.nan
     p = hit.mean(axis=1)
     est = float(p.mean())
+    boot = boot[np.isfinite(boot).all(axis=1)]
+    if boot.shape[0] < 2:
+        return share_from_draws(hit, alpha)
     total = float(boot.mean(axis=1).var(ddof=1)) + float(p.var(ddof=1)) / m
     half = float(stats.t.ppf(1 - alpha / 2, boot.shape[0] - 1)) * np.sqrt(total)
     return est, max(est - half, 0.0), min(est + half, 1.0)
@@ -333,17 +397,25 @@ def estimated_true_share(
     by: pd.Series | None = None,
     alpha: float = 0.05,
     n_boot: int = N_BOOT,
+    covariates: pd.DataFrame | None = None,
+    subsets: dict[tuple[str, str], pd.Series] | None = None,
 ) -> TrueShare:
     """The estimated share of students with true change > ``delta`` in at least ``k`` dimensions.
 
     Parameters are those of :func:`plausible_values`, plus ``delta`` (latent SDs of the pre-test
     population; the rulebook's ``true_delta``), ``k`` (the rulebook's ``k_dimensions``),
-    ``alpha`` (1 - the interval's level) and ``n_boot`` (student-level bootstrap replicates;
+    ``alpha`` (1 - the interval's level), ``n_boot`` (student-level bootstrap replicates;
     0 = Rubin's rules over the plausible values only, which ignore the population model's
-    uncertainty and under-cover). Returns a :class:`TrueShare`; ``method`` is
-    ``"grm_pv_boot"`` (``"grm_pv"`` with ``n_boot = 0``).
+    uncertainty and under-cover) and ``subsets``: named groups of students, possibly
+    overlapping (``{(by, group): boolean Series indexed by student_id}``), whose shares are
+    read from the same draws and bootstrap replicates (put their indicators in
+    ``covariates`` so the latent regression does not shrink them towards the school's).
+    Returns a :class:`TrueShare`; ``method`` is ``"grm_pv_boot"`` (``"grm_pv"`` with
+    ``n_boot = 0``); ``subsets`` has ``by, group, n_students, estimate, ci_low, ci_high``.
     """
-    fj = _fit_joint(items, codebook, m=m, seed=seed, by=by, burn_in=BURN_IN, thin=THIN)
+    fj = _fit_joint(
+        items, codebook, m=m, seed=seed, by=by, burn_in=BURN_IN, thin=THIN, covariates=covariates
+    )
     dims, students = fj.dims, fj.students
     if not 1 <= k <= len(dims):
         raise InputError(f"k = {k}: must be between 1 and the {len(dims)} dimensions measured")
@@ -354,16 +426,21 @@ def estimated_true_share(
         if by is not None
         else np.zeros(len(students), dtype=object)
     )
-    if n_boot >= 2:
-        boot, boot_dim, boot_group = _bootstrap(fj, groups, delta, k, n_boot, seed)
+    masks = {
+        key: mask.set_axis(mask.index.astype("str"))
+        .groupby(level=0)
+        .first()
+        .reindex(students)
+        .fillna(False)
+        .to_numpy(dtype=bool)
+        for key, mask in (subsets or {}).items()
+    }
+    boot, boot_dim, boot_group = (
+        _bootstrap(fj, groups, delta, k, n_boot, seed, masks) if n_boot >= 2 else (None,) * 3
+    )
 
-        def interval(h, b):
-            return bootstrap_interval(h, b, alpha)
-    else:
-        boot, boot_dim, boot_group = None, None, None
-
-        def interval(h, b):
-            return share_from_draws(h, alpha)
+    def interval(h, b):
+        return share_from_draws(h, alpha) if b is None else bootstrap_interval(h, b, alpha)
 
     est, lo, hi = interval(hit, boot)
     per_dim = pd.DataFrame(
@@ -383,7 +460,29 @@ def estimated_true_share(
         breakdown = pd.DataFrame(
             rows, columns=[by.name or "group", "n", "estimate", "ci_low", "ci_high"]
         )
+    sub = pd.DataFrame(
+        [
+            (
+                *key,
+                int(sel.sum()),
+                *interval(hit[:, sel], None if boot_group is None else boot_group[key]),
+            )
+            for key, sel in masks.items()
+        ],
+        columns=["by", "group", "n_students", "estimate", "ci_low", "ci_high"],
+    )
     method = METHOD_BOOT if n_boot >= 2 else METHOD
     return TrueShare(
-        est, lo, hi, float(delta), int(k), method, len(students), m, per_dim, breakdown, fj.fits
+        est,
+        lo,
+        hi,
+        float(delta),
+        int(k),
+        method,
+        len(students),
+        m,
+        per_dim,
+        breakdown,
+        fj.fits,
+        sub if subsets else None,
     )

@@ -1,0 +1,76 @@
+"""The progress report's estimated true share against the generator's truth (issue 14 item 1)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mentorlib.progress import progress_report
+from mentorlib.results import to_json
+
+from _progress_fixtures import true_share_study
+
+KEYS = {"estimate", "ci_low", "ci_high", "delta", "k", "method"}
+
+
+@pytest.fixture(scope="module")
+def report():
+    processed, truth, threshold = true_share_study()
+    rules = processed.rules.with_changes(min_cell=40)
+    rep = progress_report(processed, processed.years[0], n_boot=0, rules=rules)
+    return rep, truth, threshold
+
+
+def test_estimate_near_the_generators_truth(report):
+    rep, truth, threshold = report
+    ts = rep.true_share
+    assert ts is not None, rep.notes
+    assert ts["delta"] == pytest.approx(threshold)  # the rulebook's true_delta = the generator's
+    assert ts["method"] == "grm_pv_boot" and 380 <= ts["n_students"] <= 400
+    # 400 students: the estimate's spread over schools is ~0.06; 0.12 is two of them
+    assert abs(ts["estimate"] - truth) < 0.12
+    assert ts["ci_low"] < ts["estimate"] < ts["ci_high"]
+    assert ts["ci_low"] - 0.03 < truth < ts["ci_high"] + 0.03
+
+
+def test_breakdown_respects_min_cell(report):
+    rep, _, _ = report
+    by = rep.true_share_by
+    assert list(by.columns) == ["by", "group", "estimate", "ci_low", "ci_high", "n_students"]
+    assert set(by["by"]) <= {"grade", "focus_group"} and "grade" in set(by["by"])
+    assert (by["n_students"] >= 40).all()
+    assert any("fewer than 40 students not shown" in n for n in rep.notes)
+
+
+def test_json_carries_the_keys(report):
+    rep, _, _ = report
+    out = json.loads(to_json(rep))
+    assert set(out["summary"]["estimated_true_share"]) == KEYS
+    assert out["true_share_by"]
+    assert rep.true_share_lines("en")[0].startswith("Estimated share that truly progressed")
+
+
+def test_switched_off():
+    processed, _, _ = true_share_study()
+    rep = progress_report(processed, processed.years[0], n_boot=0, true_share=False)
+    assert rep.true_share is None and rep.true_share_by is None
+    assert rep.summary_dict()["estimated_true_share"] is None
+    assert rep.true_share_lines("en") == []
+
+
+def test_falls_back_to_the_deconvolution_when_the_item_model_fails(monkeypatch):
+    from mentorlib.errors import InputError
+    from mentorlib.progress import true_share_report
+
+    def fail(*args, **kwargs):
+        raise InputError("no categorical items")
+
+    monkeypatch.setattr(true_share_report, "estimated_true_share", fail)
+    processed, truth, _ = true_share_study()
+    rep = progress_report(processed, processed.years[0], n_boot=0)
+    ts = rep.true_share
+    assert ts is not None and ts["method"] == "gmodel_deconvolution"
+    assert any("deconvolved from the scale-score changes" in n for n in rep.notes)
+    assert abs(ts["estimate"] - truth) < 0.15
+    assert set(rep.true_share_by["by"]) <= {"grade", "focus_group"}
