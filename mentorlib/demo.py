@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from . import grouping as G
 from . import report as R
 from .clean import clean_study
@@ -27,6 +29,7 @@ from .progress import progress_report
 from .progress.plan import plan_target
 from .results import to_json
 from .synth import synth
+from .synth.truth import true_share_in_pre_sd
 
 __all__ = ["DEMO_NAME", "STAGES", "DemoPaths", "run_demo", "run_stages"]
 
@@ -94,16 +97,35 @@ def _save_json(path: Path, data: object) -> None:
 
 def stage_progress(p: DemoPaths) -> dict:
     P = _processed(p)
+    truth = _true_shares(p, P.rules)
     lines = []
     for year in P.years:
         rep = progress_report(P, year)
         _save_json(p.reports / f"progress_{year}.json", rep)
         v = rep.verdict.iloc[0]
-        lines.append(
-            f"{year}: {v['proportion']:.1%} [{v['ci_low']:.1%}, {v['ci_high']:.1%}] -> "
-            f"{v['verdict']}"
+        line = (
+            f"{year}: certified {v['proportion']:.1%} [{v['ci_low']:.1%}, {v['ci_high']:.1%}] "
+            f"-> {v['verdict']}"
         )
-    return {"output": str(p.reports / "progress_<year>.json"), "detail": "; ".join(lines)}
+        ts = rep.true_share
+        if ts is not None:
+            line += (
+                f"; estimated truly progressed {ts['estimate']:.1%} "
+                f"[{ts['ci_low']:.1%}, {ts['ci_high']:.1%}]"
+            )
+            if year in truth.index:
+                line += f" (generator's truth {truth.loc[year]:.1%})"
+        lines.append(line)
+    return {"output": str(p.reports / "progress_<year>.json"), "detail": "\n".join(lines)}
+
+
+def _true_shares(p: DemoPaths, rules) -> pd.Series:
+    """The generator's truth of the estimated true share, per year (the demo knows it)."""
+    latent = p.raw / "truth" / "latent.parquet"
+    if not latent.is_file():
+        return pd.Series(dtype=float)
+    lat = pd.read_parquet(latent)
+    return true_share_in_pre_sd(lat, rules.true_delta, rules.k_dimensions)
 
 
 #: Simulation sizes of the demo's planner run (the command's defaults take longer).
@@ -216,7 +238,8 @@ def run_stages(
 def _print_step(step: dict) -> None:
     print(f"  [{step['stage']}] {step['output']}  ({step['seconds']} s)", flush=True)
     if step.get("detail"):
-        print(f"      {step['detail']}", flush=True)
+        for line in str(step["detail"]).splitlines():
+            print(f"      {line}", flush=True)
 
 
 def run_demo(*, root: Path, students: int = 1200, seed: int = 2023, json_out: bool = False) -> int:

@@ -20,6 +20,26 @@ def load_truth(study_dir: str | Path) -> dict:
     return out
 
 
+def true_share_in_pre_sd(latent: pd.DataFrame, delta: float, k: int = 1) -> pd.Series:
+    """The workbench's estimand from the generator's latents, per year: the share of students
+    whose true change exceeds ``delta`` SDs of that year's pre-test population in at least
+    ``k`` dimensions (:mod:`mentorlib.progress.true_share`).
+
+    The generator's own flag (``improved``: change above ``improve_threshold`` on its latent
+    scale) counts in generator units; the pre-test SD grows over the years of a study (the
+    students' growth differs), so from the second year the two differ by a few points.
+
+    >>> lat = pd.DataFrame({"year": [1] * 4, "student_id": list("abcd"), "dimension": ["x"] * 4,
+    ...                     "theta_pre": [-1.0, 1.0, -1.0, 1.0], "delta": [0.0, 0.5, 1.2, 2.0]})
+    >>> float(true_share_in_pre_sd(lat, 0.5).loc[1])  # pre SD = 1.155: 0.577 is the threshold
+    0.5
+    """
+    sd = latent.groupby(["year", "dimension"], observed=True)["theta_pre"].transform("std")
+    above = latent.assign(above=latent["delta"] > delta * sd)
+    n = above.groupby(["year", "student_id"], observed=True)["above"].sum()
+    return (n >= k).groupby(level="year").mean().rename("true_share")
+
+
 def overview(study_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Tidy tables describing a synthetic study folder (for the overview notebook).
 
@@ -30,7 +50,10 @@ def overview(study_dir: str | Path) -> dict[str, pd.DataFrame]:
         ``defects``: injected defects by kind and expected outcome;
         ``reliability``: true population reliability by dimension, year and wave;
         ``improvement``: true share of students improving by year and dimension, and the share
-        improving in at least one dimension;
+        improving in at least one dimension (generator units: change above
+        ``improve_threshold``), and ``any_dimension_pre_sd``: the workbench's estimand, change
+        above ``improve_threshold`` SDs of the year's pre-test population
+        (:func:`true_share_in_pre_sd`);
         ``mentor_sd``: SD of the true mentor effects by dimension and year.
     """
     cfg = load_config(study_dir)
@@ -68,7 +91,10 @@ def overview(study_dir: str | Path) -> dict[str, pd.DataFrame]:
         .groupby(level="year")
         .mean()
     )
-    improvement = by_dim.assign(any_dimension=any_dim)
+    improvement = by_dim.assign(
+        any_dimension=any_dim,
+        any_dimension_pre_sd=true_share_in_pre_sd(lat, float(truth["params"]["improve_threshold"])),
+    )
     mentor_sd = truth["mentor_effects"].pivot_table(
         index="dimension", columns="year", values="effect", aggfunc="std", observed=True
     )
