@@ -27,8 +27,10 @@ def main(argv=None) -> Path:
     ap.add_argument("--schools", type=int, default=20)
     ap.add_argument("--boot", type=int, default=6)
     ap.add_argument("--m", type=int, default=10)
+    ap.add_argument("--tag", default="", help="suffix of the CSV's name (a method version)")
     args = ap.parse_args(argv)
-    out = HERE / "results" / f"true_share_coverage_n{args.students}_b{args.boot}.csv"
+    tag = f"_{args.tag}" if args.tag else ""
+    out = HERE / "results" / f"true_share_coverage_n{args.students}_b{args.boot}{tag}.csv"
     out.parent.mkdir(exist_ok=True)
     cols = ["scenario", "n", "seed", "population", "realised", "estimate", "ci_low", "ci_high"]
     with out.open("w", newline="", encoding="utf-8") as fh:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from scipy import stats
 from mentorlib.progress.pv_sampler import (
     EIG_FLOOR,
     MIN_CHANGE_SD,
+    _draw_pair,
     conditional_pair,
     population_update,
 )
@@ -144,3 +147,22 @@ def test_school_where_the_change_variance_used_to_explode():
     res = estimated_true_share(items, "assessment_primary", m=10, seed=3, n_boot=0)
     realised = float(((change > 0.5).sum(axis=1) >= 1).mean())
     assert abs(res.estimate - realised) < 0.08
+
+
+def test_grid_draws_keep_the_posterior_variance_of_the_change():
+    # With no answers the posterior of (pre, post) is the conditional normal itself, so the
+    # draws' change variance must be its 1 + 1 - 2 x 0.8 = 0.4. The nodes are a quadrature of
+    # the density; a uniform jitter within the cell (an earlier version) added width^2 / 12
+    # per latent, +0.029 here (7%), and pushed "at least one of four" up ~0.8 points.
+    fit = SimpleNamespace(a=np.array([1.0]), b=[np.array([0.0, 1.0])])
+    cov2 = np.array([[1.0, 0.8], [0.8, 1.0]])
+    rng = np.random.default_rng(7)
+    n = 20_000
+    resp = (np.full((n, 1), -1), np.full((n, 1), -1))
+    approx = [np.column_stack([np.zeros(n), np.full(n, 0.01)])] * 2
+    draws = np.vstack(
+        [_draw_pair(resp, fit, approx, np.zeros((n, 2)), cov2, rng) for _ in range(10)]
+    )
+    change_var = float(np.var(draws[:, 1] - draws[:, 0]))
+    assert change_var == pytest.approx(0.4, rel=0.02)  # ~5 standard errors from 0.429
+    assert np.var(draws[:, 0]) == pytest.approx(1.0, rel=0.02)
