@@ -38,9 +38,10 @@ def main(argv=None) -> Path:
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow([*cols, "seconds"])
-        for label, mean in MEANS.items():
-            pop = population_share(mean)
-            for s in range(args.schools):
+        pops = {label: population_share(mean) for label, mean in MEANS.items()}
+        for s in range(args.schools):  # scenarios interleaved: a stopped run keeps both
+            for label, mean in MEANS.items():
+                pop = pops[label]
                 r = one_school(args.students, 1000 + s, mean, args.m, args.boot, args.level)
                 w.writerow(
                     [label, args.students, 1000 + s, round(pop, 4)]

@@ -113,6 +113,20 @@ def test_bootstrap_interval_adds_the_monte_carlo_variance():
     assert hi - est == pytest.approx(stats.t.ppf(0.975, 3) * sd)
 
 
+def test_bootstrap_interval_adds_the_realised_shares_posterior_variance():
+    # draws whose shares differ: the between-draw variance enters with (1 + 1/m), the
+    # posterior variance of the share among these students plus the Monte Carlo variance
+    hit = np.zeros((4, 100), dtype=bool)
+    for i, n_hit in enumerate([26, 30, 30, 34]):
+        hit[i, :n_hit] = True
+    boot = np.array([[0.28, 0.30], [0.32, 0.30], [0.30, 0.29], [0.31, 0.31]])
+    est, lo, hi = bootstrap_interval(hit, boot)
+    between = np.var([0.26, 0.30, 0.30, 0.34], ddof=1)
+    total = boot.mean(axis=1).var(ddof=1) + (1 + 1 / 4) * between
+    assert est == pytest.approx(0.3)
+    assert hi - est == pytest.approx(stats.t.ppf(0.975, 3) * np.sqrt(total))
+
+
 def test_joint_sampler_floors_the_conditional_change_variance():
     cov = np.array([[1.0, 1.0], [1.0, 1.0]])  # a collapsed pair: change variance 0
     _, _, cov2 = conditional_pair(cov, [0, 1])

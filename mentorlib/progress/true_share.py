@@ -66,8 +66,47 @@ noisy individual measures (Mislevy 1991; von Davier, Gonzalez & Mislevy 2009):
      With the report's settings (m = 10, 6 replicates; coverage_true_share.py, 20 schools
      of 400 per share): share ~0.6 bias +2.7 points, coverage 80% (realised) / 85%
      (population), width 0.167; share ~0.85 +0.8, 90% / 85%, width 0.129; 7-18 s per school.
-     Still open: pooling the change correlations (one exchangeable correlation across
-     dimensions, 1 parameter instead of 6) would cut their scatter.
+
+   Follow-up (issue 14, part pv2; 16 schools of 400, share ~0.6, m = 10, no bootstrap, the
+   same seeds for every variant):
+
+   - The correlation's scatter is not the cause. Pooling the change correlations (one
+     common correlation across the 6 dimension pairs, variances free) moved the estimate by
+     +0.2 points (paired SD 1.8), pooling the cross-dimension pre-change correlations too by
+     -0.5 (SD 2.3): neither is kept. The pooled correlation averaged 0.62 for a true 0.6, and
+     the share is nearly linear in it (0.5 -> +3.8 points, 0.7 -> -3.8), so its scatter adds
+     little by Jensen's inequality; the scatter of the four change means (SE ~0.04) adds ~0.6.
+   - One cause found and fixed: the uniform jitter of the kept draws within their grid cell
+     added the cell's variance to every latent; the plausible values' share sat 0.8 points
+     above the population model's own implied share. The draws are now the grid nodes
+     (:mod:`.pv_sampler`): bias +2.9 -> +2.0 on the same schools.
+   - What is left (~+1.7 points at n = 400) is the estimated population model's implied
+     share against the share implied by the schools' true change moments: change means
+     ~+0.01 and change SDs ~+0.01 too high on average, plus the mean's scatter.
+   - Unequal change correlations (0.3-0.8 across the pairs, 20 schools of 400): bias -0.5
+     points (SE 0.8): the unstructured covariance needs no structure from the generator.
+
+   Coverage with the report's settings after the fix (coverage_true_share.py, m = 10,
+   B = 6 replicates, t with 5 df; benchmarks/results/true_share_coverage*_nojitter.csv;
+   seconds per school on a machine loaded ~2x):
+
+   ======== ===== ======= ======= ======= ===== ===== ===== =====
+   level    n     share   schools bias_r  cov_r cov_p width s
+   ======== ===== ======= ======= ======= ===== ===== ===== =====
+   primary  400   ~0.6    40      +0.018  92.5% 90.0% 0.203 6.8
+   primary  400   ~0.85   40      +0.008  90.0% 90.0% 0.121 11.0
+   ======== ===== ======= ======= ======= ===== ===== ===== =====
+
+   (bias_r against each school's realised share; cov_r / cov_p coverage of the realised
+   share / the population probability.) The bootstrap variance was 1.05 x the estimate's
+   variance over schools at share ~0.6 and 0.80 x at ~0.85; it estimates the spread around
+   the population value, while the realised share's own sampling (p(1-p)/n) makes the error
+   against it larger still (the bootstrap variance is 0.76 / 0.60 of that error's mean
+   square). More replicates narrow the t quantile (2.57 at B = 6, 2.26 at 10, 2.09 at 20)
+   and steady the variance estimate, but cannot raise a variance that is too small in
+   expectation (not measured with more replicates: each costs ~1 s at n = 400 and ~2-3 s at
+   1,200 on an idle core). Left open: refitting the item parameters in each replicate (their
+   uncertainty is held fixed now) and the realised share's own sampling term.
 
 Functions
 ---------
@@ -368,10 +407,17 @@ def bootstrap_interval(
 
     ``hit`` is the full sample's (draws x students) indicator; ``boot`` the (B x m_b) shares of
     the bootstrap replicates, each replicate with its own resampled students, re-estimated
-    population model and plausible values. The variance is the spread of the replicates' mean
-    shares (sampling of students, the population model's uncertainty and the plausible values'
-    spread together; Schomaker & Heumann 2018, "Boot MI") plus the Monte Carlo variance of the
-    point estimate (between-draw variance / m); t quantile with B - 1 degrees of freedom.
+    population model and plausible values. The interval is for the share among these students
+    (the realised share, what a school report claims). Its variance is the spread of the
+    replicates' mean shares (the estimator's variance over samples of students and the
+    population model's uncertainty; Schomaker & Heumann 2018, "Boot MI") plus ``(1 + 1/m)`` x
+    the between-draw variance of the shares: the posterior variance of the realised share
+    given the model (each draw is a draw of every student's latents) and the point estimate's
+    Monte Carlo variance. t quantile with B - 1 degrees of freedom. With the bootstrap spread
+    alone (+ between / m) the error against the realised share was larger than the interval
+    said (its mean square 1.3-1.7 x the bootstrap variance: the change's reliability is low,
+    so the estimate follows the population model more than this school's draw of students);
+    see the coverage table above.
     """
     m, n = hit.shape
     if n == 0:
@@ -381,7 +427,7 @@ def bootstrap_interval(
     boot = boot[np.isfinite(boot).all(axis=1)]
     if boot.shape[0] < 2:
         return share_from_draws(hit, alpha)
-    total = float(boot.mean(axis=1).var(ddof=1)) + float(p.var(ddof=1)) / m
+    total = float(boot.mean(axis=1).var(ddof=1)) + (1 + 1 / m) * float(p.var(ddof=1))
     half = float(stats.t.ppf(1 - alpha / 2, boot.shape[0] - 1)) * np.sqrt(total)
     return est, max(est - half, 0.0), min(est + half, 1.0)
 
