@@ -46,11 +46,13 @@ def population_share(mean_change: float, change_sd: float = 0.4, n: int = 1_000_
     return float(((z > DELTA).sum(axis=1) >= K).mean())
 
 
-def one_school(n: int, seed: int, mean_change: float, m: int, n_boot: int = N_BOOT) -> dict:
-    items, change = simulate_items(n=n, seed=seed, mean_change=mean_change)
+def one_school(
+    n: int, seed: int, mean_change: float, m: int, n_boot: int = N_BOOT, level: str = "primary"
+) -> dict:
+    items, change = simulate_items(n=n, seed=seed, mean_change=mean_change, level=level)
     t = time.perf_counter()
     res = estimated_true_share(
-        items, "assessment_primary", delta=DELTA, k=K, m=m, seed=seed, n_boot=n_boot
+        items, f"assessment_{level}", delta=DELTA, k=K, m=m, seed=seed, n_boot=n_boot
     )
     return {
         "realised": float(((change > DELTA).sum(axis=1) >= K).mean()),

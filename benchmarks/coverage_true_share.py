@@ -27,17 +27,22 @@ def main(argv=None) -> Path:
     ap.add_argument("--schools", type=int, default=20)
     ap.add_argument("--boot", type=int, default=6)
     ap.add_argument("--m", type=int, default=10)
+    ap.add_argument("--level", default="primary", help="item table: primary or middle")
+    ap.add_argument("--tag", default="", help="suffix of the CSV's name (a method version)")
     args = ap.parse_args(argv)
-    out = HERE / "results" / f"true_share_coverage_n{args.students}_b{args.boot}.csv"
+    tag = f"_{args.tag}" if args.tag else ""
+    lv = "" if args.level == "primary" else f"_{args.level}"
+    out = HERE / "results" / f"true_share_coverage{lv}_n{args.students}_b{args.boot}{tag}.csv"
     out.parent.mkdir(exist_ok=True)
     cols = ["scenario", "n", "seed", "population", "realised", "estimate", "ci_low", "ci_high"]
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow([*cols, "seconds"])
-        for label, mean in MEANS.items():
-            pop = population_share(mean)
-            for s in range(args.schools):
-                r = one_school(args.students, 1000 + s, mean, args.m, args.boot)
+        pops = {label: population_share(mean) for label, mean in MEANS.items()}
+        for s in range(args.schools):  # scenarios interleaved: a stopped run keeps both
+            for label, mean in MEANS.items():
+                pop = pops[label]
+                r = one_school(args.students, 1000 + s, mean, args.m, args.boot, args.level)
                 w.writerow(
                     [label, args.students, 1000 + s, round(pop, 4)]
                     + [

@@ -2,26 +2,51 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
 from mentorlib.progress.irt import grm_probabilities
+from mentorlib.synth import generate
 
 TRUTH = "data/sample/truth/items.parquet"
 
 
-def simulate_items(n: int, seed: int, mean_change: float = 0.35, change_sd: float = 0.4):
+@lru_cache
+def item_table(level: str = "primary") -> pd.DataFrame:
+    """The generator's item parameters: the sample study's (primary), or those of a small
+    middle-school study made by mentorlib.synth (seed 0)."""
+    if level == "primary":
+        return pd.read_parquet(TRUTH)
+    return generate(level=level, n_students=200, seed=0).truth["items"]
+
+
+def simulate_items(
+    n: int,
+    seed: int,
+    mean_change: float = 0.35,
+    change_sd: float = 0.4,
+    *,
+    change_corr: float | np.ndarray = 0.6,
+    level: str = "primary",
+):
     """Long items of one year (4 dimensions, 6 items each) and the per-student true changes.
 
-    Pre traits correlate 0.5 across dimensions, true changes 0.6; reverse-keyed items are
-    recorded as 6 - answer, as on the paper form.
+    Pre traits correlate 0.5 across dimensions, true changes ``change_corr`` (one number, or a
+    D x D correlation matrix for unequal correlations); reverse-keyed items are recorded as
+    6 - answer, as on the paper form. ``level`` picks the item table (:func:`item_table`).
     """
     rng = np.random.default_rng(seed)
-    table = pd.read_parquet(TRUTH)
+    table = item_table(level)
     dims = list(dict.fromkeys(table["dimension"]))
     d = len(dims)
     c_pre = 0.5 * np.ones((d, d)) + 0.5 * np.eye(d)
-    c_chg = 0.6 * np.ones((d, d)) + 0.4 * np.eye(d)
+    c_chg = (
+        np.asarray(change_corr, dtype=float)
+        if np.ndim(change_corr)
+        else change_corr * np.ones((d, d)) + (1 - change_corr) * np.eye(d)
+    )
     pre = rng.multivariate_normal(np.zeros(d), c_pre, size=n)
     change = mean_change + change_sd * rng.multivariate_normal(np.zeros(d), c_chg, size=n)
     post = pre + change

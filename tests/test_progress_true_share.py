@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from scipy import stats
 from mentorlib.progress.pv_sampler import (
     EIG_FLOOR,
     MIN_CHANGE_SD,
+    _draw_pair,
     conditional_pair,
     population_update,
 )
@@ -110,6 +113,20 @@ def test_bootstrap_interval_adds_the_monte_carlo_variance():
     assert hi - est == pytest.approx(stats.t.ppf(0.975, 3) * sd)
 
 
+def test_bootstrap_interval_adds_the_realised_shares_posterior_variance():
+    # draws whose shares differ: the between-draw variance enters with (1 + 1/m), the
+    # posterior variance of the share among these students plus the Monte Carlo variance
+    hit = np.zeros((4, 100), dtype=bool)
+    for i, n_hit in enumerate([26, 30, 30, 34]):
+        hit[i, :n_hit] = True
+    boot = np.array([[0.28, 0.30], [0.32, 0.30], [0.30, 0.29], [0.31, 0.31]])
+    est, lo, hi = bootstrap_interval(hit, boot)
+    between = np.var([0.26, 0.30, 0.30, 0.34], ddof=1)
+    total = boot.mean(axis=1).var(ddof=1) + (1 + 1 / 4) * between
+    assert est == pytest.approx(0.3)
+    assert hi - est == pytest.approx(stats.t.ppf(0.975, 3) * np.sqrt(total))
+
+
 def test_joint_sampler_floors_the_conditional_change_variance():
     cov = np.array([[1.0, 1.0], [1.0, 1.0]])  # a collapsed pair: change variance 0
     _, _, cov2 = conditional_pair(cov, [0, 1])
@@ -144,3 +161,22 @@ def test_school_where_the_change_variance_used_to_explode():
     res = estimated_true_share(items, "assessment_primary", m=10, seed=3, n_boot=0)
     realised = float(((change > 0.5).sum(axis=1) >= 1).mean())
     assert abs(res.estimate - realised) < 0.08
+
+
+def test_grid_draws_keep_the_posterior_variance_of_the_change():
+    # With no answers the posterior of (pre, post) is the conditional normal itself, so the
+    # draws' change variance must be its 1 + 1 - 2 x 0.8 = 0.4. The nodes are a quadrature of
+    # the density; a uniform jitter within the cell (an earlier version) added width^2 / 12
+    # per latent, +0.029 here (7%), and pushed "at least one of four" up ~0.8 points.
+    fit = SimpleNamespace(a=np.array([1.0]), b=[np.array([0.0, 1.0])])
+    cov2 = np.array([[1.0, 0.8], [0.8, 1.0]])
+    rng = np.random.default_rng(7)
+    n = 20_000
+    resp = (np.full((n, 1), -1), np.full((n, 1), -1))
+    approx = [np.column_stack([np.zeros(n), np.full(n, 0.01)])] * 2
+    draws = np.vstack(
+        [_draw_pair(resp, fit, approx, np.zeros((n, 2)), cov2, rng) for _ in range(10)]
+    )
+    change_var = float(np.var(draws[:, 1] - draws[:, 0]))
+    assert change_var == pytest.approx(0.4, rel=0.02)  # ~5 standard errors from 0.429
+    assert np.var(draws[:, 0]) == pytest.approx(1.0, rel=0.02)

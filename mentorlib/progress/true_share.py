@@ -23,7 +23,9 @@ noisy individual measures (Mislevy 1991; von Davier, Gonzalez & Mislevy 2009):
    imputation (Schomaker & Heumann 2018, "Boot MI"): ``N_BOOT`` replicates of the students
    resampled with replacement, each re-estimating the population model (item parameters held
    fixed) and drawing ``BOOT_M`` plausible-value sets; the variance is the spread of the
-   replicates' shares plus the point estimate's Monte Carlo variance. Rubin's (1987) rules
+   replicates' shares plus ``(1 + 1/m)`` x the between-draw variance (the posterior variance
+   of the share among these students, and the point estimate's Monte Carlo variance; see
+   :func:`bootstrap_interval`). Rubin's (1987) rules
    over the plausible values alone (binomial ``p(1-p)/n`` + ``(1 + 1/m)`` x between-draw
    variance, Barnard & Rubin's 1999 degrees of freedom; ``n_boot = 0``) ignore the uncertainty
    of the population model, whose change covariances are weakly identified, and covered the
@@ -66,8 +68,56 @@ noisy individual measures (Mislevy 1991; von Davier, Gonzalez & Mislevy 2009):
      With the report's settings (m = 10, 6 replicates; coverage_true_share.py, 20 schools
      of 400 per share): share ~0.6 bias +2.7 points, coverage 80% (realised) / 85%
      (population), width 0.167; share ~0.85 +0.8, 90% / 85%, width 0.129; 7-18 s per school.
-     Still open: pooling the change correlations (one exchangeable correlation across
-     dimensions, 1 parameter instead of 6) would cut their scatter.
+
+   Follow-up (issue 14, part pv2; 16 schools of 400, share ~0.6, m = 10, no bootstrap, the
+   same seeds for every variant):
+
+   - The correlation's scatter is not the cause. Pooling the change correlations (one
+     common correlation across the 6 dimension pairs, variances free) moved the estimate by
+     +0.2 points (paired SD 1.8), pooling the cross-dimension pre-change correlations too by
+     -0.5 (SD 2.3): neither is kept. The pooled correlation averaged 0.62 for a true 0.6, and
+     the share is nearly linear in it (0.5 -> +3.8 points, 0.7 -> -3.8), so its scatter adds
+     little by Jensen's inequality; the scatter of the four change means (SE ~0.04) adds ~0.6.
+   - One cause found and fixed: the uniform jitter of the kept draws within their grid cell
+     added the cell's variance to every latent; the plausible values' share sat 0.8 points
+     above the population model's own implied share. The draws are now the grid nodes
+     (:mod:`.pv_sampler`): bias +2.9 -> +2.0 on the same schools.
+   - What is left (~+1.7 points at n = 400) is the estimated population model's implied
+     share against the share implied by the schools' true change moments: change means
+     ~+0.01 and change SDs ~+0.01 too high on average, plus the mean's scatter.
+   - Unequal change correlations (0.3-0.8 across the pairs, 20 schools of 400): bias -0.5
+     points (SE 0.8): the unstructured covariance needs no structure from the generator.
+
+   Coverage with the report's settings after the fix (coverage_true_share.py, m = 10,
+   B = 6 replicates, t with 5 df). With the variance = the replicates' spread + between / m
+   (the Monte Carlo variance only), 40 primary schools of 400 per share: coverage of the
+   realised share 92.5% (~0.6) and 90.0% (~0.85): the error against the realised share had a
+   mean square 1.3-1.7 x the bootstrap variance, which measures the estimator's spread around
+   the population value (1.05 x / 0.80 x of it) and leaves out the realised share's own
+   uncertainty given the model. With + (1 + 1/m) x the between-draw variance
+   (:func:`bootstrap_interval`; benchmarks/results/true_share_coverage*_v2.csv; the 400
+   primary rows recomputed from the same chains and replicates; bias_r against each school's
+   realised share with its SE over schools; cov_r / cov_p coverage of the realised share / the
+   population probability; seconds per school on a loaded machine):
+
+   ======= ==== ===== ======= ============== ===== ====== ===== ====
+   level   n    share schools bias_r (SE)    cov_r cov_p  width s
+   ======= ==== ===== ======= ============== ===== ====== ===== ====
+   primary 400  ~0.6  40      +0.018 (0.007) 95.0% 97.5%  0.228 6.8
+   primary 400  ~0.85 40      +0.008 (0.005) 95.0% 100.0% 0.143 11.0
+   primary 1200 ~0.6  18      -0.009 (0.011) 94.4% 83.3%  0.146 18.7
+   primary 1200 ~0.85 17      -0.000 (0.006) 94.1% 94.1%  0.101 18.1
+   middle  400  ~0.6  45      +0.013 (0.006) 97.8% 100.0% 0.224 5.8
+   middle  400  ~0.85 44      +0.007 (0.005) 95.5% 97.7%  0.143 6.1
+   ======= ==== ===== ======= ============== ===== ====== ===== ====
+
+   ("middle" = the item table of a small mentorlib.synth middle study, the same simulated
+   latents; 17-45 schools per row, short of the issue's 100: each coverage figure has a
+   standard error of 3-5 points.) Population coverage at 1,200 / ~0.6 (83%) is low because
+   the interval is for the realised share, which a school of 1,200 pins more tightly.
+   More replicates (each ~1 s at n = 400, ~2 s at 1,200 on an idle core; ~16 s for the chain at
+   1,200) would narrow the t quantile (2.57 at B = 6, 2.26 at 10) but were not needed at 400.
+   Left open: the item parameters' uncertainty (held fixed in the replicates).
 
 Functions
 ---------
@@ -368,10 +418,17 @@ def bootstrap_interval(
 
     ``hit`` is the full sample's (draws x students) indicator; ``boot`` the (B x m_b) shares of
     the bootstrap replicates, each replicate with its own resampled students, re-estimated
-    population model and plausible values. The variance is the spread of the replicates' mean
-    shares (sampling of students, the population model's uncertainty and the plausible values'
-    spread together; Schomaker & Heumann 2018, "Boot MI") plus the Monte Carlo variance of the
-    point estimate (between-draw variance / m); t quantile with B - 1 degrees of freedom.
+    population model and plausible values. The interval is for the share among these students
+    (the realised share, what a school report claims). Its variance is the spread of the
+    replicates' mean shares (the estimator's variance over samples of students and the
+    population model's uncertainty; Schomaker & Heumann 2018, "Boot MI") plus ``(1 + 1/m)`` x
+    the between-draw variance of the shares: the posterior variance of the realised share
+    given the model (each draw is a draw of every student's latents) and the point estimate's
+    Monte Carlo variance. t quantile with B - 1 degrees of freedom. With the bootstrap spread
+    alone (+ between / m) the error against the realised share was larger than the interval
+    said (its mean square 1.3-1.7 x the bootstrap variance: the change's reliability is low,
+    so the estimate follows the population model more than this school's draw of students);
+    see the coverage table above.
     """
     m, n = hit.shape
     if n == 0:
@@ -381,7 +438,7 @@ def bootstrap_interval(
     boot = boot[np.isfinite(boot).all(axis=1)]
     if boot.shape[0] < 2:
         return share_from_draws(hit, alpha)
-    total = float(boot.mean(axis=1).var(ddof=1)) + float(p.var(ddof=1)) / m
+    total = float(boot.mean(axis=1).var(ddof=1)) + (1 + 1 / m) * float(p.var(ddof=1))
     half = float(stats.t.ppf(1 - alpha / 2, boot.shape[0] - 1)) * np.sqrt(total)
     return est, max(est - half, 0.0), min(est + half, 1.0)
 
