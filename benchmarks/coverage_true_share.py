@@ -5,6 +5,7 @@ scenarios): realised share, estimate, interval, seconds. Written row by row so a
 stopped keeps what it measured.
 
     python benchmarks/coverage_true_share.py --students 400 --schools 20 --boot 6 --m 10
+    python benchmarks/coverage_true_share.py --students 400 --schools 20 --start 20  # 20 more
 """
 
 from __future__ import annotations
@@ -29,17 +30,23 @@ def main(argv=None) -> Path:
     ap.add_argument("--m", type=int, default=10)
     ap.add_argument("--level", default="primary", help="item table: primary or middle")
     ap.add_argument("--tag", default="", help="suffix of the CSV's name (a method version)")
+    ap.add_argument(
+        "--start", type=int, default=0, help="first school (seed 1000 + start); > 0 appends"
+    )
     args = ap.parse_args(argv)
     tag = f"_{args.tag}" if args.tag else ""
     lv = "" if args.level == "primary" else f"_{args.level}"
     out = HERE / "results" / f"true_share_coverage{lv}_n{args.students}_b{args.boot}{tag}.csv"
     out.parent.mkdir(exist_ok=True)
     cols = ["scenario", "n", "seed", "population", "realised", "estimate", "ci_low", "ci_high"]
-    with out.open("w", newline="", encoding="utf-8") as fh:
+    with out.open("a" if args.start else "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow([*cols, "seconds"])
+        if not args.start:
+            w.writerow([*cols, "seconds"])
         pops = {label: population_share(mean) for label, mean in MEANS.items()}
-        for s in range(args.schools):  # scenarios interleaved: a stopped run keeps both
+        for s in range(
+            args.start, args.start + args.schools
+        ):  # scenarios interleaved: a stopped run keeps both
             for label, mean in MEANS.items():
                 pop = pops[label]
                 r = one_school(args.students, 1000 + s, mean, args.m, args.boot, args.level)
