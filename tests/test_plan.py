@@ -225,3 +225,12 @@ def test_estimated_true_share_is_unbiased_where_the_deconvolution_is_exact():
     est, rci = r.verdict("estimated_true_share"), r.verdict("rci_certified")
     assert abs(est["minus_truth"]) < 0.025
     assert rci["minus_truth"] < -0.2
+
+
+def test_study_counts_respect_min_cell():
+    # a published count and its complement are each 0 or at least min_cell
+    from mentorlib.progress.plan import _publishable
+
+    assert _publishable(75, 121, 5) and _publishable(0, 121, 5) and _publishable(121, 121, 5)
+    assert not _publishable(117, 121, 5)  # 4 not evaluable could be read off
+    assert not _publishable(3, 121, 5)

@@ -48,6 +48,13 @@ def test_json_carries_the_keys(report):
     out = json.loads(to_json(rep))
     assert set(out["summary"]["estimated_true_share"]) == KEYS
     assert out["true_share_by"]
+    # published: no group counts of its own, only groups the breakdowns table shows
+    assert all("n_students" not in r for r in out["true_share_by"])
+    shown = rep.tables(public=True)["breakdowns"].dropna(subset=["proportion"])
+    pairs = set(zip(shown["by"].astype(str), shown["group"].astype(str), strict=True))
+    assert {(r["by"], str(r["group"])) for r in out["true_share_by"]} <= pairs
+    internal = rep.to_json_dict(public=False)["true_share_by"]
+    assert len(internal) >= len(out["true_share_by"]) and "n_students" in internal[0]
     assert rep.true_share_lines("en")[0].startswith("Estimated share that truly progressed")
 
 

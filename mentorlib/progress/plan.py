@@ -250,6 +250,8 @@ def study_design(processed, *, year: int | None = None, rules: Rulebook | None =
         vals.round().value_counts().reindex(np.arange(min(scale), max(scale) + 1), fill_value=0)
     )
     n = len(per)
+    certified = int((per["n_improved"] >= rules.k_dimensions).sum())
+    evaluable = int((per["n_evaluable"] >= rules.k_dimensions).sum())
     return {
         "year": year,
         "n_students": n,
@@ -258,9 +260,16 @@ def study_design(processed, *, year: int | None = None, rules: Rulebook | None =
         "reliability": [float(x) for x in pre.loc[dims, "alpha"]],
         "n_categories": len(counts),
         "category_shares": ((counts + 0.5) / (counts + 0.5).sum()).tolist(),
-        "certified_share": float((per["n_improved"] >= rules.k_dimensions).sum() / n),
-        "n_evaluable": int((per["n_evaluable"] >= rules.k_dimensions).sum()),
+        # the study's own counts, published: None where they or their complement fall below
+        # min_cell (as the progress report's headline would suppress them)
+        "certified_share": certified / n if _publishable(certified, n, rules.min_cell) else None,
+        "n_evaluable": evaluable if _publishable(evaluable, n, rules.min_cell) else None,
     }
+
+
+def _publishable(count: int, n: int, min_cell: int) -> bool:
+    """A count of ``n`` students and its complement are each 0 or at least ``min_cell``."""
+    return all(c == 0 or c >= min_cell for c in (count, n - count))
 
 
 # ---- the planner -------------------------------------------------------------------------

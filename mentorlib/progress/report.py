@@ -238,12 +238,27 @@ class ProgressReport:
         """
         t = self._view(public)
         by = self.true_share_by
+        if public:
+            by = public_true_share_by(by, t["breakdowns"])
         return {
             "summary": self.summary_dict(public=public),
             **{name: records(t[name]) for name in _TABLES},
             "true_share_by": records(by) if by is not None else None,
             "context": {k: records(v) for k, v in t["context"].items()},
         }
+
+
+def public_true_share_by(by: pd.DataFrame | None, breakdowns: pd.DataFrame) -> pd.DataFrame | None:
+    """The published breakdown of the estimated true share: no group counts of its own (the
+    breakdowns table publishes them, with complementary suppression), and no group whose rate
+    the breakdowns table suppressed (its size could otherwise be read off the estimate's)."""
+    if by is None:
+        return None
+    shown = breakdowns.loc[breakdowns["proportion"].notna(), ["by", "group"]].astype("str")
+    keep = pd.MultiIndex.from_frame(by[["by", "group"]].astype("str")).isin(
+        pd.MultiIndex.from_frame(shown)
+    )
+    return by.loc[keep].drop(columns="n_students").reset_index(drop=True)
 
 
 def _true_share_summary(ts: dict | None) -> dict | None:
