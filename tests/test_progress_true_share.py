@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from mentorlib.errors import InputError
 from mentorlib.progress.pv_sampler import (
     EIG_FLOOR,
     MIN_CHANGE_SD,
@@ -180,3 +181,29 @@ def test_grid_draws_keep_the_posterior_variance_of_the_change():
     change_var = float(np.var(draws[:, 1] - draws[:, 0]))
     assert change_var == pytest.approx(0.4, rel=0.02)  # ~5 standard errors from 0.429
     assert np.var(draws[:, 0]) == pytest.approx(1.0, rel=0.02)
+
+
+def test_sample_calibrates_items_on_everyone_and_estimates_the_sample(fitted):
+    # The middle school: every student assessed, a few mentored. The item parameters come from
+    # all 1,000 students (the same fits as without ``sample``); the share is the sample's.
+    change, full = fitted
+    items, _ = simulate_items(n=1000, seed=3)
+    sample = change.index[:300]
+    res = estimated_true_share(
+        items, "assessment_primary", delta=0.5, k=1, m=10, seed=1, n_boot=0, sample=sample
+    )
+    assert res.n_students == 300
+    for d, f in full.fits.items():  # calibrated on everyone: identical item parameters
+        np.testing.assert_allclose(res.fits[d].a, f.a)
+        np.testing.assert_allclose(res.fits[d].b, f.b)
+    truth = float(((change.loc[sample] > 0.5).sum(axis=1) >= 1).mean())
+    assert res.ci_low <= truth <= res.ci_high
+    assert abs(res.estimate - truth) < 0.06  # ~2 SE of a share among 300 students
+
+
+def test_sample_without_answers_is_a_one_line_error():
+    items, _ = simulate_items(n=200, seed=4)
+    with pytest.raises(InputError, match="none of the sample"):
+        estimated_true_share(
+            items, "assessment_primary", m=2, n_boot=0, sample=pd.Index(["nobody"])
+        )

@@ -9,6 +9,11 @@ variables), so the group shares are not shrunk towards the school's. When the it
 cannot be fitted, the share is deconvolved from the scale-score changes (:mod:`.deconvolve`);
 when that fails too, or the year has too few students, the share is None and a note says why.
 
+Where the population is a part of the year's students (the middle school's mentees), the item
+parameters are calibrated on every student of the year's roster with item answers and ``delta``
+is in SDs of the whole year's pre-test; the population model and the share are the mentees'
+(``sample`` of :func:`.true_share.estimated_true_share`).
+
 Settings for the report (one school-year must stay near 30 s at 1,200 students on one core):
 ``REPORT_M`` = 10 plausible values and ``REPORT_N_BOOT`` = 6 bootstrap replicates (t quantile
 with 5 degrees of freedom). Measured at 1,200 students on a machine loaded ~3x (load 5.6 on
@@ -74,7 +79,7 @@ def _table(rows: pd.DataFrame, min_cell: int, notes: list[str]) -> pd.DataFrame:
     return rows.loc[~small, _COLUMNS].reset_index(drop=True)
 
 
-def _by_pv(items, cb, rules: Rulebook, seed: int, subsets, cov):
+def _by_pv(items, cb, rules: Rulebook, seed: int, subsets, cov, sample=None):
     res = estimated_true_share(
         items,
         cb,
@@ -85,6 +90,7 @@ def _by_pv(items, cb, rules: Rulebook, seed: int, subsets, cov):
         n_boot=REPORT_N_BOOT,
         covariates=cov,
         subsets=subsets,
+        sample=sample,
     )
     by = res.subsets if res.subsets is not None else pd.DataFrame(columns=_COLUMNS)
     return res.as_dict() | {"n_students": res.n_students}, by
@@ -160,11 +166,14 @@ def _year_true_share(
     """
     pop = y.pop
     ids = pd.Index(pop["student_id"].astype("str"))
+    # the item parameters rest on every student of the year's roster (the middle school
+    # assesses all and mentors a few); the share is the report population's
+    everyone = pd.Index(y.roster["student_id"].astype("str"))
     items = y.scored.items
     items = items.loc[
-        (items["year"] == y.year) & items["student_id"].astype("str").isin(ids)
+        (items["year"] == y.year) & items["student_id"].astype("str").isin(everyone)
     ].assign(student_id=lambda d: d["student_id"].astype("str"))
-    n = int(items["student_id"].nunique())
+    n = int(items.loc[items["student_id"].isin(ids), "student_id"].nunique())
     if n < MIN_STUDENTS:
         notes.append(
             f"estimated true share: not estimated ({n} students with item answers, fewer "
@@ -173,7 +182,8 @@ def _year_true_share(
         return None, None
     subsets, cov = _groups(pop)
     try:
-        share, by = _by_pv(items, y.cb, rules, seed, subsets, cov)
+        sample = None if len(everyone) == len(ids) else ids
+        share, by = _by_pv(items, y.cb, rules, seed, subsets, cov, sample)
     except (InputError, np.linalg.LinAlgError, ValueError) as e:
         notes.append(
             f"estimated true share: the item model could not be fitted ({e}); "
