@@ -5,7 +5,9 @@ truth of the same students) and ``coverage_true_share.py`` (items simulated dire
 one row per school (year) to ``benchmarks/results/``; this reads them all and prints, per
 level, size, scenario and (pipeline) year of the study: school years, the mean true share,
 bias with its standard error over schools, the SD of the error, the share of schools within
-3 points, 95% interval coverage and mean width, as a Markdown table.
+3 points, 95% interval coverage and mean width, and how often the headline would say the 85%
+target is met (the interval above it) where the truth is above it and where it is not, as a
+Markdown table.
 
     python benchmarks/summarise_true_share.py            # the pipeline runs
     python benchmarks/summarise_true_share.py --by-year  # split by the study's year
@@ -22,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: The programme's target (the rulebook's ``target_share``): "met" = the interval above it.
+TARGET = 0.85
 
 
 def pipeline_rows(results: Path = RESULTS) -> pd.DataFrame:
@@ -62,6 +66,11 @@ def summarise(d: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         covered=(d["ci_low"] <= d["truth_report"]) & (d["truth_report"] <= d["ci_high"]),
         width=d["ci_high"] - d["ci_low"],
     )
+    met = d["ci_low"] > TARGET
+    d = d.assign(
+        met_true=met.where(d["truth_report"] > TARGET),
+        met_false=met.where(d["truth_report"] <= TARGET),
+    )
     g = d.groupby(keys, observed=True)
     out = pd.DataFrame(
         {
@@ -73,6 +82,10 @@ def summarise(d: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             "within_3_points": g["within3"].mean(),
             "coverage": g["covered"].mean(),
             "width": g["width"].mean(),
+            # the headline's "met" (the interval above the target) where the truth is above
+            # it, and where it is not (a false "met")
+            "met_if_true": g["met_true"].mean(),
+            "false_met": g["met_false"].mean(),
         }
     )
     return out.reset_index()
@@ -87,6 +100,8 @@ def markdown(t: pd.DataFrame) -> str:
         "within_3_points": "{:.0%}",
         "coverage": "{:.1%}",
         "width": "{:.3f}",
+        "met_if_true": "{:.0%}",
+        "false_met": "{:.0%}",
     }
     cols = list(t.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
