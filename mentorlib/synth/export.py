@@ -351,6 +351,11 @@ def _write_truth(study: SynthStudy, tdir: Path, tables: bool):
 - params.json: the generating parameters (mentorlib.synth.SynthParams)
 - latent.parquet: theta_pre, theta_post, delta, improved (delta > improve_threshold) per student,
   year and dimension; the term-1 mentor, needs-strength fit, talks per month
+- att.parquet: the true effect of being mentored on the mentored (ATT) per year and dimension:
+  n_mentored, att_latent (mean mentoring term, latent units), att_sd (in SDs of the year's
+  pre-test latent), p_improved / p_improved_untreated (share of the mentored whose true change
+  exceeds the rulebook's true_delta pre-test SDs with / without their mentoring term), att_rate
+  (the difference); dimension "any": at least k_dimensions dimensions
 - mentor_effects.parquet: true mentor effect per mentor, year and dimension (latent SD units);
   the placebo outcome (height) has no mentor effect by construction
 - mentors.parquet: latent quality and compliance rates of every staff member

@@ -79,6 +79,9 @@ class SynthParams:
     summer_sd: float = 0.15
     improve_threshold: float = 0.5
     max_regroup_share: float = 0.15
+    #: middle school: SD of the class teacher's impression added to the standardised observed
+    #: pre-test composite when nominating (issue 15)
+    impression_sd: float = 0.5
 
     def __post_init__(self):
         rulebook(self.level)  # validates the level
@@ -121,6 +124,28 @@ class SynthStudy:
         from .export import canonical_tables  # export imports this module: deferred to break it
 
         return canonical_tables(self)
+
+
+#: The fields :func:`null_params` sets to zero: every programme, mentor, fit and dose effect.
+NULL_EFFECTS = {
+    "programme_effect": (0.0, 0.0, 0.0, 0.0),
+    "mentor_sd": (0.0, 0.0, 0.0, 0.0),
+    "mentor_drift_sd": 0.0,
+    "fit_effect": 0.0,
+    "dose_effect": 0.0,
+}
+
+
+def null_params(**overrides) -> SynthParams:
+    """Parameters of the null: every programme, mentor (``mentor_sd``, ``mentor_drift_sd``),
+    fit and dose effect zero, so being mentored changes nothing; ``overrides`` set any field
+    (``null_params(level="middle", seed=2)``), including the zeroed ones.
+
+    >>> p = null_params(level="middle")
+    >>> p.programme_effect, p.fit_effect, p.level
+    ((0.0, 0.0, 0.0, 0.0), 0.0, 'middle')
+    """
+    return SynthParams(**{**NULL_EFFECTS, **overrides})
 
 
 def school_name(p: SynthParams) -> str:
