@@ -39,7 +39,7 @@ from ..io.codebook import load_codebook
 from ..outputs import check_output_dir, make_temp_dir, neutralise_cells, replace_dir
 from ..tables import CONTRACT, conform
 from .defects import ROSTER_NAMES
-from .params import SynthStudy
+from .params import SynthStudy, generator_command
 from .rawtable import Messer
 from .record_files import activities_file, exams_file, mood_file, rewards_file
 from .sheets import groups_file, staff_file, students_file
@@ -317,8 +317,7 @@ def _write_study_into(
             "level": p.level,
             "years": p.years,
             "synthetic": True,
-            "generator": f"mentorlib synth --level {p.level} --students {p.n_students} --years {p.n_years} "
-            f"--seed {p.seed}" + (" --clean" if clean else ""),
+            "generator": generator_command(p, clean),
         },
         "sources": sources,
     }
