@@ -797,30 +797,3 @@ TRUE_SHARE_NONE: Pair = (
     "估计真实进步比例：无法估计（见说明）",
     "Estimated share that truly progressed: not estimated (see the notes)",
 )
-
-# ---- award (issue 15 item 4: the school's award scheme and the mentee rewards)
-
-#: Column headers of the award tables of the annual summary (internal and public).
-AWARD_COLUMNS: dict[str, Pair] = {
-    "mentor": ("导师", "Mentor"),
-    "staff_id": ("工号", "Staff ID"),
-    "term": ("学期", "Term"),
-    "band": ("等级", "Band"),
-    "n_mentors": ("导师人数", "Mentors"),
-    "n_mentees": ("受导学生", "Mentees"),
-    "satisfaction": ("学生评价（正态分）", "Rating (normal score)"),
-    "progress": ("成绩进退（正态分）", "Exam progress (normal score)"),
-    "points": ("奖罚得分（正态分）", "Reward points (normal score)"),
-    "score": ("综合得分", "Overall score"),
-    "yuan": ("成效奖（元）", "Award (yuan)"),
-    "yuan_per_mentee": ("每名受导学生（元）", "Per mentee (yuan)"),
-    "p_band": ("等级可信度", "Band credibility"),
-    "student": ("学生（假名编号）", "Student (pseudonym)"),
-    "grade": ("年级", "Grade"),
-    "class_no": ("班级", "Class"),
-    "n_evaluable": ("可评估维度", "Dimensions evaluable"),
-    "n_improved": ("显著进步维度", "Dimensions improved"),
-    "total": ("合计", "Total"),
-    "year": ("全学年", "Year"),
-    "no_band": ("未评等级", "No band"),
-}

@@ -144,7 +144,7 @@ class Rulebook:
         Mentees who "progress markedly" (进步显著, seed 001 section 5.1, which gives no
         threshold) are those the headline rule (reliable change, ``rci_z``) finds improved in
         at least this many dimensions (2: our assumption, one more than the headline's
-        ``k_dimensions``); never fewer than ``k_dimensions``.
+        ``k_dimensions``); a study whose ``k_dimensions`` is higher uses that instead.
     """
 
     level: str
@@ -344,10 +344,10 @@ def _check_award(r: Rulebook) -> None:
         )
     if abs(sum(w.values()) - 1) > 1e-6:
         raise InputError(f"[rules] the award_weights must add up to 1, got {sum(w.values()):g}")
-    if not r.k_dimensions <= r.mentee_reward_k <= len(r.dimensions):
+    if r.mentee_reward_k > len(r.dimensions):
         raise InputError(
-            f"[rules] mentee_reward_k ({r.mentee_reward_k}) must lie between k_dimensions "
-            f"({r.k_dimensions}) and the {len(r.dimensions)} dimensions measured"
+            f"[rules] mentee_reward_k ({r.mentee_reward_k}) exceeds the {len(r.dimensions)} "
+            "dimensions measured"
         )
 
 

@@ -65,6 +65,7 @@ from .award import (
     award_totals,
     band_credibility,
     mentee_rewards,
+    reward_k,
     round_to_total,
 )
 from .dose import DOSE_WARNING, EXPOSURE_LABELS, EXPOSURES, DoseResponse, dose_response
@@ -140,6 +141,7 @@ __all__ = [
     "plot_dose_response",
     "plot_naive_vs_shrunk",
     "rank_probabilities",
+    "reward_k",
     "rlrt_null_sample",
     "rlrt_pvalue",
     "round_to_total",

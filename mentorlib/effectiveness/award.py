@@ -33,8 +33,15 @@ __all__ = [
     "award_totals",
     "band_credibility",
     "mentee_rewards",
+    "reward_k",
     "round_to_total",
 ]
+
+
+def reward_k(rules: Rulebook) -> int:
+    """Dimensions a mentee must improve in to progress markedly: the rulebook's
+    ``mentee_reward_k``, or its ``k_dimensions`` when that is higher (never below the headline)."""
+    return max(int(rules.mentee_reward_k), int(rules.k_dimensions))
 
 
 def round_to_total(amounts, total: int) -> np.ndarray:
@@ -221,7 +228,7 @@ def award_distribution(table: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
                 continue
             rows.append(
                 {
-                    "term": int(term),
+                    "term": term,
                     "band": b,
                     "n_mentors": int(len(sel)),
                     "n_mentees": int(sel["n_mentees"].sum()),
@@ -240,8 +247,8 @@ def mentee_rewards(processed, year: int, *, k: int | None = None) -> pd.DataFram
     year : int
     k : int, optional
         Improved in at least ``k`` dimensions by the headline rule
-        (:func:`~mentorlib.progress.improved_students`); default the rulebook's
-        ``mentee_reward_k``.
+        (:func:`~mentorlib.progress.improved_students`); default :func:`reward_k` (the
+        rulebook's ``mentee_reward_k``, at least its ``k_dimensions``).
 
     Returns
     -------
@@ -250,7 +257,7 @@ def mentee_rewards(processed, year: int, *, k: int | None = None) -> pd.DataFram
         grade, class_no, mentor_id, n_evaluable, n_improved: the year's mentees (students with a
         mentor assignment in the year) improved in at least ``k`` dimensions, by mentor.
     """
-    k = processed.rules.mentee_reward_k if k is None else int(k)
+    k = reward_k(processed.rules) if k is None else int(k)
     if k < 1:
         raise InputError(f"mentee_reward_k must be at least 1, got {k}")
     imp = improved_students(processed, year, k=1)

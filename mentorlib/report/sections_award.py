@@ -28,16 +28,43 @@ from ..effectiveness import (
     award_table,
     award_totals,
     mentee_rewards,
+    reward_k,
 )
 from ..errors import InputError
-from ..labels import AWARD_COLUMNS, Lang
+from ..labels import Lang, Pair
 from ..privacy import Document
 from ..rules import Rulebook
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table
 from .render.fmt import frame, integer, missing, num, pct
 
-__all__ = ["award_blocks", "award_frame", "public_distribution", "with_award"]
+__all__ = ["AWARD_COLUMNS", "award_blocks", "award_frame", "public_distribution", "with_award"]
+
+#: Column headers of the award tables (kept here, as the other sections' headers are: labels.py
+#: is at its 800-line limit).
+AWARD_COLUMNS: dict[str, Pair] = {
+    "mentor": ("导师", "Mentor"),
+    "staff_id": ("工号", "Staff ID"),
+    "term": ("学期", "Term"),
+    "band": ("等级", "Band"),
+    "n_mentors": ("导师人数", "Mentors"),
+    "n_mentees": ("受导学生", "Mentees"),
+    "satisfaction": ("学生评价（正态分）", "Rating (normal score)"),
+    "progress": ("成绩进退（正态分）", "Exam progress (normal score)"),
+    "points": ("奖罚得分（正态分）", "Reward points (normal score)"),
+    "score": ("综合得分", "Overall score"),
+    "yuan": ("成效奖（元）", "Award (yuan)"),
+    "yuan_per_mentee": ("每名受导学生（元）", "Per mentee (yuan)"),
+    "p_band": ("等级可信度", "Band credibility"),
+    "student": ("学生（假名编号）", "Student (pseudonym)"),
+    "grade": ("年级", "Grade"),
+    "class_no": ("班级", "Class"),
+    "n_evaluable": ("可评估维度", "Dimensions evaluable"),
+    "n_improved": ("显著进步维度", "Dimensions improved"),
+    "total": ("合计", "Total"),
+    "year": ("全学年", "Year"),
+    "no_band": ("未评等级", "No band"),
+}
 
 
 def with_award(section: Section, a: YearAnalyses, t: Lang, public: bool) -> Section:
@@ -57,7 +84,8 @@ def award_frame(M: MentorReport) -> pd.DataFrame:
         eff = eff.loc[eff["outcome"] == "composite"]
     var = np.nan
     if len(M.models) and "composite" in set(M.models["outcome"]):
-        var = float(M.models.set_index("outcome").at["composite", "var_mentor"])
+        row = M.models.loc[M.models["outcome"] == "composite", "var_mentor"]
+        var = float(row.to_numpy(dtype=float)[0])
     return award_table(M.scheme, M.rules, effects=eff, var_mentor=var)
 
 
@@ -69,7 +97,7 @@ def award_blocks(a: YearAnalyses, t: Lang, public: bool) -> list:
     rules = M.rules
     table = award_frame(M)
     tot = award_totals(table, rules)
-    year = tot.loc[tot["term"] == 0].iloc[0]
+    year = tot.loc[tot["term"] == 0].to_dict("records")[0]
     b: list = [
         Heading(t("导师学期成效奖", "The mentor award")),
         Para(
@@ -117,7 +145,7 @@ def _internal_blocks(table: pd.DataFrame, tot: pd.DataFrame, M: MentorReport, t:
             [
                 "" if missing(name) else str(name),
                 str(r.mentor_id),
-                str(int(r.term)),
+                integer(r.term),
                 integer(r.n_mentees),
                 num(r.ns_satisfaction),
                 num(r.ns_progress),
@@ -129,7 +157,11 @@ def _internal_blocks(table: pd.DataFrame, tot: pd.DataFrame, M: MentorReport, t:
             ]
         )
     for r in tot.itertuples(index=False):
-        label = t.of(L, "year") if r.term == 0 else t(f"第{int(r.term)}学期", f"term {r.term}")
+        label = (
+            t.of(L, "year")
+            if r.term == 0
+            else t(f"第{integer(r.term)}学期", f"term {integer(r.term)}")
+        )
         rows.append(
             [
                 t.of(L, "total"),
@@ -218,7 +250,7 @@ def _public_blocks(table: pd.DataFrame, rules: Rulebook, t: Lang, min_cell: int)
         hide = bool(r.suppressed)
         rows.append(
             [
-                str(int(r.term)),
+                integer(r.term),
                 t.of(L, "no_band") if missing(r.band) else str(r.band),
                 "—" if hide else integer(r.n_mentors),
                 f"<{min_cell}" if hide else integer(r.n_mentees),
@@ -253,7 +285,7 @@ def _reward_blocks(a: YearAnalyses, t: Lang) -> list:
                 "note",
             )
         ]
-    k = rules.mentee_reward_k
+    k = reward_k(rules)
     head = [
         Heading(t("进步显著的受导学生（内部）", "Mentees who progressed markedly (internal)")),
         Para(
