@@ -20,6 +20,7 @@ from .document import Para, Report, Section, Table, Todo
 from .headline import plain_headline
 from .methods import methods_section
 from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
+from .sections_award import with_award
 from .sections_mentors import effects_by_outcome, mentors_section
 from .sections_process import compliance_section, quality_section, satisfaction_section
 from .sections_progress import focus_section, progress_section
@@ -274,7 +275,7 @@ def _annual_sections(
         _sec_kpi(a, t, k),
         progress_section(a, t),
         focus_section(a, t),
-        mentors_section(a, t, public),
+        with_award(mentors_section(a, t, public), a, t, public),  # middle: the award
         compliance_section(a, t, public),
         satisfaction_section(a, t),
         quality_section(a, t, public),
