@@ -132,6 +132,11 @@ class Rulebook:
         average (3), the 50:50 chi-square mixture otherwise.
     rlrt_n_sim : int
         Draws of that simulation (10,000, as R's RLRsim).
+    show_target : bool
+        The reports show ``target_share`` and their verdict on it (primary True: the plan's
+        85%; middle False: the middle school's plan sets no numeric target, the reports show the
+        mentee vs non-mentee comparison instead). A middle-school study that adopts a target
+        sets ``show_target = true`` in ``[rules]``.
     """
 
     level: str
@@ -172,6 +177,8 @@ class Rulebook:
     # issue 14 item 4: the exact test of the mentor variance (see the docstring)
     rlrt_min_mentees: float = 3.0
     rlrt_n_sim: int = 10000
+    # issue 15 item 3: the target is shown only where the level's plan sets one
+    show_target: bool = True
 
     def with_changes(self, **changes) -> Rulebook:
         """Return a copy with some rules changed (for sensitivity analyses)."""
@@ -218,6 +225,7 @@ _RULEBOOKS = {
         group_counselling_per_term=0,
         mood_chart=False,
         dimensions=DIMENSIONS["middle"],
+        show_target=False,
     ),
 }
 

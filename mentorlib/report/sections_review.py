@@ -321,7 +321,7 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
         Para(
             t(
                 "若导师的作用是稳定的个人特征，同一导师在不同学年的效应应当相关。第一列相关基于收缩估计（因收缩而偏低）；"
-                "第二列扣除测量噪声，估计真实效应的相关，可能超过1，小学阶段学生多跟随同一导师时偏高。",
+                "第二列扣除测量噪声，估计真实效应的相关，可能超过1，学生多跟随同一导师时偏高。",
                 "If a mentor's contribution is a stable trait, the same mentor's effects should "
                 "correlate across years. The first correlation uses the shrunken estimates "
                 "(attenuated); the second estimates the correlation of the true effects net of "
