@@ -16,6 +16,7 @@ from .analyses import PilotAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
 from .headline import shown_true_share
+from .levels import shows_target
 from .render.fmt import (
     as_float,
     as_int,
@@ -107,7 +108,7 @@ def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
             f" It changes the mentor of {changed:.0%} of students, far above the {share(cap)} limit for one "
             "adjustment: only an option when groups are formed anew at the start of a year.",
         )
-    if below:
+    if below and shows_target(p.processed.rules):
         txt += t(
             f"所有方案的预测比例都明显低于{target:.0%}的目标：仅靠调整分组无法达到目标。",
             f" Every policy is predicted well below the {target:.0%} target: regrouping alone "
@@ -518,6 +519,8 @@ def _accuracy_bullet(p: PilotAnalyses, t: Lang) -> Para:
         + "; ".join(parts)
         + ".",
     )
+    if not shows_target(p.processed.rules):  # no target to speak of
+        return Para(text, "bullet")
     text += (
         t(
             f"{target}的目标因此很难由能确认的比例证实，是否达到需看估计的实际比例及其区间。",
