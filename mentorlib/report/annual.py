@@ -20,7 +20,7 @@ from .document import Para, Report, Section, Table, Todo
 from .headline import plain_headline
 from .levels import shows_target
 from .methods import methods_section
-from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, pvalue, sep
+from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
 from .sections_mentors import effects_by_outcome, mentors_section
 from .sections_process import compliance_section, quality_section, satisfaction_section
 from .sections_progress import focus_section, progress_section
@@ -188,13 +188,12 @@ def _mentors_para(M: MentorReport | None, t: Lang, alpha: float) -> Para | None:
         # no ICC headline when the mentor variance cannot be told from zero (issue 15)
         return Para(
             t(
-                "导师之间综合发展水平的差异与零无法区分（导师方差检验p = "
-                f"{pvalue(p_lrt.get('composite'))}），本学年不报告可归因于导师的差异比例；"
+                "导师之间综合发展水平的差异在统计上与零无法区分（检验见“导师效应”部分），本学年不报告可归因于导师的差异比例；"
                 f"{int(e['n_mentors'])}名导师中{int(e['n_above'])}名明显高于平均、{int(e['n_below'])}名明显低于平均。",
-                "The mentors' differences in overall development cannot be told from zero "
-                f"(test of the mentor variance p = {pvalue(p_lrt.get('composite'))}), so no share "
-                f"of variation due to mentors is reported; of {int(e['n_mentors'])} mentors, "
-                f"clearly above average: {int(e['n_above'])}; clearly below: {int(e['n_below'])}.",
+                "The mentors' differences in overall development cannot be told from zero (see "
+                "Mentor effects), so no share of variation due to mentors is reported; of "
+                f"{int(e['n_mentors'])} mentors, clearly above average: {int(e['n_above'])}; "
+                f"clearly below: {int(e['n_below'])}.",
             )
         )
     share = as_float(icc["composite"])
