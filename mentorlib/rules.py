@@ -145,6 +145,11 @@ class Rulebook:
         threshold) are those the headline rule (reliable change, ``rci_z``) finds improved in
         at least this many dimensions (2: our assumption, one more than the headline's
         ``k_dimensions``); a study whose ``k_dimensions`` is higher uses that instead.
+    show_target : bool
+        The reports show ``target_share`` and their verdict on it (primary True: the plan's
+        85%; middle False: the middle school's plan sets no numeric target, the reports show the
+        mentee vs non-mentee comparison instead). A middle-school study that adopts a target
+        sets ``show_target = true`` in ``[rules]``.
     """
 
     level: str
@@ -192,6 +197,8 @@ class Rulebook:
         ("points", 1 / 3),
     )
     mentee_reward_k: int = 2
+    # issue 15 item 3: the target is shown only where the level's plan sets one
+    show_target: bool = True
 
     def with_changes(self, **changes) -> Rulebook:
         """Return a copy with some rules changed (for sensitivity analyses)."""
@@ -238,6 +245,7 @@ _RULEBOOKS = {
         group_counselling_per_term=0,
         mood_chart=False,
         dimensions=DIMENSIONS["middle"],
+        show_target=False,
     ),
 }
 

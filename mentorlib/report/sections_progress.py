@@ -27,6 +27,7 @@ from ..progress import (
 from .analyses import YearAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
+from .levels import shows_target
 from .render.fmt import (
     as_int,
     ci,
@@ -85,6 +86,17 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
         t("p值", "p"),
         t("判定", "Verdict"),
     ]
+    if not shows_target(a.processed.rules):  # no target: rates and intervals only
+        return Table(
+            frame([r[:6] for r in rows], cols[:6]),
+            t("显著进步比例（两种缺失处理）", "The progress rate under both missing-data rules"),
+            "verdict",
+            t(
+                "实施方案未设定量化目标，不作判定。自助法区间同时考虑阈值估计的误差。",
+                "The plan sets no numeric target: no verdict. The bootstrap interval also "
+                "carries the error of the estimated threshold.",
+            ),
+        )
     return Table(
         frame(rows, cols),
         t(
