@@ -18,8 +18,9 @@ from .improved import improved_flags
 
 __all__ = ["FLAGS", "analysis_frame", "design"]
 
-#: Focus-group flags (students.transfer / family / left_behind) and gender, as 0/1 columns.
-FLAGS = ("transfer", "single_parent", "reconstituted", "left_behind", "male")
+#: Focus-group flags (students.transfer / family / left_behind), gender and whether the student
+#: was mentored the year before, as 0/1 columns.
+FLAGS = ("transfer", "single_parent", "reconstituted", "left_behind", "male", "mentee_before")
 
 
 def _flags(roster: pd.DataFrame) -> pd.DataFrame:
@@ -40,13 +41,15 @@ def _flags(roster: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def analysis_frame(y, k: int) -> pd.DataFrame:
+def analysis_frame(y, k: int, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per roster student of a :class:`~mentorlib.progress.year.StudyYear` (roster order).
 
     Columns: ``student_id, mentee`` (bool), ``grade, class`` ("grade-class_no"), the
     :data:`FLAGS`, and per dimension ``pre_<d>, post_<d>`` (scale scores) and ``change_<d>``
     (change in pre-test SDs of the year's roster); ``improved`` (1.0 / 0.0 / NaN when fewer than
-    ``k`` dimensions are evaluable).
+    ``k`` dimensions are evaluable), and ``mentee_before`` (1.0 when mentored the year
+    before: ``previous`` is that year's roster; continuing mentees were nominated on last
+    year's scores, so this year's scores alone do not explain who is mentored).
     """
     roster = y.roster.reset_index(drop=True)
     ch = y.changes("rci_data")
@@ -65,6 +68,12 @@ def analysis_frame(y, k: int) -> pd.DataFrame:
     )
     out["class"] = out["grade"] + "-" + cls.to_numpy()
     out = pd.concat([out, _flags(roster)], axis=1)
+    before = np.zeros(len(out))
+    if previous is not None and "mentee" in previous:
+        was = previous.set_index(previous["student_id"].astype("str"))["mentee"]
+        was = was.loc[~was.index.duplicated()].fillna(False).astype(bool)
+        before = np.asarray(was.reindex(out["student_id"]).fillna(False), dtype=float)
+    out["mentee_before"] = before
     pos = pd.Index(out["student_id"])
     for d in dims:
         c = ch.loc[ch["dimension"] == d]
@@ -90,7 +99,8 @@ def design(frame: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, list[str
     with a ``pre_missing`` indicator when any is missing), grade dummies (the first grade the
     reference), the class mean of the pre-test composite over all its students (class fixed
     effects would separate classes with no mentee or only mentees; the class mean carries the
-    class teacher's reference point), and the focus-group flags that vary.
+    class teacher's reference point), and the focus-group flags that vary. A 0/1 covariate
+    with no mentee (or no non-mentee) in one of its categories is left out with a note.
     """
     notes: list[str] = []
     pre = frame[[f"pre_{d}" for d in dims]].astype(float)
@@ -116,4 +126,16 @@ def design(frame: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, list[str
         if v.std() > 0:
             X[f] = v
     X = X.loc[:, X.std(ddof=0) > 0]
-    return X, notes
+    m = frame["mentee"].to_numpy(dtype=bool)
+    empty = [
+        c
+        for c in X.columns
+        if set(np.unique(X[c])) <= {0.0, 1.0}
+        and pd.crosstab(m, X[c].to_numpy()).to_numpy().min() == 0
+    ]
+    if empty:
+        notes.append(
+            f"comparison: {', '.join(empty)} left out of the propensity (no mentee or no "
+            "non-mentee in a category: it would separate the groups)"
+        )
+    return X.drop(columns=empty), notes

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..labels import COMPARISON_ASSUMPTIONS, COMPARISON_ESTIMATORS, Lang
+from ..labels import Lang
+from ..labels_comparison import COMPARISON_ASSUMPTIONS, COMPARISON_ESTIMATORS
 from .comparison_ps import SMD_BALANCED
 
 __all__ = ["guidance_table"]

@@ -42,7 +42,8 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
-from ..labels import COMPARISON_LOVE_PLOT, Lang
+from ..labels import Lang
+from ..labels_comparison import COMPARISON_LOVE_PLOT
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -138,6 +139,7 @@ def att_estimate(
     cluster=None,
     alpha: float = 0.05,
     binary: bool | None = None,
+    x_outcome=None,
 ) -> Effect:
     """ATT by IPW (``doubly_robust=False``) or AIPW, with a sandwich (cluster-robust) interval.
 
@@ -155,6 +157,8 @@ def att_estimate(
         Cluster labels for the variance (classes); None = independent students.
     binary : bool, optional
         Logistic outcome regression (default: when ``y`` is 0/1).
+    x_outcome : array (n, q), optional
+        Covariates of the outcome regression when they differ from the propensity's.
 
     Returns
     -------
@@ -168,8 +172,9 @@ def att_estimate(
     e = _expit(x @ beta)
     w = e / (1 - e)
     pi = d.mean()
+    xo = x if x_outcome is None else np.asarray(x_outcome, dtype=float)
     if doubly_robust:
-        m0, dm, hess_g = _outcome_model(y, d, x, binary)
+        m0, dm, hess_g = _outcome_model(y, d, xo, binary)
     else:
         m0, dm, hess_g = np.zeros(n), np.zeros(n), None
     r = y - m0
@@ -185,10 +190,10 @@ def att_estimate(
     phi += x @ np.linalg.solve(hess_b, g_beta) * (d - e)
     if hess_g is not None:
         g_gamma = (
-            -(x * (d * dm)[:, None]).sum(axis=0) / n / pi
-            + (x * (cw * dm)[:, None]).sum(axis=0) / n / sw
+            -(xo * (d * dm)[:, None]).sum(axis=0) / n / pi
+            + (xo * (cw * dm)[:, None]).sum(axis=0) / n / sw
         )
-        phi += x @ np.linalg.solve(hess_g, g_gamma) * (1 - d) * (y - m0)
+        phi += xo @ np.linalg.solve(hess_g, g_gamma) * (1 - d) * (y - m0)
     se = float(np.sqrt(_cluster_var(phi, None if cluster is None else np.asarray(cluster))))
     z = float(stats.norm.ppf(1 - alpha / 2))
     return Effect(float(tau), se, float(tau - z * se), float(tau + z * se))
