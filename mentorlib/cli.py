@@ -230,7 +230,8 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 def _progress_lines(rep, L: Lang) -> list[str]:
     """The headline and the sensitivity table as text."""
-    lines = [*rep.true_share_lines(L.code, head=True), "", L.pair(SENSITIVITY_BINOMIAL)]
+    lines = [*rep.true_share_lines(L.code, head=True), *rep.comparison_lines(L.code)]
+    lines += ["", L.pair(SENSITIVITY_BINOMIAL)]
     sens = rep.sensitivity
     for r, hidden in zip(sens.itertuples(index=False), sens["proportion"].isna(), strict=True):
         head = f"  {r.definition!s:14s} k={r.k} {r.rule!s:24s}"

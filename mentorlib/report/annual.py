@@ -138,7 +138,7 @@ def _kpi_table(k: pd.DataFrame, t: Lang, level: str, min_cell: int, doc: Documen
 
 def _comparison_para(s: dict, t: Lang, level: str) -> Para | None:
     """Mentees against non-mentees (middle school), with the regression-to-the-mean caveat."""
-    cmp_ = s.get("comparison")
+    cmp_ = s.get("comparison_naive")
     if not cmp_ or missing(cmp_.get("difference")):
         return None
     d, lo, hi = (cmp_[c] * 100 for c in ("difference", "ci_low", "ci_high"))
