@@ -42,20 +42,7 @@ HEADS = (
 
 def params(students: int, seed: int, null: bool) -> SynthParams:
     base = {"level": "middle", "n_students": students, "n_years": 2, "seed": seed}
-    if not null:
-        return SynthParams(**base)
-    if hasattr(synth, "null_params"):
-        return synth.null_params(**base)
-    # before null_params: a mentor SD of exactly 0 divides by zero in this generator version
-    tiny = (1e-9,) * 4
-    return SynthParams(
-        **base,
-        programme_effect=(0.0,) * 4,
-        mentor_sd=tiny,
-        mentor_drift_sd=0.0,
-        fit_effect=0.0,
-        dose_effect=0.0,
-    )
+    return synth.null_params(**base) if null else SynthParams(**base)
 
 
 def _truth(st, year: int) -> tuple[float, float]:

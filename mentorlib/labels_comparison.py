@@ -85,7 +85,10 @@ COMPARISON_COVARIATES: dict[str, Pair] = {
     "reconstituted": ("重组家庭", "reconstituted family"),
     "left_behind": ("留守儿童", "left-behind child"),
     "male": ("男生", "boy"),
-    "mentee_before": ("上一学年受导", "mentored the year before"),
+    "class_rank_pre": ("前测在班内的排名", "pre-test rank in the class"),
+    "prev_pre": ("上一学年前测", "last year's pre-test"),
+    "prev_class_rank": ("上一学年前测班内排名", "last year's pre-test rank in the class"),
+    "prev_missing": ("上一学年无前测", "no pre-test last year"),
     "pre": ("前测", "pre-test"),
     "grade": ("年级", "grade"),
 }

@@ -12,9 +12,12 @@ import statsmodels.api as sm
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
 from mentorlib.progress import progress_report
+from mentorlib.progress.change import study_scores
 from mentorlib.progress.comparison import compare_mentees, comparison_line
+from mentorlib.progress.comparison_data import analysis_frame, design, pre_composite
 from mentorlib.progress.comparison_latent import _ols_if, difference_in_differences, rubin
 from mentorlib.progress.comparison_ps import att_estimate, balance_table
+from mentorlib.progress.year import StudyYear
 
 # ---------------------------------------------------------------- AIPW / IPW: closed forms
 
@@ -234,3 +237,31 @@ def test_progress_report_carries_the_comparison(middle, primary_study):
     assert comparison_line(r.comparison, "en")[0].startswith("Mentees against non-mentees")
     p = progress_report(from_synth(primary_study), 2024, n_boot=0, true_share=False)
     assert p.comparison is None and p.summary_dict()["comparison"] is None
+
+
+def test_last_years_pre_test_not_last_years_mentoring_enters_the_propensity(middle):
+    # Continuing mentees were nominated on last year's observed pre-test: that score and its
+    # rank in the class are covariates; "mentored last year" is part of the treatment and as a
+    # covariate left no overlap (propensities near 1 for every continuing mentee).
+    rules = middle.rules
+    scored = study_scores(middle, rules=rules)
+    y = StudyYear(middle, scored, 2025, rules=rules)
+    prev = pre_composite(scored.scores, 2024)
+    s = scored.scores
+    s = s.loc[(s["year"] == 2024) & (s["wave"] == "pre")]
+    sid = str(s["student_id"].iloc[0])
+    z = [
+        (g.loc[g["student_id"].astype(str) == sid, "score"].iloc[0] - g["score"].mean())
+        / g["score"].std()
+        for _, g in s.groupby("dimension", observed=True)
+        if (g["student_id"].astype(str) == sid).any()
+    ]
+    assert prev.loc[sid] == pytest.approx(np.mean(z))  # by hand: mean of standardised scores
+    frame = analysis_frame(y, rules.k_dimensions, prev)
+    X, _ = design(frame, list(y.cb.dimensions))
+    assert {"prev_pre", "prev_class_rank", "class_rank_pre"} <= set(X.columns)
+    assert "mentee_before" not in X.columns and "mentee_before" not in frame.columns
+    ranks = X["class_rank_pre"]
+    assert ranks.between(0, 1).all()
+    # the nominated are the weakest of their classes
+    assert ranks[frame["mentee"].to_numpy()].mean() < ranks[~frame["mentee"].to_numpy()].mean()

@@ -58,9 +58,8 @@ from ..labels_comparison import (
     COMPARISON_LINE_SD,
 )
 from ..rules import Rulebook
-from ._common import year_roster
 from .change import study_scores
-from .comparison_data import analysis_frame, design
+from .comparison_data import analysis_frame, design, pre_composite
 from .comparison_guide import guidance_table
 from .comparison_latent import LATENT_M, ancova_latent, difference_in_differences
 from .comparison_ps import TRIM, att_estimate, att_weights, balance_table, plot_balance
@@ -373,7 +372,7 @@ def _compare(processed, year, method, seed, rules, latent, m, study_year) -> Com
     if not y.has_post:
         notes.append(f"comparison: year {year} has no post-test")
         return _empty(method, 0, 0, notes, year, level)
-    prev = year_roster(processed["students"], year - 1) if year - 1 in processed.years else None
+    prev = pre_composite(y.scored.scores, year - 1)
     frame = analysis_frame(y, rules.k_dimensions, prev)
     dims = list(y.cb.dimensions)
     ev = frame.loc[frame["improved"].notna()]

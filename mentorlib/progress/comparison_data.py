@@ -16,11 +16,25 @@ import pandas as pd
 from .change import student_progress
 from .improved import improved_flags
 
-__all__ = ["FLAGS", "analysis_frame", "design"]
+__all__ = ["FLAGS", "analysis_frame", "design", "pre_composite"]
 
-#: Focus-group flags (students.transfer / family / left_behind), gender and whether the student
-#: was mentored the year before, as 0/1 columns.
-FLAGS = ("transfer", "single_parent", "reconstituted", "left_behind", "male", "mentee_before")
+#: Focus-group flags (students.transfer / family / left_behind) and gender, as 0/1 columns.
+#: Whether a student was mentored the year before is NOT a covariate: it is part of the
+#: treatment (continuing mentees), and as a covariate it left no overlap (propensities near 1,
+#: a third of the mentees trimmed). What chose them, last year's pre-test, is used instead.
+FLAGS = ("transfer", "single_parent", "reconstituted", "left_behind", "male")
+
+
+def pre_composite(scores: pd.DataFrame, year: int) -> pd.Series:
+    """Each student's observed pre-test composite of ``year``: the mean over dimensions of the
+    scale scores standardised within the year (what a class teacher sees when nominating)."""
+    s = scores.loc[(scores["year"] == year) & (scores["wave"].astype("str") == "pre")]
+    if s.empty:
+        return pd.Series(dtype=float)
+    z = s.groupby("dimension", observed=True)["score"].transform(
+        lambda v: (v - v.mean()) / v.std() if v.std() > 0 else v * 0.0
+    )
+    return z.groupby(s["student_id"].astype("str").to_numpy()).mean()
 
 
 def _flags(roster: pd.DataFrame) -> pd.DataFrame:
@@ -41,15 +55,16 @@ def _flags(roster: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def analysis_frame(y, k: int, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+def analysis_frame(y, k: int, previous: pd.Series | None = None) -> pd.DataFrame:
     """Per roster student of a :class:`~mentorlib.progress.year.StudyYear` (roster order).
 
     Columns: ``student_id, mentee`` (bool), ``grade, class`` ("grade-class_no"), the
     :data:`FLAGS`, and per dimension ``pre_<d>, post_<d>`` (scale scores) and ``change_<d>``
     (change in pre-test SDs of the year's roster); ``improved`` (1.0 / 0.0 / NaN when fewer than
-    ``k`` dimensions are evaluable), and ``mentee_before`` (1.0 when mentored the year
-    before: ``previous`` is that year's roster; continuing mentees were nominated on last
-    year's scores, so this year's scores alone do not explain who is mentored).
+    ``k`` dimensions are evaluable), and ``prev_pre`` (the year before's observed pre-test
+    composite, :func:`pre_composite`, given as ``previous``; NaN for a student not measured
+    then): continuing mentees were nominated on last year's scores, so this year's alone do
+    not explain who is mentored.
     """
     roster = y.roster.reset_index(drop=True)
     ch = y.changes("rci_data")
@@ -68,12 +83,11 @@ def analysis_frame(y, k: int, previous: pd.DataFrame | None = None) -> pd.DataFr
     )
     out["class"] = out["grade"] + "-" + cls.to_numpy()
     out = pd.concat([out, _flags(roster)], axis=1)
-    before = np.zeros(len(out))
-    if previous is not None and "mentee" in previous:
-        was = previous.set_index(previous["student_id"].astype("str"))["mentee"]
-        was = was.loc[~was.index.duplicated()].fillna(False).astype(bool)
-        before = np.asarray(was.reindex(out["student_id"]).fillna(False), dtype=float)
-    out["mentee_before"] = before
+    out["prev_pre"] = (
+        np.full(len(out), np.nan)
+        if previous is None or previous.empty
+        else previous.reindex(out["student_id"]).to_numpy(dtype=float)
+    )
     pos = pd.Index(out["student_id"])
     for d in dims:
         c = ch.loc[ch["dimension"] == d]
@@ -99,7 +113,10 @@ def design(frame: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, list[str
     with a ``pre_missing`` indicator when any is missing), grade dummies (the first grade the
     reference), the class mean of the pre-test composite over all its students (class fixed
     effects would separate classes with no mentee or only mentees; the class mean carries the
-    class teacher's reference point), and the focus-group flags that vary. A 0/1 covariate
+    class teacher's reference point) and the composite's percentile rank within the class (the
+    teachers nominate the weakest few of their class), last year's observed composite and its
+    rank (continuing mentees were chosen on it; with a ``prev_missing`` indicator), and the
+    focus-group flags that vary. A 0/1 covariate
     with no mentee (or no non-mentee) in one of its categories is left out with a note.
     """
     notes: list[str] = []
@@ -114,6 +131,14 @@ def design(frame: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, list[str
     X["class_mean_pre"] = (
         composite.groupby(frame["class"]).transform("mean").fillna(composite.mean())
     )
+    # class teachers nominate the weakest few of their own class: the rank within the class
+    X["class_rank_pre"] = composite.groupby(frame["class"]).rank(pct=True).fillna(0.5)
+    prev = frame["prev_pre"].astype(float) if "prev_pre" in frame else pd.Series(dtype=float)
+    if prev.notna().any():
+        X["prev_pre"] = prev.fillna(prev.mean()).to_numpy()
+        X["prev_class_rank"] = prev.groupby(frame["class"]).rank(pct=True).fillna(0.5).to_numpy()
+        if prev.isna().any():
+            X["prev_missing"] = prev.isna().to_numpy(dtype=float)
     by_class = frame.groupby("class")["mentee"].agg(["mean", "size"])
     none, every = int((by_class["mean"] == 0).sum()), int((by_class["mean"] == 1).sum())
     if none or every:
