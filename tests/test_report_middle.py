@@ -13,6 +13,8 @@ from functools import lru_cache
 import pytest
 
 from mentorlib import report
+from mentorlib.labels import Lang
+from mentorlib.report.levels import comparison_text
 from mentorlib.rules import rulebook
 
 from _report_fixtures import docx_text, written_reports
@@ -94,3 +96,12 @@ def test_show_target_rule():
     assert rulebook("primary").show_target is True
     assert rulebook("middle").show_target is False
     assert rulebook("middle", {"show_target": True}).show_target is True
+
+
+def test_comparison_sentence_is_plain_words():
+    c = {"estimate": 0.042, "ci_low": -0.031, "ci_high": 0.115, "method": "aipw", "scale": "rate"}
+    zh = comparison_text(c, Lang("zh"), "95%")
+    en = comparison_text(c, Lang("en"), "95%")
+    assert "aipw" not in zh.lower() and "aipw" not in en.lower()
+    assert "+4.2" in zh and "-3.1" in zh and "+11.5" in zh and "个百分点" in zh
+    assert "adjusted for the pre-test" in en

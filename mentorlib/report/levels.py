@@ -70,10 +70,25 @@ def comparison_of(progress: Any) -> dict[str, Any] | None:
     return dict(c)
 
 
+#: Plain words for the comparison's estimators (a principal reads them; no acronyms).
+METHOD_WORDS: dict[str, tuple[str, str]] = {
+    "aipw": (
+        "已按前测、年级、班级与关注群体调整",
+        "adjusted for the pre-test, grade, class and focus groups",
+    ),
+    "ipw": ("按前测等条件加权", "weighted for the pre-test and background"),
+    "ancova_latent": ("按前测水平调整", "adjusted for the pre-test level"),
+    "did": ("与受导前的变化相比", "against the change before mentoring"),
+    "naive": ("未作调整", "unadjusted"),
+}
+
+
 def comparison_text(c: Mapping[str, Any], t: Lang, level: str) -> str:
     """One sentence: the mentees' estimated difference from comparable non-mentees."""
     scale = str(c.get("scale") or "")
-    method = str(c.get("method") or "")
+    key = str(c.get("method") or "")
+    words = METHOD_WORDS.get(key, METHOD_WORDS["naive"] if key.startswith("naive") else None)
+    method = t(*words) if words else key
     est, lo, hi = (as_float(c[k]) for k in ("estimate", "ci_low", "ci_high"))
     if scale in ("rate", "proportion", "improvement_rate"):
         e, a, b = (f"{100 * v:+.1f}" for v in (est, lo, hi))
