@@ -99,19 +99,19 @@ def estimator_table(
         est = est.loc[est["dimension"].isin(["any", "mean"])]
     dims = DIMENSION_LABELS.get(comparison.level, {})
     rows = []
-    for r in est.itertuples():
-        dim = str(r.dimension)
+    for r in est.to_dict("records"):
+        dim, scale = str(r["dimension"]), str(r["scale"])
         row = {
-            "estimator": L.of(COMPARISON_ESTIMATORS, r.estimator),
+            "estimator": L.of(COMPARISON_ESTIMATORS, r["estimator"]),
             "dimension": L.of(COMPARISON_DISPLAY_DIMENSIONS, dim, L.of(dims, dim)),
-            "scale": L.of(COMPARISON_DISPLAY, r.scale),
-            "estimate": format_effect(r.estimate, r.scale),
-            "interval": _interval(r.ci_low, r.ci_high, r.scale),
-            "n_treated": int(r.n_treated),
-            "n_control": int(r.n_control),
+            "scale": L.of(COMPARISON_DISPLAY, scale),
+            "estimate": format_effect(float(r["estimate"]), scale),
+            "interval": _interval(r["ci_low"], r["ci_high"], scale),
+            "n_treated": int(r["n_treated"]),
+            "n_control": int(r["n_control"]),
         }
         if truth is not None:
-            row["truth"] = format_effect(_truth_of(truth, comparison.year, r.scale, dim), r.scale)
+            row["truth"] = format_effect(_truth_of(truth, comparison.year, scale, dim), scale)
         rows.append(row)
     cols = ["estimator", "dimension", "scale", "estimate", "interval", "n_treated", "n_control"]
     cols += ["truth"] if truth is not None else []
