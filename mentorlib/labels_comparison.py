@@ -11,6 +11,9 @@ from .labels import Pair
 __all__ = [
     "COMPARISON_ASSUMPTIONS",
     "COMPARISON_COVARIATES",
+    "COMPARISON_DISPLAY",
+    "COMPARISON_DISPLAY_DIMENSIONS",
+    "COMPARISON_DISPLAY_SUPPORTED",
     "COMPARISON_ESTIMATORS",
     "COMPARISON_LINE",
     "COMPARISON_LINE_SD",
@@ -106,3 +109,41 @@ COMPARISON_LINE_SD: Pair = (
     "Mentees against non-mentees ({label}): difference {estimate:+.2f} pre-test SD "
     "[{ci_low:+.2f}, {ci_high:+.2f}]",
 )
+
+
+# ---- issue 15 notebook 02: the comparison's display tables (progress/comparison_display.py)
+
+#: Column headers of the display tables.
+COMPARISON_DISPLAY: dict[str, Pair] = {
+    "estimator": ("方法", "method"),
+    "dimension": ("维度", "dimension"),
+    "scale": ("尺度", "scale"),
+    "estimate": ("估计值", "estimate"),
+    "interval": ("95%区间", "95% interval"),
+    "n_treated": ("受导学生数", "mentees"),
+    "n_control": ("未受导学生数", "non-mentees"),
+    "truth": ("生成器真值", "generator truth"),
+    "covariate": ("协变量", "covariate"),
+    "mean_mentees": ("受导学生均值", "mentees' mean"),
+    "mean_others": ("未受导学生均值", "non-mentees' mean"),
+    "mean_others_weighted": ("加权后未受导学生均值", "non-mentees' mean, weighted"),
+    "smd_before": ("加权前标准化均值差", "SMD before weighting"),
+    "smd_after": ("加权后标准化均值差", "SMD after weighting"),
+    "balanced": ("已平衡", "balanced"),
+    "assumption": ("假设", "assumption"),
+    "diagnostic": ("数据怎么说", "what the data say"),
+    "supported": ("假设得到支持", "assumption supported"),
+    "rate": ("进步比例差", "difference in the improvement rate"),
+    "sd": ("前测标准差", "pre-test SD"),
+}
+#: The headline rows' dimensions ("any": the headline rule; "mean": the mean of dimensions).
+COMPARISON_DISPLAY_DIMENSIONS: dict[str, Pair] = {
+    "any": ("达到进步标准（任意维度）", "improved by the headline rule"),
+    "mean": ("各维度平均", "mean of the dimensions"),
+}
+#: ``supported`` / ``balanced`` as words (None: the data cannot check the assumption).
+COMPARISON_DISPLAY_SUPPORTED: dict[str, Pair] = {
+    "True": ("是", "yes"),
+    "False": ("否", "no"),
+    "None": ("无法检验", "not testable"),
+}

@@ -111,6 +111,9 @@ class Comparison:
     guidance: pd.DataFrame | None = None
     year: int | None = None
     level: str = "middle"
+    #: Overlap facts of the weighting (``n_trimmed``, ``max_control_ps``, ``max_mentee_ps``,
+    #: ``ess_control``), so the guidance can be rebuilt in either language.
+    facts: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float | str | None]:
         """``progress --json``'s ``comparison``: ``{estimate, ci_low, ci_high, method, scale}``."""
@@ -130,19 +133,22 @@ class Comparison:
         """The balance before and after weighting (None without a balance table)."""
         if self.balance is None or not len(self.balance):
             return None
+        return plot_balance(self.balance, lang=lang, labels=self.covariate_labels(lang))
+
+    def covariate_labels(self, lang: str = "zh") -> dict[str, str]:
+        """The readable name of each covariate of the balance table (``pre_academic`` ->
+        "前测：学业辅导", ``grade_8`` -> "年级 8")."""
         L = Lang(lang)
         dims = DIMENSION_LABELS.get(self.level, {})
-        labels = {
-            f"pre_{d}": f"{L.pair(COMPARISON_COVARIATES['pre'])}：{L.pair(p)}"
-            if L.zh
-            else f"{L.pair(COMPARISON_COVARIATES['pre'])}: {L.pair(p)}"
-            for d, p in dims.items()
-        }
+        pre = L.pair(COMPARISON_COVARIATES["pre"])
+        sep = "：" if L.zh else ": "
+        labels = {f"pre_{d}": f"{pre}{sep}{L.pair(p)}" for d, p in dims.items()}
         labels |= {k: L.pair(v) for k, v in COMPARISON_COVARIATES.items()}
-        for c in self.balance["covariate"]:
+        covs = [] if self.balance is None else list(self.balance["covariate"])
+        for c in covs:
             if c.startswith("grade_"):
                 labels[c] = f"{L.pair(COMPARISON_COVARIATES['grade'])} {c[6:]}"
-        return plot_balance(self.balance, lang=lang, labels=labels)
+        return labels
 
 
 def _row(name, dim, scale, est, lo, hi, nt, nc, **extra) -> dict:
@@ -395,7 +401,9 @@ def _compare(processed, year, method, seed, rules, latent, m, study_year) -> Com
     if h is None:
         notes.append(f"comparison: the headline estimator {method!r} could not be estimated")
         out = _empty(method, nt, nc, notes, year, level)
-        return Comparison(**{**out.__dict__, "estimators": est, "balance": bal, "guidance": guide})
+        return Comparison(
+            **{**out.__dict__, "estimators": est, "balance": bal, "guidance": guide, "facts": facts}
+        )
     return Comparison(
         float(h["estimate"]),
         float(h["ci_low"]),
@@ -410,6 +418,7 @@ def _compare(processed, year, method, seed, rules, latent, m, study_year) -> Com
         guide,
         year,
         level,
+        facts,
     )
 
 
