@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -45,6 +45,11 @@ class ComplianceReport:
         month; 1 for the mentor-level ``subject_exchange``).
     min_cell : int
         The suppression threshold used (the rulebook's ``min_cell`` unless overridden).
+    case_conferences : DataFrame
+        ``grade`` (missing when unknown), ``month`` (YYYY-MM), ``n_conferences``: the case
+        conferences (个案分析) of the year by grade and month (:mod:`mentorlib.compliance.cases`;
+        meetings, not students: not suppressed). Empty when none were recorded. The coverage
+        of the students who needed one is the indicator ``case_conference``.
     """
 
     year: int
@@ -54,6 +59,9 @@ class ComplianceReport:
     by_grade: pd.DataFrame
     by_mentor: pd.DataFrame
     min_cell: int
+    case_conferences: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["grade", "month", "n_conferences"])
+    )
 
     INTERNAL: ClassVar[tuple[str, ...]] = ("by_mentor",)
 
@@ -69,7 +77,8 @@ class ComplianceReport:
         )
 
     def tables(self, *, lang: str = "zh", public: bool = True) -> dict[str, pd.DataFrame]:
-        """``indicators``, ``by_month``, ``by_grade`` (and ``by_mentor`` when not public).
+        """``indicators``, ``by_month``, ``by_grade``, ``case_conferences`` (and ``by_mentor``
+        when not public).
 
         Each indicator row also gets ``label``, its name in ``lang``.
         """
@@ -80,6 +89,7 @@ class ComplianceReport:
             "indicators": ind,
             "by_month": self.by_month.copy(),
             "by_grade": self.by_grade.copy(),
+            "case_conferences": self.case_conferences.copy(),
         }
         if not public:
             out["by_mentor"] = self.by_mentor.copy()
@@ -101,6 +111,7 @@ class ComplianceReport:
             "indicators": records(self.indicators),
             "by_month": records(self.by_month),
             "by_grade": records(self.by_grade),
+            "case_conferences": records(self.case_conferences),
         }
         if not public:
             out["by_mentor"] = records(self.by_mentor)
