@@ -39,7 +39,7 @@ from .result import ComplianceReport
 if TYPE_CHECKING:
     from ..data import Processed
 
-__all__ = ["compliance_report", "compliance_trend", "mentor_by_month"]
+__all__ = ["case_conference_table", "compliance_report", "compliance_trend", "mentor_by_month"]
 
 # --------------------------------------------------------------------------- inputs
 
@@ -102,6 +102,21 @@ def mentor_by_month(processed: Processed, year: int) -> pd.DataFrame:
     """
     _check_year(processed, year)
     return _mentor_months(processed, year).drop(columns="mkey")
+
+
+def case_conference_table(processed: Processed, year: int) -> pd.DataFrame:
+    """The case conferences (个案分析) of a school year by grade and month.
+
+    :func:`mentorlib.compliance.cases.case_conference_counts` on the year's activity records:
+    ``grade`` (missing when unknown), ``month`` (YYYY-MM), ``n_conferences``.
+    """
+    _check_year(processed, year)
+    return _case_counts(processed, year, _activities(processed, year))
+
+
+def _case_counts(processed, year: int, acts: pd.DataFrame) -> pd.DataFrame:
+    staff, students = _table(processed, "staff"), _table(processed, "students")
+    return case_conference_counts(acts, staff, students, year)
 
 
 def _mentor_months(processed, year: int) -> pd.DataFrame:
@@ -534,9 +549,7 @@ def compliance_report(
     units, notes = _collect_units(processed, year, rules, need, mm, acts)
     rows = _people_rows(processed, year, rules, mm, need)
     rows["regroup_share"] = _regroup_row(processed, year, mm)
-    counts = case_conference_counts(
-        acts, _table(processed, "staff"), _table(processed, "students"), year
-    )
+    counts = _case_counts(processed, year, acts)
     if "case_conference" in need:
         cc, n_need, note = _case_units(processed, year, rules, acts)
         held = int(counts["n_conferences"].sum())
