@@ -65,6 +65,11 @@ class ComplianceReport:
 
     INTERNAL: ClassVar[tuple[str, ...]] = ("by_mentor",)
 
+    def _has_cases(self) -> bool:
+        """Case conferences are asked for (the indicator is measured) or were recorded."""
+        asked = bool((self.indicators["indicator"] == "case_conference").any())
+        return asked or bool(len(self.case_conferences))
+
     def heatmap(self, *, lang: str = "zh", indicator: str = "talk", public: bool = True) -> Figure:
         """Mentor x month grid of one indicator (:func:`mentorlib.compliance.figures.heatmap`)."""
         return heatmap(
@@ -77,8 +82,8 @@ class ComplianceReport:
         )
 
     def tables(self, *, lang: str = "zh", public: bool = True) -> dict[str, pd.DataFrame]:
-        """``indicators``, ``by_month``, ``by_grade``, ``case_conferences`` (and ``by_mentor``
-        when not public).
+        """``indicators``, ``by_month``, ``by_grade``, ``case_conferences`` (where the rulebook
+        asks for case conferences or some were recorded) and ``by_mentor`` (when not public).
 
         Each indicator row also gets ``label``, its name in ``lang``.
         """
@@ -89,8 +94,9 @@ class ComplianceReport:
             "indicators": ind,
             "by_month": self.by_month.copy(),
             "by_grade": self.by_grade.copy(),
-            "case_conferences": self.case_conferences.copy(),
         }
+        if self._has_cases():
+            out["case_conferences"] = self.case_conferences.copy()
         if not public:
             out["by_mentor"] = self.by_mentor.copy()
         return out
@@ -111,8 +117,9 @@ class ComplianceReport:
             "indicators": records(self.indicators),
             "by_month": records(self.by_month),
             "by_grade": records(self.by_grade),
-            "case_conferences": records(self.case_conferences),
         }
+        if self._has_cases():
+            out["case_conferences"] = records(self.case_conferences)
         if not public:
             out["by_mentor"] = records(self.by_mentor)
         return out
