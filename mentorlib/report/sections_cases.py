@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import calendar
 from ..compliance import case_conference_table
 from ..labels import Lang
 from ..labels_cases import CASE_CONFERENCE_TEXTS as TX
@@ -24,9 +25,11 @@ def _grade_text(g, t: Lang) -> str:
     return t.of(TX, "unknown_grade") if missing(g) else t(f"{int(g)}年级", f"grade {int(g)}")
 
 
-def _counts_table(counts: pd.DataFrame, t: Lang) -> Table:
-    """Grades x months of the conferences held, with totals."""
-    months = sorted(counts["month"].unique())
+def _counts_table(counts: pd.DataFrame, t: Lang, year: int) -> Table:
+    """Grades x months of the conferences held, with totals (every school month, so a month
+    without one shows as 0)."""
+    school = {calendar.month_label(cy, m) for cy, m in calendar.year_months(year)}
+    months = sorted(school | set(counts["month"]))
     g = counts.assign(grade=counts["grade"].astype("Int64"))
     grades = list(dict.fromkeys(g.sort_values("grade", na_position="last")["grade"]))
     rows = []
@@ -91,7 +94,7 @@ def case_conference_blocks(C, rules, t: Lang, min_cell: int) -> list:
                 )
             )
         )
-        b.append(_counts_table(counts, t))
+        b.append(_counts_table(counts, t, C.year))
     else:
         b.append(Para(t.of(TX, "none_held")))
     if "case_conference" in ind.index:
