@@ -150,6 +150,11 @@ class Rulebook:
         85%; middle False: the middle school's plan sets no numeric target, the reports show the
         mentee vs non-mentee comparison instead). A middle-school study that adopts a target
         sets ``show_target = true`` in ``[rules]``.
+    case_conferences : bool
+        The grade groups hold case conferences (个案分析, seed 001 section 4: "年级组定期组织导师
+        进行个案分析", no number): compliance counts them by grade and month and measures the
+        share of the students needing one who had one (:mod:`mentorlib.compliance.cases`).
+        Middle True, primary False (seed 000 names case analysis only as training content).
     """
 
     level: str
@@ -199,6 +204,8 @@ class Rulebook:
     mentee_reward_k: int = 2
     # issue 15 item 3: the target is shown only where the level's plan sets one
     show_target: bool = True
+    # issue 15 item 5: case conferences (个案分析) are a required activity of the level
+    case_conferences: bool = False
 
     def with_changes(self, **changes) -> Rulebook:
         """Return a copy with some rules changed (for sensitivity analyses)."""
@@ -246,6 +253,7 @@ _RULEBOOKS = {
         mood_chart=False,
         dimensions=DIMENSIONS["middle"],
         show_target=False,
+        case_conferences=True,
     ),
 }
 

@@ -82,6 +82,20 @@ def test_middle_reports_carry_no_primary_only_text():
     assert "no numeric progress target" in texts["annual.en.html"]
 
 
+@pytest.mark.slow
+def test_middle_reports_show_the_case_conferences():
+    """Issue 15 item 5: counts by grade and month in the annual summary, each year's count in
+    the review; the synthetic records name no student, so the coverage says why it is missing."""
+    texts = _middle_texts()
+    annual_zh, annual_en = texts["annual.zh.docx"], texts["annual.en.html"]
+    assert "各年级各月个案分析次数" in annual_zh and "本学年共记录个案分析" in annual_zh
+    assert "Case conferences by grade and month" in annual_en
+    assert "记录未写明所分析的学生" in annual_zh
+    assert "the records name no student" in annual_en
+    assert "个案分析次数：" in texts["review.zh.docx"]
+    assert "Case conferences held:" in texts["review.en.html"]
+
+
 def test_primary_reports_keep_their_terms_and_target():
     _, files = written_reports()
     zh = docx_text(next(p for p in files["annual", "zh", True] if p.suffix == ".docx"))

@@ -60,6 +60,12 @@ def shows_target(rules: Rulebook) -> bool:
     return bool(getattr(rules, "show_target", True))
 
 
+def figure_target(rules: Rulebook, target: float) -> float | None:
+    """The target line of a figure: ``target`` where the plan sets one (``show_target``), else
+    None (the figure draws no target line and no target label)."""
+    return float(target) if shows_target(rules) else None
+
+
 def comparison_of(progress: Any) -> dict[str, Any] | None:
     """``ProgressReport.comparison`` when it has a finite estimate and interval, else None."""
     c = getattr(progress, "comparison", None)
@@ -144,13 +150,15 @@ def process_methods_text(rules: Rulebook, t: Lang) -> str:
     if r.mood_chart:
         zh.append("心情晴雨表按记录天数占上学天数计")
         en.append("the mood chart as days recorded over school days")
-    if r.level == "middle":
+    if r.case_conferences:
         zh.append(
-            "个案分析按次数、月份与年级统计，并计算需要个案分析的学生（显著退步）中被分析的比例"
+            "个案分析按年级与月份统计次数，并在记录写明学生时计算需要个案分析的学生"
+            "（至少一个维度可靠退步或属于重点关注群体）中被分析的比例"
         )
         en.append(
-            "case conferences counted by month and grade, with the share of the students who "
-            "needed one (a significant deterioration) that had one"
+            "case conferences counted by grade and month, with, where the records name the "
+            "students, the share of the students who needed one (a reliable decline in at least "
+            "one dimension, or a focus group) that had one"
         )
     zh.append("分组调整取单次调整中更换导师的最大比例")
     en.append("regrouping as the largest share changing mentor in one adjustment")

@@ -16,7 +16,7 @@ from ..progress import plot_rate_by_year
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .headline import true_shares_sentence
-from .levels import MIDDLE_GOALS, shows_target
+from .levels import MIDDLE_GOALS, figure_target, shows_target
 from .methods import methods_section
 from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
 from .sections_goals import goals_section, rates_sentence, target_short, trend_test_text
@@ -188,7 +188,12 @@ def trends_section(p: PilotAnalyses, t: Lang, k: pd.DataFrame) -> Section:
         t,
         "progress_by_year",
         t(f"各学年显著进步比例（{lv}置信区间）", f"Progress rate by year ({lv} CI)"),
-        lambda: plot_rate_by_year(trend, target=R.target, lang=t.code, confidence=1 - R.alpha),
+        lambda: plot_rate_by_year(
+            trend,
+            target=figure_target(p.processed.rules, R.target),
+            lang=t.code,
+            confidence=1 - R.alpha,
+        ),
         13,
     )
     if len(p.compliance):

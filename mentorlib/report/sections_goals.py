@@ -22,6 +22,7 @@ from .render.fmt import (
     year_label,
     zh_count,
 )
+from .sections_cases import case_review_bullets
 from .shared import focus_order, label_column, verdict_text
 
 __all__ = ["goal_texts", "goals_section", "rates_sentence", "target_short", "trend_test_text"]
@@ -354,8 +355,9 @@ def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
 def _relations_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
     """Middle goal 1: the contact the plan asks for, and how the mentees rate their mentor."""
     zh, en, pz, pe = goals["relations"]
-    codes = ("talk", "student_report", "parent_call", "home_visit", "case_conference")
+    codes = ("talk", "student_report", "parent_call", "home_visit")
     b: list = [Heading(t(zh, en)), Para(t(pz, pe), "note"), *_indicator_bullets(p, codes, t)]
+    b += case_review_bullets(p, t)
     if len(p.satisfaction):
         vals = sep(t).join(
             f"{year_label(as_int(r.year), t)} {num(r.mean)}"

@@ -16,7 +16,7 @@ from .analyses import PilotAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
 from .headline import shown_true_share
-from .levels import shows_target
+from .levels import figure_target, shows_target
 from .render.fmt import (
     as_float,
     as_int,
@@ -201,7 +201,7 @@ def _cohort_figure(b: list, p: PilotAnalyses, t: Lang, cname: Callable[[object],
             x="year",
             y="proportion",
             group="name",
-            target=p.progress[p.years[-1]].target,
+            target=figure_target(p.processed.rules, p.progress[p.years[-1]].target),
             ylabel=t("显著进步学生比例", "share progressing"),
             lang=t.code,
             xticklabels={y: year_label(y, t) for y in p.years},
