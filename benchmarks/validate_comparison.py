@@ -91,7 +91,7 @@ def one_school(students: int, seed: int, null: bool, twin: bool = False) -> dict
     st = generate(params(students, seed, null, years=1 if twin else 2))
     P = from_synth(st)
     year = P.years[-1]
-    c = compare_mentees(P, year, seed=seed)
+    c = compare_mentees(P, year, seed=seed, latent=True)
     secs = time.perf_counter() - t0
     t_rate, t_sd = _truth(st, year)
     if twin:

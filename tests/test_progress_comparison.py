@@ -175,7 +175,7 @@ def middle(middle_study):
 
 @pytest.fixture(scope="module")
 def comparison(middle):
-    return compare_mentees(middle, 2025, seed=1, m=4)
+    return compare_mentees(middle, 2025, seed=1, m=4, latent=True)
 
 
 def test_compare_mentees_on_a_middle_school(comparison):

@@ -19,7 +19,7 @@ from mentorlib.progress.comparison_display import (
 @pytest.fixture(scope="module")
 def comparison(middle_study):
     # the same call as tests/test_progress_comparison.py (the comparison cache shares it)
-    return compare_mentees(from_synth(middle_study), 2025, seed=1, m=4)
+    return compare_mentees(from_synth(middle_study), 2025, seed=1, m=4, latent=True)
 
 
 def _parse(text: str, scale: str) -> float:
