@@ -32,6 +32,9 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_progress import Progress
+from .cli_synth import HELP as SYNTH_HELP
+from .cli_synth import add_synth_command
 from .cli_tools import add_tool_commands
 from .errors import InputError, is_user_error
 from .labels import CLI_LABELS, RELAXATION_LABELS, SENSITIVITY_BINOMIAL, Lang, check_lang
@@ -50,30 +53,6 @@ EXIT_INTERNAL_ERROR = 70
 EXIT_INTERRUPTED = 130
 
 
-class _Progress:
-    """A tqdm bar that appears only when the work takes more than two seconds."""
-
-    def __init__(self, total: int | None, desc: str, enabled: bool = True):
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(
-            total=total,
-            desc=desc,
-            delay=2.0,
-            disable=not enabled,
-            leave=False,
-            file=sys.stderr,
-            unit="step",
-        )
-
-    def __call__(self, label: str = "") -> None:
-        self.bar.set_postfix_str(label[-40:], refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 def _print_json(data: Any, *, public: bool = True) -> None:
     """Print a result object (its ``to_json_dict(public=...)``) or a plain structure as JSON."""
     from .results import to_json
@@ -86,72 +65,6 @@ def _emit(args: argparse.Namespace, summary: dict, lines: list[str]) -> None:
         _print_json(summary)
     else:
         print("\n".join(lines))
-
-
-# ----------------------------------------------------------------------------- synth
-
-
-def _synth_params(args: argparse.Namespace):
-    """The generator's parameters from ``--level/--students/--years/--seed``, checked."""
-    from .synth import SynthParams
-
-    try:
-        return SynthParams(
-            level=args.level, n_students=args.students, n_years=args.years, seed=args.seed
-        )
-    except InputError as e:  # name the options the user typed
-        raise InputError(f"{e} (--students {args.students}, --years {args.years})") from e
-
-
-def cmd_synth(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .outputs import check_output_dir
-    from .synth import generate, write_study
-    from .synth.export import plan_files
-
-    if args.overwrite and Path(args.out_dir).is_dir() and any(Path(args.out_dir).iterdir()):
-        check_output_dir(args.out_dir, kind="synth", what="synth folder")  # before generating
-    p = _synth_params(args)
-    study = generate(p)
-    bar = _Progress(len(plan_files(study, args.clean)), "writing files", not args.json)
-    try:
-        out = write_study(
-            study, args.out_dir, clean=args.clean, overwrite=args.overwrite, progress=bar
-        )
-    finally:
-        bar.close()
-    man = pd.read_parquet(Path(out) / "truth" / "manifest.parquet")
-    defects = man[man["kind"] != "skip_marker"]
-    files = sorted(
-        str(f.relative_to(out))
-        for f in Path(out).rglob("*")
-        if f.is_file() and "truth" not in f.parts and f.name != ".mentorlib-output"
-    )
-    s = study.tables["students"]
-    summary = {
-        "out_dir": str(out),
-        "level": p.level,
-        "years": p.years,
-        "files": len(files),
-        "students": int(s["student_id"].nunique()),
-        "student_years": len(s),
-        "staff": int(study.tables["staff"]["staff_id"].nunique()),
-        "clean": args.clean,
-        "defects": len(defects),
-        "defect_kinds": defects["kind"].value_counts(),
-    }
-    lines = [
-        f"Wrote a synthetic {'primary' if p.level == 'primary' else 'middle'} school to {out}",
-        f"  {summary['students']:,} students ({summary['student_years']:,} student-years), "
-        f"{summary['staff']} staff, {len(p.years)} school years {p.years[0]}-{p.years[-1]}",
-        f"  {len(files)} raw files + study.toml; truth/ holds the parameters, latent traits, "
-        f"mentor effects and a manifest of {len(defects):,} injected defects "
-        f"({defects['kind'].nunique()} kinds)"
-        + (" (--clean: none injected)" if args.clean else ""),
-    ]
-    _emit(args, summary, lines)
-    return 0
 
 
 # ----------------------------------------------------------------------------- clean
@@ -178,7 +91,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
             f"new folder for the cleaned tables; give one, e.g. --out data/processed/{cfg.name}"
         )
     out = Path(args.out) if args.out else default_processed_dir(args.study_dir)
-    bar = _Progress(len(cfg.sources), "cleaning", not args.json)
+    bar = Progress(len(cfg.sources), "cleaning", not args.json)
     try:
         res = clean_study(
             args.study_dir,
@@ -317,7 +230,8 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 def _progress_lines(rep, L: Lang) -> list[str]:
     """The headline and the sensitivity table as text."""
-    lines = [*rep.true_share_lines(L.code, head=True), "", L.pair(SENSITIVITY_BINOMIAL)]
+    lines = [*rep.true_share_lines(L.code, head=True), *rep.comparison_lines(L.code)]
+    lines += ["", L.pair(SENSITIVITY_BINOMIAL)]
     sens = rep.sensitivity
     for r, hidden in zip(sens.itertuples(index=False), sens["proportion"].isna(), strict=True):
         head = f"  {r.definition!s:14s} k={r.k} {r.rule!s:24s}"
@@ -529,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_synth(sub, common)
+    add_synth_command(sub, common)
     _add_clean(sub, common)
     _add_progress(sub, common)
     _add_mentors(sub, common)
@@ -543,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: One line of ``--help`` per command.
 COMMAND_HELP = {
-    "synth": "write a synthetic study folder with its ground truth",
+    "synth": SYNTH_HELP,
     "init": "suggest a study.toml for a folder of raw files (never overwrites one)",
     "check": "pre-flight a study folder: what each source reads and matches (no cleaning)",
     "clean": "clean a study folder into canonical tables",
@@ -562,21 +476,6 @@ _STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
 _YEAR_HELP = "school year (default: the study's last)"
 _INTERNAL_JSON_HELP = "--json without disclosure control (small counts shown: not for publication)"
 _MIN_CELL_HELP = "suppress cells of fewer students (default: the study's rules, min_cell)"
-
-
-def _add_synth(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("synth", parents=[common], help=COMMAND_HELP["synth"])
-    p.add_argument("out_dir", type=Path, help="study folder to create")
-    p.add_argument("--level", choices=["primary", "middle"], default="primary")
-    p.add_argument("--students", type=int, default=1200, help="students per year (default 1200)")
-    p.add_argument("--years", type=int, default=3, help="school years (default 3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--clean", action="store_true", help="no injected defects, one plain form per source"
-    )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
-    p.add_argument("--json", action="store_true", help="machine-readable summary")
-    p.set_defaults(func=cmd_synth)
 
 
 def _add_clean(sub, common: argparse.ArgumentParser) -> None:

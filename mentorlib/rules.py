@@ -35,6 +35,7 @@ from .labels import (  # re-exported: the labels live in mentorlib.labels
 
 __all__ = [
     "ACTIVITIES_ZH",
+    "AWARD_COMPONENTS",
     "BOUNDS",
     "DIMENSIONS",
     "DIMENSION_LABELS_EN",
@@ -104,8 +105,10 @@ class Rulebook:
     award_bands : tuple of (str, float)
         The school's effectiveness bands, best first, with the share of mentors in each
         (A 20%, B 30%, C 30%, D 20%: our reading of "按正态分布", not stated in the seed).
+        A study sets its own in study.toml: ``award_bands = {A = 0.2, B = 0.3, ...}``.
     award_multipliers : tuple of (str, float)
-        Award weight of each band (A 1.5, B 1.2, C 0.8, D 0.5; not stated in the seed).
+        Award weight of each band (A 1.5, B 1.2, C 0.8, D 0.5; our assumption, not stated in
+        the seed), the same band names as ``award_bands``, never higher for a lower band.
     min_cell : int
         Reports suppress any cell describing fewer than this many students (5).
     rci_z : float
@@ -132,6 +135,26 @@ class Rulebook:
         average (3), the 50:50 chi-square mixture otherwise.
     rlrt_n_sim : int
         Draws of that simulation (10,000, as R's RLRsim).
+    award_weights : tuple of (str, float)
+        Weights of the award scheme's three components, ``satisfaction`` (the mentees' rating
+        of the mentor), ``progress`` (their exam progress) and ``points`` (their reward and
+        penalty points), adding up to 1. The seed (001, section 5.2) names the three components
+        but gives no weights: equal thirds is our assumption.
+    mentee_reward_k : int
+        Mentees who "progress markedly" (进步显著, seed 001 section 5.1, which gives no
+        threshold) are those the headline rule (reliable change, ``rci_z``) finds improved in
+        at least this many dimensions (2: our assumption, one more than the headline's
+        ``k_dimensions``); a study whose ``k_dimensions`` is higher uses that instead.
+    show_target : bool
+        The reports show ``target_share`` and their verdict on it (primary True: the plan's
+        85%; middle False: the middle school's plan sets no numeric target, the reports show the
+        mentee vs non-mentee comparison instead). A middle-school study that adopts a target
+        sets ``show_target = true`` in ``[rules]``.
+    case_conferences : bool
+        The grade groups hold case conferences (个案分析, seed 001 section 4: "年级组定期组织导师
+        进行个案分析", no number): compliance counts them by grade and month and measures the
+        share of the students needing one who had one (:mod:`mentorlib.compliance.cases`).
+        Middle True, primary False (seed 000 names case analysis only as training content).
     """
 
     level: str
@@ -172,6 +195,17 @@ class Rulebook:
     # issue 14 item 4: the exact test of the mentor variance (see the docstring)
     rlrt_min_mentees: float = 3.0
     rlrt_n_sim: int = 10000
+    # issue 15 item 4 (award scheme): component weights and the mentee reward (see docstring)
+    award_weights: tuple[tuple[str, float], ...] = (
+        ("satisfaction", 1 / 3),
+        ("progress", 1 / 3),
+        ("points", 1 / 3),
+    )
+    mentee_reward_k: int = 2
+    # issue 15 item 3: the target is shown only where the level's plan sets one
+    show_target: bool = True
+    # issue 15 item 5: case conferences (个案分析) are a required activity of the level
+    case_conferences: bool = False
 
     def with_changes(self, **changes) -> Rulebook:
         """Return a copy with some rules changed (for sensitivity analyses)."""
@@ -218,6 +252,8 @@ _RULEBOOKS = {
         group_counselling_per_term=0,
         mood_chart=False,
         dimensions=DIMENSIONS["middle"],
+        show_target=False,
+        case_conferences=True,
     ),
 }
 
@@ -243,7 +279,11 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "award_per_mentee_term": (0, 100000),
     "rlrt_min_mentees": (0.0, 1000.0),
     "rlrt_n_sim": (200, 1_000_000),
+    "mentee_reward_k": (1, 4),
 }
+
+#: The award scheme's three components (the keys of ``award_weights``).
+AWARD_COMPONENTS: tuple[str, ...] = ("satisfaction", "progress", "points")
 
 CI_METHODS = ("wilson", "clopper-pearson")
 
@@ -290,12 +330,41 @@ def rulebook(level: str, overrides: Mapping[str, Any] | None = None) -> Rulebook
             f"[rules] k_dimensions ({out.k_dimensions}) exceeds the {len(out.dimensions)} "
             "dimensions measured"
         )
-    labels = [b for b, _ in out.award_bands]
-    if sorted(labels) != sorted(b for b, _ in out.award_multipliers):
-        raise InputError("[rules] award_bands and award_multipliers must name the same bands")
-    if abs(sum(s for _, s in out.award_bands) - 1) > 1e-6:
-        raise InputError("[rules] the shares of award_bands must add up to 1")
+    _check_award(out)
     return out
+
+
+def _check_award(r: Rulebook) -> None:
+    """The award scheme's rules agree with one another (one-line errors)."""
+    labels = [b for b, _ in r.award_bands]
+    mult = dict(r.award_multipliers)
+    if sorted(labels) != sorted(mult) or len(set(labels)) != len(labels):
+        raise InputError("[rules] award_bands and award_multipliers must name the same bands")
+    if any(s <= 0 for _, s in r.award_bands):
+        raise InputError("[rules] every band of award_bands needs a positive share")
+    if abs(sum(s for _, s in r.award_bands) - 1) > 1e-6:
+        raise InputError("[rules] the shares of award_bands must add up to 1")
+    for hi, lo in zip(labels, labels[1:], strict=False):
+        if mult[lo] > mult[hi]:
+            raise InputError(
+                f"[rules] award_multipliers pay band {lo} ({mult[lo]:g}) more than the better "
+                f"band {hi} ({mult[hi]:g}); bands are listed best first"
+            )
+    if not any(m > 0 for m in mult.values()):
+        raise InputError("[rules] award_multipliers are all zero: nothing would be paid")
+    w = dict(r.award_weights)
+    if sorted(w) != sorted(AWARD_COMPONENTS) or len(w) != len(r.award_weights):
+        raise InputError(
+            "[rules] award_weights must weight exactly satisfaction, progress and points, "
+            f"got {', '.join(w) or 'none'}"
+        )
+    if abs(sum(w.values()) - 1) > 1e-6:
+        raise InputError(f"[rules] the award_weights must add up to 1, got {sum(w.values()):g}")
+    if r.mentee_reward_k > len(r.dimensions):
+        raise InputError(
+            f"[rules] mentee_reward_k ({r.mentee_reward_k}) exceeds the {len(r.dimensions)} "
+            "dimensions measured"
+        )
 
 
 def _checked(base: Rulebook, name: str, value: Any) -> Any:
@@ -311,7 +380,7 @@ def _checked(base: Rulebook, name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise InputError(f"{where}: expected true or false")
         return value
-    if name in ("award_bands", "award_multipliers"):
+    if name in ("award_bands", "award_multipliers", "award_weights"):
         return _pairs(value, where)
     if name == "mentor_roles":
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):

@@ -36,6 +36,10 @@ LAZY_OK: dict[str, tuple[tuple[str, ...], str]] = {
         ("mentorlib.io", "mentorlib.progress"),
         "the command line starts in a blink (as cli)",
     ),
+    "mentorlib.cli_synth": (
+        ("mentorlib.synth", "mentorlib.outputs", "pandas"),
+        "the command line starts in a blink (as cli)",
+    ),
     "mentorlib.report.document": (("mentorlib.report.render",), "renderers import the model"),
     "mentorlib.synth.params": (("mentorlib.synth.export",), "export imports params"),
     "mentorlib.io.readers": (("openpyxl", "python_calamine", "codecs"), "heavy readers on use"),

@@ -348,6 +348,7 @@ def test_progress_text_lines_in_both_languages():
         true_share_lines=lambda lang, head=False: (
             [f"headline {lang}"] * head + [f"true share {lang}"]
         ),
+        comparison_lines=lambda lang: [],  # a primary school: no mentee comparison
         sensitivity=pd.DataFrame(
             {
                 "definition": ["rci_data", "mid"],

@@ -75,6 +75,14 @@ Indicators (code, value, denominator ``n``; targets from :mod:`mentorlib.rules`)
         Sum of ``days_recorded`` over the sum of ``school_days``, over every roster
         student-month ("every student, every day"); a student-month without a mood row counts
         as 0 days recorded out of the calendar's school days. ``n`` = student-months.
+    ``case_conference``
+        Case conferences (个案分析, :mod:`~mentorlib.compliance.cases`; only when the rulebook's
+        ``case_conferences`` is set: middle school): the share of the students who needed one
+        (a reliable decline in at least one dimension, or a focus group) named in a
+        case-conference record of the year. ``n`` = those students. No target (the plan says
+        "held regularly"). Missing, with the note "not available: the records name no
+        student", when the records name no student. The count of conferences by grade and
+        month is :attr:`ComplianceReport.case_conferences`.
     ``regroup_share``
         The largest share of students who changed mentor in one adjustment of the year: at
         the start of the year (term-1 rows with ``regroup`` true, over the students with a
@@ -110,6 +118,7 @@ Examples
 1.0
 """
 
+from .cases import CASE_COUNT_COLUMNS, case_conference_counts, case_conference_coverage
 from .indicators import (
     INDICATOR_COLUMNS,
     INDICATORS,
@@ -118,16 +127,20 @@ from .indicators import (
     STUDENT_MONTHLY,
     required_indicators,
 )
-from .measure import compliance_report, compliance_trend, mentor_by_month
+from .measure import case_conference_table, compliance_report, compliance_trend, mentor_by_month
 from .result import ComplianceReport
 
 __all__ = [
+    "CASE_COUNT_COLUMNS",
     "INDICATORS",
     "INDICATOR_COLUMNS",
     "MONTHLY",
     "STUDENT_INDICATORS",
     "STUDENT_MONTHLY",
     "ComplianceReport",
+    "case_conference_counts",
+    "case_conference_coverage",
+    "case_conference_table",
     "compliance_report",
     "compliance_trend",
     "mentor_by_month",

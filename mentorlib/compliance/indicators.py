@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..labels import COMPLIANCE_INDICATORS
+from ..labels_cases import CASE_CONFERENCE_INDICATOR, CASE_CONFERENCE_RULE
 from ..rules import Rulebook
 
 __all__ = [
@@ -27,13 +28,27 @@ __all__ = [
     "target_of",
 ]
 
-#: Indicator codes in report order, with their (zh, en) labels (kept in :mod:`mentorlib.labels`).
-INDICATORS: dict[str, tuple[str, str]] = COMPLIANCE_INDICATORS
+
+def _with_cases(labels: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The indicator labels with ``case_conference`` (:mod:`mentorlib.labels_cases`) after
+    ``student_report``."""
+    out: dict[str, tuple[str, str]] = {}
+    for code, pair in labels.items():
+        out[code] = pair
+        if code == "student_report":
+            out["case_conference"] = CASE_CONFERENCE_INDICATOR
+    return out
+
+
+#: Indicator codes in report order, with their (zh, en) labels (kept in :mod:`mentorlib.labels`
+#: and :mod:`mentorlib.labels_cases`).
+INDICATORS: dict[str, tuple[str, str]] = _with_cases(COMPLIANCE_INDICATORS)
 
 #: Indicators whose ``n`` counts students and whose value is a share of them (the students
-#: with a mentor, the mentees visited at home, the students regrouped): published with their
+#: with a mentor, the mentees visited at home, the students needing a case conference who had
+#: one, the students regrouped): published with their
 #: numerator and complement under disclosure control (:mod:`mentorlib.privacy`).
-STUDENT_INDICATORS = ("student_coverage", "home_visit", "regroup_share")
+STUDENT_INDICATORS = ("student_coverage", "home_visit", "case_conference", "regroup_share")
 
 #: Per-student monthly rules: indicator (= activity kind) -> rulebook attribute.
 STUDENT_MONTHLY: dict[str, str] = {
@@ -89,6 +104,7 @@ def required_indicators(rules: Rulebook) -> list[str]:
         "parent_call": rules.parent_calls_per_month > 0,
         "home_visit": rules.home_visits_per_year > 0,
         "student_report": rules.student_reports_per_month > 0,
+        "case_conference": bool(rules.case_conferences),
         "mood_participation": bool(rules.mood_chart),
         "regroup_share": rules.max_regroup_share is not None,
     }
@@ -100,6 +116,8 @@ def target_of(code: str, rules: Rulebook) -> tuple[float, str, str]:
     r = rules
     if code == "staff_coverage" and not r.all_students_mentored:
         return math.nan, "不适用（按需配备）", "not applicable (as needed)"
+    if code == "case_conference":  # "held regularly": no number, no target
+        return math.nan, *CASE_CONFERENCE_RULE
     if code == "regroup_share":
         return (
             float(r.max_regroup_share),

@@ -18,6 +18,11 @@ from .. import calendar
 from ..errors import InputError
 from ..privacy import suppress_small_cells
 from ..rules import Rulebook
+from .cases import (
+    case_conference_counts,
+    case_conference_coverage,
+    students_needing_case_conference,
+)
 from .indicators import (
     INDICATOR_COLUMNS,
     INDICATORS,
@@ -34,7 +39,7 @@ from .result import ComplianceReport
 if TYPE_CHECKING:
     from ..data import Processed
 
-__all__ = ["compliance_report", "compliance_trend", "mentor_by_month"]
+__all__ = ["case_conference_table", "compliance_report", "compliance_trend", "mentor_by_month"]
 
 # --------------------------------------------------------------------------- inputs
 
@@ -97,6 +102,21 @@ def mentor_by_month(processed: Processed, year: int) -> pd.DataFrame:
     """
     _check_year(processed, year)
     return _mentor_months(processed, year).drop(columns="mkey")
+
+
+def case_conference_table(processed: Processed, year: int) -> pd.DataFrame:
+    """The case conferences (个案分析) of a school year by grade and month.
+
+    :func:`mentorlib.compliance.cases.case_conference_counts` on the year's activity records:
+    ``grade`` (missing when unknown), ``month`` (YYYY-MM), ``n_conferences``.
+    """
+    _check_year(processed, year)
+    return _case_counts(processed, year, _activities(processed, year))
+
+
+def _case_counts(processed, year: int, acts: pd.DataFrame) -> pd.DataFrame:
+    staff, students = _table(processed, "staff"), _table(processed, "students")
+    return case_conference_counts(acts, staff, students, year)
 
 
 def _mentor_months(processed, year: int) -> pd.DataFrame:
@@ -484,9 +504,6 @@ def _by_mentor(units) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the report
 
 
-# --------------------------------------------------------------------------- the report
-
-
 def compliance_report(
     processed: Processed,
     year: int,
@@ -528,9 +545,23 @@ def compliance_report(
         raise InputError(f"min_cell must be at least 1, got {min_cell}")
     need = required_indicators(rules)
     mm = _mentor_months(processed, year)
-    units, notes = _collect_units(processed, year, rules, need, mm)
+    acts = _activities(processed, year)
+    units, notes = _collect_units(processed, year, rules, need, mm, acts)
     rows = _people_rows(processed, year, rules, mm, need)
     rows["regroup_share"] = _regroup_row(processed, year, mm)
+    counts = _case_counts(processed, year, acts)
+    if "case_conference" in need:
+        cc, n_need, note = _case_units(processed, year, rules, acts)
+        held = int(counts["n_conferences"].sum())
+        notes["case_conference"] = f"{note}; {held} case conferences held (case_conferences)"
+        if cc is None:  # the records name no student: the coverage is not available
+            rows["case_conference"] = {
+                "value": math.nan,
+                "n": n_need,
+                "note": notes["case_conference"],
+            }
+        elif len(cc):
+            units = pd.concat([units, cc], ignore_index=True)
     school = _aggregate(units, [], "none").set_index("indicator")
     for code in need:
         if code in rows:
@@ -549,15 +580,27 @@ def compliance_report(
         by_grade=_by_grade(units, targets, min_cell),
         by_mentor=_by_mentor(units),
         min_cell=min_cell,
+        case_conferences=counts,
     )
 
 
-def _collect_units(processed, year, rules, need, mm) -> tuple[pd.DataFrame, dict[str, str]]:
+def _case_units(processed, year, rules, acts) -> tuple[pd.DataFrame | None, int, str]:
+    """Units of the case-conference coverage (students needing one; None when the records
+    name no student), the number needing one and the note (:mod:`.cases`)."""
+    roster = _roster(processed, year, rules)
+    needing, need_note = students_needing_case_conference(processed, year, roster, rules)
+    cov, cov_note = case_conference_coverage(needing, acts)
+    note = f"{need_note}; {cov_note}"
+    if cov is None:
+        return None, len(needing), note
+    return _units("case_conference", cov, cov["covered"].to_numpy()), len(needing), note
+
+
+def _collect_units(processed, year, rules, need, mm, acts) -> tuple[pd.DataFrame, dict[str, str]]:
     """The counting units of every unit-based indicator, and the note saying what n counts."""
     months = _months(year)
     roster = _roster(processed, year, rules)
     grades = _grades(processed, year)
-    acts = _activities(processed, year)
     on_roster = set(roster["student_id"])
     # student-months: roster x months, plus any assigned student-month off the roster
     base = roster[["student_id"]].merge(months[["mkey"]], how="cross")

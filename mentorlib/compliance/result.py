@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -45,6 +45,11 @@ class ComplianceReport:
         month; 1 for the mentor-level ``subject_exchange``).
     min_cell : int
         The suppression threshold used (the rulebook's ``min_cell`` unless overridden).
+    case_conferences : DataFrame
+        ``grade`` (missing when unknown), ``month`` (YYYY-MM), ``n_conferences``: the case
+        conferences (个案分析) of the year by grade and month (:mod:`mentorlib.compliance.cases`;
+        meetings, not students: not suppressed). Empty when none were recorded. The coverage
+        of the students who needed one is the indicator ``case_conference``.
     """
 
     year: int
@@ -54,8 +59,16 @@ class ComplianceReport:
     by_grade: pd.DataFrame
     by_mentor: pd.DataFrame
     min_cell: int
+    case_conferences: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["grade", "month", "n_conferences"])
+    )
 
     INTERNAL: ClassVar[tuple[str, ...]] = ("by_mentor",)
+
+    def _has_cases(self) -> bool:
+        """Case conferences are asked for (the indicator is measured) or were recorded."""
+        asked = bool((self.indicators["indicator"] == "case_conference").any())
+        return asked or bool(len(self.case_conferences))
 
     def heatmap(self, *, lang: str = "zh", indicator: str = "talk", public: bool = True) -> Figure:
         """Mentor x month grid of one indicator (:func:`mentorlib.compliance.figures.heatmap`)."""
@@ -69,7 +82,8 @@ class ComplianceReport:
         )
 
     def tables(self, *, lang: str = "zh", public: bool = True) -> dict[str, pd.DataFrame]:
-        """``indicators``, ``by_month``, ``by_grade`` (and ``by_mentor`` when not public).
+        """``indicators``, ``by_month``, ``by_grade``, ``case_conferences`` (where the rulebook
+        asks for case conferences or some were recorded) and ``by_mentor`` (when not public).
 
         Each indicator row also gets ``label``, its name in ``lang``.
         """
@@ -81,6 +95,8 @@ class ComplianceReport:
             "by_month": self.by_month.copy(),
             "by_grade": self.by_grade.copy(),
         }
+        if self._has_cases():
+            out["case_conferences"] = self.case_conferences.copy()
         if not public:
             out["by_mentor"] = self.by_mentor.copy()
         return out
@@ -102,6 +118,8 @@ class ComplianceReport:
             "by_month": records(self.by_month),
             "by_grade": records(self.by_grade),
         }
+        if self._has_cases():
+            out["case_conferences"] = records(self.case_conferences)
         if not public:
             out["by_mentor"] = records(self.by_mentor)
         return out

@@ -36,6 +36,10 @@ Layers (each imports only the ones above it)
     :func:`normal_scores`, :func:`scheme_components`, :func:`school_scheme` (normal scores,
     composite, bands and award from the rulebook's ``award_bands`` / ``award_multipliers``),
     :func:`scheme_reliability`, :func:`audit_scheme`.
+:mod:`.award` — the award as paid
+    :func:`award_table` (whole yuan per mentor and term adding up exactly to the pool, by
+    :func:`round_to_total`, with :func:`band_credibility`), :func:`award_totals`,
+    :func:`award_distribution` (public), :func:`mentee_rewards` (seed 001 section 5.1).
 :mod:`.dose` — process
     :func:`dose_response` (talk and parent-contact frequency against improvement; GEE).
     "Improved" is the headline's rule: :func:`mentorlib.progress.study_changes` and
@@ -55,6 +59,15 @@ default to ``None`` meaning "the study's rulebook".
 
 from __future__ import annotations
 
+from .award import (
+    award_distribution,
+    award_table,
+    award_totals,
+    band_credibility,
+    mentee_rewards,
+    reward_k,
+    round_to_total,
+)
 from .dose import DOSE_WARNING, EXPOSURE_LABELS, EXPOSURES, DoseResponse, dose_response
 from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
 from .flags import false_flags, flag_mentors, sidak_z
@@ -109,11 +122,16 @@ __all__ = [
     "allocate_award",
     "assign_bands",
     "audit_scheme",
+    "award_distribution",
+    "award_table",
+    "award_totals",
+    "band_credibility",
     "boundary_lrt",
     "dose_response",
     "false_flags",
     "flag_mentors",
     "fit_mentor_model",
+    "mentee_rewards",
     "mentor_data",
     "mentor_report",
     "mentor_stability",
@@ -123,8 +141,10 @@ __all__ = [
     "plot_dose_response",
     "plot_naive_vs_shrunk",
     "rank_probabilities",
+    "reward_k",
     "rlrt_null_sample",
     "rlrt_pvalue",
+    "round_to_total",
     "scheme_components",
     "scheme_reliability",
     "school_scheme",

@@ -32,7 +32,7 @@ from .fallback import FALLBACK_NOTE
 from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
 from .flags import false_flags, flag_mentors
 from .model import MentorModel, OptimizerWarning
-from .scheme import WEIGHTS, audit_scheme, scheme_components, scheme_reliability, school_scheme
+from .scheme import audit_scheme, scheme_components, scheme_reliability, school_scheme
 from .study import (
     check_year,
     mentor_stability,
@@ -560,7 +560,7 @@ def mentor_report(
         notes.append("placebo: " + t["placebo"]["message"].iloc[0])
     scheme_kw = {
         "transform": transform,
-        "weights": dict(WEIGHTS if weights is None else weights),
+        "weights": dict(rules.award_weights if weights is None else weights),
         "bands": tuple(rules.award_bands if bands is None else bands),
         "allocation": allocation,
         "multipliers": dict(rules.award_multipliers if multipliers is None else multipliers),

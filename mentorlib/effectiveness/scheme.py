@@ -42,8 +42,9 @@ __all__ = [
 #: The three components of the school's scheme.
 COMPONENTS: tuple[str, ...] = ("satisfaction", "progress", "points")
 
-#: Default weights of the three components (equal: the document gives none).
-WEIGHTS: dict[str, float] = {"satisfaction": 1.0, "progress": 1.0, "points": 1.0}
+#: Default weights of the three components: the middle-school rulebook's ``award_weights``
+#: (equal thirds: the document gives none); a study sets its own in study.toml's ``[rules]``.
+WEIGHTS: dict[str, float] = dict(rulebook("middle").award_weights)
 
 
 def scheme_rules(rules: Rulebook | None = None) -> Rulebook:
@@ -289,7 +290,7 @@ def school_scheme(
     transform : {"z", "blom"}
         How each component and the composite become normal scores (:func:`normal_scores`).
     weights : mapping, optional
-        Component -> weight (default equal: :data:`WEIGHTS`).
+        Component -> weight (default the study rulebook's ``award_weights``).
     bands : sequence of (label, share), optional
         Bands at normal quantiles, best first (default the study rulebook's ``award_bands``).
     allocation : {"band", "flat", "score"}
@@ -322,7 +323,7 @@ def school_scheme(
     quantiles; the pool ``award * mentees`` is shared by ``allocation``.
     """
     rules = processed.rules
-    weights = dict(WEIGHTS if weights is None else weights)
+    weights = dict(rules.award_weights if weights is None else weights)
     bands = rules.award_bands if bands is None else bands
     multipliers = dict(rules.award_multipliers if multipliers is None else multipliers)
     award = rules.award_per_mentee_term if award is None else award
@@ -390,7 +391,8 @@ def scheme_reliability(
     components : DataFrame
         Output of :func:`scheme_components` (student level; groups are mentor x term).
     weights : mapping, optional
-        Component weights of the composite (default equal).
+        Component weights of the composite (default the middle-school rulebook's
+        ``award_weights``).
     sizes : sequence of int, optional
         Group sizes to tabulate (default 1 to the largest observed).
 

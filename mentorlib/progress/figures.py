@@ -31,10 +31,21 @@ def _pct_axis(ax) -> None:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
-def _target_line(ax, target: float, lang: str) -> None:
+def _target_line(ax, target: float | None, lang: str) -> None:
+    """The dashed target line, none when ``target`` is None (a plan without a target)."""
+    if target is None:
+        return
     from ..plots import target_marker  # lazy: plots imports matplotlib
 
     target_marker(ax, target, lang, vertical=False)
+
+
+def _lowest(ci_low: pd.Series, target: float | None) -> float:
+    """The lowest value the rate axis must show: every interval and the target line."""
+    vals = pd.to_numeric(ci_low, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    vals = np.append(vals, [] if target is None else [target])
+    vals = vals[np.isfinite(vals)]
+    return float(vals.min()) if len(vals) else 0.0
 
 
 def _interval_points(ax, x, t: pd.DataFrame, color) -> None:
@@ -49,7 +60,7 @@ def _interval_points(ax, x, t: pd.DataFrame, color) -> None:
 def plot_rate_by_year(
     trend: pd.DataFrame,
     *,
-    target: float,
+    target: float | None,
     lang: str = "zh",
     confidence: float = 0.95,
     ax=None,
@@ -60,8 +71,9 @@ def plot_rate_by_year(
     ----------
     trend : DataFrame
         ``year, proportion, ci_low, ci_high`` (``ProgressReport.trend``).
-    target : float
-        The target share (the rulebook's ``target_share``), drawn as a dashed line.
+    target : float or None
+        The target share (the rulebook's ``target_share``), drawn as a dashed line; None
+        draws no target line (a plan without a numeric target: ``show_target`` False).
     lang : {"zh", "en"}
         Label language.
     confidence : float, default 0.95
@@ -85,8 +97,7 @@ def plot_rate_by_year(
     _interval_points(ax, x, t, PALETTE[0])
     ax.set_xticks(x, [L(f"{y}学年", str(y)) for y in t["year"]])
     _target_line(ax, target, L.code)
-    lo = np.nanmin([t["ci_low"].min(), target]) if len(t) else target
-    ax.set_ylim(max(0.0, float(lo) - 0.1), 1.0)
+    ax.set_ylim(max(0.0, _lowest(t["ci_low"], target) - 0.1), 1.0)
     _pct_axis(ax)
     ax.set_ylabel(L("取得显著进步的学生比例", "share of students progressing"))
     c = confidence_text(confidence)
@@ -98,7 +109,7 @@ def plot_rate_by_group(
     breakdown: pd.DataFrame,
     *,
     by: str = "grade",
-    target: float,
+    target: float | None,
     lang: str = "zh",
     min_cell: int,
 ):
@@ -111,8 +122,9 @@ def plot_rate_by_group(
         ``suppressed``).
     by : str, default "grade"
         Which breakdown to draw.
-    target : float
-        The target share (the rulebook's ``target_share``), drawn as a dashed line.
+    target : float or None
+        The target share (the rulebook's ``target_share``), drawn as a dashed line; None
+        draws no target line (a plan without a numeric target: ``show_target`` False).
     lang : {"zh", "en"}
         Label language.
     min_cell : int
@@ -144,7 +156,7 @@ def plot_rate_by_group(
         ax.annotate(f"<{min_cell}", xy=(xi, 0.02), xycoords=("data", "axes fraction"), ha="center")
     ax.set_xticks(x, names)
     _target_line(ax, target, L.code)
-    ax.set_ylim(max(0.0, float(np.nanmin([t["ci_low"].min(), target])) - 0.1), 1.0)
+    ax.set_ylim(max(0.0, _lowest(t["ci_low"], target) - 0.1), 1.0)
     _pct_axis(ax)
     title = PROGRESS_BREAKDOWN_TITLES.get(by, (by, f"by {by}"))
     ax.set_ylabel(L("取得显著进步的学生比例", "share of students progressing"))

@@ -21,6 +21,7 @@ from ..results import plain, records
 from ..rules import Rulebook
 from . import disclosure
 from .change import DEFINITION_SPECS, study_scores
+from .comparison import compare_mentees, comparison_line
 from .figures import (
     plot_dimensions_improved,
     plot_pre_post,
@@ -101,6 +102,12 @@ class ProgressReport:
     #: Its breakdown: ``by`` ("grade", "focus_group"), ``group, estimate, ci_low, ci_high,
     #: n_students``; groups of fewer than ``min_cell`` students left out.
     true_share_by: pd.DataFrame | None = field(default=None, repr=False)
+    #: Mentees against non-mentees (middle school; :func:`.comparison.compare_mentees`):
+    #: ``{estimate, ci_low, ci_high, method, scale}`` of the headline design (AIPW, effect on
+    #: the improvement rate); None for primary schools or when it cannot be estimated (notes).
+    comparison: dict | None = None
+    #: The whole :class:`~.comparison.Comparison` (estimators, balance, guidance); internal.
+    comparison_detail: Any = field(default=None, repr=False)
 
     @property
     def mid(self) -> float:
@@ -170,7 +177,8 @@ class ProgressReport:
             "rate_threshold_plus5": plain(ts.get(1.05)),
             "sensitivity_verdicts": {str(k): int(v) for k, v in sens.items()},
             "verdict_robust": bool(sens.size == 1),
-            "comparison": records(cmp_)[0] if cmp_ is not None and len(cmp_) else None,
+            "comparison": dict(self.comparison) if self.comparison is not None else None,
+            "comparison_naive": records(cmp_)[0] if cmp_ is not None and len(cmp_) else None,
             "estimated_true_share": _true_share_summary(self.true_share),
             "notes": list(self.notes),
         }
@@ -183,6 +191,10 @@ class ProgressReport:
         """The estimated true share as one line of text (none when it was not asked for);
         ``head=True`` puts the headline sentence first."""
         return [headline(self, lang)] * head + true_share_lines(self, lang)
+
+    def comparison_lines(self, lang: str = "zh") -> list[str]:
+        """The comparison of mentees with non-mentees as one line (none without one)."""
+        return comparison_line(self.comparison, lang)
 
     def headline(self, lang: str = "zh") -> str:
         """The report sentence with the verdict (same as :meth:`summary`)."""
@@ -386,6 +398,7 @@ def progress_report(
     boot_cluster: str = "mentor",
     boot_interval: str = "percentile",
     true_share: bool = True,
+    comparison: bool = True,
 ) -> ProgressReport:
     """The verdict on the year's target with its uncertainty, robustness and context.
 
@@ -433,6 +446,12 @@ def progress_report(
         ``true_delta`` in at least ``k`` dimensions; :mod:`.true_share_report`, seeded with
         ``seed``): ``ProgressReport.true_share`` and ``true_share_by``. False skips it
         (it takes ~10-30 s per school-year).
+    comparison : bool, default True
+        In a school with mentees and non-mentees (middle school), also compare them by the
+        designs of :func:`~mentorlib.progress.comparison.compare_mentees` (seeded with
+        ``seed``; ~15 s at 1,200 students): ``ProgressReport.comparison`` (the doubly robust
+        headline) and ``comparison_detail``. The unadjusted comparison stays in
+        ``context["comparison_rates"]`` (the summary's ``comparison_naive``).
 
     Returns
     -------
@@ -496,6 +515,10 @@ def progress_report(
     raw = _raw_tables(processed, y, years, names, definition, rule, (n_boot, seed, how), notes)
     k = rules.k_dimensions
     ts, ts_by = year_true_share(y, rules, seed=seed, notes=notes) if true_share else (None, None)
+    cmp_ = None
+    if comparison and len(y.comparison) and bool(y.mentee.any()):
+        cmp_ = compare_mentees(processed, year, seed=seed, rules=rules, study_year=y)
+        notes.extend(cmp_.notes)
     rep = ProgressReport(
         study=processed.name,
         level=processed.level,
@@ -520,6 +543,8 @@ def progress_report(
         internal=raw,
         true_share=ts,
         true_share_by=ts_by,
+        comparison=None if cmp_ is None or cmp_.estimate is None else cmp_.as_dict(),
+        comparison_detail=cmp_,
     )
     doc = Document(rules.min_cell, name=f"progress {processed.name} {year}")
     rep.register(doc)

@@ -64,11 +64,14 @@ def _zh(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
             if o["proportion"] is not None
             else ""
         )
-    text += (
-        f"。对照{rep.target:.0%}的目标：{PROGRESS_VERDICTS[s['verdict']][0]}"
-        f"（单侧{conf}置信下限{s['lower_bound']:.1%}，p = {s['p_value']:.3f}；"
-        f"区间与p值均来自{Lang('zh').of(INTERVAL_METHODS, s['interval_method'])}）。"
-    )
+    if not rep.rules.show_target:  # the plan sets no target: no verdict sentence
+        text += "。"
+    else:
+        text += (
+            f"。对照{rep.target:.0%}的目标：{PROGRESS_VERDICTS[s['verdict']][0]}"
+            f"（单侧{conf}置信下限{s['lower_bound']:.1%}，p = {s['p_value']:.3f}；"
+            f"区间与p值均来自{Lang('zh').of(INTERVAL_METHODS, s['interval_method'])}）。"
+        )
     if s["false_positive_rate"] is not None:
         text += f"若无任何真实变化，此规则也会判定约{s['false_positive_rate']:.1%}的学生进步。"
     return text
@@ -91,11 +94,14 @@ def _en(rep: ProgressReport, s: dict[str, Any], cnt) -> str:
             if o["proportion"] is not None
             else ""
         )
-    text += (
-        f". Against the {rep.target:.0%} target: {s['verdict']} (one-sided {conf} lower "
-        f"bound {s['lower_bound']:.1%}, p = {s['p_value']:.3f}; interval and p-value both "
-        f"from the {Lang('en').of(INTERVAL_METHODS, s['interval_method'])})."
-    )
+    if not rep.rules.show_target:  # the plan sets no target: no verdict sentence
+        text += "."
+    else:
+        text += (
+            f". Against the {rep.target:.0%} target: {s['verdict']} (one-sided {conf} lower "
+            f"bound {s['lower_bound']:.1%}, p = {s['p_value']:.3f}; interval and p-value both "
+            f"from the {Lang('en').of(INTERVAL_METHODS, s['interval_method'])})."
+        )
     if s["false_positive_rate"] is not None:
         text += (
             f" With no true change at all the rule would still flag about "

@@ -114,7 +114,9 @@ def _mentor_report(processed, year: int, seed: int, notes: list[str], **kw):
 
 def _mask_compliance(doc: Document, ind: pd.DataFrame, keys: list[str | None]) -> pd.DataFrame:
     """The compliance indicators with each student-based indicator's n, value and pass mark
-    as the protected document prints them (``keys``: its cell prefix, None for the others)."""
+    as the protected document prints them (``keys``: its cell prefix, None for the others;
+    an indicator left unregistered, with no value to publish, is printed as it is)."""
+    keys = [None if k is None or f"{k}.n" not in doc.cells else k for k in keys]
     return doc.mask_table(
         ind,
         {"n": [None if k is None else f"{k}.n" for k in keys]},

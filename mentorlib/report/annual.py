@@ -18,8 +18,10 @@ from .analyses import YearAnalyses, analyse_year, resolve_min_cell
 from .disclosure import printed
 from .document import Para, Report, Section, Table, Todo
 from .headline import plain_headline
+from .levels import shows_target
 from .methods import methods_section
 from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
+from .sections_award import with_award
 from .sections_mentors import effects_by_outcome, mentors_section
 from .sections_process import compliance_section, quality_section, satisfaction_section
 from .sections_progress import focus_section, progress_section
@@ -58,7 +60,7 @@ def _kpis(a: YearAnalyses, t: Lang) -> pd.DataFrame:
         "in at least one dimension" if s["k"] == 1 else f"in at least {s['k']} dimensions",
     )
     label = t(f"显著进步学生比例（{k_txt}）", f"Students progressing significantly ({k_txt})")
-    rows = [progress_kpi(s, label, t)]
+    rows = [progress_kpi(s, label, t, show_target=shows_target(a.processed.rules))]
     if a.compliance is not None:
         rows += [
             compliance_kpi(r, t, t(str(r.target_zh), str(r.target_en)))
@@ -136,7 +138,7 @@ def _kpi_table(k: pd.DataFrame, t: Lang, level: str, min_cell: int, doc: Documen
 
 def _comparison_para(s: dict, t: Lang, level: str) -> Para | None:
     """Mentees against non-mentees (middle school), with the regression-to-the-mean caveat."""
-    cmp_ = s.get("comparison")
+    cmp_ = s.get("comparison_naive")
     if not cmp_ or missing(cmp_.get("difference")):
         return None
     d, lo, hi = (cmp_[c] * 100 for c in ("difference", "ci_low", "ci_high"))
@@ -174,7 +176,7 @@ def _process_para(ind: pd.DataFrame, t: Lang) -> Para:
     )
 
 
-def _mentors_para(M: MentorReport | None, t: Lang) -> Para | None:
+def _mentors_para(M: MentorReport | None, t: Lang, alpha: float) -> Para | None:
     """The share of variation between mentors and how many stand out (composite outcome)."""
     if M is None or not len(M.models):
         return None
@@ -182,6 +184,19 @@ def _mentors_para(M: MentorReport | None, t: Lang) -> Para | None:
     e = effects_by_outcome(M).get("composite")
     if "composite" not in icc or e is None:
         return None
+    p_lrt = dict(zip(M.models["outcome"].astype(str), M.models["lrt_p"], strict=True))
+    if missing(p_lrt.get("composite")) or as_float(p_lrt["composite"]) >= alpha:
+        # no ICC headline when the mentor variance cannot be told from zero (issue 15)
+        return Para(
+            t(
+                "导师之间综合发展水平的差异在统计上与零无法区分（检验见“导师效应”部分），本学年不报告可归因于导师的差异比例；"
+                f"{int(e['n_mentors'])}名导师中{int(e['n_above'])}名明显高于平均、{int(e['n_below'])}名明显低于平均。",
+                "The mentors' differences in overall development cannot be told from zero (see "
+                "Mentor effects), so no share of variation due to mentors is reported; of "
+                f"{int(e['n_mentors'])} mentors, clearly above average: {int(e['n_above'])}; "
+                f"clearly below: {int(e['n_below'])}.",
+            )
+        )
     share = as_float(icc["composite"])
     counts = (
         f"{int(e['n_mentors'])}名导师中{int(e['n_above'])}名明显高于平均、"
@@ -228,7 +243,7 @@ def _sec_summary(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
     paras = [
         _comparison_para(a.progress.summary_dict(), t, a.level),
         None if a.compliance is None else _process_para(a.compliance.indicators, t),
-        _mentors_para(a.mentors, t),
+        _mentors_para(a.mentors, t, a.processed.rules.alpha),
         _satisfaction_para(k, t),
     ]
     b += [x for x in paras if x is not None]
@@ -274,7 +289,7 @@ def _annual_sections(
         _sec_kpi(a, t, k),
         progress_section(a, t),
         focus_section(a, t),
-        mentors_section(a, t, public),
+        with_award(mentors_section(a, t, public), a, t, public),  # middle: the award
         compliance_section(a, t, public),
         satisfaction_section(a, t),
         quality_section(a, t, public),

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..labels import GOAL_STATUS_SHORT, PLAIN_HEADLINE, Lang
+from .levels import no_target_text, shows_target
 from .render.fmt import as_float, ci, en_count, missing, pct, share, year_label, zh_count
 
 __all__ = [
@@ -163,7 +164,9 @@ def plain_headline(a: Any, t: Lang, n_text: str) -> list[str]:
                 hi=pct(ts["ci_high"]),
             )
         )
-    if certified or ts is not None:
+    if not shows_target(R.rules):
+        out.append(no_target_text(R, t, a.level))
+    elif certified or ts is not None:
         status, basis = goal_status(row.get("verdict") if certified else None, ts, R.target)
         out.append(t.pair(PLAIN_HEADLINE[f"goal.{status}.{basis}"]).format(**f))
     return out
@@ -181,11 +184,13 @@ def true_shares_sentence(p: Any, t: Lang) -> str | None:
         h = R.headline_row(public=True)
         verdict = None if missing(h.get("proportion")) else h.get("verdict")
         status, _basis = goal_status(verdict, ts, R.target)
+        said = f"，{t.of(GOAL_STATUS_SHORT, status)}" if shows_target(R.rules) else ""
+        said_en = f", {t.of(GOAL_STATUS_SHORT, status)}" if said else ""
         parts.append(
             f"{year_label(y, t)} {pct(ts['estimate'])}"
             + t(
-                f"（{ci(ts['ci_low'], ts['ci_high'])}，{t.of(GOAL_STATUS_SHORT, status)}）",
-                f" ({ci(ts['ci_low'], ts['ci_high'])}, {t.of(GOAL_STATUS_SHORT, status)})",
+                f"（{ci(ts['ci_low'], ts['ci_high'])}{said}）",
+                f" ({ci(ts['ci_low'], ts['ci_high'])}{said_en})",
             )
         )
     if last is None:

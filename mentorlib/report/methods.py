@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..labels import CI_METHOD_LABELS, Lang, level_text
 from ..rules import Rulebook
 from .document import Heading, Para, Section
+from .levels import process_methods_text, shows_target
 from .render.fmt import share, zh_count
 
 __all__ = ["REFERENCES", "methods_section"]
@@ -66,19 +67,21 @@ def _change_para(t: Lang, rules: Rulebook) -> Para:
     """Scores, the reliable change index and the k-dimension rule."""
     answered, z, k = share(rules.min_answered), f"{rules.rci_z:g}", rules.k_dimensions
     k_en = "one dimension" if k == 1 else f"{k} dimensions"
+    quote = rules.level == "primary"  # the phrase is the primary plan's
     return Para(
         t(
             f"每个发展维度的得分为该维度各题（反向题先反向计分）的平均分；作答不足{answered}的题目时该维度记为缺失。"
             "采用可靠变化指数（RCI，Jacobson & Truax, 1991）：RCI = （后测 − 前测）/（√2 × 前测标准差 × √(1 − 信度)），"
             f"信度取本学年前测的Cronbach α；RCI大于{z}判定为显著进步，小于−{z}为显著退步。"
-            f"一名学生在至少{zh_count(k)}个维度显著进步即计为“取得显著进步”（实施方案：“在1-2个发展维度取得显著进步”）。",
+            f"一名学生在至少{zh_count(k)}个维度显著进步即计为“取得显著进步”"
+            + ("（实施方案：“在1-2个发展维度取得显著进步”）。" if quote else "。"),
             "A dimension's score is the mean of its items (reverse-keyed items recoded), missing "
             f"when fewer than {answered} of the items are answered. Progress uses the reliable change "
             "index (RCI; Jacobson & Truax 1991): RCI = (post - pre) / (sqrt(2) x SD_pre x "
             f"sqrt(1 - r)), with r the pre-test Cronbach alpha of the year; RCI > {z} is a "
             f"significant improvement, < -{z} a deterioration. A student progresses with a "
-            f"significant improvement in at least {k_en} (the plan: 'in 1-2 "
-            "development dimensions').",
+            f"significant improvement in at least {k_en}"
+            + (" (the plan: 'in 1-2 development dimensions')." if quote else "."),
         )
     )
 
@@ -87,6 +90,18 @@ def _verdict_para(t: Lang, rules: Rulebook) -> Para:
     """The interval, the test against the target and the three verdicts."""
     target, level = share(rules.target_share), level_text(rules.alpha)
     zh, en = _interval_names(rules)
+    if not shows_target(rules):
+        return Para(
+            t(
+                f"比例的{level}置信区间采用{zh}，另报告按导师组重抽样并重估阈值的百分位自助法区间"
+                "（阈值由同一批学生估计，只有重估阈值的区间才能达到名义覆盖率；Efron & Tibshirani, 1993）。"
+                "实施方案未设定量化的进步目标，因此不作目标判定。",
+                f"Intervals are {en}, with a percentile bootstrap resampling mentor groups and "
+                "re-estimating the threshold (estimated from the same students, so only such an "
+                "interval reaches its nominal coverage; Efron & Tibshirani 1993). The plan sets "
+                "no numeric progress target, so no verdict against one is given.",
+            )
+        )
     return Para(
         t(
             f"比例的{level}置信区间采用{zh}；对{target}目标的判定、下限与p值来自同一方法：按导师组重抽样并重估阈值的百分位自助法（未做自助法时为{zh}及其对应检验）。"
@@ -111,7 +126,7 @@ def _true_share_blocks(t: Lang, rules: Rulebook) -> list:
     target, k = share(rules.target_share), rules.k_dimensions
     delta = f"{rules.true_delta:g}"
     k_en = "one dimension" if k == 1 else f"{k} dimensions"
-    return [
+    blocks = [
         Heading(t("能确认的比例与估计的实际比例", "Certified and estimated true shares")),
         Para(
             t(
@@ -155,6 +170,8 @@ def _true_share_blocks(t: Lang, rules: Rulebook) -> list:
             )
         ),
     ]
+    # the last paragraph reads the target: only where the plan sets one
+    return blocks if shows_target(rules) else blocks[:-1]
 
 
 def _missing_para(t: Lang) -> Para:
@@ -198,24 +215,9 @@ def _mentor_blocks(t: Lang) -> list:
     ]
 
 
-def _process_blocks(t: Lang) -> list:
-    """How the activity records are checked against the plan."""
-    return [
-        Heading(t("过程指标", "Process indicators")),
-        Para(
-            t(
-                "以实施方案的要求逐月核对导师工作记录：谈心、三方沟通按“学生·月”计，学科教师交流按“导师·月”计，"
-                "团体辅导按“导师·学期”计，心情晴雨表按记录天数占上学天数计，分组调整取单次调整中更换导师的最大比例。"
-                "记录缺失即视为未做到，因此数值同时反映工作落实与记录完整两方面。",
-                "The activity records are checked month by month against the plan: talks and "
-                "three-party communication per student-month, exchanges with subject teachers per "
-                "mentor-month, group counselling per mentor-term, the mood chart as days recorded "
-                "over school days, regrouping as the largest share changing mentor in one "
-                "adjustment. A missing record counts as not done, so the values reflect both the "
-                "work and the record keeping.",
-            )
-        ),
-    ]
+def _process_blocks(t: Lang, rules: Rulebook) -> list:
+    """How the activity records are checked against the plan (the level's activities only)."""
+    return [Heading(t("过程指标", "Process indicators")), Para(process_methods_text(rules, t))]
 
 
 def _privacy_blocks(t: Lang, min_cell: int) -> list:
@@ -307,7 +309,7 @@ def methods_section(t: Lang, rules: Rulebook, *, review: bool, min_cell: int) ->
         _missing_para(t),
         *_true_share_blocks(t, rules),
         *_mentor_blocks(t),
-        *_process_blocks(t),
+        *_process_blocks(t, rules),
         *_privacy_blocks(t, min_cell),
     ]
     if review:

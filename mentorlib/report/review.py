@@ -16,6 +16,7 @@ from ..progress import plot_rate_by_year
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .headline import true_shares_sentence
+from .levels import MIDDLE_GOALS, figure_target, shows_target
 from .methods import methods_section
 from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
 from .sections_goals import goals_section, rates_sentence, target_short, trend_test_text
@@ -58,7 +59,11 @@ REVIEW_SECTIONS: tuple[str, ...] = (
 def _review_kpis(p: PilotAnalyses, t: Lang) -> pd.DataFrame:
     """One row per KPI and year (the review's ``Report.kpis``)."""
     label = t("显著进步学生比例", "Students progressing significantly")
-    rows = [progress_kpi(R.summary_dict(), label, t, year=y) for y, R in p.progress.items()]
+    show = shows_target(p.processed.rules)
+    rows = [
+        progress_kpi(R.summary_dict(), label, t, year=y, show_target=show)
+        for y, R in p.progress.items()
+    ]
     rows += [
         compliance_kpi(r, t, target_short(str(r.indicator), r.target, t), year=as_int(r.year))
         for r in p.compliance.itertuples(index=False)
@@ -103,16 +108,31 @@ def _trend_table(p: PilotAnalyses, k: pd.DataFrame, t: Lang) -> Table:
     )
 
 
+def _overall_todo(p: PilotAnalyses, t: Lang) -> str:
+    """The place for the researcher's overall verdict, against the level's own plan."""
+    if p.processed.level == "middle":
+        goals = "、".join(g[0].split("　")[-1] for g in MIDDLE_GOALS.values())
+        return t(
+            f"研究者对三年试点的总体评价（实施方案的三项工作目标：{goals}，是否实现）。",
+            "The researcher's overall assessment of the pilot against the plan's three work goals.",
+        )
+    return t(
+        "研究者对三年试点的总体评价（是否实现“形成可复制的全员育人模式”的目标）。",
+        "The researcher's overall assessment of the pilot (did it produce a replicable model?).",
+    )
+
+
 def summary_section(p: PilotAnalyses, t: Lang) -> Section:
     """The review's summary: the rates, the trend, the process, stability, the policy."""
     y0, y1, lv = p.years[0], p.years[-1], p.level
     k = p.progress[y1].k
+    vz, ve = ("，判定", ", verdict") if shows_target(p.processed.rules) else ("", "")
     b: list = [
         Para(
             t(
-                f"试点覆盖{y0}–{y1 + 1}年共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（{lv}置信区间，判定）为：{rates_sentence(p, t)}。",
+                f"试点覆盖{y0}–{y1 + 1}年共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（{lv}置信区间{vz}）为：{rates_sentence(p, t)}。",
                 f"The pilot covers {len(p.years)} school years, {y0}-{y1 + 1}. The share of "
-                f"students progressing significantly each year ({lv} CI, verdict): {rates_sentence(p, t)}.",
+                f"students progressing significantly each year ({lv} CI{ve}): {rates_sentence(p, t)}.",
             ),
             "lead",
         )
@@ -145,14 +165,7 @@ def summary_section(p: PilotAnalyses, t: Lang) -> Section:
             )
     rec, _ = recommendation(p, t)
     b.append(Para(rec))
-    b.append(
-        Todo(
-            t(
-                "研究者对三年试点的总体评价（是否实现“形成可复制的全员育人模式”的目标）。",
-                "The researcher's overall assessment of the pilot (did it produce a replicable model?).",
-            )
-        )
-    )
+    b.append(Todo(_overall_todo(p, t)))
     return Section("summary", t("摘要", "Summary"), b)
 
 
@@ -175,7 +188,12 @@ def trends_section(p: PilotAnalyses, t: Lang, k: pd.DataFrame) -> Section:
         t,
         "progress_by_year",
         t(f"各学年显著进步比例（{lv}置信区间）", f"Progress rate by year ({lv} CI)"),
-        lambda: plot_rate_by_year(trend, target=R.target, lang=t.code, confidence=1 - R.alpha),
+        lambda: plot_rate_by_year(
+            trend,
+            target=figure_target(p.processed.rules, R.target),
+            lang=t.code,
+            confidence=1 - R.alpha,
+        ),
         13,
     )
     if len(p.compliance):

@@ -7,6 +7,7 @@ from ..labels import FOCUS_LABELS, Lang
 from ..rules import Rulebook
 from .analyses import PilotAnalyses
 from .document import Heading, Para, Section, Todo
+from .levels import MIDDLE_GOALS, comparison_of, comparison_text, shows_target
 from .render.fmt import (
     as_int,
     ci,
@@ -21,6 +22,7 @@ from .render.fmt import (
     year_label,
     zh_count,
 )
+from .sections_cases import case_review_bullets
 from .shared import focus_order, label_column, verdict_text
 
 __all__ = ["goal_texts", "goals_section", "rates_sentence", "target_short", "trend_test_text"]
@@ -36,7 +38,18 @@ def target_short(code: str, target, t: Lang) -> str:
 
 
 def rates_sentence(p: PilotAnalyses, t: Lang) -> str:
-    """Each year's progress rate with its interval and verdict, in one sentence."""
+    """Each year's progress rate with its interval and verdict (the verdict only when the plan
+    sets a target, ``rules.show_target``), in one sentence."""
+    if not shows_target(p.processed.rules):
+        return sep(t).join(
+            t(f"{y}学年不报告", f"{y}: not reported")
+            if (s := R.summary_dict())["proportion"] is None
+            else t(
+                f"{y}学年{s['proportion']:.1%}（{ci(s['ci_low'], s['ci_high'])}）",
+                f"{y} {s['proportion']:.1%} ({ci(s['ci_low'], s['ci_high'])})",
+            )
+            for y, R in p.progress.items()
+        )
     parts = []
     for y, R in p.progress.items():
         s = R.summary_dict()
@@ -339,9 +352,54 @@ def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
     return b
 
 
+def _relations_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
+    """Middle goal 1: the contact the plan asks for, and how the mentees rate their mentor."""
+    zh, en, pz, pe = goals["relations"]
+    codes = ("talk", "student_report", "parent_call", "home_visit")
+    b: list = [Heading(t(zh, en)), Para(t(pz, pe), "note"), *_indicator_bullets(p, codes, t)]
+    b += case_review_bullets(p, t)
+    if len(p.satisfaction):
+        vals = sep(t).join(
+            f"{year_label(as_int(r.year), t)} {num(r.mean)}"
+            for r in p.satisfaction.itertuples(index=False)
+        )
+        b.append(
+            Para(
+                t(
+                    f"受导学生对导师的平均满意度（1–5分）：{vals}。",
+                    f"Mentees' mean satisfaction with the mentor (1-5): {vals}.",
+                ),
+                "bullet",
+            )
+        )
+    return b
+
+
+def _potential_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
+    """Middle goal 2: the mentees' progress and the comparison with non-mentees."""
+    b = _personal_goal(p, t, {"personal": goals["potential"]})
+    for y, R in p.progress.items():
+        c = comparison_of(R)
+        if c is not None:
+            b.append(Para(f"{year_label(y, t)}: " + comparison_text(c, t, p.level), "bullet"))
+    return b
+
+
+def _teachers_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
+    """Middle goal 3: the mentor team's continuity and the stability of mentor effects."""
+    return _lasting_goal(p, t, {"lasting": goals["teachers"]})
+
+
 def goals_section(p: PilotAnalyses, t: Lang) -> Section:
-    """The four work goals of the plan, each with its evidence and a place for a verdict."""
-    goals = goal_texts(p.processed.level, p.processed.rules)
+    """The plan's work goals (primary: four; middle: its own three), each with its evidence
+    and a place for a verdict."""
+    if p.processed.level == "middle":
+        goals: dict = MIDDLE_GOALS
+        parts: tuple = (_relations_goal, _potential_goal, _teachers_goal)
+    else:
+        goals = goal_texts(p.processed.level, p.processed.rules)
+        parts = (_coverage_goal, _personal_goal, _collab_goal, _lasting_goal)
+    n_zh, n_en = zh_count(len(parts)), {3: "three", 4: "four"}.get(len(parts), str(len(parts)))
     judge = t(
         "研究者判断：该目标是否实现（实现 / 基本实现 / 部分实现 / 未实现），依据与保留意见。",
         "The researcher's judgement: achieved / largely / partly / not achieved, on what evidence, "
@@ -350,13 +408,13 @@ def goals_section(p: PilotAnalyses, t: Lang) -> Section:
     b: list = [
         Para(
             t(
-                "以下逐项列出四项工作目标的证据。各项结论由研究者根据证据作出。",
-                "The evidence for each of the four work goals; the verdict on each is the "
+                f"以下逐项列出{n_zh}项工作目标的证据。各项结论由研究者根据证据作出。",
+                f"The evidence for each of the {n_en} work goals; the verdict on each is the "
                 "researcher's.",
             )
         )
     ]
-    for part in (_coverage_goal, _personal_goal, _collab_goal, _lasting_goal):
+    for part in parts:
         b += part(p, t, goals)
         b.append(Todo(judge))
-    return Section("goals", t("四项工作目标的逐项评估", "The four work goals"), b)
+    return Section("goals", t(f"{n_zh}项工作目标的逐项评估", f"The {n_en} work goals"), b)

@@ -160,6 +160,10 @@ def _composite_blocks(a: YearAnalyses, M: MentorReport, t: Lang, public: bool) -
             )
         )
         comp = M.effects.loc[M.effects["outcome"] == "composite"]
+        if a.processed.rules.group_max < mc:
+            # 1-2 mentees a mentor by design: no mentor's effect may be drawn (min_cell)
+            b.append(Para(_no_caterpillar_note(a.processed.rules.group_max, mc, t), "note"))
+            return b
         add_figure(
             b,
             t,
@@ -176,6 +180,17 @@ def _composite_blocks(a: YearAnalyses, M: MentorReport, t: Lang, public: bool) -
             14,
         )
     return b
+
+
+def _no_caterpillar_note(group_max: int, mc: int, t: Lang) -> str:
+    """Why the figure of mentor effects is left out when no mentor can have ``mc`` mentees."""
+    return t(
+        f"本校每位导师至多{group_max}名受导学生，少于{mc}人的隐私下限，因此不绘制逐位导师的效应图；"
+        "导师之间的差异见上表的方差检验。",
+        f"Each mentor has at most {group_max} mentees, fewer than the privacy threshold of "
+        f"{mc}, so no per-mentor figure is drawn; the test of the mentor variance above says "
+        "whether mentors differ.",
+    )
 
 
 def _audit_blocks(M, t: Lang) -> list:

@@ -17,6 +17,7 @@ from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import ci, count_text, en_count, frame, missing, num, numci, pct, zh_count
 from .render.fmt import share as share_text
+from .sections_cases import case_conference_blocks
 from .shared import add_figure, label_column, passed_text, technical_notes
 from .sources import missing_kinds
 
@@ -174,6 +175,7 @@ def compliance_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     ]
     b += _by_month_blocks(C, t, mc)
     b += _by_grade_blocks(C, t, mc)
+    b += case_conference_blocks(C, a.processed.rules, t, mc)
     if len(C.by_mentor) and (C.by_mentor["indicator"] == "talk").any():
         add_figure(
             b,

@@ -27,6 +27,7 @@ from ..progress import (
 from .analyses import YearAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
+from .levels import figure_target, shows_target
 from .render.fmt import (
     as_int,
     ci,
@@ -85,6 +86,17 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
         t("p值", "p"),
         t("判定", "Verdict"),
     ]
+    if not shows_target(a.processed.rules):  # no target: rates and intervals only
+        return Table(
+            frame([r[:6] for r in rows], cols[:6]),
+            t("显著进步比例（两种缺失处理）", "The progress rate under both missing-data rules"),
+            "verdict",
+            t(
+                "实施方案未设定量化目标，不作判定。自助法区间同时考虑阈值估计的误差。",
+                "The plan sets no numeric target: no verdict. The bootstrap interval also "
+                "carries the error of the estimated threshold.",
+            ),
+        )
     return Table(
         frame(rows, cols),
         t(
@@ -345,7 +357,11 @@ def _group_blocks(a: YearAnalyses, t: Lang) -> list:
         "progress_by_grade",
         t(f"各年级显著进步比例（{lv}置信区间）", f"Progress rate by grade ({lv} CI)"),
         lambda: plot_rate_by_group(
-            R.breakdowns, by="grade", target=R.target, lang=t.code, min_cell=mc
+            R.breakdowns,
+            by="grade",
+            target=figure_target(a.processed.rules, R.target),
+            lang=t.code,
+            min_cell=mc,
         ),
         13,
     )
@@ -366,7 +382,10 @@ def _group_blocks(a: YearAnalyses, t: Lang) -> list:
             "progress_by_year",
             t(f"历年显著进步比例（{lv}置信区间）", f"Progress rate by year ({lv} CI)"),
             lambda: plot_rate_by_year(
-                R.trend, target=R.target, lang=t.code, confidence=1 - R.alpha
+                R.trend,
+                target=figure_target(a.processed.rules, R.target),
+                lang=t.code,
+                confidence=1 - R.alpha,
             ),
             13,
         )
@@ -523,7 +542,7 @@ def _focus_figure(b: list, a: YearAnalyses, t: Lang, plot: list[GroupPoint]) -> 
             hi,
             suppressed=sup,
             min_cell=a.min_cell,
-            target=a.progress.target,
+            target=figure_target(a.processed.rules, a.progress.target),
             xlabel=t("显著进步学生比例", "share progressing"),
             lang=t.code,
         ),

@@ -16,6 +16,7 @@ from .analyses import PilotAnalyses
 from .disclosure import printed
 from .document import Heading, Para, Section, Table, Todo
 from .headline import shown_true_share
+from .levels import figure_target, shows_target
 from .render.fmt import (
     as_float,
     as_int,
@@ -107,7 +108,7 @@ def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
             f" It changes the mentor of {changed:.0%} of students, far above the {share(cap)} limit for one "
             "adjustment: only an option when groups are formed anew at the start of a year.",
         )
-    if below:
+    if below and shows_target(p.processed.rules):
         txt += t(
             f"所有方案的预测比例都明显低于{target:.0%}的目标：仅靠调整分组无法达到目标。",
             f" Every policy is predicted well below the {target:.0%} target: regrouping alone "
@@ -200,7 +201,7 @@ def _cohort_figure(b: list, p: PilotAnalyses, t: Lang, cname: Callable[[object],
             x="year",
             y="proportion",
             group="name",
-            target=p.progress[p.years[-1]].target,
+            target=figure_target(p.processed.rules, p.progress[p.years[-1]].target),
             ylabel=t("显著进步学生比例", "share progressing"),
             lang=t.code,
             xticklabels={y: year_label(y, t) for y in p.years},
@@ -321,7 +322,7 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
         Para(
             t(
                 "若导师的作用是稳定的个人特征，同一导师在不同学年的效应应当相关。第一列相关基于收缩估计（因收缩而偏低）；"
-                "第二列扣除测量噪声，估计真实效应的相关，可能超过1，小学阶段学生多跟随同一导师时偏高。",
+                "第二列扣除测量噪声，估计真实效应的相关，可能超过1，学生多跟随同一导师时偏高。",
                 "If a mentor's contribution is a stable trait, the same mentor's effects should "
                 "correlate across years. The first correlation uses the shrunken estimates "
                 "(attenuated); the second estimates the correlation of the true effects net of "
@@ -518,6 +519,8 @@ def _accuracy_bullet(p: PilotAnalyses, t: Lang) -> Para:
         + "; ".join(parts)
         + ".",
     )
+    if not shows_target(p.processed.rules):  # no target to speak of
+        return Para(text, "bullet")
     text += (
         t(
             f"{target}的目标因此很难由能确认的比例证实，是否达到需看估计的实际比例及其区间。",

@@ -198,8 +198,24 @@ def kpi_row(
     }
 
 
-def progress_kpi(s: dict, label: str, t: Lang, *, year: int | None = None) -> dict:
-    """The KPI row of the progress rate from :meth:`ProgressReport.summary`."""
+def progress_kpi(
+    s: dict, label: str, t: Lang, *, year: int | None = None, show_target: bool = True
+) -> dict:
+    """The KPI row of the progress rate from :meth:`ProgressReport.summary`; without a target
+    (``rules.show_target`` off) its target reads "no numeric target" and it has no verdict."""
+    if not show_target:
+        return kpi_row(
+            "progress",
+            label,
+            s["proportion"],
+            np.nan,
+            t("无量化目标", "no numeric target"),
+            "—",
+            s["n_evaluable"],
+            year=year,
+            ci_low=s["ci_low"],
+            ci_high=s["ci_high"],
+        )
     return kpi_row(
         "progress",
         label,

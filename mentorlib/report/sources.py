@@ -159,10 +159,13 @@ def data_coverage(processed, year: int) -> pd.DataFrame:
 
 def missing_kinds(processed, years) -> list[str]:
     """The optional tables (:data:`mentorlib.data.OPTIONAL_TABLES`) with no row in ``years``
-    (one year or several), in the contract's order."""
+    (one year or several), in the contract's order; the mood chart only where the level's
+    plan keeps one (``rules.mood_chart``)."""
     ys = {int(years)} if isinstance(years, int | np.integer) else {int(y) for y in years}
     out = []
     for name in OPTIONAL_TABLES:
+        if name == "mood" and not processed.rules.mood_chart:
+            continue
         df = processed[name]
         if not len(df) or not df["year"].isin(ys).any():
             out.append(name)

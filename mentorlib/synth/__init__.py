@@ -11,9 +11,17 @@ from pathlib import Path
 
 from .export import canonical_tables, write_study
 from .model import generate
-from .params import SynthParams, SynthStudy
+from .params import SynthParams, SynthStudy, null_params
 
-__all__ = ["SynthParams", "SynthStudy", "canonical_tables", "generate", "synth", "write_study"]
+__all__ = [
+    "SynthParams",
+    "SynthStudy",
+    "canonical_tables",
+    "generate",
+    "null_params",
+    "synth",
+    "write_study",
+]
 
 
 def synth(

@@ -1,7 +1,8 @@
 """Mentor groups: needs-strength fit, forming groups, regrouping after the surveys.
 
 Primary: within each class, a greedy needs-strength match with noise, then the class teacher's
-gender-balance swaps. Middle: nomination by perceived need, two-way selection by deferred
+gender-balance swaps. Middle: nomination by perceived need (the observed pre-test composite plus the class
+teacher's impression), two-way selection by deferred
 acceptance (:func:`mentorlib.matching.deferred_acceptance`), the school places the rest. After
 each term's satisfaction survey, students who ask to change for a sound reason move to the
 best-fitting mentor with room (at most ``max_regroup_share`` of students).
@@ -115,15 +116,18 @@ class GroupsMixin(GeneratorBase):
                     reasons[i] = "rebalance"
         return mentor, reasons
 
-    def middle_year_groups(self, yi, roster, cur, weak, pref_lists, rng):
-        """Nomination, then two-way selection (deferred acceptance) within each grade."""
+    def middle_year_groups(self, yi, roster, cur, weak, pref_lists, rng, composite):
+        """Nomination, then two-way selection (deferred acceptance) within each grade.
+
+        Class teachers nominate on the observed pre-test ``composite`` (standardised, with its
+        measurement error: the source of regression to the mean) plus their impressions
+        (``N(0, impression_sd)``)."""
         p, r = self.p, self.rules
         sid = roster["sid"].to_numpy()
         a = self.reg.a
         mentor = np.full(len(roster), -1)
         g_staff = self.staff_grade(yi)
-        theta = a["theta"][sid]
-        perceived = theta.mean(1) + rng.normal(0, 0.6, len(sid))
+        perceived = composite + rng.normal(0, p.impression_sd, len(sid))
         prev_m = cur[sid]
         for g in self.grades:
             team = np.flatnonzero((g_staff == g) & self.mentor_ok)

@@ -39,7 +39,7 @@ from ..io.codebook import load_codebook
 from ..outputs import check_output_dir, make_temp_dir, neutralise_cells, replace_dir
 from ..tables import CONTRACT, conform
 from .defects import ROSTER_NAMES
-from .params import SynthStudy
+from .params import SynthStudy, generator_command
 from .rawtable import Messer
 from .record_files import activities_file, exams_file, mood_file, rewards_file
 from .sheets import groups_file, staff_file, students_file
@@ -317,8 +317,7 @@ def _write_study_into(
             "level": p.level,
             "years": p.years,
             "synthetic": True,
-            "generator": f"mentorlib synth --level {p.level} --students {p.n_students} --years {p.n_years} "
-            f"--seed {p.seed}" + (" --clean" if clean else ""),
+            "generator": generator_command(p, clean),
         },
         "sources": sources,
     }
@@ -351,6 +350,11 @@ def _write_truth(study: SynthStudy, tdir: Path, tables: bool):
 - params.json: the generating parameters (mentorlib.synth.SynthParams)
 - latent.parquet: theta_pre, theta_post, delta, improved (delta > improve_threshold) per student,
   year and dimension; the term-1 mentor, needs-strength fit, talks per month
+- att.parquet: the true effect of being mentored on the mentored (ATT) per year and dimension:
+  n_mentored, att_latent (mean mentoring term, latent units), att_sd (in SDs of the year's
+  pre-test latent), p_improved / p_improved_untreated (share of the mentored whose true change
+  exceeds the rulebook's true_delta pre-test SDs with / without their mentoring term), att_rate
+  (the difference); dimension "any": at least k_dimensions dimensions
 - mentor_effects.parquet: true mentor effect per mentor, year and dimension (latent SD units);
   the placebo outcome (height) has no mentor effect by construction
 - mentors.parquet: latent quality and compliance rates of every staff member

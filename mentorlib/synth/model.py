@@ -33,8 +33,10 @@ Staff
 Groups
     Primary: within each class, a greedy needs-strength match with noise and capacity
     ``ceil(n / k)``, then the class teacher swaps students to balance gender. Middle: class
-    teachers nominate ``nominated_share`` of students by *perceived* need (noisy pre-test
-    composite: the source of regression to the mean), students name three preferred teachers,
+    teachers nominate ``nominated_share`` of students by *perceived* need: the observed
+    September pre-test composite (the scale scores as written, standardised, with their
+    measurement error: the source of regression to the mean) plus the teacher's impression
+    ``N(0, impression_sd)``; students name three preferred teachers,
     two-way selection by deferred acceptance with capacity 2, and the school places the rest.
     After each term's satisfaction survey, students who ask to change for a sound reason move
     to the best-fitting mentor with room (at most ``max_regroup_share`` of students).
@@ -128,21 +130,26 @@ class _Generator(SchoolMixin, StaffMixin, GroupsMixin, RecordsMixin, SurveysMixi
         sid = roster["sid"].to_numpy()
         self.emit("staff", self.staff_table(year, yi))
         theta_pre = a["theta"][sid].copy()
-        weak, m1, reasons1 = self.first_groups(yi, roster, cur, theta_pre)
+        # the pre-test comes first: middle-school class teachers nominate on its scores
+        pre = self.measure(yi, "pre", roster, theta_pre, self.rng["measure"])
+        weak, m1, reasons1 = self.first_groups(yi, roster, cur, theta_pre, pre)
         self.emit("students", self.student_table(year, roster, m1 >= 0, yi))
         self.emit_assign(year, 1, roster, m1, reasons1, prev_ok=np.ones(len(sid), bool))
         m2, m3, talks = self.two_terms(yi, roster, m1, weak)
-        theta_post, delta, fit_d, talk_rate, u_y = self.year_change(
+        theta_post, delta, fit_d, talk_rate, u_y, ment_term = self.year_change(
             yi, roster, theta_pre, m1, m2, weak, talks
         )
-        self.year_measures(yi, roster, theta_pre, theta_post)
+        self.year_measures(yi, roster, theta_pre, theta_post, pre)
         self.emit_truth(year, roster, m1, theta_pre, theta_post, delta, fit_d, talk_rate, u_y)
+        self.emit_att(year, m1 >= 0, theta_pre, delta, ment_term)
         self.summer(sid, theta_post)
         return m3
 
-    def first_groups(self, yi: int, roster: pd.DataFrame, cur: np.ndarray, theta: np.ndarray):
+    def first_groups(
+        self, yi: int, roster: pd.DataFrame, cur: np.ndarray, theta: np.ndarray, pre: pd.DataFrame
+    ):
         """The needs survey and the term-1 groups: weak dimensions, mentor per student (-1:
-        none) and the reason of a changed mentor."""
+        none) and the reason of a changed mentor. ``pre`` is the year's pre-test (wide)."""
         sid = roster["sid"].to_numpy()
         rng_g = self.rng["groups"]
         weak = self.weak_dims(theta, rng_g)
@@ -151,7 +158,8 @@ class _Generator(SchoolMixin, StaffMixin, GroupsMixin, RecordsMixin, SurveysMixi
         if self.p.level == "primary":
             m1, reasons1 = self.primary_year_groups(yi, roster, cur, weak, rng_g)
         else:
-            m1, reasons1 = self.middle_year_groups(yi, roster, cur, weak, prefs, rng_g)
+            composite = self.pre_composite(roster, pre)
+            m1, reasons1 = self.middle_year_groups(yi, roster, cur, weak, prefs, rng_g, composite)
         # mentors who changed since last June because of a regroup request keep its reason
         pending = getattr(self, "_pending_reason", {})
         reasons = np.array(
@@ -186,11 +194,10 @@ class _Generator(SchoolMixin, StaffMixin, GroupsMixin, RecordsMixin, SurveysMixi
         self.emit("satisfaction", pd.concat([sat1, sat2], ignore_index=True))
         return m2, m3, (talks1, talks2)
 
-    def year_measures(self, yi, roster, theta_pre, theta_post) -> None:
-        """The assessment's two waves, exams, rewards and (primary) the mood chart."""
-        rng_m = self.rng["measure"]
-        pre = self.measure(yi, "pre", roster, theta_pre, rng_m)
-        post = self.measure(yi, "post", roster, theta_post, rng_m)
+    def year_measures(self, yi, roster, theta_pre, theta_post, pre: pd.DataFrame) -> None:
+        """The assessment's post wave (the pre wave was measured in September), exams, rewards
+        and (primary) the mood chart."""
+        post = self.measure(yi, "post", roster, theta_post, self.rng["measure"])
         self.emit("assessment_wide", pd.concat([pre, post], ignore_index=True))
         self.emit("exams", self.exams(yi, roster, theta_pre, theta_post, self.rng["misc"]))
         self.emit("rewards", self.rewards(yi, roster, theta_pre, self.rng["misc"]))
@@ -257,7 +264,8 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthStudy:
     SynthStudy
         ``tables``: canonical tables (the answer key a perfect cleaner recovers);
         ``truth``: ``latent`` (theta pre/post, change, true improvement per student, year and
-        dimension), ``mentor_effects``, ``mentors`` (quality, compliance), ``reliability``
+        dimension), ``att`` (the true effect of being mentored on the mentored per year and
+        dimension, see :func:`mentorlib.synth.outcomes.att_table`), ``mentor_effects``, ``mentors`` (quality, compliance), ``reliability``
         (population reliability per dimension, year and wave), ``items`` (GRM parameters).
     """
     p = dataclasses.replace(params or SynthParams(), **kwargs)

@@ -21,8 +21,9 @@ class OutcomesMixin(GeneratorBase):
     def year_change(self, yi, roster, theta_pre, m1, m2, weak, talks):
         """The year's change of the latent traits (see the module docstring).
 
-        Returns theta_post, delta, the fit per dimension, talks per month and this year's
-        mentor effects (after their drift)."""
+        Returns theta_post, delta, the fit per dimension, talks per month, this year's
+        mentor effects (after their drift) and each student's mentoring term (0 for students
+        without a mentor; ``delta - ment_term`` is the untreated counterfactual)."""
         p = self.p
         a = self.reg.a
         sid = roster["sid"].to_numpy()
@@ -45,19 +46,15 @@ class OutcomesMixin(GeneratorBase):
         lb = a["left_behind"][sid].astype(float)
         sp = (a["family"][sid] != "two_parent").astype(float)
         psych = self.dims.index("psychological")
-        delta = (
-            np.asarray(p.maturation)[None, :]
-            + ment[:, None]
-            * (
-                np.asarray(p.programme_effect)[None, :]
-                + u_i
-                + p.fit_effect * fit_d
-                + p.dose_effect * (talk_rate - target)[:, None]
-            )
-            + eps
+        ment_term = ment[:, None] * (
+            np.asarray(p.programme_effect)[None, :]
+            + u_i
+            + p.fit_effect * fit_d
+            + p.dose_effect * (talk_rate - target)[:, None]
         )
+        delta = np.asarray(p.maturation)[None, :] + ment_term + eps
         delta[:, psych] += p.left_behind_psych * lb + p.single_parent_psych * sp
-        return theta_pre + delta, delta, fit_d, talk_rate, u_y
+        return theta_pre + delta, delta, fit_d, talk_rate, u_y, ment_term
 
     def summer(self, sid, theta_post) -> None:
         """The summer: next September's traits lose ``summer_loss`` plus noise."""
@@ -158,6 +155,16 @@ class OutcomesMixin(GeneratorBase):
                 )
         return pd.concat(frames, ignore_index=True)
 
+    def emit_att(self, year, mentee, pre, delta, ment_term) -> None:
+        """The true effect of being mentored on the mentored (ATT), one row per dimension and
+        a row ``dimension = "any"`` (see :func:`att_table`)."""
+        r = self.rules
+        self.emit(
+            "att",
+            att_table(year, self.dims, mentee, pre, delta, ment_term, r.true_delta, r.k_dimensions),
+            truth=True,
+        )
+
     def emit_truth(self, year, roster, m1, pre, post, delta, fit_d, talk_rate, u_y):
         p = self.p
         ids = self.reg.a["student_id"][roster["sid"].to_numpy()]
@@ -216,3 +223,40 @@ class OutcomesMixin(GeneratorBase):
                     ),
                     truth=True,
                 )
+
+
+def att_table(year, dims, mentee, pre, delta, ment_term, true_delta, k_dimensions) -> pd.DataFrame:
+    """The true effect of being mentored on the mentored, for one year.
+
+    ``att_latent``: mean over the mentored of their mentoring term (generator units);
+    ``att_sd``: the same in SDs of the year's pre-test latent of all students;
+    ``p_improved`` / ``p_improved_untreated``: share of the mentored whose true change exceeds
+    ``true_delta`` pre-test SDs with / without their mentoring term; ``att_rate`` their
+    difference. The ``"any"`` row counts change above the threshold in at least
+    ``k_dimensions`` dimensions (att_latent and att_sd NaN).
+
+    >>> t = att_table(2023, ("x",), np.array([True, True, False]), np.array([[0.0], [1.0], [2.0]]),
+    ...               np.array([[1.5], [0.2], [0.0]]), np.array([[1.0], [0.0], [0.0]]), 1.0, 1)
+    >>> t.loc[0, ["att_latent", "att_sd", "p_improved", "p_improved_untreated", "att_rate"]].tolist()
+    [0.5, 0.5, 0.5, 0.0, 0.5]
+    """
+    n = int(mentee.sum())
+    sd = pre.std(0, ddof=1)
+    thr = true_delta * sd[None, :]
+    above = delta[mentee] > thr
+    above0 = (delta - ment_term)[mentee] > thr
+    empty = n == 0
+    att = np.full(len(dims), np.nan) if empty else ment_term[mentee].mean(0)
+    rows = {
+        "year": year,
+        "dimension": [*dims, "any"],
+        "n_mentored": n,
+        "att_latent": [*att, np.nan],
+        "att_sd": [*(att / sd), np.nan],
+    }
+    if empty:
+        p1 = p0 = np.full(len(dims) + 1, np.nan)
+    else:
+        p1 = np.r_[above.mean(0), (above.sum(1) >= k_dimensions).mean()]
+        p0 = np.r_[above0.mean(0), (above0.sum(1) >= k_dimensions).mean()]
+    return pd.DataFrame({**rows, "p_improved": p1, "p_improved_untreated": p0, "att_rate": p1 - p0})

@@ -79,6 +79,9 @@ class SynthParams:
     summer_sd: float = 0.15
     improve_threshold: float = 0.5
     max_regroup_share: float = 0.15
+    #: middle school: SD of the class teacher's impression added to the standardised observed
+    #: pre-test composite when nominating (issue 15)
+    impression_sd: float = 0.5
 
     def __post_init__(self):
         rulebook(self.level)  # validates the level
@@ -121,6 +124,85 @@ class SynthStudy:
         from .export import canonical_tables  # export imports this module: deferred to break it
 
         return canonical_tables(self)
+
+
+#: The fields :func:`null_params` sets to zero: every programme, mentor, fit and dose effect.
+NULL_EFFECTS = {
+    "programme_effect": (0.0, 0.0, 0.0, 0.0),
+    "mentor_sd": (0.0, 0.0, 0.0, 0.0),
+    "mentor_drift_sd": 0.0,
+    "fit_effect": 0.0,
+    "dose_effect": 0.0,
+}
+
+
+def null_params(**overrides) -> SynthParams:
+    """Parameters of the null: every programme, mentor (``mentor_sd``, ``mentor_drift_sd``),
+    fit and dose effect zero, so being mentored changes nothing; ``overrides`` set any field
+    (``null_params(level="middle", seed=2)``), including the zeroed ones.
+
+    >>> p = null_params(level="middle")
+    >>> p.programme_effect, p.fit_effect, p.level
+    ((0.0, 0.0, 0.0, 0.0), 0.0, 'middle')
+    """
+    return SynthParams(**{**NULL_EFFECTS, **overrides})
+
+
+def _parse_value(name: str, text: str, default):
+    """One ``--param`` value in the type of the field's default (tuples: comma-separated, as
+    many values as the default has)."""
+    kind = type(default)
+    parts = [x.strip() for x in text.split(",")]
+    if isinstance(default, tuple) and len(parts) != len(default):
+        raise InputError(
+            f"--param {name}: needs {len(default)} comma-separated values (one per dimension), "
+            f"got {len(parts)} ({text!r})"
+        )
+    try:
+        if isinstance(default, tuple):
+            return tuple(float(x) for x in parts)
+        if kind is bool:
+            low = text.strip().lower()
+            if low not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return low in ("true", "1", "yes")
+        return kind(text.strip())
+    except ValueError:
+        what = {int: "an integer", float: "a number", bool: "true or false"}.get(kind, "numbers")
+        raise InputError(f"--param {name}={text}: expected {what}") from None
+
+
+def parse_params(items: list[str] | tuple[str, ...]) -> dict:
+    """``NAME=VALUE`` strings (``mentorlib synth --param``) as :class:`SynthParams` fields:
+    values parsed by the field's type, tuples comma-separated (one value per dimension).
+
+    >>> parse_params(["maturation=0.3,0.3,0.3,0.3", "n_students=300", "dose_effect=0"])
+    {'maturation': (0.3, 0.3, 0.3, 0.3), 'n_students': 300, 'dose_effect': 0.0}
+    """
+    defaults = SynthParams().to_dict()
+    out: dict = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq or name not in defaults:
+            shown = f"unknown generator parameter {name!r}" if eq else f"{item!r} is not NAME=VALUE"
+            raise InputError(f"--param {shown}: valid names are {', '.join(defaults)}")
+        out[name] = _parse_value(name, text, defaults[name])
+    return out
+
+
+def generator_command(p: SynthParams, clean: bool = False) -> str:
+    """The ``mentorlib synth`` options that regenerate ``p`` (``--null`` and one ``--param``
+    per field that differs from its default), written into the synthetic study.toml."""
+    null = all(getattr(p, k) == v for k, v in NULL_EFFECTS.items())
+    base = null_params() if null else SynthParams()
+    opts = f"--level {p.level} --students {p.n_students} --years {p.n_years} --seed {p.seed}"
+    opts += " --null" if null else ""
+    for k, v in p.to_dict().items():
+        if k in ("level", "n_students", "n_years", "seed") or v == getattr(base, k):
+            continue
+        opts += f" --param {k}=" + (",".join(map(str, v)) if isinstance(v, tuple) else str(v))
+    return f"mentorlib synth {opts}" + (" --clean" if clean else "")
 
 
 def school_name(p: SynthParams) -> str:

@@ -29,8 +29,9 @@ class StaffMixin(GeneratorBase):
 
     def _mentor_traits(self, m: int, rng):
         p = self.p
-        self.u = corr_normal(rng, m, p.mentor_sd, p.mentor_corr)
-        zq = self.u / np.asarray(p.mentor_sd)
+        # standardised draws first: a mentor's quality still varies when mentor_sd is 0 (null)
+        zq = corr_normal(rng, m, np.ones(len(p.mentor_sd)), p.mentor_corr)
+        self.u = zq * np.asarray(p.mentor_sd)
         self.quality = 0.6 * zq.mean(1) / np.sqrt(
             (1 + 3 * p.mentor_corr) / 4
         ) + 0.8 * rng.standard_normal(m)

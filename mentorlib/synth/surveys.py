@@ -167,6 +167,28 @@ class SurveysMixin(GeneratorBase):
         wide["attention_1"] = 4
         return wide
 
+    def pre_composite(self, roster, pre: pd.DataFrame) -> np.ndarray:
+        """The observed pre-test composite per roster student, standardised over the year's
+        students: the mean over dimensions of each dimension's item mean (reverse-keyed items
+        recoded), i.e. the scale scores as written, with their measurement error. Students who
+        missed the wave (or skipped a whole dimension) get 0, the mean: the class teacher then
+        has only her impression."""
+        y = pre[[f.var for f in self.items]].to_numpy(dtype=float)
+        y = np.where(self.item_rev[None, :], 6 - y, y)
+        ok = ~np.isnan(y)
+        D = len(self.dims)
+        onehot = (self.item_dim[:, None] == np.arange(D)[None, :]).astype(float)
+        n_d = ok.astype(float) @ onehot
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(ok, y, 0.0) @ onehot / n_d
+        comp = scale.mean(1)  # NaN when a dimension has no answer
+        z = (comp - np.nanmean(comp)) / np.nanstd(comp)
+        out = np.zeros(len(roster))
+        ids = self.reg.a["student_id"][roster["sid"].to_numpy()]
+        pos = pd.Index(ids).get_indexer(pre["student_id"].to_numpy())
+        out[pos] = np.where(np.isnan(z), 0.0, z)
+        return out
+
     def _preferences(self, yi, roster, weak, rng):
         """Middle: each student's three preferred mentors of the grade team (staff indices),
         by fit with Gumbel noise."""

@@ -1,0 +1,121 @@
+"""Middle-school reports speak the middle school's plan (issue 15 item 3).
+
+A small synthetic middle school (200 students, two years) is drafted once: the annual summary and
+the pilot review, Chinese and English, written as DOCX and HTML; their full text must carry no
+primary-only term. The primary sample's reports keep their own terms and the 85% target.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pytest
+
+from mentorlib import report
+from mentorlib.labels import Lang
+from mentorlib.report.levels import comparison_text
+from mentorlib.rules import rulebook
+
+from _report_fixtures import docx_text, written_reports
+
+#: Text that belongs to the primary school's plan (seed 000) only.
+PRIMARY_ONLY = (
+    "三方沟通",
+    "学科教师交流",
+    "团体辅导",
+    "心情晴雨表",
+    "可复制的全员育人模式",
+    "小学阶段",
+    "每月至少一次三方沟通",
+    "目标一　全覆盖",
+    "协同化",
+    "长效化",
+    "85%",
+    "图未生成",
+    "three-party",
+    "subject teachers",
+    "group counselling",
+    "mood chart",
+    "replicable model",
+    "85% target",
+)
+
+
+@lru_cache(maxsize=1)
+def _middle_texts() -> dict[str, str]:
+    import tempfile
+    from pathlib import Path
+
+    from mentorlib.data import from_synth
+    from mentorlib.synth import SynthParams, generate
+
+    P = from_synth(generate(SynthParams(level="middle", n_students=200, n_years=2, seed=5)))
+    out = Path(tempfile.mkdtemp(prefix="mentorlib-middle-"))
+    texts = {}
+    ya = report.analyse_year(P, P.years[-1], seed=0)
+    pa = report.analyse_pilot(P, seed=0, draws=1)
+    for lang in ("zh", "en"):
+        for kind, rep in (
+            ("annual", report.annual_summary(P, P.years[-1], lang=lang, analyses=ya)),
+            ("review", report.pilot_review(P, lang=lang, analyses=pa)),
+        ):
+            for path in rep.write(out / f"{kind}_{lang}", formats=("docx", "html")):
+                if path.suffix == ".docx":
+                    texts[f"{kind}.{lang}.docx"] = docx_text(path)
+                else:
+                    raw = path.read_text(encoding="utf-8")
+                    texts[f"{kind}.{lang}.html"] = re.sub(r"<[^>]+>", " ", raw)
+    return texts
+
+
+@pytest.mark.slow
+def test_middle_reports_carry_no_primary_only_text():
+    texts = _middle_texts()
+    assert len(texts) == 8
+    found = [(k, term) for k, txt in texts.items() for term in PRIMARY_ONLY if term in txt]
+    assert not found
+    zh = texts["review.zh.docx"]
+    for goal in ("融洽师生关系", "发展每一名学生的潜能", "促进教师成长"):
+        assert goal in zh
+    assert "未设定量化的进步目标" in texts["annual.zh.docx"]
+    assert "no numeric progress target" in texts["annual.en.html"]
+
+
+@pytest.mark.slow
+def test_middle_reports_show_the_case_conferences():
+    """Issue 15 item 5: counts by grade and month in the annual summary, each year's count in
+    the review; the synthetic records name no student, so the coverage says why it is missing."""
+    texts = _middle_texts()
+    annual_zh, annual_en = texts["annual.zh.docx"], texts["annual.en.html"]
+    assert "各年级各月个案分析次数" in annual_zh and "本学年共记录个案分析" in annual_zh
+    assert "Case conferences by grade and month" in annual_en
+    assert "记录未写明所分析的学生" in annual_zh
+    assert "the records name no student" in annual_en
+    assert "个案分析次数：" in texts["review.zh.docx"]
+    assert "Case conferences held:" in texts["review.en.html"]
+
+
+def test_primary_reports_keep_their_terms_and_target():
+    _, files = written_reports()
+    zh = docx_text(next(p for p in files["annual", "zh", True] if p.suffix == ".docx"))
+    review = docx_text(next(p for p in files["review", "zh", True] if p.suffix == ".docx"))
+    for term in ("三方沟通", "学科教师交流", "团体辅导", "心情晴雨表", "85%"):
+        assert term in zh, term
+    for term in ("全覆盖", "协同化", "长效化", "可复制的全员育人模式"):
+        assert term in review, term
+
+
+def test_show_target_rule():
+    assert rulebook("primary").show_target is True
+    assert rulebook("middle").show_target is False
+    assert rulebook("middle", {"show_target": True}).show_target is True
+
+
+def test_comparison_sentence_is_plain_words():
+    c = {"estimate": 0.042, "ci_low": -0.031, "ci_high": 0.115, "method": "aipw", "scale": "rate"}
+    zh = comparison_text(c, Lang("zh"), "95%")
+    en = comparison_text(c, Lang("en"), "95%")
+    assert "aipw" not in zh.lower() and "aipw" not in en.lower()
+    assert "+4.2" in zh and "-3.1" in zh and "+11.5" in zh and "个百分点" in zh
+    assert "adjusted for the pre-test" in en
