@@ -82,6 +82,21 @@ def test_award_table_total_identity_with_awkward_rounding():
     assert tab["p_band"].isna().all()  # no effects given: no credibility
 
 
+def test_a_term_where_nobody_could_be_banded_distributes_nothing():
+    """A term without scores (a messy folder missing the term's survey): no mentor is banded,
+    the awards are all 0; the table pays nothing that term instead of failing the report."""
+    rng = np.random.default_rng(1)
+    t1 = _term(1, [2, 1, 1], ["A", "B", "C"], rng)
+    t2 = _term(2, [1, 2, 2], [None, None, None], rng)
+    scheme = pd.concat([t.assign(award=E.allocate_award(t)) for t in (t1, t2)], ignore_index=True)
+    assert scheme.loc[scheme["term"] == 2, "award"].sum() == 0
+    tab = E.award_table(scheme, MIDDLE)
+    per = tab.groupby("term")["yuan"].sum()
+    assert per.loc[1] == 250 * 4 and per.loc[2] == 0
+    tot = E.award_totals(tab, MIDDLE).set_index("term")
+    assert tot.loc[2, "due"] == 250 * 5 and tot.loc[2, "paid"] == 0
+
+
 @pytest.fixture(scope="module")
 def middle_processed(middle_study):
     return from_synth(middle_study)

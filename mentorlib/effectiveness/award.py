@@ -163,7 +163,8 @@ def award_table(
     DataFrame
         The scheme's columns plus ``pool`` (the term's pool, ``award_per_mentee_term`` times its
         mentees, rounded to the yuan), ``yuan`` (the award in whole yuan: per term the amounts
-        add up exactly to the pool), ``effect``, ``se`` and ``p_band``
+        add up exactly to the pool; 0 for every mentor of a term where nobody could be banded,
+        e.g. no scores were recorded), ``effect``, ``se`` and ``p_band``
         (:func:`band_credibility`; NaN without effects). Sorted by term and award, highest first.
     """
     t = scheme.copy()
@@ -173,7 +174,10 @@ def award_table(
     for _term, part in t.groupby("term", sort=True):
         pool = int(round(rules.award_per_mentee_term * float(part["n_mentees"].sum())))
         t.loc[part.index, "pool"] = pool
-        t.loc[part.index, "yuan"] = round_to_total(part["award"].to_numpy(dtype=float), pool)
+        award = part["award"].to_numpy(dtype=float)
+        if not np.all(np.isfinite(award)) or award.sum() <= 0:
+            continue  # nobody could be banded this term (no scores): nothing is distributed
+        t.loc[part.index, "yuan"] = round_to_total(award, pool)
     if effects is not None and len(effects):
         e = effects.assign(mentor_id=effects["mentor_id"].astype(str))
         e = e.drop_duplicates("mentor_id").set_index("mentor_id")

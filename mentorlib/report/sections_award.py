@@ -71,7 +71,13 @@ def with_award(section: Section, a: YearAnalyses, t: Lang, public: bool) -> Sect
     """``section`` (the mentor section) with the award part appended, in a middle school."""
     if a.processed.level != "middle":
         return section
-    blocks = award_blocks(a, t, public)
+    try:
+        blocks = award_blocks(a, t, public)
+    except InputError as err:  # one part that cannot be computed does not stop the report
+        blocks = [
+            Heading(t("导师学期成效奖", "The mentor award")),
+            Para(t(f"本学年的导师成效奖无法计算：{err}", f"The award cannot be computed: {err}")),
+        ]
     if not blocks:
         return section
     return replace(section, blocks=[*section.blocks, *blocks])
@@ -104,18 +110,31 @@ def award_blocks(a: YearAnalyses, t: Lang, public: bool) -> list:
             t(
                 f"按学校方案，每学期每名受导学生投入{rules.award_per_mentee_term:g}元作为导师成效奖；"
                 f"本学年两学期共{int(year['n_mentees'])}人次受导，奖金总额"
-                f"{int(year['paid']):,}元（{rules.award_per_mentee_term:g}元×"
+                f"{int(round(year['due'])):,}元（{rules.award_per_mentee_term:g}元×"
                 f"{int(year['n_mentees'])}人次），按学生评价、成绩进退、奖罚得分三项的正态分"
                 f"（权重{_weights_text(rules, t)}）合成后分为{_bands_text(rules, t)}。",
                 f"The school pays {rules.award_per_mentee_term:g} yuan per mentee per term into "
                 f"the mentor award: {int(year['n_mentees'])} mentee-terms this year, "
-                f"{int(year['paid']):,} yuan in all ({rules.award_per_mentee_term:g} x "
+                f"{int(round(year['due'])):,} yuan in all ({rules.award_per_mentee_term:g} x "
                 f"{int(year['n_mentees'])}), shared by bands of the normal-score composite of "
                 f"the mentees' rating, exam progress and reward points (weights "
                 f"{_weights_text(rules, t)}): {_bands_text(rules, t)}.",
             )
         ),
     ]
+    unpaid = tot.loc[(tot["term"] != 0) & (tot["paid"] < tot["due"] - 0.5), "term"].tolist()
+    if unpaid:
+        terms = t("、", ", ").join(str(int(x)) for x in unpaid)
+        b.append(
+            Para(
+                t(
+                    f"第{terms}学期没有可评分的导师（缺少评分所需的记录），该学期奖金未分配。",
+                    f"Term {terms}: no mentor could be scored (the records the scores need are "
+                    "missing), so that term's pool is not distributed.",
+                ),
+                "note",
+            )
+        )
     if public:
         return b + _public_blocks(table, rules, t, a.min_cell)
     return b + _internal_blocks(table, tot, M, t) + _reward_blocks(a, t)
