@@ -31,14 +31,21 @@ Every failure (too few mentees or non-mentees, no variation, separation, an item
 cannot be fitted) becomes a note and a missing row, never an exception; the headline is None
 when its own row is missing.
 
-Measured so far (benchmarks/validate_comparison.py --null, 5 middle schools of 1,200 with the
-issue-15 generator that nominates on the observed pre-test plus impressions; 25-47 s per school
-on a loaded machine, most of it the plausible-value chain): naive rate +10.4 to +18.7 points,
-5/5 intervals exclude 0; latent ANCOVA +0.08 to +0.19 SD, 5/5 exclude 0 (biased: not yet
-understood); IPW -0.25 to +0.21 and AIPW -0.22 to +0.13 with wide intervals (1/5 and 1/5 exclude
-0): continuing mentees (mentored the year before) have propensities near 1 and 29-52 mentees
-were trimmed for overlap; DiD -0.05 to +0.10 SD, 0/5 exclude 0. Not yet validated at 100
-schools: the headline is provisional.
+Measured (benchmarks/validate_comparison.py, middle schools of 1,200 students, ~160 mentees,
+the issue-15 generator: class teachers nominate on the observed pre-test plus impressions;
+~23 s per school with the latent ANCOVA). Under the null (``--null``, 100 schools): the naive
+rate difference +12.0 points on average, its interval excluding 0 in 96% of schools; AIPW
+-2.0 points (SE 0.8), excluding 0 in 5.1% (99 schools; one not estimable); IPW -0.9 points,
+5.0%; difference-in-differences +0.018 SD, 8%; the latent ANCOVA +0.084 SD, 75%: biased (cause not
+established; a suspect: the plausible values' conditioning model gives the selected mentees the
+covariance of the whole year), so it is computed only on request (``latent=True``). Against a known effect
+(``--twin``: the same one-year school generated without effects, so the mentees'
+counterfactual on the headline's own rule is known; 10 schools so far, true effect +14.3
+points): AIPW +0.1 points off (SE 2.6), 9 of 10 intervals cover; the naive difference is
++14.4 points off and never covers. Propensity covariates: the pre-test scores, their rank in the
+class (teachers nominate the weakest few of their class) and last year's, grade, class mean and
+the focus flags; "mentored last year" is not one (it is part of the treatment and left no
+overlap).
 """
 
 from __future__ import annotations
