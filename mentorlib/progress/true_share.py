@@ -119,6 +119,12 @@ noisy individual measures (Mislevy 1991; von Davier, Gonzalez & Mislevy 2009):
    1,200) would narrow the t quantile (2.57 at B = 6, 2.26 at 10) but were not needed at 400.
    Left open: the item parameters' uncertainty (held fixed in the replicates).
 
+Calibration sample (``sample``): the middle school assesses every student and mentors a
+few, so its item parameters rest on the whole year and ``delta`` is in SDs of the whole
+year's pre-test, while the population model and the share are the mentees'. With ~120
+mentees of 800, item fits on the mentees alone left the share +2.4 / +5.3 / +2.7 points high
+in the three years of 12-22 schools (benchmarks/validate_true_share_pipeline.py).
+
 Functions
 ---------
 plausible_values
@@ -477,26 +483,13 @@ def estimated_true_share(
     overlapping (``{(by, group): boolean Series indexed by student_id}``), whose shares are
     read from the same draws and bootstrap replicates (put their indicators in
     ``covariates`` so the latent regression does not shrink them towards the school's).
-    ``sample`` (student IDs): the students whose share is estimated, when the item parameters
-    are calibrated on more students than that (every student of ``items``): the middle school
-    assesses every student and mentors a few, so its item parameters rest on the whole year
-    and ``delta`` is in SDs of the whole year's pre-test, while the population model and the
-    share are the mentees'. With 120 mentees of 800 the item fits on the mentees alone left
-    the share 2-5 points high (benchmarks/validate_true_share_pipeline.py).
+    ``sample`` (student IDs): the students whose share is estimated when the item parameters
+    are calibrated on every student of ``items`` (the middle school: see the module notes).
     Returns a :class:`TrueShare`; ``method`` is ``"grm_pv_boot"`` (``"grm_pv"`` with
     ``n_boot = 0``); ``subsets`` has ``by, group, n_students, estimate, ci_low, ci_high``.
     """
-    fj = _fit_joint(
-        items,
-        codebook,
-        m=m,
-        seed=seed,
-        by=by,
-        burn_in=BURN_IN,
-        thin=THIN,
-        covariates=covariates,
-        sample=sample,
-    )
+    chain = {"m": m, "seed": seed, "by": by, "burn_in": BURN_IN, "thin": THIN}
+    fj = _fit_joint(items, codebook, covariates=covariates, sample=sample, **chain)
     dims, students = fj.dims, fj.students
     if not 1 <= k <= len(dims):
         raise InputError(f"k = {k}: must be between 1 and the {len(dims)} dimensions measured")
