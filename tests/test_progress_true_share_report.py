@@ -6,7 +6,9 @@ import json
 
 import pytest
 
+from mentorlib.data import from_synth
 from mentorlib.progress import progress_report
+from mentorlib.progress.true_share_report import NOMINATED_NOTE
 from mentorlib.results import to_json
 
 from _progress_fixtures import true_share_study
@@ -81,3 +83,12 @@ def test_falls_back_to_the_deconvolution_when_the_item_model_fails(monkeypatch):
     assert any("deconvolved from the scale-score changes" in n for n in rep.notes)
     assert abs(ts["estimate"] - truth) < 0.15
     assert set(rep.true_share_by["by"]) <= {"grade", "focus_group"}
+
+
+def test_middle_school_nominees_get_no_true_share_but_a_reason(middle_study):
+    # nominated on the same test's observed pre-test: the model overstates their change
+    P = from_synth(middle_study)
+    rep = progress_report(P, P.years[-1], n_boot=0)
+    assert rep.true_share is None
+    assert NOMINATED_NOTE in rep.notes
+    assert rep.comparison is not None or any("comparison" in n for n in rep.notes)
