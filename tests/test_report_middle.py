@@ -14,6 +14,7 @@ import pytest
 
 from mentorlib import report
 from mentorlib.labels import Lang
+from mentorlib.report.annual import _comparison_para
 from mentorlib.report.levels import comparison_text
 from mentorlib.rules import rulebook
 
@@ -119,3 +120,11 @@ def test_comparison_sentence_is_plain_words():
     assert "aipw" not in zh.lower() and "aipw" not in en.lower()
     assert "+4.2" in zh and "-3.1" in zh and "+11.5" in zh and "个百分点" in zh
     assert "adjusted for the pre-test" in en
+
+
+def test_unadjusted_difference_reads_with_its_sign():
+    s = {"comparison_naive": {"difference": -0.132, "ci_low": -0.342, "ci_high": 0.074}}
+    zh = _comparison_para(s, Lang("zh"), "95%").text
+    en = _comparison_para(s, Lang("en"), "95%").text
+    assert "低13.2个百分点" in zh and "高-" not in zh and "-34.2到+7.4" in zh
+    assert "13.2 percentage points lower" in en and "-34.2 and +7.4" in en

@@ -142,15 +142,16 @@ def _comparison_para(s: dict, t: Lang, level: str) -> Para | None:
     if not cmp_ or missing(cmp_.get("difference")):
         return None
     d, lo, hi = (cmp_[c] * 100 for c in ("difference", "ci_low", "ci_high"))
+    zh_dir, en_dir = ("高", "higher") if d >= 0 else ("低", "lower")
     return Para(
         t(
-            f"与未受导学生相比，能确认有明显进步的受导学生比例高{d:.1f}个百分点"
-            f"（可能在{lo:.1f}到{hi:.1f}个百分点之间）；"
+            f"未作调整时，能确认有明显进步的受导学生比例比未受导学生{zh_dir}{abs(d):.1f}个百分点"
+            f"（差值可能在{lo:+.1f}到{hi:+.1f}个百分点之间）；"
             "受导学生是因需要而被推荐的，前测偏低的学生后测本来就容易回升，这一差异不能视为导师制的效果。",
-            f"The share confirmed to improve was {d:.1f} percentage points higher among mentees "
-            f"than among non-mentees (probably between {lo:.1f} and {hi:.1f} points); mentees "
-            "were nominated for need, and students who start low tend to score higher anyway, "
-            "so this is not the programme's effect.",
+            f"Unadjusted, the share confirmed to improve was {abs(d):.1f} percentage points "
+            f"{en_dir} among mentees than among non-mentees (the difference probably between "
+            f"{lo:+.1f} and {hi:+.1f} points); mentees were nominated for need, and students who "
+            "start low tend to score higher anyway, so this is not the programme's effect.",
         )
     )
 
