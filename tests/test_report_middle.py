@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from mentorlib import report
 from mentorlib.labels import Lang
 from mentorlib.report.annual import _comparison_para
 from mentorlib.report.levels import comparison_text
+from mentorlib.report.sections_mentors import _audit_blocks
 from mentorlib.rules import rulebook
 
 from _report_fixtures import docx_text, written_reports
@@ -128,3 +131,23 @@ def test_unadjusted_difference_reads_with_its_sign():
     en = _comparison_para(s, Lang("en"), "95%").text
     assert "低13.2个百分点" in zh and "高-" not in zh and "-34.2到+7.4" in zh
     assert "13.2 percentage points lower" in en and "-34.2 and +7.4" in en
+
+
+def test_scheme_audit_without_scored_mentors_says_so_without_nan():
+    audit = pd.DataFrame(
+        [
+            {
+                "spearman": float("nan"),
+                "n_mentors": 0,
+                "n_band_changed": 0,
+                "share_band_changed": float("nan"),
+                "n_naive_top": 0,
+                "n_naive_top_not_credible": 0,
+            }
+        ]
+    )
+    M = SimpleNamespace(audit=audit, placebo=pd.DataFrame())
+    for lang in ("zh", "en"):
+        text = " ".join(b.text for b in _audit_blocks(M, Lang(lang)) if hasattr(b, "text"))
+        assert "nan" not in text.lower()
+        assert ("无法核查" in text) if lang == "zh" else ("cannot be checked" in text)

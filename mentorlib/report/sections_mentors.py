@@ -196,7 +196,18 @@ def _no_caterpillar_note(group_max: int, mc: int, t: Lang) -> str:
 def _audit_blocks(M, t: Lang) -> list:
     """The school's scoring scheme against the shrunken estimates; the placebo check."""
     b: list = []
-    if len(M.audit):
+    if len(M.audit) and int(M.audit.iloc[0]["n_mentors"]) == 0:
+        b += [
+            Heading(t("学校现行考核方案的核查", "The school's own scoring scheme")),
+            Para(
+                t(
+                    "本学年没有导师能按学校的考核办法评分（缺少满意度、成绩或奖惩记录），无法核查。",
+                    "No mentor could be scored by the school's scheme this year (satisfaction, "
+                    "exam or reward records are missing), so it cannot be checked.",
+                )
+            ),
+        ]
+    elif len(M.audit):
         au = M.audit.iloc[0]
         b += [
             Heading(t("学校现行考核方案的核查", "The school's own scoring scheme")),
