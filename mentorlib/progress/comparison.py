@@ -158,6 +158,24 @@ class Comparison:
         return labels
 
 
+def _sd_rows(name: str, t: pd.DataFrame, extra: tuple[str, ...] = ()) -> list[dict]:
+    """One estimator row per dimension of a per-dimension table on the SD scale."""
+    return [
+        _row(
+            name,
+            r["dimension"],
+            "sd",
+            r["estimate"],
+            r["ci_low"],
+            r["ci_high"],
+            r["n_treated"],
+            r["n_control"],
+            **{k: r[k] for k in extra},
+        )
+        for r in t.to_dict("records")
+    ]
+
+
 def _row(name, dim, scale, est, lo, hi, nt, nc, **extra) -> dict:
     return dict(
         estimator=name,
@@ -262,19 +280,7 @@ def _latent(y, frame, m, seed, alpha, notes) -> list[dict]:
     except InputError as err:
         notes.append(f"comparison: latent ANCOVA not estimated ({err})")
         return []
-    return [
-        _row(
-            "ancova_latent",
-            r.dimension,
-            "sd",
-            r.estimate,
-            r.ci_low,
-            r.ci_high,
-            r.n_treated,
-            r.n_control,
-        )
-        for r in t.itertuples()
-    ]
+    return _sd_rows("ancova_latent", t)
 
 
 def _did(processed, scored, y, frame, dims, rules, notes) -> list[dict]:
@@ -294,22 +300,7 @@ def _did(processed, scored, y, frame, dims, rules, notes) -> list[dict]:
     except InputError as err:
         notes.append(f"comparison: difference-in-differences omitted ({err})")
         return []
-    return [
-        _row(
-            "did",
-            r.dimension,
-            "sd",
-            r.estimate,
-            r.ci_low,
-            r.ci_high,
-            r.n_treated,
-            r.n_control,
-            pretrend=r.pretrend,
-            pretrend_ci_low=r.pretrend_ci_low,
-            pretrend_ci_high=r.pretrend_ci_high,
-        )
-        for r in t.itertuples()
-    ]
+    return _sd_rows("did", t, ("pretrend", "pretrend_ci_low", "pretrend_ci_high"))
 
 
 def _headline(est: pd.DataFrame, method: str) -> pd.Series | None:

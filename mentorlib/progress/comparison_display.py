@@ -29,6 +29,7 @@ from ..labels_comparison import (
     COMPARISON_ESTIMATORS,
 )
 from .comparison_guide import guidance_table
+from .comparison_ps import BALANCE_COLUMNS
 
 if TYPE_CHECKING:
     from .comparison import Comparison
@@ -128,15 +129,7 @@ def balance_display(comparison: Comparison, lang: str = "zh", *, digits: int = 2
         weighted mean, SMD before, SMD after, balanced (yes/no). Empty without a balance table.
     """
     L = Lang(lang)
-    cols = [
-        "covariate",
-        "mean_mentees",
-        "mean_others",
-        "mean_others_weighted",
-        "smd_before",
-        "smd_after",
-        "balanced",
-    ]
+    cols = BALANCE_COLUMNS
     bal = comparison.balance
     if bal is None or not len(bal):
         return _labelled(pd.DataFrame(columns=cols), L)

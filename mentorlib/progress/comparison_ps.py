@@ -62,6 +62,16 @@ __all__ = [
 TRIM = 0.95
 #: |standardised mean difference| below which a covariate counts as balanced (Austin 2009).
 SMD_BALANCED = 0.1
+#: Columns of the balance table (:func:`balance_table`; the notebook display reads them).
+BALANCE_COLUMNS = [
+    "covariate",
+    "mean_mentees",
+    "mean_others",
+    "mean_others_weighted",
+    "smd_before",
+    "smd_after",
+    "balanced",
+]
 #: Linear predictor beyond which a logistic fit is treated as separated.
 _SEPARATED = 25.0
 
@@ -231,18 +241,7 @@ def balance_table(covariates: pd.DataFrame, d, weights) -> pd.DataFrame:
         before = (m1 - m0) / sd if sd > 0 else 0.0
         after = (m1 - mw) / sd if sd > 0 else 0.0
         rows.append((str(col), m1, m0, mw, before, after, abs(after) < SMD_BALANCED))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "covariate",
-            "mean_mentees",
-            "mean_others",
-            "mean_others_weighted",
-            "smd_before",
-            "smd_after",
-            "balanced",
-        ],
-    )
+    return pd.DataFrame(rows, columns=BALANCE_COLUMNS)
 
 
 def plot_balance(balance: pd.DataFrame, *, lang: str = "zh", labels=None) -> Figure:
