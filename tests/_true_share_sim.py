@@ -30,12 +30,17 @@ def simulate_items(
     *,
     change_corr: float | np.ndarray = 0.6,
     level: str = "primary",
+    selected: tuple[float, float] | None = None,
 ):
     """Long items of one year (4 dimensions, 6 items each) and the per-student true changes.
 
     Pre traits correlate 0.5 across dimensions, true changes ``change_corr`` (one number, or a
     D x D correlation matrix for unequal correlations); reverse-keyed items are recorded as
     6 - answer, as on the paper form. ``level`` picks the item table (:func:`item_table`).
+    ``selected = (share, shift)``: the ``share`` of students with the lowest observed pre-test
+    (the sum of their pre answers over all items, as a class teacher reads the test) is flagged
+    and their true change is raised by ``shift`` in every dimension (the middle school's
+    nominated mentees); the changes' ``attrs["flagged"]`` holds their IDs.
     """
     rng = np.random.default_rng(seed)
     table = item_table(level)
@@ -49,15 +54,25 @@ def simulate_items(
     )
     pre = rng.multivariate_normal(np.zeros(d), c_pre, size=n)
     change = mean_change + change_sd * rng.multivariate_normal(np.zeros(d), c_chg, size=n)
-    post = pre + change
     ids = np.array([f"S{i:05d}" for i in range(n)])
-    frames = []
-    for _, it in table.iterrows():
-        k = dims.index(it["dimension"])
+
+    def answers(theta: np.ndarray, it) -> np.ndarray:
         b = it[["b1", "b2", "b3", "b4"]].to_numpy(dtype=float)
-        for wave, theta in (("pre", pre[:, k]), ("post", post[:, k])):
-            cum = np.cumsum(grm_probabilities(it["a"], b, theta), axis=1)
-            y = 1 + (rng.random(n)[:, None] > cum).sum(axis=1)
+        cum = np.cumsum(grm_probabilities(it["a"], b, theta), axis=1)
+        return 1 + (rng.random(n)[:, None] > cum).sum(axis=1)
+
+    rows = list(table.iterrows())
+    pre_y = [answers(pre[:, dims.index(it["dimension"])], it) for _, it in rows]
+    flagged = np.zeros(n, dtype=bool)
+    if selected is not None:
+        observed = np.sum(pre_y, axis=0)
+        flagged[np.argsort(observed, kind="stable")[: round(selected[0] * n)]] = True
+        change = change + selected[1] * flagged[:, None]
+    post = pre + change
+    frames = []
+    for (_, it), y_pre in zip(rows, pre_y, strict=True):
+        y_post = answers(post[:, dims.index(it["dimension"])], it)
+        for wave, y in (("pre", y_pre), ("post", y_post)):
             frames.append(
                 pd.DataFrame(
                     {
@@ -70,4 +85,6 @@ def simulate_items(
                     }
                 )
             )
-    return pd.concat(frames, ignore_index=True), pd.DataFrame(change, index=ids, columns=dims)
+    out = pd.DataFrame(change, index=ids, columns=dims)
+    out.attrs["flagged"] = pd.Index(ids[flagged])
+    return pd.concat(frames, ignore_index=True), out

@@ -8,7 +8,7 @@ import pytest
 
 from mentorlib.data import from_synth
 from mentorlib.progress import progress_report
-from mentorlib.progress.true_share_report import NOMINATED_NOTE
+from mentorlib.progress.true_share_report import SELECTION_NOTE
 from mentorlib.results import to_json
 
 from _progress_fixtures import true_share_study
@@ -85,10 +85,26 @@ def test_falls_back_to_the_deconvolution_when_the_item_model_fails(monkeypatch):
     assert set(rep.true_share_by["by"]) <= {"grade", "focus_group"}
 
 
-def test_middle_school_nominees_get_no_true_share_but_a_reason(middle_study):
-    # nominated on the same test's observed pre-test: the model overstates their change
+def test_middle_school_nominees_share_from_the_selection_aware_model(middle_study):
+    # nominated on the same test's observed pre-test: fitted on every student assessed, the
+    # mentee flag shifting the post-test only; the share is the mentees'
     P = from_synth(middle_study)
-    rep = progress_report(P, P.years[-1], n_boot=0)
-    assert rep.true_share is None
-    assert NOMINATED_NOTE in rep.notes
+    year = P.years[-1]
+    rep = progress_report(P, year, n_boot=0)
+    ts = rep.true_share
+    assert ts is not None and SELECTION_NOTE in rep.notes
+    roster = P["students"]
+    mentees = set(
+        roster.loc[
+            (roster["year"] == year) & roster["mentee"].fillna(False).astype(bool), "student_id"
+        ].astype(str)
+    )
+    assert ts["n_students"] <= len(mentees) and ts["n_students"] >= 0.9 * len(mentees)
+    lat = middle_study.truth["latent"]
+    sd = lat[lat["year"] == year].groupby("dimension", observed=True)["theta_pre"].std()
+    mine = lat[(lat["year"] == year) & lat["student_id"].astype(str).isin(mentees)]
+    above = mine["delta"] > rep.rules.true_delta * mine["dimension"].map(sd).to_numpy()
+    truth = float((above.groupby(mine["student_id"]).sum() >= rep.rules.k_dimensions).mean())
+    print(truth, ts)
+    assert ts["ci_low"] <= truth <= ts["ci_high"]
     assert rep.comparison is not None or any("comparison" in n for n in rep.notes)

@@ -65,6 +65,7 @@ __all__ = [
     "conditional_pair",
     "draw_joint",
     "population_update",
+    "restricted_coef",
 ]
 
 #: Pseudo-students of the inverse-Wishart prior on the population covariance.
@@ -243,10 +244,39 @@ def _sweep(z, x, coef, cov, dims, rng) -> None:
         z[:, idx] = _draw_pair(resp, fit, approx, mean, cov2, rng)
 
 
-def population_update(z, x, psi):
+def restricted_coef(z: np.ndarray, x: np.ndarray, post_only: np.ndarray) -> np.ndarray:
+    """Regression coefficients ``(p, 2D)`` with the columns ``post_only`` of ``x`` entering the
+    post-test means only (their pre-test coefficients fixed at 0).
+
+    The maximum-likelihood estimate of this restricted multivariate regression with a common
+    residual covariance is the factorised one: the pre-test latents on the other columns
+    (OLS), then the post-test latents on all columns plus the pre-test residuals (OLS); the
+    coefficients of ``x`` in the second regression are the post-test means' (the pre-test
+    residuals have mean zero given ``x``). The likelihood factors into the pre-test marginal
+    and the post-test given the pre-test, whose parameters are variation-independent, so the
+    separate fits are the joint maximum (a triangular system; Zellner 1962 for the
+    unrestricted case). Per-column OLS of the post-test on the flag instead would read the
+    flagged students' lower pre-test as an effect on the post-test mean.
+    """
+    d = z.shape[1] // 2
+    keep = ~post_only
+    coef = np.zeros((x.shape[1], 2 * d))
+    coef[keep, :d] = np.linalg.lstsq(x[:, keep], z[:, :d], rcond=None)[0]
+    resid_pre = z[:, :d] - x[:, keep] @ coef[keep, :d]
+    both = np.linalg.lstsq(np.column_stack([x, resid_pre]), z[:, d:], rcond=None)[0]
+    coef[:, d:] = both[: x.shape[1]]
+    return coef
+
+
+def population_update(z, x, psi, post_only: np.ndarray | None = None):
     """Population model from the current draws: regression and residual covariance, with the
-    inverse-Wishart prior's pseudo-students, eigenvalues floored at ``EIG_FLOOR``."""
-    coef = np.linalg.lstsq(x, z, rcond=None)[0]
+    inverse-Wishart prior's pseudo-students, eigenvalues floored at ``EIG_FLOOR``.
+    ``post_only``: boolean mask of the columns of ``x`` that enter the post-test means only
+    (:func:`restricted_coef`)."""
+    if post_only is None or not post_only.any():
+        coef = np.linalg.lstsq(x, z, rcond=None)[0]
+    else:
+        coef = restricted_coef(z, x, post_only)
     resid = z - x @ coef
     scatter = resid.T @ resid + PRIOR_N * psi
     return coef, _floor(scatter / (z.shape[0] - x.shape[1] + PRIOR_N))
@@ -267,6 +297,7 @@ def draw_joint(
     burn_in: int = 40,
     thin: int = 3,
     rng: np.random.Generator,
+    post_only: np.ndarray | None = None,
 ) -> JointDraws:
     """Plausible values of all dimensions' (pre, post) latents, drawn jointly.
 
@@ -282,6 +313,9 @@ def draw_joint(
     m, burn_in, thin : int
         Draws kept, sweeps before the first kept draw, sweeps between kept draws.
     rng : numpy Generator
+    post_only : boolean array (covariates), optional
+        Columns of ``x`` that shift the post-test means only (a programme flag whose students
+        were selected on their observed pre-test: :func:`restricted_coef`).
 
     Returns
     -------
@@ -296,7 +330,7 @@ def draw_joint(
         _sweep(z, x, coef, cov, dims, rng)
     sum_coef, sum_cov, n_avg = np.zeros_like(coef), np.zeros_like(cov), 0
     for i in range(burn_in):
-        coef, cov = population_update(z, x, psi)
+        coef, cov = population_update(z, x, psi, post_only)
         if i >= burn_in // 2:
             sum_coef, sum_cov, n_avg = sum_coef + coef, sum_cov + cov, n_avg + 1
         _sweep(z, x, coef, cov, dims, rng)

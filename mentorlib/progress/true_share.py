@@ -328,10 +328,30 @@ class _JointFit:
     fits: dict[str, GRMFit]
     x: np.ndarray
     joint: JointDraws
+    #: Columns of ``x`` in the post-test means only (the ``treated`` flag), or None.
+    post_only: np.ndarray | None = None
+    #: The students whose share is estimated (all of them unless ``treated`` was given).
+    target: np.ndarray | None = None
+
+
+def _treated_design(x: np.ndarray, students: pd.Index, treated) -> tuple[np.ndarray, ...]:
+    """``x`` with the ``treated`` flag appended, the post-only mask and the target mask."""
+    flag = students.isin(pd.Index(treated).astype("str"))
+    if flag.all() or not flag.any():
+        raise InputError(
+            f"{int(flag.sum())} of {len(students)} students flagged: the selection-aware model "
+            "needs flagged and unflagged students with item answers"
+        )
+    x = np.column_stack([x, flag.astype(float)])
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise InputError("the flag is a combination of the conditioning covariates")
+    post_only = np.zeros(x.shape[1], dtype=bool)
+    post_only[-1] = True
+    return x, post_only, flag
 
 
 def _fit_joint(
-    items, codebook, *, m, seed, by, burn_in, thin, covariates=None, sample=None
+    items, codebook, *, m, seed, by, burn_in, thin, covariates=None, sample=None, treated=None
 ) -> _JointFit:
     if m < 2:
         raise InputError(f"m = {m}: plausible values need at least 2 draws")
@@ -348,7 +368,9 @@ def _fit_joint(
         students = students[students.isin(pd.Index(sample).astype("str"))]
         if not len(students):
             raise InputError("none of the sample's students answered an item")
-    x = _design(students, by, covariates)
+    x, post_only, target = _design(students, by, covariates), None, None
+    if treated is not None:
+        x, post_only, target = _treated_design(x, students, treated)
     with blas_threads(1):
         fits = {
             d: fit_grm(v.pre, v.post, n_categories=v.n_categories, tol=FIT_TOL)
@@ -359,9 +381,16 @@ def _fit_joint(
             for v in data.values()
         ]
         joint = draw_joint(
-            responses, list(fits.values()), x, m=m, burn_in=burn_in, thin=thin, rng=rng
+            responses,
+            list(fits.values()),
+            x,
+            m=m,
+            burn_in=burn_in,
+            thin=thin,
+            rng=rng,
+            post_only=post_only,
         )
-    return _JointFit(dims, students, responses, fits, x, joint)
+    return _JointFit(dims, students, responses, fits, x, joint, post_only, target)
 
 
 def _expand(resp: np.ndarray, have: pd.Index, students: pd.Index) -> np.ndarray:
@@ -398,9 +427,12 @@ def _bootstrap(
     group shares.
     """
     rng = np.random.default_rng([seed, 14])
+    target = fj.target if fj.target is not None else np.ones(len(fj.students), dtype=bool)
     levels = pd.unique(groups)
-    members = [np.flatnonzero(groups == g) for g in levels]
-    masks = {**{g: groups == g for g in levels}, **(masks or {})}
+    # resampled within each group and, with a flag, flagged and unflagged apart
+    members = [np.flatnonzero((groups == g) & (target == t)) for g in levels for t in (0, 1)]
+    members = [r for r in members if len(r)]
+    masks = {**{g: (groups == g) & target for g in levels}, **(masks or {})}
     overall = np.empty((n_boot, BOOT_M))
     per_dim = np.empty((n_boot, BOOT_M, len(fj.dims)))
     by_group = {g: np.full((n_boot, BOOT_M), np.nan) for g in masks}
@@ -415,10 +447,12 @@ def _bootstrap(
                 burn_in=BOOT_BURN_IN,
                 thin=BOOT_THIN,
                 rng=rng,
+                post_only=fj.post_only,
             )
             above = _above(jd.draws, delta)
             hit = above.sum(axis=2) >= k
-            overall[b], per_dim[b] = hit.mean(axis=1), above.mean(axis=1)
+            tb = target[idx]
+            overall[b], per_dim[b] = hit[:, tb].mean(axis=1), above[:, tb].mean(axis=1)
             for g, mask in masks.items():
                 sel = mask[idx]
                 if sel.any():
@@ -472,6 +506,7 @@ def estimated_true_share(
     covariates: pd.DataFrame | None = None,
     subsets: dict[tuple[str, str], pd.Series] | None = None,
     sample: pd.Index | None = None,
+    treated: pd.Index | None = None,
 ) -> TrueShare:
     """The estimated share of students with true change > ``delta`` in at least ``k`` dimensions.
 
@@ -484,17 +519,19 @@ def estimated_true_share(
     read from the same draws and bootstrap replicates (put their indicators in
     ``covariates`` so the latent regression does not shrink them towards the school's).
     ``sample`` (student IDs): the students whose share is estimated when the item parameters
-    are calibrated on every student of ``items`` (the middle school: see the module notes).
-    Returns a :class:`TrueShare`; ``method`` is ``"grm_pv_boot"`` (``"grm_pv"`` with
+    are calibrated on every student of ``items``. ``treated`` (student IDs): the students whose
+    share is estimated by the selection-aware model, fitted on every student of ``items`` with
+    the flag in the post-test means only (students selected on their observed pre-test, the
+    middle school's nominated mentees: :func:`.pv_sampler.restricted_coef`); the breakdowns and
+    ``subsets`` are then of the flagged students. Returns a :class:`TrueShare`; ``method`` is ``"grm_pv_boot"`` (``"grm_pv"`` with
     ``n_boot = 0``); ``subsets`` has ``by, group, n_students, estimate, ci_low, ci_high``.
     """
     chain = {"m": m, "seed": seed, "by": by, "burn_in": BURN_IN, "thin": THIN}
-    fj = _fit_joint(items, codebook, covariates=covariates, sample=sample, **chain)
+    fj = _fit_joint(items, codebook, covariates=covariates, sample=sample, treated=treated, **chain)
     dims, students = fj.dims, fj.students
     if not 1 <= k <= len(dims):
         raise InputError(f"k = {k}: must be between 1 and the {len(dims)} dimensions measured")
-    above = _above(fj.joint.draws, delta)
-    hit = above.sum(axis=2) >= k
+    target = fj.target if fj.target is not None else np.ones(len(students), dtype=bool)
     groups = (
         by.reindex(students).astype("string").fillna("<NA>").to_numpy()
         if by is not None
@@ -507,11 +544,15 @@ def estimated_true_share(
         .reindex(students)
         .fillna(False)
         .to_numpy(dtype=bool)
+        & target
         for key, mask in (subsets or {}).items()
     }
     boot, boot_dim, boot_group = (
         _bootstrap(fj, groups, delta, k, n_boot, seed, masks) if n_boot >= 2 else (None,) * 3
     )
+    above, groups = _above(fj.joint.draws, delta)[:, target], groups[target]
+    hit = above.sum(axis=2) >= k
+    masks = {key: mask[target] for key, mask in masks.items()}
 
     def interval(h, b):
         return share_from_draws(h, alpha) if b is None else bootstrap_interval(h, b, alpha)
@@ -553,7 +594,7 @@ def estimated_true_share(
         float(delta),
         int(k),
         method,
-        len(students),
+        int(target.sum()),
         m,
         per_dim,
         breakdown,

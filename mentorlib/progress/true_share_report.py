@@ -11,14 +11,15 @@ when that fails too, or the year has too few students, the share is None and a n
 
 The middle school's population, its mentees, was nominated by class teachers on the observed
 pre-test (plus their impressions), the test the model reads. A population model fitted to the
-nominees takes their low observed pre-tests at face value (selection on the measurement error
-is not in the model) and overstates their change: through the report, with the item parameters
-calibrated on every student (``sample`` of :func:`.true_share.estimated_true_share`), +7.4
-points (SE 0.8) over 15 synthetic middle schools of 800 and 3 years, where a nomination
-independent of the measurement error gave +2.1 (benchmarks/README.md). The estimate is
-therefore withheld for a middle school's mentees with a note (:data:`NOMINATED_NOTE`); the
-selection-aware model (the mentee flag in the post-test means only, fitted on every student)
-is the next step.
+nominees alone takes their low observed pre-tests at face value (selection on the measurement
+error is not in the model) and overstates their change: +7.4 points (SE 0.8) over 15 synthetic
+middle schools of 800 and 3 years (benchmarks/README.md). The selection-aware model
+(:data:`SELECTION_NOTE`) is fitted on every student assessed instead, with the mentee flag in
+the post-test means only (:func:`.pv_sampler.restricted_coef`): the nomination depends on the
+pre-test answers, which are in the model, so it is ignorable given them, and the flag carries
+the programme's shift of the mentees' post-test. The share, its breakdowns and their bootstrap
+(flagged and unflagged students resampled apart) are the mentees'. The model needs
+``MIN_STUDENTS`` students assessed; the share, at least ``min_cell`` mentees.
 
 Settings for the report (one school-year must stay near 30 s at 1,200 students on one core):
 ``REPORT_M`` = 10 plausible values and ``REPORT_N_BOOT`` = 6 bootstrap replicates (t quantile
@@ -41,7 +42,7 @@ from .deconvolve import changes_for_deconvolution, deconvolved_true_share
 from .true_share import estimated_true_share
 from .verdict import _group_labels
 
-__all__ = ["MIN_STUDENTS", "NOMINATED_NOTE", "REPORT_M", "REPORT_N_BOOT", "year_true_share"]
+__all__ = ["MIN_STUDENTS", "SELECTION_NOTE", "REPORT_M", "REPORT_N_BOOT", "year_true_share"]
 
 #: Fewest students with item answers the estimate is tried on (the population model has
 #: 2D means and a 2D x 2D covariance; below this its change covariances are noise).
@@ -55,13 +56,12 @@ _BY = ("grade", "focus_group")
 _COLUMNS = ["by", "group", "estimate", "ci_low", "ci_high", "n_students"]
 
 
-#: Why a middle school's mentees get no estimated true share (benchmarks/README.md).
-NOMINATED_NOTE = (
-    "estimated true share: not estimated for the mentees, whom class teachers nominated on the "
-    "same test's pre-test: the model, fitted to the nominees, reads their low pre-test scores "
-    "as their true level and overstates their change (+7 points on average over 15 synthetic "
-    "middle schools with nomination on the observed pre-test); see the comparison of mentees "
-    "with non-mentees instead"
+#: How a middle school's mentees' estimated true share is made (benchmarks/README.md).
+SELECTION_NOTE = (
+    "estimated true share: the mentees were nominated on the same test's pre-test, so the "
+    "model is fitted on every student assessed, with being a mentee shifting the post-test "
+    "only (a model fitted to the nominees alone reads their low pre-test scores as their true "
+    "level and overstates their change); the share is the mentees'"
 )
 
 
@@ -95,7 +95,7 @@ def _table(rows: pd.DataFrame, min_cell: int, notes: list[str]) -> pd.DataFrame:
     return rows.loc[~small, _COLUMNS].reset_index(drop=True)
 
 
-def _by_pv(items, cb, rules: Rulebook, seed: int, subsets, cov, sample=None):
+def _by_pv(items, cb, rules: Rulebook, seed: int, subsets, cov, treated=None):
     res = estimated_true_share(
         items,
         cb,
@@ -106,7 +106,7 @@ def _by_pv(items, cb, rules: Rulebook, seed: int, subsets, cov, sample=None):
         n_boot=REPORT_N_BOOT,
         covariates=cov,
         subsets=subsets,
-        sample=sample,
+        treated=treated,
     )
     by = res.subsets if res.subsets is not None else pd.DataFrame(columns=_COLUMNS)
     return res.as_dict() | {"n_students": res.n_students}, by
@@ -182,27 +182,29 @@ def _year_true_share(
     """
     pop = y.pop
     ids = pd.Index(pop["student_id"].astype("str"))
-    if rules.level == "middle" and len(pop) < len(y.roster):
-        notes.append(NOMINATED_NOTE)
-        return None, None
-    # the item parameters rest on every student of the year's roster (the middle school
-    # assesses all and mentors a few); the share is the report population's
+    # the model rests on every student of the year's roster (the middle school assesses all
+    # and mentors a few, nominated on the pre-test): the share is the report population's
     everyone = pd.Index(y.roster["student_id"].astype("str"))
     items = y.scored.items
     items = items.loc[
         (items["year"] == y.year) & items["student_id"].astype("str").isin(everyone)
     ].assign(student_id=lambda d: d["student_id"].astype("str"))
+    # the model needs MIN_STUDENTS answering (all assessed); the share, min_cell of the report's
+    n_fit = int(items["student_id"].nunique())
     n = int(items.loc[items["student_id"].isin(ids), "student_id"].nunique())
-    if n < MIN_STUDENTS:
+    if n_fit < MIN_STUDENTS or n < rules.min_cell:
+        few = n if n < rules.min_cell else n_fit
         notes.append(
-            f"estimated true share: not estimated ({n} students with item answers, fewer "
-            f"than {MIN_STUDENTS})"
+            f"estimated true share: not estimated ({few} students with item answers, fewer "
+            f"than {rules.min_cell if n < rules.min_cell else MIN_STUDENTS})"
         )
         return None, None
-    subsets, cov = _groups(pop)
+    subsets, cov = _groups(y.roster)
     try:
-        sample = None if len(everyone) == len(ids) else ids
-        share, by = _by_pv(items, y.cb, rules, seed, subsets, cov, sample)
+        treated = None if len(everyone) == len(ids) else ids
+        if treated is not None:
+            notes.append(SELECTION_NOTE)
+        share, by = _by_pv(items, y.cb, rules, seed, subsets, cov, treated)
     except (InputError, np.linalg.LinAlgError, ValueError) as e:
         notes.append(
             f"estimated true share: the item model could not be fitted ({e}); "
