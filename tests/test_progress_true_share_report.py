@@ -105,6 +105,5 @@ def test_middle_school_nominees_share_from_the_selection_aware_model(middle_stud
     mine = lat[(lat["year"] == year) & lat["student_id"].astype(str).isin(mentees)]
     above = mine["delta"] > rep.rules.true_delta * mine["dimension"].map(sd).to_numpy()
     truth = float((above.groupby(mine["student_id"]).sum() >= rep.rules.k_dimensions).mean())
-    print(truth, ts)
     assert ts["ci_low"] <= truth <= ts["ci_high"]
     assert rep.comparison is not None or any("comparison" in n for n in rep.notes)
