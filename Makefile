@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mentorlib-installed
 
-.PHONY: demo test lab sample bench validate install clean
+.PHONY: demo test lab sample bench validate install clean pages
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ sample: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# draft the demo study's latest summary and review and render their pages (PNG) for a look;
+# needs chromium, poppler-utils and (for the DOCX) libreoffice
+pages: $(STAMP)
+	$(BIN)/python tools/render_reports.py --study data/processed/demo --out reports/pages
 
 clean:
 	rm -rf data/raw/demo data/processed/demo reports/demo benchmarks/out

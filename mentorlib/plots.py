@@ -57,6 +57,11 @@ def use_style() -> None:
             "axes.prop_cycle": plt.cycler(color=PALETTE),
             "axes.titlesize": 11,
             "axes.labelsize": 10,
+            # ticks and legends at 9.5 pt: figures are placed at their own size (at most the
+            # text width), so no printed label is under 9 pt
+            "xtick.labelsize": 9.5,
+            "ytick.labelsize": 9.5,
+            "legend.fontsize": 9.5,
             "legend.frameon": False,
             "figure.dpi": 110,
             "savefig.dpi": 150,

@@ -27,7 +27,7 @@ def _outputs(files) -> dict[Path, str]:
 
 
 COUNT_HEADERS = re.compile(
-    r"^(学生数|人数|可评估|分母（人）|显著进步人数|回答人数|希望更换导师|人次|受导学生|"
+    r"^(学生数|人数|可评估|分母（人）|显著进步人数|回答人数|回答人次|希望更换导师|人次|受导学生|"
     r"Students|Evaluable|Denominator|Progressing|Responses|Want to change|Mentees|n)$"
 )
 

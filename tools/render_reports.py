@@ -28,6 +28,27 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _use_project_python() -> None:
+    """Work from any shell: without mentorlib importable, re-run under the project's venv
+    (``.venv/bin/python``), with the repository on the path."""
+    try:
+        import mentorlib  # noqa: F401
+    except ImportError:
+        venv = ROOT / ".venv" / "bin" / "python"
+        if venv.is_file() and Path(sys.executable).resolve() != venv.resolve():
+            env = dict(
+                os.environ,
+                PYTHONPATH=os.pathsep.join(
+                    filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])
+                ),
+            )
+            os.execve(str(venv), [str(venv), __file__, *sys.argv[1:]], env)
+        sys.path.insert(0, str(ROOT))
+
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -157,6 +178,7 @@ def draft(
 
 
 def main(argv: list[str] | None = None) -> int:
+    _use_project_python()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="*", type=Path, help="report files or folders holding them")
     ap.add_argument("--out", type=Path, required=True, help="folder for the PNG pages")

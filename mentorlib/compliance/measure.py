@@ -695,7 +695,8 @@ def compliance_trend(
     Returns
     -------
     DataFrame
-        ``indicator, year, value, target, passed, n, label_zh, label_en``: one row per
+        ``indicator, year, value, target, passed, n, label_zh, label_en, target_zh,
+        target_en`` (the rule in words, as :func:`compliance_report` prints it): one row per
         indicator and year, indicators in report order, then years.
     """
     years = list(processed.years if years is None else years)
@@ -704,6 +705,7 @@ def compliance_trend(
         t = compliance_report(processed, y, min_cell=min_cell, rules=rules).indicators
         frames.append(t.assign(year=y))
     cols = ["indicator", "year", "value", "target", "passed", "n", "label_zh", "label_en"]
+    cols += ["target_zh", "target_en"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     t = pd.concat(frames, ignore_index=True)[cols]

@@ -12,6 +12,7 @@ import pandas as pd
 from ..effectiveness import MentorReport
 from ..errors import InputError
 from ..labels import Lang
+from ..labels_units import COUNT_UNIT_HEADER, COUNT_UNITS
 from ..privacy import Document
 from ..rules import Rulebook
 from .analyses import YearAnalyses, analyse_year, resolve_min_cell
@@ -31,6 +32,7 @@ from .shared import (
     kpi_frame,
     label_column,
     progress_kpi,
+    rule_text,
     satisfaction_kpis,
     title_page,
 )
@@ -63,7 +65,7 @@ def _kpis(a: YearAnalyses, t: Lang) -> pd.DataFrame:
     rows = [progress_kpi(s, label, t, show_target=shows_target(a.processed.rules))]
     if a.compliance is not None:
         rows += [
-            compliance_kpi(r, t, t(str(r.target_zh), str(r.target_en)))
+            compliance_kpi(r, t, rule_text(r, t))
             for r in a.compliance.indicators.itertuples(index=False)
         ]
     year = a.satisfaction.loc[a.satisfaction["term"] == 0]
@@ -77,7 +79,7 @@ def _kpis(a: YearAnalyses, t: Lang) -> pd.DataFrame:
         )
     k = kpi_frame(rows)
     k["ci_text"] = [
-        numci(lo, hi) if key == "satisfaction" else ("—" if missing(lo) else ci(lo, hi))
+        numci(lo, hi, t=t) if key == "satisfaction" else ("—" if missing(lo) else ci(lo, hi))
         for key, lo, hi in zip(k["key"], k["ci_low"], k["ci_high"], strict=True)
     ]
     return k
@@ -111,10 +113,11 @@ def _kpi_table(k: pd.DataFrame, t: Lang, level: str, min_cell: int, doc: Documen
     rows = []
     for r in k.itertuples(index=False):
         n, small = _kpi_n(r, min_cell, doc)
+        unit = t.of(COUNT_UNITS, r.key, "—")
         if small:
-            rows.append([r.label, f"<{min_cell}", "—", r.target_text, "—", n])
+            rows.append([r.label, f"<{min_cell}", "—", r.target_text, "—", n, unit])
         else:
-            rows.append([r.label, r.value_text, r.ci_text, r.target_text, r.status, n])
+            rows.append([r.label, r.value_text, r.ci_text, r.target_text, r.status, n, unit])
     cols = [
         t("指标", "Indicator"),
         t("数值", "Value"),
@@ -122,6 +125,7 @@ def _kpi_table(k: pd.DataFrame, t: Lang, level: str, min_cell: int, doc: Documen
         t("目标", "Target"),
         t("是否达成", "Met?"),
         t("计数基数 n", "Base n"),
+        t.pair(COUNT_UNIT_HEADER),
     ]
     note = t(
         "注：过程指标的计数基数各不相同（学生、学生·月、导师·月或导师·学期，见“方法说明”）；"

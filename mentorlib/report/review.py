@@ -19,7 +19,7 @@ from .headline import true_shares_sentence
 from .levels import MIDDLE_GOALS, figure_target, shows_target
 from .methods import methods_section
 from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
-from .sections_goals import goals_section, rates_sentence, target_short, trend_test_text
+from .sections_goals import goals_section, rates_sentence, trend_test_text
 from .sections_review import (
     cohort_section,
     grouping_section,
@@ -34,6 +34,7 @@ from .shared import (
     kpi_frame,
     label_column,
     progress_kpi,
+    rule_text,
     satisfaction_kpis,
     technical_notes,
     title_page,
@@ -65,7 +66,7 @@ def _review_kpis(p: PilotAnalyses, t: Lang) -> pd.DataFrame:
         for y, R in p.progress.items()
     ]
     rows += [
-        compliance_kpi(r, t, target_short(str(r.indicator), r.target, t), year=as_int(r.year))
+        compliance_kpi(r, t, rule_text(r, t), year=as_int(r.year))
         for r in p.compliance.itertuples(index=False)
     ]
     labels = (

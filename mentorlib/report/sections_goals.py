@@ -14,6 +14,7 @@ from .render.fmt import (
     en_count,
     missing,
     num,
+    numci,
     pct,
     pts,
     pvalue,
@@ -23,18 +24,9 @@ from .render.fmt import (
     zh_count,
 )
 from .sections_cases import case_review_bullets
-from .shared import focus_order, label_column, verdict_text
+from .shared import focus_order, label_column, odds_ratio_text, rule_text, verdict_text
 
-__all__ = ["goal_texts", "goals_section", "rates_sentence", "target_short", "trend_test_text"]
-
-
-def target_short(code: str, target, t: Lang) -> str:
-    """A target as a short text: "≤15%" for the regrouping cap, "100%" for the others."""
-    if missing(target):
-        return "—"
-    if code == "regroup_share":
-        return f"≤{target:.0%}"
-    return f"{target:.0%}"
+__all__ = ["goal_texts", "goals_section", "rates_sentence", "trend_test_text"]
 
 
 def rates_sentence(p: PilotAnalyses, t: Lang) -> str:
@@ -174,8 +166,7 @@ def _indicator_bullets(p: PilotAnalyses, codes, t: Lang) -> list:
         vals = sep(t).join(
             f"{year_label(as_int(r.year), t)} {pct(r.value)}" for r in g.itertuples(index=False)
         )
-        tg = g["target"].dropna()
-        tgt = target_short(code, tg.iloc[0], t) if len(tg) else "—"
+        tgt = rule_text(g.iloc[-1], t)
         met = g["passed"].dropna()
         status = (
             t(
@@ -295,11 +286,15 @@ def _collab_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
             r = d.loc["parent_contact"]
             b.append(
                 Para(
-                    t(
-                        f"{p.years[-1]}学年，家校联系每月每生多1次，学生显著进步的几率为原来的{r['ratio']:.2f}倍（{lv}区间{r['ratio_low']:.2f}–{r['ratio_high']:.2f}）；这是相关，不是因果。",
-                        f"In {p.years[-1]} one more parent contact a month goes with {r['ratio']:.2f} "
-                        f"times the odds of progress ({lv} CI {r['ratio_low']:.2f}-{r['ratio_high']:.2f}); "
-                        "an association, not an effect.",
+                    f"{p.years[-1]}"
+                    + t("学年，", ": ")
+                    + odds_ratio_text(
+                        ("家校联系每月每生多1次", "one more parent contact a month"),
+                        r["ratio"],
+                        r["ratio_low"],
+                        r["ratio_high"],
+                        lv,
+                        t,
                     ),
                     "bullet",
                 )
@@ -341,7 +336,7 @@ def _lasting_goal(p: PilotAnalyses, t: Lang, goals: dict) -> list:
                     t(
                         f"导师效应的稳定性（{r.year_a}与{r.year_b}学年，{as_int(r.n_mentors)}名导师）：相关{r.r_eb:.2f}（{lv}区间{r.r_eb_low:.2f}至{r.r_eb_high:.2f}）。",
                         f"Stability of mentor effects ({r.year_a} and {r.year_b}, {as_int(r.n_mentors)} "
-                        f"mentors): r = {r.r_eb:.2f} ({lv} CI {r.r_eb_low:.2f} to {r.r_eb_high:.2f}).",
+                        f"mentors): r = {r.r_eb:.2f} ({lv} CI {numci(r.r_eb_low, r.r_eb_high, t=t)}).",
                     ),
                     "bullet",
                 )

@@ -26,6 +26,7 @@ from ..labels import (
     Lang,
     level_text,
 )
+from ..labels_units import ASSESSED_MENTEES
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import (
@@ -69,9 +70,9 @@ def caterpillar_title(e: pd.DataFrame, t: Lang, mc: int) -> str:
     up = int((e["ci_low"] > 0).sum())
     down = int((e["ci_high"] < 0).sum())
     return t(
-        f"受导学生不少于{mc}人的{len(e)}名导师：高于平均{up}人，低于平均{down}人，"
+        f"{ASSESSED_MENTEES[0]}不少于{mc}人的{len(e)}名导师：高于平均{up}人，低于平均{down}人，"
         f"无法区分{len(e) - up - down}人",
-        f"{len(e)} mentors with {mc}+ mentees: {up} above, {down} below average, "
+        f"{len(e)} mentors with {mc}+ {ASSESSED_MENTEES[1]}: {up} above, {down} below average, "
         f"{len(e) - up - down} indistinguishable",
     )
 
@@ -169,8 +170,10 @@ def _composite_blocks(a: YearAnalyses, M: MentorReport, t: Lang, public: bool) -
             t,
             "mentor_effects",
             t(
-                f"导师效应及{lv}区间（综合结果；仅含受导学生不少于{mc}人的导师）",
-                f"Mentor effects with {lv} intervals (composite; mentors with {mc}+ mentees)",
+                f"导师效应及{lv}区间（综合结果；仅含{ASSESSED_MENTEES[0]}不少于{mc}人的导师，"
+                "未达此数的导师不单独显示）",
+                f"Mentor effects with {lv} intervals (composite; mentors with {mc}+ "
+                f"{ASSESSED_MENTEES[1]}; the others are not shown on their own)",
             )
             if public
             else t(
@@ -264,7 +267,7 @@ def _dose_blocks(M, t: Lang, mc: int) -> list:
             [
                 t(*EXPOSURE_LABELS.get(r.term, (r.term, r.term))),
                 num(getattr(r, "ratio", np.nan)),
-                numci(getattr(r, "ratio_low", np.nan), getattr(r, "ratio_high", np.nan)),
+                numci(getattr(r, "ratio_low", np.nan), getattr(r, "ratio_high", np.nan), t=t),
                 pvalue(r.p),
             ]
             for r in dose.itertuples(index=False)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..compliance import ComplianceReport
 from ..labels import MISSING_KIND_LABELS, REASON_LABELS, SOURCE_LABELS, Lang
+from ..labels_units import COUNT_UNIT_HEADER, COUNT_UNITS, RESPONSES_HEADER, SATISFACTION_WHOLE_YEAR
 from ..plots import plot_counts, plot_lines
 from ..progress import shared_items_note
 from ..quality import KIND_ZH
@@ -156,6 +157,7 @@ def compliance_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
                 t(r["target_zh"], r["target_en"]),
                 "—" if small else passed_text(r["passed"], t),
                 count_text(r["n"], mc),
+                t.of(COUNT_UNITS, r["indicator"], "—"),
             ]
         )
     cols = [
@@ -164,6 +166,7 @@ def compliance_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
         t("要求", "Rule"),
         t("是否达标", "Met?"),
         t("计数基数 n", "Base n"),
+        t.pair(COUNT_UNIT_HEADER),
     ]
     b: list = [
         Para(compliance_intro(a.processed.rules, t)),
@@ -261,12 +264,12 @@ def _satisfaction_table(a: YearAnalyses, t: Lang) -> list:
     for r in sat.itertuples(index=False):
         rows.append(
             [
-                t("全学年", "whole year")
+                t.pair(SATISFACTION_WHOLE_YEAR)
                 if r.term == 0
                 else t(f"第{r.term}学期", f"term {r.term}"),
                 printed(a, f"sat.{r.term}.n", r.n),
                 num(r.mean),
-                numci(r.ci_low, r.ci_high),
+                numci(r.ci_low, r.ci_high, t=t),
                 printed(a, f"sat.{r.term}.n_want", r.n_want),
                 pct(r.want),
                 ci(r.want_low, r.want_high),
@@ -274,7 +277,7 @@ def _satisfaction_table(a: YearAnalyses, t: Lang) -> list:
         )
     cols = [
         t("调查", "Survey"),
-        t("回答人数", "Responses"),
+        t.pair(RESPONSES_HEADER),
         t("平均满意度", "Mean satisfaction"),
         t(f"{a.level}置信区间", f"{a.level} CI"),
         t("希望更换导师", "Want to change"),

@@ -308,7 +308,7 @@ def _reliability_table(a: YearAnalyses, t: Lang) -> list:
             t("前测", "pre") if r.wave == "pre" else t("后测", "post"),
             count_text(r.n, mc),
             num(r.alpha),
-            numci(r.ci_low, r.ci_high),
+            numci(r.ci_low, r.ci_high, t=t),
             num(getattr(r, "published_alpha", np.nan)),
         ]
         for r in rel.itertuples(index=False)

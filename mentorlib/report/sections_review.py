@@ -304,9 +304,9 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
             f"{r.year_a}–{r.year_b}",
             integer(r.n_mentors),
             num(r.r_eb),
-            numci(r.r_eb_low, r.r_eb_high),
+            numci(r.r_eb_low, r.r_eb_high, t=t),
             num(r.r_true),
-            numci(r.r_true_low, r.r_true_high),
+            numci(r.r_true_low, r.r_true_high, t=t),
         ]
         for r in S.correlation.itertuples(index=False)
     ]

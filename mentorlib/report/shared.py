@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..labels import FOCUS_LABELS, POLICY_LABELS, PROGRESS_VERDICTS, Lang
 from ..plots import fig_png
 from .document import Block, Figure, Heading, Para, Section, Todo
-from .render.fmt import missing, num, pct, year_span
+from .render.fmt import missing, num, numci, pct, year_span
 
 
 def add_figure(blocks: list, t: Lang, key: str, caption: str, make: Callable, width: float = 15.0):
@@ -23,6 +23,38 @@ def add_figure(blocks: list, t: Lang, key: str, caption: str, make: Callable, wi
         blocks.append(Para(t(f"（图未生成：{e}）", f"(figure not drawn: {e})"), "note"))
         return
     blocks.append(Figure(fig_png(fig), caption, key, width))
+
+
+def odds_ratio_text(what: tuple[str, str], ratio, lo, hi, level: str, t: Lang) -> str:
+    """An odds ratio in words: 比值比 (odds ratio), its interval, and a plain sentence of what it
+    means ("more likely", "less likely", or "no clear link" when the interval holds 1).
+
+    ``what`` is the (zh, en) exposure, e.g. ("家校联系每月每生多1次", "one more parent contact
+    a month"). Never "odds X times the original": a ratio of odds is not a ratio of chances.
+
+    >>> odds_ratio_text(("多1次", "one more"), 2.01, 1.2, 3.4, "95%", Lang("zh"))
+    '多1次，显著进步的比值比（odds ratio）为2.01（95%置信区间1.20–3.40）：频次越高，学生越可能取得显著进步。这是相关，不是因果。'
+    """
+    if missing(ratio):
+        return t("比值比未能估计。", "The odds ratio could not be estimated.")
+    rng, zh, en = numci(lo, hi, t=t), what[0], what[1]
+    head = t(
+        f"{zh}，显著进步的比值比（odds ratio）为{ratio:.2f}（{level}置信区间{rng}）",
+        f"{en}: odds ratio of significant progress {ratio:.2f} ({level} CI {rng})",
+    )
+    if not missing(lo) and float(lo) > 1:
+        plain = t("频次越高，学生越可能取得显著进步", "the more often, the likelier progress was")
+    elif not missing(hi) and float(hi) < 1:
+        plain = t(
+            "频次越高，学生反而越少取得显著进步", "the more often, the less likely progress was"
+        )
+    else:
+        plain = t(
+            "区间包含1，数据不足以说明两者有关", "the interval holds 1: no clear link in these data"
+        )
+    return head + t(
+        f"：{plain}。这是相关，不是因果。", f"; {plain}. An association, not an effect."
+    )
 
 
 def verdict_text(verdict: object, t: Lang) -> str:
@@ -229,6 +261,15 @@ def progress_kpi(
         ci_high=s["ci_high"],
         passed=None if s["verdict"] is None else s["verdict"] == "met",
     )
+
+
+def rule_text(r, t: Lang) -> str:
+    """The rule of a process indicator in words ("≥40学时", "≥1次/月"), from its row of the
+    compliance indicators (or of the trend): the one wording every document prints."""
+    zh, en = getattr(r, "target_zh", None), getattr(r, "target_en", None)
+    if missing(zh) or missing(en):
+        return "—"
+    return t(str(zh), str(en))
 
 
 def compliance_kpi(r, t: Lang, target_text: str, *, year: int | None = None) -> dict:

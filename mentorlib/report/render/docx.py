@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
 
 import docx
@@ -21,7 +22,20 @@ from ..document import Figure, Heading, Para, Report, Table, Todo
 from .fonts import BODY_EA, BODY_LATIN, HEAD_EA, HEAD_LATIN, east_asian_hint, set_fonts
 
 
+def fonts_of(lang: str) -> tuple[str, str, str, str]:
+    """(body Latin, body East Asian, heading Latin, heading East Asian) fonts of a language.
+
+    A Chinese document draws its digits and Latin letters in the Chinese font of the same
+    style (宋体 body, 微软雅黑 headings): one numeral font beside the Chinese, never a serif
+    Times digit inside sans-serif Chinese. An English document keeps Times New Roman / Arial.
+    """
+    if lang == "zh":
+        return BODY_EA, BODY_EA, HEAD_EA, HEAD_EA
+    return BODY_LATIN, BODY_EA, HEAD_LATIN, HEAD_EA
+
+
 def style_doc(doc, lang: str) -> None:
+    body_latin, body_ea, head_latin, head_ea = fonts_of(lang)
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
     sec.left_margin = sec.right_margin = Cm(2.4)
@@ -36,8 +50,8 @@ def style_doc(doc, lang: str) -> None:
     for a in list(rfonts.attrib):
         del rfonts.attrib[a]
     for a in ("w:ascii", "w:hAnsi", "w:cs"):
-        rfonts.set(qn(a), BODY_LATIN)
-    rfonts.set(qn("w:eastAsia"), BODY_EA)
+        rfonts.set(qn(a), body_latin)
+    rfonts.set(qn("w:eastAsia"), body_ea)
     if lang == "zh":
         rfonts.set(qn("w:hint"), "eastAsia")
     lang_el = rpr.find(qn("w:lang"))
@@ -48,14 +62,14 @@ def style_doc(doc, lang: str) -> None:
     lang_el.set(qn("w:eastAsia"), "zh-CN")
 
     normal = doc.styles["Normal"]
-    set_fonts(normal.element, BODY_LATIN, BODY_EA)
+    set_fonts(normal.element, body_latin, body_ea)
     normal.font.size = Pt(10.5)
     pf = normal.paragraph_format
     pf.space_after = Pt(4)
     pf.line_spacing = 1.3
     for name, size in (("Title", 22), ("Subtitle", 14), ("Heading 1", 15), ("Heading 2", 12.5)):
         st = doc.styles[name]
-        set_fonts(st.element, HEAD_LATIN, HEAD_EA)
+        set_fonts(st.element, head_latin, head_ea)
         st.font.size = Pt(size)
         st.font.bold = name != "Subtitle"
         st.font.italic = False
@@ -66,7 +80,7 @@ def style_doc(doc, lang: str) -> None:
     doc.styles["Title"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.styles["Subtitle"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     cap = doc.styles["Caption"]
-    set_fonts(cap.element, BODY_LATIN, HEAD_EA)
+    set_fonts(cap.element, head_latin if lang == "zh" else body_latin, head_ea)
     cap.font.size = Pt(9.5)
     cap.font.bold = True
     cap.font.italic = False
@@ -86,6 +100,25 @@ def shade(cell, fill: str) -> None:
 
 
 PAGE_TEXT_CM = 21.0 - 2 * 2.4
+
+
+def png_cm(png: bytes) -> tuple[float, float]:
+    """(width, height) in cm of a PNG at the resolution it was saved with
+    (:func:`mentorlib.plots.fig_png`: 150 dpi): its size with every label at its point size."""
+    w, h = struct.unpack(">II", png[16:24])
+    dpi = 150.0
+    i = png.find(b"pHYs")
+    if i > 0:
+        ppm = struct.unpack(">I", png[i + 4 : i + 8])[0]
+        if png[i + 12] == 1 and ppm > 0:
+            dpi = ppm * 0.0254
+    return w / dpi * 2.54, h / dpi * 2.54
+
+
+def figure_cm(fig: Figure) -> float:
+    """The printed width of a figure: its own size (labels at their point size, never
+    enlarged beyond ``fig.width``), at most the text width of the page."""
+    return min(png_cm(fig.png)[0], fig.width, PAGE_TEXT_CM)
 
 
 def text_units(text: str) -> float:
@@ -112,8 +145,11 @@ def column_widths(t: Table, font_pt: float) -> list[float]:
         values = list(t.data.iloc[:, j])
         cells = [text_units(v) for v in values] or [0.0]
         head = text_units(h)
-        # a short header stays on one line; a long one may take two
+        # a short header stays on one line; a long one may take two, broken between words
+        # (its longest word, or a run of Chinese of up to four characters, never split)
+        words = re.findall(r"[\u2e80-\uffff]{1,4}|[^\s\u2e80-\uffff]+", str(h)) or [""]
         head_min = head if head <= 16 else max(head / 2, 16.0)
+        head_min = max(head_min, *(text_units(x) for x in words))
         need = max(max(cells), head_min, 3.0)
         natural.append(need * unit + pad)
         if num[j]:
@@ -189,12 +225,90 @@ def docx_table(doc, t: Table, cap: str) -> None:
         doc.add_paragraph().paragraph_format.space_after = Pt(2)
 
 
+def add_field(paragraph, instr: str, shown: str = "") -> None:
+    """A Word field (PAGE, NUMPAGES, TOC ...) in ``paragraph``, with ``shown`` as its
+    cached result (what a reader sees until the field is updated)."""
+
+    def fld(kind: str):
+        r = paragraph.add_run()
+        r._r.append(r._r.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): kind}))
+        return r
+
+    fld("begin")
+    r = paragraph.add_run()
+    it = r._r.makeelement(qn("w:instrText"), {qn("xml:space"): "preserve"})
+    it.text = f" {instr} "
+    r._r.append(it)
+    fld("separate")
+    if shown:
+        paragraph.add_run(shown)
+    fld("end")
+
+
+def page_footer(doc, lang: str) -> None:
+    """Page numbers in the footer, centred: "第 3 页 / 共 14 页" or "3 / 14"."""
+    p = doc.sections[0].footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    zh = lang == "zh"
+    if zh:
+        p.add_run("第 ")
+    add_field(p, "PAGE", "1")
+    p.add_run(" 页 / 共 " if zh else " / ")
+    add_field(p, "NUMPAGES", "1")
+    if zh:
+        p.add_run(" 页")
+    for r in p.runs:
+        r.font.size = Pt(9)
+
+
+def toc_field(doc, titles: list[str]) -> None:
+    """A real table-of-contents field over the headings (levels 1-2), its cached result the
+    section titles; Word is asked to update fields on opening (the page numbers)."""
+    p = doc.add_paragraph()
+    add_field(p, 'TOC \\o "1-2" \\h \\z \\u', "")
+    # the cached result: one line per section until the reader updates the field
+    fld_runs = p._p.findall(qn("w:r"))
+    end = fld_runs[-1]
+    p._p.remove(end)
+    for t in titles:
+        p.add_run(t).add_break()
+    p._p.append(end)
+    settings = doc.settings.element
+    upd = settings.makeelement(qn("w:updateFields"), {qn("w:val"): "true"})
+    settings.append(upd)
+
+
+#: Where a long cover title may break: after the programme's name, before the year.
+_TITLE_BREAKS = ("导师制", "mentorship programme")
+
+
+def title_lines(title: str) -> list[str]:
+    """The cover title in lines broken between words: after "…导师制" (never inside it),
+    so a 22-point title does not break where the page runs out."""
+    for mark in _TITLE_BREAKS:
+        i = title.find(mark)
+        if i > 0 and i + len(mark) < len(title):
+            head, tail = title[: i + len(mark)], title[i + len(mark) :].lstrip(" ,:")
+            return [head, tail]
+    return [title]
+
+
+def add_title(doc, title: str) -> None:
+    """The cover title, one line break between :func:`title_lines`."""
+    p = doc.add_paragraph(style="Title")
+    for i, line in enumerate(title_lines(title)):
+        if i:
+            p.add_run().add_break()
+        p.add_run(line)
+
+
 def to_docx(rep: Report) -> bytes:
     doc = docx.Document()
     style_doc(doc, rep.lang)
+    page_footer(doc, rep.lang)
     for _ in range(6):
         doc.add_paragraph()
-    doc.add_paragraph(rep.title, style="Title")
+    add_title(doc, rep.title)
     if rep.subtitle:
         doc.add_paragraph(rep.subtitle, style="Subtitle")
     doc.add_paragraph()
@@ -206,10 +320,7 @@ def to_docx(rep: Report) -> bytes:
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.add_run("目录" if rep.lang == "zh" else "Contents").bold = True
-    for _s, title, _b in numbered:
-        q = doc.add_paragraph(title)
-        q.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        q.paragraph_format.space_after = Pt(0)
+    toc_field(doc, [title for _s, title, _b in numbered])
     doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
     todo = rep.todo_label()
     for _s, title, blocks in numbered:
@@ -236,7 +347,7 @@ def to_docx(rep: Report) -> bytes:
             elif isinstance(b, Table):
                 docx_table(doc, b, cap)
             elif isinstance(b, Figure):
-                doc.add_picture(io.BytesIO(b.png), width=Cm(min(b.width, 16.0)))
+                doc.add_picture(io.BytesIO(b.png), width=Cm(figure_cm(b)))
                 doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
                 doc.paragraphs[-1].paragraph_format.keep_with_next = True
                 doc.add_paragraph(cap, style="Caption").alignment = WD_ALIGN_PARAGRAPH.CENTER

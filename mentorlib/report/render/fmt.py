@@ -6,6 +6,8 @@ Every number a report prints passes through one of these: a share is checked to 
 
 >>> pct(0.853), ci(0.8, 0.9), count_text(3, 5), pts(-0.0004), pvalue(0.0001)
 ('85.3%', '80.0%–90.0%', '<5', '0.0', '< 0.001')
+>>> numci(-0.27, 0.23)
+'-0.27 至 0.23'
 >>> zh_number(12), zh_count(2), share(0.85)
 ('十二', '两', '85%')
 """
@@ -94,8 +96,22 @@ def num(v, d: int = 2) -> str:
     return "—" if missing(v) else f"{float(v):.{d}f}"
 
 
-def numci(lo, hi, d: int = 2) -> str:
-    return "—" if missing(lo) or missing(hi) else f"{float(lo):.{d}f}–{float(hi):.{d}f}"
+def numci(lo, hi, d: int = 2, t: Lang | None = None) -> str:
+    """A range of two numbers: "0.59–0.98"; with a negative end the dash would read as a
+    minus sign, so the words of the language join them: "-0.27 至 0.23" / "-0.27 to 0.23".
+
+    The one formatter of every printed range of plain numbers (intervals of means, odds ratios,
+    correlations, alphas). ``t`` is the report's language (Chinese when not given).
+
+    >>> numci(0.59, 0.98), numci(-0.27, 0.23), numci(-0.27, 0.23, t=Lang("en"))
+    ('0.59–0.98', '-0.27 至 0.23', '-0.27 to 0.23')
+    """
+    if missing(lo) or missing(hi):
+        return "—"
+    a, b = f"{float(lo):.{d}f}", f"{float(hi):.{d}f}"
+    if a.startswith("-") or b.startswith("-"):
+        return f"{a} {'to' if t is not None and not t.zh else '至'} {b}"
+    return f"{a}–{b}"
 
 
 def integer(v) -> str:

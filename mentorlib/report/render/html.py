@@ -7,6 +7,7 @@ import html
 import re
 
 from ..document import Figure, Heading, Para, Report, Table, Todo
+from .docx import column_widths, figure_cm
 from .fonts import font_subset
 
 
@@ -14,7 +15,17 @@ def html_table(t: Table, cap: str) -> str:
     e = html.escape
     num = t.numeric_columns()
     cls = ["num" if n else "" for n in num]
-    out = [f'<div class="table-wrap"><table><caption>{e(cap)}</caption><thead><tr>']
+    # the Word layout's column widths, as shares of the row: printed with table-layout:fixed,
+    # a text column keeps its room instead of collapsing to one character a line
+    w = column_widths(t, 9)
+    cols = "".join(f'<col style="width:{x / sum(w) * 100:.1f}%">' for x in w)
+    # a short table moves whole to the next page rather than leave its caption and header
+    # row stranded; a long one splits between rows and repeats its header row (thead)
+    short = " short" if len(t.data) <= 18 else ""
+    out = [
+        f'<div class="table-wrap{short}"><table><caption>{e(cap)}</caption>'
+        f"<colgroup>{cols}</colgroup><thead><tr>"
+    ]
     out += [f'<th class="{c}">{e(str(h))}</th>' for h, c in zip(t.data.columns, cls, strict=True)]
     out.append("</tr></thead><tbody>")
     for r in t.data.itertuples(index=False):
@@ -67,8 +78,23 @@ tbody tr:nth-child(even){background:#fafbfc;}
 figure{margin:1.2rem 0 1.6rem;text-align:center;}
 figure img{height:auto;border:1px solid #eceff3;}
 figcaption{font-size:.9rem;color:var(--muted);margin-top:.4rem;}
-@media print{html{background:#fff;}body{max-width:none;padding:0;font-size:11pt;}\
-h2{break-after:avoid;}figure,table{break-inside:avoid;}nav.toc{display:none;}}
+@media print{html{background:#fff;}body{max-width:none;padding:0;margin:0;font-size:10.5pt;\
+line-height:1.6;}\
+h1,h2,h3,caption{break-after:avoid;page-break-after:avoid;}\
+h2,h3{break-inside:avoid;}\
+figure,figure img,tr,p.tnote{break-inside:avoid;page-break-inside:avoid;}\
+thead{display:table-header-group;}\
+.table-wrap{overflow:visible;}.table-wrap.short{break-inside:avoid;page-break-inside:avoid;}\
+section>p:has(+.table-wrap),section>p:has(+figure){break-after:avoid;}\
+table{width:100%;table-layout:fixed;font-size:8.5pt;}\
+th,td{padding:.2rem .35rem;overflow-wrap:anywhere;}\
+th{overflow-wrap:normal;word-break:keep-all;}\
+td.num,th.num{overflow-wrap:normal;}\
+figure img{max-width:100% !important;}\
+nav.toc{display:none;}\
+p.todo{background:#fff6d5;-webkit-print-color-adjust:exact;print-color-adjust:exact;}}
+@page{size:A4;margin:20mm 18mm 22mm;\
+@bottom-center{content:counter(page) " / " counter(pages);font-size:9pt;color:#59636e;}}
 """
 
 
@@ -112,8 +138,8 @@ def to_html(rep: Report, *, embed_font: bool = True) -> str:
             elif isinstance(b, Figure):
                 uri = "data:image/png;base64," + base64.b64encode(b.png).decode("ascii")
                 body.append(
-                    f'<figure><img src="{uri}" alt="{e(cap)}" style="max-width:'
-                    f'{min(100, b.width / 15 * 100):.0f}%"><figcaption>{e(cap)}'
+                    f'<figure><img src="{uri}" alt="{e(cap)}" style="width:'
+                    f'{figure_cm(b):.1f}cm;max-width:100%"><figcaption>{e(cap)}'
                     "</figcaption></figure>"
                 )
         if in_list:
