@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .cli_progress import Progress
 from .errors import InputError
-from .results import to_json
+from .results import records, to_json
 
 HELP = "clean and judge every school of a district in parallel on Dask (one task per school)"
 _SCHED_HELP = (
@@ -45,7 +45,6 @@ def add_district_command(sub, common: argparse.ArgumentParser) -> None:
 
 def cmd_district(args: argparse.Namespace) -> int:
     from .district import load_district, run_district
-    from .results import records
 
     cfg = load_district(args.district_dir)
     stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())

@@ -159,18 +159,18 @@ def _synth_district(args: argparse.Namespace) -> int:
         bar.close()
     truth = pd.read_parquet(Path(out) / "truth" / "schools.parquet")
     one = truth.drop_duplicates("school_id")
+    levels = one["level"].value_counts()
     summary = {
         "out_dir": str(out),
         "schools": len(one),
         "students": int(one["n_students"].sum()),
-        "levels": one["level"].value_counts(),
+        "levels": levels,
         "truth": truth,
     }
     lines = [
         f"Wrote a synthetic district of {len(one)} schools to {out}",
         f"  {summary['students']:,} students a year (schools of {one['n_students'].min():,}-"
-        f"{one['n_students'].max():,}); "
-        + ", ".join(f"{k} {v}" for k, v in summary["levels"].items()),
+        f"{one['n_students'].max():,}); " + ", ".join(f"{k} {v}" for k, v in levels.items()),
         "  district.toml; one synthetic study per school; truth/schools.parquet holds each "
         "school's effect and true share",
     ]

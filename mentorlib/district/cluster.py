@@ -9,6 +9,8 @@ import logging
 import os
 from collections.abc import Iterator
 
+from distributed import Client, LocalCluster
+
 from ..errors import InputError
 
 ENV_SCHEDULER = "MENTORLIB_DASK_SCHEDULER"
@@ -26,8 +28,6 @@ def dask_client(
     """A ``distributed.Client``: to ``scheduler`` (or ``MENTORLIB_DASK_SCHEDULER``) when given,
     else to a new LocalCluster of ``workers`` processes of one thread each (default: one per
     core, memory split between them), closed on exit."""
-    from distributed import Client, LocalCluster
-
     address = scheduler or os.environ.get(ENV_SCHEDULER) or None
     if address is not None:
         if workers is not None:

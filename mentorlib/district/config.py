@@ -167,7 +167,7 @@ def _key_policy(policy: str, d: dict, root: Path, toml: Path, schools) -> Path |
     if own:
         raise InputError(
             f'pseudonym = "district" but school(s) {own} name a key of their own in '
-            "study.toml: remove it there, or use pseudonym = \"school\"",
+            'study.toml: remove it there, or use pseudonym = "school"',
             file=str(toml),
         )
     if "pseudonym_key_file" in d:

@@ -17,6 +17,7 @@ Output folder (``OUT``, built beside its final place and swapped in, like a proc
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -25,7 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
+from distributed import as_completed
 
+from ..clean.pseudonymise import ENV_KEY
 from ..errors import InputError
 from ..outputs import (
     TMP_PREFIX,
@@ -124,8 +128,6 @@ def run_district(
 
 
 def _schools(client, cfg, tmp: Path, task, stages, year, seed, retries, progress) -> list[dict]:
-    from distributed import as_completed
-
     key, key_file = _key(cfg)
     futures = {
         _submit(client, task, s, tmp, stages, year, seed, key, key_file, retries): s.school_id
@@ -163,10 +165,6 @@ def _submit(client, task, s, tmp: Path, stages, year, seed, key, key_file, retri
 def _key(cfg: DistrictConfig) -> tuple[str | None, str | None]:
     """The district key for the tasks: its file (read by the worker), or the variable's value
     (with ``pseudonym = "district"`` and no file); nothing under the school policy."""
-    import os
-
-    from ..clean.pseudonymise import ENV_KEY
-
     if cfg.pseudonym != "district":
         return None, None
     if cfg.key_file is not None:
@@ -178,8 +176,6 @@ def _dataset(client, ok: list[dict], tmp: Path) -> tuple[dict[str, str], list[st
     """Write every table of the cleaned schools as one hive-partitioned dataset (one task per
     school and table); a table whose columns disagree in kind between schools is left out and
     said."""
-    import pyarrow.parquet as pq
-
     schemas: dict[str, list] = {}
     for d in ok:
         for table, path in d["tables"].items():

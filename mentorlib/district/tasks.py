@@ -24,9 +24,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..clean import clean_study
 from ..clean.pseudonymise import ENV_KEY
+from ..compliance import compliance_report
+from ..effectiveness import mentor_report
 from ..errors import is_user_error
+from ..io.open import open_study
 from ..outputs import atomic_write
+from ..progress import progress_report
 from ..results import plain, to_json
 
 STAGES = ("clean", "progress", "mentors", "compliance")
@@ -77,8 +82,6 @@ def school_task(
         processed folder), ``tables`` (table name -> parquet path), ``row`` (the school's
         summary: level, students, year, each stage's status and headline numbers), ``seconds``.
     """
-    from ..clean import clean_study
-
     t0 = time.perf_counter()
     dest = Path(out) / "schools" / school_id
     row: dict = {"school_id": school_id}
@@ -110,8 +113,6 @@ def school_task(
 def _run_stages(processed: Path, results: Path, row: dict, stages, year, seed: int) -> None:
     """progress, mentors, compliance: each stage's status in ``row`` (``ok`` or its reason),
     its headline numbers beside, its public JSON in ``results``."""
-    from ..io.open import open_study
-
     later = [s for s in stages if s != "clean"]
     if not later:
         return
@@ -134,8 +135,6 @@ def _run_stages(processed: Path, results: Path, row: dict, stages, year, seed: i
 
 
 def _progress(P, year: int, seed: int):
-    from ..progress import progress_report
-
     rep = progress_report(P, year, seed=seed)
     s = rep.summary_dict(public=True)
     ts = s["estimated_true_share"] or {}
@@ -153,15 +152,11 @@ def _progress(P, year: int, seed: int):
 
 
 def _mentors(P, year: int, seed: int):
-    from ..effectiveness import mentor_report
-
     rep = mentor_report(P, year, seed=seed)
     return rep, {"mentors_scored": int(len(rep.effects))}
 
 
 def _compliance(P, year: int, seed: int):
-    from ..compliance import compliance_report
-
     rep = compliance_report(P, year)
     ind = rep.indicators
     judged = ind["passed"].notna()
@@ -181,8 +176,7 @@ def plain_schema(schema: pa.Schema) -> pa.Schema:
     """A table's schema with dictionary (categorical) columns as their plain value type, so
     every school's file of a table can share one schema."""
     fields = [
-        pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
-        for f in schema
+        pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema
     ]
     return pa.schema(fields)
 

@@ -52,9 +52,9 @@ def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.Data
     ``min_cell``: default each school's level rulebook's ``min_cell``.
 
     >>> t = school_verdicts([
-    ...     {"school_id": "a", "level": "primary", "n": 300, "n_evaluable": 280,
+    ...     {"school_id": "a", "level": "primary", "progress": "ok", "n": 300, "n_evaluable": 280,
     ...      "certified_share": 0.5, "certified_ci_low": 0.44, "certified_ci_high": 0.56},
-    ...     {"school_id": "b", "level": "primary", "n": 3, "n_evaluable": 3,
+    ...     {"school_id": "b", "level": "primary", "progress": "ok", "n": 3, "n_evaluable": 3,
     ...      "certified_share": 1.0, "certified_ci_low": 0.44, "certified_ci_high": 1.0}])
     >>> t["certified_share"].tolist(), t["certified_suppressed"].tolist()
     ([0.5, nan], [False, True])

@@ -1,0 +1,124 @@
+"""A district on dask.distributed: 5 synthetic schools x 200 students cleaned on a LocalCluster
+of 2 worker processes; one school's roster is broken (reported, the others finish); the worker
+running another school is killed the first time (the school is retried and its output equals a
+plain single-process clean); the hive dataset equals the schools' tables concatenated."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import cloudpickle
+import pandas as pd
+import pytest
+
+from mentorlib.clean import clean_study
+from mentorlib.cli import main
+from mentorlib.district import load_district, run_district, synth_district
+from mentorlib.district.synth import school_sizes
+from mentorlib.district.tasks import school_task
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("district")]
+
+KILLED = "school_01"
+BROKEN = "school_05"
+
+
+def killing_task(school_id, study_dir, out, **kw):
+    """The district task, but the first time it runs KILLED its worker process dies (SIGKILL,
+    no cleanup), as a machine lost mid-run would."""
+    marker = Path(out).parent / f"killed-{school_id}"
+    if school_id == KILLED and not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return school_task(school_id, study_dir, out, **kw)
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    root = tmp_path_factory.mktemp("district")
+    d = synth_district(root / "raw", 5, students=1000, years=1, seed=3, clean=True)
+    roster = next((d / BROKEN / "roster").glob("学生名册*"))
+    roster.write_bytes(b"\x00not a workbook")  # the school's roster cannot be read
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need killing_task
+    res = run_district(d, root / "out", workers=2, stages=("clean",), task=killing_task, retries=1)
+    return d, root, res
+
+
+def test_synth_district_sizes_and_truth(district):
+    d, _, _ = district
+    cfg = load_district(d)
+    truth = pd.read_parquet(d / "truth" / "schools.parquet")
+    assert [s.school_id for s in cfg.schools] == sorted(truth["school_id"])
+    assert truth["n_students"].sum() == 1000  # --students is the district's total
+    assert set(truth["level"]) == {"primary", "middle"}
+    assert truth["school_effect"].std() > 0  # school effects recorded, not all equal
+    assert truth["true_share"].between(0, 1).all()
+
+
+def test_school_sizes_bounds():
+    import numpy as np
+
+    s = school_sizes(40, 40 * 2400, np.random.default_rng(1))
+    assert s.sum() == 40 * 2400 and s.min() >= 200 and s.max() <= 2500
+
+
+def test_broken_school_reported_others_finish(district):
+    _, _, res = district
+    assert [f["school_id"] for f in res.failed] == [BROKEN]
+    assert res.failed[0]["reason"] and "\n" not in res.failed[0]["reason"]
+    done = sorted(p.name for p in (res.out_dir / "schools").iterdir())
+    assert done == ["school_01", "school_02", "school_03", "school_04"]
+    rows = pd.read_csv(res.out_dir / "district_schools.csv")
+    assert rows.set_index("school_id")["status"].to_dict()[BROKEN] == "failed"
+    assert not list(res.out_dir.rglob(".mentorlib-tmp-*"))  # the killed task left nothing
+
+
+def test_killed_worker_school_retried_identical(district):
+    d, root, res = district
+    assert (root / f"killed-{KILLED}").exists()  # the worker was killed once
+    ref = clean_study(d / KILLED, root / "reference")
+    got = res.out_dir / "schools" / KILLED
+    for name, table in ref.tables.items():
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(got / f"{name}.parquet"),
+            pd.read_parquet(root / "reference" / f"{name}.parquet"),
+            obj=name,
+        )
+        assert len(table) == len(pd.read_parquet(got / f"{name}.parquet"))
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.CategoricalDtype) or out[c].dtype == object:
+            out[c] = out[c].astype("string")
+        elif pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].astype("string")
+    return out
+
+
+@pytest.mark.parametrize("table", ["students", "needs", "activities", "exams"])
+def test_hive_dataset_is_the_schools_tables(district, table):
+    _, _, res = district
+    got = pd.read_parquet(res.out_dir / "tables" / table)
+    assert got["school_id"].nunique() == 4
+    parts = []
+    for sid in sorted(got["school_id"].astype(str).unique()):
+        t = pd.read_parquet(res.out_dir / "schools" / sid / f"{table}.parquet")
+        parts.append(t.assign(school_id=sid))
+    want = pd.concat(parts, ignore_index=True)
+    got = got.assign(school_id=got["school_id"].astype(str))[list(want.columns)]
+    pd.testing.assert_frame_equal(
+        _plain(got).reset_index(drop=True), _plain(want), check_dtype=False, obj=table
+    )
+
+
+def test_cli_district_errors_are_one_line(tmp_path, capsys):
+    assert main(["district", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "district.toml" in err and "\n" not in err
+    assert main(["synth", str(tmp_path / "d"), "--district", "3", "--students", "100"]) == 2
+    assert "600" in capsys.readouterr().err
