@@ -5,7 +5,9 @@ plain single-process clean); the hive dataset equals the schools' tables concate
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -15,15 +17,19 @@ import pandas as pd
 import pytest
 
 from mentorlib.clean import clean_study
+from mentorlib.clean.pseudonymise import ENV_KEY
 from mentorlib.cli import main
 from mentorlib.district import load_district, run_district, synth_district
 from mentorlib.district.synth import school_sizes
 from mentorlib.district.tasks import school_task
+from mentorlib.errors import InputError
+from mentorlib.io.study import load_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("district")]
 
 KILLED = "school_01"
 BROKEN = "school_05"
+KEY = "district-test-key"
 
 
 def killing_task(school_id, study_dir, out, **kw):
@@ -42,6 +48,10 @@ def district(tmp_path_factory):
     d = synth_district(root / "raw", 5, students=1000, years=1, seed=3, clean=True)
     roster = next((d / BROKEN / "roster").glob("学生名册*"))
     roster.write_bytes(b"\x00not a workbook")  # the school's roster cannot be read
+    (root / "key.txt").write_text(KEY, encoding="utf-8")  # one key for the whole district
+    toml = (d / "district.toml").read_text(encoding="utf-8")
+    toml = toml.replace('pseudonym = "school"', 'pseudonym = "district"')
+    (d / "district.toml").write_text(toml + 'pseudonym_key_file = "../key.txt"\n', "utf-8")
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need killing_task
     res = run_district(d, root / "out", workers=2, stages=("clean",), task=killing_task, retries=1)
     return d, root, res
@@ -76,9 +86,32 @@ def test_broken_school_reported_others_finish(district):
     assert not list(res.out_dir.rglob(".mentorlib-tmp-*"))  # the killed task left nothing
 
 
-def test_killed_worker_school_retried_identical(district):
+def test_district_key_pseudonymises_every_school(district):
+    d, _, res = district
+    for sid in ("school_01", "school_02", "school_03", "school_04"):
+        meta = json.loads((res.out_dir / "schools" / sid / "study.json").read_text("utf-8"))
+        assert meta["pseudonymised"] is True
+        raw = load_config(d / sid)
+        assert raw.pseudonym_key is None and raw.pseudonym_key_file is None  # the district's key
+
+
+def test_district_key_policy_checked(tmp_path, district):
+    d, _, _ = district
+    school = tmp_path / "s1"
+    shutil.copytree(d / "school_02", school)
+    st = (school / "study.toml").read_text("utf-8")
+    (school / "study.toml").write_text(
+        st.replace("[study]\n", '[study]\npseudonym_key = "own"\n', 1), "utf-8"
+    )
+    (tmp_path / "district.toml").write_text('[district]\npseudonym = "district"\n', "utf-8")
+    with pytest.raises(InputError, match="key of their own"):
+        load_district(tmp_path)
+
+
+def test_killed_worker_school_retried_identical(district, monkeypatch):
     d, root, res = district
     assert (root / f"killed-{KILLED}").exists()  # the worker was killed once
+    monkeypatch.setenv(ENV_KEY, KEY)  # the single-process clean with the district's key
     ref = clean_study(d / KILLED, root / "reference")
     got = res.out_dir / "schools" / KILLED
     for name, table in ref.tables.items():

@@ -48,7 +48,7 @@ def dask_client(
         processes=True,
         dashboard_address=":0" if dashboard_available() else None,
         memory_limit=memory_limit or "auto",
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,
     )
     with cluster, Client(cluster) as client:
         yield client

@@ -42,7 +42,8 @@ from ..outputs import (
 )
 from .cluster import dashboard_line, dask_client
 from .config import DistrictConfig, load_district
-from .tasks import STAGES, one_line, partition_task, plain_schema, school_task
+from .messages import one_line
+from .tasks import STAGES, partition_task, plain_schema, school_task
 from .verdicts import school_verdicts
 
 

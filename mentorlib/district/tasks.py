@@ -26,13 +26,10 @@ import pyarrow.parquet as pq
 
 from ..clean import clean_study
 from ..clean.pseudonymise import ENV_KEY
-from ..compliance import compliance_report
-from ..effectiveness import mentor_report
 from ..errors import is_user_error
-from ..io.open import open_study
 from ..outputs import atomic_write
-from ..progress import progress_report
-from ..results import plain, to_json
+from ..results import plain
+from .messages import one_line
 
 STAGES = ("clean", "progress", "mentors", "compliance")
 
@@ -54,12 +51,6 @@ def _district_key(key: str | None, key_file: str | None) -> Iterator[None]:
             os.environ.pop(ENV_KEY, None)
         else:
             os.environ[ENV_KEY] = saved
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line (a user error as it is, a bug with its type)."""
-    msg = " ".join(str(exc).split())
-    return msg if is_user_error(exc) else f"{type(exc).__name__}: {msg}"
 
 
 def school_task(
@@ -111,62 +102,13 @@ def school_task(
 
 
 def _run_stages(processed: Path, results: Path, row: dict, stages, year, seed: int) -> None:
-    """progress, mentors, compliance: each stage's status in ``row`` (``ok`` or its reason),
-    its headline numbers beside, its public JSON in ``results``."""
+    """The stages after cleaning (:mod:`.stages`, loaded only when a school runs them: a
+    clean-only run's workers start without the analysis libraries)."""
     later = [s for s in stages if s != "clean"]
-    if not later:
-        return
-    P = open_study(processed)
-    y = year if year is not None else (P.assessed_years or P.years)[-1]
-    row["year"] = int(y)
-    results.mkdir(parents=True, exist_ok=True)
-    for stage in later:
-        try:
-            rep, numbers = _STAGE[stage](P, y, seed)
-        except Exception as e:
-            if not is_user_error(e):
-                raise
-            row[stage] = one_line(e)
-            continue
-        with atomic_write(results / f"{stage}_{y}.json", "w", encoding="utf-8") as f:
-            f.write(to_json(rep, public=True) + "\n")
-        row[stage] = "ok"
-        row |= numbers
+    if later:
+        from .stages import run_stages
 
-
-def _progress(P, year: int, seed: int):
-    rep = progress_report(P, year, seed=seed)
-    s = rep.summary_dict(public=True)
-    ts = s["estimated_true_share"] or {}
-    return rep, {
-        "n_evaluable": s["n_evaluable"],
-        "certified_share": s["proportion"],
-        "certified_ci_low": s["ci_low"],
-        "certified_ci_high": s["ci_high"],
-        "verdict": s["verdict"],
-        "true_share_n": (rep.true_share or {}).get("n_students"),
-        "true_share": ts.get("estimate"),
-        "true_share_ci_low": ts.get("ci_low"),
-        "true_share_ci_high": ts.get("ci_high"),
-    }
-
-
-def _mentors(P, year: int, seed: int):
-    rep = mentor_report(P, year, seed=seed)
-    return rep, {"mentors_scored": int(len(rep.effects))}
-
-
-def _compliance(P, year: int, seed: int):
-    rep = compliance_report(P, year)
-    ind = rep.indicators
-    judged = ind["passed"].notna()
-    return rep, {
-        "compliance_met": int(ind.loc[judged, "passed"].astype(bool).sum()),
-        "compliance_judged": int(judged.sum()),
-    }
-
-
-_STAGE = {"progress": _progress, "mentors": _mentors, "compliance": _compliance}
+        run_stages(processed, results, row, later, year, seed)
 
 
 # ----------------------------------------------------------------------------- the dataset
