@@ -44,6 +44,10 @@ LAZY_OK: dict[str, tuple[tuple[str, ...], str]] = {
         ("mentorlib.district", "pandas"),
         "the command line starts in a blink (as cli): Dask loads when a district runs",
     ),
+    "mentorlib.district.tasks": (
+        ("mentorlib.district.stages",),
+        "a clean-only district run's workers start without the analysis libraries",
+    ),
     "mentorlib.report.document": (("mentorlib.report.render",), "renderers import the model"),
     "mentorlib.synth.params": (("mentorlib.synth.export",), "export imports params"),
     "mentorlib.io.readers": (("openpyxl", "python_calamine", "codecs"), "heavy readers on use"),
