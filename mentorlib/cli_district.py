@@ -14,6 +14,7 @@ from pathlib import Path
 from .cli_progress import Progress
 from .errors import InputError
 from .results import records, to_json
+from .rules import BOUNDS
 
 HELP = "clean and judge every school of a district in parallel on Dask (one task per school)"
 _SCHED_HELP = (
@@ -46,10 +47,11 @@ def add_district_command(sub, common: argparse.ArgumentParser) -> None:
 def cmd_district(args: argparse.Namespace) -> int:
     from .district import load_district, run_district
 
-    cfg = load_district(args.district_dir)
     stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
-    if args.min_cell is not None and args.min_cell < 1:
-        raise InputError(f"--min-cell {args.min_cell}: give a whole number of at least 1")
+    lo, hi = (int(b) for b in BOUNDS["min_cell"])
+    if args.min_cell is not None and not lo <= args.min_cell <= hi:
+        raise InputError(f"--min-cell {args.min_cell}: give a whole number from {lo} to {hi}")
+    cfg = load_district(args.district_dir)
     bar = Progress(len(cfg.schools), "schools", not args.json)
     bar.bar.unit = "school"
     try:

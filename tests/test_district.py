@@ -25,6 +25,8 @@ from mentorlib.district.tasks import school_task
 from mentorlib.errors import InputError
 from mentorlib.io.study import load_config
 
+from conftest import SAMPLE
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("district")]
 
 KILLED = "school_01"
@@ -155,3 +157,26 @@ def test_cli_district_errors_are_one_line(tmp_path, capsys):
     assert "district.toml" in err and "\n" not in err
     assert main(["synth", str(tmp_path / "d"), "--district", "3", "--students", "100"]) == 2
     assert "600" in capsys.readouterr().err
+    assert main(["district", str(tmp_path), "--min-cell", "0"]) == 2
+    assert "--min-cell 0" in capsys.readouterr().err  # checked before the folder is read
+
+
+def test_output_folder_protected(tmp_path):
+    """Refused before any cluster starts: a folder mentorlib did not write, the district folder
+    itself or a folder inside it (the rule of `clean --out`, mentorlib/outputs.py)."""
+    d = tmp_path / "district"
+    d.mkdir()
+    (d / "district.toml").write_text(
+        f'[district]\nname = "d"\n[[schools]]\nid = "sample"\npath = "{SAMPLE.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    assert [s.school_id for s in load_district(d).schools] == ["sample"]
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_bytes(b"x")
+    for out in (foreign, d, d / "out"):
+        with pytest.raises(InputError, match="refusing|not a mentorlib|raw study"):
+            run_district(d, out, workers=1, stages=("clean",))
+    assert (foreign / "thesis.docx").read_bytes() == b"x"
+    with pytest.raises(InputError):
+        synth_district(foreign, 2, overwrite=True)  # --overwrite replaces only our own
