@@ -22,6 +22,7 @@ from mentorlib.cli import main
 from mentorlib.district import load_district, run_district, synth_district
 from mentorlib.district.synth import school_sizes
 from mentorlib.district.tasks import school_task
+from mentorlib.district.verdicts import school_verdicts
 from mentorlib.errors import InputError
 from mentorlib.io.study import load_config
 
@@ -180,3 +181,43 @@ def test_output_folder_protected(tmp_path):
     assert (foreign / "thesis.docx").read_bytes() == b"x"
     with pytest.raises(InputError):
         synth_district(foreign, 2, overwrite=True)  # --overwrite replaces only our own
+
+
+def test_school_verdicts_suppress_small_schools_only():
+    rows = [
+        {
+            "school_id": "big",
+            "level": "primary",
+            "progress": "ok",
+            "n": 900,
+            "n_evaluable": 850,
+            "certified_share": 0.3,
+            "certified_ci_low": 0.27,
+            "certified_ci_high": 0.33,
+            "verdict": "not met",
+            "true_share_n": 900,
+            "true_share": 0.7,
+            "true_share_ci_low": 0.6,
+            "true_share_ci_high": 0.8,
+        },
+        {
+            "school_id": "tiny",
+            "level": "middle",
+            "progress": "ok",
+            "n": 210,
+            "n_evaluable": 4,
+            "certified_share": 0.75,
+            "certified_ci_low": 0.3,
+            "certified_ci_high": 0.95,
+            "verdict": "not met",
+        },
+        {"school_id": "broken", "level": "primary", "status": "failed", "reason": "no roster"},
+    ]
+    t = school_verdicts(rows).set_index("school_id")
+    assert t.loc["big", "certified_share"] == 0.3 and t.loc["big", "true_share"] == 0.7
+    tiny = t.loc["tiny"]  # 4 evaluable students < min_cell 5: share, interval, verdict blank
+    assert tiny[["certified_share", "certified_ci_low", "n_evaluable", "verdict"]].isna().all()
+    assert tiny["certified_suppressed"] and not tiny["true_share_suppressed"]  # none estimated
+    assert not t.loc["broken", "certified_suppressed"]  # nothing was computed to hide
+    assert "student_id" not in t.columns and "name" not in t.columns
+    assert pd.isna(school_verdicts(rows, min_cell=1000).loc[0, "certified_share"])
