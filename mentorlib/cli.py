@@ -32,6 +32,8 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_district import HELP as DISTRICT_HELP
+from .cli_district import add_district_command
 from .cli_progress import Progress
 from .cli_synth import HELP as SYNTH_HELP
 from .cli_synth import add_synth_command
@@ -450,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_groups(sub, common)
     _add_documents(sub, common)
     _add_demo(sub, common)
+    add_district_command(sub, common)
 
     add_tool_commands(sub, common, COMMAND_HELP)
     return ap
@@ -467,6 +470,7 @@ COMMAND_HELP = {
     "report": "draft the annual summary (年度总结) of a year: DOCX, HTML, Markdown",
     "review": "draft the three-year pilot review (三年试点评估报告)",
     "demo": "generate the demo study and run every stage",
+    "district": DISTRICT_HELP,
     "templates": "write data-entry workbooks, questionnaires and a study.toml for a school",
     "export": "export a processed study's tables for Excel (xlsx, csv) or SPSS (sav)",
     "codebook": "codebook tools: suggest a draft codebook for an unknown questionnaire",

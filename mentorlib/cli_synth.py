@@ -29,8 +29,20 @@ def add_synth_command(sub, common: argparse.ArgumentParser) -> None:
     """Register ``synth`` on the command line's subparsers."""
     p = sub.add_parser("synth", parents=[common], help=HELP, description=HELP)
     p.add_argument("out_dir", type=Path, help="study folder to create")
-    p.add_argument("--level", choices=["primary", "middle"], default="primary")
-    p.add_argument("--students", type=int, default=1200, help="students per year (default 1200)")
+    p.add_argument("--level", choices=["primary", "middle"], default=None, help="default primary")
+    p.add_argument(
+        "--students",
+        type=int,
+        default=None,
+        help="students per year (default 1200); with --district the district's total",
+    )
+    p.add_argument(
+        "--district",
+        type=int,
+        metavar="N",
+        help="a district of N schools (200-2,500 students each, primary and middle) with "
+        "school effects in truth/schools.parquet",
+    )
     p.add_argument("--years", type=int, default=3, help="school years (default 3)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=_PARAM_HELP)
@@ -50,8 +62,8 @@ def synth_params(args: argparse.Namespace):
     from .synth.params import parse_params
 
     fields = {
-        "level": args.level,
-        "n_students": args.students,
+        "level": args.level or "primary",
+        "n_students": args.students if args.students is not None else 1200,
         "n_years": args.years,
         "seed": args.seed,
         **parse_params(args.param),
@@ -73,6 +85,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from .synth import generate, write_study
     from .synth.export import plan_files
 
+    if args.district is not None:
+        return _synth_district(args)
     if args.overwrite and Path(args.out_dir).is_dir() and any(Path(args.out_dir).iterdir()):
         check_output_dir(args.out_dir, kind="synth", what="synth folder")  # before generating
     p = synth_params(args)
@@ -117,5 +131,48 @@ def cmd_synth(args: argparse.Namespace) -> int:
     ]
     if args.null:
         lines.append("  --null: every programme, mentor, fit and dose effect is zero")
+    print(to_json(summary) if args.json else "\n".join(lines))
+    return 0
+
+
+def _synth_district(args: argparse.Namespace) -> int:
+    """``synth OUT --district N [--students TOTAL]``: a synthetic district."""
+    import pandas as pd
+
+    from .district import synth_district
+
+    if args.level is not None or args.param or args.null:
+        raise InputError("--district mixes both levels and takes no --level, --param or --null")
+    bar = Progress(args.district, "schools", not args.json)
+    try:
+        out = synth_district(
+            args.out_dir,
+            args.district,
+            students=args.students,
+            years=args.years,
+            seed=args.seed,
+            clean=args.clean,
+            overwrite=args.overwrite,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    truth = pd.read_parquet(Path(out) / "truth" / "schools.parquet")
+    one = truth.drop_duplicates("school_id")
+    levels = one["level"].value_counts()
+    summary = {
+        "out_dir": str(out),
+        "schools": len(one),
+        "students": int(one["n_students"].sum()),
+        "levels": levels,
+        "truth": truth,
+    }
+    lines = [
+        f"Wrote a synthetic district of {len(one)} schools to {out}",
+        f"  {summary['students']:,} students a year (schools of {one['n_students'].min():,}-"
+        f"{one['n_students'].max():,}); " + ", ".join(f"{k} {v}" for k, v in levels.items()),
+        "  district.toml; one synthetic study per school; truth/schools.parquet holds each "
+        "school's effect and true share",
+    ]
     print(to_json(summary) if args.json else "\n".join(lines))
     return 0

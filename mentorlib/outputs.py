@@ -50,7 +50,9 @@ OUTPUT_FORMAT = "mentorlib-output/1"
 MARKER = ".mentorlib-output"
 TMP_PREFIX = ".mentorlib-tmp-"
 STALE_HOURS = 12.0
-KINDS = ("processed", "reports", "synth")
+#: ``district``: a district run's output (mentorlib.district); ``district_synth``: a synthetic
+#: district folder (its schools are synthetic studies); both marked with ``.mentorlib-output``.
+KINDS = ("processed", "reports", "synth", "district", "district_synth")
 
 _TMP_RE = re.compile(r"^\.mentorlib-tmp-(\d+)-")
 # files of a reports folder written before the marker existed (reports/<study>/ of older runs)
@@ -70,13 +72,14 @@ def is_ours(path: str | Path, kind: str) -> bool:
     ----------
     path : path
         An existing folder.
-    kind : {"processed", "reports", "synth"}
+    kind : {"processed", "reports", "synth", "district", "district_synth"}
         ``processed``: ``study.json`` with ``"format": "mentorlib-processed/1"`` and no file
         beside it that its ``files`` list does not name (or, written before the tag, a ``study.json`` with the cleaner's keys beside ``cleaning_log.parquet``).
         ``reports``: a ``.mentorlib-output`` marker of kind ``reports`` (or, before the marker,
         only files named as the report writers name them). ``synth``: a ``study.toml`` saying
         ``synthetic = true`` beside ``truth/params.json``, and no file in the folder that the
-        generator did not write (see :func:`foreign_in_synth`).
+        generator did not write (see :func:`foreign_in_synth`). ``district`` and
+        ``district_synth``: a ``.mentorlib-output`` marker of that kind.
 
     Returns
     -------
@@ -237,7 +240,7 @@ def check_output_dir(
     ----------
     path : path
         The folder about to be written (created, or replaced when it is ours).
-    kind : {"processed", "reports", "synth"}
+    kind : {"processed", "reports", "synth", "district", "district_synth"}
         What will be written; an existing folder must be ours of this kind (or empty).
     raw_roots : iterable of path
         Raw study folders the command reads (beside any folder with a ``study.toml``, which is

@@ -37,8 +37,16 @@ LAZY_OK: dict[str, tuple[tuple[str, ...], str]] = {
         "the command line starts in a blink (as cli)",
     ),
     "mentorlib.cli_synth": (
-        ("mentorlib.synth", "mentorlib.outputs", "pandas"),
+        ("mentorlib.synth", "mentorlib.outputs", "mentorlib.district", "pandas"),
         "the command line starts in a blink (as cli)",
+    ),
+    "mentorlib.cli_district": (
+        ("mentorlib.district", "pandas"),
+        "the command line starts in a blink (as cli): Dask loads when a district runs",
+    ),
+    "mentorlib.district.tasks": (
+        ("mentorlib.district.stages",),
+        "a clean-only district run's workers start without the analysis libraries",
     ),
     "mentorlib.report.document": (("mentorlib.report.render",), "renderers import the model"),
     "mentorlib.synth.params": (("mentorlib.synth.export",), "export imports params"),

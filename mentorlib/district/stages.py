@@ -1,0 +1,74 @@
+"""The per-school stages after cleaning: the same library functions the single-school command
+line calls (``progress_report``, ``mentor_report``, ``compliance_report``); each stage's public
+JSON is written, its headline numbers go into the school's summary row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..compliance import compliance_report
+from ..effectiveness import mentor_report
+from ..errors import is_user_error
+from ..io.open import open_study
+from ..outputs import atomic_write
+from ..progress import progress_report
+from ..results import to_json
+from .messages import one_line
+
+
+def run_stages(processed: Path, results: Path, row: dict, later, year, seed: int) -> None:
+    """progress, mentors, compliance: each stage's status in ``row`` (``ok`` or its reason),
+    its headline numbers beside, its public JSON in ``results``."""
+    P = open_study(processed)
+    y = year if year is not None else (P.assessed_years or P.years)[-1]
+    row["year"] = int(y)
+    results.mkdir(parents=True, exist_ok=True)
+    for stage in later:
+        try:
+            rep, numbers = _STAGE[stage](P, y, seed)
+        except Exception as e:
+            if not is_user_error(e):
+                raise
+            row[stage] = one_line(e)
+            continue
+        with atomic_write(results / f"{stage}_{y}.json", "w", encoding="utf-8") as f:
+            f.write(to_json(rep, public=True) + "\n")
+        row[stage] = "ok"
+        row |= numbers
+
+
+def _progress(P, year: int, seed: int):
+    rep = progress_report(P, year, seed=seed)
+    s = rep.summary_dict(public=True)
+    ts = s["estimated_true_share"] or {}
+    return rep, {
+        "n_evaluable": s["n_evaluable"],
+        "certified_share": s["proportion"],
+        "certified_ci_low": s["ci_low"],
+        "certified_ci_high": s["ci_high"],
+        "verdict": s["verdict"],
+        "true_share_n": (rep.true_share or {}).get("n_students"),
+        "true_share": ts.get("estimate"),
+        "true_share_ci_low": ts.get("ci_low"),
+        "true_share_ci_high": ts.get("ci_high"),
+    }
+
+
+def _mentors(P, year: int, seed: int):
+    rep = mentor_report(P, year, seed=seed)
+    eff = rep.effects
+    n = eff["mentor_id"].nunique() if "mentor_id" in eff.columns else 0
+    return rep, {"mentors_scored": int(n)}
+
+
+def _compliance(P, year: int, seed: int):
+    rep = compliance_report(P, year)
+    ind = rep.indicators
+    judged = ind["passed"].notna()
+    return rep, {
+        "compliance_met": int(ind.loc[judged, "passed"].astype(bool).sum()),
+        "compliance_judged": int(judged.sum()),
+    }
+
+
+_STAGE = {"progress": _progress, "mentors": _mentors, "compliance": _compliance}
