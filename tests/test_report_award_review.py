@@ -10,10 +10,18 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
+from mentorlib import effectiveness as E
 from mentorlib.data import Processed, from_synth
 from mentorlib.labels import Lang
-from mentorlib.report.document import Heading, Para, Section
+from mentorlib.report.document import Heading, Para, Section, Table
+from mentorlib.report.render.fmt import count_text
 from mentorlib.report.sections_award import award_blocks, with_award
+from mentorlib.report.sections_award_review import (
+    YearAward,
+    award_review_blocks,
+    review_awards,
+    with_award_review,
+)
 
 from _effectiveness_fixtures import with_rules
 
@@ -71,3 +79,78 @@ def test_primary_sections_stay_without_an_award():
     a = SimpleNamespace(processed=SimpleNamespace(level="primary"))
     sec = Section("mentors", "m", [Para("x")])
     assert with_award(sec, a, Lang("zh"), True) is sec
+    assert with_award_review(sec, SimpleNamespace(processed=a.processed), Lang("zh")) is sec
+
+
+# ---------------------------------------------------------------- review: per year
+
+
+def _pilot(P, min_cell=5):
+    return SimpleNamespace(processed=P, years=tuple(P.years), min_cell=min_cell)
+
+
+@pytest.fixture(scope="module")
+def awards(P):
+    """min_cell -> review_awards (each computed once)."""
+    cache: dict = {}
+
+    def get(mc: int):
+        if mc not in cache:
+            cache[mc] = review_awards(_pilot(P, mc))
+        return cache[mc]
+
+    return get
+
+
+def test_review_award_adds_up_to_the_pool_and_counts_the_rewards(P, awards):
+    y = P.years[0]
+    aw = awards(5)[y]
+    assert isinstance(aw, YearAward)
+    mentee_terms = len(E.scheme_components(P, y))  # one row per mentee and term
+    assert aw.n_mentee_terms == mentee_terms > 0
+    assert aw.paid == 250 * mentee_terms
+    assert list(aw.bands["band"].dropna()) == [b for b, _ in P.rules.award_bands]
+    assert not aw.bands["suppressed"].any()
+    assert int(aw.bands["yuan"].sum()) == aw.paid
+    assert int(aw.bands["n_mentees"].sum()) == mentee_terms
+    rewarded = len(E.mentee_rewards(P, y))
+    assert aw.n_rewarded == rewarded
+    for lang, words in (
+        ("zh", f"共发放成效奖{aw.paid:,}元"),
+        ("en", f"{aw.paid:,} yuan distributed"),
+    ):
+        blocks = award_review_blocks(_pilot(P), Lang(lang), awards(5))
+        text = " ".join(_paras(blocks))
+        assert words in text
+        assert f"{count_text(rewarded, 5)}" in text
+        table = next(b for b in blocks if isinstance(b, Table))
+        assert table.key == "award_review" and len(table.data) == len(aw.bands)
+        yuan = pd.to_numeric(table.data.iloc[:, -1].str.replace(",", ""), errors="coerce")
+        assert int(yuan.sum()) == aw.paid
+
+
+def test_review_award_respects_min_cell(P, awards):
+    y = P.years[0]
+    full = awards(5)[y]
+    mc = int(full.bands["n_mentees"].max())  # every band but the largest falls under it
+    aw = awards(mc)[y]
+    small = full.bands["n_mentees"] < mc
+    assert small.any()
+    assert aw.bands.loc[small.to_numpy(), "n_mentees"].isna().all()
+    assert aw.bands["yuan"].isna().all()  # amounts would give the counts back
+    blocks = award_review_blocks(_pilot(P, mc), Lang("en"), awards(mc))
+    table = next(b for b in blocks if isinstance(b, Table)).data
+    assert (table.iloc[:, 3] == f"<{mc}").sum() >= small.sum()
+    assert set(table.iloc[:, -1]) == {"—"}
+    # the year's total hides when its mentee-terms fall under min_cell
+    big = full.n_mentee_terms + 1
+    assert awards(big)[y].paid is None
+    text = " ".join(_paras(award_review_blocks(_pilot(P, big), Lang("zh"), awards(big))))
+    assert f"{full.paid:,}" not in text and f"<{big}人次受导" in text
+
+
+def test_review_award_says_why_when_the_study_sets_none(P):
+    for lang, want in (("zh", "未设导师成效奖方案"), ("en", "sets no mentor award scheme")):
+        blocks = award_review_blocks(_pilot(with_rules(P, award_per_mentee_term=0)), Lang(lang))
+        assert len(blocks) == 2 and want in blocks[1].text
+        assert not any(isinstance(b, Table) for b in blocks)

@@ -39,7 +39,8 @@ Layers (each imports only the ones above it)
 :mod:`.award` — the award as paid
     :func:`award_table` (whole yuan per mentor and term adding up exactly to the pool, by
     :func:`round_to_total`, with :func:`band_credibility`), :func:`award_totals`,
-    :func:`award_distribution` (public), :func:`mentee_rewards` (seed 001 section 5.1).
+    :func:`award_distribution` (public), :func:`mentee_rewards` (seed 001 section 5.1),
+    :func:`year_award` (a year's award from the scheme alone, for the review).
 :mod:`.dose` — process
     :func:`dose_response` (talk and parent-contact frequency against improvement; GEE).
     "Improved" is the headline's rule: :func:`mentorlib.progress.study_changes` and
@@ -67,6 +68,7 @@ from .award import (
     mentee_rewards,
     reward_k,
     round_to_total,
+    year_award,
 )
 from .dose import DOSE_WARNING, EXPOSURE_LABELS, EXPOSURES, DoseResponse, dose_response
 from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
@@ -151,4 +153,5 @@ __all__ = [
     "sidak_z",
     "study_models",
     "study_scores",
+    "year_award",
 ]

@@ -11,6 +11,7 @@ progress markedly (进步显著). This module turns the scheme into what a schoo
   scheme assigned;
 - :func:`award_table` (internal: per mentor and term), :func:`award_distribution` (public: per
   band) and :func:`award_totals`;
+- :func:`year_award`: a year's award from the scheme alone (no mentor model), for the review;
 - :func:`mentee_rewards`: the mentees the headline rule finds improved in at least the
   rulebook's ``mentee_reward_k`` dimensions.
 """
@@ -26,6 +27,7 @@ from scipy import stats
 from ..errors import InputError
 from ..progress import improved_flags, improved_students
 from ..rules import Rulebook
+from .scheme import school_scheme
 
 __all__ = [
     "award_distribution",
@@ -35,6 +37,7 @@ __all__ = [
     "mentee_rewards",
     "reward_k",
     "round_to_total",
+    "year_award",
 ]
 
 
@@ -192,6 +195,19 @@ def award_table(
     )
     t = t.sort_values(["term", "yuan", "mentor_id"], ascending=[True, False, True], kind="stable")
     return t.reset_index(drop=True)
+
+
+def year_award(processed, year: int) -> pd.DataFrame:
+    """A school year's award per mentor and term from the school's scheme alone.
+
+    :func:`award_table` of :func:`~mentorlib.effectiveness.school_scheme` with the study's
+    rulebook, without the mentor model (``effect``, ``se`` and ``p_band`` are NaN): what the
+    school paid each year, for the pilot review. An empty frame when no mentor could be scored.
+    """
+    scheme = school_scheme(processed, year)
+    if not len(scheme):
+        return scheme
+    return award_table(scheme, processed.rules)
 
 
 def award_totals(table: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
