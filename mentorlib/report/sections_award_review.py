@@ -58,7 +58,8 @@ def review_awards(p: PilotAnalyses) -> dict[int, YearAward | str]:
         if not len(table):
             out[y] = "no mentor could be scored"
             continue
-        tot = award_totals(table, rules).set_index("term").loc[0]
+        totals = award_totals(table, rules)
+        tot = totals.loc[totals["term"] == 0].to_dict("records")[0]
         n_terms = int(tot["n_mentees"])
         bands = public_distribution(table.assign(term=y), rules, mc)
         try:
