@@ -65,13 +65,19 @@ from .award import (
     award_table,
     award_totals,
     band_credibility,
+    band_outcomes,
     mentee_rewards,
     reward_k,
     round_to_total,
     year_award,
 )
 from .dose import DOSE_WARNING, EXPOSURE_LABELS, EXPOSURES, DoseResponse, dose_response
-from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
+from .figures import (
+    plot_band_outcomes,
+    plot_caterpillar,
+    plot_dose_response,
+    plot_naive_vs_shrunk,
+)
 from .flags import false_flags, flag_mentors, sidak_z
 from .model import (
     LLF_TOL,
@@ -128,6 +134,7 @@ __all__ = [
     "award_table",
     "award_totals",
     "band_credibility",
+    "band_outcomes",
     "boundary_lrt",
     "dose_response",
     "false_flags",
@@ -139,6 +146,7 @@ __all__ = [
     "mentor_stability",
     "normal_scores",
     "placebo_check",
+    "plot_band_outcomes",
     "plot_caterpillar",
     "plot_dose_response",
     "plot_naive_vs_shrunk",
