@@ -218,16 +218,18 @@ def test_coverage_cells_below_min_cell_are_suppressed():
 
 
 @pytest.fixture(scope="module")
-def synth_middle():
-    return from_synth(generate(SynthParams(level="middle", n_students=300, n_years=1, seed=4)))
+def synth_study():
+    return generate(SynthParams(level="middle", n_students=300, n_years=1, seed=4))
 
 
-def test_needing_recounted_on_a_synthetic_school(synth_middle):
-    """Students needing one = mentees with a reliable decline in some dimension or a focus
-    flag, recounted from the per-dimension change table; the synthetic records name no
-    student, so the coverage is not available."""
-    P, y = synth_middle, synth_middle.years[0]
-    rep = C.compliance_report(P, y)
+@pytest.fixture(scope="module")
+def synth_middle(synth_study):
+    return from_synth(synth_study)
+
+
+def _needing_recount(P, y) -> tuple[set, set, pd.Series]:
+    """Mentees with a reliable decline in some dimension or a focus flag, recounted from the
+    per-dimension change table; also the mentees who declined, and every mentee's grade."""
     s = P["students"]
     s = s.loc[(s["year"] == y) & s["mentee"].astype(bool)]
     ch = study_changes(P, y)
@@ -235,13 +237,34 @@ def test_needing_recounted_on_a_synthetic_school(synth_middle):
     flag = s["transfer"].astype(bool) | s["left_behind"].astype(bool)
     flag |= s["family"].astype(str).isin(["single_parent", "reconstituted"])
     ids = s["student_id"].astype(str)
-    need = set(ids[flag]) | (set(ids) & det)
+    grade = pd.Series(s["grade"].astype(int).to_numpy(), index=ids.to_numpy())
+    return set(ids[flag]) | (set(ids) & det), set(ids) & det, grade
+
+
+def test_coverage_on_a_synthetic_school_matches_the_generator_truth(synth_study, synth_middle):
+    """The generator's grade groups name the mentees they discuss, one row each; the coverage
+    is the share of the students needing one (recounted) whom the truth says were discussed,
+    school-wide and by grade."""
+    P, y = synth_middle, synth_middle.years[0]
+    rep = C.compliance_report(P, y, min_cell=1)
+    need, declined, grade = _needing_recount(P, y)
+    tr = synth_study.truth["case_conferences"]
+    discussed = set(tr.loc[tr["year"] == y, "student_id"].astype(str))
+    assert discussed <= set(grade.index)  # the grade groups discuss mentees only
     r = _row(rep)
     assert r["n"] == len(need) > 0
-    assert len(set(ids) & det) > 0  # some mentees declined
-    assert np.isnan(r["value"]) and "not available" in r["note"]
-    assert rep.case_conferences["n_conferences"].sum() > 0
-    assert set(rep.case_conferences["grade"].dropna()) <= set(rulebook("middle").grades)
+    assert len(declined) > 0  # some mentees declined
+    want = len(need & discussed) / len(need)
+    assert 0 < want < 1  # some were discussed, some missed
+    assert r["value"] == pytest.approx(want)
+    assert "not available" not in r["note"]
+    g = rep.by_grade.loc[rep.by_grade["indicator"] == "case_conference"].set_index("grade")
+    for gr, ids in pd.Series(sorted(need)).groupby(grade.reindex(sorted(need)).to_numpy()):
+        assert g.loc[gr, "value"] == pytest.approx(len(set(ids) & discussed) / len(ids))
+    # one record per student discussed: the counts by grade and month are the truth's rows
+    c = rep.case_conferences
+    assert int(c["n_conferences"].sum()) == len(tr.loc[tr["year"] == y])
+    assert set(c["grade"].dropna()) <= set(rulebook("middle").grades)
 
 
 # --------------------------------------------------------------------------- figures

@@ -47,17 +47,29 @@ PRIMARY_ONLY = (
 
 
 @lru_cache(maxsize=1)
+def _middle_study():
+    from mentorlib.data import from_synth
+    from mentorlib.synth import SynthParams, generate
+
+    study = generate(SynthParams(level="middle", n_students=200, n_years=2, seed=5))
+    return study, from_synth(study)
+
+
+@lru_cache(maxsize=1)
+def _middle_year():
+    _, P = _middle_study()
+    return report.analyse_year(P, P.years[-1], seed=0)
+
+
+@lru_cache(maxsize=1)
 def _middle_texts() -> dict[str, str]:
     import tempfile
     from pathlib import Path
 
-    from mentorlib.data import from_synth
-    from mentorlib.synth import SynthParams, generate
-
-    P = from_synth(generate(SynthParams(level="middle", n_students=200, n_years=2, seed=5)))
+    _, P = _middle_study()
     out = Path(tempfile.mkdtemp(prefix="mentorlib-middle-"))
     texts = {}
-    ya = report.analyse_year(P, P.years[-1], seed=0)
+    ya = _middle_year()
     pa = report.analyse_pilot(P, seed=0, draws=1)
     for lang in ("zh", "en"):
         for kind, rep in (
@@ -84,18 +96,36 @@ def test_middle_reports_carry_no_primary_only_text():
         assert goal in zh
     assert "未设定量化的进步目标" in texts["annual.zh.docx"]
     assert "no numeric progress target" in texts["annual.en.html"]
+    # the review carries the award of each year (issue 15 item 4)
+    assert "各学年导师成效奖的等级分布" in zh and "共发放成效奖" in zh
+    assert "The mentor award by band, each year" in texts["review.en.html"]
 
 
 @pytest.mark.slow
 def test_middle_reports_show_the_case_conferences():
     """Issue 15 item 5: counts by grade and month in the annual summary, each year's count in
-    the review; the synthetic records name no student, so the coverage says why it is missing."""
+    the review; the synthetic grade groups name the mentees they discuss, so the annual
+    summary shows the coverage of the students needing one, as computed from the records
+    (the generator's truth: tests/test_compliance_cases.py)."""
+    from mentorlib.compliance import compliance_report
+    from mentorlib.report.render.fmt import pct
+
     texts = _middle_texts()
     annual_zh, annual_en = texts["annual.zh.docx"], texts["annual.en.html"]
     assert "各年级各月个案分析次数" in annual_zh and "本学年共记录个案分析" in annual_zh
     assert "Case conferences by grade and month" in annual_en
-    assert "记录未写明所分析的学生" in annual_zh
-    assert "the records name no student" in annual_en
+    assert "记录未写明所分析的学生" not in annual_zh
+    assert "the records name no student" not in annual_en
+    _, P = _middle_study()
+    ind = compliance_report(P, P.years[-1], min_cell=1).indicators.set_index("indicator")
+    value, n = ind.loc["case_conference", "value"], int(ind.loc["case_conference", "n"])
+    assert 0 < value < 1
+    # the share is shown unless it or its complement falls under min_cell (this school: 13
+    # needing, 3 not covered: not reported; the shown case: test_compliance_cases_records.py)
+    shown = min(round(value * n), n - round(value * n), n) >= P.rules.min_cell
+    assert (f"{pct(value)}在本学年的个案分析记录中被提及" in annual_zh) is shown
+    assert (f"{pct(value)} were named in a case-conference record" in annual_en) is shown
+    assert (f"需个案分析的学生：{n}人，覆盖率不报告" in annual_zh) is not shown
     assert "个案分析次数：" in texts["review.zh.docx"]
     assert "Case conferences held:" in texts["review.en.html"]
 

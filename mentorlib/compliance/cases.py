@@ -29,8 +29,8 @@ Students needing one
 Coverage
     The share of the students needing one who are named in at least one case-conference record
     of the year. Computed only when some case-conference record of the year names a student;
-    records that name no student (mentor-level rows, as the synthetic schools keep them) cannot
-    say who was discussed: the coverage is then "not available: the records name no student".
+    records that name no student (mentor-level rows, as some logs keep them; the synthetic
+    schools name the students discussed) cannot say who was discussed: the coverage is then "not available: the records name no student".
     No case-conference record at all counts as none held (coverage 0), as for every other rule.
 
 Privacy

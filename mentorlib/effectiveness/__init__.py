@@ -39,7 +39,8 @@ Layers (each imports only the ones above it)
 :mod:`.award` — the award as paid
     :func:`award_table` (whole yuan per mentor and term adding up exactly to the pool, by
     :func:`round_to_total`, with :func:`band_credibility`), :func:`award_totals`,
-    :func:`award_distribution` (public), :func:`mentee_rewards` (seed 001 section 5.1).
+    :func:`award_distribution` (public), :func:`mentee_rewards` (seed 001 section 5.1),
+    :func:`year_award` (a year's award from the scheme alone, for the review).
 :mod:`.dose` — process
     :func:`dose_response` (talk and parent-contact frequency against improvement; GEE).
     "Improved" is the headline's rule: :func:`mentorlib.progress.study_changes` and
@@ -64,12 +65,19 @@ from .award import (
     award_table,
     award_totals,
     band_credibility,
+    band_outcomes,
     mentee_rewards,
     reward_k,
     round_to_total,
+    year_award,
 )
 from .dose import DOSE_WARNING, EXPOSURE_LABELS, EXPOSURES, DoseResponse, dose_response
-from .figures import plot_caterpillar, plot_dose_response, plot_naive_vs_shrunk
+from .figures import (
+    plot_band_outcomes,
+    plot_caterpillar,
+    plot_dose_response,
+    plot_naive_vs_shrunk,
+)
 from .flags import false_flags, flag_mentors, sidak_z
 from .model import (
     LLF_TOL,
@@ -126,6 +134,7 @@ __all__ = [
     "award_table",
     "award_totals",
     "band_credibility",
+    "band_outcomes",
     "boundary_lrt",
     "dose_response",
     "false_flags",
@@ -137,6 +146,7 @@ __all__ = [
     "mentor_stability",
     "normal_scores",
     "placebo_check",
+    "plot_band_outcomes",
     "plot_caterpillar",
     "plot_dose_response",
     "plot_naive_vs_shrunk",
@@ -151,4 +161,5 @@ __all__ = [
     "sidak_z",
     "study_models",
     "study_scores",
+    "year_award",
 ]

@@ -11,6 +11,9 @@ progress markedly (进步显著). This module turns the scheme into what a schoo
   scheme assigned;
 - :func:`award_table` (internal: per mentor and term), :func:`award_distribution` (public: per
   band) and :func:`award_totals`;
+- :func:`band_outcomes`: the mentees' change on the development assessment by their mentor's
+  band (the figure that replaces the caterpillar when mentors have 1-2 mentees);
+- :func:`year_award`: a year's award from the scheme alone (no mentor model), for the review;
 - :func:`mentee_rewards`: the mentees the headline rule finds improved in at least the
   rulebook's ``mentee_reward_k`` dimensions.
 """
@@ -24,17 +27,22 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
+from ..privacy import Document
 from ..progress import improved_flags, improved_students
 from ..rules import Rulebook
+from .scheme import school_scheme
+from .study import mentor_data
 
 __all__ = [
     "award_distribution",
     "award_table",
     "award_totals",
     "band_credibility",
+    "band_outcomes",
     "mentee_rewards",
     "reward_k",
     "round_to_total",
+    "year_award",
 ]
 
 
@@ -194,6 +202,19 @@ def award_table(
     return t.reset_index(drop=True)
 
 
+def year_award(processed, year: int) -> pd.DataFrame:
+    """A school year's award per mentor and term from the school's scheme alone.
+
+    :func:`award_table` of :func:`~mentorlib.effectiveness.school_scheme` with the study's
+    rulebook, without the mentor model (``effect``, ``se`` and ``p_band`` are NaN): what the
+    school paid each year, for the pilot review. An empty frame when no mentor could be scored.
+    """
+    scheme = school_scheme(processed, year)
+    if not len(scheme):
+        return scheme
+    return award_table(scheme, processed.rules)
+
+
 def award_totals(table: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
     """Per term and for the year: mentors, mentee-terms, the pool and what was paid.
 
@@ -287,3 +308,103 @@ def mentee_rewards(processed, year: int, *, k: int | None = None) -> pd.DataFram
         }
     )
     return out.sort_values(["mentor_id", "student_id"], kind="stable").reset_index(drop=True)
+
+
+#: Columns of :func:`band_outcomes`.
+BAND_OUTCOME_COLUMNS = [
+    "band", "n_mentors", "n", "mean", "sd", "ci_low", "ci_high", "suppressed",
+]  # fmt: skip
+
+
+def band_outcomes(
+    processed,
+    year: int,
+    scheme: pd.DataFrame,
+    *,
+    term: int = 1,
+    min_cell: int | None = None,
+    alpha: float | None = None,
+    data: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The mentees' change on the development assessment, by the band their mentor got.
+
+    In a middle school a mentor has 1-2 mentees: no mentor's effect can be shown (min_cell),
+    but the mentees of each band of the school's scheme can. A band whose mentees progress no
+    more than the others' says the band is not about the mentees' development.
+
+    Parameters
+    ----------
+    processed : Processed
+    year : int
+    scheme : DataFrame
+        :func:`~mentorlib.effectiveness.school_scheme` (mentor_id, term, band).
+    term : int
+        The term whose mentor and band count (default 1, as the mentor model's mentor).
+    min_cell : int, optional
+        Bands with fewer mentees are suppressed (default the rulebook's ``min_cell``).
+    alpha : float, optional
+        Intervals at level 1 - alpha (default the rulebook's).
+    data : DataFrame, optional
+        :func:`~mentorlib.effectiveness.mentor_data` (composite, ``term``), when computed.
+
+    Returns
+    -------
+    DataFrame
+        :data:`BAND_OUTCOME_COLUMNS`, one row per band of the rulebook (best first), then
+        ``band`` None for mentees whose mentor has no band, when any: ``n`` mentees with both
+        waves, ``n_mentors`` their mentors, ``mean`` and ``sd`` of the composite change (post
+        minus pre, scale points), its t interval (mentees as independent: with 1-2 mentees a
+        mentor the clustering is negligible); ``suppressed`` (n below ``min_cell``: every
+        number of the row but the band blank).
+    """
+    rules = processed.rules
+    mc = rules.min_cell if min_cell is None else int(min_cell)
+    a = rules.alpha if alpha is None else float(alpha)
+    d = mentor_data(processed, year, mentor_term=term) if data is None else data
+    d = d.loc[d["pre"].notna() & d["post"].notna()]
+    s = scheme.loc[scheme["term"] == term]
+    first = s.assign(mentor_id=s["mentor_id"].astype(str)).drop_duplicates("mentor_id")
+    band = first.set_index("mentor_id")["band"]
+    got = band.reindex(d["mentor_id"].astype(str)).to_numpy(dtype=object)
+    change = (d["post"] - d["pre"]).to_numpy(dtype=float)
+    mentors = d["mentor_id"].astype(str).to_numpy()
+    rows = []
+    labels: list = [b for b, _ in rules.award_bands]
+    has_none = any(g is None or (isinstance(g, float) and np.isnan(g)) for g in got)
+    for b in [*labels, *([None] if has_none else [])]:
+        sel = np.array([(g == b) if b is not None else not isinstance(g, str) for g in got])
+        x = change[sel]
+        n = len(x)
+        mean = float(x.mean()) if n else np.nan
+        sd = float(x.std(ddof=1)) if n > 1 else np.nan
+        half = float(stats.t.ppf(1 - a / 2, n - 1) * sd / np.sqrt(n)) if n > 1 else np.nan
+        rows.append(
+            {
+                "band": b,
+                "n_mentors": int(len(set(mentors[sel]))),
+                "n": n,
+                "mean": mean,
+                "sd": sd,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+            }
+        )
+    return _protect_bands(pd.DataFrame(rows), mc)
+
+
+def _protect_bands(raw: pd.DataFrame, mc: int) -> pd.DataFrame:
+    """The band rows with counts under ``mc`` (and the complements that would give them back
+    from the total) suppressed: every number of such a row blank."""
+    doc = Document(mc, name="mentee outcomes by band")
+    keys = [doc.count(f"band.{i}", int(n)) for i, n in enumerate(raw["n"])]
+    doc.total(doc.count("band.total", int(raw["n"].sum())), keys)
+    doc.protect()
+    out = doc.mask_table(raw, {"n": keys, "n_mentors": keys})
+    hide = out["suppressed"].to_numpy(dtype=bool)
+    for c in ("mean", "sd", "ci_low", "ci_high"):
+        out.loc[hide, c] = np.nan
+    for c in ("n", "n_mentors"):
+        out[c] = out[c].astype("Int64").mask(hide)
+    band = out["band"].astype(object)
+    out["band"] = band.where(band.notna(), None)
+    return out[BAND_OUTCOME_COLUMNS]

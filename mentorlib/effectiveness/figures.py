@@ -1,4 +1,5 @@
-"""Figures of the mentor study: caterpillar, naive against shrunken, dose-response.
+"""Figures of the mentor study: caterpillar, naive against shrunken, dose-response, the
+mentees' change by their mentor's band.
 
 Every function takes ``lang`` ("zh" by default; anything but "zh"/"en" is an
 :class:`~mentorlib.errors.InputError`) and returns a matplotlib Figure in the workbench style.
@@ -15,7 +16,7 @@ from scipy import stats
 from ..labels import EXPOSURE_LABELS, Lang, confidence_text
 from .dose import DoseResponse
 
-__all__ = ["plot_caterpillar", "plot_dose_response", "plot_naive_vs_shrunk"]
+__all__ = ["plot_band_outcomes", "plot_caterpillar", "plot_dose_response", "plot_naive_vs_shrunk"]
 
 
 def _pyplot():
@@ -213,3 +214,59 @@ def _dose_ylabel(dose: DoseResponse, L: Lang) -> str:
     return L(
         f"显著进步（至少{dose.k}个维度）的比例", f"share improving (RCI, {dose.k}+ dimensions)"
     )
+
+
+def plot_band_outcomes(
+    bands: pd.DataFrame, *, lang: str = "zh", confidence: float = 0.95, min_cell: int = 5
+):
+    """The mentees' change by the band their mentor got, with intervals.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        :func:`~mentorlib.effectiveness.band_outcomes` (band, n, mean, ci_low, ci_high,
+        suppressed).
+    lang : {"zh", "en"}
+    confidence : float
+        Level of the intervals (for the axis label).
+    min_cell : int
+        The threshold of the suppressed bands (their label says "<min_cell").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One point and interval per band, best first; a suppressed band has its label only; a
+        dashed line at the mean change of the bands shown (weighted by their mentees).
+    """
+    L = Lang(lang)
+    palette = _palette()
+    fig, ax = _axes(None, (6.0, 3.6))
+    b = bands.reset_index(drop=True)
+    x = np.arange(len(b))
+    shown = ~b["suppressed"].to_numpy(dtype=bool) & b["mean"].notna().to_numpy()
+    s = b.loc[shown]
+    ax.errorbar(
+        x[shown],
+        s["mean"],
+        yerr=[s["mean"] - s["ci_low"], s["ci_high"] - s["mean"]],
+        fmt="o",
+        color=palette[0],
+        ms=5,
+        capsize=3,
+    )
+    if shown.any():
+        n = s["n"].to_numpy(dtype=float)
+        ax.axhline(float(np.sum(n * s["mean"]) / n.sum()), color="#555555", lw=0.8, ls="--")
+    none = L("未评等级", "no band")
+    ticks = []
+    counts = b["n"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    for band, k, hide in zip(b["band"], counts.tolist(), b["suppressed"], strict=True):
+        name = str(band) if isinstance(band, str) else none
+        ticks.append(f"{name}\n(n={f'<{min_cell}' if hide else int(k)})")
+    ax.set_xticks(x, ticks)
+    ax.set_xlim(-0.6, len(b) - 0.4)
+    level = confidence_text(confidence)
+    ax.set_xlabel(L("导师的成效奖等级（受导学生人数）", "the mentor's award band (mentees)"))
+    ax.set_ylabel(L(f"受导学生综合得分变化及{level}区间", f"mentees' composite change, {level} CI"))
+    fig.tight_layout()
+    return fig

@@ -19,6 +19,7 @@ from .headline import true_shares_sentence
 from .levels import MIDDLE_GOALS, figure_target, shows_target
 from .methods import methods_section
 from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
+from .sections_award_review import with_award_review
 from .sections_goals import goals_section, rates_sentence, trend_test_text
 from .sections_review import (
     cohort_section,
@@ -294,7 +295,7 @@ def pilot_review(
         trends_section(p, t, k),
         goals_section(p, t),
         cohort_section(p, t),
-        stability_section(p, t),
+        with_award_review(stability_section(p, t), p, t),  # middle: the award
         grouping_section(p, t),
         limitations_section(p, t),
         judgement_section(t, "pilot_review"),

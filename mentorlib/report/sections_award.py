@@ -32,13 +32,22 @@ from ..effectiveness import (
 )
 from ..errors import InputError
 from ..labels import Lang, Pair
+from ..labels_award import AWARD_ABSENT, AWARD_HEADING, AWARD_SOURCES
 from ..privacy import Document
 from ..rules import Rulebook
 from .analyses import YearAnalyses
 from .document import Heading, Para, Section, Table
 from .render.fmt import frame, integer, missing, num, pct
 
-__all__ = ["AWARD_COLUMNS", "award_blocks", "award_frame", "public_distribution", "with_award"]
+__all__ = [
+    "AWARD_COLUMNS",
+    "award_absent",
+    "award_blocks",
+    "award_frame",
+    "public_distribution",
+    "study_award_absent",
+    "with_award",
+]
 
 #: Column headers of the award tables (kept here, as the other sections' headers are: labels.py
 #: is at its 800-line limit).
@@ -75,7 +84,7 @@ def with_award(section: Section, a: YearAnalyses, t: Lang, public: bool) -> Sect
         blocks = award_blocks(a, t, public)
     except InputError as err:  # one part that cannot be computed does not stop the report
         blocks = [
-            Heading(t("导师学期成效奖", "The mentor award")),
+            Heading(t.pair(AWARD_HEADING)),
             Para(t(f"本学年的导师成效奖无法计算：{err}", f"The award cannot be computed: {err}")),
         ]
     if not blocks:
@@ -95,17 +104,47 @@ def award_frame(M: MentorReport) -> pd.DataFrame:
     return award_table(M.scheme, M.rules, effects=eff, var_mentor=var)
 
 
+def study_award_absent(processed, t: Lang) -> str | None:
+    """Why the study can have no award at all, in one sentence saying what to set (None: it
+    can): no scheme (``award_per_mentee_term`` 0), or the rating, exam or reward records are
+    not among its sources."""
+    if processed.rules.award_per_mentee_term <= 0:
+        return t.of(AWARD_ABSENT, "not_set")
+    need = [k for k in AWARD_SOURCES if k not in processed]
+    if need:
+        return t.of(AWARD_ABSENT, "missing_tables").format(
+            tables=t("、", ", ").join(t.of(AWARD_SOURCES, k) for k in need),
+            kinds=t("、", ", ").join(f'"{k}"' for k in need),
+        )
+    return None
+
+
+def award_absent(processed, M: MentorReport | None, t: Lang) -> str | None:
+    """Why the year has no award table, in one sentence saying what to set (None: it has one).
+
+    In order: :func:`study_award_absent`, the mentor analysis could not be run (``M`` None),
+    no mentor could be scored."""
+    why = study_award_absent(processed, t)
+    if why is not None:
+        return why
+    if M is None:
+        return t.of(AWARD_ABSENT, "no_mentor_report")
+    return None if len(M.scheme) else t.of(AWARD_ABSENT, "none_scored")
+
+
 def award_blocks(a: YearAnalyses, t: Lang, public: bool) -> list:
-    """The award part: heading, the pool, then the internal table or the public distribution."""
+    """The award part: heading, the pool, then the internal table or the public distribution;
+    without an award table, the heading and why (:func:`award_absent`)."""
     M = a.mentors
-    if M is None or not len(M.scheme):
-        return []
+    why = award_absent(a.processed, M, t)
+    if why is not None or M is None:
+        return [Heading(t.pair(AWARD_HEADING)), Para(why or "")]
     rules = M.rules
     table = award_frame(M)
     tot = award_totals(table, rules)
     year = tot.loc[tot["term"] == 0].to_dict("records")[0]
     b: list = [
-        Heading(t("导师学期成效奖", "The mentor award")),
+        Heading(t.pair(AWARD_HEADING)),
         Para(
             t(
                 f"按学校方案，每学期每名受导学生投入{rules.award_per_mentee_term:g}元作为导师成效奖；"

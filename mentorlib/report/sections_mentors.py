@@ -13,6 +13,8 @@ from ..effectiveness import (
     EXPOSURE_LABELS,
     DoseResponse,
     MentorReport,
+    band_outcomes,
+    plot_band_outcomes,
     plot_caterpillar,
     plot_dose_response,
     plot_naive_vs_shrunk,
@@ -164,7 +166,7 @@ def _composite_blocks(a: YearAnalyses, M: MentorReport, t: Lang, public: bool) -
         if a.processed.rules.group_max < mc:
             # 1-2 mentees a mentor by design: no mentor's effect may be drawn (min_cell)
             b.append(Para(_no_caterpillar_note(a.processed.rules.group_max, mc, t), "note"))
-            return b
+            return b + _band_outcome_blocks(a, M, t)
         add_figure(
             b,
             t,
@@ -182,6 +184,34 @@ def _composite_blocks(a: YearAnalyses, M: MentorReport, t: Lang, public: bool) -
             lambda: _caterpillar(comp, t, mc, public=public, confidence=1 - M.rules.alpha),
             14,
         )
+    return b
+
+
+def _band_outcome_blocks(a: YearAnalyses, M: MentorReport, t: Lang) -> list:
+    """In place of the caterpillar (1-2 mentees a mentor): the mentees' change by the band
+    their mentor got in the school's scheme (bands under min_cell not drawn)."""
+    if not len(M.scheme):
+        return []
+    mc, lv = a.min_cell, a.level
+    b: list = []
+    add_figure(
+        b,
+        t,
+        "band_outcomes",
+        t(
+            f"受导学生综合得分的变化（后测减前测）及{lv}区间，按其导师（第一学期）的成效奖等级；"
+            f"不足{mc}名受导学生的等级不绘制",
+            f"The mentees' composite change (post minus pre) with {lv} intervals, by their "
+            f"(term-1) mentor's award band; bands with fewer than {mc} mentees are not drawn",
+        ),
+        lambda: plot_band_outcomes(
+            band_outcomes(a.processed, a.year, M.scheme, min_cell=mc),
+            lang=t.code,
+            confidence=1 - M.rules.alpha,
+            min_cell=mc,
+        ),
+        12,
+    )
     return b
 
 

@@ -1,7 +1,7 @@
 """The generator's shared state: random streams, the student registry, the instrument.
 
 :class:`GeneratorBase` holds what every part of the generator reads (parameters, rules, the
-eight independent random streams, the registry of students, the questionnaire's item
+nine independent random streams, the registry of students, the questionnaire's item
 parameters) and collects the tables each part emits. The parts are mixins over it (school and
 rosters, staff, groups, process records, surveys, outcomes); :class:`mentorlib.synth.model`
 puts them together and runs the year loop. The attributes declared below without a value are
@@ -49,7 +49,10 @@ class GeneratorBase:
         self.rules = rulebook(p.level)
         self.dims = p.dimensions
         ss = np.random.SeedSequence(p.seed)
+        # "cases" last: spawned children depend on their index only, so a stream added at the
+        # end leaves the other streams' draws as they were
         streams = ["school", "students", "staff", "groups", "process", "outcome", "measure", "misc"]
+        streams.append("cases")
         self.rng = dict(
             zip(streams, (np.random.default_rng(s) for s in ss.spawn(len(streams))), strict=True)
         )

@@ -355,6 +355,8 @@ def _write_truth(study: SynthStudy, tdir: Path, tables: bool):
   pre-test latent), p_improved / p_improved_untreated (share of the mentored whose true change
   exceeds the rulebook's true_delta pre-test SDs with / without their mentoring term), att_rate
   (the difference); dimension "any": at least k_dimensions dimensions
+- case_conferences.parquet (middle school): the mentees each grade group's case conference
+  discussed, one row each (year, student_id, grade, date); the activity log names them too
 - mentor_effects.parquet: true mentor effect per mentor, year and dimension (latent SD units);
   the placebo outcome (height) has no mentor effect by construction
 - mentors.parquet: latent quality and compliance rates of every staff member

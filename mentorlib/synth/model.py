@@ -265,7 +265,10 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthStudy:
         ``tables``: canonical tables (the answer key a perfect cleaner recovers);
         ``truth``: ``latent`` (theta pre/post, change, true improvement per student, year and
         dimension), ``att`` (the true effect of being mentored on the mentored per year and
-        dimension, see :func:`mentorlib.synth.outcomes.att_table`), ``mentor_effects``, ``mentors`` (quality, compliance), ``reliability``
+        dimension, see :func:`mentorlib.synth.outcomes.att_table`), ``case_conferences``
+        (middle: the mentees each grade group's case conference discussed, one row each:
+        year, student_id, grade, date), ``mentor_effects``, ``mentors`` (quality,
+        compliance), ``reliability``
         (population reliability per dimension, year and wave), ``items`` (GRM parameters).
     """
     p = dataclasses.replace(params or SynthParams(), **kwargs)

@@ -82,6 +82,9 @@ class SynthParams:
     #: middle school: SD of the class teacher's impression added to the standardised observed
     #: pre-test composite when nominating (issue 15)
     impression_sd: float = 0.5
+    #: middle school: mean number of mentees a grade group's case conference discusses (one
+    #: row each in the log); the grade group picks focus-group and low-scoring mentees first
+    cases_per_conference: float = 2.0
 
     def __post_init__(self):
         rulebook(self.level)  # validates the level

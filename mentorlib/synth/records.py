@@ -41,6 +41,7 @@ class RecordsMixin(GeneratorBase):
             out.add("group_counselling", ms, ngc, cal, ["group"], [1.0], (30, 60))
         else:
             self._middle_term_events(out, yi, term, m_idx, self.compliance[mentor[m_idx]], months)
+            self._case_conferences(out, yi, roster, m_idx, months)
         df = pd.concat(out.frames, ignore_index=True) if out.frames else pd.DataFrame()
         return df, talks
 
@@ -81,23 +82,49 @@ class RecordsMixin(GeneratorBase):
         return n_talk
 
     def _middle_term_events(self, out, yi, term, m_idx, comp, months):
-        """Middle: the autumn home visits and the grade teams' case conferences."""
+        """Middle: the autumn home visits (the case conferences: :meth:`_case_conferences`)."""
         rng = out.rng
         if term == 1:
             hv = (rng.random(len(m_idx)) < 0.9 * comp).astype(int)
             cal = months[int(rng.integers(0, len(months)))]
             out.add("home_visit", m_idx, hv, cal, ["visit"], [1.0], (30, 90))
+
+    def _case_conferences(self, out, yi, roster, m_idx, months):
+        """Middle: the grade groups' case conferences, one log row per mentee discussed.
+
+        Each month a grade's conference is held with probability 0.6, led by the grade's first
+        class teacher; it discusses 1 + Poisson(``cases_per_conference`` - 1) of the grade's
+        mentees (no one twice in a meeting), drawn with weights exp(-mean latent trait) x 3 for
+        a focus-group student (a grade without mentees: a conference naming no one). Who was
+        discussed is in the truth: ``case_conferences`` (year, student_id, grade, date)."""
+        rng, rc = out.rng, self.rng["cases"]
         g_staff = self.staff_grade(yi)
+        grade = roster["grade"].to_numpy()
+        theta = self.reg.a["theta"][roster["sid"].to_numpy()].mean(axis=1)
+        focus = self._focus(roster["sid"].to_numpy(), np.arange(len(roster)))
+        weight = np.exp(-theta) * np.where(focus, 3.0, 1.0)
+        extra = max(self.p.cases_per_conference - 1.0, 0.0)
+        ids = self.reg.a["student_id"][roster["sid"].to_numpy()]
+        named: list[pd.DataFrame] = []
         for g in self.grades:
             lead = np.flatnonzero(
                 (g_staff == g) & (self.staff["role"].to_numpy() == "class_teacher")
             )
+            pool = m_idx[grade[m_idx] == g]
             if not len(lead):
                 continue
             for cal in months:
-                if rng.random() < 0.6:
-                    one = np.array([1])
-                    out.add("case_conference", lead[:1], one, cal, ["group"], [1.0], (40, 90))
+                if rng.random() >= 0.6:  # the draw the mentor-level conferences made
+                    continue
+                k = min(1 + int(rc.poisson(extra)), len(pool))
+                who = pool[:0]
+                if k:
+                    who = rc.choice(pool, k, replace=False, p=weight[pool] / weight[pool].sum())
+                day = out.add_named("case_conference", int(lead[0]), who, cal, (40, 90))
+                named.append(pd.DataFrame({"student_id": ids[who], "date": day, "grade": g}))
+        if named:
+            df = pd.concat(named, ignore_index=True).assign(year=self.p.years[yi])
+            self.emit("case_conferences", df[["year", "student_id", "grade", "date"]], truth=True)
 
     def rewards(self, yi, roster, theta, rng):
         year = self.p.years[yi]
@@ -189,7 +216,8 @@ class RecordsMixin(GeneratorBase):
         return pd.concat(frames, ignore_index=True)
 
 
-#: Activities recorded per mentor, not per student.
+#: Activities recorded per mentor, not per student (case conferences name their students:
+#: :meth:`_Records.add_named`; a conference in a grade without mentees names no one).
 _MENTOR_LEVEL = ("subject_exchange", "group_counselling", "case_conference")
 
 
@@ -224,3 +252,32 @@ class _Records:
                 }
             )
         )
+
+    def add_named(self, kind, staff: int, rows: np.ndarray, cal, dur):
+        """One meeting of ``kind`` led by staff index ``staff`` on a random school day of the
+        month ``cal``, one record per roster row in ``rows`` (the students discussed; none:
+        one record naming no one). Draws from the stream what :meth:`add` draws for one
+        record. Returns the day."""
+        n = len(rows)
+        cy, mo = cal
+        day = calendar.random_school_days(self.rng, self.year, cy, mo, 1)
+        self.rng.choice(["group"], 1, p=[1.0])  # the mode draw of add()
+        dur_min = self.rng.integers(dur[0], dur[1] + 1, 1).astype(np.int16)
+        if n == 0:
+            rows, sid = np.zeros(1, dtype=np.int64), np.full(1, -1)
+            n = 1
+        else:
+            sid = self.sid[rows]
+        self.frames.append(
+            pd.DataFrame(
+                {
+                    "mentor_id": np.full(n, staff),
+                    "student_id": sid,
+                    "date": np.repeat(day, n),
+                    "activity": pd.Categorical(np.full(n, kind), categories=ACTIVITIES),
+                    "mode": pd.Categorical(np.full(n, "group"), categories=MODES),
+                    "duration_min": np.repeat(dur_min, n),
+                }
+            )
+        )
+        return day[0]

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from ..io.study import load_config
+from ..labels import Lang
+from ..rules import rulebook
 
 
 def load_truth(study_dir: str | Path) -> dict:
@@ -105,3 +108,52 @@ def overview(study_dir: str | Path) -> dict[str, pd.DataFrame]:
         "improvement": improvement.round(3),
         "mentor_sd": mentor_sd.round(3),
     }
+
+
+def att_overview(att: pd.DataFrame) -> pd.DataFrame:
+    """The generator's true effect of being mentored on the mentored (``truth["att"]``), a row
+    per year: ``n_mentored``; for the ``"any"`` row (true change above ``true_delta`` pre-test
+    SDs in at least ``k_dimensions`` dimensions) the share improving with their mentoring
+    (``p_improved``), without it (``p_improved_untreated``) and the difference (``att_rate``);
+    then ``att_sd_<dimension>``, the ATT per dimension in pre-test SDs.
+
+    >>> att = pd.DataFrame({"year": [1, 1], "dimension": ["x", "any"], "n_mentored": [4, 4],
+    ...     "att_latent": [0.2, None], "att_sd": [0.25, None], "p_improved": [0.5, 0.75],
+    ...     "p_improved_untreated": [0.25, 0.5], "att_rate": [0.25, 0.25]})
+    >>> att_overview(att).loc[1].tolist()
+    [4.0, 0.75, 0.5, 0.25, 0.25]
+    """
+    cols = ["n_mentored", "p_improved", "p_improved_untreated", "att_rate"]
+    anyrow = att.loc[att["dimension"] == "any"].set_index("year")[cols]
+    dims = att.loc[att["dimension"] != "any"]
+    sd = dims.pivot_table(index="year", columns="dimension", values="att_sd", observed=True)
+    sd = sd[list(dict.fromkeys(dims["dimension"].astype(str)))]  # the generator's order
+    return anyrow.join(sd.add_prefix("att_sd_")).round(3)
+
+
+def att_sentence(truth: dict, lang: str = "zh", year: int | None = None) -> str:
+    """One sentence on the generator's ATT of ``year`` (default the last), Chinese or English.
+
+    ``truth``: :func:`load_truth` (``att`` and ``params``; the level's rulebook gives
+    ``k_dimensions`` and ``true_delta``, the definition :func:`att_table
+    <mentorlib.synth.outcomes.att_table>` used)."""
+    att = truth["att"]
+    rules = rulebook(str(truth["params"]["level"]))
+    y = int(att["year"].max()) if year is None else int(year)
+    a = att.loc[att["year"] == y]
+    if not len(a):
+        raise InputError(f"the truth has no ATT for {y}")
+    r = a.loc[a["dimension"] == "any"].iloc[0]
+    sd = a.loc[a["dimension"] != "any", "att_sd"]
+    n, k, d = int(r["n_mentored"]), rules.k_dimensions, rules.true_delta
+    p1, p0, diff = r["p_improved"], r["p_improved_untreated"], r["att_rate"] * 100
+    t = Lang(lang)
+    return t(
+        f"{y}–{y + 1}学年，{n}名受导学生中真实变化在至少{k}个维度超过{d:g}个前测标准差的比例为"
+        f"{p1:.1%}，若未受导则为{p0:.1%}：受导的真实效应（ATT）为{diff:+.1f}个百分点；"
+        f"各维度的真实效应为{sd.min():+.2f}至{sd.max():+.2f}个标准差。",
+        f"In {y}-{y + 1}, {p1:.1%} of the {n} mentored students truly changed by more than "
+        f"{d:g} pre-test SD in at least {k} dimension(s), against {p0:.1%} had they not been "
+        f"mentored: the true effect of mentoring on the mentored (ATT) is {diff:+.1f} "
+        f"percentage points; {sd.min():+.2f} to {sd.max():+.2f} SD by dimension.",
+    )
