@@ -142,12 +142,13 @@ def test_coverage_of_the_students_needing_one(cleaned):
     # so no decline is measured); covered: 张三, 李四 (twice: once), 赵六
     assert r["n"] == 4
     assert r["value"] == pytest.approx(3 / 4)
-    # each row is a case: 5 named rows, grade 7 from the leader 刘洋's grade group
+    # one conference per leader and day: 15 October discussed three students in one meeting;
+    # grade 7 from the leader 刘洋's grade group
     c = rep.case_conferences
     assert set(c["grade"].astype(int)) == {7}
-    assert int(c["n_conferences"].sum()) == 5
+    assert int(c["n_conferences"].sum()) == 3
     assert dict(zip(c["month"], c["n_conferences"], strict=True)) == {
-        "2024-10": 3,
+        "2024-10": 1,
         "2024-12": 1,
         "2025-03": 1,
     }

@@ -89,7 +89,9 @@ def case_conference_counts(acts: pd.DataFrame, staff, students, year: int) -> pd
     ----------
     acts : DataFrame
         The year's activity records: ``mentor_id, student_id, activity`` and ``mkey``
-        (YYYYMM of the date; rows without a date are left out).
+        (YYYYMM of the date; rows without a date are left out); with ``day`` (the date), the
+        rows of one leader on one day are one conference (a log names each student discussed
+        on a row of its own).
     staff, students : DataFrame or None
         The study's ``staff`` and ``students`` tables (for the grades; see the module's
         definitions).
@@ -102,6 +104,8 @@ def case_conference_counts(acts: pd.DataFrame, staff, students, year: int) -> pd
         (YYYY-MM), ``n_conferences``; one row per grade and month with at least one.
     """
     a = acts.loc[(acts["activity"] == KIND) & acts["mkey"].notna()]
+    if "day" in a.columns:  # one meeting per leader and day, however many students it discussed
+        a = a.drop_duplicates(["mentor_id", "day"])
     if not len(a):
         return pd.DataFrame(
             {

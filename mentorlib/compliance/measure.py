@@ -173,7 +173,8 @@ def _grades(processed, year: int) -> pd.DataFrame:
 
 
 def _activities(processed, year: int) -> pd.DataFrame:
-    """The year's activity records: mentor_id, student_id, activity, mkey, term, school_year."""
+    """The year's activity records: mentor_id, student_id, activity, mkey, term, school_year,
+    day (the date without its time)."""
     acts = _table(processed, "activities")
     cols = ["mentor_id", "student_id", "activity", "mkey", "term", "school_year"]
     if acts is None or not len(acts):
@@ -194,6 +195,7 @@ def _activities(processed, year: int) -> pd.DataFrame:
             "mkey": _mkey(acts["date"]),
             "term": term,
             "school_year": sy,
+            "day": d.dt.normalize(),
         }
     )
     return out.loc[(out["school_year"] == year).fillna(False).to_numpy(dtype=bool)]
