@@ -63,6 +63,11 @@ PLACEHOLDERS: dict[str, Pair] = {
         "请填写：试点的政策依据与学校开展导师制的原因（文件名称、学校面临的育人问题）。",
         "Please write: the policy basis of the pilot and why the school took it up.",
     ),
+    "stages": (
+        "请填写：各阶段的重点工作（启动准备、全面推进、总结提炼）与关键事件。",
+        "Please write: the focus of each stage (preparation, full running, consolidation) and "
+        "the key events.",
+    ),
     "experience": (
         "请填写：可复制的做法与模式（分组、谈心、家校沟通、导师培训等方面的具体经验）。",
         "Please write: the practices worth copying (grouping, talks, home-school contact, "
@@ -224,9 +229,40 @@ NARRATIVE: dict[str, Pair] = {
     ),
     "stages_caption": ("各学年的实施情况", "The pilot year by year"),
     "stage_change": (
-        "{year}：导师{dm}名（其中新任导师{new}名），过程记录{dr}条，调整导师的学生{reg}名。",
-        "{year}: mentors {dm} (new mentors: {new}), process records {dr}, students regrouped "
-        "{reg}.",
+        "{year}与上一学年相比：导师人数{dm}，新任导师{new}名，过程记录{dr}。",
+        "{year} against the year before: mentors {dm}, new mentors {new}, process records {dr}.",
+    ),
+    "same": ("持平", "unchanged"),
+    "more": ("增加{n}", "up {n}"),
+    "fewer": ("减少{n}", "down {n}"),
+    "per_year": ("{year}{n}名", "{year}: {n}"),
+    "col_year": ("学年", "Year"),
+    "col_students": ("学生", "Students"),
+    "col_mentored": ("有导师的学生", "With a mentor"),
+    "col_mentors": ("导师", "Mentors"),
+    "col_new": ("新任导师", "New mentors"),
+    "col_backbone": ("骨干导师", "Backbone"),
+    "col_certified": ("持证导师", "Certified"),
+    "col_records": ("过程记录（条）", "Records"),
+    "col_regrouped": ("调整导师（人次）", "Changes of mentor"),
+    "stages_note": (
+        "学生人数少于{mc}时以“<{mc}”表示；新任导师：上一学年未担任导师者；调整导师：学年初重新分组与"
+        "第二学期更换导师的人次之和。",
+        "'<{mc}': fewer than {mc} students. New mentors: not a mentor the year before. Changes "
+        "of mentor: regrouped at the start of the year plus changed in term 2.",
+    ),
+    "goal_progress": (
+        "每年至少{k}个发展维度显著进步的学生比例不低于{target}",
+        "at least {target} of students progressing significantly in at least {k} dimension(s) "
+        "each year",
+    ),
+    "goal_group": ("每位导师带{lo}–{hi}名学生", "{lo}-{hi} students per mentor"),
+    "goal_training": ("导师上岗前培训{hours}学时", "{hours} hours of training before serving"),
+    "goal_talks": ("每月至少{n}次谈心", "at least {n} talk(s) a month"),
+    "goal_three_party": ("每月至少{n}次三方沟通", "at least {n} three-party talk(s) a month"),
+    "goal_regroup": (
+        "单次调整更换导师的学生不超过{share}",
+        "at most {share} of students regrouped in one adjustment",
     ),
     "exp_stable": (
         "每个学年都达到目标的过程指标：{items}。这些做法已经稳定，可作为模式的基础。",
@@ -242,7 +278,7 @@ NARRATIVE: dict[str, Pair] = {
         "No process indicator was met in every year.",
     ),
     "safe_training": (
-        "导师队伍：各学年持证导师分别为{cert}名，骨干导师分别为{backbone}名。",
+        "导师队伍：各学年持证导师分别为{cert}，骨干导师分别为{backbone}。",
         "The mentors: certified mentors by year {cert}; backbone mentors by year {backbone}.",
     ),
     "safe_award": (

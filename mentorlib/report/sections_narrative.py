@@ -24,7 +24,17 @@ from .document import Para, Section, Table, Todo
 from .headline import plain_headline
 from .levels import shows_target
 from .narrative_facts import activities_by_month, required_activities, school_facts
-from .render.fmt import as_float, count_text, dim_label, frame, missing, pct, sep, year_label
+from .render.fmt import (
+    as_float,
+    as_int,
+    count_text,
+    dim_label,
+    frame,
+    missing,
+    pct,
+    sep,
+    year_label,
+)
 from .shared import label_column, verdict_text
 
 __all__ = ["NARRATIVE_SECTIONS", "narrative_sections", "signature_section"]
@@ -143,11 +153,11 @@ def practice_blocks(P, year: int, min_cell: int, t: Lang) -> list:
 
     def cell(m: str, k: str) -> str:
         key = f"{k}.{m}"
-        return doc.text(key) if key in doc.cells else str(int(counts.at[m, k]))
+        return doc.text(key) if key in doc.cells else f"{as_int(counts.at[m, k]):,}"
 
     rows = [[_month_label(m, t), *(cell(m, k) for k in counts.columns)] for m in counts.index]
     cols = [t.pair(NARRATIVE["month"]), *(t.of(ACTIVITY_LABELS, k) for k in counts.columns)]
-    n_rec = int(counts.loc["total"].sum())
+    n_rec = int(counts.loc["total"].to_numpy().sum())
     items = sep(t).join(
         f"{t.of(ACTIVITY_LABELS, k)}{cell('total', k)}次"
         if t.zh
