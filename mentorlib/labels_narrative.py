@@ -98,10 +98,10 @@ NARRATIVE: dict[str, Pair] = {
         "The staff roster lists {staff} people; {n} served as mentors ({roles}).",
     ),
     "ratio": (
-        "有导师的学生{n}名，导师与学生之比为1∶{ratio}；每位导师所带学生为{lo}–{hi}名"
+        "有导师的学生{n}名，导师与学生之比为1∶{ratio}；每位导师每学期所带学生为{size}名"
         "（实施方案要求每组{gmin}–{gmax}名）。",
-        "{n} students had a mentor: a ratio of 1:{ratio}; each mentor had {lo}-{hi} students "
-        "(the plan asks for {gmin}-{gmax} per group).",
+        "{n} students had a mentor: a ratio of 1:{ratio}; each mentor had {size} students in a "
+        "term (the plan asks for {gmin}-{gmax} per group).",
     ),
     "backbone": ("骨干导师{n}名。", "Backbone mentors: {n}."),
     "training": (
@@ -283,9 +283,9 @@ NARRATIVE: dict[str, Pair] = {
     ),
     "safe_award": (
         "激励：实施方案按每名受导学生每学期{amount}元设立导师成效奖；{year}有受导学生{n}名，"
-        "按两个学期计，年度经费约{total}元。",
+        "按{terms}个学期计，年度经费约{total}元。",
         "Incentives: the plan budgets {amount} yuan per mentee per term for the mentors' award; "
-        "{year} had {n} mentees, about {total} yuan for the two terms.",
+        "{year} had {n} mentees, about {total} yuan for its {terms} terms.",
     ),
     "promo_verdicts": (
         "各学年的显著进步比例：{items}。",

@@ -89,6 +89,11 @@ def _training_para(f: dict, hours: float | None, t: Lang) -> str:
     return _f(t, "training", hours=f"{hours:g}", ok=f["n_trained"], share=share, **kw)
 
 
+def _range(lo, hi, t: Lang) -> str:
+    """ "5–8" (or "2" when both ends agree)."""
+    return str(lo) if lo == hi else f"{lo}–{hi}" if t.zh else f"{lo}-{hi}"
+
+
 def basics_section(a: YearAnalyses, t: Lang) -> Section:
     """基本情况: students, classes, mentors by role, the ratio, backbone mentors, training."""
     P, y = a.processed, a.year
@@ -108,7 +113,9 @@ def basics_section(a: YearAnalyses, t: Lang) -> Section:
             classes=f["n_classes"],
         )
         if P.level == "middle" and f["n_mentees"]:
-            txt += _f(t, "mentees", n=count_text(f["n_mentees"], a.min_cell))
+            txt += ("" if t.zh else " ") + _f(
+                t, "mentees", n=count_text(f["n_mentees"], a.min_cell)
+            )
         b.append(Para(txt))
         if f["n_mentors"]:
             parts = [
@@ -124,8 +131,7 @@ def basics_section(a: YearAnalyses, t: Lang) -> Section:
                     "ratio",
                     n=count_text(f["n_mentored"], a.min_cell),
                     ratio=f"{f['n_mentored'] / f['n_mentors']:.1f}",
-                    lo=f["group_min"],
-                    hi=f["group_max"],
+                    size=_range(f["group_min"], f["group_max"], t),
                     gmin=P.rules.group_min,
                     gmax=P.rules.group_max,
                 ),
@@ -206,9 +212,17 @@ def _trend_sentence(a: YearAnalyses, t: Lang) -> str | None:
     return _f(t, key, prev=year_label(y0, t), d=f"{abs(d):.1f}", p0=pct(p0), p1=pct(p1))
 
 
+def _headline_shown(a: YearAnalyses) -> bool:
+    row = a.progress.headline_row(public=True)
+    return not missing(row.get("proportion")) and not bool(row.get("suppressed", False))
+
+
 def _dims_sentence(a: YearAnalyses, t: Lang) -> str | None:
     """The dimensions with the highest and lowest share improving (shares whose numerator or
-    remainder describes fewer than ``min_cell`` students are left out)."""
+    remainder describes fewer than ``min_cell`` students are left out; none at all when the
+    headline share is withheld, so that they cannot narrow it)."""
+    if not _headline_shown(a):
+        return None
     ch = a.progress.changes
     ch = ch.loc[(ch["year"] == a.year) & ch["evaluable"].fillna(False).astype(bool)]
     rates = {}
@@ -261,12 +275,13 @@ def results_section(a: YearAnalyses, t: Lang) -> Section:
     return Section("results", _title(t, "results"), b)
 
 
-def _behind(a: YearAnalyses, t: Lang) -> str:
-    """The groups (grade, gender, focus group) whose interval lies below the school's rate."""
+def _behind(a: YearAnalyses, t: Lang) -> str | None:
+    """The groups (grade, gender, focus group) whose interval lies below the school's rate
+    (None when the school's rate is withheld)."""
     R = a.progress
     row = R.headline_row(public=True)
-    if missing(row.get("proportion")) or bool(row.get("suppressed", False)):
-        return _f(t, "none_behind", mc=a.min_cell)
+    if not _headline_shown(a):
+        return None
     school = as_float(row["proportion"])
     bd = R.breakdowns
     bd = bd.loc[bd["by"].isin(["grade", "gender", "focus_group"]) & ~bd["suppressed"].astype(bool)]
@@ -312,7 +327,9 @@ def problems_section(a: YearAnalyses, t: Lang) -> Section:
         b.append(
             Para(_f(t, "missed", items=sep(t).join(missed)) if missed else _f(t, "none_missed"))
         )
-    b.append(Para(_behind(a, t)))
+    behind = _behind(a, t)
+    if behind:
+        b.append(Para(behind))
     b.append(_todo(t, "problems_causes"))
     return Section("problems", _title(t, "problems"), b)
 

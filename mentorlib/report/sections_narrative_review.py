@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..calendar import TERM_MONTHS
 from ..labels import COMPLIANCE_LEVELS, Lang
 from ..labels_narrative import NARRATIVE, NARRATIVE_TITLES, PLACEHOLDERS
 from .analyses import PilotAnalyses
@@ -255,7 +256,8 @@ def safeguards_section(p: PilotAnalyses, t: Lang, s: pd.DataFrame) -> Section:
                         amount=f"{amount:g}",
                         year=year_label(p.years[-1], t),
                         n=f["n_mentees"],
-                        total=f"{amount * f['n_mentees'] * 2:,.0f}",
+                        terms=len(TERM_MONTHS),
+                        total=f"{amount * f['n_mentees'] * len(TERM_MONTHS):,.0f}",
                     )
                 )
             )
