@@ -39,6 +39,11 @@ PLACEHOLDERS: dict[str, Pair] = {
         "Please write: other work (theme activities, home-school activities, the mood chart and "
         "letter box, mentors' exchanges).",
     ),
+    "practice_more_middle": (
+        "请填写：其他做法（成长档案的建立与更新、学生每月汇报、年级组的个案会诊、导师经验交流等）。",
+        "Please write: other work (the growth files, the students' monthly reports, the grade "
+        "group's case conferences, mentors' exchanges).",
+    ),
     "problems_causes": (
         "请填写：上述问题的原因分析（结合学校实际，不写学生姓名）。",
         "Please write: why these problems arose (from the school's situation; no student names).",
@@ -134,11 +139,10 @@ NARRATIVE: dict[str, Pair] = {
         "No record this year of {kinds}, which the plan asks for.",
     ),
     "practice_none": (
-        "本学年没有活动记录（过程记录表），无法按月统计谈心、三方沟通、家访、团体辅导等做法。"
+        "本学年没有活动记录（过程记录表），无法按月统计{kinds}等做法。"
         "请补充活动记录，或在此处文字说明。",
-        "No activity records this year: talks, three-party communications, home visits and "
-        "group counselling cannot be counted by month. Add the activity log, or describe the "
-        "work here.",
+        "No activity records this year: {kinds} cannot be counted by month. Add the activity "
+        "log, or describe the work here.",
     ),
     "practice_compliance": (
         "各项活动是否达到实施方案的频次要求，见附录“过程落实”。",
@@ -246,9 +250,9 @@ NARRATIVE: dict[str, Pair] = {
     "col_records": ("过程记录（条）", "Records"),
     "col_regrouped": ("调整导师（人次）", "Changes of mentor"),
     "stages_note": (
-        "学生人数少于{mc}时以“<{mc}”表示；新任导师：上一学年未担任导师者；调整导师：学年初重新分组与"
+        "学生人数少于{mc}（含0）时以“<{mc}”表示；新任导师：上一学年未担任导师者；调整导师：学年初重新分组与"
         "第二学期更换导师的人次之和。",
-        "'<{mc}': fewer than {mc} students. New mentors: not a mentor the year before. Changes "
+        "'<{mc}': fewer than {mc} students (0 included). New mentors: not a mentor the year before. Changes "
         "of mentor: regrouped at the start of the year plus changed in term 2.",
     ),
     "goal_progress": (

@@ -155,7 +155,8 @@ def practice_blocks(P, year: int, min_cell: int, t: Lang) -> list:
     one sentence instead when the year has no activity record)."""
     counts, doc = activities_by_month(P, year, min_cell)
     if not counts.shape[1]:
-        return [Para(_f(t, "practice_none"))]
+        kinds = sep(t).join(t.of(ACTIVITY_LABELS, k) for k in required_activities(P.rules))
+        return [Para(_f(t, "practice_none", kinds=kinds))]
 
     def cell(m: str, k: str) -> str:
         key = f"{k}.{m}"
@@ -193,7 +194,7 @@ def practice_section(a: YearAnalyses, t: Lang) -> Section:
     b = practice_blocks(a.processed, a.year, a.min_cell, t)
     if a.compliance is not None:
         b.append(Para(_f(t, "practice_compliance")))
-    b.append(_todo(t, "practice_more"))
+    b.append(_todo(t, "practice_more_middle" if a.processed.level == "middle" else "practice_more"))
     return Section("practice", _title(t, "practice"), b)
 
 

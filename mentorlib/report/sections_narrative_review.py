@@ -138,6 +138,12 @@ def _change(v: int, t: Lang, unit: tuple[str, str] = ("", "")) -> str:
     return _f(t, "more" if v > 0 else "fewer", n=f"{abs(int(v)):,}{t(*unit)}")
 
 
+def _students(v, mc: int) -> str:
+    """A count of students as the disclosure documents print it: "<5" below ``min_cell``,
+    zero included (:meth:`mentorlib.privacy.Document.sensitive`)."""
+    return f"<{mc}" if as_int(v) < mc else count_text(v, mc)
+
+
 def stages_section(p: PilotAnalyses, t: Lang, s: pd.DataFrame) -> Section:
     """实施阶段: each year's size and what changed from the year before (``s``:
     :func:`stage_table`)."""
@@ -145,14 +151,14 @@ def stages_section(p: PilotAnalyses, t: Lang, s: pd.DataFrame) -> Section:
     rows = [
         [
             year_label(as_int(r.year), t),
-            count_text(r.n_students, mc),
-            count_text(r.n_mentored, mc),
+            _students(r.n_students, mc),
+            _students(r.n_mentored, mc),
             str(r.n_mentors),
             "—" if missing(r.n_new) else str(r.n_new),
             str(r.n_backbone),
             str(r.n_certified),
             f"{r.n_records:,}",
-            count_text(r.n_regrouped, mc),
+            _students(r.n_regrouped, mc),
         ]
         for r in s.itertuples(index=False)
     ]
