@@ -1,8 +1,11 @@
 """The annual summary (年度总结): one school year against every target of the programme.
 
-Sections :data:`ANNUAL_SECTIONS`: executive summary, the KPI table, progress and its verdict,
-focus groups, mentor effectiveness, process compliance, satisfaction and regrouping, data
-quality, the researcher's judgement, methods (generated from the rules actually used).
+Sections :data:`ANNUAL_SECTIONS`: the body in the shape of a real 年度总结
+(:data:`~mentorlib.report.sections_narrative.NARRATIVE_SECTIONS`: 基本情况, 主要做法, 取得成效,
+存在问题, 下一步计划, 典型案例, 落款), then the appendix (附录) a principal may skip: executive
+summary, the KPI table, progress and its verdict, focus groups, mentor effectiveness, process
+compliance, satisfaction and regrouping, data quality, the researcher's judgement, methods
+(generated from the rules actually used).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .methods import methods_section
 from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
 from .sections_award import with_award
 from .sections_mentors import effects_by_outcome, mentors_section
+from .sections_narrative import NARRATIVE_SECTIONS, narrative_sections
 from .sections_process import compliance_section, quality_section, satisfaction_section
 from .sections_progress import focus_section, progress_section
 from .shared import (
@@ -39,8 +43,8 @@ from .shared import (
 
 __all__ = ["ANNUAL_SECTIONS", "annual_summary"]
 
-#: Section keys of the annual summary, in order.
-ANNUAL_SECTIONS: tuple[str, ...] = (
+#: Section keys of the annual summary's appendix, in order.
+APPENDIX_SECTIONS: tuple[str, ...] = (
     "summary",
     "kpi",
     "progress",
@@ -52,6 +56,9 @@ ANNUAL_SECTIONS: tuple[str, ...] = (
     "judgement",
     "methods",
 )
+
+#: Section keys of the annual summary, in order: the body, then the appendix.
+ANNUAL_SECTIONS: tuple[str, ...] = NARRATIVE_SECTIONS + APPENDIX_SECTIONS
 
 
 def _kpis(a: YearAnalyses, t: Lang) -> pd.DataFrame:
@@ -288,8 +295,9 @@ def _sec_kpi(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
 def _annual_sections(
     a: YearAnalyses, t: Lang, k: pd.DataFrame, public: bool, rules: Rulebook
 ) -> list[Section]:
-    """The sections of :data:`ANNUAL_SECTIONS`, in order (``k``: the KPI table)."""
-    return [
+    """The sections of :data:`ANNUAL_SECTIONS`, in order (``k``: the KPI table): the body,
+    then the statistical detail as the appendix."""
+    appendix = [
         _sec_summary(a, t, k),
         _sec_kpi(a, t, k),
         progress_section(a, t),
@@ -301,6 +309,9 @@ def _annual_sections(
         judgement_section(t, "annual_summary"),
         methods_section(t, rules, review=False, min_cell=a.min_cell),
     ]
+    for s in appendix:
+        s.appendix = True
+    return narrative_sections(a, t) + appendix
 
 
 def annual_summary(

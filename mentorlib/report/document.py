@@ -92,11 +92,18 @@ class Figure:
 
 @dataclass
 class Section:
-    """A top-level section: ``key`` (stable, e.g. ``"kpi"``), title, blocks in order."""
+    """A top-level section: ``key`` (stable, e.g. ``"kpi"``), title, blocks in order.
+
+    ``appendix``: the section belongs to the appendix (附录) a principal may skip; its title is
+    numbered 附录一 / Appendix A. ``numbered=False``: the title is printed as it is (the
+    signature block, 落款).
+    """
 
     key: str
     title: str
     blocks: list = field(default_factory=list)
+    appendix: bool = False
+    numbered: bool = True
 
 
 Block = Para | Heading | Todo | Table | Figure
@@ -172,8 +179,7 @@ class Report:
         (tables and figures; "" for the other blocks)."""
         out: list[tuple[Section, str, list[tuple[Block, str]]]] = []
         nt = nf = 0
-        for i, s in enumerate(self.sections, 1):
-            title = f"{zh_number(i)}、{s.title}" if self.lang == "zh" else f"{i} {s.title}"
+        for s, title in zip(self.sections, self._titles(), strict=True):
             blocks: list[tuple[Block, str]] = []
             for b in s.blocks:
                 if isinstance(b, Table):
@@ -187,6 +193,25 @@ class Report:
                 else:
                     blocks.append((b, ""))
             out.append((s, title, blocks))
+        return out
+
+    def _titles(self) -> list[str]:
+        """Numbered section titles: body sections 一、 / 1, appendix sections 附录一　 /
+        Appendix A., unnumbered ones as they are."""
+        out, i, j = [], 0, 0
+        for s in self.sections:
+            if not s.numbered:
+                out.append(s.title)
+            elif s.appendix:
+                j += 1
+                out.append(
+                    f"附录{zh_number(j)}　{s.title}"
+                    if self.lang == "zh"
+                    else f"Appendix {chr(64 + j) if j <= 26 else j}. {s.title}"
+                )
+            else:
+                i += 1
+                out.append(f"{zh_number(i)}、{s.title}" if self.lang == "zh" else f"{i} {s.title}")
         return out
 
     def figures(self) -> list[tuple[str, Figure]]:

@@ -1,8 +1,11 @@
 """The three-year pilot review (三年试点评估报告): the whole pilot against the plan's goals.
 
-Sections :data:`REVIEW_SECTIONS`: summary, KPI trends, the four work goals, cohort tracking,
-stability of mentor effects, the grouping-policy comparison with a recommendation,
-limitations, the researcher's judgement, a methods appendix (generated from the rules used).
+Sections :data:`REVIEW_SECTIONS`: the body in the shape of a real 试点评估报告 (试点背景,
+实施阶段, the summary as 主要成效, 经验与模式提炼, 保障措施, 推广建议, 落款:
+:mod:`~mentorlib.report.sections_narrative_review`), then the appendix (附录): KPI trends, the
+four work goals, cohort tracking, stability of mentor effects, the grouping-policy comparison
+with a recommendation, limitations, the researcher's judgement, methods (generated from the
+rules used).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .methods import methods_section
 from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
 from .sections_award_review import with_award_review
 from .sections_goals import goals_section, rates_sentence, trend_test_text
+from .sections_narrative_review import REVIEW_NARRATIVE, review_body
 from .sections_review import (
     cohort_section,
     grouping_section,
@@ -44,9 +48,8 @@ from .shared import (
 
 __all__ = ["REVIEW_SECTIONS", "pilot_review"]
 
-#: Section keys of the pilot review, in order.
-REVIEW_SECTIONS: tuple[str, ...] = (
-    "summary",
+#: Section keys of the pilot review's appendix, in order.
+REVIEW_APPENDIX: tuple[str, ...] = (
     "trends",
     "goals",
     "cohort",
@@ -55,6 +58,14 @@ REVIEW_SECTIONS: tuple[str, ...] = (
     "limitations",
     "judgement",
     "methods",
+)
+
+#: Section keys of the pilot review, in order: the body, then the appendix.
+REVIEW_SECTIONS: tuple[str, ...] = (
+    *REVIEW_NARRATIVE[0],
+    "summary",
+    *REVIEW_NARRATIVE[1],
+    *REVIEW_APPENDIX,
 )
 
 
@@ -147,9 +158,9 @@ def summary_section(p: PilotAnalyses, t: Lang) -> Section:
         b.append(
             Para(
                 t(
-                    f"过程落实：{y1}学年{len(last)}项有目标的过程指标中{met}项达标（逐年情况见第二部分）。",
+                    f"过程落实：{y1}学年{len(last)}项有目标的过程指标中{met}项达标（逐年情况见附录）。",
                     f"Process: in {y1} {met} of {len(last)} indicators with a target were met "
-                    "(every year in section 2).",
+                    "(every year in the appendix).",
                 )
             )
         )
@@ -290,8 +301,7 @@ def pilot_review(
     title, subtitle, front = title_page(
         processed, "pilot_review", p.years, public, p.synthetic, t, min_cell=min_cell
     )
-    sections = [
-        summary_section(p, t),
+    appendix = [
         trends_section(p, t, k),
         goals_section(p, t),
         cohort_section(p, t),
@@ -301,8 +311,11 @@ def pilot_review(
         judgement_section(t, "pilot_review"),
         methods_section(t, processed.rules, review=True, min_cell=min_cell),
     ]
+    for s in appendix:
+        s.appendix = True
     if not public and p.notes:
-        sections[-2].blocks[1:1] = technical_notes(p.notes, t)
+        appendix[-2].blocks[1:1] = technical_notes(p.notes, t)
+    sections = review_body(p, t, summary_section(p, t)) + appendix
     return Report(
         kind="pilot_review",
         lang=lang,
