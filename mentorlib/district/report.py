@@ -75,7 +75,13 @@ def analyse_district(
     if outcomes is None:
         outcomes, notes = student_outcomes(out, ok, year)
     rates = school_rates(outcomes)
-    funnel, p0 = funnel_table(rates)
+    small = rates["n"] < min_cell  # out of the funnel: its rate, and the district's, would show it
+    if small.any():
+        notes.append(
+            f"{int(small.sum())} school(s) with fewer than {min_cell} evaluable students left "
+            "out of the funnel plot and the district rate"
+        )
+    funnel, p0 = funnel_table(rates.loc[~small].reset_index(drop=True))
     effects, ranks = None, pd.DataFrame()
     try:
         effects = fit_school_effects(outcomes)
@@ -111,7 +117,8 @@ def _hide(n, min_cell: int) -> bool:
 
 
 def _names(a: DistrictAnalysis) -> dict[str, str]:
-    return dict(zip(a.schools["school_id"], a.schools["school"].fillna(a.schools["school_id"])))
+    names = a.schools["school"].fillna(a.schools["school_id"])
+    return dict(zip(a.schools["school_id"], names, strict=True))
 
 
 def _sec_schools(a: DistrictAnalysis, t: Lang) -> Section:
@@ -125,10 +132,10 @@ def _sec_schools(a: DistrictAnalysis, t: Lang) -> Section:
                 t(*T[r.level]) if r.level in T else str(r.level),
                 "—" if _hide(r.n, a.min_cell) else str(int(r.n)),
                 "—" if _hide(r.n_evaluable, a.min_cell) else str(int(r.n_evaluable)),
-                f"{pct(r.certified_share)}（{ci(r.certified_ci_low, r.certified_ci_high)}）"
+                f"{pct(r.certified_share)} ({ci(r.certified_ci_low, r.certified_ci_high)})"
                 if pd.notna(r.certified_share)
                 else "—",
-                f"{pct(r.true_share)}（{ci(r.true_share_ci_low, r.true_share_ci_high)}）"
+                f"{pct(r.true_share)} ({ci(r.true_share_ci_low, r.true_share_ci_high)})"
                 if pd.notna(r.true_share)
                 else "—",
                 status,
@@ -169,7 +176,7 @@ def _funnel_figure(f: pd.DataFrame, p0: float, t: Lang) -> bytes:
 
 def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
     T = DISTRICT_TEXTS
-    f = a.funnel.loc[a.funnel["n"] >= a.min_cell]
+    f = a.funnel
     if f.empty:
         return Section("funnel", t(*T["sec_funnel"]), [Para(t(*T["no_outcomes"]), "note")])
     pos = f["position"].value_counts()
@@ -187,7 +194,7 @@ def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
             str(int(r.n)),
             pct(r.rate),
             ci(r.lo_95, r.hi_95),
-            ci(getattr(r, "lo_99_8"), getattr(r, "hi_99_8")),
+            ci(r.lo_99_8, r.hi_99_8),
             t(*T[r.position]),
         ]
         for r in f.rename(columns={"lo_99.8": "lo_99_8", "hi_99.8": "hi_99_8"}).itertuples()
@@ -195,7 +202,7 @@ def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
     cols = [
         t(*T[k]) for k in ("school", "n_evaluable", "rate", "limits95", "limits998", "position")
     ]
-    note = t(*T["suppressed_note"]).format(min_cell=a.min_cell) if len(f) < len(a.funnel) else ""
+    note = t(*T["suppressed_note"]).format(min_cell=a.min_cell)
     return Section(
         "funnel",
         t(*T["sec_funnel"]),
@@ -228,6 +235,7 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
         sure=pct(SURE, 0),
     )
     names = _names(a)
+    lb, rb = t("（", " ("), t("）", ")")
     rows = []
     for x in r.sort_values("effect", ascending=False).itertuples(index=False):
         small = _hide(x.n, a.min_cell)
@@ -238,7 +246,7 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
                 if small
                 else [
                     _pp(x.raw),
-                    f"{_pp(x.effect)}（{_pp(x.ci_low)}, {_pp(x.ci_high)}）",
+                    f"{_pp(x.effect)}{lb}{_pp(x.ci_low)}, {_pp(x.ci_high)}{rb}",
                     f"{x.shrinkage:.2f}",
                     pct(x.p_top, 0),
                     pct(x.p_bottom, 0),
@@ -283,7 +291,7 @@ def district_report(a: DistrictAnalysis, *, lang: str = "zh") -> Report:
     t = Lang(lang)
     T = DISTRICT_TEXTS
     ok = a.schools["status"] == "ok"
-    n_students = int(a.funnel["n"].sum()) if len(a.funnel) else 0
+    n_students = int(pd.to_numeric(a.schools["n"], errors="coerce").fillna(0).sum())
     front = [
         t(*T["front"]).format(n_schools=len(a.schools), n_ok=int(ok.sum()), n_students=n_students)
     ]
