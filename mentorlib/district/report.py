@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,11 @@ def analyse_district(
     )
 
 
+def _tuples(df: pd.DataFrame) -> list[Any]:
+    """The rows as named tuples (cells typed Any: they are read by column name)."""
+    return list(df.itertuples(index=False))
+
+
 def _synthetic(processed: Path) -> bool:
     f = processed / "study.json"
     return f.is_file() and bool(json.loads(f.read_text(encoding="utf-8")).get("synthetic"))
@@ -124,7 +130,7 @@ def _names(a: DistrictAnalysis) -> dict[str, str]:
 def _sec_schools(a: DistrictAnalysis, t: Lang) -> Section:
     T = DISTRICT_TEXTS
     rows = []
-    for r in a.schools.itertuples(index=False):
+    for r in _tuples(a.schools):
         status = "ok" if r.status == "ok" else t(*T["failed"]).format(reason=r.reason)
         rows.append(
             [
@@ -197,7 +203,7 @@ def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
             ci(r.lo_99_8, r.hi_99_8),
             t(*T[r.position]),
         ]
-        for r in f.rename(columns={"lo_99.8": "lo_99_8", "hi_99.8": "hi_99_8"}).itertuples()
+        for r in _tuples(f.rename(columns={"lo_99.8": "lo_99_8", "hi_99.8": "hi_99_8"}))
     ]
     cols = [
         t(*T[k]) for k in ("school", "n_evaluable", "rate", "limits95", "limits998", "position")
@@ -237,7 +243,7 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
     names = _names(a)
     lb, rb = t("（", " ("), t("）", ")")
     rows = []
-    for x in r.sort_values("effect", ascending=False).itertuples(index=False):
+    for x in _tuples(r.sort_values("effect", ascending=False)):
         small = _hide(x.n, a.min_cell)
         rows.append(
             [names.get(x.school_id, x.school_id), "—" if small else str(int(x.n))]
@@ -275,7 +281,7 @@ def _sec_compliance(a: DistrictAnalysis, t: Lang) -> Section:
         mark = "" if pd.isna(x.passed) else (" √" if bool(x.passed) else " ×")
         return f"{pct(x.value)}{mark}"
 
-    c = c.assign(cell=[cell(x) for x in c.itertuples(index=False)])
+    c = c.assign(cell=[cell(x) for x in _tuples(c)])
     c = c.assign(school=c["school_id"].map(names))
     wide = c.pivot_table(
         index="school", columns=label, values="cell", aggfunc="first", sort=False
