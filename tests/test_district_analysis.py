@@ -135,3 +135,10 @@ def test_school_rates_count_evaluable_students_only():
     df = pd.DataFrame({"school_id": ["a"] * 4 + ["b"] * 2, "improved": [1, 0, np.nan, 1, 0, 0]})
     t = school_rates(df).set_index("school_id")
     assert t.loc["a", "n"] == 3 and t.loc["a", "successes"] == 2 and t.loc["b", "rate"] == 0
+
+
+def test_analyse_district_refuses_a_folder_that_is_no_district_output(tmp_path):
+    from mentorlib.district.report import analyse_district
+
+    with pytest.raises(InputError, match="district.json"):
+        analyse_district(tmp_path)
