@@ -70,13 +70,19 @@ def cmd_district(args: argparse.Namespace) -> int:
             min_cell=args.min_cell,
             on_start=lambda line: print(line, file=sys.stderr),
             progress=bar,
+            outcomes=True,
         )
     finally:
         bar.close()
     reports = []
     if len(res.failed) < len(res.rows):  # the summary of the schools that finished
         reports = write_district_report(
-            res.out_dir, lang=args.lang, year=args.year, min_cell=args.min_cell, seed=args.seed
+            res.out_dir,
+            lang=args.lang,
+            year=args.year,
+            min_cell=args.min_cell,
+            seed=args.seed,
+            outcomes=res.outcomes,
         )
     summary = {
         "district": res.name,

@@ -56,7 +56,9 @@ def district(tmp_path_factory):
     toml = toml.replace('pseudonym = "school"', 'pseudonym = "district"')
     (d / "district.toml").write_text(toml + 'pseudonym_key_file = "../key.txt"\n', "utf-8")
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need killing_task
-    res = run_district(d, root / "out", workers=2, stages=("clean",), task=killing_task, retries=1)
+    res = run_district(
+        d, root / "out", workers=2, stages=("clean",), task=killing_task, retries=1, outcomes=True
+    )
     return d, root, res
 
 
@@ -242,7 +244,9 @@ def test_district_report_sections_and_no_student(district):
     )
 
     _, _, res = district
-    a = analyse_district(res.out_dir)
+    a = analyse_district(res.out_dir, outcomes=res.outcomes)  # computed on the cluster
+    here = analyse_district(res.out_dir)  # ... and in this process: the same
+    pd.testing.assert_frame_equal(a.funnel, here.funnel)
     assert a.effects is not None and len(a.ranks) == 4
     assert a.ranks["p_top"].sum() == pytest.approx(1)  # one school in the top quarter of four
     outcomes, _ = student_outcomes(res.out_dir, ["school_02"])

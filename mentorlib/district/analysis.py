@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import is_user_error
 from ..io.open import open_study
 from ..progress import improved_students
 from ..progress.verdict import mentor_term1
@@ -85,32 +86,49 @@ def funnel_table(rates: pd.DataFrame, levels=FUNNEL_LEVELS) -> tuple[pd.DataFram
     return t, p0
 
 
+OUTCOME_COLUMNS = ["school_id", "year", "student_id", "mentor_id", "improved"]
+
+
 def _school_outcomes(school_id: str, processed: Path, year: int | None) -> pd.DataFrame:
     P = open_study(processed)
     y = year if year is not None else (P.assessed_years or P.years)[-1]
     imp = improved_students(P, int(y))
     mentors = mentor_term1(P["assignments"] if "assignments" in P else None, int(y))
     out = imp.join(mentors.rename("mentor_id"), how="inner").reset_index()
-    return out.assign(school_id=school_id, year=int(y))[
-        ["school_id", "year", "student_id", "mentor_id", "improved"]
-    ]
+    return out.assign(school_id=school_id, year=int(y))[OUTCOME_COLUMNS]
+
+
+def school_outcomes(school_id: str, processed: Path, year: int | None) -> pd.DataFrame:
+    """One school's programme students (term-1 mentor) with ``improved`` (1/0/NaN): the
+    columns :data:`OUTCOME_COLUMNS`; a school whose outcome cannot be computed (no assessment,
+    no assignment) gives no row and its reason in ``attrs["note"]``."""
+    try:
+        return _school_outcomes(school_id, processed, year)
+    except Exception as e:
+        if not is_user_error(e):
+            raise  # a bug
+        out = pd.DataFrame(columns=OUTCOME_COLUMNS)
+        out.attrs["note"] = f"{school_id}: no student outcome ({str(e).splitlines()[0][:200]})"
+        return out
+
+
+def combine_outcomes(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    """The schools' outcome frames as one, and the notes of the schools without any."""
+    notes = [p.attrs["note"] for p in parts if p.attrs.get("note")]
+    rows = [p for p in parts if len(p)]
+    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=OUTCOME_COLUMNS)
+    return frame, notes
 
 
 def student_outcomes(out_dir: str | Path, school_ids, year: int | None = None):
-    """The programme students of each school (term-1 mentor) with ``improved`` (1/0/NaN).
+    """:func:`school_outcomes` of each school of a district output, in this process.
 
-    Returns ``(frame, notes)``: ``school_id, year, student_id, mentor_id, improved``; a school
-    whose outcome cannot be computed (no assessment, no assignment) is left out with a note.
+    Returns ``(frame, notes)``: ``school_id, year, student_id, mentor_id, improved``.
+    (``mentorlib district`` computes the same on the cluster, one task per school.)
     """
-    parts, notes = [], []
-    for sid in school_ids:
-        try:
-            parts.append(_school_outcomes(sid, Path(out_dir) / "schools" / sid, year))
-        except Exception as e:  # a school without assessments: said, the others go on
-            notes.append(f"{sid}: no student outcome ({str(e).splitlines()[0][:200]})")
-    cols = ["school_id", "year", "student_id", "mentor_id", "improved"]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    return frame, notes
+    return combine_outcomes(
+        [school_outcomes(sid, Path(out_dir) / "schools" / sid, year) for sid in school_ids]
+    )
 
 
 def compliance_table(out_dir: str | Path, school_ids) -> pd.DataFrame:

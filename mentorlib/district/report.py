@@ -24,7 +24,13 @@ from ..labels_district import DISTRICT_TEXTS
 from ..report.document import Figure, Para, Report, Section, Table
 from ..report.render.fmt import ci, pct
 from ..rules import rulebook
-from .analysis import compliance_table, funnel_table, school_rates, student_outcomes
+from .analysis import (
+    combine_outcomes,
+    compliance_table,
+    funnel_table,
+    school_rates,
+    student_outcomes,
+)
 from .multilevel import SchoolEffects, fit_school_effects, school_rank_probabilities
 
 #: A school is "surely" in the top (bottom) quarter above this probability (the report's lead).
@@ -55,13 +61,14 @@ def analyse_district(
     *,
     year: int | None = None,
     min_cell: int | None = None,
-    outcomes: pd.DataFrame | None = None,
+    outcomes: list[pd.DataFrame] | None = None,
     seed: int = 0,
 ) -> DistrictAnalysis:
     """Read a district run's outputs and analyse them (funnel, school effects, compliance).
 
-    ``outcomes``: the student outcomes when already computed (else read from the schools'
-    processed folders, :func:`.analysis.student_outcomes`).
+    ``outcomes``: the schools' student outcomes when already computed on the cluster
+    (``DistrictResult.outcomes``); else computed here from the schools' processed folders
+    (:func:`.analysis.student_outcomes`).
     """
     out = Path(out_dir)
     meta_file = out / "district.json"
@@ -72,10 +79,11 @@ def analyse_district(
     ok = schools.loc[schools["status"] == "ok", "school_id"].tolist()
     if min_cell is None:
         min_cell = max([rulebook(str(lv)).min_cell for lv in schools["level"].dropna()] or [5])
-    notes: list[str] = []
     if outcomes is None:
-        outcomes, notes = student_outcomes(out, ok, year)
-    rates = school_rates(outcomes)
+        frame, notes = student_outcomes(out, ok, year)
+    else:
+        frame, notes = combine_outcomes(outcomes)
+    rates = school_rates(frame)
     small = rates["n"] < min_cell  # out of the funnel: its rate, and the district's, would show it
     if small.any():
         notes.append(
@@ -85,12 +93,12 @@ def analyse_district(
     funnel, p0 = funnel_table(rates.loc[~small].reset_index(drop=True))
     effects, ranks = None, pd.DataFrame()
     try:
-        effects = fit_school_effects(outcomes)
+        effects = fit_school_effects(frame)
         ranks = school_rank_probabilities(effects, n_sims=N_SIMS, seed=seed)
         notes += effects.notes
     except InputError as e:
         notes.append(str(e))
-    years = sorted({int(y) for y in outcomes.get("year", pd.Series(dtype=int)).dropna()})
+    years = sorted({int(y) for y in frame["year"].dropna()})
     synthetic = any(_synthetic(out / "schools" / sid) for sid in ok)
     return DistrictAnalysis(
         str(meta.get("name", out.name)),
