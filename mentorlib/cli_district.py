@@ -40,12 +40,16 @@ def add_district_command(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--year", type=int, help="school year (default: each school's last assessed)")
     p.add_argument("--min-cell", type=int, help="suppress schools' cells of fewer students")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="district summary language (zh)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_district)
 
 
 def cmd_district(args: argparse.Namespace) -> int:
     from .district import load_district, run_district
+    from .district.report import write_district_report
 
     stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
     lo, hi = (int(b) for b in BOUNDS["min_cell"])
@@ -66,9 +70,20 @@ def cmd_district(args: argparse.Namespace) -> int:
             min_cell=args.min_cell,
             on_start=lambda line: print(line, file=sys.stderr),
             progress=bar,
+            outcomes=True,
         )
     finally:
         bar.close()
+    reports = []
+    if len(res.failed) < len(res.rows):  # the summary of the schools that finished
+        reports = write_district_report(
+            res.out_dir,
+            lang=args.lang,
+            year=args.year,
+            min_cell=args.min_cell,
+            seed=args.seed,
+            outcomes=res.outcomes,
+        )
     summary = {
         "district": res.name,
         "out_dir": str(res.out_dir),
@@ -78,12 +93,13 @@ def cmd_district(args: argparse.Namespace) -> int:
         "schools_failed": res.failed,
         "tables": res.tables,
         "notes": res.notes,
+        "reports": [str(p) for p in reports],
         "schools": records(res.schools),
     }
     if args.json:
         print(to_json(summary))
     else:
-        print("\n".join(_lines(res)))
+        print("\n".join([*_lines(res), *(f"  report: {p}" for p in reports)]))
     return 0  # like a partial study: the schools that failed are listed with their reasons
 
 

@@ -56,7 +56,9 @@ def district(tmp_path_factory):
     toml = toml.replace('pseudonym = "school"', 'pseudonym = "district"')
     (d / "district.toml").write_text(toml + 'pseudonym_key_file = "../key.txt"\n', "utf-8")
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers need killing_task
-    res = run_district(d, root / "out", workers=2, stages=("clean",), task=killing_task, retries=1)
+    res = run_district(
+        d, root / "out", workers=2, stages=("clean",), task=killing_task, retries=1, outcomes=True
+    )
     return d, root, res
 
 
@@ -221,3 +223,48 @@ def test_school_verdicts_suppress_small_schools_only():
     assert not t.loc["broken", "certified_suppressed"]  # nothing was computed to hide
     assert "student_id" not in t.columns and "name" not in t.columns
     assert pd.isna(school_verdicts(rows, min_cell=1000).loc[0, "certified_share"])
+
+
+def _docx_text(path: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return z.read("word/document.xml").decode("utf-8")
+
+
+def test_district_report_sections_and_no_student(district):
+    """The district summary of the clean-only run: every section, the broken school reported,
+    school effects fitted on the four cleaned schools, the funnel's schools and rates from the
+    students' improved flags, and no student ID in the DOCX or the HTML (zh and en)."""
+    from mentorlib.district.analysis import student_outcomes
+    from mentorlib.district.report import (
+        analyse_district,
+        district_report,
+        write_district_report,
+    )
+
+    _, _, res = district
+    a = analyse_district(res.out_dir, outcomes=res.outcomes)  # computed on the cluster
+    here = analyse_district(res.out_dir)  # ... and in this process: the same
+    pd.testing.assert_frame_equal(a.funnel, here.funnel)
+    assert a.effects is not None and len(a.ranks) == 4
+    assert a.ranks["p_top"].sum() == pytest.approx(1)  # one school in the top quarter of four
+    outcomes, _ = student_outcomes(res.out_dir, ["school_02"])
+    row = a.funnel.set_index("school_id").loc["school_02"]
+    assert row["n"] == outcomes["improved"].notna().sum()
+    assert row["rate"] == pytest.approx(outcomes["improved"].mean())
+    for lang in ("zh", "en"):
+        rep = district_report(a, lang=lang)
+        assert rep.section_keys == ["schools", "funnel", "effects", "compliance", "methods"]
+        assert ("未完成" if lang == "zh" else "not done") in rep.text()  # the broken school
+    en = district_report(a, lang="en").text()
+    assert "compliance stage" in en and "progress stage" in en  # this run cleaned only
+    paths = write_district_report(res.out_dir)
+    assert {p.suffix for p in paths} == {".docx", ".html"}
+    assert paths[0].name.startswith("区域总结_")
+    text = "\n".join(_docx_text(p) if p.suffix == ".docx" else p.read_text("utf-8") for p in paths)
+    assert "school_02" in text or "示范" in text  # schools are named
+    ids = pd.read_parquet(res.out_dir / "tables" / "students")["student_id"].astype(str)
+    assert len(ids) > 500
+    leaked = [i for i in ids.unique() if i in text]
+    assert not leaked, leaked[:3]

@@ -43,7 +43,7 @@ from ..outputs import (
 from .cluster import dashboard_line, dask_client
 from .config import DistrictConfig, load_district
 from .messages import one_line
-from .tasks import STAGES, partition_task, plain_schema, school_task
+from .tasks import STAGES, outcome_task, partition_task, plain_schema, school_task
 from .verdicts import school_verdicts
 
 
@@ -60,6 +60,9 @@ class DistrictResult:
     dashboard: str = ""
     notes: list[str] = field(default_factory=list)
     schools: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: With ``outcomes=True``: the schools' student outcomes for the district analysis
+    #: (student level, in memory only: never written), one frame per cleaned school.
+    outcomes: list[pd.DataFrame] | None = None
 
 
 def default_out(root: Path) -> Path:
@@ -92,12 +95,15 @@ def run_district(
     progress: Callable[[str], object] | None = None,
     task: Callable = school_task,
     retries: int = 1,
+    outcomes: bool = False,
 ) -> DistrictResult:
     """Clean and judge every school of a district on Dask; write ``OUT`` (module docstring).
 
     ``on_start`` is called with the dashboard line once the cluster is up; ``progress`` with
     each school id as its task ends. ``task`` is the per-school function (tests wrap it).
     A school that fails is listed with its one-line reason; the others finish.
+    ``outcomes``: also compute each cleaned school's student outcomes on the cluster (one task
+    per school, :func:`mentorlib.district.analysis.school_outcomes`) for the district summary.
     """
     cfg = district if isinstance(district, DistrictConfig) else load_district(district)
     stages = check_stages(stages)
@@ -118,6 +124,7 @@ def run_district(
             done = _schools(client, cfg, tmp, task, stages, year, seed, retries, progress)
             ok = [d for d in done if d["ok"]]
             tables, notes = _dataset(client, ok, tmp)
+            per_school = _outcomes(client, ok, tmp, year, retries) if outcomes else None
         rows, failed = _rows(cfg, done)
         res = _finish(cfg, tmp, dest, rows, failed, tables, notes, stages, min_cell)
     except BaseException:
@@ -125,7 +132,23 @@ def run_district(
         raise
     res.seconds = round(time.perf_counter() - t0, 2)
     res.dashboard = dash
+    res.outcomes = per_school
     return res
+
+
+def _outcomes(client, ok: list[dict], tmp: Path, year, retries: int) -> list[pd.DataFrame]:
+    futs = [
+        client.submit(
+            outcome_task,
+            d["school_id"],
+            str(tmp / "schools" / d["school_id"]),
+            year,
+            retries=retries,
+            pure=False,
+        )
+        for d in ok
+    ]
+    return client.gather(futs)
 
 
 def _schools(client, cfg, tmp: Path, task, stages, year, seed, retries, progress) -> list[dict]:

@@ -13,7 +13,10 @@ from ..io.open import open_study
 from ..outputs import atomic_write
 from ..progress import progress_report
 from ..results import to_json
+from .analysis import school_outcomes
 from .messages import one_line
+
+__all__ = ["run_stages", "school_outcomes"]
 
 
 def run_stages(processed: Path, results: Path, row: dict, later, year, seed: int) -> None:

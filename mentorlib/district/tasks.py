@@ -111,6 +111,15 @@ def _run_stages(processed: Path, results: Path, row: dict, stages, year, seed: i
         run_stages(processed, results, row, later, year, seed)
 
 
+def outcome_task(school_id: str, processed: str, year: int | None) -> pd.DataFrame:
+    """One school's programme students with the "improved" outcome, for the district analysis
+    (:func:`mentorlib.district.analysis.school_outcomes`, loaded with the stages); an empty
+    frame with the reason in ``attrs["note"]`` when the school has none."""
+    from .stages import school_outcomes
+
+    return school_outcomes(school_id, Path(processed), year)
+
+
 # ----------------------------------------------------------------------------- the dataset
 
 

@@ -115,7 +115,7 @@ class Report:
 
     Attributes
     ----------
-    kind : {"annual_summary", "pilot_review"}
+    kind : {"annual_summary", "pilot_review", "district_summary"}
     lang : {"zh", "en"}
     public : bool
         False: the internal version (names mentors; the title says so).
@@ -158,7 +158,11 @@ class Report:
             str(self.years[0]) if len(self.years) == 1 else f"{min(self.years)}-{max(self.years)}"
         )
         if self.lang == "zh":
-            base = {"annual_summary": "年度总结", "pilot_review": "三年试点评估报告"}[self.kind]
+            base = {
+                "annual_summary": "年度总结",
+                "pilot_review": "三年试点评估报告",
+                "district_summary": "区域总结",
+            }[self.kind]
             return f"{base}_{span}学年" + ("" if self.public else "_内部版")
         return f"{self.kind}_{span}" + ("" if self.public else "_internal")
 

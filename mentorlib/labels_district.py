@@ -1,0 +1,134 @@
+"""Labels of the district summary (区域总结, issue 17 item 4), every one a ``(zh, en)`` pair.
+
+They live beside :mod:`mentorlib.labels` (which is at its 800-line limit) and follow its
+conventions: :class:`mentorlib.labels.Lang` picks a side. ``{name}`` fields are filled from the
+analysis (never a number typed into the text).
+"""
+
+from __future__ import annotations
+
+from .labels import Pair
+
+__all__ = ["DISTRICT_TEXTS"]
+
+#: Titles, headings, captions, column headers and sentences of the district summary.
+DISTRICT_TEXTS: dict[str, Pair] = {
+    "title": ("{name}导师制区域总结", "{name}: district summary of the mentorship programme"),
+    "subtitle": ("{year}学年", "School year {year}"),
+    "front": (
+        "学校 {n_schools} 所（完成 {n_ok} 所），学生 {n_students} 人。学校具名，学生从不出现。",
+        "{n_schools} schools ({n_ok} done), {n_students} students. Schools are named; "
+        "students never are.",
+    ),
+    "synthetic": ("数据为合成数据，仅供演示。", "Synthetic data, for demonstration only."),
+    # sections
+    "sec_schools": ("各校结论", "School verdicts"),
+    "sec_funnel": ("漏斗图：各校认定比例与规模", "Funnel plot: certified share against size"),
+    "sec_effects": ("学校效应（多层模型）", "School effects (multilevel model)"),
+    "sec_compliance": ("各校过程落实", "Compliance by school"),
+    "sec_methods": ("方法与隐私", "Methods and privacy"),
+    # school verdict table
+    "school": ("学校", "School"),
+    "level": ("学段", "Level"),
+    "primary": ("小学", "primary"),
+    "middle": ("初中", "middle"),
+    "n": ("学生数", "Students"),
+    "n_evaluable": ("可评估人数", "Evaluable"),
+    "certified": ("认定进步比例（95%区间）", "Certified share (95% CI)"),
+    "true_share": ("估计真实进步比例（95%区间）", "Estimated true share (95% CI)"),
+    "status": ("状态", "Status"),
+    "failed": ("未完成：{reason}", "not done: {reason}"),
+    "verdicts_caption": ("各校认定进步比例", "Certified share by school"),
+    "no_progress": (
+        "本次运行未包含进步判定环节（progress），各校认定比例由下文的学生结果计算。",
+        "This run did not include the progress stage; the schools' rates below are computed "
+        "from the student outcomes.",
+    ),
+    "suppressed_note": (
+        "空白（—）：可评估学生少于 {min_cell} 人的单元格不予公布。",
+        "Blank (—): cells of fewer than {min_cell} evaluable students are not published.",
+    ),
+    # funnel
+    "funnel_lead": (
+        "全区进步比例 {p0}（{n} 名可评估学生）。落在 99.8% 控制限之外的学校：高于 {above} 所，"
+        "低于 {below} 所；落在 95% 与 99.8% 之间的：{warning} 所。其余学校与全区的差异不超出"
+        "随机波动。",
+        "District rate {p0} ({n} evaluable students). Outside the 99.8% limits: {above} "
+        "above, {below} below; between the 95% and 99.8% limits: {warning}. The other "
+        "schools differ from the district by no more than chance.",
+    ),
+    "funnel_caption": ("各校进步比例与可评估人数（漏斗图）", "School rates against size (funnel)"),
+    "funnel_x": ("可评估学生数", "Evaluable students"),
+    "funnel_y": ("进步比例", "Share improved"),
+    "funnel_district": ("全区比例", "District rate"),
+    "funnel_table_caption": ("各校在漏斗图中的位置", "Each school's place in the funnel"),
+    "rate": ("进步比例", "Share improved"),
+    "limits95": ("95%控制限", "95% limits"),
+    "limits998": ("99.8%控制限", "99.8% limits"),
+    "position": ("位置", "Position"),
+    "within": ("限内", "within"),
+    "above_warning": ("偏高（95%）", "high (95%)"),
+    "below_warning": ("偏低（95%）", "low (95%)"),
+    "above": ("高于（99.8%）", "above (99.8%)"),
+    "below": ("低于（99.8%）", "below (99.8%)"),
+    "no_outcomes": (
+        "没有可用的学生结果（各校无前后测或无导师分配），无法作图与建模。",
+        "No student outcome available (no pre/post assessment or no mentor assignment).",
+    ),
+    # effects
+    "effects_lead": (
+        "学校间标准差 {sd_school}（百分点），导师间标准差 {sd_mentor}，学校间方差占 {icc}。"
+        "收缩后仅 {n_sure_top} 所学校进入前四分之一的概率超过 {sure}，{n_sure_bottom} 所进入"
+        "后四分之一的概率超过 {sure}：其余学校的名次主要是噪声，不宜排名。",
+        "Between-school SD {sd_school} (percentage points), between-mentor SD {sd_mentor}; "
+        "schools hold {icc} of the variance. After shrinkage only {n_sure_top} schools have a "
+        "probability above {sure} of being in the top quarter and {n_sure_bottom} of being in "
+        "the bottom quarter: the other schools' places are mostly noise and should not be "
+        "ranked.",
+    ),
+    "effects_caption": (
+        "学校效应、收缩与排名不确定性",
+        "School effects, shrinkage and rank uncertainty",
+    ),
+    "raw": ("原始差异", "Raw difference"),
+    "effect": ("收缩后效应（95%区间）", "Shrunken effect (95% CI)"),
+    "shrinkage": ("收缩系数", "Shrinkage"),
+    "p_top": ("前1/4概率", "P(top quarter)"),
+    "p_bottom": ("后1/4概率", "P(bottom quarter)"),
+    "rank_interval": ("名次区间", "Rank interval"),
+    "effects_note": (
+        "效应为该校进步比例与全区均值之差（百分点），按学校数据量向均值收缩；"
+        "收缩系数 1 表示完全采信本校数据，0 表示完全取全区均值。",
+        "An effect is the school's improved rate minus the district mean (percentage "
+        "points), pooled towards the mean in proportion to how little the school's data "
+        "say; shrinkage 1 trusts the school's own rate, 0 the district mean.",
+    ),
+    "effects_failed": ("学校效应无法估计：{reason}", "School effects not estimated: {reason}"),
+    # compliance
+    "compliance_caption": ("各校过程指标达标情况", "Process indicators by school"),
+    "no_compliance": (
+        "本次运行未包含过程落实环节（compliance）。",
+        "This run did not include the compliance stage.",
+    ),
+    "met": ("达标", "met"),
+    "not_met": ("未达标", "not met"),
+    # methods
+    "methods": (
+        "认定进步：可靠变化指数，至少 k 个维度显著进步（与单校年度总结同一规则）。漏斗图控制限为"
+        "全区比例下的精确二项分位数（Spiegelhalter 2005）。学校效应：学生—导师—学校三层线性"
+        "概率模型，限制性极大似然估计方差，经验贝叶斯收缩；名次概率由各校效应的后验分布模拟 "
+        "{n_sims} 次得到（Goldstein & Spiegelhalter 1996）。模型未调整生源差异。",
+        "Certified progress: the reliable change index, significant in at least k dimensions "
+        "(the single-school summary's rule). Funnel limits: exact binomial quantiles at the "
+        "district rate (Spiegelhalter 2005). School effects: a three-level linear probability "
+        "model (students in mentors in schools), variances by REML, empirical-Bayes "
+        "shrinkage; rank probabilities from {n_sims} draws of the school effects' posteriors "
+        "(Goldstein & Spiegelhalter 1996). Intake is not adjusted for.",
+    ),
+    "privacy": (
+        "隐私：学校具名，学生从不出现；少于 {min_cell} 人的单元格不予公布（小规模学校的单元格"
+        "为空并注明）。",
+        "Privacy: schools are named, students never; any cell of fewer than {min_cell} "
+        "students is not published (small schools' cells are blank, with a note).",
+    ),
+}
