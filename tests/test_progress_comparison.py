@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
@@ -265,3 +266,16 @@ def test_last_years_pre_test_not_last_years_mentoring_enters_the_propensity(midd
     assert ranks.between(0, 1).all()
     # the nominated are the weakest of their classes
     assert ranks[frame["mentee"].to_numpy()].mean() < ranks[~frame["mentee"].to_numpy()].mean()
+
+
+def test_clustered_interval_uses_the_t_quantile_with_g_minus_1_df():
+    # Cameron & Miller (2015): with G classes the cluster-robust interval takes t(G - 1)
+    rng = np.random.default_rng(3)
+    n, g = 600, 12
+    x = np.column_stack([np.ones(n), rng.normal(size=n)])
+    d = (rng.random(n) < 1 / (1 + np.exp(1 - x[:, 1]))).astype(float)
+    y = (rng.random(n) < 0.4 + 0.1 * d).astype(float)
+    cl = np.arange(n) % g
+    for cluster, q in ((cl, stats.t.ppf(0.975, g - 1)), (None, stats.norm.ppf(0.975))):
+        eff = att_estimate(y, d, x, cluster=cluster)
+        assert (eff.ci_high - eff.ci_low) / 2 == pytest.approx(q * eff.se, rel=1e-12)
