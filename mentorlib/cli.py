@@ -38,7 +38,7 @@ from .cli_synth import add_synth_command
 from .cli_tools import add_tool_commands
 from .errors import InputError, is_user_error
 from .labels import CLI_LABELS, RELAXATION_LABELS, SENSITIVITY_BINOMIAL, Lang, check_lang
-from .rules import BOUNDS
+from .rules import BOUNDS, DEFAULT_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -476,6 +476,11 @@ _STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
 _YEAR_HELP = "school year (default: the study's last)"
 _INTERNAL_JSON_HELP = "--json without disclosure control (small counts shown: not for publication)"
 _MIN_CELL_HELP = "suppress cells of fewer students (default: the study's rules, min_cell)"
+_SEED_HELP = f"random seed (default {DEFAULT_SEED}, the one default of every analysis)"
+_DRAWS_HELP = (
+    "draws of the grouping comparison (default: as many as its Monte Carlo precision needs, "
+    "the rules' sim_mc_ratio, sim_draws_min and sim_draws_max)"
+)
 
 
 def _add_clean(sub, common: argparse.ArgumentParser) -> None:
@@ -531,7 +536,7 @@ def _add_mentors(sub, common: argparse.ArgumentParser) -> None:
     p = _add_analysis(sub, common, "mentors")
     p.add_argument("--out", help="CSV of every mentor's effects (internal: names mentors)")
     p.add_argument("--internal", action="store_true", help="--json includes tables naming mentors")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_SEED_HELP)
     p.set_defaults(func=cmd_mentors)
 
 
@@ -543,9 +548,9 @@ def _add_groups(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--compare", metavar="P1,P2,...", help="compare policies (predicted improvement rates)"
     )
-    p.add_argument("--draws", type=int, default=20, help="random draws per policy when comparing")
+    p.add_argument("--draws", type=int, default=None, help=_DRAWS_HELP)
     p.add_argument("--out", help="CSV of the assignment")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_SEED_HELP)
     p.add_argument(
         "--gender-tol", type=float, help="gender tolerance (default: the rulebook's gender_tol)"
     )
@@ -571,9 +576,7 @@ def _add_documents(sub, common: argparse.ArgumentParser) -> None:
         if name == "report":
             p.add_argument("--year", type=int, default=None, help=_YEAR_HELP)
         else:
-            p.add_argument(
-                "--draws", type=int, default=10, help="random draws in the grouping comparison"
-            )
+            p.add_argument("--draws", type=int, default=None, help=_DRAWS_HELP)
         p.add_argument(
             "--format", default="docx,html,md", help="any of docx,html,md (default all three)"
         )
@@ -581,7 +584,7 @@ def _add_documents(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("--internal", action="store_true", help="names mentors (never students)")
         p.add_argument("--min-cell", type=int, default=None, help=_MIN_CELL_HELP)
         p.add_argument("--out", help="output folder (default: reports/<study>)")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_SEED_HELP)
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_report if name == "report" else cmd_review)
 
@@ -590,7 +593,12 @@ def _add_demo(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("demo", parents=[common], help=COMMAND_HELP["demo"])
     p.add_argument("--root", default=".", help="project folder (data/ and reports/ go here)")
     p.add_argument("--students", type=int, default=1200)
-    p.add_argument("--seed", type=int, default=2023)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=2023,
+        help="seed of the synthetic school (analyses: --seed's default)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
 

@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..labels import Lang
 from ..plots import plot_lines, plot_panels
 from ..progress import plot_rate_by_year
+from ..rules import DEFAULT_SEED
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .headline import true_shares_sentence
@@ -249,8 +250,8 @@ def pilot_review(
     lang: str = "zh",
     public: bool = True,
     min_cell: int | None = None,
-    seed: int = 0,
-    draws: int = 10,
+    seed: int = DEFAULT_SEED,
+    draws: int | None = None,
     analyses: PilotAnalyses | None = None,
 ) -> Report:
     """Draft the three-year pilot review (三年试点评估报告).
@@ -264,9 +265,11 @@ def pilot_review(
         False: the internal version (technical notes; its title says 内部版 / internal).
     min_cell : int, optional
         Default the study's rule (``processed.rules.min_cell``, 5).
-    seed : int, default 0
-    draws : int, default 10
-        Simulation draws of the grouping-policy comparison.
+    seed : int, default :data:`mentorlib.rules.DEFAULT_SEED`
+        Recorded in the methods appendix (the analyses' seed when ``analyses`` is given).
+    draws : int, optional
+        Simulation draws of the grouping-policy comparison (default: adaptive, see
+        :func:`mentorlib.grouping.compare`).
     analyses : PilotAnalyses, optional
         Precomputed :func:`analyse_pilot` results (same min_cell).
 
@@ -297,7 +300,7 @@ def pilot_review(
         grouping_section(p, t),
         limitations_section(p, t),
         judgement_section(t, "pilot_review"),
-        methods_section(t, processed.rules, review=True, min_cell=min_cell),
+        methods_section(t, processed.rules, review=True, min_cell=min_cell, seed=p.seed),
     ]
     if not public and p.notes:
         sections[-2].blocks[1:1] = technical_notes(p.notes, t)
@@ -317,7 +320,7 @@ def pilot_review(
             "level": processed.level,
             "synthetic": p.synthetic,
             "min_cell": min_cell,
-            "seed": seed,
+            "seed": p.seed,
         },
         disclosure=p.disclosure,
     )
