@@ -402,18 +402,41 @@ def cmd_review(args: argparse.Namespace) -> int:
     min_cell = P.rules.min_cell
     out = _reports_dir(args, P)
     kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed, draws=args.draws)
-    kw["analyses"] = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)
-    docs = [R.pilot_review(P, lang=lang, **kw) for lang in langs]
-    return _report_done(args, docs, out, fmts, f"pilot review {P.years[0]}-{P.years[-1]}")
+    pa = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)
+    docs = [R.pilot_review(P, lang=lang, analyses=pa, **kw) for lang in langs]
+    rec = pa.comparison.recommendation() if pa.comparison is not None else None
+    what = f"pilot review {P.years[0]}-{P.years[-1]}"
+    return _report_done(args, docs, out, fmts, what, review=True, rec=rec)
 
 
-def _report_done(args: argparse.Namespace, docs: list, out: Path, fmts, what: str) -> int:
-    """Write each drafted document in each format; list the documents (not their figures)."""
+def _report_done(
+    args: argparse.Namespace,
+    docs: list,
+    out: Path,
+    fmts,
+    what: str,
+    *,
+    review: bool = False,
+    rec: Any = None,
+) -> int:
+    """Write each drafted document in each format; print the first document's headline (the
+    executive summary's opening, the indicators missed, the review's grouping decision), then
+    the documents (not their figures)."""
+    from .report.brief import document_headline, headline_lines
+
     paths = [
         p for d in docs for p in d.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")
     ]
-    summary = {"report": what, "internal": args.internal, "files": [str(p) for p in paths]}
-    lines = [f"Drafted the {what}" + (" (INTERNAL: names mentors)" if args.internal else "") + ":"]
+    summary = {
+        "report": what,
+        "internal": args.internal,
+        **document_headline(docs[0]),
+        "files": [str(p) for p in paths],
+    }
+    if review:
+        summary["grouping_recommendation"] = None if rec is None else rec.to_json_dict()
+    lines = headline_lines(docs[0], rec) + [""]
+    lines += [f"Drafted the {what}" + (" (INTERNAL: names mentors)" if args.internal else "") + ":"]
     lines += [f"  {p}" for p in paths]
     _emit(args, summary, lines)
     return 0

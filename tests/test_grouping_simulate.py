@@ -30,6 +30,7 @@ def test_compare_policies_tables_and_figure(primary, primary_study):
         "diff",
         "diff_lo",
         "diff_hi",
+        "mc_error",  # issue 16: the Monte Carlo error of each difference
     ]
     o = cmp.outcomes.set_index(["measure", "policy"])
     assert (o.loc["improved_any", "mean"].between(0, 1)).all()

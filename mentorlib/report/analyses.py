@@ -146,6 +146,9 @@ def analyse_year(
         (``processed.rules.min_cell``, 5).
     seed : int, default :data:`mentorlib.rules.DEFAULT_SEED`
         Seeds the bootstrap of the verdict and the mentor ranking simulation.
+
+    Only the data up to ``year`` are used (:meth:`~mentorlib.data.Processed.up_to`): adding a
+    later year's data leaves the year's analyses, and its summary, unchanged.
     mentors : bool, default True
         Fit the mentor-effectiveness models (False skips them, e.g. for quick drafts).
 
@@ -156,6 +159,7 @@ def analyse_year(
     min_cell = resolve_min_cell(processed, min_cell)
     if year not in processed.years:
         raise InputError(f"year {year} is not in study {processed.name!r} ({processed.years})")
+    processed = processed.up_to(year)  # a year's summary never sees a later year
     notes: list[str] = []
     prog = progress_report(processed, year, min_cell=min_cell, seed=seed)
     mrep = _mentor_report(processed, year, seed, notes) if mentors else None

@@ -337,6 +337,7 @@ def annual_summary(
     """
     t = Lang(lang)
     min_cell = resolve_min_cell(processed, min_cell)
+    processed = processed.up_to(year)  # never a later year (issue 16)
     a = (
         analyses
         if analyses is not None

@@ -19,7 +19,7 @@ from .document import Para, Report, Section, Table, Todo
 from .headline import true_shares_sentence
 from .levels import MIDDLE_GOALS, figure_target, shows_target
 from .methods import methods_section
-from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
+from .render.fmt import as_int, ci, frame, missing, year_label, years_span, zh_count
 from .sections_goals import goals_section, rates_sentence, target_short, trend_test_text
 from .sections_review import (
     cohort_section,
@@ -131,8 +131,8 @@ def summary_section(p: PilotAnalyses, t: Lang) -> Section:
     b: list = [
         Para(
             t(
-                f"试点覆盖{y0}–{y1 + 1}年共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（{lv}置信区间{vz}）为：{rates_sentence(p, t)}。",
-                f"The pilot covers {len(p.years)} school years, {y0}-{y1 + 1}. The share of "
+                f"试点覆盖{years_span(y0, y1, t)}，共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（{lv}置信区间{vz}）为：{rates_sentence(p, t)}。",
+                f"The pilot covers {len(p.years)} {years_span(y0, y1, t)}. The share of "
                 f"students progressing significantly each year ({lv} CI{ve}): {rates_sentence(p, t)}.",
             ),
             "lead",
