@@ -620,7 +620,7 @@ def _add_demo(sub, common: argparse.ArgumentParser) -> None:
         "--seed",
         type=int,
         default=2023,
-        help="seed of the synthetic school (analyses: --seed's default)",
+        help=f"seed of the synthetic school (its analyses use the default seed, {DEFAULT_SEED})",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)

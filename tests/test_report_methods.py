@@ -153,5 +153,8 @@ def test_formatters():
     # issue 16: a school year's first mention, then year_label
     assert fmt.year_span(2024, Lang("zh")) == "2024学年（2024–2025）"
     assert fmt.year_span(2024, Lang("en")) == "school year 2024 (2024–2025)"
-    assert fmt.year_label(2024, Lang("zh")) == "2024学年" and fmt.year_label(2024, Lang("en")) == "2024"
+    assert (
+        fmt.year_label(2024, Lang("zh")) == "2024学年"
+        and fmt.year_label(2024, Lang("en")) == "2024"
+    )
     assert fmt.years_span(2023, 2025, Lang("zh")) == "2023–2025学年"

@@ -10,6 +10,9 @@ import pytest
 
 from mentorlib import report
 from mentorlib.data import Processed
+from mentorlib.labels import Lang
+from mentorlib.report import Report
+from mentorlib.report.shared import title_page
 
 YEAR = 2023
 
@@ -52,14 +55,18 @@ def test_a_summary_is_unchanged_by_later_years(summaries):
         assert f"{y}学年" not in later_md
 
 
-def test_one_form_of_the_school_year(summaries, drafted):
+def test_one_form_of_the_school_year(summaries, report_study):
     rep, md = summaries["later"]
     assert rep.title.count(f"{YEAR}学年（{YEAR}–{YEAR + 1}）") == 1
     assert f"{YEAR}–{YEAR + 1}学年" not in md and f"{YEAR}-{YEAR + 1}" not in md
-    en = drafted["annual", "en", True]
-    assert "school year 2024 (2024–2025)" in en.title and en.stem == "annual_summary_2024"
-    # the review: the same years in its title and its file name
-    for lang, span in (("zh", "2023–2025学年"), ("en", "school years 2023–2025")):
-        rv = drafted["review", lang, True]
-        assert span in rv.title and "2023-2025" in rv.stem
-        assert "2026" not in rv.title
+    assert f"{YEAR}学年" in md.split(rep.title, 1)[1]  # the body: the short form
+    P, years = report_study, (2023, 2024, 2025)
+    for kind, ys, lang, in_title, stem in (
+        ("annual_summary", (2024,), "en", "school year 2024 (2024–2025)", "annual_summary_2024"),
+        ("pilot_review", years, "zh", "（2023–2025学年）", "三年试点评估报告_2023-2025学年"),
+        ("pilot_review", years, "en", "school years 2023–2025", "pilot_review_2023-2025"),
+    ):
+        title, _, _ = title_page(P, kind, ys, True, True, Lang(lang), min_cell=5)
+        doc = Report(kind=kind, lang=lang, public=True, years=ys, title=title, sections=[])
+        # the review: the same years in its title and its file name
+        assert in_title in title and doc.stem == stem and "2026" not in title

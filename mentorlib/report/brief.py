@@ -30,9 +30,9 @@ def missed_indicators(report: Report) -> list[str]:
         k = k.loc[k["year"] == k["year"].max()]
     missed = k.loc[k["passed"].eq(False).fillna(False).astype(bool).to_numpy()]
     out = []
-    for r in missed.itertuples(index=False):
-        target = "" if pd.isna(getattr(r, "target_text", None)) else str(r.target_text)
-        out.append(f"{r.label} {r.value_text}" + (f" ({target})" if target else ""))
+    for r in missed.to_dict("records"):
+        target = "" if pd.isna(r.get("target_text")) else str(r["target_text"])
+        out.append(f"{r['label']!s} {r['value_text']!s}" + (f" ({target})" if target else ""))
     return out
 
 
