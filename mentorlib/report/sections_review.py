@@ -62,7 +62,7 @@ def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
         ), None
     best, o = rec.policy, C.outcomes
     up = rec.difference >= 0
-    mce = t(f"，模拟误差{pts(rec.mc_error)}", f", Monte Carlo error {pts(rec.mc_error)}")
+    mce = t(f"，模拟误差{_mc(rec.mc_error)}", f", Monte Carlo error {_mc(rec.mc_error)}")
     if rec.measure == "improved_any":
         gap = abs(rec.difference) * 100
         diff = t(
@@ -333,6 +333,11 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
     return Section("stability", title, b)
 
 
+def _mc(v) -> str:
+    """A Monte Carlo error in percentage points, unsigned ("0.4")."""
+    return "—" if missing(v) else f"{abs(float(v)) * 100:.1f}"
+
+
 def _precision_text(C, seed: int, t: Lang) -> str:
     """How many draws and why: the Monte Carlo error asked for, reached or not, the seed."""
     r = C.rules
@@ -410,7 +415,7 @@ def _policy_table(C, t: Lang) -> pd.DataFrame:
                     ci(r["lo"], r["hi"]),
                     f"{pts(r['diff'])}",
                     f"{pts(r['diff_lo'])}, {pts(r['diff_hi'])}",
-                    pts(r["mc_error"]) if "mc_error" in r else "—",
+                    _mc(r["mc_error"]) if "mc_error" in r else "—",
                 ]
             else:
                 row += ["—"] * 5
