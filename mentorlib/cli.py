@@ -40,7 +40,7 @@ from .cli_synth import add_synth_command
 from .cli_tools import add_tool_commands
 from .errors import InputError, is_user_error
 from .labels import CLI_LABELS, RELAXATION_LABELS, SENSITIVITY_BINOMIAL, Lang, check_lang
-from .rules import BOUNDS
+from .rules import BOUNDS, DEFAULT_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -404,18 +404,41 @@ def cmd_review(args: argparse.Namespace) -> int:
     min_cell = P.rules.min_cell
     out = _reports_dir(args, P)
     kw = dict(public=not args.internal, min_cell=min_cell, seed=args.seed, draws=args.draws)
-    kw["analyses"] = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)
-    docs = [R.pilot_review(P, lang=lang, **kw) for lang in langs]
-    return _report_done(args, docs, out, fmts, f"pilot review {P.years[0]}-{P.years[-1]}")
+    pa = R.analyse_pilot(P, min_cell=min_cell, seed=args.seed, draws=args.draws)
+    docs = [R.pilot_review(P, lang=lang, analyses=pa, **kw) for lang in langs]
+    rec = pa.comparison.recommendation() if pa.comparison is not None else None
+    what = f"pilot review {P.years[0]}-{P.years[-1]}"
+    return _report_done(args, docs, out, fmts, what, review=True, rec=rec)
 
 
-def _report_done(args: argparse.Namespace, docs: list, out: Path, fmts, what: str) -> int:
-    """Write each drafted document in each format; list the documents (not their figures)."""
+def _report_done(
+    args: argparse.Namespace,
+    docs: list,
+    out: Path,
+    fmts,
+    what: str,
+    *,
+    review: bool = False,
+    rec: Any = None,
+) -> int:
+    """Write each drafted document in each format; print the first document's headline (the
+    executive summary's opening, the indicators missed, the review's grouping decision), then
+    the documents (not their figures)."""
+    from .report.brief import document_headline, headline_lines
+
     paths = [
         p for d in docs for p in d.write(out, formats=fmts) if p.suffix in (".docx", ".html", ".md")
     ]
-    summary = {"report": what, "internal": args.internal, "files": [str(p) for p in paths]}
-    lines = [f"Drafted the {what}" + (" (INTERNAL: names mentors)" if args.internal else "") + ":"]
+    summary = {
+        "report": what,
+        "internal": args.internal,
+        **document_headline(docs[0]),
+        "files": [str(p) for p in paths],
+    }
+    if review:
+        summary["grouping_recommendation"] = None if rec is None else rec.to_json_dict()
+    lines = headline_lines(docs[0], rec) + [""]
+    lines += [f"Drafted the {what}" + (" (INTERNAL: names mentors)" if args.internal else "") + ":"]
     lines += [f"  {p}" for p in paths]
     _emit(args, summary, lines)
     return 0
@@ -480,6 +503,11 @@ _STUDY_HELP = "processed study folder (data/processed/<study>) or a raw one"
 _YEAR_HELP = "school year (default: the study's last)"
 _INTERNAL_JSON_HELP = "--json without disclosure control (small counts shown: not for publication)"
 _MIN_CELL_HELP = "suppress cells of fewer students (default: the study's rules, min_cell)"
+_SEED_HELP = f"random seed (default {DEFAULT_SEED}, the one default of every analysis)"
+_DRAWS_HELP = (
+    "draws of the grouping comparison (default: as many as its Monte Carlo precision needs, "
+    "the rules' sim_mc_ratio, sim_draws_min and sim_draws_max)"
+)
 
 
 def _add_clean(sub, common: argparse.ArgumentParser) -> None:
@@ -535,7 +563,7 @@ def _add_mentors(sub, common: argparse.ArgumentParser) -> None:
     p = _add_analysis(sub, common, "mentors")
     p.add_argument("--out", help="CSV of every mentor's effects (internal: names mentors)")
     p.add_argument("--internal", action="store_true", help="--json includes tables naming mentors")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_SEED_HELP)
     p.set_defaults(func=cmd_mentors)
 
 
@@ -547,9 +575,9 @@ def _add_groups(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--compare", metavar="P1,P2,...", help="compare policies (predicted improvement rates)"
     )
-    p.add_argument("--draws", type=int, default=20, help="random draws per policy when comparing")
+    p.add_argument("--draws", type=int, default=None, help=_DRAWS_HELP)
     p.add_argument("--out", help="CSV of the assignment")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_SEED_HELP)
     p.add_argument(
         "--gender-tol", type=float, help="gender tolerance (default: the rulebook's gender_tol)"
     )
@@ -575,9 +603,7 @@ def _add_documents(sub, common: argparse.ArgumentParser) -> None:
         if name == "report":
             p.add_argument("--year", type=int, default=None, help=_YEAR_HELP)
         else:
-            p.add_argument(
-                "--draws", type=int, default=10, help="random draws in the grouping comparison"
-            )
+            p.add_argument("--draws", type=int, default=None, help=_DRAWS_HELP)
         p.add_argument(
             "--format", default="docx,html,md", help="any of docx,html,md (default all three)"
         )
@@ -585,7 +611,7 @@ def _add_documents(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("--internal", action="store_true", help="names mentors (never students)")
         p.add_argument("--min-cell", type=int, default=None, help=_MIN_CELL_HELP)
         p.add_argument("--out", help="output folder (default: reports/<study>)")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_SEED_HELP)
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_report if name == "report" else cmd_review)
 
@@ -594,7 +620,12 @@ def _add_demo(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("demo", parents=[common], help=COMMAND_HELP["demo"])
     p.add_argument("--root", default=".", help="project folder (data/ and reports/ go here)")
     p.add_argument("--students", type=int, default=1200)
-    p.add_argument("--seed", type=int, default=2023)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=2023,
+        help=f"seed of the synthetic school (its analyses use the default seed, {DEFAULT_SEED})",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
 

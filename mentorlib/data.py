@@ -97,6 +97,29 @@ class Processed:
         rulebook(self.level, merged)  # an unknown rule or a bad value fails here, in one line
         return replace(self, overrides=merged)
 
+    def up_to(self, year: int) -> Processed:
+        """A copy holding the school years up to ``year`` only (every table's rows of later
+        years dropped; rows without a year kept): what the study held at the end of
+        ``year``, so an annual summary never shows a later year (issue 16).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> p = Processed("s", "primary", (2023, 2024), {"staff": pd.DataFrame({"year": [2023, 2024]})})
+        >>> q = p.up_to(2023)
+        >>> q.years, len(q["staff"]), len(p["staff"])
+        ((2023,), 1, 2)
+        """
+        if all(y <= year for y in self.years):
+            return self
+        tables = {}
+        for name, df in self.tables.items():
+            if "year" in df.columns:
+                later = pd.to_numeric(df["year"], errors="coerce") > year
+                df = df.loc[~later.to_numpy()].reset_index(drop=True) if later.any() else df
+            tables[name] = df
+        return replace(self, years=tuple(y for y in self.years if y <= year), tables=tables)
+
     @property
     def assessed_years(self) -> tuple[int, ...]:
         """The years with a post-wave assessment (an outcome to analyse), in order."""

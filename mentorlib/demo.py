@@ -28,6 +28,7 @@ from .outputs import prepare_output_dir, write_csv, write_text
 from .progress import progress_report
 from .progress.plan import plan_target
 from .results import to_json
+from .rules import DEFAULT_SEED
 from .synth import synth
 from .synth.truth import true_share_in_pre_sd
 
@@ -35,15 +36,16 @@ __all__ = ["DEMO_NAME", "STAGES", "DemoPaths", "run_demo", "run_stages"]
 
 DEMO_NAME = "demo"
 
-#: The grouping policies the demo compares, and the random draws per policy.
+#: The grouping policies the demo compares (as many draws as the Monte Carlo precision
+#: needs, the review's comparison: the same policies, seed and numbers).
 DEMO_POLICIES = ("recorded", "current", "random", "two_way", "optimal", "regroup")
-DEMO_DRAWS = 5
 
 
 @dataclass
 class DemoPaths:
     """Where the demo writes: ``root/data/raw/demo``, ``root/data/processed/demo``,
-    ``root/reports/demo``; with the generator's size and seed."""
+    ``root/reports/demo``; with the generator's size and seed (``seed`` makes the synthetic
+    school; every analysis uses :data:`mentorlib.rules.DEFAULT_SEED`, as the CLI does)."""
 
     root: Path
     students: int
@@ -135,7 +137,7 @@ DEMO_PLAN_SIMS: dict[str, Any] = {"n_sims": 100, "n_true_sims": 20, "n_design_si
 def stage_plan(p: DemoPaths) -> dict:
     """How many items per dimension would the demo school need to show the target met?"""
     P = _processed(p)
-    res = plan_target(P, seed=p.seed, **DEMO_PLAN_SIMS)
+    res = plan_target(P, seed=DEFAULT_SEED, **DEMO_PLAN_SIMS)
     year = res.study["year"] if res.study else P.years[-1]
     out = p.reports / f"plan_{year}.json"
     _save_json(out, res)
@@ -155,7 +157,7 @@ def stage_plan(p: DemoPaths) -> dict:
 def stage_mentors(p: DemoPaths) -> dict:
     P = _processed(p)
     year = P.years[-1]
-    rep = mentor_report(P, year, seed=p.seed)
+    rep = mentor_report(P, year, seed=DEFAULT_SEED)
     _save_json(p.reports / f"mentors_{year}.json", rep)
     tables = rep.tables(public=True)
     m = tables["models"]
@@ -176,8 +178,7 @@ def stage_groups(p: DemoPaths) -> dict:
         year,
         policies=DEMO_POLICIES,
         model=model,
-        draws=DEMO_DRAWS,
-        seed=p.seed,
+        seed=DEFAULT_SEED,
         progress=False,
     )
     out = _reports_folder(p) / f"grouping_policies_{year}.csv"
@@ -192,9 +193,9 @@ def stage_reports(p: DemoPaths) -> dict:
     P = _processed(p)
     written = []
     for year in P.years:
-        a = R.analyse_year(P, year, seed=p.seed)
+        a = R.analyse_year(P, year, seed=DEFAULT_SEED)
         written += R.annual_summary(P, year, analyses=a).write(p.reports)
-    review = R.pilot_review(P, analyses=R.analyse_pilot(P, seed=p.seed))
+    review = R.pilot_review(P, analyses=R.analyse_pilot(P, seed=DEFAULT_SEED))
     written += review.write(p.reports)
     docs = [w for w in written if w.suffix in (".docx", ".html")]
     return {

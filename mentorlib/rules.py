@@ -37,6 +37,7 @@ __all__ = [
     "ACTIVITIES_ZH",
     "AWARD_COMPONENTS",
     "BOUNDS",
+    "DEFAULT_SEED",
     "DIMENSIONS",
     "DIMENSION_LABELS_EN",
     "DIMENSION_LABELS_ZH",
@@ -155,6 +156,17 @@ class Rulebook:
         进行个案分析", no number): compliance counts them by grade and month and measures the
         share of the students needing one who had one (:mod:`mentorlib.compliance.cases`).
         Middle True, primary False (seed 000 names case analysis only as training content).
+    sim_mc_ratio : float
+        The grouping-policy comparison (:func:`mentorlib.grouping.compare`) adds random draws
+        until the Monte Carlo standard error of every compared difference is at most this
+        share of its interval's half-width (0.1).
+    sim_draws_min, sim_draws_max : int
+        Draws of that comparison before the first check of its Monte Carlo error (40) and at
+        most (400, after which the comparison reports the error it reached).
+    sim_assignments : int
+        Distinct groupings drawn for a policy with a random part (random groups, noisy
+        preferences; 30): later draws reuse them with fresh outcome draws, and the Monte
+        Carlo errors treat the draws sharing a grouping as one cluster.
     """
 
     level: str
@@ -206,6 +218,11 @@ class Rulebook:
     show_target: bool = True
     # issue 15 item 5: case conferences (个案分析) are a required activity of the level
     case_conferences: bool = False
+    # issue 16 item 1: Monte Carlo precision of the grouping-policy comparison (see docstring)
+    sim_mc_ratio: float = 0.1
+    sim_draws_min: int = 40
+    sim_draws_max: int = 400
+    sim_assignments: int = 30
 
     def with_changes(self, **changes) -> Rulebook:
         """Return a copy with some rules changed (for sensitivity analyses)."""
@@ -280,12 +297,22 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "rlrt_min_mentees": (0.0, 1000.0),
     "rlrt_n_sim": (200, 1_000_000),
     "mentee_reward_k": (1, 4),
+    "sim_mc_ratio": (0.01, 1.0),
+    "sim_draws_min": (2, 100_000),
+    "sim_draws_max": (2, 100_000),
+    "sim_assignments": (1, 100_000),
 }
 
 #: The award scheme's three components (the keys of ``award_weights``).
 AWARD_COMPONENTS: tuple[str, ...] = ("satisfaction", "progress", "points")
 
 CI_METHODS = ("wilson", "clopper-pearson")
+
+#: The one default random seed of every analysis with a random part (the grouping-policy
+#: comparison, bootstrap and simulation tests): the library's functions, the CLI's ``--seed``,
+#: ``mentorlib demo``'s analyses, ``tools/render_reports.py`` and the notebooks. The reports
+#: record the seed they used (methods section). Not a study rule: a study cannot set it.
+DEFAULT_SEED = 0
 
 
 def rule_names() -> tuple[str, ...]:

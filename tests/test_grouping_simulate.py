@@ -30,6 +30,7 @@ def test_compare_policies_tables_and_figure(primary, primary_study):
         "diff",
         "diff_lo",
         "diff_hi",
+        "mc_error",  # issue 16: the Monte Carlo error of each difference
     ]
     o = cmp.outcomes.set_index(["measure", "policy"])
     assert (o.loc["improved_any", "mean"].between(0, 1)).all()
@@ -42,6 +43,8 @@ def test_compare_policies_tables_and_figure(primary, primary_study):
     assert set(cmp.checks["policy"]) == set(pols)
     tab = cmp.table(lang="en")
     assert list(tab.columns) == list(pols) and "pred_improved_any" in tab.index
+    assert tab.loc["diff_improved_any", "recorded"] == "+0.000 [+0.000, +0.000] ±0.000"
+    assert tab.loc["diff_improved_any", "optimal"].count("±") == 1  # issue 16: the MC error
     assert (tab.loc["hard_rules_met"] == "yes").all()
     assert tab.loc["changed_share", "regroup"].startswith("0.1")
     zh = cmp.table(lang="zh")

@@ -9,8 +9,6 @@ Fast: the rule-dependent text is generated without running the analyses.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from mentorlib.data import Processed
@@ -152,4 +150,11 @@ def test_formatters():
     assert fmt.share(0.85) == "85%" and fmt.zh_count(2) == "两" and fmt.zh_number(12) == "十二"
     assert fmt.sep(Lang("zh")) == "、" and fmt.sep(Lang("en")) == ", "
     assert fmt.dim_label("primary", "habits", Lang("zh")) == "习惯养成"
-    assert re.fullmatch(r"\d{4}–\d{4}学年", fmt.year_span(2024, Lang("zh")))
+    # issue 16: a school year's first mention, then year_label
+    assert fmt.year_span(2024, Lang("zh")) == "2024学年（2024–2025）"
+    assert fmt.year_span(2024, Lang("en")) == "school year 2024 (2024–2025)"
+    assert (
+        fmt.year_label(2024, Lang("zh")) == "2024学年"
+        and fmt.year_label(2024, Lang("en")) == "2024"
+    )
+    assert fmt.years_span(2023, 2025, Lang("zh")) == "2023–2025学年"

@@ -156,19 +156,20 @@ def draft(
     """Draft the annual summaries and the review of a processed study into ``out``."""
     from mentorlib.data import load_processed
     from mentorlib.report import analyse_pilot, analyse_year, annual_summary, pilot_review
+    from mentorlib.rules import DEFAULT_SEED
 
     P = load_processed(study)
     years = years or [P.years[-1]]
     written = []
     versions = [True, False] if internal else [True]
     for y in years:
-        a = analyse_year(P, y)
+        a = analyse_year(P, y, seed=DEFAULT_SEED)
         for lang in langs:
             for pub in versions:
                 written += annual_summary(P, y, lang=lang, public=pub, analyses=a).write(
                     out, formats=("docx", "html")
                 )
-    a = analyse_pilot(P)
+    a = analyse_pilot(P, seed=DEFAULT_SEED)
     for lang in langs:
         for pub in versions:
             written += pilot_review(P, lang=lang, public=pub, analyses=a).write(

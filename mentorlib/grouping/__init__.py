@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from ..labels import POLICY_LABELS, POLICY_LABELS_ZH, RULE_LABELS, RULE_LABELS_ZH
 from ..matching import deferred_acceptance  # compatibility: its home is mentorlib.matching
+from .advice import DECISIONS, Recommendation, recommend
 from .check import COUNT_RULES, SHARE_RULES, check, hard_rules_met
 from .figures import plot_comparison
 from .outcome import OutcomeModel, simulate_outcomes
@@ -80,6 +81,7 @@ from .simulate import DEFAULT_COMPARISON, PolicyComparison, compare, compare_pol
 
 __all__ = [
     "COUNT_RULES",
+    "DECISIONS",
     "DEFAULT_COMPARISON",
     "DEFAULT_WEIGHTS",
     "FROM_RULES",
@@ -98,6 +100,7 @@ __all__ = [
     "PolicyComparison",
     "PolicyRun",
     "RandomPolicy",
+    "Recommendation",
     "RecordedPolicy",
     "RegroupPolicy",
     "TwoWayPolicy",
@@ -110,6 +113,7 @@ __all__ = [
     "make_policy",
     "mentor_preferences",
     "plot_comparison",
+    "recommend",
     "roster",
     "run_policy",
     "simulate_outcomes",

@@ -82,6 +82,10 @@ def row_label(row: str, level: str, lang: str = "zh") -> str:
     L = Lang(lang)
     if row == "hard_rules_met":
         return L.of(COMPARISON_ROW_LABELS, row)
+    if row == "diff_improved_any":
+        return L(
+            "与参照方案之差［区间］±模拟误差", "difference from the reference [interval] ± MC error"
+        )
     if row in RULE_LABELS:
         return L.of(RULE_LABELS, row)
     measure = row.removeprefix("pred_")
@@ -118,9 +122,11 @@ def comparison_table(
     Returns
     -------
     DataFrame
-        Index ``row`` (``hard_rules_met``, each checker rule, ``pred_<measure>``), one
-        column of text per policy: check values (a failed target marked ✗), and
-        predicted rates as ``"0.871 [0.850, 0.893]"``.
+        Index ``row`` (``hard_rules_met``, each checker rule, ``pred_<measure>``,
+        ``diff_improved_any``), one column of text per policy: check values (a failed target
+        marked ✗), predicted rates as ``"0.871 [0.850, 0.893]"`` and the paired difference
+        from the reference with its interval and Monte Carlo error, ``"+0.012 [-0.004,
+        +0.030] ±0.002"``.
     """
     L = Lang(lang)
     checks = comparison.checks if checks is None else checks
@@ -133,6 +139,11 @@ def comparison_table(
         o = comparison.outcomes.loc[comparison.outcomes["policy"] == pol]
         for _, r in o.iterrows():
             col[f"pred_{r['measure']}"] = f"{r['mean']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]"
+            if r["measure"] == "improved_any" and pd.notna(r.get("mc_error")):
+                col["diff_improved_any"] = (
+                    f"{r['diff']:+.3f} [{r['diff_lo']:+.3f}, {r['diff_hi']:+.3f}] "
+                    f"±{r['mc_error']:.3f}"
+                )
         out[pol] = col
     df = pd.DataFrame(out).fillna("")
     if L.zh:

@@ -19,9 +19,11 @@ from tqdm.auto import tqdm
 from ..errors import InfeasibleError, InputError
 from ..labels import check_lang
 from ..results import records
-from ..rules import Rulebook
+from ..rules import DEFAULT_SEED, Rulebook
+from .advice import Recommendation, recommend
 from .check import assignment_columns, check, hard_rules_met
 from .figures import plot_comparison
+from .montecarlo import mc_error, next_draws, shortfall
 from .outcome import OutcomeModel, OutcomeSampler, seed_int
 from .policies import Policy, RecordedPolicy, make_policy
 from .report import comparison_summary, comparison_table, labelled_checks, public_checks
@@ -52,7 +54,9 @@ class PolicyComparison:
         assignment.
     outcomes : DataFrame
         ``policy``, ``measure``, ``mean``, ``lo``, ``hi`` (interval over draws), ``diff``,
-        ``diff_lo``, ``diff_hi`` (paired difference from the reference policy, the first).
+        ``diff_lo``, ``diff_hi`` (paired difference from the reference policy, the first),
+        ``mc_error`` (the Monte Carlo error of the difference: the largest standard error of
+        its mean and bounds, :mod:`~mentorlib.grouping.montecarlo`).
     draws : DataFrame
         ``policy``, ``draw``, ``measure``, ``value``: every draw (measures of
         :func:`~mentorlib.grouping.simulate_outcomes` plus ``mean_fit``, ``top3_choice``,
@@ -67,6 +71,12 @@ class PolicyComparison:
         Policies skipped and why; mentors without an effect estimate.
     n_students : int
         Students on the roster (the base of the shares, for small-cell protection).
+    n_draws : int
+        Draws made (fixed, or reached by the adaptive rule).
+    mc_converged : bool
+        Whether every compared difference of the outcome measure reached the rulebook's
+        precision (``sim_mc_ratio``); False after ``sim_draws_max`` draws short of it (a note
+        says so) and for a fixed number of draws short of it.
     """
 
     checks: pd.DataFrame
@@ -77,6 +87,8 @@ class PolicyComparison:
     confidence: float
     notes: list[str] = field(default_factory=list)
     n_students: int = 0
+    n_draws: int = 0
+    mc_converged: bool = False
 
     @property
     def policies(self) -> list[str]:
@@ -107,6 +119,10 @@ class PolicyComparison:
         """A few sentences: predicted shares (or mean fit) and the hard rules."""
         return comparison_summary(self, lang)
 
+    def recommendation(self) -> Recommendation:
+        """The grouping recommendation (adopt / trial / keep): :func:`~mentorlib.grouping.recommend`."""
+        return recommend(self)
+
     def public_checks(self) -> pd.DataFrame:
         """:attr:`checks` with small counts and shares blanked (``min_cell`` of the rulebook)."""
         return public_checks(self.checks, self.n_students, self.rules.min_cell)
@@ -130,7 +146,7 @@ class PolicyComparison:
 
     def to_json_dict(self, *, public: bool = True) -> dict[str, Any]:
         """``checks`` (public: small cells blanked, ``suppressed`` flags), ``outcomes``,
-        ``notes``, ``policies``, ``target``, ``confidence``."""
+        ``notes``, ``policies``, ``target``, ``confidence``, ``draws``, ``mc_converged``."""
         checks = self.public_checks() if public else self.checks
         return {
             "checks": records(checks),
@@ -139,6 +155,8 @@ class PolicyComparison:
             "policies": self.policies,
             "target": self.target,
             "confidence": float(self.confidence),
+            "draws": int(self.n_draws),
+            "mc_converged": bool(self.mc_converged),
         }
 
 
@@ -159,10 +177,16 @@ def _policy_list(policies: Sequence[str | Policy]) -> list[tuple[str, Policy]]:
 
 
 class _Runner:
-    """The state of a comparison as the draws run: checks, draw rows, skipped policies."""
+    """The state of a comparison as the draws run: checks, draw rows, skipped policies.
+
+    A policy with a random part is re-run for each of the first ``sim_assignments`` draws;
+    later draws reuse those groupings (draw ``r`` the grouping of draw ``r % sim_assignments``)
+    with fresh outcome draws: the groupings are costly, the outcome draws are not.
+    """
 
     def __init__(self, students: pd.DataFrame, mentors: pd.DataFrame, pb: Problem):
         self.students, self.mentors, self.pb = students, mentors, pb
+        self.n_assign = max(int(pb.rules.sim_assignments), 1)
         has_prev = "current_mentor" in students and students["current_mentor"].notna().any()
         self.previous = (
             dict(zip(students["student_id"].astype(str), students["current_mentor"], strict=True))
@@ -173,14 +197,18 @@ class _Runner:
         self.checks: list[pd.DataFrame] = []
         self.rows: list[tuple] = []
         self.first: dict[str, pd.DataFrame] = {}
-        self.cache: dict[str, tuple[np.ndarray, dict]] = {}
+        self.cache: dict[tuple[str, int], tuple[np.ndarray, dict]] = {}
         self.skip: set[str] = set()
 
+    def key(self, name: str, pol: Policy, r: int) -> tuple[str, int]:
+        """The grouping a draw uses: the policy's only one, or draw ``r % sim_assignments``."""
+        return (name, r % self.n_assign if pol.is_stochastic else 0)
+
     def evaluate(self, name: str, pol: Policy, r: int, pol_seed: np.random.SeedSequence) -> bool:
-        """Group (first draw, or every draw if stochastic) and check; False when skipped."""
+        """Group (first draw, or the first draws if stochastic) and check; False when skipped."""
         if name in self.skip:
             return False
-        if not (r == 0 or pol.is_stochastic):
+        if self.key(name, pol, r) in self.cache:
             return True
         rules = self.pb.rules
         try:
@@ -207,11 +235,13 @@ class _Runner:
         vals = dict(zip(c["rule"], c["value"], strict=True))
         stats = {k: vals[k] for k in _DRAW_STATS if k in vals}
         stats["hard_rules_met"] = float(hard_rules_met(c))
-        self.cache[name] = (col, stats)
+        self.cache[self.key(name, pol, r)] = (col, stats)
         return True
 
-    def record(self, name: str, r: int, sampler: OutcomeSampler | None, shocks: Any) -> None:
-        col, stats = self.cache[name]
+    def record(
+        self, name: str, pol: Policy, r: int, sampler: OutcomeSampler | None, shocks: Any
+    ) -> None:
+        col, stats = self.cache[self.key(name, pol, r)]
         self.rows += [(name, r, k, v) for k, v in stats.items()]
         if sampler is not None:
             self.rows += [(name, r, k, v) for k, v in sampler.rates(col, *shocks).items()]
@@ -224,8 +254,8 @@ def compare(
     *,
     policies: Sequence[str | Policy] = DEFAULT_COMPARISON,
     model: OutcomeModel | None = None,
-    draws: int = 20,
-    seed: Any = 0,
+    draws: int | None = None,
+    seed: Any = DEFAULT_SEED,
     confidence: float | None = None,
     progress: bool | None = None,
 ) -> PolicyComparison:
@@ -243,11 +273,14 @@ def compare(
         skipped with a note in ``notes``.
     model : OutcomeModel, optional
         Predictive model of the year's change; without it only the checks are compared.
-    draws : int
+    draws : int, optional
         Random draws: stochastic policies are re-run with a new seed each draw (noise in
-        preferences, random groups), and mentor effects, the fit effect and residuals are
-        drawn afresh (common to all policies within a draw).
+        preferences, random groups; up to the rulebook's ``sim_assignments`` groupings, then
+        reused), and mentor effects, the fit effect and residuals are drawn afresh (common to
+        all policies within a draw). Default (None): adaptive, see Notes.
     seed : int, optional
+        Default :data:`mentorlib.rules.DEFAULT_SEED`. Draw ``r`` is the same whatever the
+        number of draws.
     confidence : float, optional
         Level of the percentile intervals (default ``1 - rules.alpha``).
     progress : bool, optional
@@ -262,8 +295,15 @@ def compare(
     Common random numbers (the same mentor effects and student residuals for every policy
     in a draw) make the paired differences far more precise than the separate intervals
     (Glasserman & Yao 1992). Intervals are percentile intervals over draws.
+
+    Adaptive draws (``draws=None``): ``sim_draws_min`` draws first; then, while the Monte
+    Carlo error of some compared difference of the outcome measures (``improved_*``, or
+    ``mean_fit`` without a model) exceeds ``sim_mc_ratio`` of its interval's half-width,
+    more draws (as many as that error predicts, at least half as many again), up to
+    ``sim_draws_max`` (then a note gives the error reached). See
+    :mod:`~mentorlib.grouping.montecarlo`; ``outcomes["mc_error"]`` reports every error.
     """
-    if draws < 1:
+    if draws is not None and draws < 1:
         raise InputError("draws must be at least 1")
     conf = 1.0 - rules.alpha if confidence is None else float(confidence)
     pols = _policy_list(policies)
@@ -272,32 +312,74 @@ def compare(
     run = _Runner(students, mentors, pb)
     if sampler is not None and sampler.n_unknown:
         run.notes.append(f"{sampler.n_unknown} mentors have no effect estimate (taken as average)")
-    bar = _progress_bar(draws * len(pols), progress)
+    most = int(draws) if draws is not None else max(rules.sim_draws_max, rules.sim_draws_min)
+    root = np.random.SeedSequence(seed_int(seed))
+    target, done = (most if draws is not None else min(rules.sim_draws_min, most)), 0
+    bar = _progress_bar(most * len(pols), progress)
     try:
-        for r, ss in enumerate(np.random.SeedSequence(seed_int(seed)).spawn(int(draws))):
-            pol_seed, out_ss = ss.spawn(2)
-            shocks = sampler.draw(np.random.default_rng(out_ss), pb.n) if sampler else None
-            for name, pol in pols:
-                bar.update(1)
-                if run.evaluate(name, pol, r, pol_seed):
-                    run.record(name, r, sampler, shocks)
+        while True:
+            _run_draws(run, pols, sampler, root.spawn(target - done), done, bar)
+            done = target
+            if not run.first:
+                raise InfeasibleError("no policy could group this roster: " + "; ".join(run.notes))
+            draws_df = pd.DataFrame(run.rows, columns=["policy", "draw", "measure", "value"])
+            outcomes = _summarise(
+                draws_df, list(run.first), sampler is not None, conf, run.n_assign
+            )
+            short = _shortfall(outcomes, rules.sim_mc_ratio)
+            if short <= 1 or done >= most:
+                break
+            target = next_draws(done, short, most)
     finally:
         bar.close()
-    if not run.first:
-        raise InfeasibleError("no policy could group this roster: " + "; ".join(run.notes))
-    draws_df = pd.DataFrame(run.rows, columns=["policy", "draw", "measure", "value"])
+    if short > 1 and draws is None:
+        run.notes.append(
+            f"after {done} draws the Monte Carlo error is {short:.1f} times the precision asked "
+            f"for ({rules.sim_mc_ratio:g} of an interval's half-width)"
+        )
     checks_df = pd.concat(run.checks, ignore_index=True)
     checks_df = checks_df[["policy", *[c for c in checks_df.columns if c != "policy"]]]
     return PolicyComparison(
         checks=checks_df,
-        outcomes=_summarise(draws_df, list(run.first), sampler is not None, conf),
+        outcomes=outcomes,
         draws=draws_df,
         assignments=run.first,
         rules=rules,
         confidence=conf,
         notes=run.notes,
         n_students=pb.n,
+        n_draws=done,
+        mc_converged=short <= 1,
     )
+
+
+def _run_draws(
+    run: _Runner,
+    pols: list[tuple[str, Policy]],
+    sampler: OutcomeSampler | None,
+    seeds: list[np.random.SeedSequence],
+    start: int,
+    bar: Any,
+) -> None:
+    """Draws ``start``, ``start + 1``, ... with their seeds: group, check, predict."""
+    for r, ss in enumerate(seeds, start=start):
+        pol_seed, out_ss = ss.spawn(2)
+        shocks = sampler.draw(np.random.default_rng(out_ss), run.pb.n) if sampler else None
+        for name, pol in pols:
+            bar.update(1)
+            if run.evaluate(name, pol, r, pol_seed):
+                run.record(name, pol, r, sampler, shocks)
+
+
+def _shortfall(outcomes: pd.DataFrame, ratio: float) -> float:
+    """:func:`~mentorlib.grouping.montecarlo.shortfall` over the outcome measures'
+    differences (``improved_*``; ``mean_fit`` when there is no outcome model)."""
+    m = outcomes["measure"].astype(str)
+    sub = outcomes.loc[m.str.startswith("improved_")]
+    if sub.empty:
+        sub = outcomes.loc[m == "mean_fit"]
+    mc, lo, hi = (sub[c].to_numpy(dtype=float) for c in ("mc_error", "diff_lo", "diff_hi"))
+    return shortfall(mc, lo, hi, ratio)
 
 
 def _progress_bar(total: int, progress: bool | None) -> Any:
@@ -311,8 +393,8 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
     )
 
 
-def _summarise(draws: pd.DataFrame, order: list[str], outcomes: bool, conf: float):
-    cols = ["policy", "measure", "mean", "lo", "hi", "diff", "diff_lo", "diff_hi"]
+def _summarise(draws: pd.DataFrame, order: list[str], outcomes: bool, conf: float, n_assign: int):
+    cols = ["policy", "measure", "mean", "lo", "hi", "diff", "diff_lo", "diff_hi", "mc_error"]
     if draws.empty:
         return pd.DataFrame(columns=cols)
     keep = draws["measure"].str.startswith("improved_") | draws["measure"].isin(
@@ -329,6 +411,7 @@ def _summarise(draws: pd.DataFrame, order: list[str], outcomes: bool, conf: floa
             v = w[pol].to_numpy()
             dv = v - w[ref].to_numpy() if ref in w else np.full(len(v), np.nan)
             some = np.isfinite(dv).any()
+            clusters = w.index.get_level_values("draw").to_numpy() % n_assign
             rows.append(
                 (
                     pol,
@@ -339,6 +422,7 @@ def _summarise(draws: pd.DataFrame, order: list[str], outcomes: bool, conf: floa
                     np.nanmean(dv),
                     np.nanquantile(dv, q) if some else np.nan,
                     np.nanquantile(dv, 1 - q) if some else np.nan,
+                    mc_error(dv, clusters, q) if some else np.nan,
                 )
             )
     out = pd.DataFrame(rows, columns=cols)
@@ -356,8 +440,8 @@ def compare_policies(
     *,
     policies: Sequence[str | Policy] = DEFAULT_COMPARISON,
     model: OutcomeModel | None = None,
-    draws: int = 20,
-    seed: Any = 0,
+    draws: int | None = None,
+    seed: Any = DEFAULT_SEED,
     term: int = 1,
     confidence: float | None = None,
     progress: bool | None = None,

@@ -30,6 +30,7 @@ from ..grouping import OutcomeModel, PolicyComparison, compare_policies
 from ..labels import level_text
 from ..privacy import Document
 from ..progress import ProgressReport, progress_report
+from ..rules import DEFAULT_SEED
 from .disclosure import register_compliance, register_pilot, register_year
 from .sources import (
     cleaning_summary,
@@ -126,7 +127,12 @@ def _mask_compliance(doc: Document, ind: pd.DataFrame, keys: list[str | None]) -
 
 
 def analyse_year(
-    processed, year: int, *, min_cell: int | None = None, seed: int = 0, mentors: bool = True
+    processed,
+    year: int,
+    *,
+    min_cell: int | None = None,
+    seed: int = DEFAULT_SEED,
+    mentors: bool = True,
 ) -> YearAnalyses:
     """Run every analysis an annual summary needs, once.
 
@@ -138,8 +144,11 @@ def analyse_year(
     min_cell : int, optional
         Small-cell threshold of every published number; default the study's rule
         (``processed.rules.min_cell``, 5).
-    seed : int, default 0
+    seed : int, default :data:`mentorlib.rules.DEFAULT_SEED`
         Seeds the bootstrap of the verdict and the mentor ranking simulation.
+
+    Only the data up to ``year`` are used (:meth:`~mentorlib.data.Processed.up_to`): adding a
+    later year's data leaves the year's analyses, and its summary, unchanged.
     mentors : bool, default True
         Fit the mentor-effectiveness models (False skips them, e.g. for quick drafts).
 
@@ -150,6 +159,7 @@ def analyse_year(
     min_cell = resolve_min_cell(processed, min_cell)
     if year not in processed.years:
         raise InputError(f"year {year} is not in study {processed.name!r} ({processed.years})")
+    processed = processed.up_to(year)  # a year's summary never sees a later year
     notes: list[str] = []
     prog = progress_report(processed, year, min_cell=min_cell, seed=seed)
     mrep = _mentor_report(processed, year, seed, notes) if mentors else None
@@ -278,7 +288,7 @@ def _satisfaction_trend(processed, years, min_cell: int) -> pd.DataFrame:
     return pd.concat(sats, ignore_index=True) if sats else pd.DataFrame()
 
 
-def _policy_comparison(processed, year: int, draws: int, seed: int, notes: list[str]):
+def _policy_comparison(processed, year: int, draws: int | None, seed: int, notes: list[str]):
     """The grouping policies compared on ``year``'s roster, or None with the reason."""
     try:
         try:
@@ -344,8 +354,8 @@ def analyse_pilot(
     processed,
     *,
     min_cell: int | None = None,
-    seed: int = 0,
-    draws: int = 10,
+    seed: int = DEFAULT_SEED,
+    draws: int | None = None,
     years: Sequence[int] | None = None,
 ) -> PilotAnalyses:
     """Run every analysis the pilot review needs, once.
@@ -355,10 +365,11 @@ def analyse_pilot(
     processed : mentorlib.data.Processed
     min_cell : int, optional
         Default the study's rule (``processed.rules.min_cell``, 5).
-    seed : int, default 0
-    draws : int, default 10
-        Simulation draws of the grouping-policy comparison (each is a full matching of the
-        last year's roster; 10 take about 6 s for 1,200 students).
+    seed : int, default :data:`mentorlib.rules.DEFAULT_SEED`
+    draws : int, optional
+        Simulation draws of the grouping-policy comparison; default (None) as many as its
+        Monte Carlo precision needs (:func:`mentorlib.grouping.compare`: ``sim_draws_min`` to
+        ``sim_draws_max`` of the rulebook).
     years : sequence of int, optional
         Default: every study year with a post-wave assessment.
 

@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..labels import Lang
 from ..labels_units import COUNT_UNIT_HEADER, COUNT_UNITS
 from ..privacy import Document
-from ..rules import Rulebook
+from ..rules import DEFAULT_SEED, Rulebook
 from .analyses import YearAnalyses, analyse_year, resolve_min_cell
 from .disclosure import printed
 from .document import Para, Report, Section, Table, Todo
@@ -307,7 +307,7 @@ def _annual_sections(
         satisfaction_section(a, t),
         quality_section(a, t, public),
         judgement_section(t, "annual_summary"),
-        methods_section(t, rules, review=False, min_cell=a.min_cell),
+        methods_section(t, rules, review=False, min_cell=a.min_cell, seed=a.seed),
     ]
     for s in appendix:
         s.appendix = True
@@ -321,7 +321,7 @@ def annual_summary(
     lang: str = "zh",
     public: bool = True,
     min_cell: int | None = None,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     analyses: YearAnalyses | None = None,
 ) -> Report:
     """Draft the annual summary (年度总结) of one school year.
@@ -339,8 +339,8 @@ def annual_summary(
     min_cell : int, optional
         Cells and figure elements describing fewer students are suppressed ("<5"); default
         the study's rule (``processed.rules.min_cell``, 5).
-    seed : int, default 0
-        Seeds the analyses (bootstrap, ranking simulation).
+    seed : int, default :data:`mentorlib.rules.DEFAULT_SEED`
+        Seeds the analyses (bootstrap, ranking simulation); recorded in the methods section.
     analyses : YearAnalyses, optional
         Precomputed :func:`analyse_year` results (same year and min_cell), to draft several
         versions without recomputing.
@@ -352,6 +352,7 @@ def annual_summary(
     """
     t = Lang(lang)
     min_cell = resolve_min_cell(processed, min_cell)
+    processed = processed.up_to(year)  # never a later year (issue 16)
     a = (
         analyses
         if analyses is not None
@@ -379,7 +380,7 @@ def annual_summary(
             "level": processed.level,
             "synthetic": a.synthetic,
             "min_cell": min_cell,
-            "seed": seed,
+            "seed": a.seed,
         },
         disclosure=a.disclosure,
     )

@@ -10,6 +10,8 @@ number here.
 
 from __future__ import annotations
 
+from scipy.stats import norm
+
 from ..labels import CI_METHOD_LABELS, Lang, level_text
 from ..rules import Rulebook
 from .document import Heading, Para, Section
@@ -282,6 +284,41 @@ def _review_blocks(t: Lang, rules: Rulebook) -> list:
     ]
 
 
+def _random_blocks(t: Lang, rules: Rulebook, seed: int | None, review: bool) -> list:
+    """The review's Monte Carlo precision and decision rule; the random seed used."""
+    b: list = []
+    z = f"{norm.ppf(1 - rules.alpha / 2):.2f}"
+    if review:
+        b.append(
+            Para(
+                t(
+                    f"模拟次数与建议的稳定性：模拟不断增加，直到每项“与现有分组之差”的蒙特卡洛标准误（其均值与区间两端标准误中的最大者）"
+                    f"不超过该差值区间半宽的{share(rules.sim_mc_ratio)}，至少{rules.sim_draws_min}次、最多{rules.sim_draws_max}次；"
+                    f"只有当差值区间的下限高于0且超出模拟误差的{z}倍时，才建议采用（调整学生不超过规定比例）或试行（需整体重新分组）新方案，否则建议保持现有分组。",
+                    "Draws and a stable recommendation: draws are added until every difference "
+                    "from the recorded grouping has a Monte Carlo standard error (the largest of "
+                    "its mean's and its interval bounds') at most "
+                    f"{share(rules.sim_mc_ratio)} of its interval's half-width, with "
+                    f"{rules.sim_draws_min} to {rules.sim_draws_max} draws; a policy is "
+                    "recommended (adopt: within the adjustment limit; trial: needs a full "
+                    "regrouping) only when the interval's lower bound exceeds 0 by more than "
+                    f"{z} Monte Carlo errors; otherwise: keep the current grouping.",
+                )
+            )
+        )
+    if seed is not None:
+        b.append(
+            Para(
+                t(
+                    f"随机种子：本报告中所有含随机成分的计算（自助法、模拟）使用随机种子{seed}，重新生成可得到相同结果。",
+                    f"Random seed: every computation with a random part (bootstrap, simulation) "
+                    f"used seed {seed}; regenerating the report gives the same numbers.",
+                )
+            )
+        )
+    return b
+
+
 def references(rules: Rulebook) -> tuple[str, ...]:
     """:data:`REFERENCES`, with Clopper & Pearson (1934) when that interval is used."""
     if rules.ci_method != "clopper-pearson":
@@ -289,7 +326,9 @@ def references(rules: Rulebook) -> tuple[str, ...]:
     return tuple(sorted((*REFERENCES, CLOPPER_PEARSON)))
 
 
-def methods_section(t: Lang, rules: Rulebook, *, review: bool, min_cell: int) -> Section:
+def methods_section(
+    t: Lang, rules: Rulebook, *, review: bool, min_cell: int, seed: int | None = None
+) -> Section:
     """The methods section (annual summary) or appendix (review), from ``rules`` as used.
 
     Parameters
@@ -301,6 +340,8 @@ def methods_section(t: Lang, rules: Rulebook, *, review: bool, min_cell: int) ->
         The pilot review's appendix: adds cohorts, stability and the grouping policies.
     min_cell : int
         The small-cell threshold the analyses applied.
+    seed : int, optional
+        The random seed the analyses used, recorded in the section (issue 16).
     """
     b: list = [
         Heading(t("“显著进步”的判定", "Significant progress")),
@@ -314,6 +355,7 @@ def methods_section(t: Lang, rules: Rulebook, *, review: bool, min_cell: int) ->
     ]
     if review:
         b += _review_blocks(t, rules)
+    b += _random_blocks(t, rules, seed, review)
     b.append(Heading(t("参考文献", "References")))
     b += [Para(r, "bullet") for r in references(rules)]
     title = t("方法附录", "Methods appendix") if review else t("方法说明", "Methods")

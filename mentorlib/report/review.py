@@ -16,12 +16,13 @@ from ..errors import InputError
 from ..labels import Lang
 from ..plots import plot_lines, plot_panels
 from ..progress import plot_rate_by_year
+from ..rules import DEFAULT_SEED
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
 from .headline import true_shares_sentence
 from .levels import MIDDLE_GOALS, figure_target, shows_target
 from .methods import methods_section
-from .render.fmt import as_int, ci, frame, missing, year_label, zh_count
+from .render.fmt import as_int, ci, frame, missing, year_label, years_span, zh_count
 from .sections_award_review import with_award_review
 from .sections_goals import goals_section, rates_sentence, trend_test_text
 from .sections_narrative_review import REVIEW_NARRATIVE, review_body
@@ -143,8 +144,8 @@ def summary_section(p: PilotAnalyses, t: Lang) -> Section:
     b: list = [
         Para(
             t(
-                f"试点覆盖{y0}–{y1 + 1}年共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（{lv}置信区间{vz}）为：{rates_sentence(p, t)}。",
-                f"The pilot covers {len(p.years)} school years, {y0}-{y1 + 1}. The share of "
+                f"试点覆盖{years_span(y0, y1, t)}，共{len(p.years)}个学年。各学年至少在{zh_count(k)}个发展维度取得显著进步的学生比例（{lv}置信区间{vz}）为：{rates_sentence(p, t)}。",
+                f"The pilot covers {len(p.years)} {years_span(y0, y1, t)}. The share of "
                 f"students progressing significantly each year ({lv} CI{ve}): {rates_sentence(p, t)}.",
             ),
             "lead",
@@ -262,8 +263,8 @@ def pilot_review(
     lang: str = "zh",
     public: bool = True,
     min_cell: int | None = None,
-    seed: int = 0,
-    draws: int = 10,
+    seed: int = DEFAULT_SEED,
+    draws: int | None = None,
     analyses: PilotAnalyses | None = None,
 ) -> Report:
     """Draft the three-year pilot review (三年试点评估报告).
@@ -277,9 +278,11 @@ def pilot_review(
         False: the internal version (technical notes; its title says 内部版 / internal).
     min_cell : int, optional
         Default the study's rule (``processed.rules.min_cell``, 5).
-    seed : int, default 0
-    draws : int, default 10
-        Simulation draws of the grouping-policy comparison.
+    seed : int, default :data:`mentorlib.rules.DEFAULT_SEED`
+        Recorded in the methods appendix (the analyses' seed when ``analyses`` is given).
+    draws : int, optional
+        Simulation draws of the grouping-policy comparison (default: adaptive, see
+        :func:`mentorlib.grouping.compare`).
     analyses : PilotAnalyses, optional
         Precomputed :func:`analyse_pilot` results (same min_cell).
 
@@ -309,7 +312,7 @@ def pilot_review(
         grouping_section(p, t),
         limitations_section(p, t),
         judgement_section(t, "pilot_review"),
-        methods_section(t, processed.rules, review=True, min_cell=min_cell),
+        methods_section(t, processed.rules, review=True, min_cell=min_cell, seed=p.seed),
     ]
     for s in appendix:
         s.appendix = True
@@ -332,7 +335,7 @@ def pilot_review(
             "level": processed.level,
             "synthetic": p.synthetic,
             "min_cell": min_cell,
-            "seed": seed,
+            "seed": p.seed,
         },
         disclosure=p.disclosure,
     )

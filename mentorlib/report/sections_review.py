@@ -46,61 +46,47 @@ __all__ = [
 
 
 def recommendation(p: PilotAnalyses, t: Lang) -> tuple[str, str | None]:
-    """(recommendation sentence, best policy code) from the policy comparison."""
+    """(recommendation sentence, best policy code) from the policy comparison.
+
+    The decision is :func:`mentorlib.grouping.recommend`'s (adopt / trial / keep): a policy is
+    recommended only when the lower bound of its difference from the recorded grouping exceeds
+    zero by more than the Monte Carlo error allows, so the advice does not depend on the seed.
+    """
     C = p.comparison
     if C is None:
         return t("未能比较分组方案。", "The grouping policies could not be compared."), None
-    ok = [
-        pol
-        for pol in C.policies
-        if pol not in ("recorded", "random")
-        and hard_rules_met(C.checks.loc[C.checks["policy"] == pol])
-    ]
-    o = C.outcomes
-    measure = "improved_any" if (o["measure"] == "improved_any").any() else "mean_fit"
-    sub = o.loc[(o["measure"] == measure) & o["policy"].isin(ok)].set_index("policy")
-    if sub.empty:
+    rec = C.recommendation()
+    if rec.policy is None:
         return t(
             "没有满足全部硬性规则的候选方案。", "No candidate policy meets every hard rule."
         ), None
-    best = str(sub["mean"].idxmax())
-    r = sub.loc[best]
-    ch = C.checks.loc[(C.checks["policy"] == best) & (C.checks["rule"] == "changed_share"), "value"]
-    changed = float(ch.iloc[0]) if len(ch) else np.nan
-    up = r["diff"] >= 0
-    if measure == "improved_any":
-        gap = abs(r["diff"]) * 100
+    best, o = rec.policy, C.outcomes
+    up = rec.difference >= 0
+    mce = t(f"，模拟误差{_mc(rec.mc_error)}", f", Monte Carlo error {_mc(rec.mc_error)}")
+    if rec.measure == "improved_any":
+        gap = abs(rec.difference) * 100
         diff = t(
-            f"预测显著进步比例为{r['mean']:.1%}（模拟区间{r['lo']:.1%}–{r['hi']:.1%}），比现有分组"
-            f"{'高' if up else '低'}{gap:.1f}个百分点（差的区间{pts(r['diff_lo'])}至{pts(r['diff_hi'])}）",
-            f"its predicted rate is {r['mean']:.1%} (simulation interval {r['lo']:.1%}-"
-            f"{r['hi']:.1%}), {gap:.1f} points {'above' if up else 'below'} the recorded "
-            f"grouping (interval of the difference {pts(r['diff_lo'])} to {pts(r['diff_hi'])})",
+            f"预测显著进步比例为{rec.mean:.1%}（模拟区间{rec.lo:.1%}–{rec.hi:.1%}），比现有分组"
+            f"{'高' if up else '低'}{gap:.1f}个百分点（差的区间{pts(rec.ci_low)}至{pts(rec.ci_high)}{mce}）",
+            f"its predicted rate is {rec.mean:.1%} (simulation interval {rec.lo:.1%}-"
+            f"{rec.hi:.1%}), {gap:.1f} points {'above' if up else 'below'} the recorded "
+            f"grouping (interval of the difference {pts(rec.ci_low)} to {pts(rec.ci_high)}{mce})",
         )
     else:
         diff = t(
-            f"平均匹配度{r['mean']:.3f}，比现有分组{'高' if up else '低'}{abs(r['diff']):.3f}",
-            f"its mean fit is {r['mean']:.3f}, {abs(r['diff']):.3f} {'above' if up else 'below'} "
-            "the recorded grouping",
+            f"平均匹配度{rec.mean:.3f}，比现有分组{'高' if up else '低'}{abs(rec.difference):.3f}",
+            f"its mean fit is {rec.mean:.3f}, {abs(rec.difference):.3f} "
+            f"{'above' if up else 'below'} the recorded grouping",
         )
-    sure = r["diff_lo"] > 0
-    target = C.target
-    below = measure == "improved_any" and (o.loc[o["measure"] == measure, "hi"] < target).all()
+    target, changed = C.target, rec.changed_share
+    below = (
+        rec.measure == "improved_any" and (o.loc[o["measure"] == rec.measure, "hi"] < target).all()
+    )
     txt = t(
         f"在满足全部硬性规则的方案中，“{policy_name(best, t)}”的预测结果最好：{diff}。",
         f"Among the policies meeting every hard rule, {policy_name(best, t)} does best: {diff}.",
     )
-    if sure:
-        txt += t(
-            "差异的区间不含0，模型支持在下一学年试行该方案，并继续监测。",
-            " The interval excludes 0: the model supports piloting it next year, with monitoring.",
-        )
-    else:
-        txt += t(
-            "差异的区间包含0，现有数据不足以说明它优于现有分组，不建议仅据此改变分组方式。",
-            " The interval includes 0: the data do not show it beats the recorded grouping; do not "
-            "change the grouping on this evidence alone.",
-        )
+    txt += _decision_text(rec.reason, rec.decision, t)
     cap = p.processed.rules.max_regroup_share
     if not missing(changed) and changed > cap:
         txt += t(
@@ -347,6 +333,57 @@ def stability_section(p: PilotAnalyses, t: Lang) -> Section:
     return Section("stability", title, b)
 
 
+def _mc(v) -> str:
+    """A Monte Carlo error in percentage points, unsigned ("0.4")."""
+    return "—" if missing(v) else f"{abs(float(v)) * 100:.1f}"
+
+
+def _precision_text(C, seed: int, t: Lang) -> str:
+    """How many draws and why: the Monte Carlo error asked for, reached or not, the seed."""
+    r = C.rules
+    ask = t(
+        f"模拟次数按精度自动确定：每项差异的模拟误差（蒙特卡洛标准误）不超过其区间半宽的{share(r.sim_mc_ratio)}，最多{r.sim_draws_max}次",
+        f" The number of draws is set by precision: each difference's Monte Carlo standard error "
+        f"at most {share(r.sim_mc_ratio)} of its interval's half-width, {r.sim_draws_max} draws at most",
+    )
+    done = (
+        t("，已达到", "; reached")
+        if C.mc_converged
+        else t(
+            "，未完全达到（见表中的模拟误差）", "; not fully reached (see the errors in the table)"
+        )
+    )
+    return ask + done + t(f"；随机种子{seed}。", f"; random seed {seed}.")
+
+
+def _decision_text(reason: str, decision: str, t: Lang) -> str:
+    """The sentence of the decision (adopt / trial / keep) and why."""
+    if reason == "interval_includes_zero":
+        return t(
+            "差异的区间包含0，现有数据不足以说明它优于现有分组，建议保持现有分组方式。",
+            " The interval includes 0: the data do not show it beats the recorded grouping; keep "
+            "the current grouping.",
+        )
+    if reason == "within_mc_error":
+        return t(
+            "差异区间的下限虽高于0，但仍在模拟误差之内，结论不稳定，建议保持现有分组方式。",
+            " The interval's lower bound is above 0 but within the Monte Carlo error: the result "
+            "is not stable; keep the current grouping.",
+        )
+    if decision == "adopt":
+        return t(
+            "差异的区间不含0（超出模拟误差），且调整的学生不超过规定比例，模型支持在下一次调整时采用该方案，并继续监测。",
+            " The interval excludes 0 beyond the Monte Carlo error and the change stays within "
+            "the adjustment limit: the model supports adopting it at the next adjustment, with "
+            "monitoring.",
+        )
+    return t(
+        "差异的区间不含0（超出模拟误差），模型支持在下一学年试行该方案，并继续监测。",
+        " The interval excludes 0 beyond the Monte Carlo error: the model supports piloting it "
+        "next year, with monitoring.",
+    )
+
+
 def _policy_table(C, t: Lang) -> pd.DataFrame:
     """The policies side by side: one column per policy, one row per measure."""
     rows = []
@@ -378,9 +415,10 @@ def _policy_table(C, t: Lang) -> pd.DataFrame:
                     ci(r["lo"], r["hi"]),
                     f"{pts(r['diff'])}",
                     f"{pts(r['diff_lo'])}, {pts(r['diff_hi'])}",
+                    _mc(r["mc_error"]) if "mc_error" in r else "—",
                 ]
             else:
-                row += ["—"] * 4
+                row += ["—"] * 5
         rows.append(row)
     # transposed: one column per policy, one row per measure (fits the page)
     head = [t("方案", "Policy"), t("硬性规则全部满足", "Every hard rule met")]
@@ -391,6 +429,7 @@ def _policy_table(C, t: Lang) -> pd.DataFrame:
             t("　模拟区间", "  simulation interval"),
             t("与现有分组之差（百分点）", "Difference from recorded (points)"),
             t("　差的模拟区间", "  its simulation interval"),
+            t("　差的模拟误差", "  its Monte Carlo error"),
         ]
     body = [[h, *[r[i] for r in rows]] for i, h in enumerate(head) if i > 0]
     table = frame(body, [head[0], *[r[0] for r in rows]])
@@ -409,7 +448,7 @@ def grouping_section(p: PilotAnalyses, t: Lang) -> Section:
     y = p.years[-1]
 
     table = _policy_table(C, t)
-    n_draws = int(C.draws["draw"].max()) + 1 if len(C.draws) else 0
+    n_draws = C.n_draws or (int(C.draws["draw"].max()) + 1 if len(C.draws) else 0)
     rec, _best = recommendation(p, t)
     b: list = [
         Para(
@@ -419,6 +458,7 @@ def grouping_section(p: PilotAnalyses, t: Lang) -> Section:
                 f"the rules, and simulated {n_draws} times with the outcome model fitted to the "
                 "school's data.",
             )
+            + _precision_text(C, p.seed, t)
         ),
         Table(
             table,

@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..labels import FOCUS_LABELS, POLICY_LABELS, PROGRESS_VERDICTS, Lang
 from ..plots import fig_png
 from .document import Block, Figure, Heading, Para, Section, Todo
-from .render.fmt import missing, num, numci, pct, year_span
+from .render.fmt import missing, num, numci, pct, year_span, years_span
 
 
 def add_figure(blocks: list, t: Lang, key: str, caption: str, make: Callable, width: float = 15.0):
@@ -84,13 +84,13 @@ def title_page(
         y = years[0]
         title = t(
             f"{school}{prog}{year_span(y, t)}年度总结",
-            f"{school}: {prog}, annual summary {year_span(y, t)}",
+            f"{school}: {prog}, annual summary, {year_span(y, t)}",
         )
         subtitle = t("年度总结（初稿）", "Annual summary (draft)")
     else:
         title = t(
-            f"{school}{prog}三年试点评估报告（{min(years)}–{max(years) + 1}）",
-            f"{school}: {prog}, three-year pilot review ({min(years)}-{max(years) + 1})",
+            f"{school}{prog}三年试点评估报告（{years_span(min(years), max(years), t)}）",
+            f"{school}: {prog}, three-year pilot review, {years_span(min(years), max(years), t)}",
         )
         subtitle = t("三年试点评估报告（初稿）", "Three-year pilot review (draft)")
     if not public:

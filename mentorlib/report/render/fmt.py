@@ -151,7 +151,15 @@ def year_label(year: int, t: Lang) -> str:
 
 
 def year_span(year: int, t: Lang) -> str:
-    return t(f"{year}–{year + 1}学年", f"{year}-{str(year + 1)[2:]} school year")
+    """A school year's first mention (a title): "2025学年（2025–2026）", "school year 2025
+    (2025–2026)"; afterwards :func:`year_label` ("2025学年", "2025")."""
+    return t(f"{year}学年（{year}–{year + 1}）", f"school year {year} ({year}–{year + 1})")
+
+
+def years_span(first: int, last: int, t: Lang) -> str:
+    """The years of a review as its title and file name give them: "2023–2025学年",
+    "school years 2023–2025" (file: ``..._2023-2025``)."""
+    return t(f"{first}–{last}学年", f"school years {first}–{last}")
 
 
 def dim_label(level: str, dim: object, t: Lang) -> str:
