@@ -5,6 +5,7 @@ Inputs drafted once per test process: see ``_report_fixtures``.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 import zipfile
@@ -102,3 +103,27 @@ def test_report_percentages_are_checked():
         pct(2.668)
     with pytest.raises(ImpossibleNumberError):
         ci(0.2, 1.3)
+
+
+@pytest.mark.parametrize("key", [("annual", "zh", True), ("review", "en", False)])
+def test_signature_paragraphs_are_right_aligned(drafted, written, key):
+    """The 落款 (school, date: Para kind "sign") sits at the right margin in Word and HTML;
+    the body text does not."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    signs = [
+        b.text
+        for s in reports(drafted)[key].sections
+        for b in s.blocks
+        if isinstance(b, report.Para) and b.kind == "sign"
+    ]
+    assert len(signs) == 2 and all(signs)
+    _, files = written
+    d = docx.Document(next(p for p in files[key] if p.suffix == ".docx"))
+    right = [p.text for p in d.paragraphs if p.alignment == WD_ALIGN_PARAGRAPH.RIGHT]
+    assert right == signs
+    h = next(p for p in files[key] if p.suffix == ".html").read_text(encoding="utf-8")
+    css = re.search(r"p\.sign\{([^}]*)\}", h)
+    assert css and "text-align:right" in css.group(1)
+    shown = re.findall(r'<p class="sign">([^<]*)</p>', h)
+    assert shown == [html.escape(s) for s in signs]

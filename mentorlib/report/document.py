@@ -33,7 +33,8 @@ __all__ = ["Block", "Figure", "Heading", "Para", "Report", "Section", "Table", "
 
 @dataclass
 class Para:
-    """A paragraph. ``kind``: "text", "lead" (emphasised), "note" (small print), "bullet"."""
+    """A paragraph. ``kind``: "text", "lead" (emphasised), "note" (small print), "bullet",
+    "sign" (落款: the school and the date, right-aligned)."""
 
     text: str
     kind: str = "text"

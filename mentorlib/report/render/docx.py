@@ -337,6 +337,8 @@ def to_docx(rep: Report) -> bytes:
                 if b.kind == "note":
                     run.font.size = Pt(9)
                     run.font.color.rgb = RGBColor(0x59, 0x63, 0x6E)
+                elif b.kind == "sign":  # 落款: school and date at the right margin
+                    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             elif isinstance(b, Todo):
                 p = doc.add_paragraph()
                 r1 = p.add_run(todo)

@@ -55,6 +55,7 @@ p{margin:.55rem 0;}
 html[lang="zh-CN"] p{text-align:justify;}
 p.lead{border-left:4px solid var(--accent);padding-left:.8rem;}
 p.note,p.tnote{font-size:.86rem;color:var(--muted);}
+p.sign{text-align:right;margin:.2rem 0;}
 p.subtitle{font-size:1.15rem;color:#243b53;margin:.2rem 0 1rem;}
 p.frontline{margin:.15rem 0;color:var(--muted);}
 .front{border-bottom:1px solid var(--line);padding-bottom:1.2rem;margin-bottom:1rem;}
