@@ -14,6 +14,7 @@ import pytest
 from mentorlib import report
 from mentorlib.compliance import compliance_report
 from mentorlib.labels import Lang
+from mentorlib.plots import fig_png
 from mentorlib.progress import progress_report
 from mentorlib.report.sections_mentors import caterpillar_title
 
@@ -194,3 +195,28 @@ def test_cli_report_and_review_write_documents(tmp_path):
     )
     assert rv.returncode == 0, rv.stderr
     assert any(p.endswith(".md") for p in json.loads(rv.stdout)["files"])
+
+
+def test_public_summary_shows_grades_by_month_and_only_the_internal_one_the_mentor_grid(drafted):
+    """Issue 16 item 5: the principal's figure is the grade x month compliance summary; the
+    mentor x month heatmap (one row a mentor) is in the internal version only."""
+    C = drafted["year_analyses"].compliance
+    assert len(C.by_grade_month)
+    for lang in ("zh", "en"):
+        keys = {
+            public: [
+                b.key
+                for s in drafted["annual", lang, public].sections
+                for b in s.blocks
+                if isinstance(b, report.Figure)
+            ]
+            for public in (True, False)
+        }
+        assert "compliance_grade_month" in keys[True] and "talk_heatmap" not in keys[True]
+        assert "compliance_grade_month" in keys[False] and "talk_heatmap" in keys[False]
+        fig = next(
+            b
+            for b in drafted["annual", lang, True].section("compliance").blocks
+            if isinstance(b, report.Figure) and b.key == "compliance_grade_month"
+        )
+        assert fig.png == fig_png(C.grade_month_figure(lang=lang))  # drawn from the analysis

@@ -9,12 +9,13 @@ school-wide, by month, by grade and by mentor, and says whether the target was m
 Modules: :mod:`~mentorlib.compliance.indicators` (which indicators a rulebook asks for, their
 targets and the pass rule), :mod:`~mentorlib.compliance.measure` (the counting),
 :mod:`~mentorlib.compliance.result` (:class:`ComplianceReport`) and
-:mod:`~mentorlib.compliance.figures` (the heatmap).
+:mod:`~mentorlib.compliance.figures` (the grade x month summary and the mentor heatmap).
 
 Entry points
 ------------
 :func:`compliance_report`
-    One year: a :class:`ComplianceReport` (indicators, by_month, by_grade, by_mentor, heatmap).
+    One year: a :class:`ComplianceReport` (indicators, by_month, by_grade, by_grade_month,
+    by_mentor, heatmap).
 :func:`compliance_trend`
     Every year of the study: one row per indicator and year (for the three-year pilot review).
 :func:`mentor_by_month`
@@ -97,8 +98,8 @@ Indicators (code, value, denominator ``n``; targets from :mod:`mentorlib.rules`)
 
 Privacy
 -------
-``by_month`` and ``by_grade`` carry ``n_students`` (the distinct students a cell describes;
-for mentor-level rules the students of the mentors counted) and are passed through
+``by_month``, ``by_grade`` and ``by_grade_month`` carry ``n_students`` (the distinct students
+a cell describes; for mentor-level rules the students of the mentors counted) and are passed through
 :func:`mentorlib.privacy.suppress_small_cells`: a cell describing fewer than ``min_cell``
 students (the rulebook's ``min_cell``) has its value, pass flag and counts blanked (``suppressed`` true). Suppression is
 primary only (see that module). ``by_mentor`` identifies mentors by staff ID and is internal

@@ -1,4 +1,5 @@
-"""Figures of a compliance report: the mentor x month heatmap."""
+"""Figures of a compliance report: the grade x month summary (public) and the mentor x month
+heatmap."""
 
 from __future__ import annotations
 
@@ -141,3 +142,99 @@ def _small_notes(fig: Figure, ax: Axes, small: np.ndarray, min_cell: int, L: Lan
             fontsize=7,
             color="#555555",
         )
+
+
+def grade_month_grid(by_grade_month: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """Grades (rows) x months (columns) of one indicator's share; a suppressed cell (fewer than
+    ``min_cell`` students, :attr:`ComplianceReport.by_grade_month`) is missing."""
+    t = by_grade_month.loc[by_grade_month["indicator"] == indicator]
+    if not len(t):
+        have = sorted(by_grade_month["indicator"].unique())
+        raise InputError(f"no grade x month values of {indicator!r}; have {have}")
+    t = t.assign(
+        grade=pd.to_numeric(t["grade"]),
+        value=t["value"].astype(float).where(~t["suppressed"].astype(bool)),
+    )
+    return t.pivot(index="grade", columns="month", values="value").sort_index().sort_index(axis=1)
+
+
+def grade_month(
+    by_grade_month: pd.DataFrame, *, year: int, min_cell: int, lang: str = "zh"
+) -> Figure:
+    """Grade x month panels, one per monthly indicator: the share of the grade's student-months
+    that met the rule; cells of fewer than ``min_cell`` students are blank (grey).
+
+    Sized for the page (16 cm wide, labels at least 9 pt when printed at that width); the
+    principal's summary of compliance in place of the mentor heatmap.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..plots import use_style
+
+    L = Lang(lang)
+    inds = [i for i in INDICATORS if (by_grade_month["indicator"] == i).any()]
+    if not inds:
+        raise InputError("no grade x month values to draw")
+    use_style()
+    ncols = min(2, len(inds))
+    nrows = -(-len(inds) // ncols)
+    grids = [grade_month_grid(by_grade_month, i) for i in inds]
+    rows = max(len(g) for g in grids)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(6.2, 0.9 + nrows * (0.75 + 0.22 * rows)),
+        squeeze=False,
+        layout="constrained",
+    )
+    cmap = plt.get_cmap("YlGnBu").with_extremes(bad="#d9d9d9")
+    ims = []
+    for ax, ind, g in zip(axes.flat, inds, grids, strict=False):
+        ims.append(
+            ax.imshow(
+                np.ma.masked_invalid(g.to_numpy(dtype=float)),
+                aspect="auto",
+                cmap=cmap,
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
+        )
+        _cell_values(ax, g.to_numpy(dtype=float))
+        ax.set_xticks(np.arange(g.shape[1]), [str(int(m[5:])) for m in g.columns])
+        ax.set_yticks(np.arange(g.shape[0]), [L(f"{k}年级", f"grade {k}") for k in g.index])
+        ax.set_title(L.of(INDICATORS, ind), fontsize=10)
+        ax.tick_params(length=0)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+    for ax in axes.flat[len(inds) :]:
+        ax.set_visible(False)
+    cb = fig.colorbar(ims[0], ax=axes, orientation="horizontal", fraction=0.06, aspect=40)
+    label = L(
+        f"{year}学年各年级每月达到要求的学生比例（%；横轴：月份）",
+        f"{year}: share of each grade's students meeting the rule (%; x: month)",
+    )
+    if any(np.isnan(g.to_numpy(dtype=float)).any() for g in grids):
+        label += L(
+            f"\n灰色：少于{min_cell}名学生，不显示",
+            f"\ngrey: fewer than {min_cell} students, not shown",
+        )
+    cb.set_label(label, fontsize=9.5)
+    cb.ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    cb.ax.tick_params(labelsize=9.5)
+    return fig
+
+
+def _cell_values(ax: Axes, grid: np.ndarray) -> None:
+    """Each shown cell's share in whole percent (9 pt; white on the dark end of the scale)."""
+    for (i, j), v in np.ndenumerate(grid):
+        if not np.isnan(v):
+            ax.text(
+                j,
+                i,
+                f"{v:.0%}"[:-1],
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if v > 0.6 else "#222222",
+            )

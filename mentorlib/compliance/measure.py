@@ -484,6 +484,18 @@ def _by_grade(units, targets, min_cell) -> pd.DataFrame:
     return _suppress(t, min_cell, complement=True)
 
 
+def _by_grade_month(units, targets, min_cell) -> pd.DataFrame:
+    """The per-student monthly rules by grade and month (the principal's summary figure),
+    suppressed as ``by_grade`` is."""
+    u = units.loc[units["indicator"].isin(MONTHLY) & units["student_id"].notna()]
+    u = u.loc[u["grade"].notna() & u["mkey"].notna()]
+    t = _aggregate(u.assign(grade=u["grade"].astype("Int64")), ["grade", "mkey"], "nunique")
+    t = _with_targets(t, targets).sort_values(["grade", "mkey"], kind="stable")
+    t = _order(t.assign(month=t["mkey"].map(_month_label)), "grade")
+    t = t[["grade", "month", "indicator", "value", "target", "passed", "n", "n_students"]]
+    return _suppress(t, min_cell, complement=True)
+
+
 def _small(count: pd.Series, check: pd.Series, min_cell: int) -> pd.Series:
     """``count`` where checked and above zero, else ``min_cell`` (never small)."""
     return count.where(check & (count > 0), min_cell)
@@ -601,6 +613,7 @@ def compliance_report(
         by_mentor=_by_mentor(units),
         min_cell=min_cell,
         case_conferences=counts,
+        by_grade_month=_by_grade_month(units, targets, min_cell),
     )
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..labels import COMPLIANCE_LEVELS, COMPLIANCE_VERDICTS, Lang, check_lang
 from ..results import records
-from .figures import heatmap
+from .figures import grade_month, heatmap
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -50,6 +50,10 @@ class ComplianceReport:
         conferences (个案分析) of the year by grade and month (:mod:`mentorlib.compliance.cases`;
         meetings, not students: not suppressed). Empty when none were recorded. The coverage
         of the students who needed one is the indicator ``case_conference``.
+    by_grade_month : DataFrame
+        ``grade, month, indicator, value, target, passed, n, n_students, suppressed``: the
+        per-student monthly rules by grade and month, suppressed as ``by_grade`` (the public
+        summary figure, :meth:`grade_month_figure`). Empty when not measured.
     """
 
     year: int
@@ -61,6 +65,12 @@ class ComplianceReport:
     min_cell: int
     case_conferences: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["grade", "month", "n_conferences"])
+    )
+    by_grade_month: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["grade", "month", "indicator", "value", "target", "passed", "n"]
+            + ["n_students", "suppressed"]
+        )
     )
 
     INTERNAL: ClassVar[tuple[str, ...]] = ("by_mentor",)
@@ -81,8 +91,13 @@ class ComplianceReport:
             public=public,
         )
 
+    def grade_month_figure(self, *, lang: str = "zh") -> Figure:
+        """Grade x month panels of the monthly rules, small cells blank
+        (:func:`mentorlib.compliance.figures.grade_month`): the public summary figure."""
+        return grade_month(self.by_grade_month, year=self.year, min_cell=self.min_cell, lang=lang)
+
     def tables(self, *, lang: str = "zh", public: bool = True) -> dict[str, pd.DataFrame]:
-        """``indicators``, ``by_month``, ``by_grade``, ``case_conferences`` (where the rulebook
+        """``indicators``, ``by_month``, ``by_grade``, ``by_grade_month``, ``case_conferences`` (where the rulebook
         asks for case conferences or some were recorded) and ``by_mentor`` (when not public).
 
         Each indicator row also gets ``label``, its name in ``lang``.
@@ -94,6 +109,7 @@ class ComplianceReport:
             "indicators": ind,
             "by_month": self.by_month.copy(),
             "by_grade": self.by_grade.copy(),
+            "by_grade_month": self.by_grade_month.copy(),
         }
         if self._has_cases():
             out["case_conferences"] = self.case_conferences.copy()
@@ -102,11 +118,15 @@ class ComplianceReport:
         return out
 
     def figures(self, *, lang: str = "zh", public: bool = True) -> dict[str, Figure]:
-        """The talk heatmap (``heatmap_talk``) when there are per-mentor talk values."""
+        """The grade x month summary (``grade_month``) when there are grade x month values, and
+        the talk heatmap (``heatmap_talk``) when there are per-mentor talk values."""
         check_lang(lang)
-        if not (self.by_mentor["indicator"] == "talk").any():
-            return {}
-        return {"heatmap_talk": self.heatmap(lang=lang, indicator="talk", public=public)}
+        out: dict[str, Figure] = {}
+        if len(self.by_grade_month):
+            out["grade_month"] = self.grade_month_figure(lang=lang)
+        if (self.by_mentor["indicator"] == "talk").any():
+            out["heatmap_talk"] = self.heatmap(lang=lang, indicator="talk", public=public)
+        return out
 
     def to_json_dict(self, *, public: bool = True) -> dict[str, Any]:
         """Every table as records of plain Python values (``by_mentor`` only when internal)."""
@@ -117,6 +137,7 @@ class ComplianceReport:
             "indicators": records(self.indicators),
             "by_month": records(self.by_month),
             "by_grade": records(self.by_grade),
+            "by_grade_month": records(self.by_grade_month),
         }
         if self._has_cases():
             out["case_conferences"] = records(self.case_conferences)

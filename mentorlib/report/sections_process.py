@@ -179,18 +179,27 @@ def compliance_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     b += _by_month_blocks(C, t, mc)
     b += _by_grade_blocks(C, t, mc)
     b += case_conference_blocks(C, a.processed.rules, t, mc)
-    if len(C.by_mentor) and (C.by_mentor["indicator"] == "talk").any():
+    if len(C.by_grade_month):
+        add_figure(
+            b,
+            t,
+            "compliance_grade_month",
+            t("各年级每月过程指标达标比例", "Process indicators by grade and month"),
+            lambda: C.grade_month_figure(lang=t.code),
+            16,
+        )
+    # the 180-row mentor grid tells a principal little: internal version only
+    if not public and len(C.by_mentor) and (C.by_mentor["indicator"] == "talk").any():
         add_figure(
             b,
             t,
             "talk_heatmap",
-            t("各导师每月谈心达标情况", "Talks: each mentor by month"),
+            t("各导师每月谈心达标情况（内部）", "Talks: each mentor by month (internal)"),
             # always the public grid: a named row of a small group would describe its students
             lambda: C.heatmap(lang=t.code, indicator="talk", public=True),
             14,
         )
-        if not public:
-            b += _compliance_internal(a, C, t)
+        b += _compliance_internal(a, C, t)
     b.append(
         Todo(
             t(
