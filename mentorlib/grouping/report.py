@@ -133,7 +133,7 @@ def comparison_table(
     out: dict[str, dict[str, str]] = {}
     for pol in comparison.policies:
         c = checks.loc[checks["policy"] == pol]
-        col = {"hard_rules_met": "yes" if hard_rules_met(c) else "NO"}
+        col = {"hard_rules_met": L("是", "yes") if hard_rules_met(c) else L("否", "NO")}
         for _, r in c.iterrows():
             col[r["rule"]] = _value_text(r["value"], r["pass"])
         o = comparison.outcomes.loc[comparison.outcomes["policy"] == pol]
