@@ -29,6 +29,7 @@ from pandas.io.formats.style import Styler
 
 from .errors import InputError
 from .labels import (
+    COMPARISON_ROW_LABELS,
     DIMENSION_LABELS,
     EXPOSURE_LABELS,
     FOCUS_LABELS,
@@ -50,6 +51,7 @@ from .rules import Rulebook, rulebook
 __all__ = [
     "VIEWS",
     "kpi_table",
+    "kpi_trend_table",
     "resolve_study",
     "show",
     "wide_ratio_notes",
@@ -59,7 +61,11 @@ __all__ = [
 SAMPLE_STUDY = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 _WAVES: dict[str, Pair] = {"pre": ("前测", "pre"), "post": ("后测", "post")}
-_STUDENT: dict[str, Pair] = {"student": ("学生（任一维度）", "student (any dimension)")}
+_STUDENT: dict[str, Pair] = {
+    "student": ("学生（任一维度）", "student (any dimension)"),
+    "composite": ("综合（各维度平均）", "composite (mean of dimensions)"),
+    "height_cm": ("身高（安慰剂）", "height (placebo)"),
+}
 
 #: Named views: the columns a reader needs, and headers that differ from the shared ones.
 VIEWS: dict[str, tuple[tuple[str, ...], dict[str, Pair]]] = {
@@ -80,13 +86,26 @@ VIEWS: dict[str, tuple[tuple[str, ...], dict[str, Pair]]] = {
     "false_positive": (("definition", "k", "p_student", "observed"), {}),
     "reliability": (("year", "wave", "dimension", "n", "alpha", "published_alpha"), {}),
     "repairs": (("rule", "cells"), {"rule": ("修复规则", "repair")}),
-    "models": (("outcome", "n_students", "n_mentors", "mean_mentees", "icc", "lrt_p"), {}),
+    "models": (
+        ("outcome", "n_students", "n_mentors", "mean_mentees", "icc", "lrt_p", "mean_reliability"),
+        {},
+    ),
+    "placebo": (("outcome", "n_students", "n_mentors", "icc", "lrt_p"), {}),
+    "audit": (("n_mentors", "spearman", "spearman_p", "n_band_changed", "share_band_changed"), {}),
     "dose": (("term", "ratio", "ratio_low", "ratio_high", "p"), {}),
     "checks": (("label", "value", "target", "pass", "hard"), {}),
     "outcomes": (("policy", "measure", "mean", "lo", "hi", "diff", "mc_error"), {}),
 }
 
-_DIGITS = {"p_value": 3, "lrt_p": 3, "p": 3, "alpha": 2, "published_alpha": 2, "value": 3}
+_DIGITS = {
+    "spearman_p": 3,
+    "p_value": 3,
+    "lrt_p": 3,
+    "p": 3,
+    "alpha": 2,
+    "published_alpha": 2,
+    "value": 3,
+}
 
 
 def _code_tables(level: str) -> dict[str, Mapping[str, Pair]]:
@@ -102,6 +121,7 @@ def _code_tables(level: str) -> dict[str, Mapping[str, Pair]]:
         "level": dims,
         "outcome": dims,
         "policy": POLICY_LABELS,
+        "measure": COMPARISON_ROW_LABELS,
         "group": {**FOCUS_LABELS, **GENDER_LABELS},
         "gender": GENDER_LABELS,
         "term": EXPOSURE_LABELS,
@@ -198,6 +218,31 @@ def kpi_table(kpis: pd.DataFrame, lang: str = "zh") -> Styler:
     k = kpis.assign(unit=[L.of(COUNT_UNITS, key, "") for key in kpis["key"]])
     cols = ("label", "value_text", "ci_text", "target_text", "status", "n", "unit")
     return show(k, lang, columns=cols, headers={"label": ("指标", "indicator"), "n": ("n", "n")})
+
+
+def kpi_trend_table(kpis: pd.DataFrame, lang: str = "zh") -> Styler:
+    """A review's KPI table (``rep.kpis`` with a ``year``) with one column per school year:
+    each indicator once, its target, what its n counts and each year's result (✗ a missed
+    target)."""
+    L = Lang(lang)
+    k = kpis.assign(
+        shown=[
+            f"{v}{'' if pd.isna(p) else (' ✓' if p else ' ✗')}"
+            for v, p in zip(kpis["value_text"], kpis["passed"], strict=True)
+        ]
+    )
+    wide = k.pivot_table(index="key", columns="year", values="shown", aggfunc="first", sort=False)
+    first = k.drop_duplicates("key").set_index("key")
+    out = pd.DataFrame(
+        {
+            L("指标", "indicator"): first["label"],
+            L.pair(COLUMN_LABELS["target_text"]): first["target_text"],
+            L.pair(COLUMN_LABELS["unit"]): [L.of(COUNT_UNITS, key, "") for key in first.index],
+        }
+    )
+    for y in wide.columns:
+        out[L(f"{y}学年", f"{y}")] = wide[y].reindex(out.index).fillna("—")
+    return out.reset_index(drop=True).style.hide(axis="index")
 
 
 def resolve_study(study: str | Path, lang: str = "zh", *, sample: Path | None = None) -> str:

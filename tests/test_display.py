@@ -6,7 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mentorlib.display import kpi_table, resolve_study, show, wide_ratio_notes
+from mentorlib.display import (
+    kpi_table,
+    kpi_trend_table,
+    resolve_study,
+    show,
+    wide_ratio_notes,
+)
 from mentorlib.errors import InputError
 from mentorlib.grouping.report import comparison_table
 from mentorlib.rules import rulebook
@@ -113,3 +119,20 @@ def test_comparison_table_counts_invalid_rows_and_answers_in_chinese():
 
     zh = comparison_table(Cmp(), lang="zh")  # type: ignore[arg-type]
     assert "分组表无效行数" in zh.index and zh.iloc[0, 0] == "是"
+
+
+def test_kpi_trend_table_one_row_per_indicator_one_column_per_year():
+    kpis = pd.DataFrame(
+        {
+            "key": ["progress", "progress", "talk", "talk"],
+            "year": [2023, 2024, 2023, 2024],
+            "label": ["显著进步学生比例"] * 2 + ["谈心谈话达标率"] * 2,
+            "value_text": ["33.6%", "30.1%", "77.3%", "—"],
+            "target_text": ["≥85%", "≥85%", "≥1次/月", "≥1次/月"],
+            "passed": pd.array([False, False, True, None], dtype="boolean"),
+        }
+    )
+    d = kpi_trend_table(kpis).data
+    assert d.columns.tolist() == ["指标", "目标", "计数单位", "2023学年", "2024学年"]
+    assert d["2023学年"].tolist() == ["33.6% ✗", "77.3% ✓"] and d.iloc[1, -1] == "—"
+    assert d["计数单位"].tolist() == ["学生", "学生·月"]
