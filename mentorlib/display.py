@@ -146,7 +146,8 @@ def _yes_no(values: pd.Series, L: Lang) -> pd.Series:
 
 def _formatter(name: str, values: pd.Series, percent: Iterable[str]):
     """The format of one column: percentages, counts or decimals (missing shown as —)."""
-    if name in percent:
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if name in percent and numeric:
         return lambda v: "—" if pd.isna(v) else f"{float(v):.1%}"
     if pd.api.types.is_integer_dtype(values):
         return lambda v: "—" if pd.isna(v) else f"{int(v):,}"
@@ -206,7 +207,7 @@ def show(
     fmt = {c: _formatter(c, out[c], pct) for c in out.columns}
     names = {c: L.pair(head[c]) if c in head else c for c in out.columns}
     styled = out.rename(columns=names).style.format(
-        {names[c]: f for c, f in fmt.items()}, na_rep="—"
+        {names[c]: f for c, f in fmt.items()}, na_rep="—", escape="html"
     )
     return styled.hide(axis="index")
 

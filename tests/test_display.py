@@ -48,6 +48,9 @@ def test_show_labels_codes_headers_and_formats():
 
 
 def test_show_bools_in_words_and_bad_view():
+    # a column named like a share but holding text (a check's target) is shown as text
+    txt = show(pd.DataFrame({"target": [">= 5", "0"], "pass": [True, False]})).to_html()
+    assert "&gt;= 5" in txt and "是" in txt
     d = show(pd.DataFrame({"pass": pd.array([True, False, None], dtype="boolean")})).data
     assert d.iloc[:, 0].tolist() == ["是", "否", "—"]
     with pytest.raises(InputError):
@@ -136,3 +139,41 @@ def test_kpi_trend_table_one_row_per_indicator_one_column_per_year():
     assert d.columns.tolist() == ["指标", "目标", "计数单位", "2023学年", "2024学年"]
     assert d["2023学年"].tolist() == ["33.6% ✗", "77.3% ✓"] and d.iloc[1, -1] == "—"
     assert d["计数单位"].tolist() == ["学生", "学生·月"]
+
+
+def test_comparison_table_in_chinese_reads_shares_as_percentages():
+    class Cmp:
+        policies = ["optimal"]
+        checks = pd.DataFrame(
+            {
+                "policy": ["optimal"] * 2,
+                "rule": ["changed_share", "mean_fit"],
+                "value": [0.728477, 0.598288],
+                "target": ["-", "-"],
+                "pass": pd.array([None, None], dtype="boolean"),
+                "hard": [False, False],
+            }
+        )
+        outcomes = pd.DataFrame(
+            {
+                "policy": ["optimal", "optimal"],
+                "measure": ["improved_any", "mean_fit"],
+                "mean": [0.272632, 0.598288],
+                "lo": [0.198510, 0.598288],
+                "hi": [0.357616, 0.598288],
+                "diff": [0.010199, 0.22],
+                "diff_lo": [-0.004, 0.22],
+                "diff_hi": [0.030, 0.22],
+                "mc_error": [0.002, 0.0],
+            }
+        )
+        level = "primary"
+
+    zh = comparison_table(Cmp(), lang="zh")  # type: ignore[arg-type]
+    col = zh["最优匹配"]
+    assert col["调整比例"] == "72.8%" and col["平均匹配度"] == "0.598"
+    assert col["预测显著进步学生比例"] == "27.3% [19.9%, 35.8%]"
+    assert col["与参照方案之差（百分点）［区间］±模拟误差"] == "+1.0 [-0.4, +3.0] ±0.2"
+    assert col["预测平均匹配度"] == "0.598 [0.598, 0.598]"
+    en = comparison_table(Cmp(), lang="en")["optimal"]
+    assert en["pred_improved_any"] == "0.273 [0.199, 0.358]" and en["changed_share"] == "0.728"
