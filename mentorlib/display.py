@@ -44,7 +44,7 @@ from .labels import (
     Lang,
     Pair,
 )
-from .labels_display import COLUMN_LABELS, DISPLAY_TEXTS, PERCENT_COLUMNS
+from .labels_display import COLUMN_LABELS, DISPLAY_TEXTS, PERCENT_COLUMNS, POINT_COLUMNS
 from .labels_units import COUNT_UNITS
 from .rules import Rulebook, rulebook
 
@@ -149,6 +149,9 @@ def _formatter(name: str, values: pd.Series, percent: Iterable[str]):
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if name in percent and numeric:
         return lambda v: "—" if pd.isna(v) else f"{float(v):.1%}"
+    if name in POINT_COLUMNS and numeric:
+        sign = "+" if name == "diff" else ""
+        return lambda v: "—" if pd.isna(v) else f"{100 * float(v):{sign}.1f}"
     if pd.api.types.is_integer_dtype(values):
         return lambda v: "—" if pd.isna(v) else f"{int(v):,}"
     if pd.api.types.is_float_dtype(values):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .labels import Pair
 
-__all__ = ["COLUMN_LABELS", "DISPLAY_TEXTS", "PERCENT_COLUMNS"]
+__all__ = ["COLUMN_LABELS", "DISPLAY_TEXTS", "PERCENT_COLUMNS", "POINT_COLUMNS"]
 
 #: The header of a column of the library's tables (column code -> pair).
 COLUMN_LABELS: dict[str, Pair] = {
@@ -101,8 +101,8 @@ COLUMN_LABELS: dict[str, Pair] = {
     "mean": ("预测值", "prediction"),
     "lo": ("区间下限", "interval low"),
     "hi": ("区间上限", "interval high"),
-    "diff": ("与现有分组之差", "difference from recorded"),
-    "mc_error": ("模拟误差", "MC error"),
+    "diff": ("与现有分组之差（百分点）", "difference from recorded (points)"),
+    "mc_error": ("模拟误差（百分点）", "MC error (points)"),
     # KPIs (notebooks 05, 06)
     "value_text": ("结果", "result"),
     "ci_text": ("95%置信区间", "95% interval"),
@@ -126,10 +126,11 @@ PERCENT_COLUMNS: frozenset[str] = frozenset(
         "mean",
         "lo",
         "hi",
-        "diff",
-        "mc_error",
     }
 )
+
+#: Columns that hold differences of shares, shown in percentage points.
+POINT_COLUMNS: frozenset[str] = frozenset({"diff", "mc_error"})
 
 #: Sentences of the display helpers.
 DISPLAY_TEXTS: dict[str, Pair] = {

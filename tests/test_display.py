@@ -57,6 +57,15 @@ def test_show_bools_in_words_and_bad_view():
         show(_verdict(), view="nope")
 
 
+def test_differences_of_shares_in_percentage_points():
+    d = pd.DataFrame(
+        {"policy": ["optimal"], "mean": [0.2726], "diff": [0.0102], "mc_error": [0.003]}
+    )
+    html = show(d, view="outcomes").to_html()
+    assert "最优匹配" in html and "27.3%" in html and "+1.0" in html and "0.3" in html
+    assert "与现有分组之差（百分点）" in html and "1.0%" not in html
+
+
 def test_kpi_table_says_what_n_counts():
     kpis = pd.DataFrame(
         {
