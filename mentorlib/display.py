@@ -14,8 +14,11 @@ Examples
 --------
 >>> import pandas as pd
 >>> df = pd.DataFrame({"definition": ["rci_data"], "proportion": [0.3007], "n": [133]})
->>> show(df).data.iloc[0].tolist()
-['可靠变化指数，α取本校前测', 0.3007, 133]
+>>> styled = show(df)
+>>> styled.data.columns.tolist(), styled.data.iloc[0, 0]
+(['判定标准', '显著进步比例', '计算基数（人）'], '可靠变化指数，α取本校前测')
+>>> "30.1%" in styled.to_html()
+True
 """
 
 from __future__ import annotations
