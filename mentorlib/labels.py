@@ -274,7 +274,7 @@ POLICY_LABELS: dict[str, Pair] = {
 
 #: Rules of the grouping checker (``mentorlib.grouping.check``).
 RULE_LABELS: dict[str, Pair] = {
-    "assignment_valid": ("分组表有效", "valid assignment table"),
+    "assignment_valid": ("分组表无效行数", "invalid rows in the assignment table"),
     "students_assigned": ("学生全覆盖", "students assigned"),
     "staff_mentoring": ("教职工全员任导师", "staff mentoring"),
     "group_min": ("最小组人数", "smallest group"),

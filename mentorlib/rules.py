@@ -167,6 +167,10 @@ class Rulebook:
         Distinct groupings drawn for a policy with a random part (random groups, noisy
         preferences; 30): later draws reuse them with fresh outcome draws, and the Monte
         Carlo errors treat the draws sharing a grouping as one cluster.
+    wide_ratio_fold : float
+        A ratio's 95% interval (an odds ratio) whose upper end is more than this many times its
+        lower end is called too wide to read, and the notebooks say so beside it (10: an
+        interval spanning more than one order of magnitude).
     """
 
     level: str
@@ -223,6 +227,8 @@ class Rulebook:
     sim_draws_min: int = 40
     sim_draws_max: int = 400
     sim_assignments: int = 30
+    # issue 16 item 6: a ratio's interval wider than this fold is flagged as uninformative
+    wide_ratio_fold: float = 10.0
 
     def with_changes(self, **changes) -> Rulebook:
         """Return a copy with some rules changed (for sensitivity analyses)."""
@@ -301,6 +307,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "sim_draws_min": (2, 100_000),
     "sim_draws_max": (2, 100_000),
     "sim_assignments": (1, 100_000),
+    "wide_ratio_fold": (1.0, 1e6),
 }
 
 #: The award scheme's three components (the keys of ``award_weights``).

@@ -84,7 +84,8 @@ def row_label(row: str, level: str, lang: str = "zh") -> str:
         return L.of(COMPARISON_ROW_LABELS, row)
     if row == "diff_improved_any":
         return L(
-            "与参照方案之差［区间］±模拟误差", "difference from the reference [interval] ± MC error"
+            "与参照方案之差（百分点）［区间］±模拟误差",
+            "difference from the reference [interval] ± MC error",
         )
     if row in RULE_LABELS:
         return L.of(RULE_LABELS, row)
@@ -99,11 +100,33 @@ def row_label(row: str, level: str, lang: str = "zh") -> str:
     return L(f"预测{name}显著进步比例", f"predicted share improving in {name}")
 
 
-def _value_text(v: Any, ok: Any) -> str:
-    txt = "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.3f}")
+def _value_text(v: Any, ok: Any, share: bool = False) -> str:
+    """A check's value: a count as an integer, a share as a percentage (``share``), else 3
+    decimals; a failed target marked ✗."""
+    if pd.isna(v):
+        txt = ""
+    elif share:
+        txt = f"{float(v):.1%}"
+    else:
+        txt = f"{v:.0f}" if float(v).is_integer() else f"{v:.3f}"
     if ok is False or (pd.notna(ok) and not ok):
         txt += " ✗"
     return txt
+
+
+def _outcome_texts(r: Any, pct: bool) -> dict[str, str]:
+    """A predicted outcome as text (``pct``: shares as percentages, the difference from the
+    reference in percentage points; else 3 decimals), with the difference of ``improved_any``."""
+    share = pct and r["measure"] != "mean_fit"
+    f = (lambda v: f"{v:.1%}") if share else (lambda v: f"{v:.3f}")
+    out = {f"pred_{r['measure']}": f"{f(r['mean'])} [{f(r['lo'])}, {f(r['hi'])}]"}
+    if r["measure"] == "improved_any" and pd.notna(r.get("mc_error")):
+        k, d = (100, 1) if pct else (1, 3)
+        out["diff_improved_any"] = (
+            f"{k * r['diff']:+.{d}f} [{k * r['diff_lo']:+.{d}f}, {k * r['diff_hi']:+.{d}f}] "
+            f"±{k * r['mc_error']:.{d}f}"
+        )
+    return out
 
 
 def comparison_table(
@@ -126,24 +149,20 @@ def comparison_table(
         ``diff_improved_any``), one column of text per policy: check values (a failed target
         marked ✗), predicted rates as ``"0.871 [0.850, 0.893]"`` and the paired difference
         from the reference with its interval and Monte Carlo error, ``"+0.012 [-0.004,
-        +0.030] ±0.002"``.
+        +0.030] ±0.002"``. In Chinese the shares read as percentages (``"87.1% [85.0%,
+        89.3%]"``) and the difference in percentage points (``"+1.2 [-0.4, +3.0] ±0.2"``).
     """
     L = Lang(lang)
     checks = comparison.checks if checks is None else checks
     out: dict[str, dict[str, str]] = {}
     for pol in comparison.policies:
         c = checks.loc[checks["policy"] == pol]
-        col = {"hard_rules_met": "yes" if hard_rules_met(c) else "NO"}
+        col = {"hard_rules_met": L("是", "yes") if hard_rules_met(c) else L("否", "NO")}
         for _, r in c.iterrows():
-            col[r["rule"]] = _value_text(r["value"], r["pass"])
+            col[r["rule"]] = _value_text(r["value"], r["pass"], L.zh and r["rule"] in SHARE_RULES)
         o = comparison.outcomes.loc[comparison.outcomes["policy"] == pol]
         for _, r in o.iterrows():
-            col[f"pred_{r['measure']}"] = f"{r['mean']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]"
-            if r["measure"] == "improved_any" and pd.notna(r.get("mc_error")):
-                col["diff_improved_any"] = (
-                    f"{r['diff']:+.3f} [{r['diff_lo']:+.3f}, {r['diff_hi']:+.3f}] "
-                    f"±{r['mc_error']:.3f}"
-                )
+            col |= _outcome_texts(r, L.zh)
         out[pol] = col
     df = pd.DataFrame(out).fillna("")
     if L.zh:

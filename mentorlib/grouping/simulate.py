@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # plain text: tqdm.auto warns in a kernel without ipywidgets
 
 from ..errors import InfeasibleError, InputError
 from ..labels import check_lang
