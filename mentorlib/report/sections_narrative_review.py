@@ -20,7 +20,7 @@ from .analyses import PilotAnalyses
 from .document import Para, Section, Table, Todo
 from .levels import shows_target
 from .narrative_facts import activities_by_month, school_facts
-from .render.fmt import as_int, count_text, frame, missing, pct, sep, year_label
+from .render.fmt import as_int, count_text, frame, missing, pct, sep, year_label, years_span
 from .sections_goals import rates_sentence
 from .sections_narrative import signature_section
 from .shared import label_column
@@ -78,7 +78,7 @@ def background_section(p: PilotAnalyses, t: Lang) -> Section:
                 first=year_label(y0, t),
                 programme=_programme(P.level, t),
                 n=len(p.years),
-                years=f"{y0}–{y1 + 1}" if t.zh else f"{y0}-{y1 + 1}",
+                years=years_span(y0, y1, t),
             )
         )
     ]
