@@ -62,16 +62,25 @@ def simulate_items(
         return 1 + (rng.random(n)[:, None] > cum).sum(axis=1)
 
     rows = list(table.iterrows())
-    pre_y = [answers(pre[:, dims.index(it["dimension"])], it) for _, it in rows]
     flagged = np.zeros(n, dtype=bool)
-    if selected is not None:
+    if selected is None:  # pre and post answers item by item (the draws of earlier versions)
+        post = pre + change
+        waves = []
+        for _, it in rows:
+            k = dims.index(it["dimension"])
+            waves.append((answers(pre[:, k], it), answers(post[:, k], it)))
+    else:  # every pre answer first: the nomination reads the observed pre-test
+        pre_y = [answers(pre[:, dims.index(it["dimension"])], it) for _, it in rows]
         observed = np.sum(pre_y, axis=0)
         flagged[np.argsort(observed, kind="stable")[: round(selected[0] * n)]] = True
         change = change + selected[1] * flagged[:, None]
-    post = pre + change
+        post = pre + change
+        waves = [
+            (y, answers(post[:, dims.index(it["dimension"])], it))
+            for (_, it), y in zip(rows, pre_y, strict=True)
+        ]
     frames = []
-    for (_, it), y_pre in zip(rows, pre_y, strict=True):
-        y_post = answers(post[:, dims.index(it["dimension"])], it)
+    for (_, it), (y_pre, y_post) in zip(rows, waves, strict=True):
         for wave, y in (("pre", y_pre), ("post", y_post)):
             frames.append(
                 pd.DataFrame(

@@ -35,6 +35,7 @@ COMMANDS = (
     "report",
     "review",
     "demo",
+    "district",
     "init",
     "check",
     "templates",
@@ -74,6 +75,15 @@ def last_year(study) -> int:
 def test_every_command_has_a_test_here():
     sub = next(a for a in cli.build_parser()._actions if a.dest == "command")
     assert tuple(sub.choices) == COMMANDS  # type: ignore[union-attr]
+
+
+def test_district_without_a_district_folder_is_one_line(tmp_path, capsys):
+    """``district`` on a folder with no district.toml or schools (the runs: test_district.py)."""
+    (tmp_path / "empty").mkdir()
+    rc = cli.main(["district", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert rc == 2 and len(err) == 1 and "Traceback" not in err[0]
+    assert not (tmp_path / "o").exists()
 
 
 # ----------------------------------------------------------------------------- synth and clean

@@ -424,7 +424,8 @@ def test_tiny_group_annual_summary_compliance_kpis_registered():
         label = (
             "单次调整更换导师比例" if lang == "zh" else "Largest share regrouped in one adjustment"
         )
-        assert tb.data.loc[tb.data.iloc[:, 0] == label].iloc[0].tolist()[1:] == [
+        # value, target, status, n (then the unit counted)
+        assert tb.data.loc[tb.data.iloc[:, 0] == label].iloc[0].tolist()[1:5] == [
             "—",
             "≤15%" if lang == "zh" else "<= 15%",
             "—",
