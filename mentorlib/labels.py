@@ -692,9 +692,9 @@ PLAIN_HEADLINE: dict[str, Pair] = {
         "in the measurement.",
     ),
     "certified_withheld": (
-        "{year}学年能确认有明显进步的学生比例涉及少于{min_cell}名学生，按隐私规则不报告。",
-        "The share of students we can confirm improved in {year} rests on fewer than "
-        "{min_cell} students and is not reported (privacy rule).",
+        "{year}学年能确认有明显进步的学生比例会直接或经相减透露少于{min_cell}名学生的情况，不报告。",
+        "The share of students we can confirm improved in {year} would reveal, directly or by "
+        "subtraction, fewer than {min_cell} students: not reported (privacy rule).",
     ),
     "true": (
         "测量只能确认较大的进步，许多真实但较小的进步无法逐个确认。据估计，实际有进步（至少在{k}个发展方面"
