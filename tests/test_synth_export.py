@@ -212,3 +212,36 @@ def test_committed_sample_is_what_the_generator_makes(tmp_path):
 
     fresh = make_sample(tmp_path / "sample")
     assert _hashes(fresh) == _hashes(SAMPLE), "data/sample is stale: run `make sample`"
+
+
+_CHILD_PROBE = r"""
+import signal, sys
+import multiprocessing as mp
+from mentorlib.cli import _on_signals
+from mentorlib.synth import export
+
+def caught(_):
+    status = open("/proc/self/status").read()
+    cgt = int(next(l for l in status.splitlines() if l.startswith("SigCgt")).split()[1], 16)
+    ign = int(next(l for l in status.splitlines() if l.startswith("SigIgn")).split()[1], 16)
+    bit = lambda m, s: bool(m >> (s - 1) & 1)
+    return bit(cgt, signal.SIGTERM), bit(ign, signal.SIGTERM), bit(ign, signal.SIGINT)
+
+_on_signals()  # what the command line installs before `synth` runs
+export._JOB = caught
+with mp.get_context("fork").Pool(2, initializer=export._child_signals) as pool:
+    print(pool.map(export._run_in_child, range(4)))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_writer_children_die_on_sigterm_and_leave_ctrl_c_to_the_parent():
+    """A forked writer must not keep the command line's SIGTERM handler (it turned the pool's
+    terminate into an exception and then ignored signals: `synth --district` hung for ever
+    on a worker blocked on the queue lock)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    # (SIGTERM caught, SIGTERM ignored, SIGINT ignored) in each child
+    assert out.stdout.strip() == str([(False, False, True)] * 4)

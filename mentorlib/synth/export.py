@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import signal
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +204,17 @@ def _run_in_child(k_spec):
     return _JOB(k_spec)
 
 
+def _child_signals() -> None:
+    """A forked writer dies on SIGTERM (the pool's ``terminate``) and leaves Ctrl-C to the
+    parent: it must not inherit the command line's handlers, which turn SIGTERM into an
+    exception and then ignore further signals (a worker blocked on the pool's queue lock
+    then outlived ``terminate`` and the parent waited for it for ever)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _run_jobs(job: _Job, specs: list[dict], workers: int | None, progress) -> list[pd.DataFrame]:
     """Build and write every file, in parallel when there is more than one core."""
 
@@ -229,7 +241,7 @@ def _run_jobs(job: _Job, specs: list[dict], workers: int | None, progress) -> li
         global _JOB
         _JOB = job  # inherited by the forked workers, never pickled
         try:
-            with mp.get_context("fork").Pool(workers) as pool:
+            with mp.get_context("fork").Pool(workers, initializer=_child_signals) as pool:
                 for (k, spec), res in zip(items, pool.imap(_run_in_child, items), strict=True):
                     results[k] = res
                     if progress:
