@@ -41,6 +41,11 @@ def add_district_command(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--min-cell", type=int, help="suppress schools' cells of fewer students")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--no-true-share",
+        action="store_true",
+        help="certified verdicts only: skip each school's estimated true share (much faster)",
+    )
+    p.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="district summary language (zh)"
     )
     p.add_argument("--json", action="store_true", help="machine-readable summary")
@@ -71,6 +76,7 @@ def cmd_district(args: argparse.Namespace) -> int:
             on_start=lambda line: print(line, file=sys.stderr),
             progress=bar,
             outcomes=True,
+            true_share=not args.no_true_share,
         )
     finally:
         bar.close()

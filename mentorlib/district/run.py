@@ -96,6 +96,7 @@ def run_district(
     task: Callable = school_task,
     retries: int = 1,
     outcomes: bool = False,
+    true_share: bool = True,
 ) -> DistrictResult:
     """Clean and judge every school of a district on Dask; write ``OUT`` (module docstring).
 
@@ -104,6 +105,8 @@ def run_district(
     A school that fails is listed with its one-line reason; the others finish.
     ``outcomes``: also compute each cleaned school's student outcomes on the cluster (one task
     per school, :func:`mentorlib.district.analysis.school_outcomes`) for the district summary.
+    ``true_share=False``: certified verdicts only (each school's estimated true share, the
+    slowest part of a school's task, is skipped).
     """
     cfg = district if isinstance(district, DistrictConfig) else load_district(district)
     stages = check_stages(stages)
@@ -121,7 +124,9 @@ def run_district(
             dash = dashboard_line(client)
             if on_start is not None:
                 on_start(dash)
-            done = _schools(client, cfg, tmp, task, stages, year, seed, retries, progress)
+            done = _schools(
+                client, cfg, tmp, task, stages, year, seed, retries, progress, true_share
+            )
             ok = [d for d in done if d["ok"]]
             tables, notes = _dataset(client, ok, tmp)
             per_school = _outcomes(client, ok, tmp, year, retries) if outcomes else None
@@ -151,10 +156,14 @@ def _outcomes(client, ok: list[dict], tmp: Path, year, retries: int) -> list[pd.
     return client.gather(futs)
 
 
-def _schools(client, cfg, tmp: Path, task, stages, year, seed, retries, progress) -> list[dict]:
+def _schools(
+    client, cfg, tmp: Path, task, stages, year, seed, retries, progress, true_share=True
+) -> list[dict]:
     key, key_file = _key(cfg)
     futures = {
-        _submit(client, task, s, tmp, stages, year, seed, key, key_file, retries): s.school_id
+        _submit(
+            client, task, s, tmp, stages, year, seed, key, key_file, retries, true_share
+        ): s.school_id
         for s in cfg.schools
     }
     done = []
@@ -170,7 +179,7 @@ def _schools(client, cfg, tmp: Path, task, stages, year, seed, retries, progress
     return sorted(done, key=lambda d: order[d["school_id"]])
 
 
-def _submit(client, task, s, tmp: Path, stages, year, seed, key, key_file, retries):
+def _submit(client, task, s, tmp: Path, stages, year, seed, key, key_file, retries, true_share):
     return client.submit(
         task,
         s.school_id,
@@ -181,6 +190,7 @@ def _submit(client, task, s, tmp: Path, stages, year, seed, key, key_file, retri
         seed=seed,
         key=key,
         key_file=key_file,
+        true_share=true_share,
         retries=retries,
         pure=False,
     )

@@ -19,16 +19,19 @@ from .messages import one_line
 __all__ = ["run_stages", "school_outcomes"]
 
 
-def run_stages(processed: Path, results: Path, row: dict, later, year, seed: int) -> None:
+def run_stages(
+    processed: Path, results: Path, row: dict, later, year, seed: int, true_share: bool = True
+) -> None:
     """progress, mentors, compliance: each stage's status in ``row`` (``ok`` or its reason),
-    its headline numbers beside, its public JSON in ``results``."""
+    its headline numbers beside, its public JSON in ``results``. ``true_share=False``: the
+    progress stage gives the certified verdict only (no estimated true share, the slow part)."""
     P = open_study(processed)
     y = year if year is not None else (P.assessed_years or P.years)[-1]
     row["year"] = int(y)
     results.mkdir(parents=True, exist_ok=True)
     for stage in later:
         try:
-            rep, numbers = _STAGE[stage](P, y, seed)
+            rep, numbers = _STAGE[stage](P, y, seed, true_share)
         except Exception as e:
             if not is_user_error(e):
                 raise
@@ -40,8 +43,8 @@ def run_stages(processed: Path, results: Path, row: dict, later, year, seed: int
         row |= numbers
 
 
-def _progress(P, year: int, seed: int):
-    rep = progress_report(P, year, seed=seed)
+def _progress(P, year: int, seed: int, true_share: bool = True):
+    rep = progress_report(P, year, seed=seed, true_share=true_share)
     s = rep.summary_dict(public=True)
     ts = s["estimated_true_share"] or {}
     return rep, {
@@ -57,14 +60,14 @@ def _progress(P, year: int, seed: int):
     }
 
 
-def _mentors(P, year: int, seed: int):
+def _mentors(P, year: int, seed: int, true_share: bool = True):
     rep = mentor_report(P, year, seed=seed)
     eff = rep.effects
     n = eff["mentor_id"].nunique() if "mentor_id" in eff.columns else 0
     return rep, {"mentors_scored": int(n)}
 
 
-def _compliance(P, year: int, seed: int):
+def _compliance(P, year: int, seed: int, true_share: bool = True):
     rep = compliance_report(P, year)
     ind = rep.indicators
     judged = ind["passed"].notna()

@@ -63,8 +63,10 @@ def school_task(
     seed: int = 0,
     key: str | None = None,
     key_file: str | None = None,
+    true_share: bool = True,
 ) -> dict:
     """Clean one school and run its stages; return paths and a summary row (small).
+    ``true_share=False``: certified verdicts only (the progress stage skips the estimate).
 
     Returns
     -------
@@ -88,7 +90,7 @@ def school_task(
         "pseudonymised": bool(res.meta["pseudonymised"]),
         "n": int(res.tables["students"]["student_id"].nunique()),
     }
-    _run_stages(dest, Path(out) / "results" / school_id, row, stages, year, seed)
+    _run_stages(dest, Path(out) / "results" / school_id, row, stages, year, seed, true_share)
     tables = {p.stem: str(p) for p in sorted(dest.glob("*.parquet"))}
     row["seconds"] = round(time.perf_counter() - t0, 2)
     return {
@@ -101,14 +103,16 @@ def school_task(
     }
 
 
-def _run_stages(processed: Path, results: Path, row: dict, stages, year, seed: int) -> None:
+def _run_stages(
+    processed: Path, results: Path, row: dict, stages, year, seed: int, true_share: bool = True
+) -> None:
     """The stages after cleaning (:mod:`.stages`, loaded only when a school runs them: a
     clean-only run's workers start without the analysis libraries)."""
     later = [s for s in stages if s != "clean"]
     if later:
         from .stages import run_stages
 
-        run_stages(processed, results, row, later, year, seed)
+        run_stages(processed, results, row, later, year, seed, true_share)
 
 
 def outcome_task(school_id: str, processed: str, year: int | None) -> pd.DataFrame:
