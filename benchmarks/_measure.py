@@ -13,11 +13,19 @@ OUT = Path(__file__).resolve().parent / "out"
 
 
 def _children(pid: int) -> list[int]:
+    """Every descendant process (a process started from any thread: Dask starts its workers
+    from the event loop's thread, not the main one)."""
+    kids: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            kids = [int(x) for x in f.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+        except OSError:
+            continue
     out = list(kids)
     for k in kids:
         out += _children(k)

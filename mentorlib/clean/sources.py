@@ -6,6 +6,7 @@ quarantines what cannot be trusted and emits canonical rows (:meth:`Context.emit
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date
 from typing import Any
@@ -380,22 +381,37 @@ def group_sessions(sh: Sheet, ctx: Context) -> tuple[np.ndarray, list]:
     三(2)班): kept as class-level activities, each logged ``group_session``. Returns the mask
     and the class 'g-c' each names (None when it names none)."""
     n = sh.rs.n
-    cols = [(v, c) for v in ("student_id", "name") if (c := sh.raw(v)) is not None]
+    cols = [c.to_numpy(dtype=object) for v in ("student_id", "name") if (c := sh.raw(v)) is not None]
     group = np.zeros(n, dtype=bool)
     cls: list = [None] * n
     old: list = [None] * n
+    seen: dict = {}  # a log repeats its cells: each distinct (ID, name) pair is read once
     for i in range(n):
-        cells = [c.iloc[i] for _, c in cols if not nz.is_blank(c.iloc[i])]
-        texts = [nz.text(c)[0] for c in cells]
-        gcs = [nz.grade_class(t)[0] for t in texts if t and not re.match("[A-Za-z]", t)]
-        if not cells or any(t in GROUP_WORDS for t in texts) or any(gcs):
-            group[i] = True
-            cls[i] = next((g for g in gcs if g), None)
-            old[i] = texts[0] if texts else None
+        key = tuple(c[i] for c in cols)
+        try:
+            hit = seen.get(key)
+        except TypeError:  # an unhashable cell
+            hit = None
+        if hit is None:
+            hit = _group_row(key)
+            with contextlib.suppress(TypeError):
+                seen[key] = hit
+        group[i], cls[i], old[i] = hit
     idx = np.flatnonzero(group & sh.st.alive)
     col = sh.header_of("name") or sh.header_of("student_id")
     ctx.log.add(sh.rs, idx, col, [old[i] for i in idx], [cls[i] for i in idx], "group_session")
     return group, cls
+
+
+def _group_row(raw: tuple) -> tuple[bool, str | None, str | None]:
+    """One row's (is a group session, the class it names, the text logged) from its ID and
+    name cells."""
+    cells = [c for c in raw if not nz.is_blank(c)]
+    texts = [nz.text(c)[0] for c in cells]
+    gcs = [nz.grade_class(t)[0] for t in texts if t and not re.match("[A-Za-z]", t)]
+    if not cells or any(t in GROUP_WORDS for t in texts) or any(gcs):
+        return True, next((g for g in gcs if g), None), (texts[0] if texts else None)
+    return False, None, None
 
 
 def clean_activities(ctx: Context, sh: Sheet):

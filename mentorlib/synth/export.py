@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import signal
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
