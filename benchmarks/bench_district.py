@@ -195,8 +195,11 @@ def true_share_sample(cfg, out: Path, k: int) -> list[dict]:
                         "seconds": r["row"].get("seconds"),
                     }
                 )
-                print(f"  true-share sample {s.school_id} {level} n={rows[-1]['n']}: "
-                      f"{'with' if ts else 'without'} {rows[-1]['seconds']} s", flush=True)
+                print(
+                    f"  true-share sample {s.school_id} {level} n={rows[-1]['n']}: "
+                    f"{'with' if ts else 'without'} {rows[-1]['seconds']} s",
+                    flush=True,
+                )
     return rows
 
 
@@ -241,8 +244,9 @@ def main() -> None:
     district = args.district or OUT / f"district_{args.schools}_{args.students}"
     if args.district is None and not (district / "district.toml").is_file():
         t = time.perf_counter()
-        synth_district(district, args.schools, students=args.students, seed=args.seed,
-                       overwrite=True)
+        synth_district(
+            district, args.schools, students=args.students, seed=args.seed, overwrite=True
+        )
         res["synth_s"] = round(time.perf_counter() - t, 1)
         print(f"synthetic district written in {res['synth_s']} s", flush=True)
     cfg = load_district(district)
@@ -254,8 +258,11 @@ def main() -> None:
         floor = read_floor(cfg)
         res["read_floor_s"] = round(floor["seconds"], 1)
         res["raw_files"], res["raw_cells"] = floor["files"], floor["cells"]
-        print(f"floor: read {floor['files']} files ({floor['cells']:,} cells) in "
-              f"{res['read_floor_s']} s", flush=True)
+        print(
+            f"floor: read {floor['files']} files ({floor['cells']:,} cells) in "
+            f"{res['read_floor_s']} s",
+            flush=True,
+        )
 
         a_rows: dict = {}
         if not args.skip_one_process:
@@ -265,8 +272,10 @@ def main() -> None:
             res["one_process_peak_gb"] = round(mem_a.peak_gb, 2)
             a_rows = {d["school_id"]: d["row"] for d in done_a}
             res["failed_a"] = [d["school_id"] for d in done_a if not d["ok"]]
-            print(f"(a) one process: {res['one_process_s']} s, peak {res['one_process_peak_gb']} "
-                  "GB", flush=True)
+            print(
+                f"(a) one process: {res['one_process_s']} s, peak {res['one_process_peak_gb']} GB",
+                flush=True,
+            )
             costs = pd.DataFrame(
                 [
                     {
@@ -285,23 +294,29 @@ def main() -> None:
 
         with WorkerPeaks() as peaks:
             t = time.perf_counter()
-            rb = run_district(cfg, work / "b", workers=args.workers, stages=STAGES,
-                              true_share=False)
+            rb = run_district(
+                cfg, work / "b", workers=args.workers, stages=STAGES, true_share=False
+            )
             tb = time.perf_counter() - t
         res["cluster_s"] = round(tb, 1)
         res["cluster_task_s"] = rb.seconds
         res["worker_peak_gb"] = round(peaks.worker_peak_gb(), 2)
         res["failed_b"] = [f["school_id"] for f in rb.failed]
-        print(f"(b) LocalCluster x{args.workers}: {res['cluster_s']} s, worker peak "
-              f"{res['worker_peak_gb']} GB", flush=True)
+        print(
+            f"(b) LocalCluster x{args.workers}: {res['cluster_s']} s, worker peak "
+            f"{res['worker_peak_gb']} GB",
+            flush=True,
+        )
 
         if a_rows:
             res["efficiency"] = round(res["one_process_s"] / (args.workers * tb), 3)
             b_rows = {r["school_id"]: r for r in rb.rows}
             res["compare"] = compare_outputs(work / "a", work / "b", a_rows, b_rows)
-            print(f"efficiency {res['efficiency']:.0%}; outputs identical: "
-                  f"{res['compare']['identical']} ({res['compare']['tables_compared']} tables)",
-                  flush=True)
+            print(
+                f"efficiency {res['efficiency']:.0%}; outputs identical: "
+                f"{res['compare']['identical']} ({res['compare']['tables_compared']} tables)",
+                flush=True,
+            )
 
         if args.true_share_sample:
             sample = true_share_sample(cfg, work / "ts", args.true_share_sample)

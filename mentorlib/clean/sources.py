@@ -381,7 +381,9 @@ def group_sessions(sh: Sheet, ctx: Context) -> tuple[np.ndarray, list]:
     三(2)班): kept as class-level activities, each logged ``group_session``. Returns the mask
     and the class 'g-c' each names (None when it names none)."""
     n = sh.rs.n
-    cols = [c.to_numpy(dtype=object) for v in ("student_id", "name") if (c := sh.raw(v)) is not None]
+    cols = [
+        c.to_numpy(dtype=object) for v in ("student_id", "name") if (c := sh.raw(v)) is not None
+    ]
     group = np.zeros(n, dtype=bool)
     cls: list = [None] * n
     old: list = [None] * n
