@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cli_district import HELP as DISTRICT_HELP
 from .cli_district import add_district_command
+from .cli_options import add_mentor_options, add_progress_options, mentor_options, progress_options
 from .cli_progress import Progress
 from .cli_synth import HELP as SYNTH_HELP
 from .cli_synth import add_synth_command
@@ -222,7 +223,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
     from .progress import progress_report
 
     P, year = _study_and_year(args, outcome=True)
-    rep = progress_report(P, year, k=args.k, method=args.method)  # None: the study's rules
+    rep = progress_report(  # None: the study's rules
+        P, year, k=args.k, method=args.method, **progress_options(args)
+    )
     if args.json:
         _print_json(rep, public=not args.internal)
         return 0
@@ -271,7 +274,7 @@ def cmd_mentors(args: argparse.Namespace) -> int:
 
     out = _internal_name(args.out) if args.out else None  # refused before any work
     P, year = _study_and_year(args, outcome=True)
-    rep = mentor_report(P, year, seed=args.seed)
+    rep = mentor_report(P, year, seed=args.seed, **mentor_options(args))
     if out is not None:  # an existing file is replaced only if it is an effects table we wrote
         effects = rep.tables(public=False)["effects"]
         write_csv(effects, check_output_file(out, header=effects.columns))
@@ -556,6 +559,7 @@ def _add_progress(sub, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--min-cell", type=int, default=None, help=_MIN_CELL_HELP)
     p.add_argument("--internal", action="store_true", help=_INTERNAL_JSON_HELP)
+    add_progress_options(p)
     p.set_defaults(func=cmd_progress)
 
 
@@ -564,6 +568,7 @@ def _add_mentors(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="CSV of every mentor's effects (internal: names mentors)")
     p.add_argument("--internal", action="store_true", help="--json includes tables naming mentors")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_SEED_HELP)
+    add_mentor_options(p)
     p.set_defaults(func=cmd_mentors)
 
 

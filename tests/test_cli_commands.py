@@ -315,12 +315,47 @@ def test_progress_settings_come_from_the_study_rules(fake_study, monkeypatch, ca
     assert main(["progress", "x", "--json"]) == 0
     rules, kw = calls[-1]
     # nothing typed on the command line: the library resolves k, method, min_cell from the rules
-    assert kw == {"k": None, "method": None} and json.loads(capsys.readouterr().out) == {"kw": kw}
+    defaults = {
+        "boot_cluster": "mentor",
+        "boot_interval": "percentile",
+        "true_share": True,
+        "seed": 0,
+    }
+    assert kw == {"k": None, "method": None, **defaults}
+    assert json.loads(capsys.readouterr().out) == {"kw": kw}
     assert (rules.min_cell, rules.ci_method, rules.k_dimensions) == (7, "clopper-pearson", 2)
     assert main(["progress", "x", "--json", "--min-cell", "11", "--method", "wilson"]) == 0
     rules, kw = calls[-1]
-    assert kw == {"k": None, "method": "wilson"} and rules.min_cell == 11
+    assert kw == {"k": None, "method": "wilson", **defaults} and rules.min_cell == 11
     assert fake_study.rules.min_cell == 7  # the run's --min-cell does not change the study
+    # the verdict's bootstrap and the estimate's options reach the library as typed
+    argv = ["progress", "x", "--json", "--boot-cluster", "student", "--boot-interval", "bca"]
+    assert main([*argv, "--no-true-share", "--seed", "9"]) == 0
+    _, kw = calls[-1]
+    assert kw == {
+        "k": None,
+        "method": None,
+        "boot_cluster": "student",
+        "boot_interval": "bca",
+        "true_share": False,
+        "seed": 9,
+    }
+
+
+def test_mentor_options_reach_the_library(fake_study, monkeypatch, capsys):
+    import mentorlib.effectiveness
+
+    calls = []
+
+    def fake_report(P, year, **kw):
+        calls.append(kw)
+        return SimpleNamespace(to_json_dict=lambda **_: {"kw": kw})
+
+    monkeypatch.setattr(mentorlib.effectiveness, "mentor_report", fake_report)
+    assert main(["mentors", "x", "--json"]) == 0
+    assert calls[-1]["intervals"] == "integrated" and calls[-1]["firth"] is False
+    assert main(["mentors", "x", "--json", "--firth", "--intervals", "conditional"]) == 0
+    assert calls[-1]["intervals"] == "conditional" and calls[-1]["firth"] is True
 
 
 def test_report_min_cell_comes_from_the_study_rules(fake_study, monkeypatch, tmp_path, capsys):
@@ -423,3 +458,19 @@ def test_plan_json_reads_the_study(cleaned, study):
     assert out["settings"]["target"] == study.rules.target_share
     assert all(0 < r < 1 for r in out["settings"]["reliability"])
     assert {v["rule"] for v in out["verdicts"]} == {"rci_certified", "estimated_true_share"}
+
+
+def test_mentor_report_passes_firth_to_the_dose_response(monkeypatch):
+    import mentorlib.effectiveness.report as R
+
+    seen: dict = {}
+
+    def fake_dose(processed, year, **kw):
+        seen.update(kw)
+        return SimpleNamespace(notes=["n"], table=1, curve=2, observed=3)
+
+    monkeypatch.setattr(R, "dose_response", fake_dose)
+    notes: list = []
+    got = R._report_dose({"activities": None}, 2024, "gee", 0, 1, None, notes, True)
+    assert seen["firth"] is True and got == {"dose": 1, "dose_curve": 2, "dose_observed": 3}
+    assert notes == ["dose-response: n"]

@@ -268,3 +268,20 @@ def test_district_report_sections_and_no_student(district):
     assert len(ids) > 500
     leaked = [i for i in ids.unique() if i in text]
     assert not leaked, leaked[:3]
+
+
+def test_duckdb_reads_the_hive_dataset(district):
+    """The district tables are one hive-partitioned Parquet dataset per table: DuckDB reads it
+    directly with school_id as a column, the same rows per school as each school's folder."""
+    duckdb = pytest.importorskip("duckdb")
+    _, _, res = district
+    glob = (res.out_dir / "tables" / "students" / "*" / "*.parquet").as_posix()
+    con = duckdb.connect()
+    got = con.execute(
+        "SELECT school_id, count(*) AS n, count(DISTINCT student_id) AS ids "
+        f"FROM read_parquet('{glob}', hive_partitioning = true) GROUP BY school_id"
+    ).df()
+    assert len(got) == 4
+    for r in got.itertuples(index=False):
+        t = pd.read_parquet(res.out_dir / "schools" / str(r.school_id) / "students.parquet")
+        assert (int(r.n), int(r.ids)) == (len(t), t["student_id"].nunique())

@@ -472,6 +472,7 @@ def mentor_report(
     stability: bool = True,
     mentor_term: int = 1,
     intervals: str = "integrated",
+    firth: bool = False,
 ) -> MentorReport:
     """The mentor-effectiveness report of one year: effects, placebo, scheme audit, dose.
 
@@ -504,6 +505,10 @@ def mentor_report(
         with few mentees per mentor the conditional intervals ignore the uncertainty of the
         mentor variance and under-cover (benchmarks/validate_effectiveness.py); the effects are
         then posterior means averaged over that uncertainty.
+    firth : bool, default False
+        Dose-response by Firth's penalised logistic fit (finite estimates under separation,
+        the separating covariates kept) instead of dropping them with a note
+        (:func:`~mentorlib.effectiveness.dose.dose_response`).
 
     Returns
     -------
@@ -566,7 +571,7 @@ def mentor_report(
         "multipliers": dict(rules.award_multipliers if multipliers is None else multipliers),
     }
     t |= _report_scheme(processed, year, t["effects"], names, notes, **scheme_kw)
-    t |= _report_dose(processed, year, dose_method, seed, mentor_term, scores, notes)
+    t |= _report_dose(processed, year, dose_method, seed, mentor_term, scores, notes, firth)
     settings = {
         "outcomes": outcomes,
         "class_effect": class_effect,
@@ -611,14 +616,20 @@ def _assemble(processed, year, seed, t, settings, notes, dose_method) -> MentorR
 
 
 def _report_dose(
-    processed, year, method, seed, mentor_term, scores, notes
+    processed, year, method, seed, mentor_term, scores, notes, firth=False
 ) -> dict[str, pd.DataFrame]:
     """The dose-response table, curve and observed bins (empty without activities)."""
     if "activities" not in processed:
         notes.append("dose-response skipped: no activities table")
         return {k: pd.DataFrame() for k in ("dose", "dose_curve", "dose_observed")}
     dose = dose_response(
-        processed, year, method=method, seed=seed, mentor_term=mentor_term, scores=scores
+        processed,
+        year,
+        method=method,
+        seed=seed,
+        mentor_term=mentor_term,
+        scores=scores,
+        firth=firth,
     )
     notes += [f"dose-response: {n}" for n in dose.notes]
     return {"dose": dose.table, "dose_curve": dose.curve, "dose_observed": dose.observed}
