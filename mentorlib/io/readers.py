@@ -403,9 +403,9 @@ def to_raw_sheet(
     if cells.empty:
         raise InputError("no rows", file=rel, sheet=sheet)
     scan = min(MAX_HEADER_SCAN, len(cells))
-    scores = [header_score(list(cells.iloc[i]), cb) for i in range(scan)]
     need = max(1, min(3, sum(f.required for f in cb.fields)))
-    best = next((i for i, s in enumerate(scores) if s >= need), None)
+    head = cells.iloc[:scan].to_numpy(dtype=object)  # the first row that scores: rows below unread
+    best = next((i for i in range(scan) if header_score(list(head[i]), cb) >= need), None)
     if best is None:
         expected = ", ".join(f.label for f in cb.fields if f.required)[:200]
         raise InputError(
