@@ -555,3 +555,50 @@ def test_suppress_rule_values_counts_and_shares():
     assert out["suppressed"].tolist() == [True, False, True, False, False, False]
     with pytest.raises(InputError, match="no 'value' column"):
         suppress_rule_values(t.drop(columns="value"))
+
+
+def _mentor_table(seed: int) -> Document:
+    """A school's table by mentor (improved / not, with rates) and its totals, many small cells."""
+    rng = np.random.default_rng(seed)
+    d = Document(5)
+    rows = []
+    for m in range(40):
+        k, n = int(rng.integers(0, 9)), int(rng.integers(2, 12))
+        k = min(k, n)
+        d.count(f"k{m}", k, printed=False)
+        d.count(f"not{m}", n - k, printed=False)
+        d.count(f"n{m}", n)
+        d.total(f"n{m}", [f"k{m}", f"not{m}"])
+        d.rate(f"r{m}", f"k{m}", f"n{m}")
+        rows.append(m)
+    for c in range(8):  # classes of 5 mentors, each with its printed total
+        ms = [f"n{m}" for m in rows[5 * c : 5 * c + 5]]
+        d.count(f"class{c}", sum(d.cells[x].value for x in ms))
+        d.total(f"class{c}", ms)
+    d.count("n", sum(d.cells[f"n{m}"].value for m in rows))
+    d.total("n", [f"class{c}" for c in range(8)])
+    return d
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_protect_skipping_cells_already_protected_changes_nothing(monkeypatch, seed):
+    """protect() re-audits only the cells not yet found protected (suppression only widens
+    ranges): the suppression pattern is the one re-auditing every cell every round gives, and
+    the auditor then finds nothing to narrow."""
+    import mentorlib.privacy.document as D
+
+    fast = _mentor_table(seed).protect()
+    orig = D.failures
+    monkeypatch.setattr(D, "failures", lambda doc, first=False, passed=None: orig(doc, first=first))
+    slow = _mentor_table(seed).protect()
+    assert {k: c.status for k, c in fast.cells.items()} == {
+        k: c.status for k, c in slow.cells.items()
+    }
+    assert {k: r.shown for k, r in fast.rates.items()} == {
+        k: r.shown for k, r in slow.rates.items()
+    }
+    assert audit(fast)["protected"].all()
+    assert any(c.status == "secondary" for c in fast.cells.values())
+    # the answers' cache is keyed by a digest, not by the component's matrix
+    keys = fast.__dict__["_range_cache"]
+    assert keys and all(len(k[2]) == 16 for k in keys)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .cells import HIDDEN, PRIMARY, SECONDARY, SHOWN
@@ -27,6 +29,9 @@ class AuditState:
         self.cons: list[tuple[dict[str, int], _Rate | None]] = [(r, None) for r in doc.relations]
         self.cons += [({r.k: 0, r.n: 0}, r) for r in doc.rates.values() if r.shown]
         self.where: dict[str, list[int]] = {}
+        #: The programme of each connected component (its unknowns), built once per pass: every
+        #: cell of a component shares it, only the objective differs.
+        self.programmes: dict[frozenset, tuple] = {}
         for i, (members, _) in enumerate(self.cons):
             for m in members:
                 self.where.setdefault(m, []).append(i)
@@ -52,41 +57,62 @@ def programme(doc: Document, target: str, state: AuditState | None = None):
                         comp.add(m)
                         nxt.append(m)
         frontier = nxt
-    var = sorted(comp)
+    fz = frozenset(comp)
+    if fz not in st.programmes:
+        st.programmes[fz] = _build(doc, sorted(comp), used, known, cons)
+    return st.programmes[fz]
+
+
+def _build(doc: Document, var: list[str], used: set[int], known: dict, cons: list):
+    """The component's constraint matrix, bounds and digest (the key of its answers)."""
     idx = {v: i for i, v in enumerate(var)}
-    rows, lo, hi = [], [], []
+    # the constraint matrix is sparse (a relation touches its parts, a rate two cells): built
+    # as coordinates, not as one dense row per constraint (a school's breakdown by mentor has
+    # hundreds of unknowns and constraints)
+    ri: list[int] = []
+    ci: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
+
+    def put(coefs: dict[int, float], low: float, high: float) -> None:
+        r = len(lo)
+        for j, c in coefs.items():
+            ri.append(r)
+            ci.append(j)
+            vals.append(c)
+        lo.append(low)
+        hi.append(high)
+
     for i in sorted(used):
         members, rate = cons[i]
         if rate is None:
-            a = np.zeros(len(var))
+            a: dict[int, float] = {}
             b = 0.0
             for m, coef in members.items():
                 if m in idx:
-                    a[idx[m]] += coef
+                    a[idx[m]] = a.get(idx[m], 0.0) + coef
                 else:
                     b -= coef * known[m]
-            rows.append(a)
-            lo.append(b)
-            hi.append(b)
+            put(a, b, b)
         else:
             kc, nc = doc.cells[rate.k], doc.cells[rate.n]
             p = round(kc.value / nc.value, rate.decimals + (2 if rate.percent else 0))
             h = 0.5 * 10 ** -(rate.decimals + (2 if rate.percent else 0)) + 1e-12
             # (p - h) n <= k <= (p + h) n
             for sign, bound in ((1, p + h), (-1, p - h)):
-                a = np.zeros(len(var))
+                a = {}
                 b = 0.0
                 if rate.k in idx:
-                    a[idx[rate.k]] += sign
+                    a[idx[rate.k]] = a.get(idx[rate.k], 0.0) + sign
                 else:
                     b -= sign * kc.value
                 if rate.n in idx:
-                    a[idx[rate.n]] -= sign * bound
+                    a[idx[rate.n]] = a.get(idx[rate.n], 0.0) - sign * bound
                 else:
                     b += sign * bound * nc.value
-                rows.append(a)
-                lo.append(-np.inf)
-                hi.append(b)
+                put(a, -np.inf, b)
+    rows = sparse.csr_array((vals, (ri, ci)), shape=(len(lo), len(var)))
     lb = np.zeros(len(var))
     ub = np.full(len(var), np.inf)
     for v, i in idx.items():
@@ -95,7 +121,13 @@ def programme(doc: Document, target: str, state: AuditState | None = None):
             ub[i] = doc.min_cell - 1
         elif c.status == SECONDARY:
             lb[i] = doc.min_cell
-    return var, idx, rows, lo, hi, lb, ub
+    # a digest, not the arrays: answers are cached as long as the document lives, and a
+    # component's matrix is large (keys holding it took 11 GB on a school of 1,200 a year)
+    h = hashlib.blake2b(digest_size=16)
+    for part in (lb, ub, rows.indptr, rows.indices, rows.data, np.asarray(lo), np.asarray(hi)):
+        h.update(np.ascontiguousarray(part).tobytes())
+        h.update(b"|")
+    return var, idx, rows, lo, hi, lb, ub, h.digest()
 
 
 def value_range(doc: Document, target: str, state: AuditState | None = None) -> tuple[float, float]:
@@ -104,18 +136,10 @@ def value_range(doc: Document, target: str, state: AuditState | None = None) -> 
     if pr is None:
         v = doc.cells[target].value
         return v, v
-    var, idx, rows, lo, hi, lb, ub = pr
+    var, idx, rows, lo, hi, lb, ub, digest = pr
     # the same programme (same unknowns, bounds and constraints) has the same answer: protect()
     # re-audits after every suppression, and most components are untouched by it
-    key = (
-        target,
-        tuple(var),
-        lb.tobytes(),
-        ub.tobytes(),
-        np.asarray(rows).tobytes(),
-        np.asarray(lo).tobytes(),
-        np.asarray(hi).tobytes(),
-    )
+    key = (target, tuple(var), digest)
     cache = doc.__dict__.setdefault("_range_cache", {})
     if key in cache:
         return cache[key]
@@ -125,7 +149,7 @@ def value_range(doc: Document, target: str, state: AuditState | None = None) -> 
 
 def solve_bounds(var, idx, rows, lo, hi, lb, ub, target, doc):
     n = len(var)
-    cons = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
+    cons = [LinearConstraint(rows, lo, hi)] if rows.shape[0] else []
     out = []
     for sign in (1, -1):
         c = np.zeros(n)
@@ -157,15 +181,25 @@ def audited(doc: Document) -> list[str]:
     ]
 
 
-def failures(doc: Document, *, first: bool = False) -> list[str]:
+def failures(doc: Document, *, first: bool = False, passed: set[str] | None = None) -> list[str]:
+    """The audited cells the document lets be narrowed (``first``: stop at the first).
+
+    ``passed``: cells already found protected, skipped and added to. Protection only adds
+    suppression (a shown cell becomes an unknown of at least ``min_cell``, a shown rate drops
+    its constraint), which only widens every range, so a cell once protected stays protected.
+    """
     bad = []
     state = AuditState(doc)
     for k in audited(doc):
+        if passed is not None and k in passed:
+            continue
         lo, hi = value_range(doc, k, state)
         if hi - lo < (doc.required_width if doc.sensitive(k) else 1):
             bad.append(k)
             if first:
                 break
+        elif passed is not None:
+            passed.add(k)
     return bad
 
 

@@ -227,8 +227,9 @@ class Document:
             if c.printed:
                 c.status = PRIMARY if c.value < self.min_cell else SHOWN
         self._update_rates()
+        passed: set[str] = set()  # protected cells stay protected as suppression is added
         for _ in range(max_rounds):
-            bad = failures(self, first=True)
+            bad = failures(self, first=True, passed=passed)
             if not bad:
                 break
             if not self._suppress_near(bad[0]):
