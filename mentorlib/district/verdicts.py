@@ -94,7 +94,9 @@ def _protect(df: pd.DataFrame, limit: int) -> dict[str, str]:
     ``rate``: a space-separated list)."""
     doc = Document(limit, name="district schools")
     for r in df.itertuples(index=False):
-        register_school(doc, str(r.school_id), *school_counts(r.n, r.n_evaluable, r.certified_share))
+        register_school(
+            doc, str(r.school_id), *school_counts(r.n, r.n_evaluable, r.certified_share)
+        )
     doc.protect()
     out = {}
     for sid in df["school_id"].astype(str):
