@@ -25,7 +25,6 @@ from ..labels_district import DISTRICT_TEXTS
 from ..privacy import HIDDEN, Document
 from ..report.document import Figure, Para, Report, Section, Table
 from ..report.render.fmt import ci, pct
-from ..rules import rulebook
 from .analysis import (
     combine_outcomes,
     compliance_table,
@@ -34,7 +33,7 @@ from .analysis import (
     student_outcomes,
 )
 from .multilevel import SchoolEffects, fit_school_effects, school_rank_probabilities
-from .verdicts import register_school, school_counts, school_key
+from .verdicts import district_min_cell, register_school, school_counts, school_key
 
 #: A school is "surely" in the top (bottom) quarter above this probability (the report's lead).
 SURE = 0.9
@@ -87,8 +86,7 @@ def analyse_district(
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     schools = pd.read_csv(out / "district_schools.csv", dtype={"school_id": str})
     ok = schools.loc[schools["status"] == "ok", "school_id"].tolist()
-    if min_cell is None:
-        min_cell = max([rulebook(str(lv)).min_cell for lv in schools["level"].dropna()] or [5])
+    min_cell = district_min_cell(schools["level"], min_cell)
     if outcomes is None:
         frame, notes = student_outcomes(out, ok, year)
     else:

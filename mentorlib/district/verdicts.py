@@ -106,6 +106,14 @@ def _protect(df: pd.DataFrame, limit: int) -> dict[str, str]:
     return out
 
 
+def district_min_cell(levels, min_cell: int | None = None) -> int:
+    """One ``min_cell`` for the whole district's published numbers: the one given, else the
+    largest of its levels' rulebooks (the CSV and the summary then hide the same cells)."""
+    if min_cell is not None:
+        return int(min_cell)
+    return max([rulebook(str(lv)).min_cell for lv in pd.Series(levels).dropna()] or [5])
+
+
 def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.DataFrame:
     """The schools' rows as the published table (small cells blank, flagged).
 
@@ -133,12 +141,8 @@ def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.Data
     for c in ("n", "n_evaluable", "true_share_n"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
     df["school_id"] = df["school_id"].astype(str)
-    limits = pd.Series(
-        [min_cell if min_cell is not None else rulebook(str(lv)).min_cell for lv in df["level"]]
-    )
-    hidden: dict[str, str] = {}
-    for lim, part in df.groupby(limits, sort=True):
-        hidden |= _protect(part, int(lim))
+    limit = district_min_cell(df["level"], min_cell)
+    hidden = _protect(df, limit)
     what = df["school_id"].map(hidden).fillna("")
     ran = (df["progress"] == "ok").fillna(False).to_numpy(dtype=bool)
     out = df.copy()
@@ -149,7 +153,7 @@ def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.Data
     cert = what.str.contains("ev|rate").to_numpy() | (ran & out["n_evaluable"].isna().to_numpy())
     out.loc[cert, _CERTIFIED[1:]] = pd.NA
     out["certified_suppressed"] = cert & ran
-    few = ~(out["true_share_n"].astype("Float64").fillna(-1).to_numpy() >= limits.to_numpy())
+    few = ~(out["true_share_n"].astype("Float64").fillna(-1).to_numpy() >= limit)
     true = (cert | few) & out["true_share_n"].notna().to_numpy()
     out.loc[true, _TRUE] = pd.NA
     out["true_share_suppressed"] = true
