@@ -45,8 +45,11 @@ DISTRICT_TEXTS: dict[str, Pair] = {
         "from the student outcomes.",
     ),
     "suppressed_note": (
-        "空白（—）：可评估学生少于 {min_cell} 人的单元格不予公布。",
-        "Blank (—): cells of fewer than {min_cell} evaluable students are not published.",
+        "“<{min_cell}”：少于 {min_cell} 人，不予公布；“—”：不公布，包括为防止由总数减去其他学校"
+        "或由比例推算出少于 {min_cell} 名学生（进步的或未进步的）而隐去的数字。",
+        '"<{min_cell}": fewer than {min_cell} students, not published; "—": not published, '
+        "including numbers withheld so that fewer than {min_cell} students (progressing or "
+        "not) cannot be worked out from a total minus the other schools or from a share.",
     ),
     # funnel
     "funnel_lead": (
@@ -126,9 +129,13 @@ DISTRICT_TEXTS: dict[str, Pair] = {
         "(Goldstein & Spiegelhalter 1996). Intake is not adjusted for.",
     ),
     "privacy": (
-        "隐私：学校具名，学生从不出现；少于 {min_cell} 人的单元格不予公布（小规模学校的单元格"
-        "为空并注明）。",
+        "隐私：学校具名，学生从不出现；少于 {min_cell} 人的单元格不予公布；本总结、各校表"
+        "（district_schools.csv）所列的全部数字经过互补隐藏核查：由全区合计、各校人数与比例"
+        "均无法推算出少于 {min_cell} 名学生的数字（整数规划核查）。",
         "Privacy: schools are named, students never; any cell of fewer than {min_cell} "
-        "students is not published (small schools' cells are blank, with a note).",
+        "students is not published, and every number of this summary and of the schools' "
+        "table (district_schools.csv) is checked together (integer programming) so that no "
+        "number of fewer than {min_cell} students can be worked out from the district totals, "
+        "the schools' counts and their shares; numbers are withheld until none can.",
     ),
 }

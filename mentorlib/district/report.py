@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..compliance import STUDENT_INDICATORS
 from ..errors import InputError
 from ..labels import Lang
 from ..labels_district import DISTRICT_TEXTS
+from ..privacy import HIDDEN, Document
 from ..report.document import Figure, Para, Report, Section, Table
 from ..report.render.fmt import ci, pct
-from ..rules import rulebook
 from .analysis import (
     combine_outcomes,
     compliance_table,
@@ -32,6 +33,7 @@ from .analysis import (
     student_outcomes,
 )
 from .multilevel import SchoolEffects, fit_school_effects, school_rank_probabilities
+from .verdicts import district_min_cell, register_school, school_counts, school_key
 
 #: A school is "surely" in the top (bottom) quarter above this probability (the report's lead).
 SURE = 0.9
@@ -54,6 +56,13 @@ class DistrictAnalysis:
     stages: list[str]
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Every count and rate the summary prints, with the relations among them, protected
+    #: (:func:`district_document`); the sections print what it says.
+    disclosure: Document | None = None
+    #: Document key of each school's evaluable students (``n``), certified numerator (``k``)
+    #: and rate (``rate``) in the funnel and effects tables: the schools' table's keys when
+    #: the outcomes are the same students, else the funnel's own (:func:`funnel_key`).
+    funnel_keys: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def analyse_district(
@@ -77,8 +86,7 @@ def analyse_district(
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     schools = pd.read_csv(out / "district_schools.csv", dtype={"school_id": str})
     ok = schools.loc[schools["status"] == "ok", "school_id"].tolist()
-    if min_cell is None:
-        min_cell = max([rulebook(str(lv)).min_cell for lv in schools["level"].dropna()] or [5])
+    min_cell = district_min_cell(schools["level"], min_cell)
     if outcomes is None:
         frame, notes = student_outcomes(out, ok, year)
     else:
@@ -100,7 +108,7 @@ def analyse_district(
         notes.append(str(e))
     years = sorted({int(y) for y in frame["year"].dropna()})
     synthetic = any(_synthetic(out / "schools" / sid) for sid in ok)
-    return DistrictAnalysis(
+    a = DistrictAnalysis(
         str(meta.get("name", out.name)),
         year if year is not None else (years[-1] if years else None),
         int(min_cell),
@@ -114,11 +122,23 @@ def analyse_district(
         synthetic,
         notes,
     )
+    roster = {sid: _roster(out, sid) for sid in ok}
+    a.disclosure, a.funnel_keys = district_document(a, rates, roster)
+    return a
 
 
 def _tuples(df: pd.DataFrame) -> list[Any]:
     """The rows as named tuples (cells typed Any: they are read by column name)."""
     return list(df.itertuples(index=False))
+
+
+def _roster(out: Path, school_id: str) -> int | None:
+    """A school's students (the cleaned roster), or None when unreadable."""
+    f = out / "schools" / school_id / "students.parquet"
+    try:
+        return int(pd.read_parquet(f, columns=["student_id"])["student_id"].nunique())
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _synthetic(processed: Path) -> bool:
@@ -135,22 +155,150 @@ def _names(a: DistrictAnalysis) -> dict[str, str]:
     return dict(zip(a.schools["school_id"], names, strict=True))
 
 
+# ----------------------------------------------------------------------------- disclosure
+
+
+def _register_schools(doc: Document, schools: pd.DataFrame, roster: dict, min_cell: int):
+    """The schools' table as ``district_schools.csv`` published it (its shown numbers kept;
+    a blank one registered from the raw value, as "<5" when small, else not printed).
+    Returns school_id -> (evaluable, certified k) as published (None: blank or not run)."""
+    out: dict[str, tuple[int | None, int | None]] = {}
+    for r in _tuples(schools.loc[schools["status"] == "ok"]):
+        sid = str(r.school_id)
+        n, ev, k = school_counts(r.n, r.n_evaluable, r.certified_share)
+        if n is None and roster.get(sid) is not None:  # blank in the csv
+            raw = int(roster[sid])
+            doc.count(school_key(sid, "n"), raw, printed=raw < min_cell)
+        register_school(doc, sid, n, ev, k, keep=True)
+        if r.progress == "ok":
+            out[sid] = (ev, None if pd.isna(r.certified_share) else k)
+    return out
+
+
+def funnel_key(keys: dict[str, dict[str, str]], school_id: str, what: str) -> str:
+    """The document key of a school's ``n``, ``k`` or ``rate`` in the funnel and effects."""
+    return keys.get(school_id, {}).get(what, f"f.{school_id}.{what}")
+
+
+def _register_funnel(doc: Document, rates: pd.DataFrame, csv: dict, min_cell: int) -> dict:
+    """Each school's evaluable students and improved ones from the outcomes: the schools'
+    table's cells when they are the same students (a blank one registered here from the
+    outcomes), else the funnel's own."""
+    keys: dict[str, dict[str, str]] = {}
+    for r in _tuples(rates):
+        sid, n, k = str(r.school_id), int(r.n), int(r.successes)
+        ev, kc = csv.get(sid, (None, None))
+        same = sid in csv and ev in (None, n) and kc in (None, k)
+        pre = f"s.{sid}" if same else f"f.{sid}"
+        keys[sid] = {w: f"{pre}.{w}" for w in ("n", "k", "rate")}
+        if same:
+            keys[sid]["n"] = school_key(sid, "ev")
+            if ev is None:  # blank in the csv: "<5" when small, else not printed
+                doc.count(keys[sid]["n"], n, printed=n < min_cell)
+            doc.count(keys[sid]["k"], k, printed=False)
+            if kc is None:  # the csv hides the rate: so does the summary (its students who
+                # did not improve are a hidden cell all the same, audited when small)
+                doc.count(f"{pre}.not", n - k, printed=False)
+                doc.total(keys[sid]["n"], [keys[sid]["k"], f"{pre}.not"])
+                continue
+        else:
+            doc.count(keys[sid]["n"], n)
+            doc.count(keys[sid]["k"], k, printed=False)
+        doc.rate(keys[sid]["rate"], keys[sid]["k"], keys[sid]["n"])
+    return keys
+
+
+def district_document(
+    a: DistrictAnalysis, rates: pd.DataFrame, roster: dict[str, int | None]
+) -> tuple[Document, dict[str, dict[str, str]]]:
+    """Every count and rate the district summary prints, with their relations, protected.
+
+    Cells: each school's students and evaluable students and its certified share as
+    ``district_schools.csv`` published them (:func:`.verdicts.register_school`, kept: the
+    summary never hides what the csv shows); the funnel's and effects' evaluable and improved
+    students per school (the same cells when they are the same students); the district's
+    students (``d.n``, the front page: the sum of the schools'), the funnel's evaluable
+    students (``f.n``: the sum of the funnel's schools) and its improved ones (``f.k``, not
+    printed) with the district rate ``f.rate`` (the centre line); the student-based compliance
+    indicators of each school (``c.{school}.{indicator}``: their ``n`` as the school's own
+    compliance JSON publishes it, the students meeting it ``k``, the rate). Protection then
+    adds complementary suppression until no hidden small number can be worked out
+    (:meth:`mentorlib.privacy.Document.protect`).
+
+    Returns the document and the funnel's keys per school (:func:`funnel_key`).
+    """
+    doc = Document(a.min_cell, name=f"district summary {a.name}")
+    csv = _register_schools(doc, a.schools, roster, a.min_cell)
+    keys = _register_funnel(doc, rates, csv, a.min_cell)
+    ok = a.schools.loc[a.schools["status"] == "ok", "school_id"].astype(str)
+    parts = [school_key(sid, "n") for sid in ok]
+    if parts and all(p in doc.cells for p in parts):
+        doc.count("d.n", sum(doc.cells[p].value for p in parts), label="district students")
+        doc.total("d.n", parts)
+    if len(a.funnel):
+        fs = a.funnel["school_id"].astype(str)
+        for w in ("n", "k"):
+            ps = [funnel_key(keys, sid, w) for sid in fs]
+            doc.count(f"f.{w}", sum(doc.cells[p].value for p in ps), printed=w == "n")
+            doc.total(f"f.{w}", ps)
+        doc.rate("f.rate", "f.k", "f.n")
+    for x in _tuples(a.ranks):
+        sid = str(x.school_id)
+        if sid in keys and int(x.n) != doc.cells[keys[sid]["n"]].value:
+            keys[sid]["n"] = doc.count(f"e.{sid}.n", int(x.n))  # other students: own cell
+    _register_compliance(doc, a.compliance)
+    return doc.protect(), keys
+
+
+def _register_compliance(doc: Document, c: pd.DataFrame) -> None:
+    for r in _tuples(c):
+        if r.indicator not in STUDENT_INDICATORS or pd.isna(r.n) or pd.isna(r.value):
+            continue
+        pre = f"c.{r.school_id}.{r.indicator}"
+        doc.count(f"{pre}.n", int(r.n))
+        doc.count(f"{pre}.k", int(round(float(r.value) * int(r.n))), printed=False)
+        doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
+
+
+def _count(doc: Document, key: str) -> str:
+    """A count as the document prints it ("<5", "—"); a cell it holds but does not print,
+    or one it does not hold, as "—"."""
+    if key not in doc.cells or doc.status(key) == HIDDEN:
+        return "—"
+    return doc.text(key)
+
+
+def _rate_ok(doc: Document, key: str) -> bool:
+    """True when the rate may be printed (registered and shown)."""
+    return key in doc.rates and doc.rate_shown(key)
+
+
+def _doc(a: DistrictAnalysis) -> Document:
+    """The analysis's protected document (built from its tables when it has none)."""
+    if a.disclosure is None:
+        a.disclosure, a.funnel_keys = district_document(a, a.funnel, {})
+    return a.disclosure
+
+
 def _sec_schools(a: DistrictAnalysis, t: Lang) -> Section:
     T = DISTRICT_TEXTS
+    doc = _doc(a)
     rows = []
     for r in _tuples(a.schools):
         status = "ok" if r.status == "ok" else t(*T["failed"]).format(reason=r.reason)
+        sid = str(r.school_id)
+        shown = _rate_ok(doc, school_key(sid, "rate"))
         rows.append(
             [
                 r.school,
                 t(*T[r.level]) if r.level in T else str(r.level),
-                "—" if _hide(r.n, a.min_cell) else str(int(r.n)),
-                "—" if _hide(r.n_evaluable, a.min_cell) else str(int(r.n_evaluable)),
+                _count(doc, school_key(sid, "n")),
+                _count(doc, school_key(sid, "ev")),
                 f"{pct(r.certified_share)} ({ci(r.certified_ci_low, r.certified_ci_high)})"
-                if pd.notna(r.certified_share)
+                if pd.notna(r.certified_share) and shown
                 else "—",
                 f"{pct(r.true_share)} ({ci(r.true_share_ci_low, r.true_share_ci_high)})"
-                if pd.notna(r.true_share)
+                if pd.notna(r.true_share) and (shown or pd.isna(r.certified_share))
                 else "—",
                 status,
             ]
@@ -166,7 +314,9 @@ def _sec_schools(a: DistrictAnalysis, t: Lang) -> Section:
     return Section("schools", t(*T["sec_schools"]), blocks)
 
 
-def _funnel_figure(f: pd.DataFrame, p0: float, t: Lang) -> bytes:
+def _funnel_figure(f: pd.DataFrame, p0: float, t: Lang, plotted: list[bool]) -> bytes:
+    """The funnel plot: the limits around the district rate over the schools' sizes, and the
+    points of the schools whose size and rate are printed (``plotted``)."""
     import matplotlib.pyplot as plt
 
     from ..plots import fig_png, use_style
@@ -180,7 +330,8 @@ def _funnel_figure(f: pd.DataFrame, p0: float, t: Lang) -> bytes:
         ax.plot(grid, lim[f"lo_{tag}"], style, color="grey", lw=1)
         ax.plot(grid, lim[f"hi_{tag}"], style, color="grey", lw=1, label=f"{tag}%")
     ax.axhline(p0, color="black", lw=1, label=t(*T["funnel_district"]))
-    ax.scatter(f["n"], f["rate"], zorder=3)
+    pts = f.loc[plotted]
+    ax.scatter(pts["n"], pts["rate"], zorder=3)
     ax.set_xlabel(t(*T["funnel_x"]))
     ax.set_ylabel(t(*T["funnel_y"]))
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
@@ -188,31 +339,47 @@ def _funnel_figure(f: pd.DataFrame, p0: float, t: Lang) -> bytes:
     return fig_png(fig)
 
 
+def _funnel_rows(a: DistrictAnalysis, t: Lang) -> tuple[list[list[str]], list[bool]]:
+    """The funnel table's rows as printed, and which schools' points may be plotted (their
+    rate and size shown): a hidden size hides its limits, a hidden rate its position."""
+    T, doc = DISTRICT_TEXTS, _doc(a)
+    names = _names(a)
+    rows, plotted = [], []
+    f = a.funnel.rename(columns={"lo_99.8": "lo_99_8", "hi_99.8": "hi_99_8"})
+    for r in _tuples(f):
+        sid = str(r.school_id)
+        nk = funnel_key(a.funnel_keys, sid, "n")
+        n_ok = nk in doc.cells and doc.status(nk) == "shown"
+        rate_ok = _rate_ok(doc, funnel_key(a.funnel_keys, sid, "rate"))
+        rows.append(
+            [
+                names.get(r.school_id, r.school_id),
+                _count(doc, nk),
+                pct(r.rate) if rate_ok else "—",
+                ci(r.lo_95, r.hi_95) if n_ok else "—",
+                ci(r.lo_99_8, r.hi_99_8) if n_ok else "—",
+                t(*T[r.position]) if rate_ok else "—",
+            ]
+        )
+        plotted.append(n_ok and rate_ok)
+    return rows, plotted
+
+
 def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
     T = DISTRICT_TEXTS
     f = a.funnel
     if f.empty:
         return Section("funnel", t(*T["sec_funnel"]), [Para(t(*T["no_outcomes"]), "note")])
-    pos = f["position"].value_counts()
+    doc = _doc(a)
+    rows, plotted = _funnel_rows(a, t)
+    pos = f.loc[plotted, "position"].value_counts()
     lead = t(*T["funnel_lead"]).format(
-        p0=pct(a.p0),
-        n=int(a.funnel["n"].sum()),
+        p0=doc.rate_text("f.rate"),
+        n=_count(doc, "f.n"),
         above=int(pos.get("above", 0)),
         below=int(pos.get("below", 0)),
         warning=int(pos.get("above_warning", 0) + pos.get("below_warning", 0)),
     )
-    names = _names(a)
-    rows = [
-        [
-            names.get(r.school_id, r.school_id),
-            str(int(r.n)),
-            pct(r.rate),
-            ci(r.lo_95, r.hi_95),
-            ci(r.lo_99_8, r.hi_99_8),
-            t(*T[r.position]),
-        ]
-        for r in _tuples(f.rename(columns={"lo_99.8": "lo_99_8", "hi_99.8": "hi_99_8"}))
-    ]
     cols = [
         t(*T[k]) for k in ("school", "n_evaluable", "rate", "limits95", "limits998", "position")
     ]
@@ -222,7 +389,7 @@ def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
         t(*T["sec_funnel"]),
         [
             Para(lead, "lead"),
-            Figure(_funnel_figure(f, a.p0, t), t(*T["funnel_caption"]), "funnel"),
+            Figure(_funnel_figure(f, a.p0, t, plotted), t(*T["funnel_caption"]), "funnel"),
             Table(pd.DataFrame(rows, columns=cols), t(*T["funnel_table_caption"]), "funnel", note),
         ],
     )
@@ -240,21 +407,30 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
             "effects", t(*T["sec_effects"]), [Para(t(*T["effects_failed"]).format(reason=reason))]
         )
     e, r = a.effects, a.ranks
+    names, doc = _names(a), _doc(a)
+    # the raw deviation and the effect (with its shrinkage) give the school's rate back: a
+    # school whose rate is hidden shows none of them, is counted in no sentence and listed last
+    hidden = [
+        _hide(x.n, a.min_cell)
+        or not _rate_ok(doc, funnel_key(a.funnel_keys, str(x.school_id), "rate"))
+        for x in _tuples(r)
+    ]
+    r = r.assign(withheld=hidden).sort_values(["withheld", "effect"], ascending=[True, False])
+    shown = r.loc[~r["withheld"]]
     lead = t(*T["effects_lead"]).format(
         sd_school=f"{100 * e.sd_school:.1f}",
         sd_mentor=f"{100 * e.sd_mentor:.1f}",
         icc=pct(e.icc_school),
-        n_sure_top=int((r["p_top"] > SURE).sum()),
-        n_sure_bottom=int((r["p_bottom"] > SURE).sum()),
+        n_sure_top=int((shown["p_top"] > SURE).sum()),
+        n_sure_bottom=int((shown["p_bottom"] > SURE).sum()),
         sure=pct(SURE, 0),
     )
-    names = _names(a)
     lb, rb = t("（", " ("), t("）", ")")
     rows = []
-    for x in _tuples(r.sort_values("effect", ascending=False)):
-        small = _hide(x.n, a.min_cell)
+    for x in _tuples(r):
+        sid, small = str(x.school_id), bool(x.withheld)
         rows.append(
-            [names.get(x.school_id, x.school_id), "—" if small else str(int(x.n))]
+            [names.get(x.school_id, x.school_id), _count(doc, funnel_key(a.funnel_keys, sid, "n"))]
             + (
                 ["—"] * 6
                 if small
@@ -281,11 +457,14 @@ def _sec_compliance(a: DistrictAnalysis, t: Lang) -> Section:
     if c.empty:
         return Section("compliance", t(*T["sec_compliance"]), [Para(t(*T["no_compliance"]))])
     label = "label_zh" if t.zh else "label_en"
-    names = _names(a)
+    names, doc = _names(a), _doc(a)
 
     def cell(x) -> str:
         if _hide(x.n, a.min_cell) or pd.isna(x.value):
             return "—"
+        key = f"c.{x.school_id}.{x.indicator}.rate"
+        if x.indicator in STUDENT_INDICATORS and not _rate_ok(doc, key):
+            return "—"  # it would reveal fewer than min_cell students meeting it or not
         mark = "" if pd.isna(x.passed) else (" √" if bool(x.passed) else " ×")
         return f"{pct(x.value)}{mark}"
 
@@ -305,7 +484,7 @@ def district_report(a: DistrictAnalysis, *, lang: str = "zh") -> Report:
     t = Lang(lang)
     T = DISTRICT_TEXTS
     ok = a.schools["status"] == "ok"
-    n_students = int(pd.to_numeric(a.schools["n"], errors="coerce").fillna(0).sum())
+    n_students = _count(_doc(a), "d.n")
     front = [
         t(*T["front"]).format(n_schools=len(a.schools), n_ok=int(ok.sum()), n_students=n_students)
     ]

@@ -2,16 +2,23 @@
 
 One row per school: the school is named (schools are public units), no student ever is. The
 numbers come from each school's public progress report (already protected with its own
-``min_cell``); on top, a school's certified share is blanked when fewer than ``min_cell``
-students were evaluable, and its estimated true share when fewer than ``min_cell`` students
-entered the estimate (:func:`mentorlib.privacy.suppress_small_cells`).
+``min_cell``). On top, every school's students, evaluable students and certified share
+(``k / n_evaluable``, whose numerator and complement ``n_evaluable - k`` are students too) are
+registered in a :class:`mentorlib.privacy.Document` (:func:`register_school`) and printed as it
+says: a count of fewer than ``min_cell`` students is blank, and so is a share that would reveal
+fewer than ``min_cell`` students who progressed or who did not (0%, 100%, all but two...),
+with its interval and verdict; the estimated true share goes with the certified share (the
+same students) or when fewer than ``min_cell`` students entered the estimate. The district
+summary (:mod:`.report`) registers the same cells under the same keys, so nothing this table
+prints is hidden there.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..privacy import suppress_small_cells
+from ..privacy import Document
+from ..privacy.cells import is_missing
 from ..rules import rulebook
 
 #: The columns of ``district_schools.csv`` in order (missing stages leave theirs empty).
@@ -46,6 +53,67 @@ _CERTIFIED = ["n_evaluable", "certified_share", "certified_ci_low", "certified_c
 _TRUE = ["true_share_n", "true_share", "true_share_ci_low", "true_share_ci_high"]
 
 
+def school_counts(n, n_evaluable, share) -> tuple[int | None, int | None, int | None]:
+    """A school's students, evaluable students and certified numerator ``k`` (the share
+    times ``n_evaluable``, rounded; None where a number is missing or not a share)."""
+    nn = None if is_missing(n) else int(n)
+    ev = None if is_missing(n_evaluable) else int(n_evaluable)
+    k = None
+    if ev is not None and not is_missing(share) and 0 <= float(share) <= 1:
+        k = int(round(float(share) * ev))
+    return nn, ev, k
+
+
+def school_key(school_id: str, what: str) -> str:
+    """The document key of a school's cell (``n``, ``ev``, ``k``) or rate (``rate``)."""
+    return f"s.{school_id}.{what}"
+
+
+def register_school(
+    doc: Document, school_id: str, n, ev, k, *, decimals: int = 1, keep: bool = False
+) -> None:
+    """Register a school's published counts (``n`` students, ``ev`` evaluable) and its
+    certified share ``k / ev`` (``k`` not printed) in ``doc``; None leaves a number out.
+    ``keep``: the numbers are already published (the schools' table): complementary
+    suppression takes others first."""
+    key = lambda w: school_key(school_id, w)  # noqa: E731
+    if n is not None:
+        doc.count(key("n"), n, label=f"{school_id} students")
+    if ev is None:
+        return
+    doc.count(key("ev"), ev, label=f"{school_id} evaluable")
+    if k is not None and k <= ev:
+        doc.count(key("k"), k, printed=False, label=f"{school_id} certified")
+        doc.rate(key("rate"), key("k"), key("ev"), decimals=decimals)
+    if keep:
+        doc.keep(*(key(w) for w in ("n", "ev", "rate")))
+
+
+def _protect(df: pd.DataFrame, limit: int) -> dict[str, str]:
+    """Protect the rows of one ``min_cell``; school_id -> what is hidden (``n``, ``ev``,
+    ``rate``: a space-separated list)."""
+    doc = Document(limit, name="district schools")
+    for r in df.itertuples(index=False):
+        register_school(
+            doc, str(r.school_id), *school_counts(r.n, r.n_evaluable, r.certified_share)
+        )
+    doc.protect()
+    out = {}
+    for sid in df["school_id"].astype(str):
+        keys = [(w, school_key(sid, w)) for w in ("n", "ev", "rate")]
+        hidden = [w for w, k in keys if (k in doc.cells or k in doc.rates) and doc.suppressed(k)]
+        out[sid] = " ".join(hidden)
+    return out
+
+
+def district_min_cell(levels, min_cell: int | None = None) -> int:
+    """One ``min_cell`` for the whole district's published numbers: the one given, else the
+    largest of its levels' rulebooks (the CSV and the summary then hide the same cells)."""
+    if min_cell is not None:
+        return int(min_cell)
+    return max([rulebook(str(lv)).min_cell for lv in pd.Series(levels).dropna()] or [5])
+
+
 def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.DataFrame:
     """The schools' rows as the published table (small cells blank, flagged).
 
@@ -54,34 +122,41 @@ def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.Data
     >>> t = school_verdicts([
     ...     {"school_id": "a", "level": "primary", "progress": "ok", "n": 300, "n_evaluable": 280,
     ...      "certified_share": 0.5, "certified_ci_low": 0.44, "certified_ci_high": 0.56},
-    ...     {"school_id": "b", "level": "primary", "progress": "ok", "n": 3, "n_evaluable": 3,
+    ...     {"school_id": "b", "level": "primary", "progress": "ok", "n": 40, "n_evaluable": 30,
+    ...      "certified_share": 28 / 30, "certified_ci_low": 0.78, "certified_ci_high": 0.99},
+    ...     {"school_id": "c", "level": "primary", "progress": "ok", "n": 3, "n_evaluable": 3,
     ...      "certified_share": 1.0, "certified_ci_low": 0.44, "certified_ci_high": 1.0}])
     >>> t["certified_share"].tolist(), t["certified_suppressed"].tolist()
-    ([0.5, nan], [False, True])
+    ([0.5, nan, nan], [False, True, True])
+    >>> t["n"].tolist(), t["n_evaluable"].tolist()  # b: 2 students did not progress
+    ([300, 40, <NA>], [280, 30, <NA>])
     """
     df = pd.DataFrame(rows)
     for c in COLUMNS:
         if c not in df.columns:
             df[c] = pd.NA
-    df = df[list(COLUMNS)]
+    df = df[list(COLUMNS)].reset_index(drop=True)
     for c in [*_CERTIFIED[:-1], *_TRUE]:
         df[c] = pd.to_numeric(df[c], errors="coerce")
     for c in ("n", "n_evaluable", "true_share_n"):
-        df[c] = df[c].astype("Int64")
-    limits = [
-        min_cell if min_cell is not None else rulebook(str(lv)).min_cell for lv in df["level"]
-    ]
-    parts = []
-    for lim, (_, one) in zip(limits, df.groupby(df.index), strict=True):
-        one = suppress_small_cells(one, counts="n_evaluable", min_cell=lim, columns=_CERTIFIED)
-        one = one.rename(columns={"suppressed": "certified_suppressed"})
-        one = suppress_small_cells(one, counts="true_share_n", min_cell=lim, columns=_TRUE)
-        one = one.rename(columns={"suppressed": "true_share_suppressed"})
-        parts.append(one)
-    out = pd.concat(parts, ignore_index=True) if parts else df
-    # flagged only where there was a number to hide: a school whose progress stage ran (its
-    # report may have blanked the count already), a true share that was estimated (none for
-    # middle-school mentees)
-    out["certified_suppressed"] &= (df["progress"] == "ok").fillna(False).to_numpy()
-    out["true_share_suppressed"] &= df["true_share_n"].notna().to_numpy()
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
+    df["school_id"] = df["school_id"].astype(str)
+    limit = district_min_cell(df["level"], min_cell)
+    hidden = _protect(df, limit)
+    what = df["school_id"].map(hidden).fillna("")
+    ran = (df["progress"] == "ok").fillna(False).to_numpy(dtype=bool)
+    out = df.copy()
+    for c in ("verdict",):
+        out[c] = out[c].astype("object")
+    out.loc[what.str.contains(r"\bn\b"), "n"] = pd.NA
+    out.loc[what.str.contains(r"\bev\b"), "n_evaluable"] = pd.NA
+    cert = what.str.contains("ev|rate").to_numpy() | (ran & out["n_evaluable"].isna().to_numpy())
+    out.loc[cert, _CERTIFIED[1:]] = pd.NA
+    out["certified_suppressed"] = cert & ran
+    few = ~(out["true_share_n"].astype("Float64").fillna(-1).to_numpy() >= limit)
+    true = (cert | few) & out["true_share_n"].notna().to_numpy()
+    out.loc[true, _TRUE] = pd.NA
+    out["true_share_suppressed"] = true
+    for c in [*_CERTIFIED[1:-1], *_TRUE[1:]]:
+        out[c] = out[c].astype(float)
     return out
