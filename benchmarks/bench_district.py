@@ -308,7 +308,13 @@ def main() -> None:
             flush=True,
         )
 
-        if a_rows:
+        if a_rows:  # each task's time on the cluster beside its time alone
+            b_s = {r["school_id"]: r.get("seconds") for r in rb.rows}
+            costs["task_s_cluster"] = costs["school_id"].map(b_s)
+            costs.to_csv(RESULTS / "district_school_costs.csv", index=False)
+            res["task_slowdown"] = round(
+                costs["task_s_cluster"].sum() / max(costs["task_s"].sum(), 1e-9), 3
+            )
             res["efficiency"] = round(res["one_process_s"] / (args.workers * tb), 3)
             b_rows = {r["school_id"]: r for r in rb.rows}
             res["compare"] = compare_outputs(work / "a", work / "b", a_rows, b_rows)
