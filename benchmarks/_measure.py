@@ -39,17 +39,19 @@ def tree_pss_kb(pid: int | None = None) -> int:
     job really holds (RSS would count shared pages once per process).
     """
     pid = pid or os.getpid()
-    total = 0
-    for p in [pid, *_children(pid)]:
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-                        break
-        except OSError:  # a worker that just ended
-            continue
-    return total
+    return sum(pss_kb(p) for p in [pid, *_children(pid)])
+
+
+def pss_kb(pid: int) -> int:
+    """One process's proportional set size in kB (0 if it just ended)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 class PeakMemory:
@@ -60,10 +62,13 @@ class PeakMemory:
         self.peak_kb = 0
         self._stop = threading.Event()
 
+    def sample(self) -> None:
+        self.peak_kb = max(self.peak_kb, tree_pss_kb())
+
     def _run(self):
         while not self._stop.is_set():
             try:
-                self.peak_kb = max(self.peak_kb, tree_pss_kb())
+                self.sample()
             except Exception:
                 pass
             self._stop.wait(self.interval)
@@ -76,7 +81,7 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._t.join()
-        self.peak_kb = max(self.peak_kb, tree_pss_kb())
+        self.sample()
 
     @property
     def peak_gb(self) -> float:
@@ -95,3 +100,19 @@ def save(name: str, results: dict) -> Path:
     path = OUT / f"{name}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+class ProcessPeaks(PeakMemory):
+    """The peak PSS of each descendant process (Dask's nannies and workers), sampled."""
+
+    def __init__(self, interval: float = 0.25):
+        super().__init__(interval)
+        self.peaks: dict[int, int] = {}
+
+    def sample(self) -> None:
+        for pid in _children(os.getpid()):
+            self.peaks[pid] = max(self.peaks.get(pid, 0), pss_kb(pid))
+
+    def largest_gb(self) -> float:
+        """The largest process below us: a worker (nannies and the scheduler are smaller)."""
+        return max(self.peaks.values(), default=0) / 1024 / 1024

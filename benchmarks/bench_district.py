@@ -38,7 +38,6 @@ import pstats
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -55,64 +54,10 @@ from mentorlib.district.tasks import school_task
 from mentorlib.io.readers import read_file
 from mentorlib.io.study import load_config
 
-from _measure import OUT, PeakMemory, _children, save
+from _measure import OUT, PeakMemory, ProcessPeaks, save
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STAGES = ("clean", "progress")
-
-
-# ----------------------------------------------------------------------------- memory
-
-
-def _pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-class WorkerPeaks:
-    """The peak PSS of each descendant process (Dask's nannies and workers), sampled."""
-
-    def __init__(self, interval: float = 0.25):
-        self.interval = interval
-        self.peak_kb: dict[int, int] = {}
-        self.cmd: dict[int, str] = {}
-        self._stop = threading.Event()
-
-    def _run(self):
-        while not self._stop.is_set():
-            for pid in _children(os.getpid()):
-                kb = _pss_kb(pid)
-                if kb > self.peak_kb.get(pid, 0):
-                    self.peak_kb[pid] = kb
-                    self.cmd.setdefault(pid, _cmdline(pid))
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._t = threading.Thread(target=self._run, daemon=True)
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
-
-    def worker_peak_gb(self) -> float:
-        """The largest process below us: a worker (nannies and the scheduler are smaller)."""
-        return max(self.peak_kb.values(), default=0) / 1024 / 1024
 
 
 # ----------------------------------------------------------------------------- the runs
@@ -292,7 +237,7 @@ def main() -> None:
             costs.to_csv(RESULTS / "district_school_costs.csv", index=False)
             res["clean_over_read"] = round(ta / floor["seconds"], 2)
 
-        with WorkerPeaks() as peaks:
+        with ProcessPeaks() as peaks:
             t = time.perf_counter()
             rb = run_district(
                 cfg, work / "b", workers=args.workers, stages=STAGES, true_share=False
@@ -300,7 +245,7 @@ def main() -> None:
             tb = time.perf_counter() - t
         res["cluster_s"] = round(tb, 1)
         res["cluster_task_s"] = rb.seconds
-        res["worker_peak_gb"] = round(peaks.worker_peak_gb(), 2)
+        res["worker_peak_gb"] = round(peaks.largest_gb(), 2)
         res["failed_b"] = [f["school_id"] for f in rb.failed]
         print(
             f"(b) LocalCluster x{args.workers}: {res['cluster_s']} s, worker peak "
