@@ -433,7 +433,7 @@ def test_every_csv_writer_neutralises(tmp_path, cleaned, monkeypatch):
         def summary(self, lang):
             return "ok"
 
-    monkeypatch.setattr(E, "mentor_report", lambda P, year, seed: Rep())
+    monkeypatch.setattr(E, "mentor_report", lambda P, year, seed, **kw: Rep())
     assign = pd.DataFrame({"student_id": EVIL, "mentor_id": ["@T1"] * n, "fit": [-1.25] * n})
     monkeypatch.setattr(
         G,
