@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_options import add_true_share_option
 from .cli_progress import Progress
 from .errors import InputError
 from .results import records, to_json
@@ -40,11 +41,7 @@ def add_district_command(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--year", type=int, help="school year (default: each school's last assessed)")
     p.add_argument("--min-cell", type=int, help="suppress schools' cells of fewer students")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--no-true-share",
-        action="store_true",
-        help="certified verdicts only: skip each school's estimated true share (much faster)",
-    )
+    add_true_share_option(p)
     p.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="district summary language (zh)"
     )

@@ -24,12 +24,17 @@ def add_progress_options(p: argparse.ArgumentParser) -> None:
         default="percentile",
         help="the verdict's bootstrap interval: percentile (default) or BCa",
     )
+    add_true_share_option(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the estimate")
+
+
+def add_true_share_option(p: argparse.ArgumentParser) -> None:
+    """``--no-true-share`` (``progress`` and ``district``): the certified share only."""
     p.add_argument(
         "--no-true-share",
         action="store_true",
         help="skip the estimated share that truly progressed (the slow part; certified only)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the estimate")
 
 
 def progress_options(args: argparse.Namespace) -> dict:
