@@ -40,7 +40,14 @@ from .cli_synth import HELP as SYNTH_HELP
 from .cli_synth import add_synth_command
 from .cli_tools import add_tool_commands
 from .errors import InputError, is_user_error
-from .labels import CLI_LABELS, RELAXATION_LABELS, SENSITIVITY_BINOMIAL, Lang, check_lang
+from .labels import (
+    CLI_LABELS,
+    INTERVAL_METHODS,
+    RELAXATION_LABELS,
+    SENSITIVITY_HEADING,
+    Lang,
+    check_lang,
+)
 from .rules import BOUNDS, DEFAULT_SEED
 
 if TYPE_CHECKING:
@@ -236,8 +243,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
 def _progress_lines(rep, L: Lang) -> list[str]:
     """The headline and the sensitivity table as text."""
     lines = [*rep.true_share_lines(L.code, head=True), *rep.comparison_lines(L.code)]
-    lines += ["", L.pair(SENSITIVITY_BINOMIAL)]
     sens = rep.sensitivity
+    method = L.of(INTERVAL_METHODS, str(sens["interval_method"].mode().iat[0]))
+    lines += ["", L.pair(SENSITIVITY_HEADING).format(method=method)]
     for r, hidden in zip(sens.itertuples(index=False), sens["proportion"].isna(), strict=True):
         head = f"  {r.definition!s:14s} k={r.k} {r.rule!s:24s}"
         if hidden:

@@ -777,10 +777,10 @@ INTERVAL_METHODS: dict[str, Pair] = {
         "percentile bootstrap resampling students, threshold re-estimated each time",
     ),
 }
-#: Heading of the CLI's sensitivity table (its intervals are binomial, threshold as known).
-SENSITIVITY_BINOMIAL: Pair = (
-    "敏感性分析（二项区间，阈值视为已知）：",
-    "Sensitivity (binomial intervals, threshold taken as known):",
+#: Heading of the CLI's sensitivity table; ``{method}``: the interval that decides every row.
+SENSITIVITY_HEADING: Pair = (
+    "敏感性分析（各行区间与判定均来自{method}）：",
+    "Sensitivity (each row's interval and verdict from the {method}):",
 )
 
 # ---- pv (issue 14 item 1: the estimated share that truly progressed)

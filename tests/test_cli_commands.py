@@ -403,15 +403,17 @@ def test_progress_text_lines_in_both_languages():
                 "ci_low": [0.4, float("nan")],
                 "ci_high": [0.6, float("nan")],
                 "verdict": ["not met", None],
+                "interval_method": ["bootstrap_percentile_mentor"] * 2,
             }
         ),
     )
     en = cli._progress_lines(rep, cli.Lang("en"))
     assert en[0] == "headline en" and en[1] == "true share en"  # the estimated true share
-    assert en[3].startswith("Sensitivity")
+    # the heading names the method that decided every row (the headline's bootstrap)
+    assert en[3].startswith("Sensitivity") and "percentile bootstrap resampling mentor" in en[3]
     assert "50.0% [40.0%, 60.0%]  not met" in en[4] and "(small cells)" in en[5]
     zh = cli._progress_lines(rep, cli.Lang("zh"))
-    assert zh[3].startswith("敏感性分析") and "不显示" in zh[5]
+    assert zh[3].startswith("敏感性分析") and "按导师组重抽样" in zh[3] and "不显示" in zh[5]
 
 
 # ----------------------------------------------------------------------------- templates, export

@@ -9,7 +9,7 @@ import pytest
 from mentorlib import progress
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
-from mentorlib.progress.verdict import bootstrap_interval, bootstrap_rates
+from mentorlib.progress.verdict import bootstrap_interval, bootstrap_rates, bootstrap_rates_ks
 
 from _progress_fixtures import primary_report
 
@@ -49,6 +49,75 @@ def test_bootstrap_decides_the_verdict(report, primary_study):
     assert mid.verdict["ci_low"].notna().all()
     with pytest.raises(InputError, match="cluster"):
         progress.progress_report(P, 2024, n_boot=10, boot_cluster="class")
+
+
+def test_one_method_decides_every_verdict_of_a_report(report, primary_study):
+    """Issue 14 item 2: the sensitivity table's rows and the trend's years are decided by the
+    headline's bootstrap, and a year's trend row is that year's own headline verdict."""
+    s = report.sensitivity
+    assert s["interval_method"].eq("bootstrap_percentile_mentor").all()
+    assert (s["ci_low"] <= s["lower_bound"]).all() and (s["lower_bound"] <= s["proportion"]).all()
+    # the binomial interval, kept beside it, is another interval (threshold taken as known)
+    assert (s["ci_low"] != s["binomial_ci_low"]).all()
+    head = s.loc[s["definition"].eq("rci_data") & s["k"].eq(1)].set_index("rule")
+    v = report.verdict.set_index("rule")
+    cols = ["ci_low", "ci_high", "lower_bound", "p_value", "verdict"]
+    pd.testing.assert_frame_equal(head.loc[list(progress.RULES), cols], v.loc[:, cols])
+    # a row's verdict follows its own bound: 'met' only when the bound clears the target
+    for r in s.itertuples(index=False):
+        assert (r.verdict == "met") == (r.lower_bound > report.target)
+        assert (r.p_value < report.alpha) == (r.lower_bound > report.target)
+    P = from_synth(primary_study)
+    tr = report.trend.set_index("year")
+    assert tr["interval_method"].eq("bootstrap_percentile_mentor").all()
+    for year in (2023, 2025):
+        own = progress.progress_report(P, year, true_share=False, comparison=False)
+        h = own.headline_row()
+        assert tr.loc[year, ["ci_low", "ci_high", "verdict"]].tolist() == [
+            h["ci_low"],
+            h["ci_high"],
+            h["verdict"],
+        ]
+    # without a bootstrap the binomial interval decides everywhere, as year_verdict gives it
+    none = progress.progress_report(P, 2024, n_boot=0, true_share=False, comparison=False)
+    assert none.sensitivity["interval_method"].eq("wilson").all()
+    assert none.trend["interval_method"].eq("wilson").all()
+    wilson = progress.year_verdict(none.per_student, k=1).set_index("rule")
+    ns = none.sensitivity
+    row = ns.loc[ns["definition"].eq("rci_data") & ns["k"].eq(1)].set_index("rule")
+    assert row.loc["evaluable_only", "ci_low"] == pytest.approx(
+        wilson.loc["evaluable_only", "ci_low"]
+    )
+
+
+def test_several_k_from_one_pass_equal_one_k_at_a_time():
+    """bootstrap_rates_ks: each k's replicates are bootstrap_rates' with the same seed."""
+    rng = np.random.default_rng(3)
+    N, D = 240, 4
+    pre = rng.normal(3.5, 0.6, (N, D))
+    post = pre + rng.normal(0.25, 0.5, (N, D))
+    post[rng.random((N, D)) < 0.05] = np.nan
+    ch = pd.DataFrame(
+        {
+            "dimension": np.tile([f"d{j}" for j in range(D)], N),
+            "pre": pre.ravel(),
+            "post": post.ravel(),
+            "direction": "up",
+            "definition": "rci",
+            "reliability": 0.8,
+        }
+    )
+    args = (ch, np.zeros(N, dtype=int), np.ones(N, dtype=bool), None)
+    clusters = np.repeat(np.arange(N // 6), 6).astype(object)
+    kw = {"n_boot": 150, "seed": 9, "z": 1.96, "mid": 0.5, "clusters": clusters}
+    many = bootstrap_rates_ks(*args, ks=(1, 2, 3), **kw)
+    for k in (1, 2, 3):
+        one = bootstrap_rates(*args, k=k, **kw)
+        for rule in progress.RULES:
+            np.testing.assert_array_equal(many[k][rule], one[rule])
+    # more dimensions required, fewer students progress, replicate by replicate
+    assert (many[1]["evaluable_only"] >= many[2]["evaluable_only"]).all()
+    assert (many[2]["evaluable_only"] > many[3]["evaluable_only"]).any()
 
 
 def _reps(rng, B=400):

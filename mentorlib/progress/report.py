@@ -324,41 +324,60 @@ def _study_years(processed, scored, y: StudyYear, rules: Rulebook, sd_by, notes:
 _BINOMIAL = {c: f"binomial_{c}" for c in ("ci_low", "ci_high", "lower_bound", "p_value")}
 
 
-def _headline_verdict(y: StudyYear, sens, definition: str, n_boot: int, seed: int, how):
-    """The sensitivity rows of the headline definition and k; with ``n_boot`` the bootstrap
-    (``how`` = (cluster, interval)) decides: its interval, bound and p-value fill
-    ``ci_low, ci_high, lower_bound, p_value, verdict``, the binomial ones move to
-    ``binomial_*`` (``exact_p_value`` stays), and ``interval_method`` names the decider."""
-    k, target = y.rules.k_dimensions, y.rules.target_share
-    verdict = sens.loc[(sens["definition"] == definition) & (sens["k"] == k)].drop(
-        columns="headline"
-    )
+def _headline_verdict(y: StudyYear, sens, definition: str) -> pd.DataFrame:
+    """The sensitivity rows of the headline definition and k (decided by the bootstrap when
+    the report has one: :func:`_bootstrap_sensitivity`)."""
+    k = y.rules.k_dimensions
+    rows = sens.loc[(sens["definition"] == definition) & (sens["k"] == k)].drop(columns="headline")
+    return rows.reset_index(drop=True)
+
+
+def _bootstrap_decides(
+    y: StudyYear, rows, definition: str, k: int, boot, ks: tuple[int, ...] = ()
+) -> pd.DataFrame:
+    """``rows`` (verdict-shaped, one per missing-data rule, of ``definition`` and ``k`` in year
+    ``y``) decided by the bootstrap ``boot`` = (n_boot, seed, (cluster, interval)): its
+    interval, bound and p-value fill ``ci_low, ci_high, lower_bound, p_value, verdict``, the
+    binomial ones move to ``binomial_*`` (``exact_p_value`` stays), and ``interval_method``
+    names the decider. With ``n_boot`` 0, or when no replicate is finite, the binomial
+    interval decides and says so. ``ks``: the other k the caller will ask for (one pass of
+    replicates, :meth:`StudyYear.bootstrap`)."""
+    n_boot, seed, how = boot
     if not n_boot:
-        return verdict
-    boot = y.bootstrap(definition, k, n_boot, seed, cluster=how[0], interval=how[1])
-    order = [*verdict.columns, *_BINOMIAL.values()]
-    verdict = verdict.rename(columns=_BINOMIAL).merge(boot, on="rule", how="left")
-    verdict = (
-        verdict.rename(
-            columns={f"boot_{c}": c for c in ("ci_low", "ci_high", "lower_bound", "p_value")}
-        )
-        .drop(columns="interval_method_x")
-        .rename(columns={"interval_method_y": "interval_method"})
+        return rows
+    out = rows.copy()
+    for c, b in _BINOMIAL.items():
+        out[b] = out[c]
+    res = y.bootstrap(definition, k, n_boot, seed, cluster=how[0], interval=how[1], ks=ks)
+    res = res.set_index("rule").reindex(out["rule"])
+    lb = res["boot_lower_bound"].to_numpy(dtype=float)
+    ok = np.isfinite(lb)
+    for c in ("ci_low", "ci_high", "lower_bound", "p_value"):
+        out[c] = np.where(ok, res[f"boot_{c}"].to_numpy(dtype=float), out[c].to_numpy(float))
+    out["interval_method"] = np.where(
+        ok, res["interval_method"].to_numpy(dtype=object), out["interval_method"].to_numpy()
     )
-    failed = ~np.isfinite(verdict["lower_bound"].to_numpy(dtype=float))
-    if failed.any():  # no finite replicate: the binomial interval decides, and says so
-        for c, b in _BINOMIAL.items():
-            verdict.loc[failed, c] = verdict.loc[failed, b]
-        verdict.loc[failed, "interval_method"] = y.rules.ci_method
-    verdict["verdict"] = [
-        target_verdict(p, lb, target)
-        for p, lb in zip(verdict["proportion"], verdict["lower_bound"], strict=True)
+    target = y.rules.target_share
+    out["verdict"] = [
+        target_verdict(p, b, target)
+        for p, b in zip(out["proportion"], out["lower_bound"], strict=True)
     ]
-    return verdict.loc[:, order]
+    return out
 
 
-def _trend(years: dict, definition: str, rule: str, rules: Rulebook, notes: list[str]):
-    """The headline verdict of every year with post-wave data."""
+def _bootstrap_sensitivity(y: StudyYear, sens: pd.DataFrame, boot) -> pd.DataFrame:
+    """Every row of the sensitivity table decided by the headline's method (the bootstrap of
+    ``boot``, threshold re-estimated in each replicate): one interval method per report."""
+    ks = tuple(int(kk) for kk in sens["k"].unique())
+    parts = []
+    for (d, kk), part in sens.groupby(["definition", "k"], sort=False):
+        parts.append(_bootstrap_decides(y, part, str(d), int(str(kk)), boot, ks))
+    return pd.concat(parts).loc[sens.index]
+
+
+def _trend(years: dict, definition: str, rule: str, rules: Rulebook, notes: list[str], boot):
+    """The headline verdict of every year with post-wave data, each decided as that year's
+    own report decides it (``boot``: :func:`_bootstrap_decides`)."""
     rows = []
     for yy, Y in years.items():
         if not Y.has_post or Y.pop.empty:
@@ -371,6 +390,7 @@ def _trend(years: dict, definition: str, rule: str, rules: Rulebook, notes: list
                 method=rules.ci_method,
                 alpha=rules.alpha,
             )
+            v = _bootstrap_decides(Y, v, definition, rules.k_dimensions, boot)
         except InputError as e:
             notes.append(f"trend: year {yy} left out ({e})")
             continue
@@ -429,8 +449,10 @@ def progress_report(
     mid : float, optional
         The minimal important difference, in pre-test SDs (default: the rulebook's).
     n_boot : int, default 1000
-        Bootstrap replicates of the interval that decides the headline verdict (0: the
-        binomial interval ``method`` decides, as it does for every other table).
+        Bootstrap replicates of the interval that decides the headline verdict, and with it
+        every row of ``sensitivity`` and every year of ``trend`` (each year as its own report
+        decides it), so a verdict never has two methods; the breakdowns keep the binomial
+        interval (0: the binomial interval ``method`` decides everywhere).
     seed : int, default 0
         Seed of the bootstrap.
     rules : Rulebook, optional
@@ -557,8 +579,8 @@ def _raw_tables(processed, y: StudyYear, years, names, definition, rule, boot, n
     rules = y.rules
     k = rules.k_dimensions
     ks = sorted({1, 2, k})
-    sens = sensitivity_table(y, names, ks, (definition, k, rule))
-    verdict = _headline_verdict(y, sens, definition, *boot)
+    sens = _bootstrap_sensitivity(y, sensitivity_table(y, names, ks, (definition, k, rule)), boot)
+    verdict = _headline_verdict(y, sens, definition)
     bd = breakdowns(
         y.per_student(definition),
         y.pop,
@@ -568,7 +590,7 @@ def _raw_tables(processed, y: StudyYear, years, names, definition, rule, boot, n
         method=rules.ci_method,
         alpha=rules.alpha,
     )
-    trend = _trend(years, definition, rule, rules, notes)
+    trend = _trend(years, definition, rule, rules, notes, boot)
     rel = y.scored.reliability
     assert rel is not None  # study_scores computed it
     rel_year = rel.loc[rel["year"] == y.year]

@@ -8,6 +8,8 @@ threshold_sensitivity
     The rate with the improvement threshold moved by a few percent.
 bootstrap_rates
     Bootstrap replicates of the rate that re-estimate the threshold (SD and alpha) each time.
+bootstrap_rates_ks
+    The same for several k from one pass of replicates.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "RULES",
     "bootstrap_interval",
     "bootstrap_rates",
+    "bootstrap_rates_ks",
     "breakdowns",
     "counts",
     "jackknife_rates",
@@ -325,12 +328,15 @@ def _weighted_sd(W: np.ndarray, g_codes: np.ndarray, n_groups: int, pre: np.ndar
 
 
 class _RateData:
-    """What a replicate needs to recount the rate: pre scores, signed changes, groups."""
+    """What a replicate needs to recount the rate: pre scores, signed changes, groups.
 
-    def __init__(self, ch, groups, pop, items, *, k: int, z: float, mid: float) -> None:
+    ``ks``: the numbers of dimensions counted; one pass of replicates (the threshold, the
+    costly part, re-estimated once per replicate) gives the rate of every k."""
+
+    def __init__(self, ch, groups, pop, items, *, ks: tuple[int, ...], z: float, mid: float):
         D = ch["dimension"].nunique()
         N = len(ch) // D
-        self.N, self.D, self.k, self.z, self.mid, self.items = N, D, k, z, mid, items
+        self.N, self.D, self.ks, self.z, self.mid, self.items = N, D, ks, z, mid, items
         self.pre = ch["pre"].to_numpy(dtype=float).reshape(N, D)
         sign = np.where(ch["direction"].to_numpy() == "down", -1.0, 1.0).reshape(N, D)
         self.change = sign * (ch["post"].to_numpy(dtype=float).reshape(N, D) - self.pre)
@@ -340,12 +346,13 @@ class _RateData:
         g_codes, g_uniq = pd.factorize(pd.Series(groups))
         self.g_codes, self.n_groups = g_codes, len(g_uniq)
         self.pop = np.asarray(pop, dtype=bool)
-        self.ev_k = ((n_ev >= k) & self.pop).astype(float)
+        self.ev_k = {k: ((n_ev >= k) & self.pop).astype(float) for k in ks}
         self.pop_f = self.pop.astype(float)
 
-    def rates(self, W: np.ndarray) -> dict[str, np.ndarray]:
-        """The rate under both rules for each row of frequency weights W (b x N), the
-        threshold (SD, and alpha when ``items`` are given) re-estimated under each row."""
+    def rates(self, W: np.ndarray) -> dict[tuple[int, str], np.ndarray]:
+        """The rate of each k under both rules, ``{(k, rule): rates}``, for each row of
+        frequency weights W (b x N), the threshold (SD, and alpha when ``items`` are given)
+        re-estimated under each row."""
         b = W.shape[0]
         sd = _weighted_sd(W, self.g_codes, self.n_groups, self.pre)
         if self.rule == "rci":
@@ -357,13 +364,15 @@ class _RateData:
         else:
             thr = self.mid * sd
         imp = is_improved(self.change[None], thr[:, self.g_codes, :], strict=STRICT[self.rule])
-        prog = (imp.sum(axis=2) >= self.k) & self.pop
-        num = (W * prog).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return {
-                "evaluable_only": num / (W @ self.ev_k),
-                "missing_not_progressing": num / (W @ self.pop_f),
-            }
+        n_imp = imp.sum(axis=2)
+        den = W @ self.pop_f
+        out = {}
+        for k in self.ks:
+            num = (W * ((n_imp >= k) & self.pop)).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[(k, "evaluable_only")] = num / (W @ self.ev_k[k])
+                out[(k, "missing_not_progressing")] = num / den
+        return out
 
 
 def _cluster_codes(clusters: np.ndarray | None, N: int) -> tuple[np.ndarray, int]:
@@ -402,17 +411,38 @@ def bootstrap_rates(
     :func:`~mentorlib.progress.change_scores` output in roster order (N students x D
     dimensions); ``z`` and ``mid`` are the rulebook's ``rci_z`` and ``mid``.
     """
-    data = _RateData(ch, groups, pop, items, k=k, z=z, mid=mid)
+    reps = bootstrap_rates_ks(
+        ch, groups, pop, items, ks=(k,), n_boot=n_boot, seed=seed, z=z, mid=mid, clusters=clusters
+    )
+    return reps[k]
+
+
+def bootstrap_rates_ks(
+    ch: pd.DataFrame,
+    groups: np.ndarray,
+    pop: np.ndarray,
+    items: list[np.ndarray] | None,
+    *,
+    ks: tuple[int, ...],
+    n_boot: int,
+    seed: int,
+    z: float,
+    mid: float,
+    clusters: np.ndarray | None = None,
+) -> dict[int, dict[str, np.ndarray]]:
+    """:func:`bootstrap_rates` of several k from the same replicates, ``{k: {rule: rates}}``
+    (each k's replicates are those :func:`bootstrap_rates` gives with the same seed)."""
+    data = _RateData(ch, groups, pop, items, ks=tuple(ks), z=z, mid=mid)
     codes, G = _cluster_codes(clusters, data.N)
     rng = np.random.default_rng(seed)
     chunk = max(1, min(200, int(4e6 // max(data.N * data.D, 1))))
-    out: dict[str, list[np.ndarray]] = {r: [] for r in RULES}
+    out: dict[tuple[int, str], list[np.ndarray]] = {(k, r): [] for k in ks for r in RULES}
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
         W = rng.multinomial(G, np.full(G, 1.0 / G), size=b)[:, codes].astype(float)
-        for r, v in data.rates(W).items():
-            out[r].append(v)
-    return {r: np.concatenate(v) for r, v in out.items()}
+        for key, v in data.rates(W).items():
+            out[key].append(v)
+    return {k: {r: np.concatenate(out[(k, r)]) for r in RULES} for k in ks}
 
 
 def jackknife_rates(
@@ -428,15 +458,15 @@ def jackknife_rates(
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """The full-sample rate and its leave-one-cluster-out (or -student) jackknife values,
     threshold re-estimated each time: the inputs of the BCa acceleration."""
-    data = _RateData(ch, groups, pop, items, k=k, z=z, mid=mid)
+    data = _RateData(ch, groups, pop, items, ks=(k,), z=z, mid=mid)
     codes, G = _cluster_codes(clusters, data.N)
-    full = {r: float(v[0]) for r, v in data.rates(np.ones((1, data.N))).items()}
+    full = {r: float(v[0]) for (_, r), v in data.rates(np.ones((1, data.N))).items()}
     chunk = max(1, min(200, int(4e6 // max(data.N * data.D, 1))))
     out: dict[str, list[np.ndarray]] = {r: [] for r in RULES}
     for start in range(0, G, chunk):
         drop = np.arange(start, min(G, start + chunk))
         W = (codes[None, :] != drop[:, None]).astype(float)
-        for r, v in data.rates(W).items():
+        for (_, r), v in data.rates(W).items():
             out[r].append(v)
     return full, {r: np.concatenate(v) for r, v in out.items()}
 

@@ -22,7 +22,7 @@ from .change import StudyScores, false_positive_rate, student_progress, year_cha
 from .proportions import mean_difference, rate_difference
 from .verdict import (
     bootstrap_interval,
-    bootstrap_rates,
+    bootstrap_rates_ks,
     counts,
     jackknife_rates,
     mentor_term1,
@@ -77,6 +77,7 @@ class StudyYear:
         roster_ids = pd.Index(self.roster["student_id"])
         self.n_unmatched = int((roster_ids.get_indexer(scored_ids) < 0).sum())
         self._cache: dict[tuple[str, str], pd.DataFrame] = {}
+        self._boot: dict[tuple, pd.DataFrame] = {}
 
     def changes(self, name: str) -> pd.DataFrame:
         """:func:`~mentorlib.progress.change_scores` of the whole roster under ``name``."""
@@ -144,15 +145,35 @@ class StudyYear:
         *,
         cluster: str = "mentor",
         interval: str = "percentile",
+        ks: Sequence[int] = (),
     ) -> pd.DataFrame:
         """Bootstrap interval, lower bound and p-value of the rate (threshold re-estimated
         in every replicate): ``cluster`` "mentor" resamples term-1 mentor groups (students
         without a mentor alone), "student" resamples students; ``interval`` "percentile"
-        or "bca". Adds ``interval_method`` ("bootstrap_<interval>_<cluster>")."""
+        or "bca". Adds ``interval_method`` ("bootstrap_<interval>_<cluster>").
+
+        Cached per (definition, k, settings): the report's verdict, sensitivity table and
+        trend ask for the same replicates. ``ks``: other k computed from the same
+        replicates in the same pass (the threshold, the costly part, is re-estimated once);
+        a k's result does not depend on which others come with it.
+        """
         if cluster not in ("mentor", "student"):
             raise InputError(f"cluster must be 'mentor' or 'student', got {cluster!r}")
         if interval not in ("percentile", "bca"):
             raise InputError(f"interval must be 'percentile' or 'bca', got {interval!r}")
+
+        def key(kk: int) -> tuple:
+            return (name, kk, n_boot, seed, cluster, interval)
+
+        todo = tuple(sorted(kk for kk in {k, *ks} if key(kk) not in self._boot))
+        if todo:
+            for kk, res in self._bootstrap(name, todo, n_boot, seed, cluster, interval).items():
+                self._boot[key(kk)] = res
+        return self._boot[key(k)].copy()
+
+    def _bootstrap(
+        self, name: str, ks: tuple[int, ...], n_boot: int, seed: int, cluster: str, interval: str
+    ) -> dict[int, pd.DataFrame]:
         groups = (
             self.roster["grade"].to_numpy()
             if self.sd_by == "grade"
@@ -166,17 +187,24 @@ class StudyYear:
         )
         z, mid = self.rules.rci_z, self.rules.mid
         clusters = self.mentors() if cluster == "mentor" else None
-        reps = bootstrap_rates(
-            *args, k=k, n_boot=n_boot, seed=seed, z=z, mid=mid, clusters=clusters
+        reps = bootstrap_rates_ks(
+            *args, ks=ks, n_boot=n_boot, seed=seed, z=z, mid=mid, clusters=clusters
         )
-        est: dict[str, float] | None = None
-        jack: dict[str, np.ndarray] | None = None
-        if interval == "bca":
-            est, jack = jackknife_rates(*args, k=k, z=z, mid=mid, clusters=clusters)
-        out = bootstrap_interval(
-            reps, self.rules.alpha, target=self.rules.target_share, estimate=est, jackknife=jack
-        )
-        return out.assign(interval_method=f"bootstrap_{interval}_{cluster}")
+        out = {}
+        for k in ks:
+            est: dict[str, float] | None = None
+            jack: dict[str, np.ndarray] | None = None
+            if interval == "bca":
+                est, jack = jackknife_rates(*args, k=k, z=z, mid=mid, clusters=clusters)
+            res = bootstrap_interval(
+                reps[k],
+                self.rules.alpha,
+                target=self.rules.target_share,
+                estimate=est,
+                jackknife=jack,
+            )
+            out[k] = res.assign(interval_method=f"bootstrap_{interval}_{cluster}")
+        return out
 
 
 def sensitivity_table(

@@ -106,12 +106,15 @@ def _verdict_para(t: Lang, rules: Rulebook) -> Para:
         )
     return Para(
         t(
-            f"比例的{level}置信区间采用{zh}；对{target}目标的判定、下限与p值来自同一方法：按导师组重抽样并重估阈值的百分位自助法（未做自助法时为{zh}及其对应检验）。"
+            f"比例的{level}置信区间、下限、p值与对{target}目标的判定来自同一方法：按导师组重抽样并重估阈值的百分位自助法（未做自助法时为{zh}及其对应检验）；"
+            f"敏感性分析的各行与历年趋势的各年也用这一方法，各分组（年级、班级等）的比例区间采用{zh}。"
             f"判定分三档：置信下限高于{target}为“达成”，点估计达到而下限未达为“仅点估计达成”，否则“未达成”。"
             "由于阈值（前测标准差与信度）本身由同一批学生估计，只有重估阈值的自助法区间才能达到名义覆盖率（Efron & Tibshirani, 1993）。",
-            f"Intervals are {en}; the verdict against {target}, its lower bound and p-value come "
+            f"The verdict against {target}, its {level} interval, lower bound and p-value come "
             "from one method: a percentile bootstrap resampling mentor groups and re-estimating the "
-            f"threshold (without a bootstrap, the interval and its own test). The verdict: 'met' when the lower bound exceeds {target}, "
+            f"threshold (without a bootstrap, {en} and its own test); so do each row of the "
+            f"sensitivity analysis and each year of the trend, while the groups' rates (grade, "
+            f"class, ...) have {en}. The verdict: 'met' when the lower bound exceeds {target}, "
             "'met by point estimate only' when only the estimate does, else 'not met'. Because "
             "the threshold (pre-test SD and alpha) is estimated from the same students, only "
             "an interval that re-estimates it reaches its nominal coverage (Efron & "

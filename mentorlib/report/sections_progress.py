@@ -115,6 +115,7 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
 
 
 def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
+    decided = str(a.progress.headline_row()["interval_method"])
     rows = []
     for r in a.progress.sensitivity.itertuples(index=False):
         d_zh, d_en = (
@@ -146,6 +147,11 @@ def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
             "Sensitivity: the verdict under each definition and missing-data rule",
         ),
         "sensitivity",
+        t(
+            f"各行区间与判定均来自{t.of(INTERVAL_METHODS, decided)}，与主判定同法。",
+            f"Each row's interval and verdict come from the {t.of(INTERVAL_METHODS, decided)}, "
+            "as the headline's.",
+        ),
     )
 
 
