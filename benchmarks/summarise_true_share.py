@@ -91,6 +91,71 @@ def summarise(d: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
+#: Interval rules evaluated offline from the recorded variance components (``--rules``).
+RULES = (
+    "report",
+    "satterthwaite",
+    "realised",
+    "realised_satterthwaite",
+    "corrected",
+    "corrected_satterthwaite",
+)
+#: Plausible-value draws per bootstrap replicate (mentorlib.progress.true_share.BOOT_M).
+BOOT_M = 2
+
+
+def rule_interval(d: pd.DataFrame, rule: str) -> tuple[pd.Series, pd.Series]:
+    """``(ci_low, ci_high)`` of each row under ``rule``, from ``vb`` (the bootstrap
+    replicates' spread), ``vw`` (between-draw variance), ``vi`` (between-student variance of
+    the posterior probabilities / n), ``n_boot`` and ``m`` (validate_true_share_pipeline.py):
+
+    - report: t with n_boot - 1 df x sqrt(vb + (1 + 1/m) vw) (mentorlib's interval);
+    - satterthwaite: the same variance, Welch-Satterthwaite df of its two parts
+      (n_boot - 1 and m - 1 df);
+    - realised: vb less vi (a new sample of students, which the bootstrap draws, would change
+      the realised share itself; the report's target is these students' share), t n_boot - 1;
+    - realised_satterthwaite: both;
+    - corrected: vb less vi and less the Monte Carlo variance of a replicate's mean over its
+      BOOT_M draws (~ vw / BOOT_M: the replicates' spread carries it, the between-draw term
+      counts it again), t n_boot - 1; corrected_satterthwaite: with Satterthwaite's df.
+    """
+    from scipy import stats
+
+    w = (1 + 1 / d["m"]) * d["vw"]
+    vb = d["vb"]
+    if rule.startswith("realised"):
+        vb = (vb - d["vi"]).clip(lower=0)
+    if rule.startswith("corrected"):
+        vb = (vb - d["vi"] - d["vw"] / BOOT_M).clip(lower=0)
+    df = d["n_boot"] - 1
+    if rule.endswith("satterthwaite"):
+        df = (vb + w) ** 2 / (vb**2 / (d["n_boot"] - 1) + w**2 / (d["m"] - 1))
+    half = stats.t.ppf(0.975, df) * np.sqrt(vb + w)
+    return (d["estimate"] - half).clip(lower=0), (d["estimate"] + half).clip(upper=1)
+
+
+def rule_table(d: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Coverage and mean width of every rule in :data:`RULES` per group of ``keys`` (rows with
+    recorded components only)."""
+    d = d.dropna(subset=["vb", "vw", "vi", "n_boot", "m", "estimate"])
+    out = []
+    for rule in RULES:
+        lo, hi = rule_interval(d, rule)
+        cov = (lo <= d["truth_report"]) & (d["truth_report"] <= hi)
+        t = d.assign(covered=cov, width=hi - lo).groupby(keys, observed=True)
+        out.append(
+            pd.DataFrame(
+                {
+                    "rule": rule,
+                    "schools": t.size(),
+                    "coverage": t["covered"].mean(),
+                    "width": t["width"].mean(),
+                }
+            ).reset_index()
+        )
+    return pd.concat(out, ignore_index=True)
+
+
 def markdown(t: pd.DataFrame) -> str:
     fmt = {
         "truth": "{:.3f}",
@@ -115,7 +180,12 @@ def main(argv=None) -> str:
     ap.add_argument("--by-year", action="store_true", help="split by the study's year")
     ap.add_argument("--simulated", action="store_true", help="coverage_true_share.py's runs")
     ap.add_argument("--totals", action="store_true", help="one row per level")
+    ap.add_argument("--rules", action="store_true", help="coverage of other interval rules")
     args = ap.parse_args(argv)
+    if args.rules:
+        text = markdown(rule_table(pipeline_rows(), ["level", "n", "scenario"]))
+        print(text)
+        return text
     if args.simulated:
         d, keys = simulated_rows(), ["level", "n", "scenario"]
     else:

@@ -26,8 +26,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+import numpy as np  # noqa: E402
+
 from mentorlib.data import from_synth  # noqa: E402
-from mentorlib.progress import progress_report  # noqa: E402
+from mentorlib.progress import progress_report, true_share  # noqa: E402
 from mentorlib.progress._common import year_roster  # noqa: E402
 from mentorlib.synth import SynthParams, generate  # noqa: E402
 from mentorlib.synth.truth import true_share_in_pre_sd  # noqa: E402
@@ -54,6 +56,35 @@ def _report_students(P, year) -> set:
     return answered & set(roster["student_id"].astype(str))
 
 
+class _Components:
+    """Records the inputs of the first :func:`~mentorlib.progress.true_share.bootstrap_interval`
+    call of each estimate (the school's share; the later calls are its dimensions and groups),
+    so the interval's variance can be split and other interval rules evaluated offline
+    (``summarise_true_share.py --rules``): ``vb`` the replicates' spread, ``vw`` the
+    between-draw variance of the share, ``vi`` the between-student variance of the students'
+    posterior probabilities over n (what a new sample of students would redraw), ``n_boot``
+    and ``m``."""
+
+    COLUMNS = ("vb", "vw", "vi", "n_boot", "m")
+
+    def __init__(self) -> None:
+        self.first: dict | None = None
+        self._orig = true_share.bootstrap_interval
+
+    def __call__(self, hit, boot, alpha=0.05):
+        if self.first is None:
+            good = boot[np.isfinite(boot).all(axis=1)]
+            p_i = hit.mean(axis=0)
+            self.first = {
+                "vb": float(good.mean(axis=1).var(ddof=1)) if len(good) > 1 else float("nan"),
+                "vw": float(hit.mean(axis=1).var(ddof=1)),
+                "vi": float(p_i.var(ddof=1) / max(len(p_i), 1)),
+                "n_boot": int(len(good)),
+                "m": int(hit.shape[0]),
+            }
+        return self._orig(hit, boot, alpha)
+
+
 def one_school(level: str, students: int, seed: int, years: int = 1, **params) -> list[dict]:
     t0 = time.perf_counter()
     st = generate(SynthParams(level=level, n_students=students, n_years=years, seed=seed, **params))
@@ -64,7 +95,12 @@ def one_school(level: str, students: int, seed: int, years: int = 1, **params) -
     rows = []
     for i, year in enumerate(P.years):
         t1 = time.perf_counter()
-        rep = progress_report(P, year, n_boot=0, seed=seed)
+        rec = _Components()
+        true_share.bootstrap_interval = rec
+        try:
+            rep = progress_report(P, year, n_boot=0, seed=seed)
+        finally:
+            true_share.bootstrap_interval = rec._orig
         ts = rep.true_share or {}
         keep = _report_students(P, year)
         lat_y = lat[(lat["year"] == year) & lat["student_id"].isin(keep)]
@@ -88,6 +124,7 @@ def one_school(level: str, students: int, seed: int, years: int = 1, **params) -
                     for k in ("estimate", "ci_low", "ci_high")
                 },
                 "method": ts.get("method", ""),
+                **(rec.first or dict.fromkeys(_Components.COLUMNS, float("nan"))),
                 "seconds": round(time.perf_counter() - (t0 if i == 0 else t1), 1),
             }
         )

@@ -2,6 +2,9 @@
 
 The demo study is a primary school of about 1,200 students over three school years, written
 to ``data/raw/demo``; each stage writes beside it (``data/processed/demo``, ``reports/demo``).
+The last stage runs a small synthetic district (:data:`DEMO_DISTRICT`: a few schools, one
+year) on a Dask LocalCluster, as ``mentorlib district`` does: ``data/raw/demo_district`` ->
+``data/processed/demo_district`` with its summary in ``reports/`` there.
 Each stage is a function below, ``DemoPaths -> {"output": ..., "detail": ...}``; a stage that
 lands adds itself to :data:`STAGES`. The settings of every analysis are the demo study's rules
 (:attr:`mentorlib.data.Processed.rules`).
@@ -35,6 +38,9 @@ from .synth.truth import true_share_in_pre_sd
 __all__ = ["DEMO_NAME", "STAGES", "DemoPaths", "run_demo", "run_stages"]
 
 DEMO_NAME = "demo"
+#: The demo's district: schools, students in all, school years, Dask workers (certified
+#: verdicts only: the estimated true share is the demo school's progress stage).
+DEMO_DISTRICT: dict[str, int] = {"schools": 3, "students": 900, "years": 1, "workers": 2}
 
 #: The grouping policies the demo compares (as many draws as the Monte Carlo precision
 #: needs, the review's comparison: the same policies, seed and numbers).
@@ -62,6 +68,14 @@ class DemoPaths:
     @property
     def reports(self) -> Path:
         return self.root / "reports" / DEMO_NAME
+
+    @property
+    def district_raw(self) -> Path:
+        return self.root / "data" / "raw" / f"{DEMO_NAME}_district"
+
+    @property
+    def district_out(self) -> Path:
+        return self.root / "data" / "processed" / f"{DEMO_NAME}_district"
 
 
 def stage_synth(p: DemoPaths) -> dict:
@@ -205,6 +219,43 @@ def stage_reports(p: DemoPaths) -> dict:
     }
 
 
+def stage_district(p: DemoPaths) -> dict:
+    """A small synthetic district on a Dask LocalCluster, with its district summary."""
+    from .district import run_district, synth_district
+    from .district.report import write_district_report
+
+    d = DEMO_DISTRICT
+    src = synth_district(
+        p.district_raw,
+        d["schools"],
+        students=d["students"],
+        years=d["years"],
+        seed=p.seed,
+        overwrite=True,
+    )
+    res = run_district(
+        src,
+        p.district_out,
+        workers=d["workers"],
+        seed=DEFAULT_SEED,
+        outcomes=True,
+        true_share=False,
+    )
+    ok = res.schools.loc[res.schools["status"] == "ok"]
+    written = write_district_report(res.out_dir, seed=DEFAULT_SEED, outcomes=res.outcomes)
+    shares = ", ".join(
+        f"{r.school_id} {r.certified_share:.1%}"
+        if pd.notna(r.certified_share)
+        else f"{r.school_id} —"
+        for r in ok.itertuples(index=False)
+    )
+    return {
+        "output": str(res.out_dir),
+        "detail": f"{len(ok)} of {len(res.schools)} schools on {d['workers']} Dask workers; "
+        f"certified shares: {shares}; summary: " + ", ".join(sorted(w.name for w in written)),
+    }
+
+
 Stage = Callable[[DemoPaths], dict]
 
 #: The demo's stages in order: (name, function).
@@ -216,6 +267,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("mentors", stage_mentors),
     ("groups", stage_groups),
     ("reports", stage_reports),
+    ("district", stage_district),
 ]
 
 

@@ -12,7 +12,7 @@ from mentorlib import demo
 from mentorlib.cli import main
 from mentorlib.data import load_processed
 
-STAGE_NAMES = ["synth", "clean", "progress", "plan", "mentors", "groups", "reports"]
+STAGE_NAMES = ["synth", "clean", "progress", "plan", "mentors", "groups", "reports", "district"]
 
 
 def _stub(name: str, log: list[str]):
@@ -32,6 +32,8 @@ def test_paths_of_the_demo_study(tmp_path):
     assert p.raw == tmp_path / "data" / "raw" / "demo"
     assert p.processed == tmp_path / "data" / "processed" / "demo"
     assert p.reports == tmp_path / "reports" / "demo"
+    assert p.district_raw == tmp_path / "data" / "raw" / "demo_district"
+    assert p.district_out == tmp_path / "data" / "processed" / "demo_district"
 
 
 def test_run_stages_times_each_stage_and_reports_it(tmp_path):
@@ -100,3 +102,15 @@ def test_a_small_demo_runs_every_stage_and_writes_what_it_lists(tmp_path, capsys
         assert list(reports.glob(f"年度总结_{year}学年*.docx"))
         assert list(reports.glob(f"年度总结_{year}学年*.html"))
     assert list(reports.glob("三年试点评估报告_*.docx"))
+
+    # the district stage: a small synthetic district on a Dask LocalCluster, as
+    # `mentorlib district` runs it, with its summary; the stage's line prints the CSV's shares
+    d = Path(steps["district"]["output"])
+    assert d == p.district_out
+    schools = pd.read_csv(d / "district_schools.csv", encoding="utf-8-sig")
+    assert len(schools) == demo.DEMO_DISTRICT["schools"] and schools["status"].eq("ok").all()
+    assert schools["true_share"].isna().all()  # certified verdicts only
+    for r in schools.itertuples(index=False):
+        shown = f"{r.certified_share:.1%}" if pd.notna(r.certified_share) else "—"
+        assert f"{r.school_id} {shown}" in steps["district"]["detail"]
+    assert list((d / "reports").glob("区域总结_*.docx"))
