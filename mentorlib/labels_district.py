@@ -60,6 +60,14 @@ DISTRICT_TEXTS: dict[str, Pair] = {
         "above, {below} below; between the 95% and 99.8% limits: {warning}. The other "
         "schools differ from the district by no more than chance.",
     ),
+    "funnel_withheld": (
+        "全区进步比例不公布（{n} 名可评估学生中，进步或未进步的人数过少，公布会暴露个别学生），"
+        "因此不画漏斗图、不给控制限：控制限以全区比例为中心，由它可以反推出全区比例。",
+        "The district rate is not published ({n} evaluable students: too few progressed, or "
+        "too few did not, to publish it without revealing individual students), so there is "
+        "no funnel plot and no limits: the limits are centred on the district rate and would "
+        "give it back.",
+    ),
     "funnel_caption": ("各校进步比例与可评估人数（漏斗图）", "School rates against size (funnel)"),
     "funnel_x": ("可评估学生数", "Evaluable students"),
     "funnel_y": ("进步比例", "Share improved"),

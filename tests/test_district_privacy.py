@@ -217,3 +217,36 @@ def test_no_small_school_nothing_suppressed(plain):
     for key in ("schools", "funnel", "effects"):
         cells = _table(rep, key).iloc[:, 1:5].to_numpy().ravel().tolist()
         assert "<5" not in cells and "—" not in cells, key
+
+
+def _figures(rep, key: str) -> list:
+    return [
+        b
+        for s in rep.sections
+        for b in s.blocks
+        if getattr(b, "key", None) == key and not hasattr(b, "data")
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_withheld_district_rate_is_not_drawn_or_given_back_by_the_limits(small, plain, lang):
+    """In the small district the auditor withholds the district rate (with the funnel's size
+    and the shown schools' shares it would give d's 58 back). The funnel's limits are centred
+    on it (a school's 95% limits and its size give p0), and a school's rate minus its raw
+    deviation is p0: none of them, and no funnel plot, may be printed."""
+    a, _ = small
+    doc = a.disclosure
+    assert "f.rate" in doc.rates and not doc.rate_shown("f.rate")
+    rep = district_report(a, lang=lang)
+    funnel = _table(rep, "funnel")
+    assert (funnel.iloc[:, 3:6] == "—").all().all()  # limits and positions
+    assert (funnel.iloc[:, 2] != "—").sum() >= 3  # the schools' own shares stay
+    assert not _figures(rep, "funnel")
+    assert (_table(rep, "effects").iloc[:, 2] == "—").all()  # every raw deviation
+    text = rep.text()
+    assert ("not published" in text) if lang == "en" else ("不公布" in text)
+    # a district whose rate is shown keeps its funnel, limits and deviations
+    b = district_report(plain[0], lang=lang)
+    assert _figures(b, "funnel")
+    assert (_table(b, "funnel").iloc[:, 3] != "—").all()
+    assert (_table(b, "effects").iloc[:, 2] != "—").all()

@@ -341,8 +341,10 @@ def _funnel_figure(f: pd.DataFrame, p0: float, t: Lang, plotted: list[bool]) -> 
 
 def _funnel_rows(a: DistrictAnalysis, t: Lang) -> tuple[list[list[str]], list[bool]]:
     """The funnel table's rows as printed, and which schools' points may be plotted (their
-    rate and size shown): a hidden size hides its limits, a hidden rate its position."""
+    rate and size shown): a hidden size hides its limits, a hidden rate its position, and a
+    hidden district rate every limit and position (they are centred on it and give it back)."""
     T, doc = DISTRICT_TEXTS, _doc(a)
+    centre = _rate_ok(doc, "f.rate")
     names = _names(a)
     rows, plotted = [], []
     f = a.funnel.rename(columns={"lo_99.8": "lo_99_8", "hi_99.8": "hi_99_8"})
@@ -356,12 +358,12 @@ def _funnel_rows(a: DistrictAnalysis, t: Lang) -> tuple[list[list[str]], list[bo
                 names.get(r.school_id, r.school_id),
                 _count(doc, nk),
                 pct(r.rate) if rate_ok else "—",
-                ci(r.lo_95, r.hi_95) if n_ok else "—",
-                ci(r.lo_99_8, r.hi_99_8) if n_ok else "—",
-                t(*T[r.position]) if rate_ok else "—",
+                ci(r.lo_95, r.hi_95) if n_ok and centre else "—",
+                ci(r.lo_99_8, r.hi_99_8) if n_ok and centre else "—",
+                t(*T[r.position]) if rate_ok and centre else "—",
             ]
         )
-        plotted.append(n_ok and rate_ok)
+        plotted.append(n_ok and rate_ok and centre)
     return rows, plotted
 
 
@@ -372,6 +374,14 @@ def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
         return Section("funnel", t(*T["sec_funnel"]), [Para(t(*T["no_outcomes"]), "note")])
     doc = _doc(a)
     rows, plotted = _funnel_rows(a, t)
+    cols = [
+        t(*T[k]) for k in ("school", "n_evaluable", "rate", "limits95", "limits998", "position")
+    ]
+    note = t(*T["suppressed_note"]).format(min_cell=a.min_cell)
+    table = Table(pd.DataFrame(rows, columns=cols), t(*T["funnel_table_caption"]), "funnel", note)
+    if not _rate_ok(doc, "f.rate"):  # no centre line, limits or positions: they give it back
+        lead = t(*T["funnel_withheld"]).format(n=_count(doc, "f.n"))
+        return Section("funnel", t(*T["sec_funnel"]), [Para(lead, "lead"), table])
     pos = f.loc[plotted, "position"].value_counts()
     lead = t(*T["funnel_lead"]).format(
         p0=doc.rate_text("f.rate"),
@@ -380,17 +390,13 @@ def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
         below=int(pos.get("below", 0)),
         warning=int(pos.get("above_warning", 0) + pos.get("below_warning", 0)),
     )
-    cols = [
-        t(*T[k]) for k in ("school", "n_evaluable", "rate", "limits95", "limits998", "position")
-    ]
-    note = t(*T["suppressed_note"]).format(min_cell=a.min_cell)
     return Section(
         "funnel",
         t(*T["sec_funnel"]),
         [
             Para(lead, "lead"),
             Figure(_funnel_figure(f, a.p0, t, plotted), t(*T["funnel_caption"]), "funnel"),
-            Table(pd.DataFrame(rows, columns=cols), t(*T["funnel_table_caption"]), "funnel", note),
+            table,
         ],
     )
 
@@ -426,6 +432,7 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
         sure=pct(SURE, 0),
     )
     lb, rb = t("（", " ("), t("）", ")")
+    centre = _rate_ok(doc, "f.rate")  # a school's rate minus its raw deviation gives it back
     rows = []
     for x in _tuples(r):
         sid, small = str(x.school_id), bool(x.withheld)
@@ -435,7 +442,7 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
                 ["—"] * 6
                 if small
                 else [
-                    _pp(x.raw),
+                    _pp(x.raw) if centre else "—",
                     f"{_pp(x.effect)}{lb}{_pp(x.ci_low)}, {_pp(x.ci_high)}{rb}",
                     f"{x.shrinkage:.2f}",
                     pct(x.p_top, 0),
