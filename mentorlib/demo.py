@@ -244,10 +244,10 @@ def stage_district(p: DemoPaths) -> dict:
     ok = res.schools.loc[res.schools["status"] == "ok"]
     written = write_district_report(res.out_dir, seed=DEFAULT_SEED, outcomes=res.outcomes)
     shares = ", ".join(
-        f"{r.school_id} {r.certified_share:.1%}"
-        if pd.notna(r.certified_share)
-        else f"{r.school_id} —"
-        for r in ok.itertuples(index=False)
+        f"{sid} {share:.1%}" if pd.notna(share) else f"{sid} —"
+        for sid, share in zip(
+            ok["school_id"].astype(str), ok["certified_share"].astype(float), strict=True
+        )
     )
     return {
         "output": str(res.out_dir),
