@@ -26,6 +26,8 @@ from . import grouping as G
 from . import report as R
 from .clean import clean_study
 from .data import Processed, load_processed
+from .district import run_district, synth_district
+from .district.report import write_district_report
 from .effectiveness import mentor_report
 from .outputs import prepare_output_dir, write_csv, write_text
 from .progress import progress_report
@@ -221,9 +223,6 @@ def stage_reports(p: DemoPaths) -> dict:
 
 def stage_district(p: DemoPaths) -> dict:
     """A small synthetic district on a Dask LocalCluster, with its district summary."""
-    from .district import run_district, synth_district
-    from .district.report import write_district_report
-
     d = DEMO_DISTRICT
     src = synth_district(
         p.district_raw,

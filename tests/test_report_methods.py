@@ -102,7 +102,10 @@ def test_methods_follow_every_method_rule():
     assert "Clopper-Pearson exact intervals" in en and "Wilson intervals" not in en
     assert "Clopper, C. J., & Pearson" in en
     zh = _text(methods_section(Lang("zh"), rules, review=False, min_cell=5))
-    assert "比例的90%置信区间采用Clopper-Pearson精确区间" in zh and "RCI大于1.645" in zh
+    assert "比例的90%置信区间" in zh and "RCI大于1.645" in zh
+    # the bootstrap decides the verdicts; without one, and for the groups' rates, the rule's
+    assert "未做自助法时为Clopper-Pearson精确区间" in zh
+    assert "的比例区间采用Clopper-Pearson精确区间" in zh and "Wilson区间" not in zh
 
 
 def test_default_rules_keep_the_published_wording():
