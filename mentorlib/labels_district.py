@@ -114,6 +114,14 @@ DISTRICT_TEXTS: dict[str, Pair] = {
         "points), pooled towards the mean in proportion to how little the school's data "
         "say; shrinkage 1 trusts the school's own rate, 0 the district mean.",
     ),
+    "effects_withheld": (
+        "全区进步比例不公布，因此各校与全区均值之差、效应和收缩系数也不公布（由它们可以反推出全区"
+        "比例）；进入前后四分之一的概率和名次区间只比较学校之间，照常给出。",
+        "The district rate is not published, so neither are the schools' deviations from it, "
+        "their effects or their shrinkage (they would give it back); the probabilities of the "
+        "top and bottom quarters and the rank intervals compare schools with one another and "
+        "are given.",
+    ),
     "effects_failed": ("学校效应无法估计：{reason}", "School effects not estimated: {reason}"),
     # compliance
     "compliance_caption": ("各校过程指标达标情况", "Process indicators by school"),

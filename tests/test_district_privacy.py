@@ -242,11 +242,17 @@ def test_a_withheld_district_rate_is_not_drawn_or_given_back_by_the_limits(small
     assert (funnel.iloc[:, 3:6] == "—").all().all()  # limits and positions
     assert (funnel.iloc[:, 2] != "—").sum() >= 3  # the schools' own shares stay
     assert not _figures(rep, "funnel")
-    assert (_table(rep, "effects").iloc[:, 2] == "—").all()  # every raw deviation
+    eff = _table(rep, "effects")
+    # every raw deviation, and every effect and shrinkage: a school's shown rate minus its
+    # effect over its shrinkage is the district's (GLS) mean, within a point
+    assert (eff.iloc[:, 2:5] == "—").all().all()
+    assert (eff.iloc[:, 7] != "—").sum() >= 3  # the rank intervals compare schools: they stay
+    text = rep.text()
+    assert ("effects or their shrinkage" in text) if lang == "en" else ("收缩系数也不公布" in text)
     text = rep.text()
     assert ("not published" in text) if lang == "en" else ("不公布" in text)
     # a district whose rate is shown keeps its funnel, limits and deviations
     b = district_report(plain[0], lang=lang)
     assert _figures(b, "funnel")
     assert (_table(b, "funnel").iloc[:, 3] != "—").all()
-    assert (_table(b, "effects").iloc[:, 2] != "—").all()
+    assert (_table(b, "effects").iloc[:, 2:5] != "—").all().all()

@@ -432,7 +432,10 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
         sure=pct(SURE, 0),
     )
     lb, rb = t("（", " ("), t("）", ")")
-    centre = _rate_ok(doc, "f.rate")  # a school's rate minus its raw deviation gives it back
+    # a school's rate minus its raw deviation gives a withheld district rate back, and so does
+    # its rate minus its effect over its shrinkage: all three are then withheld; the rank
+    # probabilities and intervals compare the schools with one another and stay
+    centre = _rate_ok(doc, "f.rate")
     rows = []
     for x in _tuples(r):
         sid, small = str(x.school_id), bool(x.withheld)
@@ -443,8 +446,8 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
                 if small
                 else [
                     _pp(x.raw) if centre else "—",
-                    f"{_pp(x.effect)}{lb}{_pp(x.ci_low)}, {_pp(x.ci_high)}{rb}",
-                    f"{x.shrinkage:.2f}",
+                    f"{_pp(x.effect)}{lb}{_pp(x.ci_low)}, {_pp(x.ci_high)}{rb}" if centre else "—",
+                    f"{x.shrinkage:.2f}" if centre else "—",
                     pct(x.p_top, 0),
                     pct(x.p_bottom, 0),
                     f"{int(x.rank_low)}–{int(x.rank_high)}",
@@ -454,6 +457,8 @@ def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
     keys = ("school", "n_evaluable", "raw", "effect", "shrinkage", "p_top", "p_bottom")
     cols = [t(*T[k]) for k in keys] + [t(*T["rank_interval"])]
     note = t(*T["effects_note"]) + " " + t(*T["suppressed_note"]).format(min_cell=a.min_cell)
+    if not centre:
+        note = t(*T["effects_withheld"]) + " " + note
     table = Table(pd.DataFrame(rows, columns=cols), t(*T["effects_caption"]), "effects", note)
     return Section("effects", t(*T["sec_effects"]), [Para(lead, "lead"), table])
 
