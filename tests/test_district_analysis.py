@@ -125,6 +125,43 @@ def test_rank_probabilities_find_the_extremes_and_admit_noise(fitted):
     assert r0["p_top"].max() < 0.9
 
 
+def test_integrated_intervals_cover_where_conditional_ones_did_not():
+    """20 schools: the school SD is uncertain, and intervals given its estimate (and mu's)
+    under-cover; averaged over it, with mu's uncertainty, they hold their level. Truth: the
+    simulated u (drawn around 0: the model's mean). benchmarks/validate_district_effects.py
+    has the full table (200 districts per scenario)."""
+    cover = {"integrated": [], "given": []}
+    sure = []
+    for seed in range(40):
+        df, u = simulate(100 + seed, n_schools=20)
+        e = fit_school_effects(df).effects
+        truth = u.reindex(e["school_id"]).to_numpy()
+        cover["integrated"] += list((e["ci_low"] <= truth) & (truth <= e["ci_high"]))
+        c = fit_school_effects(df, intervals="conditional").effects
+        assert (e["se"] >= c["se_rank"] - 1e-12).all()
+        lo, hi = c["effect"] - 1.96 * c["se_rank"], c["effect"] + 1.96 * c["se_rank"]
+        cover["given"] += list((lo <= truth) & (truth <= hi))
+        r = school_rank_probabilities(fit_school_effects(df), n_sims=1000, seed=seed)
+        top = truth >= np.sort(truth)[-5]
+        sure += list(top[(r["p_top"] > 0.9).to_numpy()])
+    assert 0.93 <= np.mean(cover["integrated"]) <= 0.98
+    assert np.mean(cover["given"]) < np.mean(cover["integrated"]) - 0.03
+    # "surely in the top quarter" (p > 0.9) is wrong for at most about 1 school in 10
+    assert len(sure) > 20 and np.mean(sure) >= 0.85
+
+
+def test_integrated_and_conditional_agree_when_the_school_sd_is_well_determined(fitted):
+    df, _, fit, r = fitted
+    c = fit_school_effects(df, intervals="conditional").effects
+    assert np.abs(fit.effects["effect"] - c["effect"]).max() < 0.1 * fit.sd_school
+    assert np.allclose(fit.effects["se"], c["se"], rtol=0.15)
+    # the ranks leave mu's uncertainty out; the intervals keep it
+    assert (fit.effects["se"] > fit.effects["se_rank"]).all()
+    assert np.allclose(r["se"], fit.effects["se"])
+    with pytest.raises(InputError, match="unknown intervals"):
+        fit_school_effects(df, intervals="bayes")
+
+
 def test_school_effects_need_two_schools():
     df = pd.DataFrame({"school_id": ["a"] * 5, "mentor_id": 1, "improved": 1.0})
     with pytest.raises(InputError, match="two schools"):
