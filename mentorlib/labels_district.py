@@ -135,15 +135,14 @@ DISTRICT_TEXTS: dict[str, Pair] = {
     "methods": (
         "认定进步：可靠变化指数，至少 k 个维度显著进步（与单校年度总结同一规则）。漏斗图控制限为"
         "全区比例下的精确二项分位数（Spiegelhalter 2005）。学校效应：学生—导师—学校三层线性"
-        "概率模型，限制性极大似然估计方差，经验贝叶斯收缩；效应及其区间对学校间方差的不确定性取平均，"
-        "并计入全区均值的不确定性；名次概率由各校效应的后验分布模拟 {n_sims} 次得到"
+        "概率模型，限制性极大似然估计方差，经验贝叶斯收缩；效应及其区间对学校间方差的不确定性取平均；名次概率由各校效应的后验分布模拟 {n_sims} 次得到"
         "（Goldstein & Spiegelhalter 1996）。模型未调整生源差异。",
         "Certified progress: the reliable change index, significant in at least k dimensions "
         "(the single-school summary's rule). Funnel limits: exact binomial quantiles at the "
         "district rate (Spiegelhalter 2005). School effects: a three-level linear probability "
         "model (students in mentors in schools), variances by REML, empirical-Bayes "
         "shrinkage; the effects and their intervals are averaged over the uncertainty of the "
-        "between-school variance and include that of the district mean; rank probabilities "
+        "between-school variance; rank probabilities "
         "from {n_sims} draws of the school effects' posteriors (Goldstein & Spiegelhalter "
         "1996). Intake is not adjusted for.",
     ),

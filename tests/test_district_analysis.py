@@ -125,29 +125,36 @@ def test_rank_probabilities_find_the_extremes_and_admit_noise(fitted):
     assert r0["p_top"].max() < 0.9
 
 
-def test_integrated_intervals_cover_where_conditional_ones_did_not():
-    """20 schools: the school SD is uncertain, and intervals given its estimate (and mu's)
-    under-cover; averaged over it, with mu's uncertainty, they hold their level. Truth: the
-    simulated u (drawn around 0: the model's mean). benchmarks/validate_district_effects.py
-    has the full table (200 districts per scenario)."""
+@pytest.mark.parametrize("n_schools, districts", [(3, 60), (20, 30)])
+def test_integrated_intervals_cover_where_conditional_ones_did_not(n_schools, districts):
+    """With few schools the school SD is barely estimated: intervals given its estimate
+    under-cover (67% with 3 schools in benchmarks/validate_district_effects.py), averaged over
+    it they hold their level. The target: each school's deviation from the district's own
+    mean (the summary's "rate minus the district mean")."""
     cover = {"integrated": [], "given": []}
-    sure = []
-    for seed in range(40):
-        df, u = simulate(100 + seed, n_schools=20)
+    sure, width = [], []
+    for seed in range(districts):
+        df, u = simulate(100 + seed, n_schools=n_schools)
         e = fit_school_effects(df).effects
         truth = u.reindex(e["school_id"]).to_numpy()
+        truth = truth - truth.mean()
         cover["integrated"] += list((e["ci_low"] <= truth) & (truth <= e["ci_high"]))
+        width += list(e["ci_high"] - e["ci_low"])
         c = fit_school_effects(df, intervals="conditional").effects
-        assert (e["se"] >= c["se_rank"] - 1e-12).all()
-        lo, hi = c["effect"] - 1.96 * c["se_rank"], c["effect"] + 1.96 * c["se_rank"]
-        cover["given"] += list((lo <= truth) & (truth <= hi))
+        cover["given"] += list((c["ci_low"] <= truth) & (truth <= c["ci_high"]))
         r = school_rank_probabilities(fit_school_effects(df), n_sims=1000, seed=seed)
-        top = truth >= np.sort(truth)[-5]
+        top = truth >= np.sort(truth)[-math.ceil(0.25 * n_schools)]
         sure += list(top[(r["p_top"] > 0.9).to_numpy()])
-    assert 0.93 <= np.mean(cover["integrated"]) <= 0.98
-    assert np.mean(cover["given"]) < np.mean(cover["integrated"]) - 0.03
+    assert 0.93 <= np.mean(cover["integrated"]) <= 0.99
+    # 3 schools: the estimate's uncertainty matters; 20 schools with a school SD of 8 points:
+    # the two agree
+    gap = 0.02 if n_schools < 5 else -0.005
+    assert np.mean(cover["given"]) < np.mean(cover["integrated"]) - gap
+    # bounded: 3 schools of a few hundred students give intervals of a few points, not the
+    # +-280 points an unbounded grid of the school SD gave
+    assert max(width) < 0.6
     # "surely in the top quarter" (p > 0.9) is wrong for at most about 1 school in 10
-    assert len(sure) > 20 and np.mean(sure) >= 0.85
+    assert len(sure) > 10 and np.mean(sure) >= 0.85
 
 
 def test_integrated_and_conditional_agree_when_the_school_sd_is_well_determined(fitted):
@@ -155,8 +162,6 @@ def test_integrated_and_conditional_agree_when_the_school_sd_is_well_determined(
     c = fit_school_effects(df, intervals="conditional").effects
     assert np.abs(fit.effects["effect"] - c["effect"]).max() < 0.1 * fit.sd_school
     assert np.allclose(fit.effects["se"], c["se"], rtol=0.15)
-    # the ranks leave mu's uncertainty out; the intervals keep it
-    assert (fit.effects["se"] > fit.effects["se_rank"]).all()
     assert np.allclose(r["se"], fit.effects["se"])
     with pytest.raises(InputError, match="unknown intervals"):
         fit_school_effects(df, intervals="bayes")
