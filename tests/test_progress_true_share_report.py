@@ -85,6 +85,40 @@ def test_falls_back_to_the_deconvolution_when_the_item_model_fails(monkeypatch):
     assert set(rep.true_share_by["by"]) <= {"grade", "focus_group"}
 
 
+def _item_model_fails(monkeypatch):
+    from mentorlib.errors import InputError
+    from mentorlib.progress import true_share_report
+
+    def fail(*args, **kwargs):
+        raise InputError("every item needs answers in at least two categories")
+
+    monkeypatch.setattr(true_share_report, "estimated_true_share", fail)
+    monkeypatch.setattr(true_share_report, "_CACHE", {})  # results of the real model stay out
+    return true_share_report
+
+
+def test_no_deconvolution_of_a_handful_of_students(monkeypatch):
+    # 24 mentees of a hand-made school came out 98.8% [98.0%, 99.4%] with 13 certified: too
+    # few students for the g-model, and "at least 1 of 4" combined as if independent
+    mod = _item_model_fails(monkeypatch)
+    processed, _, _ = true_share_study()
+    monkeypatch.setattr(mod, "MIN_STUDENTS", 390)  # the study's ~385 report students: too few
+    rep = progress_report(processed, processed.years[0], n_boot=0)
+    assert rep.true_share is None
+    note = next(n for n in rep.notes if n.startswith("estimated true share: not estimated"))
+    assert "fewer than 390" in note and "two categories" in note
+
+
+def test_no_deconvolution_of_nominees_changes(monkeypatch, middle_study):
+    # the mentees were nominated on the same pre-test: their changes regress to the mean
+    _item_model_fails(monkeypatch)
+    P = from_synth(middle_study)
+    rep = progress_report(P, P.years[-1], n_boot=0)
+    assert rep.true_share is None
+    assert any("regression to the mean" in n for n in rep.notes)
+    assert not any("deconvolved from the scale-score" in n for n in rep.notes)
+
+
 def test_middle_school_nominees_share_from_the_selection_aware_model(middle_study):
     # nominated on the same test's observed pre-test: fitted on every student assessed, the
     # mentee flag shifting the post-test only; the share is the mentees'

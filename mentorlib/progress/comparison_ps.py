@@ -20,7 +20,12 @@ accounted for (M-estimation sandwich; Stefanski & Boos 2002), summed within clus
 students of a class share a class teacher who nominates and a mentor) for a cluster-robust
 variance with the ``G / (G - 1)`` small-sample factor and the t quantile with ``G - 1`` degrees
 of freedom (normal quantiles for independent students). Cameron, A. C. & Miller, D. L. (2015).
-Journal of Human Resources 50, 317-372.
+Journal of Human Resources 50, 317-372. The cluster-robust variance is never taken below the
+independent students' one (Angrist & Pischke 2009, section 8.2.3: with few clusters, the larger
+of the two): with a handful of classes, whose mean pre-test is a covariate of both models, the
+class sums of the influence function nearly vanish, and a hand-made school of 4 classes with 6
+mentees each got +21.4% [+17.0%, +25.7%] for 24 mentees, where the unadjusted difference's
+interval is 38 points wide.
 
 Balance: standardised mean differences of every covariate, mentees against non-mentees, before
 and after weighting, over the pooled unweighted SD (Austin 2009); below 0.1 counts as balanced.
@@ -133,13 +138,16 @@ def _outcome_model(y, d, x, binary: bool):
 
 
 def _cluster_var(phi: np.ndarray, cluster: np.ndarray | None) -> float:
+    """The variance of the mean of the influence function ``phi``: independent students, or
+    cluster-robust (never below the independent one: the module docstring)."""
     n = len(phi)
+    independent = float((phi**2).sum() / n**2)
     if cluster is None:
-        return float((phi**2).sum() / n**2)
+        return independent
     sums = pd.Series(phi).groupby(pd.Series(cluster).to_numpy()).sum().to_numpy()
     g = len(sums)
     factor = g / (g - 1) if g > 1 else 1.0
-    return float(factor * (sums**2).sum() / n**2)
+    return max(float(factor * (sums**2).sum() / n**2), independent)
 
 
 def _quantile(alpha: float, cluster) -> float:
