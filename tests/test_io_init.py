@@ -99,6 +99,28 @@ def test_init_on_a_hand_written_folder(tmp_path):
     assert "午餐菜单.csv" not in listed and "2024-2025 三(2)班名册.xlsx" in listed
 
 
+def test_dates_without_a_year_do_not_place_a_file(tmp_path):
+    # a term's log written "9月15日" (no year): it places the file in no school year, and a
+    # year from the file's name is not doubted on its account ("dates fall in 1学年" before)
+    folder = _hand_folder(tmp_path)
+    for name, dates in (
+        ("奖惩_2024学年.csv", ["9月15日", "10月8日"]),
+        ("奖惩_下学期.csv", ["3月2日"]),
+    ):
+        with open(folder / name, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["日期", "学籍号", "姓名", "类别", "事由", "分值", "记录人工号"])
+            for d in dates:
+                w.writerow([d, "G110101201501010012", "张三", "奖励", "值日认真", "1", "01201"])
+    res = init_study(folder)
+    by_path = {g.path: g for g in res.guesses}
+    named = by_path["奖惩_2024学年.csv"]
+    assert named.year == 2024 and not any("dates fall in" in w for w in named.why)
+    bare = by_path["奖惩_下学期.csv"]
+    assert bare.year is None and any("which school year" in q for q in bare.questions)
+    assert "1学年" not in res.path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [

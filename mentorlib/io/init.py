@@ -156,7 +156,11 @@ def dates_year(rs: RawSheet, cb: Codebook) -> tuple[int, int, int] | None:
         return None
     vals = pd.concat([rs.col(j) for j in cols], ignore_index=True).dropna()
     text = vals.astype(str).str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "")
+    # a date without its year ("9月15日", as class teachers write in a term's log) says
+    # nothing of the school year: pandas would read "9-15" as a date of year 1
+    text = text.loc[text.str.contains(r"(?:19|20)\d\d", regex=True)]
     days = pd.to_datetime(text, errors="coerce", format="mixed").dropna()
+    days = days.loc[(days.dt.year >= 1990) & (days.dt.year <= 2100)]
     if days.empty:
         return None
     years = calendar.school_years_of(days).value_counts()
