@@ -88,6 +88,9 @@ PLACEHOLDERS: dict[str, Pair] = {
     ),
 }
 
+#: The school's name where study.toml leaves ``school`` empty (the folder's name is no school).
+SCHOOL_UNNAMED: Pair = ("【待补充：学校名称】", "[to be completed: the school's name]")
+
 #: Sentence templates of the narrative sections (fields filled by the section builders).
 NARRATIVE: dict[str, Pair] = {
     "students": (

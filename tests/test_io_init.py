@@ -118,7 +118,9 @@ def test_dates_without_a_year_do_not_place_a_file(tmp_path):
     assert named.year == 2024 and not any("dates fall in" in w for w in named.why)
     bare = by_path["奖惩_下学期.csv"]
     assert bare.year is None and any("which school year" in q for q in bare.questions)
-    assert "1学年" not in res.path.read_text(encoding="utf-8")
+    text = res.path.read_text(encoding="utf-8")
+    assert "1学年" not in text
+    assert "# ? school: the school's name" in text  # left empty: asked for
 
 
 @pytest.mark.parametrize(

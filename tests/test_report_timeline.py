@@ -4,6 +4,7 @@ titles, file names and body name the school year one way."""
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -70,3 +71,17 @@ def test_one_form_of_the_school_year(summaries, report_study):
         doc = Report(kind=kind, lang=lang, public=True, years=ys, title=title, sections=[])
         # the review: the same years in its title and its file name
         assert in_title in title and doc.stem == stem and "2026" not in title
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_study_without_a_school_name_asks_for_it(lang):
+    # `mentorlib init` leaves `school` empty: the reports ask for it, and never print the
+    # folder's name ("primary") as the school's
+    P = SimpleNamespace(level="primary", name="primary", school="")
+    title, _, front = title_page(P, "annual_summary", (2024,), True, True, Lang(lang), min_cell=5)
+    mark = "【待补充：学校名称】" if lang == "zh" else "[to be completed: the school's name]"
+    assert title.startswith(mark) and front[0].startswith(("研究对象：" + mark, "School: " + mark))
+    named = SimpleNamespace(level="primary", name="primary", school="某某市第一小学")
+    assert title_page(named, "annual_summary", (2024,), True, True, Lang(lang), min_cell=5)[
+        0
+    ].startswith("某某市第一小学")

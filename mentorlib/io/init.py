@@ -331,6 +331,7 @@ def render(guesses: list[Guess], *, name: str) -> str:
         "# Suggested by `mentorlib init`: check every entry, answer the questions of the",
         "# commented-out ones, then run `mentorlib check` on this folder.",
     ]
+    head.append("# ? school: the school's name as the reports print it (e.g. 某某市第一小学)")
     if not levels:
         head.append("# ? level: no questionnaire told primary from middle: check it")
     if not years:

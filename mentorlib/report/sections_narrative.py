@@ -35,7 +35,7 @@ from .render.fmt import (
     sep,
     year_label,
 )
-from .shared import label_column, verdict_text
+from .shared import label_column, school_label, verdict_text
 
 __all__ = ["NARRATIVE_SECTIONS", "narrative_sections", "signature_section"]
 
@@ -102,7 +102,7 @@ def basics_section(a: YearAnalyses, t: Lang) -> Section:
     if not f["n_students"] and not f["n_staff"]:
         b.append(Para(_f(t, "no_roster")))
     else:
-        school = P.school or P.name
+        school = school_label(P, t)
         txt = _f(
             t,
             "students",
@@ -377,7 +377,7 @@ def signature_section(processed, last_year: int, t: Lang) -> Section:
         "signature",
         _title(t, "signature"),
         [
-            Para(processed.school or processed.name, "sign"),
+            Para(school_label(processed, t), "sign"),
             Para(date, "sign"),
             Para(t.pair(PLACEHOLDERS["date"]), "note"),
         ],

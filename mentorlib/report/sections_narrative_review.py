@@ -23,7 +23,7 @@ from .narrative_facts import activities_by_month, school_facts
 from .render.fmt import as_int, count_text, frame, missing, pct, sep, year_label, years_span
 from .sections_goals import rates_sentence
 from .sections_narrative import signature_section
-from .shared import label_column
+from .shared import label_column, school_label
 from .sources import regrouping
 
 __all__ = ["REVIEW_NARRATIVE", "review_body", "stage_table"]
@@ -73,7 +73,7 @@ def background_section(p: PilotAnalyses, t: Lang) -> Section:
             _f(
                 t,
                 "bg_school",
-                school=P.school or P.name,
+                school=school_label(P, t),
                 level=t.of(COMPLIANCE_LEVELS, P.level),
                 first=year_label(y0, t),
                 programme=_programme(P.level, t),

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..labels import FOCUS_LABELS, POLICY_LABELS, PROGRESS_VERDICTS, Lang
+from ..labels_narrative import SCHOOL_UNNAMED
 from ..plots import fig_png
 from .document import Block, Figure, Heading, Para, Section, Todo
 from .render.fmt import missing, num, numci, pct, year_span, years_span
@@ -72,11 +73,17 @@ def passed_text(passed, t: Lang) -> str:
     return t("达标", "met") if bool(passed) else t("未达标", "not met")
 
 
+def school_label(processed, t: Lang) -> str:
+    """The school's name as study.toml gives it, or a mark for the researcher to fill in (a
+    study folder's name, "primary" in a folder `init` drafted, is no school's name)."""
+    return str(processed.school).strip() or t.pair(SCHOOL_UNNAMED)
+
+
 def title_page(
     processed, kind: str, years, public: bool, synthetic: bool, t: Lang, *, min_cell: int
 ) -> tuple[str, str, list[str]]:
     """(title, subtitle, front lines) of a report; ``min_cell`` is the threshold applied."""
-    school = processed.school or processed.name
+    school = school_label(processed, t)
     prog = t("全员育人导师制", "all-staff mentorship programme")
     if processed.level == "middle":
         prog = t("学生成长导师制", "student growth mentorship programme")
