@@ -200,6 +200,7 @@ def test_primary_no_linkable_student_is_lost(primary):
     # the 合计 row is the roster's only quarantined row
     q = primary.quarantine("roster/学生名册_2023学年.xlsx")
     assert len(q) == 1 and "合计" in q["raw"].iloc[0]
+    assert q["reason"].iloc[0] == "totals_row"  # told apart from a student with a bad 学籍号
     items = primary.table("assessment_items")
     for year in M.YEARS:
         pool = ks if year == 2023 else [*ks, late]

@@ -103,6 +103,18 @@ def year_of(src: Source) -> int:
     return src.year
 
 
+#: A cell that makes its row a totals row (合计 / 总计 / 小计 / 共计 at the foot of a roster).
+TOTALS = re.compile(r"^\s*(合\s*计|总\s*计|小\s*计|共\s*计|总人数|total)\s*[:：]?\s*$", re.I)
+
+
+def totals_row(sh: Sheet, i: int) -> bool:
+    """Whether row ``i`` of a sheet is a totals row a teacher wrote below the students."""
+    data = sh.rs.data
+    if data is None or not 0 <= i < len(data):
+        return False
+    return any(isinstance(c, str) and TOTALS.match(c) for c in data.iloc[i].to_numpy())
+
+
 def clean_students(ctx: Context, sh: Sheet):
     rs, st = sh.rs, sh.st
     year = year_of(sh.src)
@@ -115,7 +127,10 @@ def clean_students(ctx: Context, sh: Sheet):
             v, rule = f"G{v}", "id_prefix_added"
         elif status != "ok":
             id_list.append(None)
-            st.quarantine([i], "invalid_roster_id", f"学籍号 {x!r} is {status}")
+            if totals_row(sh, i):
+                st.quarantine([i], "totals_row", "a totals row (合计), not a student")
+            else:
+                st.quarantine([i], "invalid_roster_id", f"学籍号 {x!r} is {status}")
             continue
         id_list.append(v)
         if rule:
