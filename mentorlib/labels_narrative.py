@@ -95,7 +95,7 @@ SCHOOL_UNNAMED: Pair = ("【待补充：学校名称】", "[to be completed: the
 NARRATIVE: dict[str, Pair] = {
     "students": (
         "{year}，{school}共有学生{n}名，分布在{grades}个年级、{classes}个班级。",
-        "In {year}, {school} had {n} students in {grades} grades and {classes} classes.",
+        "In {year}, {school} had {n} students in {grades_en} and {classes_en}.",
     ),
     "mentees": (
         "其中受导学生{n}名，其余学生为自然对照组。",

@@ -13,6 +13,7 @@ from mentorlib import report
 from mentorlib.data import Processed
 from mentorlib.labels import Lang
 from mentorlib.report import Report
+from mentorlib.report.render.fmt import en_noun
 from mentorlib.report.shared import title_page
 
 YEAR = 2023
@@ -85,3 +86,10 @@ def test_a_study_without_a_school_name_asks_for_it(lang):
     assert title_page(named, "annual_summary", (2024,), True, True, Lang(lang), min_cell=5)[
         0
     ].startswith("某某市第一小学")
+
+
+def test_english_counts_take_their_noun_in_the_singular_for_one():
+    assert en_noun(1, "grade") == "1 grade" and en_noun(3, "grade") == "3 grades"
+    assert en_noun(1, "class", "classes") == "1 class" and en_noun(4, "class", "classes") == (
+        "4 classes"
+    )

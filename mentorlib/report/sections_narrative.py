@@ -29,6 +29,7 @@ from .render.fmt import (
     as_int,
     count_text,
     dim_label,
+    en_noun,
     frame,
     missing,
     pct,
@@ -111,6 +112,8 @@ def basics_section(a: YearAnalyses, t: Lang) -> Section:
             n=_count(a, "n_students", f["n_students"]),
             grades=f["n_grades"],
             classes=f["n_classes"],
+            grades_en=en_noun(f["n_grades"], "grade"),
+            classes_en=en_noun(f["n_classes"], "class", "classes"),
         )
         if P.level == "middle" and f["n_mentees"]:
             txt += ("" if t.zh else " ") + _f(
