@@ -64,10 +64,11 @@ class Processed:
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
-        """The table; an optional kind's table the study lacks (or that has no columns, as a
-        cleaner writes a kind with no source) is read as an empty contract table."""
+        """The table; an optional kind's table the study lacks, or any table with no columns
+        (as the cleaner writes a kind with no source: a school that handed over only its
+        roster), is read as an empty contract table."""
         df = self.tables.get(table)
-        if table in OPTIONAL_TABLES and (df is None or len(df.columns) == 0):
+        if (table in OPTIONAL_TABLES and df is None) or (df is not None and len(df.columns) == 0):
             return empty_table(table)
         try:
             return self.tables[table]
@@ -75,6 +76,18 @@ class Processed:
             raise KeyError(
                 f"study {self.name!r} has no table {table!r}; it has {sorted(self.tables)}"
             ) from None
+
+    def assessment(self, stage: str) -> pd.DataFrame:
+        """The assessment answers, or a one-line error naming what ``stage`` needs (a school
+        that handed over its roster and records but no assessment)."""
+        items = self["assessment_items"]
+        if items.empty:
+            raise InputError(
+                f'study {self.name!r} has no assessment answers (no kind = "assessment" '
+                f"source in its study.toml, or none read): {stage} needs the development "
+                "assessment's pre- and post-test"
+            )
+        return items
 
     def __contains__(self, table: str) -> bool:
         return table in self.tables

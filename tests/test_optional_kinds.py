@@ -103,3 +103,21 @@ def test_middle_school_with_one_or_two_mentees_per_mentor_runs_mentor_report():
     per_mentor = M.models["n_students"] / M.models["n_mentors"]
     assert (per_mentor < 3).all()
     assert len(M.models) == len(P.dimensions) + 1
+
+
+def test_a_roster_only_school_gets_one_line_per_stage(sample):
+    """A school that handed over only its roster: the cleaner writes the required kinds it
+    lacks as tables without columns. They read as empty contract tables (no KeyError 'year'
+    in grouping or compliance), and the stages that need the assessment say so in one line
+    (not an IndexError from the reverse-keyed items)."""
+    empty = {t: sample[t].iloc[0:0, 0:0] for t in ("assignments", "assessment_items")}
+    Q = dataclasses.replace(sample, tables={**sample.tables, **empty})
+    y = Q.years[-1]
+    assert list(Q["assignments"].columns) == list(sample["assignments"].columns)
+    assert Q["assignments"].empty
+    for stage in (
+        lambda: progress_report(Q, y, n_boot=0),
+        lambda: mentor_report(Q, y, n_sims=20, stability=False),
+    ):
+        with pytest.raises(InputError, match="no assessment answers"):
+            stage()

@@ -85,7 +85,7 @@ def study_scores(processed, years: Sequence[int] | None = None) -> pd.DataFrame:
         answered. Only the items both waves of a year asked are scored
         (:func:`mentorlib.scales.keep_shared`).
     """
-    items = processed["assessment_items"]
+    items = processed.assessment("the mentor model")
     if years is not None:
         items = items[items["year"].isin(list(years))]
     cb = processed.codebook("assessment")  # pre and post on the items both waves asked

@@ -634,7 +634,7 @@ class StudyScores:
 def study_scores(processed, *, rules: Rulebook, reliability: bool = True) -> StudyScores:
     """Score a study's assessment (and, by default, its reliability) under ``rules``."""
     cb = processed.codebook("assessment")
-    items = processed["assessment_items"]
+    items = processed.assessment("progress")
     shared = scales.shared_items(items, cb)
     kept = scales.keep_shared(items, cb, shared=shared)
     scores = scales.score_scales(kept, cb, min_answered=rules.min_answered)
