@@ -33,7 +33,7 @@ from .analysis import (
     student_outcomes,
 )
 from .multilevel import SchoolEffects, fit_school_effects, school_rank_probabilities
-from .verdicts import district_min_cell, register_school, school_counts, school_key
+from .verdicts import CLEANED, district_min_cell, register_school, school_counts, school_key
 
 #: A school is "surely" in the top (bottom) quarter above this probability (the report's lead).
 SURE = 0.9
@@ -85,7 +85,7 @@ def analyse_district(
         raise InputError(f"{out} is not a district output (no district.json)")
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     schools = pd.read_csv(out / "district_schools.csv", dtype={"school_id": str})
-    ok = schools.loc[schools["status"] == "ok", "school_id"].tolist()
+    ok = schools.loc[schools["status"].isin(CLEANED), "school_id"].tolist()
     min_cell = district_min_cell(schools["level"], min_cell)
     if outcomes is None:
         frame, notes = student_outcomes(out, ok, year)
@@ -163,7 +163,7 @@ def _register_schools(doc: Document, schools: pd.DataFrame, roster: dict, min_ce
     a blank one registered from the raw value, as "<5" when small, else not printed).
     Returns school_id -> (evaluable, certified k) as published (None: blank or not run)."""
     out: dict[str, tuple[int | None, int | None]] = {}
-    for r in _tuples(schools.loc[schools["status"] == "ok"]):
+    for r in _tuples(schools.loc[schools["status"].isin(CLEANED)]):
         sid = str(r.school_id)
         n, ev, k = school_counts(r.n, r.n_evaluable, r.certified_share)
         if n is None and roster.get(sid) is not None:  # blank in the csv
@@ -230,7 +230,7 @@ def district_document(
     doc = Document(a.min_cell, name=f"district summary {a.name}")
     csv = _register_schools(doc, a.schools, roster, a.min_cell)
     keys = _register_funnel(doc, rates, csv, a.min_cell)
-    ok = a.schools.loc[a.schools["status"] == "ok", "school_id"].astype(str)
+    ok = a.schools.loc[a.schools["status"].isin(CLEANED), "school_id"].astype(str)
     parts = [school_key(sid, "n") for sid in ok]
     if parts and all(p in doc.cells for p in parts):
         doc.count("d.n", sum(doc.cells[p].value for p in parts), label="district students")

@@ -81,6 +81,29 @@ def check_stages(stages) -> tuple[str, ...]:
     return st
 
 
+def check_year(cfg: DistrictConfig, year: int | None) -> None:
+    """Refuse a ``year`` that no school's study holds (one line naming the years they have)."""
+    have = sorted({y for s in cfg.schools if s.error is None for y in s.years})
+    if year is not None and have and year not in have:
+        raise InputError(
+            f"--year {year}: no school's study.toml lists that year (the schools' years: "
+            f"{', '.join(map(str, have))})"
+        )
+
+
+def _not_run(s, year: int | None) -> dict | None:
+    """The result of a school that is not sent to the cluster: its study.toml cannot be read
+    (``failed``), or it has no ``year`` (``skipped``); None when it runs."""
+    if s.error is not None:
+        status, reason = "failed", s.error
+    elif year is not None and year not in s.years:
+        have = ", ".join(map(str, s.years))
+        status, reason = "skipped", f"{year} is not one of its years in study.toml ({have})"
+    else:
+        return None
+    return {"school_id": s.school_id, "ok": False, "status": status, "reason": reason, "row": {}}
+
+
 def run_district(
     district: str | Path | DistrictConfig,
     out: str | Path | None = None,
@@ -110,6 +133,7 @@ def run_district(
     """
     cfg = district if isinstance(district, DistrictConfig) else load_district(district)
     stages = check_stages(stages)
+    check_year(cfg, year)
     dest = check_output_dir(
         Path(out) if out is not None else default_out(cfg.root),
         kind="district",
@@ -130,7 +154,7 @@ def run_district(
             ok = [d for d in done if d["ok"]]
             tables, notes = _dataset(client, ok, tmp)
             per_school = _outcomes(client, ok, tmp, year, retries) if outcomes else None
-        rows, failed = _rows(cfg, done)
+        rows, failed = _rows(cfg, done, stages)
         res = _finish(cfg, tmp, dest, rows, failed, tables, notes, stages, min_cell)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -160,13 +184,16 @@ def _schools(
     client, cfg, tmp: Path, task, stages, year, seed, retries, progress, true_share=True
 ) -> list[dict]:
     key, key_file = _key(cfg)
+    done = [d for s in cfg.schools if (d := _not_run(s, year)) is not None]
+    for d in done if progress is not None else []:
+        progress(d["school_id"])
     futures = {
         _submit(
             client, task, s, tmp, stages, year, seed, key, key_file, retries, true_share
         ): s.school_id
         for s in cfg.schools
+        if _not_run(s, year) is None
     }
-    done = []
     for fut in as_completed(list(futures)):
         sid = futures[fut]
         try:
@@ -233,17 +260,26 @@ def _dataset(client, ok: list[dict], tmp: Path) -> tuple[dict[str, str], list[st
     return {t: str(Path("tables") / t) for t in unified}, notes
 
 
-def _rows(cfg: DistrictConfig, done: list[dict]) -> tuple[list[dict], list[dict]]:
+def _rows(cfg: DistrictConfig, done: list[dict], stages) -> tuple[list[dict], list[dict]]:
+    """One row per school with its ``status``: ``ok`` (every stage asked for ran), ``partial``
+    (cleaned, a later stage did not run: ``reason`` names each such stage and why),
+    ``failed`` (not cleaned) or ``skipped`` (no such year); and the schools not cleaned."""
     by_id = {s.school_id: s for s in cfg.schools}
     rows, failed = [], []
     for d in done:
         s = by_id[d["school_id"]]
-        row = {"school_id": s.school_id, "school": s.name, "level": s.level, **d["row"]}
-        row["status"] = "ok" if d["ok"] else "failed"
-        row["reason"] = d["reason"]
+        row = {"school_id": s.school_id, "school": s.name, "level": s.level or None, **d["row"]}
+        if d["ok"]:
+            missed = [
+                f"{st}: {row.get(st) or 'not run'}" for st in stages[1:] if row.get(st) != "ok"
+            ]
+            row["status"], row["reason"] = ("partial" if missed else "ok"), "; ".join(missed)
+        else:
+            row["status"], row["reason"] = d.get("status", "failed"), d["reason"]
+            failed.append(
+                {"school_id": s.school_id, "status": row["status"], "reason": d["reason"]}
+            )
         rows.append(row)
-        if not d["ok"]:
-            failed.append({"school_id": s.school_id, "reason": d["reason"]})
     return rows, failed
 
 
