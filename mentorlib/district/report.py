@@ -32,6 +32,7 @@ from .analysis import (
     school_rates,
     student_outcomes,
 )
+from .manifest import record_files
 from .multilevel import SchoolEffects, fit_school_effects, school_rank_probabilities
 from .verdicts import CLEANED, district_min_cell, register_school, school_counts, school_key
 
@@ -532,4 +533,6 @@ def write_district_report(
 ) -> list[Path]:
     """Analyse a district output and write its summary into ``OUT/reports/``."""
     rep = district_report(analyse_district(out_dir, **kw), lang=lang)
-    return rep.write(Path(out_dir) / "reports", formats)
+    paths = rep.write(Path(out_dir) / "reports", formats)
+    record_files(out_dir, paths)  # the folder's files list: a re-run knows them for its own
+    return paths

@@ -10,13 +10,15 @@ Output folder (``OUT``, built beside its final place and swapped in, like a proc
                                    by school (hive layout); pandas, pyarrow, Dask and DuckDB read
                                    ``OUT/tables/<table>`` directly with ``school_id`` as a column
       district_schools.csv         one row per school: verdicts with intervals (small cells blank)
-      district.json                what ran: schools, failures with their reasons, tables
+      district.json                what ran: schools, failures with their reasons, tables, and
+                                   every file of the folder (``files``: :mod:`.manifest`)
+      reports/                     the district summaries (a re-run keeps those it does not
+                                   replace)
       .mentorlib-output            marker (kind ``district``)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -33,7 +35,6 @@ from ..clean.pseudonymise import ENV_KEY
 from ..errors import InputError
 from ..outputs import (
     TMP_PREFIX,
-    atomic_write,
     check_output_dir,
     make_temp_dir,
     mark_output_dir,
@@ -42,6 +43,7 @@ from ..outputs import (
 )
 from .cluster import dashboard_line, dask_client
 from .config import DistrictConfig, load_district
+from .manifest import check_no_foreign, keep_reports, write_meta
 from .messages import one_line
 from .tasks import STAGES, outcome_task, partition_task, plain_schema, school_task
 from .verdicts import school_verdicts
@@ -134,12 +136,14 @@ def run_district(
     cfg = district if isinstance(district, DistrictConfig) else load_district(district)
     stages = check_stages(stages)
     check_year(cfg, year)
+    what = "--out" if out is not None else "district output"
     dest = check_output_dir(
         Path(out) if out is not None else default_out(cfg.root),
         kind="district",
         raw_roots=[cfg.root, *(s.study_dir for s in cfg.schools)],
-        what="--out" if out is not None else "district output",
+        what=what,
     )
+    check_no_foreign(dest, what)  # a re-run replaces the folder: only if it is all ours
     t0 = time.perf_counter()
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(dest.parent, "district")
@@ -155,7 +159,7 @@ def run_district(
             tables, notes = _dataset(client, ok, tmp)
             per_school = _outcomes(client, ok, tmp, year, retries) if outcomes else None
         rows, failed = _rows(cfg, done, stages)
-        res = _finish(cfg, tmp, dest, rows, failed, tables, notes, stages, min_cell)
+        res = _finish(cfg, tmp, dest, rows, failed, tables, notes, stages, min_cell, what)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -283,8 +287,9 @@ def _rows(cfg: DistrictConfig, done: list[dict], stages) -> tuple[list[dict], li
     return rows, failed
 
 
-def _finish(cfg, tmp: Path, dest: Path, rows, failed, tables, notes, stages, min_cell):
-    """Remove what killed tasks left, write the summary files, swap the folder in."""
+def _finish(cfg, tmp: Path, dest: Path, rows, failed, tables, notes, stages, min_cell, what):
+    """Remove what killed tasks left, write the summary files, carry the previous run's
+    reports over, swap the folder in (still only if nothing foreign came into it meanwhile)."""
     for sub in ("schools", "results", "tables"):
         for left in (tmp / sub).rglob(f"{TMP_PREFIX}*") if (tmp / sub).is_dir() else []:
             shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink()
@@ -300,9 +305,10 @@ def _finish(cfg, tmp: Path, dest: Path, rows, failed, tables, notes, stages, min
         "pseudonym": cfg.pseudonym,
         "notes": [*cfg.notes, *notes],
     }
-    with atomic_write(tmp / "district.json", "w", encoding="utf-8") as f:
-        f.write(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    check_no_foreign(dest, what)
+    keep_reports(dest, tmp)
     mark_output_dir(tmp, "district")
+    write_meta(tmp, meta)
     replace_dir(tmp, dest)
     return DistrictResult(
         cfg.name, dest, rows, failed, tables, 0.0, notes=meta["notes"], schools=schools
