@@ -110,8 +110,10 @@ def _lines(res) -> list[str]:
     import pandas as pd
 
     ok = len(res.rows) - len(res.failed)
+    partly = sum(r.get("status") == "partial" for r in res.rows)
+    some = f" ({partly} partly: a stage did not run)" if partly else ""
     lines = [
-        f"District {res.name}: {ok} of {len(res.rows)} schools done in {res.seconds} s "
+        f"District {res.name}: {ok} of {len(res.rows)} schools done{some} in {res.seconds} s "
         f"-> {res.out_dir}",
         f"  schools/<school_id>/: processed folders; tables/<table>/ (school_id=...): "
         f"{len(res.tables)} district tables as Parquet datasets; district_schools.csv",

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from mentorlib.cli import main
+from mentorlib.district import analysis as district_analysis
 from mentorlib.district import load_district, run_district, synth_district
 from mentorlib.district import stages as district_stages
 from mentorlib.district.run import _rows
@@ -133,3 +134,18 @@ def test_a_stage_bug_fails_that_stage_only(district, tmp_path, monkeypatch):
     assert csv.loc[0, "year"] == "2023"
     for c in INT_COLUMNS:  # a failed row's blanks leave whole numbers whole (not 2023.0)
         assert not csv[c].dropna().str.contains(".", regex=False).any(), c
+
+
+def test_a_bug_in_one_schools_outcomes_is_its_note(monkeypatch, tmp_path):
+    """The district analysis's outcome task: a bug at one school (here a KeyError) gives that
+    school no outcome and its one-line reason, instead of stopping the run."""
+
+    def broken(school_id, processed, year):
+        raise KeyError("year")
+
+    monkeypatch.setattr(district_analysis, "_school_outcomes", broken)
+    got = district_analysis.school_outcomes("school_04", tmp_path, None)
+    assert got.empty and got.attrs["school_id"] == "school_04"
+    assert got.attrs["reason"] == "KeyError: 'year'"
+    frame, missing = district_analysis.combine_outcomes([got])
+    assert frame.empty and missing == [("school_04", "KeyError: 'year'")]
