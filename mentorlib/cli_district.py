@@ -110,21 +110,27 @@ def _lines(res) -> list[str]:
     import pandas as pd
 
     ok = len(res.rows) - len(res.failed)
+    partly = sum(r.get("status") == "partial" for r in res.rows)
+    some = f" ({partly} partly: a stage did not run)" if partly else ""
     lines = [
-        f"District {res.name}: {ok} of {len(res.rows)} schools done in {res.seconds} s "
+        f"District {res.name}: {ok} of {len(res.rows)} schools done{some} in {res.seconds} s "
         f"-> {res.out_dir}",
         f"  schools/<school_id>/: processed folders; tables/<table>/ (school_id=...): "
         f"{len(res.tables)} district tables as Parquet datasets; district_schools.csv",
     ]
     for r in res.schools.itertuples(index=False):
-        if r.status != "ok":
+        if r.status not in ("ok", "partial"):
             continue
-        cert = (
-            f"{r.certified_share:.1%} [{r.certified_ci_low:.1%}, {r.certified_ci_high:.1%}]"
-            if pd.notna(r.certified_share)
-            else "—"
-        )
-        lines.append(f"  {r.school_id} {r.level:8s} n={r.n}: certified {cert}")
-    lines += [f"  FAILED {f['school_id']}: {f['reason']}" for f in res.failed]
+        if pd.notna(r.certified_share):
+            cert = f"{r.certified_share:.1%} [{r.certified_ci_low:.1%}, {r.certified_ci_high:.1%}]"
+        elif r.certified_suppressed:
+            cert = "withheld (small numbers)"
+        else:
+            cert = "not computed"
+        n = "withheld" if pd.isna(r.n) else r.n
+        lines.append(f"  {r.school_id} {r.level:8s} n={n}: certified {cert}")
+        if r.status == "partial":
+            lines.append(f"    PARTLY DONE {r.school_id}: {r.reason}")
+    lines += [f"  {f['status'].upper()} {f['school_id']}: {f['reason']}" for f in res.failed]
     lines += [f"  note: {n}" for n in res.notes]
     return lines

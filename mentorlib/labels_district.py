@@ -38,6 +38,19 @@ DISTRICT_TEXTS: dict[str, Pair] = {
     "true_share": ("估计真实进步比例（95%区间）", "Estimated true share (95% CI)"),
     "status": ("状态", "Status"),
     "failed": ("未完成：{reason}", "not done: {reason}"),
+    "status_ok": ("完成", "done"),
+    "status_partial": ("部分完成：{reason}", "partly done: {reason}"),
+    "status_skipped": ("未运行：{reason}", "not run: {reason}"),
+    # a value never computed (a stage not run, an estimate not made, an indicator of the other
+    # level): distinct from "—", which is a number withheld for privacy
+    "na": ("未计算", "n/a"),
+    "na_note": (
+        "“{na}”：本次运行未计算，或不适用于该校（未运行的环节、未估计的真实进步比例、"
+        "该学段没有的指标、未完成的学校）。",
+        ' "{na}": not computed in this run or not applicable to the school (a stage not run, '
+        "a true share not estimated, an indicator of the other school level, a school not "
+        "done).",
+    ),
     "verdicts_caption": ("各校认定进步比例", "Certified share by school"),
     "no_progress": (
         "本次运行未包含进步判定环节（progress），各校认定比例由下文的学生结果计算。",
@@ -123,6 +136,26 @@ DISTRICT_TEXTS: dict[str, Pair] = {
         "are given.",
     ),
     "effects_failed": ("学校效应无法估计：{reason}", "School effects not estimated: {reason}"),
+    "effects_two_schools": (
+        "学校效应模型至少需要两所有学生结果的学校（本次 {n} 所）。",
+        "the school-effects model needs at least two schools with student outcomes ({n} here).",
+    ),
+    "effects_error": ("模型无法拟合（{reason}）。", "the model could not be fitted ({reason})."),
+    "effects_not_converged": (
+        "学校效应模型的方差估计（REML）未报告收敛，结果请谨慎解读。",
+        "The REML optimiser of the school-effects model did not report convergence; read the "
+        "effects with care.",
+    ),
+    # notes of the analysis (methods section)
+    "note_no_outcome": (
+        "{school}：没有可用的学生结果（{reason}）。",
+        "{school}: no student outcome ({reason}).",
+    ),
+    "note_small_left_out": (
+        "{n} 所学校的可评估学生少于 {min_cell} 人，未列入漏斗图和全区比例。",
+        "{n} school(s) with fewer than {min_cell} evaluable students left out of the funnel "
+        "plot and the district rate.",
+    ),
     # compliance
     "compliance_caption": ("各校过程指标达标情况", "Process indicators by school"),
     "no_compliance": (

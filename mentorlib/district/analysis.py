@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import is_user_error
 from ..io.open import open_study
 from ..progress import improved_students
 from ..progress.verdict import mentor_term1
+from .messages import one_line
 
 #: The funnel's control limits (two-sided coverage): about 2 and 3 standard errors, the usual
 #: "warning" and "action" limits of Spiegelhalter (2005).
@@ -101,29 +101,31 @@ def _school_outcomes(school_id: str, processed: Path, year: int | None) -> pd.Da
 def school_outcomes(school_id: str, processed: Path, year: int | None) -> pd.DataFrame:
     """One school's programme students (term-1 mentor) with ``improved`` (1/0/NaN): the
     columns :data:`OUTCOME_COLUMNS`; a school whose outcome cannot be computed (no assessment,
-    no assignment) gives no row and its reason in ``attrs["note"]``."""
+    no assignment, or a bug said as one) gives no row, its id and one-line reason in
+    ``attrs["school_id"]`` and ``attrs["reason"]``."""
     try:
         return _school_outcomes(school_id, processed, year)
-    except Exception as e:
-        if not is_user_error(e):
-            raise  # a bug
+    except Exception as e:  # a bug too: this school has no outcome, the others go on
+        msg = one_line(e)[:200]
         out = pd.DataFrame(columns=OUTCOME_COLUMNS)
-        out.attrs["note"] = f"{school_id}: no student outcome ({str(e).splitlines()[0][:200]})"
+        out.attrs["school_id"], out.attrs["reason"] = school_id, msg
         return out
 
 
-def combine_outcomes(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
-    """The schools' outcome frames as one, and the notes of the schools without any."""
-    notes = [p.attrs["note"] for p in parts if p.attrs.get("note")]
+def combine_outcomes(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """The schools' outcome frames as one, and ``(school_id, reason)`` of the schools
+    without any."""
+    missing = [(p.attrs["school_id"], p.attrs["reason"]) for p in parts if p.attrs.get("reason")]
     rows = [p for p in parts if len(p)]
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=OUTCOME_COLUMNS)
-    return frame, notes
+    return frame, missing
 
 
 def student_outcomes(out_dir: str | Path, school_ids, year: int | None = None):
     """:func:`school_outcomes` of each school of a district output, in this process.
 
-    Returns ``(frame, notes)``: ``school_id, year, student_id, mentor_id, improved``.
+    Returns ``(frame, missing)``: ``school_id, year, student_id, mentor_id, improved``, and
+    ``(school_id, reason)`` of each school without outcomes.
     (``mentorlib district`` computes the same on the cluster, one task per school.)
     """
     return combine_outcomes(

@@ -14,6 +14,7 @@ Layout::
     name = "示范区"
     pseudonym = "school"            # "school" (default) or "district"
     pseudonym_key_file = "key.txt"  # with pseudonym = "district" (else MENTORLIB_PSEUDONYM_KEY)
+    synthetic = true                # written by `mentorlib synth --district` (informative)
 
     [[schools]]                     # optional: without it every sub-folder holding a study is
     id = "school_01"                # a school (found automatically, sorted by folder name)
@@ -25,10 +26,16 @@ variable, exactly as ``mentorlib clean``); ``district`` (one key for every schoo
 who moves between schools keeps one pseudonym: ``pseudonym_key_file`` here or
 ``MENTORLIB_PSEUDONYM_KEY``; a school whose ``study.toml`` names a key of its own is an error,
 since the two policies would disagree).
+
+Any other table or key is an error naming it (a misspelt ``pseudonym`` would otherwise change
+the privacy set-up silently). A school whose own ``study.toml`` cannot be read is not: it is
+kept with its one-line reason (:attr:`School.error`) and reported as failed by the run, while
+the other schools go on.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -37,21 +44,32 @@ from pathlib import Path
 from ..clean.pseudonymise import ENV_KEY
 from ..errors import InputError
 from ..io.study import load_config, safe_name
+from .messages import one_line
 
 DISTRICT_FILE = "district.toml"
 POLICIES = ("school", "district")
 #: Sub-folders of a district folder that are never schools.
 NOT_SCHOOLS = frozenset({"truth"})
+#: The tables of district.toml and the keys each may hold.
+KNOWN_KEYS = {
+    "district": ("name", "pseudonym", "pseudonym_key_file", "synthetic"),
+    "schools": ("id", "path", "name"),
+}
 
 
 @dataclass(frozen=True)
 class School:
-    """One school of a district: its id (folder-safe, public), study folder and name."""
+    """One school of a district: its id (folder-safe, public), study folder and name.
+
+    ``error``: why the school's ``study.toml`` cannot be read (one line), or None; such a
+    school has no level and no years and is reported as failed, the others run."""
 
     school_id: str
     study_dir: Path
     name: str
     level: str
+    years: tuple[int, ...] = ()
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,7 @@ def load_district(path: str | Path) -> DistrictConfig:
     d = data.get("district", {})
     if not isinstance(d, dict):
         raise InputError("[district] must be a table", file=str(toml))
+    _check_keys(data, toml)
     name = str(d.get("name", root.resolve().name))
     policy = d.get("pseudonym", "school")
     if policy not in POLICIES:
@@ -108,10 +127,43 @@ def load_district(path: str | Path) -> DistrictConfig:
     return DistrictConfig(root, name, tuple(schools), policy, key_file, notes)
 
 
+def _check_keys(data: dict, toml: Path) -> None:
+    """An unknown table or key of district.toml is an error naming it (and the near miss)."""
+    unknown = [k for k in data if k not in KNOWN_KEYS]
+    if unknown:
+        shown = {"district": "[district]", "schools": "[[schools]]"}
+        close = difflib.get_close_matches(unknown[0], list(shown), n=1)
+        hint = f" (did you mean {shown[close[0]]}?)" if close else ""
+        raise InputError(
+            f"unknown table or key {unknown[0]!r}{hint} (known: [district], [[schools]])",
+            file=str(toml),
+        )
+    entries = data.get("schools")
+    tables = [("[district]", data.get("district", {}), KNOWN_KEYS["district"])]
+    if isinstance(entries, list):
+        tables += [("[[schools]]", e, KNOWN_KEYS["schools"]) for e in entries]
+    for where, table, known in tables:
+        bad = [k for k in table if k not in known] if isinstance(table, dict) else []
+        if bad:
+            raise InputError(
+                f"{where}: unknown key {bad[0]!r}{_near(bad[0], known)} "
+                f"(known: {', '.join(known)})",
+                file=str(toml),
+            )
+
+
+def _near(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _school(school_id: str, study_dir: Path, name: str | None, toml: Path) -> School:
     sid = safe_name(school_id, what="school id", file=str(toml))
-    cfg = load_config(study_dir)  # a bad study.toml is the district's error, said at once
-    return School(sid, study_dir, name or cfg.school or sid, cfg.level)
+    try:
+        cfg = load_config(study_dir)
+    except InputError as e:  # this school fails, with its reason; the others run
+        return School(sid, study_dir, name or sid, "", error=one_line(e))
+    return School(sid, study_dir, name or cfg.school or sid, cfg.level, tuple(cfg.years))
 
 
 def _listed(listed, root: Path, toml: Path) -> list[School]:
@@ -163,7 +215,7 @@ def _key_policy(policy: str, d: dict, root: Path, toml: Path, schools) -> Path |
                 'pseudonym_key_file applies only with pseudonym = "district"', file=str(toml)
             )
         return None
-    own = [s.school_id for s in schools if _has_own_key(s.study_dir)]
+    own = [s.school_id for s in schools if s.error is None and _has_own_key(s.study_dir)]
     if own:
         raise InputError(
             f'pseudonym = "district" but school(s) {own} name a key of their own in '

@@ -32,9 +32,12 @@ from .analysis import (
     school_rates,
     student_outcomes,
 )
+from .manifest import record_files
 from .multilevel import SchoolEffects, fit_school_effects, school_rank_probabilities
-from .verdicts import district_min_cell, register_school, school_counts, school_key
+from .verdicts import CLEANED, district_min_cell, register_school, school_counts, school_key
 
+#: A sentence of the summary as data: its label key and the fields it is formatted with.
+Note = tuple[str, dict[str, Any]]
 #: A school is "surely" in the top (bottom) quarter above this probability (the report's lead).
 SURE = 0.9
 N_SIMS = 4000
@@ -55,7 +58,11 @@ class DistrictAnalysis:
     compliance: pd.DataFrame
     stages: list[str]
     synthetic: bool = False
-    notes: list[str] = field(default_factory=list)
+    #: What the summary says about the analysis, as ``(label key, fields)`` of
+    #: :data:`mentorlib.labels_district.DISTRICT_TEXTS` (said in the report's language).
+    notes: list[Note] = field(default_factory=list)
+    #: Why the school effects were not estimated (a note), or None.
+    effects_failed: Note | None = None
     #: Every count and rate the summary prints, with the relations among them, protected
     #: (:func:`district_document`); the sections print what it says.
     disclosure: Document | None = None
@@ -85,27 +92,26 @@ def analyse_district(
         raise InputError(f"{out} is not a district output (no district.json)")
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     schools = pd.read_csv(out / "district_schools.csv", dtype={"school_id": str})
-    ok = schools.loc[schools["status"] == "ok", "school_id"].tolist()
+    ok = schools.loc[schools["status"].isin(CLEANED), "school_id"].tolist()
     min_cell = district_min_cell(schools["level"], min_cell)
     if outcomes is None:
-        frame, notes = student_outcomes(out, ok, year)
+        frame, missing = student_outcomes(out, ok, year)
     else:
-        frame, notes = combine_outcomes(outcomes)
+        frame, missing = combine_outcomes(outcomes)
+    names = dict(
+        zip(schools["school_id"], schools["school"].fillna(schools["school_id"]), strict=True)
+    )
+    notes: list[Note] = [
+        ("note_no_outcome", {"school": names.get(sid, sid), "reason": why}) for sid, why in missing
+    ]
     rates = school_rates(frame)
     small = rates["n"] < min_cell  # out of the funnel: its rate, and the district's, would show it
     if small.any():
-        notes.append(
-            f"{int(small.sum())} school(s) with fewer than {min_cell} evaluable students left "
-            "out of the funnel plot and the district rate"
-        )
+        notes.append(("note_small_left_out", {"n": int(small.sum()), "min_cell": int(min_cell)}))
     funnel, p0 = funnel_table(rates.loc[~small].reset_index(drop=True))
-    effects, ranks = None, pd.DataFrame()
-    try:
-        effects = fit_school_effects(frame)
-        ranks = school_rank_probabilities(effects, n_sims=N_SIMS, seed=seed)
-        notes += effects.notes
-    except InputError as e:
-        notes.append(str(e))
+    effects, ranks, failed = _effects(frame, seed)  # said in the effects section
+    if effects is not None and not effects.converged:
+        notes.append(("effects_not_converged", {}))
     years = sorted({int(y) for y in frame["year"].dropna()})
     synthetic = any(_synthetic(out / "schools" / sid) for sid in ok)
     a = DistrictAnalysis(
@@ -121,10 +127,25 @@ def analyse_district(
         list(meta.get("stages", [])),
         synthetic,
         notes,
+        failed,
     )
     roster = {sid: _roster(out, sid) for sid in ok}
     a.disclosure, a.funnel_keys = district_document(a, rates, roster)
     return a
+
+
+def _effects(
+    frame: pd.DataFrame, seed: int
+) -> tuple[SchoolEffects | None, pd.DataFrame, Note | None]:
+    """The school effects and rank probabilities, or why they cannot be estimated."""
+    with_outcome = frame.loc[frame["improved"].notna(), "school_id"].nunique()
+    if with_outcome < 2:
+        return None, pd.DataFrame(), ("effects_two_schools", {"n": int(with_outcome)})
+    try:
+        effects = fit_school_effects(frame)
+    except InputError as e:
+        return None, pd.DataFrame(), ("effects_error", {"reason": str(e)})
+    return effects, school_rank_probabilities(effects, n_sims=N_SIMS, seed=seed), None
 
 
 def _tuples(df: pd.DataFrame) -> list[Any]:
@@ -163,7 +184,7 @@ def _register_schools(doc: Document, schools: pd.DataFrame, roster: dict, min_ce
     a blank one registered from the raw value, as "<5" when small, else not printed).
     Returns school_id -> (evaluable, certified k) as published (None: blank or not run)."""
     out: dict[str, tuple[int | None, int | None]] = {}
-    for r in _tuples(schools.loc[schools["status"] == "ok"]):
+    for r in _tuples(schools.loc[schools["status"].isin(CLEANED)]):
         sid = str(r.school_id)
         n, ev, k = school_counts(r.n, r.n_evaluable, r.certified_share)
         if n is None and roster.get(sid) is not None:  # blank in the csv
@@ -230,7 +251,7 @@ def district_document(
     doc = Document(a.min_cell, name=f"district summary {a.name}")
     csv = _register_schools(doc, a.schools, roster, a.min_cell)
     keys = _register_funnel(doc, rates, csv, a.min_cell)
-    ok = a.schools.loc[a.schools["status"] == "ok", "school_id"].astype(str)
+    ok = a.schools.loc[a.schools["status"].isin(CLEANED), "school_id"].astype(str)
     parts = [school_key(sid, "n") for sid in ok]
     if parts and all(p in doc.cells for p in parts):
         doc.count("d.n", sum(doc.cells[p].value for p in parts), label="district students")
@@ -280,35 +301,62 @@ def _doc(a: DistrictAnalysis) -> Document:
     return a.disclosure
 
 
+def _status(r, t: Lang) -> str:
+    """A school's status in the summary's language, with its reason when not ``ok``."""
+    key = {"ok": "status_ok", "partial": "status_partial", "skipped": "status_skipped"}
+    reason = "" if pd.isna(r.reason) else str(r.reason)
+    return t(*DISTRICT_TEXTS[key.get(r.status, "failed")]).format(reason=reason)
+
+
+def _notes(a: DistrictAnalysis, t: Lang, *, na: bool = False) -> str:
+    """A table's footnote: what "<min_cell" and "—" mean, and "n/a" when the table uses it."""
+    T = DISTRICT_TEXTS
+    note = t(*T["suppressed_note"]).format(min_cell=a.min_cell)
+    return note + t(*T["na_note"]).format(na=t(*T["na"])) if na else note
+
+
+def _school_row(a: DistrictAnalysis, r, t: Lang) -> list[str]:
+    """One school's row: counts and shares as the document prints them ("—": withheld), and
+    "n/a" for what was not computed (a school not cleaned, no progress stage, no estimate)."""
+    T, doc = DISTRICT_TEXTS, _doc(a)
+    na = t(*T["na"])
+    sid = str(r.school_id)
+    cleaned = r.status in CLEANED
+    ran = cleaned and r.progress == "ok"
+    shown = _rate_ok(doc, school_key(sid, "rate"))
+    if not ran:
+        cert = true = na
+    else:
+        cert = (
+            f"{pct(r.certified_share)} ({ci(r.certified_ci_low, r.certified_ci_high)})"
+            if pd.notna(r.certified_share) and shown
+            else "—"
+        )
+        if pd.notna(r.true_share) and (shown or pd.isna(r.certified_share)):
+            true = f"{pct(r.true_share)} ({ci(r.true_share_ci_low, r.true_share_ci_high)})"
+        elif pd.notna(r.true_share) or bool(r.true_share_suppressed):
+            true = "—"
+        else:  # not estimated (--no-true-share, or the estimate could not be made)
+            true = na
+    return [
+        r.school,
+        t(*T[r.level]) if r.level in T else na,
+        _count(doc, school_key(sid, "n")) if cleaned else na,
+        _count(doc, school_key(sid, "ev")) if ran else na,
+        cert,
+        true,
+        _status(r, t),
+    ]
+
+
 def _sec_schools(a: DistrictAnalysis, t: Lang) -> Section:
     T = DISTRICT_TEXTS
-    doc = _doc(a)
-    rows = []
-    for r in _tuples(a.schools):
-        status = "ok" if r.status == "ok" else t(*T["failed"]).format(reason=r.reason)
-        sid = str(r.school_id)
-        shown = _rate_ok(doc, school_key(sid, "rate"))
-        rows.append(
-            [
-                r.school,
-                t(*T[r.level]) if r.level in T else str(r.level),
-                _count(doc, school_key(sid, "n")),
-                _count(doc, school_key(sid, "ev")),
-                f"{pct(r.certified_share)} ({ci(r.certified_ci_low, r.certified_ci_high)})"
-                if pd.notna(r.certified_share) and shown
-                else "—",
-                f"{pct(r.true_share)} ({ci(r.true_share_ci_low, r.true_share_ci_high)})"
-                if pd.notna(r.true_share) and (shown or pd.isna(r.certified_share))
-                else "—",
-                status,
-            ]
-        )
+    rows = [_school_row(a, r, t) for r in _tuples(a.schools)]
     cols = [t(*T[k]) for k in ("school", "level", "n", "n_evaluable", "certified")]
     cols += [t(*T["true_share"]), t(*T["status"])]
-    note = t(*T["suppressed_note"]).format(min_cell=a.min_cell)
-    blocks: list = [
-        Table(pd.DataFrame(rows, columns=cols), t(*T["verdicts_caption"]), "schools", note)
-    ]
+    table = pd.DataFrame(rows, columns=cols)
+    note = _notes(a, t, na=bool((table == t(*T["na"])).any().any()))
+    blocks: list = [Table(table, t(*T["verdicts_caption"]), "schools", note)]
     if "progress" not in a.stages:
         blocks.insert(0, Para(t(*T["no_progress"]), "note"))
     return Section("schools", t(*T["sec_schools"]), blocks)
@@ -401,6 +449,12 @@ def _sec_funnel(a: DistrictAnalysis, t: Lang) -> Section:
     )
 
 
+def _say(note: Note, t: Lang) -> str:
+    """A note as a sentence of the summary's language."""
+    key, fields = note
+    return t(*DISTRICT_TEXTS[key]).format(**fields)
+
+
 def _pp(v: float) -> str:
     return "—" if pd.isna(v) else f"{100 * v:+.1f}"
 
@@ -408,7 +462,7 @@ def _pp(v: float) -> str:
 def _sec_effects(a: DistrictAnalysis, t: Lang) -> Section:
     T = DISTRICT_TEXTS
     if a.effects is None or a.ranks.empty:
-        reason = "; ".join(a.notes) or t(*T["no_outcomes"])
+        reason = _say(a.effects_failed, t) if a.effects_failed else t(*T["no_outcomes"])
         return Section(
             "effects", t(*T["sec_effects"]), [Para(t(*T["effects_failed"]).format(reason=reason))]
         )
@@ -470,9 +524,12 @@ def _sec_compliance(a: DistrictAnalysis, t: Lang) -> Section:
         return Section("compliance", t(*T["sec_compliance"]), [Para(t(*T["no_compliance"]))])
     label = "label_zh" if t.zh else "label_en"
     names, doc = _names(a), _doc(a)
+    na = t(*T["na"])
 
     def cell(x) -> str:
-        if _hide(x.n, a.min_cell) or pd.isna(x.value):
+        if pd.isna(x.value):
+            return na  # not computed (no record of it at this school)
+        if _hide(x.n, a.min_cell):
             return "—"
         key = f"c.{x.school_id}.{x.indicator}.rate"
         if x.indicator in STUDENT_INDICATORS and not _rate_ok(doc, key):
@@ -485,8 +542,8 @@ def _sec_compliance(a: DistrictAnalysis, t: Lang) -> Section:
     wide = c.pivot_table(
         index="school", columns=label, values="cell", aggfunc="first", sort=False
     ).reset_index()
-    wide = wide.rename(columns={"school": t(*T["school"])}).fillna("—")
-    note = t(*T["suppressed_note"]).format(min_cell=a.min_cell)
+    wide = wide.rename(columns={"school": t(*T["school"])}).fillna(na)  # not at this level
+    note = _notes(a, t, na=bool((wide == na).any().any()))
     table = Table(wide, t(*T["compliance_caption"]), "compliance", note)
     return Section("compliance", t(*T["sec_compliance"]), [table])
 
@@ -505,7 +562,7 @@ def district_report(a: DistrictAnalysis, *, lang: str = "zh") -> Report:
     methods = [
         Para(t(*T["methods"]).format(n_sims=N_SIMS)),
         Para(t(*T["privacy"]).format(min_cell=a.min_cell)),
-        *[Para(n, "note") for n in a.notes],
+        *[Para(_say(n, t), "note") for n in a.notes],
     ]
     year = a.year if a.year is not None else 0
     return Report(
@@ -532,4 +589,6 @@ def write_district_report(
 ) -> list[Path]:
     """Analyse a district output and write its summary into ``OUT/reports/``."""
     rep = district_report(analyse_district(out_dir, **kw), lang=lang)
-    return rep.write(Path(out_dir) / "reports", formats)
+    paths = rep.write(Path(out_dir) / "reports", formats)
+    record_files(out_dir, paths)  # the folder's files list: a re-run knows them for its own
+    return paths

@@ -10,13 +10,15 @@ Output folder (``OUT``, built beside its final place and swapped in, like a proc
                                    by school (hive layout); pandas, pyarrow, Dask and DuckDB read
                                    ``OUT/tables/<table>`` directly with ``school_id`` as a column
       district_schools.csv         one row per school: verdicts with intervals (small cells blank)
-      district.json                what ran: schools, failures with their reasons, tables
+      district.json                what ran: schools, failures with their reasons, tables, and
+                                   every file of the folder (``files``: :mod:`.manifest`)
+      reports/                     the district summaries (a re-run keeps those it does not
+                                   replace)
       .mentorlib-output            marker (kind ``district``)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -33,7 +35,6 @@ from ..clean.pseudonymise import ENV_KEY
 from ..errors import InputError
 from ..outputs import (
     TMP_PREFIX,
-    atomic_write,
     check_output_dir,
     make_temp_dir,
     mark_output_dir,
@@ -42,6 +43,7 @@ from ..outputs import (
 )
 from .cluster import dashboard_line, dask_client
 from .config import DistrictConfig, load_district
+from .manifest import check_no_foreign, keep_reports, write_meta
 from .messages import one_line
 from .tasks import STAGES, outcome_task, partition_task, plain_schema, school_task
 from .verdicts import school_verdicts
@@ -81,6 +83,29 @@ def check_stages(stages) -> tuple[str, ...]:
     return st
 
 
+def check_year(cfg: DistrictConfig, year: int | None) -> None:
+    """Refuse a ``year`` that no school's study holds (one line naming the years they have)."""
+    have = sorted({y for s in cfg.schools if s.error is None for y in s.years})
+    if year is not None and have and year not in have:
+        raise InputError(
+            f"--year {year}: no school's study.toml lists that year (the schools' years: "
+            f"{', '.join(map(str, have))})"
+        )
+
+
+def _not_run(s, year: int | None) -> dict | None:
+    """The result of a school that is not sent to the cluster: its study.toml cannot be read
+    (``failed``), or it has no ``year`` (``skipped``); None when it runs."""
+    if s.error is not None:
+        status, reason = "failed", s.error
+    elif year is not None and year not in s.years:
+        have = ", ".join(map(str, s.years))
+        status, reason = "skipped", f"{year} is not one of its years in study.toml ({have})"
+    else:
+        return None
+    return {"school_id": s.school_id, "ok": False, "status": status, "reason": reason, "row": {}}
+
+
 def run_district(
     district: str | Path | DistrictConfig,
     out: str | Path | None = None,
@@ -110,12 +135,15 @@ def run_district(
     """
     cfg = district if isinstance(district, DistrictConfig) else load_district(district)
     stages = check_stages(stages)
+    check_year(cfg, year)
+    what = "--out" if out is not None else "district output"
     dest = check_output_dir(
         Path(out) if out is not None else default_out(cfg.root),
         kind="district",
         raw_roots=[cfg.root, *(s.study_dir for s in cfg.schools)],
-        what="--out" if out is not None else "district output",
+        what=what,
     )
+    check_no_foreign(dest, what)  # a re-run replaces the folder: only if it is all ours
     t0 = time.perf_counter()
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(dest.parent, "district")
@@ -130,8 +158,8 @@ def run_district(
             ok = [d for d in done if d["ok"]]
             tables, notes = _dataset(client, ok, tmp)
             per_school = _outcomes(client, ok, tmp, year, retries) if outcomes else None
-        rows, failed = _rows(cfg, done)
-        res = _finish(cfg, tmp, dest, rows, failed, tables, notes, stages, min_cell)
+        rows, failed = _rows(cfg, done, stages)
+        res = _finish(cfg, tmp, dest, rows, failed, tables, notes, stages, min_cell, what)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -160,13 +188,16 @@ def _schools(
     client, cfg, tmp: Path, task, stages, year, seed, retries, progress, true_share=True
 ) -> list[dict]:
     key, key_file = _key(cfg)
+    done = [d for s in cfg.schools if (d := _not_run(s, year)) is not None]
+    for d in done if progress is not None else []:
+        progress(d["school_id"])
     futures = {
         _submit(
             client, task, s, tmp, stages, year, seed, key, key_file, retries, true_share
         ): s.school_id
         for s in cfg.schools
+        if _not_run(s, year) is None
     }
-    done = []
     for fut in as_completed(list(futures)):
         sid = futures[fut]
         try:
@@ -233,22 +264,32 @@ def _dataset(client, ok: list[dict], tmp: Path) -> tuple[dict[str, str], list[st
     return {t: str(Path("tables") / t) for t in unified}, notes
 
 
-def _rows(cfg: DistrictConfig, done: list[dict]) -> tuple[list[dict], list[dict]]:
+def _rows(cfg: DistrictConfig, done: list[dict], stages) -> tuple[list[dict], list[dict]]:
+    """One row per school with its ``status``: ``ok`` (every stage asked for ran), ``partial``
+    (cleaned, a later stage did not run: ``reason`` names each such stage and why),
+    ``failed`` (not cleaned) or ``skipped`` (no such year); and the schools not cleaned."""
     by_id = {s.school_id: s for s in cfg.schools}
     rows, failed = [], []
     for d in done:
         s = by_id[d["school_id"]]
-        row = {"school_id": s.school_id, "school": s.name, "level": s.level, **d["row"]}
-        row["status"] = "ok" if d["ok"] else "failed"
-        row["reason"] = d["reason"]
+        row = {"school_id": s.school_id, "school": s.name, "level": s.level or None, **d["row"]}
+        if d["ok"]:
+            missed = [
+                f"{st}: {row.get(st) or 'not run'}" for st in stages[1:] if row.get(st) != "ok"
+            ]
+            row["status"], row["reason"] = ("partial" if missed else "ok"), "; ".join(missed)
+        else:
+            row["status"], row["reason"] = d.get("status", "failed"), d["reason"]
+            failed.append(
+                {"school_id": s.school_id, "status": row["status"], "reason": d["reason"]}
+            )
         rows.append(row)
-        if not d["ok"]:
-            failed.append({"school_id": s.school_id, "reason": d["reason"]})
     return rows, failed
 
 
-def _finish(cfg, tmp: Path, dest: Path, rows, failed, tables, notes, stages, min_cell):
-    """Remove what killed tasks left, write the summary files, swap the folder in."""
+def _finish(cfg, tmp: Path, dest: Path, rows, failed, tables, notes, stages, min_cell, what):
+    """Remove what killed tasks left, write the summary files, carry the previous run's
+    reports over, swap the folder in (still only if nothing foreign came into it meanwhile)."""
     for sub in ("schools", "results", "tables"):
         for left in (tmp / sub).rglob(f"{TMP_PREFIX}*") if (tmp / sub).is_dir() else []:
             shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink()
@@ -264,9 +305,10 @@ def _finish(cfg, tmp: Path, dest: Path, rows, failed, tables, notes, stages, min
         "pseudonym": cfg.pseudonym,
         "notes": [*cfg.notes, *notes],
     }
-    with atomic_write(tmp / "district.json", "w", encoding="utf-8") as f:
-        f.write(json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    check_no_foreign(dest, what)
+    keep_reports(dest, tmp)
     mark_output_dir(tmp, "district")
+    write_meta(tmp, meta)
     replace_dir(tmp, dest)
     return DistrictResult(
         cfg.name, dest, rows, failed, tables, 0.0, notes=meta["notes"], schools=schools

@@ -22,25 +22,36 @@ __all__ = ["run_stages", "school_outcomes"]
 def run_stages(
     processed: Path, results: Path, row: dict, later, year, seed: int, true_share: bool = True
 ) -> None:
-    """progress, mentors, compliance: each stage's status in ``row`` (``ok`` or its reason),
-    its headline numbers beside, its public JSON in ``results``. ``true_share=False``: the
-    progress stage gives the certified verdict only (no estimated true share, the slow part)."""
-    P = open_study(processed)
-    y = year if year is not None else (P.assessed_years or P.years)[-1]
-    row["year"] = int(y)
+    """progress, mentors, compliance: each stage's status in ``row`` (``ok`` or its one-line
+    reason), its headline numbers beside, its public JSON in ``results``. ``true_share=False``:
+    the progress stage gives the certified verdict only (no estimated true share, the slow
+    part). A stage that fails, by the data or by a bug (said as an internal error), fails
+    alone: the school's cleaning and its other stages are kept."""
+    try:
+        P = open_study(processed)
+        y = int(year if year is not None else (P.assessed_years or P.years)[-1])
+    except Exception as e:
+        row |= {stage: _reason(e) for stage in later}
+        return
+    row["year"] = y
     results.mkdir(parents=True, exist_ok=True)
     for stage in later:
         try:
             rep, numbers = _STAGE[stage](P, y, seed, true_share)
+            with atomic_write(results / f"{stage}_{y}.json", "w", encoding="utf-8") as f:
+                f.write(to_json(rep, public=True) + "\n")
         except Exception as e:
-            if not is_user_error(e):
-                raise
-            row[stage] = one_line(e)
+            row[stage] = _reason(e)
             continue
-        with atomic_write(results / f"{stage}_{y}.json", "w", encoding="utf-8") as f:
-            f.write(to_json(rep, public=True) + "\n")
         row[stage] = "ok"
         row |= numbers
+
+
+def _reason(exc: Exception) -> str:
+    """A stage's failure as one line: the user's to fix as it is, a bug said as one."""
+    if is_user_error(exc):
+        return one_line(exc)
+    return f"internal error ({one_line(exc)}); please report it"
 
 
 def _progress(P, year: int, seed: int, true_share: bool = True):

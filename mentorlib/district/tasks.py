@@ -118,7 +118,7 @@ def _run_stages(
 def outcome_task(school_id: str, processed: str, year: int | None) -> pd.DataFrame:
     """One school's programme students with the "improved" outcome, for the district analysis
     (:func:`mentorlib.district.analysis.school_outcomes`, loaded with the stages); an empty
-    frame with the reason in ``attrs["note"]`` when the school has none."""
+    frame with its reason in ``attrs["reason"]`` when the school has none."""
     from .stages import school_outcomes
 
     return school_outcomes(school_id, Path(processed), year)

@@ -49,6 +49,21 @@ COLUMNS = (
     "compliance",
     "seconds",
 )
+#: The columns of whole numbers (``Int64``: blank where a school has none).
+INT_COLUMNS = (
+    "n",
+    "year",
+    "n_evaluable",
+    "true_share_n",
+    "compliance_met",
+    "compliance_judged",
+    "mentors_scored",
+)
+#: A school's ``status``: every stage ran; cleaned but a later stage did not run (``reason``
+#: names it); not cleaned; not run (its study has no such year).
+STATUSES = ("ok", "partial", "failed", "skipped")
+#: The statuses of a cleaned school (its processed folder and tables exist).
+CLEANED = ("ok", "partial")
 _CERTIFIED = ["n_evaluable", "certified_share", "certified_ci_low", "certified_ci_high", "verdict"]
 _TRUE = ["true_share_n", "true_share", "true_share_ci_low", "true_share_ci_high"]
 
@@ -138,8 +153,9 @@ def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.Data
     df = df[list(COLUMNS)].reset_index(drop=True)
     for c in [*_CERTIFIED[:-1], *_TRUE]:
         df[c] = pd.to_numeric(df[c], errors="coerce")
-    for c in ("n", "n_evaluable", "true_share_n"):
+    for c in INT_COLUMNS:  # nullable: a failed school's blank row leaves them whole numbers
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
+    df["pseudonymised"] = df["pseudonymised"].astype("boolean")
     df["school_id"] = df["school_id"].astype(str)
     limit = district_min_cell(df["level"], min_cell)
     hidden = _protect(df, limit)
