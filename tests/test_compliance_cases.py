@@ -168,7 +168,9 @@ def test_no_records_is_not_measured():
     assert "not measured" in r["note"]
     assert rep.case_conferences.empty
     blocks = case_conference_blocks(rep, rulebook("middle"), Lang("zh"), 1)
-    assert any("没有个案分析记录" in b.text for b in blocks if isinstance(b, Para))
+    text = [b.text for b in blocks if isinstance(b, Para)]
+    assert any("没有个案分析记录" in x for x in text)
+    assert any("无记录，未评估" in x for x in text) and not any("0人" in x for x in text)
 
 
 def test_nobody_needing_one():
