@@ -23,6 +23,7 @@ CONTRACT = {
         "passed",
         "n",
         "note",
+        "unmeasured",
     ],
     "by_month": ["month", "indicator", "value", "target", "passed", "n"],
     "by_grade": ["grade", "indicator", "value", "target", "passed", "n"],

@@ -159,14 +159,18 @@ def test_coverage_not_available_without_student_ids():
     assert table.iloc[-1, -1] == "4"  # the total of the grade x month table
 
 
-def test_no_records_means_none_held():
+def test_no_records_is_not_measured():
+    """No case-conference record in the year: the coverage is not measured (not 0%)."""
     rep = C.compliance_report(_middle([]), Y, min_cell=1)
     r = _row(rep)
-    assert r["value"] == 0.0 and r["n"] == 5
-    assert "none held" in r["note"]
+    assert np.isnan(r["value"]) and r["n"] == 0 and pd.isna(r["passed"])
+    assert r["unmeasured"] == "no_activity_kind"  # other activities recorded, none of this kind
+    assert "not measured" in r["note"]
     assert rep.case_conferences.empty
     blocks = case_conference_blocks(rep, rulebook("middle"), Lang("zh"), 1)
-    assert any("没有个案分析记录" in b.text for b in blocks if isinstance(b, Para))
+    text = [b.text for b in blocks if isinstance(b, Para)]
+    assert any("没有个案分析记录" in x for x in text)
+    assert any("无记录，未评估" in x for x in text) and not any("0人" in x for x in text)
 
 
 def test_nobody_needing_one():

@@ -226,15 +226,18 @@ def test_tiny_primary_indicators(tiny_primary):
         "certified": (1 / 2, 2),
         # A: 5 students x 5 months + 4 x 4 (s05's term-2 talks by A are not B's); B: none
         "talk": (41 / 90, 90),
-        "three_party": (0.0, 90),
+        "three_party": (np.nan, 0),  # no three-party record at all: not measured, not 0%
         "subject_exchange": (9 / 18, 18),
         "group_counselling": (1 / 4, 4),  # A term 1 only
         "mood_participation": (1 / 11, 99),  # s01 every day; no record = 0 days
         "regroup_share": (1 / 10, 10),
     }
     for code, (value, n) in expect.items():
-        assert t.loc[code, "value"] == pytest.approx(value), code
+        assert t.loc[code, "value"] == pytest.approx(value, nan_ok=True), code
         assert t.loc[code, "n"] == n, code
+    assert t.loc["three_party", "unmeasured"] == "no_activity_kind"
+    assert pd.isna(t.loc["three_party", "passed"])
+    assert t["unmeasured"].notna().sum() == 1
     assert t.loc["regroup_share", "passed"]
     assert not t.loc["talk", "passed"] and not t.loc["staff_coverage", "passed"]
     assert t["passed"].dtype == "boolean"
@@ -252,7 +255,8 @@ def test_tiny_regroup_counts_under_the_new_mentor(tiny_primary):
     assert bm.loc[("A", "2024-06", "talk"), "value"] == 1.0  # the unrecorded-mentor talk
     # the mentor with no activity: zero in every month, present in every month
     b = rep.by_mentor.loc[(rep.by_mentor["mentor_id"] == "B")]
-    assert set(b["indicator"]) == {"talk", "three_party", "subject_exchange", "mood_participation"}
+    # (three-party: no record of the kind, not measured: no 0% cells)
+    assert set(b["indicator"]) == {"talk", "subject_exchange", "mood_participation"}
     assert (b.loc[b["indicator"] != "mood_participation", "value"] == 0).all()
     assert b["month"].nunique() == 9
     assert list(rep.by_mentor.columns) == CONTRACT["by_mentor"]
@@ -328,7 +332,8 @@ def test_tiny_middle_school(tiny_middle):
     assert t.loc["talk", "target_en"] == ">= 2 a month"
     assert t.loc["parent_call", "value"] == pytest.approx(9 / 27)
     assert t.loc["home_visit", "value"] == pytest.approx(1 / 3)
-    assert t.loc["student_report", "value"] == 0.0
+    assert np.isnan(t.loc["student_report", "value"])  # no student report recorded at all
+    assert t.loc["student_report", "unmeasured"] == "no_activity_kind"
     assert t.loc["regroup_share", "value"] == 0.0
     # a grade of three mentees is a small cell
     assert rep.by_grade["suppressed"].all()
@@ -370,3 +375,64 @@ def test_rules_override_drops_and_changes_indicators(tiny_primary):
     t = ind(rep)
     assert "mood_participation" not in t.index
     assert t.loc["talk", "value"] == 0.0 and t.loc["talk", "target_zh"] == "≥2次/月"
+
+
+# --------------------------------------------------------------------------- no records
+
+
+def _roster_only(empty_tables: bool) -> Processed:
+    """A school with a student roster and nothing else: the cleaner writes each kind without
+    a source as a table without columns (``empty_tables``), a hand-built study may lack them."""
+    students = pd.DataFrame(
+        {"student_id": ["s1", "s2", "s3"], "year": 2024, "grade": [1, 1, 2], "mentee": True}
+    )
+    tables = {"students": students}
+    if empty_tables:
+        tables |= {k: pd.DataFrame() for k in ("staff", "assignments", "activities", "mood")}
+    return Processed(name="roster-only", level="primary", years=(2024,), tables=tables)
+
+
+@pytest.mark.parametrize("empty_tables", [True, False])
+def test_roster_only_school_says_what_cannot_be_measured(empty_tables):
+    """A roster alone (no groups, staff, activities): no KeyError, every indicator not
+    measured, with its reason; nothing is 0%."""
+    P = _roster_only(empty_tables)
+    assert C.mentor_by_month(P, 2024).empty
+    rep = C.compliance_report(P, 2024)
+    t = ind(rep)
+    assert t["value"].isna().all() and t["passed"].isna().all() and (t["n"] == 0).all()
+    assert t.loc["talk", "unmeasured"] == "no_groups"
+    assert "no groups source" in t.loc["talk", "note"]
+    assert "no activity records for 2024" in t.loc["talk", "note"]
+    assert "no staff roster" in t.loc["training_hours", "note"]
+    assert t.loc["mood_participation", "unmeasured"] == "no_mood_records"
+    assert rep.by_month.empty and rep.by_grade.empty and rep.by_mentor.empty
+    js = rep.to_json_dict()["indicators"]
+    assert all(r["value"] is None and r["passed"] is None and r["unmeasured"] for r in js)
+    assert "无记录，未评估" in rep.summary() and "0.0%" not in rep.summary()
+
+
+def test_no_activity_records_is_not_zero_percent(tiny_primary):
+    """Groups and staff, but no activity record dated in the year: the activity rules are
+    "no data" (value null with a reason), not 0% not met; the others are still measured."""
+    t = dict(tiny_primary.tables)
+    a = t["activities"]
+    t["activities"] = a.assign(date=a["date"] - pd.DateOffset(years=1), year=2022)
+    P = Processed(name="tiny-no-acts", level="primary", years=(2023,), tables=t)
+    rep = C.compliance_report(P, 2023)
+    r = ind(rep)
+    for code in ("talk", "three_party", "subject_exchange", "group_counselling"):
+        assert np.isnan(r.loc[code, "value"]) and pd.isna(r.loc[code, "passed"]), code
+        assert r.loc[code, "unmeasured"] == "no_activity_records"
+        assert r.loc[code, "n"] == 0
+        assert "no activity records for 2023" in r.loc[code, "note"]
+    assert not set(rep.by_month["indicator"]) & {"talk", "three_party", "subject_exchange"}
+    assert not (rep.by_grade["indicator"] == "talk").any()
+    assert r.loc["student_coverage", "value"] == pytest.approx(10 / 11)  # still measured
+    assert pd.isna(r.loc["student_coverage", "unmeasured"])
+    js = {x["indicator"]: x for x in rep.to_json_dict()["indicators"]}
+    assert js["talk"]["value"] is None and js["talk"]["passed"] is None
+    assert js["talk"]["unmeasured"] == "no_activity_records"
+    assert js["student_coverage"]["unmeasured"] is None
+    trend = C.compliance_trend(P).set_index("indicator")
+    assert trend.loc["talk", "unmeasured"] == "no_activity_records"

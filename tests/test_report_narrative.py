@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 
 from mentorlib import report
+from mentorlib.compliance import compliance_report
 from mentorlib.labels import Lang
+from mentorlib.labels_compliance import UNMEASURED_VERDICT
 from mentorlib.labels_narrative import NARRATIVE, PLACEHOLDERS
 from mentorlib.report.annual import APPENDIX_SECTIONS
 from mentorlib.report.document import Todo
@@ -29,6 +31,7 @@ from mentorlib.report.sections_narrative import (
     problems_section,
 )
 
+from _compliance_fixtures import make_tiny_primary
 from _report_fixtures import YEAR, drafted_reports, sample_study
 
 BODY_ZH = ["基本情况", "主要做法", "取得成效", "存在问题", "下一步计划", "典型案例"]
@@ -233,3 +236,42 @@ def test_review_stages_match_the_tables():
     # a count of students under min_cell (zero included) never prints as a number
     for v in table["调整导师（人次）"]:
         assert v == "<5" or int(v) >= 5
+
+
+def _no_talk_records():
+    """The sample year's analyses with the compliance of a hand-written school whose groups
+    and staff are known but which recorded no activity in the year (tiny primary school,
+    tests/_compliance_fixtures.py, its log moved a year back)."""
+    P, a = _quick("sample")
+    tiny = make_tiny_primary()
+    acts = tiny["activities"]
+    moved = acts.assign(date=acts["date"] - pd.DateOffset(years=1), year=2022)
+    tiny = dataclasses.replace(tiny, tables={**tiny.tables, "activities": moved})
+    return P, dataclasses.replace(a, compliance=compliance_report(tiny, 2023))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_records_is_not_assessed_not_zero(lang):
+    """An indicator with no records for the year is 无记录，未评估 (no records, not
+    assessed) in the problems list, the executive summary and the appendix: never "0.0%
+    not met"."""
+    P, a = _no_talk_records()
+    t = Lang(lang)
+    talk = t("谈心谈话达标率", "one-to-one talks")
+    problems = " ".join(getattr(b, "text", "") for b in problems_section(a, t).blocks)
+    assert t.pair(UNMEASURED_VERDICT).split("，")[0].split(",")[0] in problems
+    assert talk + t("（无活动记录）", " (no activity records)") in problems
+    missed = problems.split(t("未达到目标的过程指标", "Process indicators not met"))[1]
+    assert talk not in missed.split(t("。", "."))[0]  # not among the indicators missed
+    assert not re.search(re.escape(talk) + r"\s?[\d.]+%", problems)  # no "谈心谈话达标率0.0%"
+    rep = report.annual_summary(P, YEAR, lang=lang, analyses=a)
+    summary = " ".join(getattr(b, "text", "") for b in rep.section("summary").blocks)
+    assert t("另有4项无记录，未评估", "4 more with no records, not assessed") in summary
+    for key in ("kpi", "compliance"):
+        table = next(b.data for b in rep.section(key).blocks if hasattr(b, "data"))
+        rows = table.set_index(table.columns[0])
+        row = rows.loc[t("谈心谈话达标率", "One-to-one talks")]
+        assert t.pair(UNMEASURED_VERDICT) in row.tolist(), key
+        assert "0.0%" not in row.tolist() and t("未达标", "not met") not in row.tolist(), key
+    monthly = [b.data for b in rep.section("compliance").blocks if hasattr(b, "data")][1:]
+    assert not any(t("谈心谈话达标率", "One-to-one talks") in d.columns for d in monthly)

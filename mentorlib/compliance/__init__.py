@@ -8,6 +8,7 @@ school-wide, by month, by grade and by mentor, and says whether the target was m
 
 Modules: :mod:`~mentorlib.compliance.indicators` (which indicators a rulebook asks for, their
 targets and the pass rule), :mod:`~mentorlib.compliance.measure` (the counting),
+:mod:`~mentorlib.compliance.unmeasured` (the rules the year's records cannot measure),
 :mod:`~mentorlib.compliance.result` (:class:`ComplianceReport`) and
 :mod:`~mentorlib.compliance.figures` (the grade x month summary and the mentor heatmap).
 
@@ -95,6 +96,13 @@ Indicators (code, value, denominator ``n``; targets from :mod:`mentorlib.rules`)
     held in every unit (student-month, mentor ...) counted. Indicators whose rule the
     level's rulebook does not have (0, None or False) are left out; ``passed`` is missing
     when there is no target or no unit to count.
+
+Not measured
+    A rule whose records the year does not have at all (no groups source, no staff roster, no
+    activity record of its kind, no mood chart) is not measured: value and ``passed``
+    missing, ``n`` 0, ``unmeasured`` the reason (:mod:`~mentorlib.compliance.unmeasured`).
+    It is neither met nor not met, never 0%: an absent log cannot say the work was not done.
+    Where the records exist, a unit without one counts as the rule not met.
 
 Privacy
 -------

@@ -31,7 +31,8 @@ Coverage
     of the year. Computed only when some case-conference record of the year names a student;
     records that name no student (mentor-level rows, as some logs keep them; the synthetic
     schools name the students discussed) cannot say who was discussed: the coverage is then "not available: the records name no student".
-    No case-conference record at all counts as none held (coverage 0), as for every other rule.
+    No case-conference record at all in the year: the coverage is not measured (no record
+    to judge by, as for every other rule: :mod:`mentorlib.compliance.unmeasured`).
 
 Privacy
 -------

@@ -80,6 +80,7 @@ INDICATOR_COLUMNS = [
     "passed",
     "n",
     "note",
+    "unmeasured",
 ]
 
 #: Tolerance of the pass rule (a share computed as a ratio may miss the target by rounding).

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import calendar
+from ..data import empty_table
 from ..errors import InputError
 from ..privacy import suppress_small_cells
 from ..rules import Rulebook
@@ -36,6 +37,7 @@ from .indicators import (
     target_of,
 )
 from .result import ComplianceReport
+from .unmeasured import unmeasured_note, unmeasured_reasons
 
 if TYPE_CHECKING:
     from ..data import Processed
@@ -76,8 +78,17 @@ def _check_year(processed, year: int) -> None:
         )
 
 
-def _table(processed, name: str) -> pd.DataFrame | None:
-    return processed[name] if name in processed else None
+def _table(processed, name: str) -> pd.DataFrame:
+    """The study's table, or an empty contract table when the study lacks it or it has no
+    columns (the cleaner writes a kind without a source so: a roster-only school)."""
+    df = processed.tables.get(name)
+    if df is None or len(df.columns) == 0:
+        return empty_table(name)
+    return df
+
+
+def _of_year(df: pd.DataFrame, year: int) -> pd.DataFrame:
+    return df.loc[(pd.to_numeric(df["year"], errors="coerce") == year).fillna(False).to_numpy()]
 
 
 def _mkey(dates: pd.Series) -> pd.Series:
@@ -123,8 +134,7 @@ def _case_counts(processed, year: int, acts: pd.DataFrame) -> pd.DataFrame:
 def _mentor_months(processed, year: int) -> pd.DataFrame:
     """:func:`mentor_by_month` with the month also as a YYYYMM integer (``mkey``)."""
     months = _months(year)
-    a = processed["assignments"]
-    a = a.loc[a["year"] == year]
+    a = _of_year(_table(processed, "assignments"), year)
     rows = pd.DataFrame(
         {
             "student_id": _ids(a["student_id"]).to_numpy(),
@@ -148,8 +158,7 @@ def _mentor_months(processed, year: int) -> pd.DataFrame:
 
 def _roster(processed, year: int, rules: Rulebook) -> pd.DataFrame:
     """Students of the year (``student_id, grade``): all, or the nominated mentees."""
-    s = processed["students"]
-    s = s.loc[s["year"] == year]
+    s = _of_year(_table(processed, "students"), year)
     if not rules.all_students_mentored and "mentee" in s.columns:
         s = s.loc[s["mentee"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
     out = pd.DataFrame(
@@ -162,8 +171,7 @@ def _roster(processed, year: int, rules: Rulebook) -> pd.DataFrame:
 
 
 def _grades(processed, year: int) -> pd.DataFrame:
-    s = processed["students"]
-    s = s.loc[s["year"] == year]
+    s = _of_year(_table(processed, "students"), year)
     return pd.DataFrame(
         {
             "student_id": _ids(s["student_id"]).to_numpy(),
@@ -177,7 +185,7 @@ def _activities(processed, year: int) -> pd.DataFrame:
     day (the date without its time)."""
     acts = _table(processed, "activities")
     cols = ["mentor_id", "student_id", "activity", "mkey", "term", "school_year"]
-    if acts is None or not len(acts):
+    if not len(acts):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     d = pd.to_datetime(acts["date"], errors="coerce")
     sy = calendar.school_years_of(d).astype("Int64")
@@ -289,11 +297,8 @@ def _home_visits(mm, acts, grades, rules) -> pd.DataFrame:
 
 def _mood(processed, year, sm, months) -> tuple[pd.DataFrame | None, str]:
     """Units of the mood chart: roster student-months, days recorded over school days."""
-    mood = _table(processed, "mood")
     roster_sm = sm.loc[sm["on_roster"]]
-    if mood is None:
-        return None, "no mood-chart table in the study"
-    m = mood.loc[mood["year"] == year]
+    m = _of_year(_table(processed, "mood"), year)
     if not len(m):
         return None, f"no mood-chart records for {year}"
     f = pd.DataFrame(
@@ -324,8 +329,7 @@ def _mood(processed, year, sm, months) -> tuple[pd.DataFrame | None, str]:
 
 
 def _staff_coverage(processed, year, rules, mentors: set) -> dict:
-    st = processed["staff"]
-    st = st.loc[st["year"] == year]
+    st = _of_year(_table(processed, "staff"), year)
     role = st["role"].astype("str")
     keep = role.isin(rules.mentor_roles).to_numpy()
     if not rules.all_students_mentored and "grade" in st.columns:
@@ -348,8 +352,7 @@ def _staff_coverage(processed, year, rules, mentors: set) -> dict:
 
 
 def _mentor_table(processed, year, mentors: list[str]) -> pd.DataFrame:
-    st = processed["staff"]
-    st = st.loc[st["year"] == year]
+    st = _of_year(_table(processed, "staff"), year)
     f = pd.DataFrame(
         {
             "mentor_id": _ids(st["staff_id"]).to_numpy(),
@@ -400,8 +403,7 @@ def _people_rows(processed, year, rules, mm, need) -> dict[str, dict]:
 
 
 def _regroup_row(processed, year, mm) -> dict:
-    a = processed["assignments"]
-    a = a.loc[a["year"] == year]
+    a = _of_year(_table(processed, "assignments"), year)
     term = pd.to_numeric(a["term"], errors="coerce").to_numpy()
     sid = _ids(a["student_id"])
     t1 = a.loc[term == 1]
@@ -549,7 +551,9 @@ def compliance_report(
     ----------
     processed : Processed
         A processed study (``students``, ``staff``, ``assignments``; ``activities`` and
-        ``mood`` when the study has them: an absent record counts as a rule not met).
+        ``mood`` when the study has them). Where a rule's records exist, a unit without one
+        counts as the rule not met; a rule with no record at all in the year is not measured
+        (``unmeasured``: :mod:`mentorlib.compliance.unmeasured`), never 0%.
     year : int
         The school year (2023 = 2023-2024 学年).
     min_cell : int, optional
@@ -578,11 +582,16 @@ def compliance_report(
     need = required_indicators(rules)
     mm = _mentor_months(processed, year)
     acts = _activities(processed, year)
+    gaps = _unmeasured(processed, year, rules, need, mm, acts)
     units, notes = _collect_units(processed, year, rules, need, mm, acts)
+    units = units.loc[~units["indicator"].isin(gaps)].reset_index(drop=True)
     rows = _people_rows(processed, year, rules, mm, need)
     rows["regroup_share"] = _regroup_row(processed, year, mm)
     counts = _case_counts(processed, year, acts)
-    if "case_conference" in need:
+    for code, why in gaps.items():  # no record to judge by: not measured, never 0%
+        note = unmeasured_note(why, year=year, code=code)
+        rows[code] = {"value": math.nan, "n": 0, "note": note, "unmeasured": why[0]}
+    if "case_conference" in need and "case_conference" not in gaps:
         cc, n_need, note = _case_units(processed, year, rules, acts)
         held = int(counts["n_conferences"].sum())
         notes["case_conference"] = f"{note}; {held} case conferences held (case_conferences)"
@@ -614,6 +623,19 @@ def compliance_report(
         min_cell=min_cell,
         case_conferences=counts,
         by_grade_month=_by_grade_month(units, targets, min_cell),
+    )
+
+
+def _unmeasured(processed, year, rules, need, mm, acts) -> dict[str, tuple[str, ...]]:
+    """The indicators of ``need`` the year's records cannot measure, with the reason
+    (:func:`mentorlib.compliance.unmeasured.unmeasured_reasons`)."""
+    return unmeasured_reasons(
+        need,
+        roster=bool(len(_roster(processed, year, rules))),
+        groups=bool(len(mm)),
+        staff=bool(len(_of_year(_table(processed, "staff"), year))),
+        kinds=set(acts["activity"].dropna().astype("str")),
+        mood=bool(len(_of_year(_table(processed, "mood"), year))),
     )
 
 
@@ -649,11 +671,9 @@ def _collect_units(processed, year, rules, need, mm, acts) -> tuple[pd.DataFrame
         parts.append(_home_visits(mm, acts, grades, rules))
     notes = _unit_notes(rules, len(roster) - int(covered["num"].sum()))
     off = int(mm.loc[~mm["student_id"].isin(on_roster), "student_id"].nunique())
-    for code in (*STUDENT_MONTHLY, "subject_exchange", "group_counselling", "home_visit"):
-        if off and code not in ("subject_exchange", "group_counselling"):
+    for code in (*STUDENT_MONTHLY, "home_visit"):
+        if off:
             notes[code] += f"; {off} assigned students not on the roster"
-        if not len(acts):
-            notes[code] += f"; no activity records for {year}"
     if "mood_participation" in need:
         mood, notes["mood_participation"] = _mood(processed, year, sm, months)
         if mood is not None:
@@ -700,10 +720,13 @@ def _indicator_table(need: list[str], rows: dict[str, dict], rules: Rulebook) ->
                 "passed": passed(code, r["value"], tgt),
                 "n": int(r["n"]),
                 "note": r["note"],
+                "unmeasured": r.get("unmeasured"),
             }
         )
     ind = pd.DataFrame(out, columns=INDICATOR_COLUMNS)
-    return ind.astype({"passed": "boolean", "n": "int64", "value": float, "target": float})
+    return ind.astype(
+        {"passed": "boolean", "n": "int64", "value": float, "target": float, "unmeasured": "string"}
+    )
 
 
 def compliance_trend(
@@ -738,7 +761,7 @@ def compliance_trend(
         t = compliance_report(processed, y, min_cell=min_cell, rules=rules).indicators
         frames.append(t.assign(year=y))
     cols = ["indicator", "year", "value", "target", "passed", "n", "label_zh", "label_en"]
-    cols += ["target_zh", "target_en"]
+    cols += ["target_zh", "target_en", "unmeasured"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     t = pd.concat(frames, ignore_index=True)[cols]

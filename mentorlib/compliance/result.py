@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 
 from ..labels import COMPLIANCE_LEVELS, COMPLIANCE_VERDICTS, Lang, check_lang
+from ..labels_compliance import UNMEASURED_REASONS, UNMEASURED_TEXTS, UNMEASURED_VERDICT
 from ..results import records
 from .figures import grade_month, heatmap
 
@@ -33,7 +34,9 @@ class ComplianceReport:
         definitions): ``indicator, label_zh, label_en, value`` (a share in [0, 1]), ``target``
         (NaN when none), ``target_zh, target_en`` (the rule in words), ``unit`` ("share"),
         ``passed`` (nullable boolean; missing when not applicable), ``n`` (the denominator),
-        ``note`` (what ``n`` counts and anything counted specially, English).
+        ``note`` (what ``n`` counts and anything counted specially, English), ``unmeasured``
+        (missing, or why the year's records cannot measure it: value and ``passed`` missing,
+        ``n`` 0; :mod:`mentorlib.compliance.unmeasured`).
     by_month : DataFrame
         ``month`` (YYYY-MM), ``indicator, value, target, passed, n``, plus ``n_students`` and
         ``suppressed`` (small cells blanked). Monthly indicators only.
@@ -151,18 +154,23 @@ class ComplianceReport:
         t = self.indicators
         n_pass = int(t["passed"].fillna(False).astype(bool).sum())
         n_app = int(t["passed"].notna().sum())
+        n_un = int(t["unmeasured"].notna().sum()) if "unmeasured" in t else 0
         lvl = L.of(COMPLIANCE_LEVELS, self.level)
-        lines = [
-            L(
-                f"{self.year}学年过程合规（{lvl}）：{n_app}项有目标的指标中{n_pass}项达标",
-                f"Process compliance {self.year} ({lvl}): {n_pass} of {n_app} "
-                "indicators with a target met",
-            )
-        ]
+        head = L(
+            f"{self.year}学年过程合规（{lvl}）：{n_app}项有目标的指标中{n_pass}项达标",
+            f"Process compliance {self.year} ({lvl}): {n_pass} of {n_app} "
+            "indicators with a target met",
+        )
+        if n_un:
+            head += L("；", "; ") + L.of(UNMEASURED_TEXTS, "count").format(n=n_un)
+        lines = [head]
         for r in t.to_dict("records"):
             v = "—" if pd.isna(r["value"]) else f"{r['value']:.1%}"
             key = "na" if pd.isna(r["passed"]) else ("met" if r["passed"] else "not_met")
             verdict = L.of(COMPLIANCE_VERDICTS, key)
+            if not pd.isna(r.get("unmeasured")):
+                why = L.of(UNMEASURED_REASONS, r["unmeasured"])
+                verdict = L.pair(UNMEASURED_VERDICT) + L(f"（{why}）", f" ({why})")
             if L.zh:
                 lines.append(
                     f"  {r['label_zh']}：{v}（目标 {r['target_zh']}，n={r['n']:,}）{verdict}"

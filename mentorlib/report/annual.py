@@ -15,6 +15,7 @@ import pandas as pd
 from ..effectiveness import MentorReport
 from ..errors import InputError
 from ..labels import Lang
+from ..labels_compliance import UNMEASURED_TEXTS
 from ..labels_units import COUNT_UNIT_HEADER, COUNT_UNITS
 from ..privacy import Document
 from ..rules import DEFAULT_SEED, Rulebook
@@ -39,6 +40,7 @@ from .shared import (
     rule_text,
     satisfaction_kpis,
     title_page,
+    unmeasured_of,
 )
 
 __all__ = ["ANNUAL_SECTIONS", "annual_summary"]
@@ -177,13 +179,16 @@ def _process_para(ind: pd.DataFrame, t: Lang) -> Para:
         f"{r[lab]}{pct(r['value'])}" if t.zh else f"{r[lab].lower()} {pct(r['value'])}"
         for _, r in miss.iterrows()
     )
+    n_gap = sum(1 for _, r in ind.iterrows() if unmeasured_of(r))
+    gap = t("；", "; ") + t.pair(UNMEASURED_TEXTS["count"]).format(n=n_gap) if n_gap else ""
     return Para(
         t(
             f"过程落实方面，{len(have)}项有明确目标的过程指标中{len(met)}项达标"
             + (f"；未达标的是：{missed}" if len(miss) else "")
+            + gap
             + "。",
             f"Process records: {len(met)} of the {len(have)} indicators with a target "
-            "were met" + (f"; not met: {missed}" if len(miss) else "") + ".",
+            "were met" + (f"; not met: {missed}" if len(miss) else "") + gap + ".",
         )
     )
 

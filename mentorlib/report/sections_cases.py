@@ -14,9 +14,11 @@ import pandas as pd
 from .. import calendar
 from ..compliance import case_conference_table
 from ..labels import Lang
+from ..labels_cases import CASE_CONFERENCE_INDICATOR
 from ..labels_cases import CASE_CONFERENCE_TEXTS as TX
 from .document import Heading, Para, Table
 from .render.fmt import count_text, frame, missing, pct, sep, year_label
+from .shared import indicator_verdict, unmeasured_item, unmeasured_of
 
 __all__ = ["case_conference_blocks", "case_review_bullets"]
 
@@ -53,6 +55,11 @@ def _counts_table(counts: pd.DataFrame, t: Lang, year: int) -> Table:
 
 def _coverage_para(row, t: Lang, min_cell: int) -> Para:
     """The coverage sentence, or why it is not available."""
+    if unmeasured_of(row):  # "需个案分析学生的覆盖率（无活动记录）：无记录，未评估。"
+        what = unmeasured_item(row, t.pair(CASE_CONFERENCE_INDICATOR), t)
+        return Para(
+            t(f"{what}：", f"{what}: ") + indicator_verdict(row, t) + t("。", "."), "bullet"
+        )
     if missing(row["value"]):
         if "not available" in str(row["note"]):
             return Para(t.of(TX, "not_available"), "bullet")

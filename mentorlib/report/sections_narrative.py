@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..calendar import term_bounds
 from ..labels import ACTIVITY_LABELS, FOCUS_LABELS, GENDER_LABELS, ROLE_LABELS, Lang
+from ..labels_compliance import UNMEASURED_TEXTS
 from ..labels_narrative import NARRATIVE, NARRATIVE_TITLES, PLACEHOLDERS
 from .analyses import YearAnalyses
 from .disclosure import printed
@@ -36,7 +37,7 @@ from .render.fmt import (
     sep,
     year_label,
 )
-from .shared import label_column, school_label, verdict_text
+from .shared import label_column, school_label, unmeasured_item, unmeasured_of, verdict_text
 
 __all__ = ["NARRATIVE_SECTIONS", "narrative_sections", "signature_section"]
 
@@ -307,6 +308,28 @@ def _behind(a: YearAnalyses, t: Lang) -> str | None:
     return _f(t, "behind", school_share=pct(school), items=sep(t).join(items))
 
 
+def _process_problems(ind: pd.DataFrame, t: Lang) -> list[Para]:
+    """The process indicators missed, and those with no records (not assessed: neither
+    met nor not met, never "0% not met")."""
+    missed = _indicator_items(ind, t, False, True)
+    lab = label_column(t)
+    gaps = [
+        unmeasured_item(r, r[lab] if t.zh else str(r[lab]).lower(), t)
+        for _, r in ind.iterrows()
+        if unmeasured_of(r)
+    ]
+    out = []
+    if missed:
+        out.append(Para(_f(t, "missed", items=sep(t).join(missed))))
+    elif not gaps:
+        out.append(Para(_f(t, "none_missed")))
+    elif ind["passed"].notna().any():
+        out.append(Para(t.pair(UNMEASURED_TEXTS["none_missed"])))
+    if gaps:
+        out.append(Para(t.pair(UNMEASURED_TEXTS["items"]).format(items=sep(t).join(gaps))))
+    return out
+
+
 def problems_section(a: YearAnalyses, t: Lang) -> Section:
     """存在问题: the progress target and the process indicators missed, the groups behind."""
     b: list = []
@@ -327,10 +350,7 @@ def problems_section(a: YearAnalyses, t: Lang) -> Section:
     if a.compliance is None:
         b.append(Para(_f(t, "no_compliance")))
     else:
-        missed = _indicator_items(a.compliance.indicators, t, False, True)
-        b.append(
-            Para(_f(t, "missed", items=sep(t).join(missed)) if missed else _f(t, "none_missed"))
-        )
+        b += _process_problems(a.compliance.indicators, t)
     behind = _behind(a, t)
     if behind:
         b.append(Para(behind))

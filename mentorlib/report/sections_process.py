@@ -19,7 +19,14 @@ from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import ci, count_text, en_count, frame, missing, num, numci, pct, zh_count
 from .render.fmt import share as share_text
 from .sections_cases import case_conference_blocks
-from .shared import add_figure, label_column, passed_text, technical_notes
+from .shared import (
+    add_figure,
+    indicator_verdict,
+    label_column,
+    passed_text,
+    technical_notes,
+    unmeasured_of,
+)
 from .sources import missing_kinds
 
 __all__ = ["compliance_intro", "compliance_section", "quality_section", "satisfaction_section"]
@@ -149,6 +156,12 @@ def compliance_section(a: YearAnalyses, t: Lang, public: bool) -> Section:
     lab = label_column(t)
     rows = []
     for _, r in C.indicators.iterrows():
+        if unmeasured_of(r):  # no records: "no records, not assessed", no value, no n
+            rows.append(
+                [r[lab], "—", t(r["target_zh"], r["target_en"]), indicator_verdict(r, t), "—"]
+                + [t.of(COUNT_UNITS, r["indicator"], "—")]
+            )
+            continue
         small = not missing(r["n"]) and r["n"] < mc
         rows.append(
             [

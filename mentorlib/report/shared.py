@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..labels import FOCUS_LABELS, POLICY_LABELS, PROGRESS_VERDICTS, Lang
+from ..labels_compliance import UNMEASURED_REASONS, UNMEASURED_VERDICT
 from ..labels_narrative import SCHOOL_UNNAMED
 from ..plots import fig_png
 from .document import Block, Figure, Heading, Para, Section, Todo
@@ -71,6 +72,27 @@ def passed_text(passed, t: Lang) -> str:
     if missing(passed):
         return "—"
     return t("达标", "met") if bool(passed) else t("未达标", "not met")
+
+
+def unmeasured_of(r) -> str | None:
+    """Why a process indicator (a row of the compliance indicators or trend, a Series or a
+    namedtuple) could not be measured: its reason code, None when it was measured."""
+    code = r.get("unmeasured") if isinstance(r, pd.Series) else getattr(r, "unmeasured", None)
+    return None if code is None or missing(code) else str(code)
+
+
+def indicator_verdict(r, t: Lang) -> str:
+    """The verdict cell of a process indicator: 达标 / 未达标 / "—", or 无记录，未评估 (no
+    records, not assessed) when the year's records could not measure it."""
+    if unmeasured_of(r) is not None:
+        return t.pair(UNMEASURED_VERDICT)
+    return passed_text(r["passed"] if isinstance(r, pd.Series) else r.passed, t)
+
+
+def unmeasured_item(r, label: str, t: Lang) -> str:
+    """ "name (why)" of a process indicator not measured, for the reports' lists."""
+    why = t.of(UNMEASURED_REASONS, unmeasured_of(r))
+    return t(f"{label}（{why}）", f"{label} ({why})")
 
 
 def school_label(processed, t: Lang) -> str:
@@ -287,8 +309,8 @@ def compliance_kpi(r, t: Lang, target_text: str, *, year: int | None = None) -> 
         r.value,
         r.target,
         target_text,
-        passed_text(r.passed, t),
-        r.n,
+        indicator_verdict(r, t),
+        np.nan if unmeasured_of(r) else r.n,  # nothing counted: "—", not "<5"
         year=year,
         passed=None if missing(r.passed) else bool(r.passed),
     )
