@@ -159,3 +159,12 @@ def test_a_bug_in_one_schools_outcomes_is_its_note(monkeypatch, tmp_path):
     assert got.attrs["reason"] == "KeyError: 'year'"
     frame, missing = district_analysis.combine_outcomes([got])
     assert frame.empty and missing == [("school_04", "KeyError: 'year'")]
+
+
+def test_a_middle_school_has_no_verdict_on_a_target_its_plan_does_not_set(primary, middle):
+    # the middle school's plan sets no numeric target (rules.show_target off): its district
+    # row says so instead of "not met"; a primary school keeps its verdict
+    for P, want in ((middle, {district_stages.NO_TARGET}), (primary, {"met", "not met"})):
+        _, numbers = district_stages._progress(P, P.years[0], 0, true_share=False)
+        assert numbers["certified_share"] is not None
+        assert {numbers["verdict"]} <= want

@@ -47,6 +47,10 @@ def run_stages(
         row |= numbers
 
 
+#: The verdict column of a school whose rules set no numeric target (``show_target`` off).
+NO_TARGET = "no target"
+
+
 def _reason(exc: Exception) -> str:
     """A stage's failure as one line: the user's to fix as it is, a bug said as one."""
     if is_user_error(exc):
@@ -63,7 +67,8 @@ def _progress(P, year: int, seed: int, true_share: bool = True):
         "certified_share": s["proportion"],
         "certified_ci_low": s["ci_low"],
         "certified_ci_high": s["ci_high"],
-        "verdict": s["verdict"],
+        # a level whose plan sets no numeric target (the middle school) has no verdict on one
+        "verdict": s["verdict"] if P.rules.show_target else NO_TARGET,
         "true_share_n": (rep.true_share or {}).get("n_students"),
         "true_share": ts.get("estimate"),
         "true_share_ci_low": ts.get("ci_low"),
