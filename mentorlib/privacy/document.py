@@ -107,7 +107,9 @@ class Document:
 
     # ------------------------------------------------------------------ registering
 
-    def count(self, key: str, value, *, printed: bool = True, label: str = "") -> str:
+    def count(
+        self, key: str, value, *, printed: bool = True, label: str = "", sensitive: bool = True
+    ) -> str:
         """Register a count of students; the same key again must carry the same value.
 
         Parameters
@@ -120,6 +122,10 @@ class Document:
             False for a number the document implies but does not print.
         label : str, optional
             Human-readable description for the audit.
+        sensitive : bool, default True
+            False for a hidden cell that is an unknown of the audit but not a group to protect
+            itself even when small (a remainder of :meth:`subset`; nobody at all without a
+            mentor). Only a new cell takes it.
 
         Returns
         -------
@@ -137,7 +143,7 @@ class Document:
             if old.printed and old.status == HIDDEN:
                 old.status = SHOWN
             return key
-        self.cells[key] = _Cell(v, printed, SHOWN if printed else HIDDEN, label or key)
+        self.cells[key] = _Cell(v, printed, SHOWN if printed else HIDDEN, label or key, sensitive)
         self.protected = False
         return key
 
@@ -196,8 +202,7 @@ class Document:
         rest = self.cells[total].value - self.cells[part].value
         if rest < 0:
             return None
-        key = self.count(f"{part}~rest", rest, printed=False)
-        self.cells[key].sensitive = False
+        key = self.count(f"{part}~rest", rest, printed=False, sensitive=False)
         self.total(total, [part, key])
         return key
 

@@ -13,6 +13,7 @@ from .render.fmt import as_float, as_int, count_text, missing
 
 __all__ = [
     "SAME_STUDENTS",
+    "SUBSETS_OF_THE_YEAR",
     "printed",
     "register_compliance",
     "register_pilot",
@@ -27,7 +28,10 @@ def register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") 
 
     For each indicator of :data:`mentorlib.compliance.STUDENT_INDICATORS` with a value:
     ``comp.{indicator}.n`` (the students counted, printed), ``comp.{indicator}.k`` (those
-    meeting it, not printed) and the rate ``comp.{indicator}.rate`` = ``k`` / ``n``.
+    meeting it, not printed) and the rate ``comp.{indicator}.rate`` = ``k`` / ``n``. Every
+    student with a mentor: the students without one are no group (their 0 is not protected,
+    so printing the students with a mentor beside the roster withholds neither); the 100%
+    itself stays withheld by the rate rule.
 
     Parameters
     ----------
@@ -41,8 +45,11 @@ def register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") 
             continue
         code = str(r.indicator)
         pre = f"{prefix}.{code}"
-        doc.count(f"{pre}.n", r.n)
-        doc.count(f"{pre}.k", round(as_float(r.value) * as_int(r.n)), printed=False)
+        n, k = as_int(r.n), round(as_float(r.value) * as_int(r.n))
+        doc.count(f"{pre}.n", n)
+        doc.count(f"{pre}.k", k, printed=False)
+        if code == "student_coverage" and k == n:  # nobody without a mentor: no group to hide
+            doc.count(f"{pre}.rate~not", 0, printed=False, sensitive=False)
         doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
 
 
@@ -65,7 +72,13 @@ SAME_STUDENTS: tuple[tuple[str, ...], ...] = (
 
 #: Prefixes of the cells counting some of the year's students (the coverage table, the
 #: satisfaction table's respondents, those with a mentor): each is at most ``n_students``.
-SUBSETS_OF_THE_YEAR = ("coverage.", "sat.", "comp.student_coverage.k", "regroup.n_students")
+SUBSETS_OF_THE_YEAR = (
+    "coverage.",
+    "sat.",
+    "comp.student_coverage.k",
+    "regroup.n_students",
+    "school.n_mentored",
+)
 
 
 def tie_same_students(doc: Document) -> None:
