@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 
 from mentorlib import effectiveness as E
+from mentorlib.effectiveness.dose import _left_out
 from mentorlib.progress import improved_students, progress_report, student_progress, study_changes
+from mentorlib.rules import rulebook
 
 from _effectiveness_fixtures import with_rules
 
@@ -75,7 +79,39 @@ def test_dose_response_separated_flag_is_finite_with_a_note(middle):
     d = E.dose_response(sep, year)
     assert len(d.table) and np.isfinite(d.table[["estimate", "se", "p"]].to_numpy()).all()
     assert (d.table["se"] > 0).all() and (d.table["estimate"].abs() < 20).all()
-    assert any(n.startswith("reconstituted dropped: sparse") and "0 not" in n for n in d.notes)
+    assert any(n.startswith("reconstituted dropped: sparse") for n in d.notes)
+    # the note is published: no count of the five (nor of the 0 not improved); the counts
+    # are in the internal table
+    note = next(n for n in d.notes if n.startswith("reconstituted dropped"))
+    assert "5 students" not in note and "0 not" not in note and "fewer than 5" in note
+    row = d.sparse.set_index("column").loc["reconstituted"]
+    assert (row["level"], row["n_students"], row["n_improved"], row["n_not"]) == (1.0, 5, 5, 0)
     f = E.dose_response(sep, year, firth=True)
     assert f.fit == "firth" and np.isfinite(f.table[["estimate", "se"]].to_numpy()).all()
     assert any("reconstituted" in n and "Firth" in n for n in f.notes)
+
+
+def test_sparse_counts_only_in_internal_output():
+    # the public JSON (mentors --json) has the notes without counts and no table of them;
+    # --internal has the exact counts
+    empty = pd.DataFrame()
+    sparse = pd.DataFrame(
+        [{"column": "left_behind", "level": 1.0, "n_students": 10, "n_improved": 7, "n_not": 3}]
+    )
+    rep = E.MentorReport(
+        "hand", "middle", 2023, 0, rulebook("middle"), *([empty] * 15), dose_sparse=sparse
+    )
+    rep = replace(rep, effects=pd.DataFrame(columns=["outcome"]))
+    public, internal = rep.to_json_dict(), rep.to_json_dict(public=False)
+    assert "dose_sparse" not in public["tables"] and "dose_sparse" not in rep.tables()
+    assert internal["tables"]["dose_sparse"] == sparse.to_dict("records")
+    assert "dose_sparse" in internal["internal_tables"]
+
+
+def test_students_left_out_are_not_counted_below_min_cell():
+    data = pd.DataFrame({"y": [1.0] * 12 + [0.0] * 10})
+    assert _left_out(data, SimpleNamespace(y=np.zeros(19)), 5) == [
+        "fewer than 5 evaluable student(s) left out of the model: a covariate is missing"
+    ]
+    assert _left_out(data, SimpleNamespace(y=np.zeros(16)), 5)[0].startswith("6 evaluable")
+    assert _left_out(data, SimpleNamespace(y=np.zeros(22)), 5) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -83,9 +84,30 @@ def test_separated_flag_is_dropped_with_a_note():
     f = fit_logistic(X, y, df["mentor"].to_numpy(), NAMES, min_cell=5)
     assert f.method == "gee" and np.all(np.isfinite(f.beta)) and np.all(np.diag(f.cov) > 0)
     assert [NAMES[j] for j in f.kept] == ["Intercept", "pre", "talk"]
-    assert any(n.startswith("reconstituted dropped: sparse") and "0 not" in n for n in f.notes)
+    assert any(n.startswith("reconstituted dropped: sparse") for n in f.notes)
     assert any(n.startswith("left_behind dropped: sparse") for n in f.notes)
     assert np.max(np.abs(f.beta)) < 5
+
+
+def test_sparse_notes_print_no_count_but_the_fit_keeps_them():
+    # the notes are published (mentors --json without --internal): "left_behind = 1: 3
+    # students, 2 improved, 1 not" printed counts below min_cell (and 1 = 3 - 2)
+    df = _school()
+    X, y = _design(df), df["y"].to_numpy()
+    for firth in (False, True):
+        f = fit_logistic(X, y, df["mentor"].to_numpy(), NAMES, min_cell=5, firth=firth)
+        sparse = [n for n in f.notes if "sparse" in n]
+        assert len(sparse) == 2
+        for n in sparse:  # "x = 1: fewer than 5 ...": no number but the level and min_cell
+            level, said = re.fullmatch(r".*\(\w+ = (\d): (.*)\).*", n).groups()
+            assert level in ("0", "1") and set(re.findall(r"\d+", said)) == {"5"}, n
+        assert "reconstituted = 1: fewer than 5 did not improve" in " ".join(sparse)
+        # the exact counts stay with the fit, for internal output
+        exact = {s.column: (s.level, s.n_students, s.n_improved, s.n_not) for s in f.sparse}
+        left = df["left_behind"] == 1
+        k = int(df.loc[left, "y"].sum())
+        assert exact["left_behind"] == (1.0, 3, k, 3 - k)
+        assert exact["reconstituted"] == (1.0, 5, 5, 0)
 
 
 def test_separated_flag_under_firth_is_finite():
@@ -134,7 +156,10 @@ def test_sparse_level_of_a_dummy_is_merged():
     X = np.column_stack([np.ones(12), [1, 1, 1] + [0] * 9, [0] * 6 + [1] * 6])
     y = np.array([1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0], dtype=float)
     out = sparse_columns(X, y, ["Intercept", "grade[4]", "grade[5]"], 2)
-    assert list(out) == [1] and "3 students, 2 improved, 1 not" in out[1]
+    assert list(out) == [1] and out[1].describe(2, exact=True).endswith(
+        "3 students, 2 improved, 1 not"
+    )
+    assert out[1].describe(2) == "grade[4] = 1: fewer than 2 did not improve"
     f = fit_logistic(
         X, y, np.repeat(np.arange(4), 3), ["Intercept", "grade[4]", "grade[5]"], min_cell=2
     )

@@ -61,7 +61,7 @@ def test_report_public_output_names_no_mentor(report):
     assert len(names) and not any(n in text for n in names)
     assert set(pub["tables"]) >= {"models", "placebo", "audit", "effects_summary", "scheme_summary"}
     internal = report.to_json_dict(public=False)
-    assert set(internal["internal_tables"]) == set(E.MentorReport.INTERNAL)
+    assert set(internal["internal_tables"]) == {*E.MentorReport.INTERNAL, "dose_sparse"}
     assert names[0] in json.dumps(internal, ensure_ascii=False)
     es = report.effects_summary()
     assert (es[["n_above", "n_below", "n_indistinguishable"]].sum(axis=1) == es["n_mentors"]).all()

@@ -602,3 +602,20 @@ def test_protect_skipping_cells_already_protected_changes_nothing(monkeypatch, s
     # the answers' cache is keyed by a digest, not by the component's matrix
     keys = fast.__dict__["_range_cache"]
     assert keys and all(len(k[2]) == 16 for k in keys)
+
+
+def test_a_subset_bounds_a_withheld_total():
+    """27 students, 24 evaluable, 3 not: the total is withheld, but a survey answered by all
+    27 printed beside it gives it back (27 - 24 = 3) unless the document knows the survey's
+    students are some of the 27."""
+    d = Document(5)
+    for k, v in {"n": 27, "ev": 24, "not": 3, "survey": 27}.items():
+        d.count(k, v)
+    d.total("n", ["ev", "not"])
+    d.keep("ev")
+    rest = d.subset("n", "survey")
+    d.protect()
+    assert d.suppressed("n") and d.suppressed("survey")
+    assert not d.sensitive(rest)  # who did not answer: an unknown, not a cell to protect
+    assert not audit(d)["recoverable"].any()
+    assert d.subset("ev", "n") is None  # 27 is not some of 24

@@ -5,10 +5,13 @@ Inputs drafted once per test process: see ``_report_fixtures``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 from mentorlib import report
+from mentorlib.labels import PLAIN_HEADLINE
+from mentorlib.progress import progress_report
 
 from _report_fixtures import (
     docx_text,
@@ -94,3 +97,47 @@ def test_small_cells_are_suppressed(drafted):
     # the group's size (6) is printed as it is: "<5" is never written for 5 or more
     assert (small["学生数"] != "<5").all()
     assert (small["显著进步比例"] == "—").all() and (small["95%置信区间"] == "—").all()
+
+
+def _few_not_evaluable(study, year: int, keep: int = 3):
+    """The study with all but ``keep`` of the year's not-evaluable students taken out of the
+    year's tables (by hand): fewer than min_cell students miss a test, so the roster's total
+    must be withheld (it minus the evaluable is that small number)."""
+    per = progress_report(study, year, n_boot=0).per_student
+    gone = set(per.loc[per["category"] == "not_evaluable", "student_id"].astype(str)[keep:])
+    tables = {
+        name: df.loc[~((df["year"] == year) & df["student_id"].astype(str).isin(gone))]
+        if {"year", "student_id"} <= set(df.columns)
+        else df
+        for name, df in study.tables.items()
+    }
+    return dataclasses.replace(study, tables=tables)
+
+
+def test_withheld_roster_total_printed_nowhere_and_one_share_decision(report_study):
+    """Messy primary school (3-4 students missing a test): 基本情况 hid the total ("共有学生—名")
+    but printed "有导师的学生120名" and the KPI table the coverage base 121 (the roster), and
+    the headline withheld the certified share that the appendix printed."""
+    year = 2024
+    study = _few_not_evaluable(report_study, year)
+    a = report.analyse_year(study, year, seed=0, mentors=False)
+    doc = a.disclosure
+    assert doc.status("n_not_evaluable") == "primary" and doc.suppressed("n_students")
+    total = doc.cells["n_students"].value
+    alone = re.compile(rf"(?<![\d.,]){total}(?![\d.,%])")
+    share = a.progress.internal["verdict"].iloc[0]["proportion"]
+    shown = doc.rate_shown(f"rate.{a.progress.definition}.k{a.progress.k}.{a.progress.rule}")
+    for lang in ("zh", "en"):
+        rep = report.annual_summary(study, year, lang=lang, analyses=a)
+        text = rep.text()
+        # every line but the rows of the activities table (records by month, not students)
+        months = next(b for b in rep.section("practice").blocks if isinstance(b, report.Table))
+        records = {"\t".join(map(str, r)) for r in months.data.itertuples(index=False)}
+        for line in text.splitlines():
+            assert line in records or not alone.search(line), (lang, line)
+        lead = " ".join(b.text for b in rep.section("summary").blocks[:1])
+        said = f"{share:.1%}"
+        # one decision: the share in the headline exactly when the appendix prints it
+        assert (said in lead) == shown == (said in text), lang
+        withheld = PLAIN_HEADLINE["certified_withheld"][0 if lang == "zh" else 1]
+        assert (withheld.format(year=year, min_cell=a.min_cell) in text) != shown, lang

@@ -73,6 +73,7 @@ class DoseResponse:
     warning : dict
         :data:`DOSE_WARNING` (zh, en): frequency is not randomised.
     notes : list of str
+        What was dropped and why; publishable (no count below ``min_cell``).
     k : int, optional
         GEE: improvement in at least this many dimensions (for the figure's label).
     fit : {"gee", "firth", "mixed"}
@@ -96,6 +97,9 @@ class DoseResponse:
     k: int | None = None
     fit: str = "gee"
     outcome_rate: float = math.nan
+    #: The sparse covariate levels dropped (GEE) with their exact counts: column, level,
+    #: n_students, n_improved, n_not (internal use only: the counts can be below min_cell).
+    sparse: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _exposure_rates(processed, year: int, exposures: Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -187,7 +191,8 @@ def dose_response(
         d = replace(d, X=d.X[:, fitted.kept], names=[d.names[i] for i in fitted.kept])
         beta, cov, fit = fitted.beta, fitted.cov, fitted.method
         notes += fitted.notes
-        notes += _left_out(data, d)
+        notes += _left_out(data, d, processed.rules.min_cell)
+        sparse = pd.DataFrame([lv.record() for lv in fitted.sparse])
     else:
         m = fit_mentor_model(
             data, outcome="y", group="mentor_id", pre="pre", covariates=covs, confidence=confidence
@@ -196,6 +201,7 @@ def dose_response(
         cov = m.cov_fixed if m.cov_fixed is not None else np.full((len(beta), len(beta)), np.nan)
         notes += m.notes
         fit = "mixed"
+        sparse = pd.DataFrame()
     used = [e for e in exposures if e in d.names]
     notes += [f"exposure {e} dropped" for e in exposures if e not in used]
     table, curve, observed = _dose_tables(
@@ -213,15 +219,18 @@ def dose_response(
         k=processed.rules.k_dimensions if method == "gee" else None,
         fit=fit,
         outcome_rate=float(np.mean(d.y)),
+        sparse=sparse,
     )
 
 
-def _left_out(data: pd.DataFrame, d: Design) -> list[str]:
-    """A note when evaluable students of the year's mentees are not in the model."""
+def _left_out(data: pd.DataFrame, d: Design, min_cell: int) -> list[str]:
+    """A note when evaluable students of the year's mentees are not in the model (their
+    number printed only when it is ``min_cell`` or more)."""
     n = int(data["y"].notna().sum()) - len(d.y)
     if n <= 0:
         return []
-    return [f"{n} evaluable student(s) left out of the model: a covariate is missing"]
+    many = f"{n}" if n >= min_cell else f"fewer than {min_cell}"
+    return [f"{many} evaluable student(s) left out of the model: a covariate is missing"]
 
 
 def _dose_tables(d: Design, used, beta, cov, logistic, confidence, n_draws, seed, rules, notes):

@@ -35,6 +35,7 @@ __all__ = [
     "fit_logistic",
     "firth_logistic",
     "separating_direction",
+    "SparseLevel",
     "sparse_columns",
 ]
 
@@ -54,7 +55,10 @@ class LogisticFit:
         Indices of the design's columns used.
     method : {"gee", "firth"}
     notes : list of str
-        Each column dropped and why; a fallback to Firth's fit and why.
+        Each column dropped and why; a fallback to Firth's fit and why. Publishable: a sparse
+        level is described without its counts (:meth:`SparseLevel.describe`).
+    sparse : list of SparseLevel
+        The sparse levels with their exact counts (internal use only).
     """
 
     beta: np.ndarray
@@ -62,20 +66,81 @@ class LogisticFit:
     kept: list[int]
     method: str
     notes: list[str] = field(default_factory=list)
+    sparse: list[SparseLevel] = field(default_factory=list)
 
 
 def _is_binary(col: np.ndarray) -> bool:
     return bool(np.isin(col, (0.0, 1.0)).all())
 
 
+@dataclass(frozen=True)
+class SparseLevel:
+    """A level of a 0/1 column with fewer than ``min_cell`` events or non-events.
+
+    Attributes
+    ----------
+    column : str
+    level : float
+        0 or 1.
+    n_students, n_improved : int
+        The students at that level and those of them who improved (exact: internal only).
+    """
+
+    column: str
+    level: float
+    n_students: int
+    n_improved: int
+
+    @property
+    def n_not(self) -> int:
+        """The students at that level who did not improve."""
+        return self.n_students - self.n_improved
+
+    def describe(self, min_cell: int, *, exact: bool = False) -> str:
+        """The level in words: ``exact=True`` gives every count (internal use); the default
+        gives none, only which side has fewer than ``min_cell`` students, as a published
+        ``"<5"`` would (the counts and their differences describe fewer than ``min_cell``).
+
+        >>> s = SparseLevel("flag", 1.0, 10, 7)
+        >>> s.describe(5, exact=True)
+        'flag = 1: 10 students, 7 improved, 3 not'
+        >>> s.describe(5)
+        'flag = 1: fewer than 5 did not improve'
+        """
+        head = f"{self.column} = {self.level:g}: "
+        if exact:
+            return (
+                head + f"{self.n_students} students, {self.n_improved} improved, {self.n_not} not"
+            )
+        small = [
+            what
+            for what, n in (("improved", self.n_improved), ("did not improve", self.n_not))
+            if n < min_cell
+        ]
+        return head + " and ".join(f"fewer than {min_cell} {what}" for what in small)
+
+    def record(self) -> dict:
+        """One row of the internal table of sparse levels."""
+        return {
+            "column": self.column,
+            "level": self.level,
+            "n_students": self.n_students,
+            "n_improved": self.n_improved,
+            "n_not": self.n_not,
+        }
+
+
 def sparse_columns(
     X: np.ndarray, y: np.ndarray, names: Sequence[str], min_cell: int, skip: Sequence[int] = ()
-) -> dict[int, str]:
-    """0/1 columns with fewer than ``min_cell`` events or non-events in a level: index -> why.
+) -> dict[int, SparseLevel]:
+    """0/1 columns with fewer than ``min_cell`` events or non-events in a level: index -> level.
 
     >>> X = np.column_stack([np.ones(8), [1, 1, 1, 0, 0, 0, 0, 0]])
-    >>> sparse_columns(X, np.array([1, 1, 1, 0, 1, 0, 1, 0]), ["1", "flag"], 2)
-    {1: 'flag = 1: 3 students, 3 improved, 0 not'}
+    >>> out = sparse_columns(X, np.array([1, 1, 1, 0, 1, 0, 1, 0]), ["1", "flag"], 2)
+    >>> out[1].describe(2, exact=True)
+    'flag = 1: 3 students, 3 improved, 0 not'
+    >>> out[1].describe(2)
+    'flag = 1: fewer than 2 did not improve'
     """
     out = {}
     for j in range(1, X.shape[1]):
@@ -85,11 +150,8 @@ def sparse_columns(
         for level in (1.0, 0.0):
             sel = col == level
             ev = int(y[sel].sum())
-            non = int(sel.sum()) - ev
-            if min(ev, non) < min_cell:
-                out[j] = (
-                    f"{names[j]} = {level:g}: {int(sel.sum())} students, {ev} improved, {non} not"
-                )
+            if min(ev, int(sel.sum()) - ev) < min_cell:
+                out[j] = SparseLevel(str(names[j]), level, int(sel.sum()), ev)
                 break
     return out
 
@@ -206,18 +268,19 @@ def _healthy(X: np.ndarray, beta: np.ndarray, cov: np.ndarray) -> bool:
     return bool(np.max(np.abs(X @ beta)) < _EDGE)
 
 
-def _screen(X, y, names, min_cell, firth, notes) -> list[int]:
-    """Columns left after the sparse-level and separation checks (notes say what went)."""
+def _screen(X, y, names, min_cell, firth, notes, sparse) -> list[int]:
+    """Columns left after the sparse-level and separation checks (notes say what went, with
+    no count of students; ``sparse`` gets the sparse levels with their counts)."""
     cols = list(range(X.shape[1]))
-    for j, why in sparse_columns(X, y, names, min_cell).items():
+    for j, level in sparse_columns(X, y, names, min_cell).items():
+        sparse.append(level)
+        why = level.describe(min_cell)
         if firth:
-            notes.append(
-                f"{names[j]}: sparse ({why}, fewer than {min_cell}); kept under Firth's penalty"
-            )
+            notes.append(f"{names[j]}: sparse ({why}); kept under Firth's penalty")
             continue
         cols.remove(j)
         merged = " (its level merged into the reference level)" if "[" in names[j] else ""
-        notes.append(f"{names[j]} dropped{merged}: sparse ({why}, fewer than {min_cell})")
+        notes.append(f"{names[j]} dropped{merged}: sparse ({why})")
     while not firth:
         b = separating_direction(X[:, cols], y)
         if b is None:
@@ -261,7 +324,8 @@ def fit_logistic(
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     notes: list[str] = []
-    cols = _screen(X, y, list(names), min_cell, firth, notes)
+    sparse: list[SparseLevel] = []
+    cols = _screen(X, y, list(names), min_cell, firth, notes, sparse)
     Xk = X[:, cols]
     if not firth:
         try:
@@ -270,9 +334,9 @@ def fit_logistic(
             beta, cov = np.full(len(cols), np.nan), np.full((len(cols), len(cols)), np.nan)
             notes.append(f"the GEE failed ({e})")
         if _healthy(Xk, beta, cov):
-            return LogisticFit(beta, cov, cols, "gee", notes)
+            return LogisticFit(beta, cov, cols, "gee", notes, sparse)
         notes.append("the GEE did not give finite, positive-variance estimates: Firth's fit used")
     beta, cov, ok = firth_logistic(Xk, y, groups=groups)
     if not ok:
         notes.append("Firth's fit did not converge in 200 steps: estimates are approximate")
-    return LogisticFit(beta, cov, cols, "firth", notes)
+    return LogisticFit(beta, cov, cols, "firth", notes, sparse)

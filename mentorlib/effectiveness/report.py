@@ -78,6 +78,10 @@ class MentorReport:
         :func:`scheme_reliability`.
     dose, dose_curve, dose_observed
         :class:`DoseResponse` table, curve and observed bins.
+    dose_sparse (internal)
+        The covariate levels the dose-response dropped as sparse, with their exact counts
+        (column, level, n_students, n_improved, n_not: below ``min_cell`` by definition); the
+        public ``notes`` say which levels went without a count.
 
     ``public=True`` (the default of :meth:`tables` and :meth:`to_json_dict`) leaves out the
     internal tables, which name mentors, and adds aggregates instead: ``effects_summary``
@@ -111,9 +115,12 @@ class MentorReport:
     dose_method: str = "gee"
     #: The disclosure document of the last public :meth:`tables` call.
     disclosure: Document | None = field(default=None, repr=False)
+    dose_sparse: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     #: Tables that name mentors: internal use only.
     INTERNAL = ("effects", "stability_effects", "scheme", "comparison")
+    #: Tables of exact counts below ``min_cell``: internal use only.
+    SMALL_COUNTS = ("dose_sparse",)
     PUBLIC = (
         "models",
         "fixed",
@@ -180,7 +187,7 @@ class MentorReport:
             out["effects_summary"] = self.effects_summary()
             out["scheme_summary"] = scheme
         else:
-            out |= {k: getattr(self, k) for k in self.INTERNAL}
+            out |= {k: getattr(self, k) for k in (*self.INTERNAL, *self.SMALL_COUNTS)}
         return out
 
     def _protected(self, obs: pd.DataFrame, scheme: pd.DataFrame):
@@ -224,7 +231,7 @@ class MentorReport:
                 "seed": self.seed,
                 "public": public,
                 "min_cell": self.rules.min_cell,
-                "internal_tables": [] if public else list(self.INTERNAL),
+                "internal_tables": [] if public else [*self.INTERNAL, *self.SMALL_COUNTS],
                 "settings": self.settings,
                 "notes": self.notes,
                 "dose_warning": self.dose_warning,
@@ -612,6 +619,7 @@ def _assemble(processed, year, seed, t, settings, notes, dose_method) -> MentorR
         settings=settings,
         notes=notes,
         dose_method=dose_method,
+        dose_sparse=t["dose_sparse"],
     )
 
 
@@ -621,7 +629,7 @@ def _report_dose(
     """The dose-response table, curve and observed bins (empty without activities)."""
     if "activities" not in processed:
         notes.append("dose-response skipped: no activities table")
-        return {k: pd.DataFrame() for k in ("dose", "dose_curve", "dose_observed")}
+        return {k: pd.DataFrame() for k in ("dose", "dose_curve", "dose_observed", "dose_sparse")}
     dose = dose_response(
         processed,
         year,
@@ -632,4 +640,9 @@ def _report_dose(
         firth=firth,
     )
     notes += [f"dose-response: {n}" for n in dose.notes]
-    return {"dose": dose.table, "dose_curve": dose.curve, "dose_observed": dose.observed}
+    return {
+        "dose": dose.table,
+        "dose_curve": dose.curve,
+        "dose_observed": dose.observed,
+        "dose_sparse": dose.sparse,
+    }

@@ -28,6 +28,7 @@ class _Cell:
     printed: bool
     status: str = SHOWN
     label: str = ""
+    sensitive: bool = True
 
 
 @dataclass
@@ -106,7 +107,9 @@ class Document:
 
     # ------------------------------------------------------------------ registering
 
-    def count(self, key: str, value, *, printed: bool = True, label: str = "") -> str:
+    def count(
+        self, key: str, value, *, printed: bool = True, label: str = "", sensitive: bool = True
+    ) -> str:
         """Register a count of students; the same key again must carry the same value.
 
         Parameters
@@ -119,6 +122,10 @@ class Document:
             False for a number the document implies but does not print.
         label : str, optional
             Human-readable description for the audit.
+        sensitive : bool, default True
+            False for a hidden cell that is an unknown of the audit but not a group to protect
+            itself even when small (a remainder of :meth:`subset`; nobody at all without a
+            mentor). Only a new cell takes it.
 
         Returns
         -------
@@ -136,7 +143,7 @@ class Document:
             if old.printed and old.status == HIDDEN:
                 old.status = SHOWN
             return key
-        self.cells[key] = _Cell(v, printed, SHOWN if printed else HIDDEN, label or key)
+        self.cells[key] = _Cell(v, printed, SHOWN if printed else HIDDEN, label or key, sensitive)
         self.protected = False
         return key
 
@@ -176,6 +183,29 @@ class Document:
         self.total(total, keys)
         return keys
 
+    def subset(self, total: str, part: str) -> str | None:
+        """Register that ``part`` counts some of the students of ``total`` (``part <= total``).
+
+        A hidden remainder ``"{part}~rest"`` (``total - part``) ties them; it is an unknown of
+        the audit (at least 0, so a printed part bounds a withheld total from below) but not
+        a cell to protect itself (who did not answer a survey is not a published group).
+        Nothing is registered when ``part`` exceeds ``total`` (not a subset in these data).
+
+        Returns
+        -------
+        str or None
+            The remainder's key.
+        """
+        for c in (total, part):
+            if c not in self.cells:
+                raise InputError(f"subset: unregistered cell {c}")
+        rest = self.cells[total].value - self.cells[part].value
+        if rest < 0:
+            return None
+        key = self.count(f"{part}~rest", rest, printed=False, sensitive=False)
+        self.total(total, [part, key])
+        return key
+
     def rate(self, key: str, k: str, n: str, *, decimals: int = 1, percent: bool = True) -> str:
         """Register a rate ``k / n`` that the document prints (with ``decimals`` places).
 
@@ -200,8 +230,10 @@ class Document:
     # ------------------------------------------------------------------ protection
 
     def sensitive(self, key: str) -> bool:
-        """True for a cell describing fewer than ``min_cell`` students (zero included)."""
-        return self.cells[key].value < self.min_cell
+        """True for a cell describing fewer than ``min_cell`` students (zero included), except
+        a remainder registered by :meth:`subset`."""
+        c = self.cells[key]
+        return c.sensitive and c.value < self.min_cell
 
     def _update_rates(self) -> None:
         for r in self.rates.values():

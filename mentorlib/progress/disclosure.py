@@ -132,7 +132,15 @@ def _register_context(rep: ProgressReport, doc: Any, context: dict) -> None:
 
 
 def _mask_rows(doc: Any, df: pd.DataFrame, rate_of, count_of) -> pd.DataFrame:
-    """``doc.mask_table`` of a verdict-shaped table, its cells named by the two functions."""
+    """``doc.mask_table`` of a verdict-shaped table, its cells named by the two functions.
+
+    ``suppressed`` then says whether the row's share is withheld (its rate suppressed, or no
+    rate at all), the one decision every reader of the table (headline, report sections,
+    figures, ``--json``) follows; such a row carries no count either. A row whose share is
+    published keeps it with the counts it is a share of; a count withheld on its own (e.g.
+    the students on the roster when fewer than ``min_cell`` of them were not evaluable) is
+    blank.
+    """
     keys: dict[str, list] = {}
     for c in _TOTALS:
         if c in df:
@@ -144,7 +152,16 @@ def _mask_rows(doc: Any, df: pd.DataFrame, rate_of, count_of) -> pd.DataFrame:
                 for r in df.itertuples(index=False)
             ]
     rk = [rate_of(r) for r in df.itertuples(index=False)]
-    return doc.mask_table(df, keys, rates=rk, rate_columns=_RATE_COLUMNS)
+    out = doc.mask_table(
+        df.drop(columns="suppressed", errors="ignore"), keys, rates=rk, rate_columns=_RATE_COLUMNS
+    )
+    withheld = np.array([k not in doc.rates or doc.suppressed(k) for k in rk], dtype=bool)
+    if "proportion" in out:
+        withheld |= out["proportion"].isna().to_numpy()
+    if withheld.any():  # a withheld share: its counts go too (the row is withheld as a whole)
+        for c in keys:
+            out.loc[withheld, c] = None
+    return out.assign(suppressed=withheld)
 
 
 def protect(rep: ProgressReport, doc: Any) -> None:

@@ -31,7 +31,8 @@ from ..labels import level_text
 from ..privacy import Document
 from ..progress import ProgressReport, progress_report
 from ..rules import DEFAULT_SEED
-from .disclosure import register_compliance, register_pilot, register_year
+from .disclosure import register_compliance, register_pilot, register_year, tie_same_students
+from .narrative_facts import school_facts
 from .sources import (
     cleaning_summary,
     cohort_tables,
@@ -172,9 +173,11 @@ def analyse_year(
     counts, rreasons = regrouping(processed, year)
     coverage = data_coverage(processed, year)
     doc = Document(min_cell, name=f"annual summary {processed.name} {year}")
-    register_year(doc, prog, sat, reasons, counts, rreasons, coverage)
+    facts = school_facts(processed, year)
+    register_year(doc, prog, sat, reasons, counts, rreasons, coverage, facts)
     if comp is not None:
         register_compliance(doc, comp.indicators)
+    tie_same_students(doc)
     doc.protect()
     prog.apply(doc)
     if comp is not None and len(comp.indicators):

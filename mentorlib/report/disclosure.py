@@ -11,7 +11,16 @@ from ..compliance import STUDENT_INDICATORS
 from ..privacy import Document
 from .render.fmt import as_float, as_int, count_text, missing
 
-__all__ = ["printed", "register_compliance", "register_pilot", "register_year", "try_total"]
+__all__ = [
+    "SAME_STUDENTS",
+    "SUBSETS_OF_THE_YEAR",
+    "printed",
+    "register_compliance",
+    "register_pilot",
+    "register_year",
+    "tie_same_students",
+    "try_total",
+]
 
 
 def register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") -> None:
@@ -19,7 +28,10 @@ def register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") 
 
     For each indicator of :data:`mentorlib.compliance.STUDENT_INDICATORS` with a value:
     ``comp.{indicator}.n`` (the students counted, printed), ``comp.{indicator}.k`` (those
-    meeting it, not printed) and the rate ``comp.{indicator}.rate`` = ``k`` / ``n``.
+    meeting it, not printed) and the rate ``comp.{indicator}.rate`` = ``k`` / ``n``. Every
+    student with a mentor: the students without one are no group (their 0 is not protected,
+    so printing the students with a mentor beside the roster withholds neither); the 100%
+    itself stays withheld by the rate rule.
 
     Parameters
     ----------
@@ -33,12 +45,68 @@ def register_compliance(doc: Document, ind: pd.DataFrame, prefix: str = "comp") 
             continue
         code = str(r.indicator)
         pre = f"{prefix}.{code}"
-        doc.count(f"{pre}.n", r.n)
-        doc.count(f"{pre}.k", round(as_float(r.value) * as_int(r.n)), printed=False)
+        n, k = as_int(r.n), round(as_float(r.value) * as_int(r.n))
+        doc.count(f"{pre}.n", n)
+        doc.count(f"{pre}.k", k, printed=False)
+        if code == "student_coverage" and k == n:  # nobody without a mentor: no group to hide
+            doc.count(f"{pre}.rate~not", 0, printed=False, sensitive=False)
         doc.rate(f"{pre}.rate", f"{pre}.k", f"{pre}.n")
 
 
-def register_year(doc: Document, prog, sat, reasons, regroup, rreasons, coverage) -> None:
+#: Cells that may count the same students under different names: the students of the year
+#: (roster, coverage table, the coverage indicator's base, middle school: the mentees) and
+#: those with a mentor (基本情况, the regrouping sentence, the indicators counting them).
+#: Cells of a group with equal values are tied (a reader takes them for the same number), so
+#: that one printed cannot give back another that is withheld.
+SAME_STUDENTS: tuple[tuple[str, ...], ...] = (
+    ("n_students", "coverage.roster", "comp.student_coverage.n", "school.n_mentees"),
+    (
+        "comp.student_coverage.k",
+        "school.n_mentored",
+        "regroup.n_students",
+        "comp.regroup_share.n",
+        "comp.home_visit.n",
+    ),
+)
+
+
+#: Prefixes of the cells counting some of the year's students (the coverage table, the
+#: satisfaction table's respondents, those with a mentor): each is at most ``n_students``.
+SUBSETS_OF_THE_YEAR = (
+    "coverage.",
+    "sat.",
+    "comp.student_coverage.k",
+    "regroup.n_students",
+    "school.n_mentored",
+)
+
+
+def tie_same_students(doc: Document) -> None:
+    """Tie the registered cells of each group of :data:`SAME_STUDENTS` that have equal values,
+    and bound ``n_students`` by the counts of some of its students
+    (:data:`SUBSETS_OF_THE_YEAR`, :meth:`~mentorlib.privacy.Document.subset`): a printed
+    survey count as large as the roster gives a withheld roster back otherwise."""
+    if "n_students" in doc.cells:
+        total = doc.cells["n_students"].value
+        for k in [k for k in doc.cells if k.startswith(SUBSETS_OF_THE_YEAR)]:
+            c = doc.cells[k]
+            if c.printed and k != "coverage.roster" and c.value <= total:
+                doc.subset("n_students", k)
+    for group in SAME_STUDENTS:
+        anchor: dict[int, str] = {}
+        for k in group:
+            if k not in doc.cells:
+                continue
+            v = doc.cells[k].value
+            if v in anchor:
+                doc.total(anchor[v], [k])
+            else:
+                anchor[v] = k
+
+
+def register_year(
+    doc: Document, prog, sat, reasons, regroup, rreasons, coverage, facts: dict | None = None
+) -> None:
     """Register the annual summary's student counts and their relations in ``doc``.
 
     The progress report's own tables (:meth:`ProgressReport.register`), then: the categories
@@ -46,7 +114,10 @@ def register_year(doc: Document, prog, sat, reasons, regroup, rreasons, coverage
     dimensions figure (``dims.*``), the satisfaction table (``sat.{term}.*``: the year is the
     sum of its terms), the reasons for wanting a change (``reasons.*``: they add up to the
     students wanting one), the regrouping sentence and its reasons table (``regroup.*``: the
-    start-of-year and term-2 changes add up to the reasons) and the coverage table.
+    start-of-year and term-2 changes add up to the reasons), the coverage table and the
+    school's facts printed in 基本情况 (``school.n_mentored``, ``school.n_mentees``;
+    :func:`~mentorlib.report.narrative_facts.school_facts`). Call :func:`tie_same_students`
+    once everything is registered.
     """
     prog.register(doc)
     ps = prog.per_student
@@ -95,8 +166,10 @@ def register_year(doc: Document, prog, sat, reasons, regroup, rreasons, coverage
     for src, n in zip(coverage["source"], coverage["n"], strict=True):
         if src != "activities":  # rows, not students
             doc.count(f"coverage.{src}", n)
-    if "coverage.roster" in doc.cells:
-        try_total(doc, "coverage.roster", ["n_students"])
+    if facts and facts.get("n_students"):
+        doc.count("school.n_mentored", facts["n_mentored"])
+        if prog.level == "middle" and facts["n_mentees"]:
+            doc.count("school.n_mentees", facts["n_mentees"])
 
 
 def try_total(doc: Document, total: str, parts: list[str]) -> None:

@@ -26,6 +26,7 @@ from .render.fmt import as_float, ci, en_count, missing, pct, share, year_label,
 
 __all__ = [
     "GOAL_STATUSES",
+    "certified_shown",
     "goal_status",
     "plain_headline",
     "shown_true_share",
@@ -73,6 +74,16 @@ def shown_true_share(progress: Any, min_cell: int) -> tuple[dict[str, Any] | Non
     if min(m, est * m, (1 - est) * m) < min_cell:
         return None, "withheld"
     return ts, "shown"
+
+
+def certified_shown(progress: Any) -> bool:
+    """Whether the year's certified share is published: the disclosure document's decision on
+    the headline rate, as the published verdict row carries it (``suppressed`` is set, and
+    the share blank, exactly when the rate is withheld). Every section asks this, never the
+    counts: a withheld count (the roster, when fewer than ``min_cell`` students were not
+    evaluable) does not withhold the share, and a withheld share is printed nowhere."""
+    row = progress.headline_row(public=True)
+    return not missing(row.get("proportion")) and not bool(row.get("suppressed", False))
 
 
 def goal_status(
@@ -144,7 +155,7 @@ def plain_headline(a: Any, t: Lang, n_text: str) -> list[str]:
     R = a.progress
     f = _fields(a, t, n_text)
     row = R.headline_row(public=True)
-    certified = not missing(row.get("proportion")) and not bool(row.get("suppressed", False))
+    certified = certified_shown(R)
     out = [
         t.pair(PLAIN_HEADLINE["certified" if certified else "certified_withheld"]).format(
             **f, share=pct(row.get("proportion"))
@@ -182,7 +193,7 @@ def true_shares_sentence(p: Any, t: Lang) -> str | None:
             continue
         last = ts
         h = R.headline_row(public=True)
-        verdict = None if missing(h.get("proportion")) else h.get("verdict")
+        verdict = h.get("verdict") if certified_shown(R) else None
         status, _basis = goal_status(verdict, ts, R.target)
         said = f"，{t.of(GOAL_STATUS_SHORT, status)}" if shows_target(R.rules) else ""
         said_en = f", {t.of(GOAL_STATUS_SHORT, status)}" if said else ""

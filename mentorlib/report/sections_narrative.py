@@ -22,7 +22,7 @@ from ..labels_narrative import NARRATIVE, NARRATIVE_TITLES, PLACEHOLDERS
 from .analyses import YearAnalyses
 from .disclosure import printed
 from .document import Para, Section, Table, Todo
-from .headline import plain_headline
+from .headline import certified_shown, plain_headline
 from .levels import shows_target
 from .narrative_facts import activities_by_month, required_activities, school_facts
 from .render.fmt import (
@@ -118,7 +118,7 @@ def basics_section(a: YearAnalyses, t: Lang) -> Section:
         )
         if P.level == "middle" and f["n_mentees"]:
             txt += ("" if t.zh else " ") + _f(
-                t, "mentees", n=count_text(f["n_mentees"], a.min_cell)
+                t, "mentees", n=_count(a, "school.n_mentees", f["n_mentees"])
             )
         b.append(Para(txt))
         if f["n_mentors"]:
@@ -130,21 +130,31 @@ def basics_section(a: YearAnalyses, t: Lang) -> Section:
                     n=f["n_mentors"],
                     roles=_roles_text(f["roles"], t),
                 ),
-                _f(
-                    t,
-                    "ratio",
-                    n=count_text(f["n_mentored"], a.min_cell),
-                    ratio=f"{f['n_mentored'] / f['n_mentors']:.1f}",
-                    size=_range(f["group_min"], f["group_max"], t),
-                    gmin=P.rules.group_min,
-                    gmax=P.rules.group_max,
-                ),
+                _ratio_text(a, f, t),
                 _f(t, "backbone", n=f["n_backbone"]),
                 _training_para(f, P.rules.training_hours, t),
             ]
             b.append(Para(("" if t.zh else " ").join(parts)))
     b.append(_todo(t, "leading_group"))
     return Section("basics", _title(t, "basics"), b)
+
+
+def _ratio_text(a: YearAnalyses, f: dict, t: Lang) -> str:
+    """The students with a mentor, the mentor-student ratio and the group sizes: the ratio
+    and the sizes only when the number of students is printed (with the mentors, printed,
+    either would give it back)."""
+    P = a.processed
+    n = _count(a, "school.n_mentored", f["n_mentored"])
+    shown = n.replace(",", "").isdigit()
+    return _f(
+        t,
+        "ratio",
+        n=n,
+        ratio=f"{f['n_mentored'] / f['n_mentors']:.1f}" if shown else "—",
+        size=_range(f["group_min"], f["group_max"], t) if shown else "—",
+        gmin=P.rules.group_min,
+        gmax=P.rules.group_max,
+    )
 
 
 def _month_label(m: str, t: Lang) -> str:
@@ -218,8 +228,7 @@ def _trend_sentence(a: YearAnalyses, t: Lang) -> str | None:
 
 
 def _headline_shown(a: YearAnalyses) -> bool:
-    row = a.progress.headline_row(public=True)
-    return not missing(row.get("proportion")) and not bool(row.get("suppressed", False))
+    return certified_shown(a.progress)
 
 
 def _dims_sentence(a: YearAnalyses, t: Lang) -> str | None:
@@ -335,7 +344,7 @@ def problems_section(a: YearAnalyses, t: Lang) -> Section:
     b: list = []
     row = a.progress.headline_row(public=True)
     if shows_target(a.processed.rules) and row.get("verdict") != "met":
-        share = "—" if missing(row.get("proportion")) else pct(row["proportion"])
+        share = pct(row["proportion"]) if _headline_shown(a) else "—"
         b.append(
             Para(
                 _f(
