@@ -469,10 +469,11 @@ def test_mentor_report_passes_firth_to_the_dose_response(monkeypatch):
 
     def fake_dose(processed, year, **kw):
         seen.update(kw)
-        return SimpleNamespace(notes=["n"], table=1, curve=2, observed=3)
+        return SimpleNamespace(notes=["n"], table=1, curve=2, observed=3, sparse=4)
 
     monkeypatch.setattr(R, "dose_response", fake_dose)
     notes: list = []
     got = R._report_dose({"activities": None}, 2024, "gee", 0, 1, None, notes, True)
-    assert seen["firth"] is True and got == {"dose": 1, "dose_curve": 2, "dose_observed": 3}
+    assert seen["firth"] is True
+    assert got == {"dose": 1, "dose_curve": 2, "dose_observed": 3, "dose_sparse": 4}
     assert notes == ["dose-response: n"]
