@@ -136,3 +136,12 @@ def written():
     from _report_fixtures import written_reports
 
     return written_reports()
+
+
+def report_table(rep, key: str):
+    """The data of a report's table block ``key`` (a district or annual summary)."""
+    for s in rep.sections:
+        for b in s.blocks:
+            if getattr(b, "key", None) == key and hasattr(b, "data"):
+                return b.data
+    raise AssertionError(f"no table {key}")

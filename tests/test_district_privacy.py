@@ -21,6 +21,8 @@ from mentorlib.district.report import analyse_district, district_document, distr
 from mentorlib.district.verdicts import school_verdicts
 from mentorlib.privacy import audit
 
+from conftest import report_table
+
 pytestmark = pytest.mark.xdist_group("district")
 
 #: school -> (students on the roster, evaluable, certified/improved)
@@ -102,14 +104,6 @@ def plain(tmp_path_factory):
     return _district(tmp_path_factory.mktemp("plain"), PLAIN)
 
 
-def _table(rep, key: str) -> pd.DataFrame:
-    for s in rep.sections:
-        for b in s.blocks:
-            if getattr(b, "key", None) == key and hasattr(b, "data"):
-                return b.data
-    raise AssertionError(f"no table {key}")
-
-
 def _number(text: str) -> int | None:
     return int(text.replace(",", "")) if re.fullmatch(r"[\d,]+", text) else None
 
@@ -142,7 +136,7 @@ def test_printed_text_gives_nothing_back(small, lang):
     a, _ = small
     rep = district_report(a, lang=lang)
     text = rep.text()
-    t = _table(rep, "schools")
+    t = report_table(rep, "schools")
     students, evaluable, cert = (t.iloc[:, i].tolist() for i in (2, 3, 4))
     assert evaluable[list(SMALL).index("f")] == "<5"
     assert students[list(SMALL).index("f")] == "<5"
@@ -154,10 +148,10 @@ def test_printed_text_gives_nothing_back(small, lang):
         assert total - sum(v for v in shown if v is not None) != SMALL["f"][0]
     assert cert[list(SMALL).index("d")] == "—"  # 58 of 60: the 2 others would be revealed
     assert "96.7%" not in text
-    funnel = _table(rep, "funnel")
+    funnel = report_table(rep, "funnel")
     row = funnel.iloc[[i for i, v in enumerate(funnel.iloc[:, 0]) if v == "School D"][0]]
     assert row.iloc[2] == "—" and row.iloc[5] == "—"  # its rate and its place in the funnel
-    effects = _table(rep, "effects")
+    effects = report_table(rep, "effects")
     drow = effects.loc[effects.iloc[:, 0] == "School D"].iloc[0]
     assert (drow.iloc[2:] == "—").all()  # the raw difference would give the rate back
     withheld = (effects.iloc[:, 2] == "—").tolist()
@@ -178,7 +172,7 @@ def test_d_share_rate_cannot_be_rebuilt_from_the_district_rate(small):
 
 def test_csv_never_shows_what_the_summary_hides(small, plain):
     for a, csv in (small, plain):
-        t = _table(district_report(a, lang="en"), "schools")
+        t = report_table(district_report(a, lang="en"), "schools")
         for i, r in enumerate(csv.itertuples(index=False)):
             if pd.notna(r.n):
                 assert t.iloc[i, 2] == f"{int(r.n):,}"
@@ -215,7 +209,7 @@ def test_no_small_school_nothing_suppressed(plain):
     assert f"District rate {p0:.1%} ({sum(v[1] for v in PLAIN.values())} evaluable" in text
     rep = district_report(a, lang="en")
     for key in ("schools", "funnel", "effects"):
-        cells = _table(rep, key).iloc[:, 1:5].to_numpy().ravel().tolist()
+        cells = report_table(rep, key).iloc[:, 1:5].to_numpy().ravel().tolist()
         assert "<5" not in cells and "—" not in cells, key
 
 
@@ -238,11 +232,11 @@ def test_a_withheld_district_rate_is_not_drawn_or_given_back_by_the_limits(small
     doc = a.disclosure
     assert "f.rate" in doc.rates and not doc.rate_shown("f.rate")
     rep = district_report(a, lang=lang)
-    funnel = _table(rep, "funnel")
+    funnel = report_table(rep, "funnel")
     assert (funnel.iloc[:, 3:6] == "—").all().all()  # limits and positions
     assert (funnel.iloc[:, 2] != "—").sum() >= 3  # the schools' own shares stay
     assert not _figures(rep, "funnel")
-    eff = _table(rep, "effects")
+    eff = report_table(rep, "effects")
     # every raw deviation, and every effect and shrinkage: a school's shown rate minus its
     # effect over its shrinkage is the district's (GLS) mean, within a point
     assert (eff.iloc[:, 2:5] == "—").all().all()
@@ -254,5 +248,5 @@ def test_a_withheld_district_rate_is_not_drawn_or_given_back_by_the_limits(small
     # a district whose rate is shown keeps its funnel, limits and deviations
     b = district_report(plain[0], lang=lang)
     assert _figures(b, "funnel")
-    assert (_table(b, "funnel").iloc[:, 3] != "—").all()
-    assert (_table(b, "effects").iloc[:, 2:5] != "—").all().all()
+    assert (report_table(b, "funnel").iloc[:, 3] != "—").all()
+    assert (report_table(b, "effects").iloc[:, 2:5] != "—").all().all()

@@ -17,6 +17,8 @@ import pytest
 from mentorlib.district.report import analyse_district, district_report
 from mentorlib.district.verdicts import school_verdicts
 
+from conftest import report_table
+
 pytestmark = pytest.mark.xdist_group("district")
 
 #: school -> (students, evaluable, improved, level, status)
@@ -88,14 +90,6 @@ def _write(tmp_path, *, progress: bool = True) -> None:
             f.write_text(json.dumps({"indicators": rows}), encoding="utf-8")
 
 
-def _table(rep, key: str) -> pd.DataFrame:
-    for s in rep.sections:
-        for b in s.blocks:
-            if getattr(b, "key", None) == key and hasattr(b, "data"):
-                return b.data
-    raise AssertionError(f"no table {key}")
-
-
 #: Four English words in a row: an English sentence (school names and the quoted reasons of
 #: the hand-made rows are not).
 ENGLISH = re.compile(r"[A-Za-z]+,? [a-z]+ [a-z]+ [a-z]+")
@@ -107,11 +101,11 @@ def test_zh_summary_has_no_english_sentence(tmp_path):
     zh = district_report(a, lang="zh").text()
     assert not ENGLISH.findall(zh), ENGLISH.findall(zh)
     assert f"1 所学校的可评估学生少于 {MIN_CELL} 人" in zh
-    status = _table(district_report(a, lang="zh"), "schools")["状态"].tolist()
+    status = report_table(district_report(a, lang="zh"), "schools")["状态"].tolist()
     assert status == ["完成", "部分完成：compliance: 无记录", "完成", "未完成：study.toml: 无效"]
     en = district_report(a, lang="en").text()
     assert f"1 school(s) with fewer than {MIN_CELL} evaluable students" in en
-    assert _table(district_report(a, lang="en"), "schools")["Status"].iloc[0] == "done"
+    assert report_table(district_report(a, lang="en"), "schools")["Status"].iloc[0] == "done"
 
 
 def test_effects_not_estimated_said_in_the_summary_language(tmp_path):
@@ -132,12 +126,12 @@ def test_not_computed_is_not_the_privacy_mark(tmp_path, lang, na):
     _write(tmp_path)
     a = analyse_district(tmp_path, min_cell=MIN_CELL, outcomes=_outcomes(["a", "b", "c"]))
     rep = district_report(a, lang=lang)
-    t = _table(rep, "schools")
+    t = report_table(rep, "schools")
     true_share = t.iloc[:, 5].tolist()
     assert true_share == [na] * 4  # --no-true-share: never estimated, not withheld
     assert t.iloc[3, 1:6].tolist() == [na] * 5  # the school not done: nothing computed
     assert t.iloc[2, 3] == f"<{MIN_CELL}" and t.iloc[2, 4] == "—"  # c: withheld for privacy
-    c = _table(rep, "compliance").set_index(t.columns[0])
+    c = report_table(rep, "compliance").set_index(t.columns[0])
     assert c.loc["School A", "parent_call"] == na  # a middle-school indicator
     assert c.loc["School B", "training_hours"] == na  # a primary-school indicator
     assert c.loc["School B", "home_visit"] == "—"  # 12 students: withheld
@@ -148,6 +142,6 @@ def test_not_computed_is_not_the_privacy_mark(tmp_path, lang, na):
 def test_no_progress_stage_not_computed(tmp_path):
     _write(tmp_path, progress=False)
     a = analyse_district(tmp_path, min_cell=MIN_CELL, outcomes=_outcomes(["a", "b", "c"]))
-    t = _table(district_report(a, lang="en"), "schools")
+    t = report_table(district_report(a, lang="en"), "schools")
     assert (t.iloc[:3, 3:6] == "n/a").all().all()  # evaluable, certified, true share
     assert t.iloc[:3, 2].tolist() == ["300", "250", "200"]
