@@ -436,3 +436,10 @@ def test_no_activity_records_is_not_zero_percent(tiny_primary):
     assert js["student_coverage"]["unmeasured"] is None
     trend = C.compliance_trend(P).set_index("indicator")
     assert trend.loc["talk", "unmeasured"] == "no_activity_records"
+
+
+def test_a_published_note_prints_no_small_count_of_students(tiny_primary):
+    # s11 has no mentor: one student, named by no number in the public note
+    rep = C.compliance_report(tiny_primary, 2023)
+    note = rep.indicators.set_index("indicator").loc["student_coverage", "note"]
+    assert "fewer than 5 without a mentor" in note and "1 without" not in note

@@ -673,7 +673,7 @@ def _collect_units(processed, year, rules, need, mm, acts) -> tuple[pd.DataFrame
     off = int(mm.loc[~mm["student_id"].isin(on_roster), "student_id"].nunique())
     for code in (*STUDENT_MONTHLY, "home_visit"):
         if off:
-            notes[code] += f"; {off} assigned students not on the roster"
+            notes[code] += f"; {_few(off, rules)} assigned students not on the roster"
     if "mood_participation" in need:
         mood, notes["mood_participation"] = _mood(processed, year, sm, months)
         if mood is not None:
@@ -683,6 +683,11 @@ def _collect_units(processed, year, rules, need, mm, acts) -> tuple[pd.DataFrame
     return units, notes
 
 
+def _few(n: int, rules: Rulebook) -> str:
+    """A count of students for a published note: "fewer than min_cell" when it is small."""
+    return f"fewer than {rules.min_cell}" if 0 < n < rules.min_cell else str(n)
+
+
 def _unit_notes(rules: Rulebook, uncovered: int) -> dict[str, str]:
     who = (
         "students on the year's roster"
@@ -690,7 +695,7 @@ def _unit_notes(rules: Rulebook, uncovered: int) -> dict[str, str]:
         else "nominated mentees (students.mentee)"
     )
     return {
-        "student_coverage": f"n = {who}; {uncovered} without a mentor",
+        "student_coverage": f"n = {who}; {_few(uncovered, rules)} without a mentor",
         "subject_exchange": "n = mentor-months (mentors with students that month)",
         "group_counselling": "n = mentor-terms (mentors with students that term)",
         "home_visit": "n = mentees (students with a mentor in the year)",
