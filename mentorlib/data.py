@@ -64,11 +64,12 @@ class Processed:
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
-        """The table; an optional kind's table the study lacks, or any table with no columns
-        (as the cleaner writes a kind with no source: a school that handed over only its
-        roster), is read as an empty contract table."""
+        """The table; a table the study lacks or that has no columns (as the cleaner writes a
+        kind with no source: a school that handed over only its roster) is read as an empty
+        contract table. Only the roster itself must be there: a study without one is none."""
         df = self.tables.get(table)
-        if (table in OPTIONAL_TABLES and df is None) or (df is not None and len(df.columns) == 0):
+        absent = df is None and table in TABLES and table != "students"
+        if absent or (df is not None and len(df.columns) == 0):
             return empty_table(table)
         try:
             return self.tables[table]

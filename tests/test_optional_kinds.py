@@ -115,6 +115,8 @@ def test_a_roster_only_school_gets_one_line_per_stage(sample):
     y = Q.years[-1]
     assert list(Q["assignments"].columns) == list(sample["assignments"].columns)
     assert Q["assignments"].empty
+    # a required table missing altogether reads the same; only the roster must be there
+    assert without(Q, ("staff",))["staff"].empty
     for stage in (
         lambda: progress_report(Q, y, n_boot=0),
         lambda: mentor_report(Q, y, n_sims=20, stability=False),

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import calendar
-from ..data import empty_table
 from ..errors import InputError
-from ..privacy import suppress_small_cells
+from ..privacy import few_text, suppress_small_cells
 from ..rules import Rulebook
 from .cases import (
     case_conference_counts,
@@ -78,15 +77,6 @@ def _check_year(processed, year: int) -> None:
         )
 
 
-def _table(processed, name: str) -> pd.DataFrame:
-    """The study's table, or an empty contract table when the study lacks it or it has no
-    columns (the cleaner writes a kind without a source so: a roster-only school)."""
-    df = processed.tables.get(name)
-    if df is None or len(df.columns) == 0:
-        return empty_table(name)
-    return df
-
-
 def _of_year(df: pd.DataFrame, year: int) -> pd.DataFrame:
     return df.loc[(pd.to_numeric(df["year"], errors="coerce") == year).fillna(False).to_numpy()]
 
@@ -127,14 +117,14 @@ def case_conference_table(processed: Processed, year: int) -> pd.DataFrame:
 
 
 def _case_counts(processed, year: int, acts: pd.DataFrame) -> pd.DataFrame:
-    staff, students = _table(processed, "staff"), _table(processed, "students")
+    staff, students = processed["staff"], processed["students"]
     return case_conference_counts(acts, staff, students, year)
 
 
 def _mentor_months(processed, year: int) -> pd.DataFrame:
     """:func:`mentor_by_month` with the month also as a YYYYMM integer (``mkey``)."""
     months = _months(year)
-    a = _of_year(_table(processed, "assignments"), year)
+    a = _of_year(processed["assignments"], year)
     rows = pd.DataFrame(
         {
             "student_id": _ids(a["student_id"]).to_numpy(),
@@ -158,7 +148,7 @@ def _mentor_months(processed, year: int) -> pd.DataFrame:
 
 def _roster(processed, year: int, rules: Rulebook) -> pd.DataFrame:
     """Students of the year (``student_id, grade``): all, or the nominated mentees."""
-    s = _of_year(_table(processed, "students"), year)
+    s = _of_year(processed["students"], year)
     if not rules.all_students_mentored and "mentee" in s.columns:
         s = s.loc[s["mentee"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
     out = pd.DataFrame(
@@ -171,7 +161,7 @@ def _roster(processed, year: int, rules: Rulebook) -> pd.DataFrame:
 
 
 def _grades(processed, year: int) -> pd.DataFrame:
-    s = _of_year(_table(processed, "students"), year)
+    s = _of_year(processed["students"], year)
     return pd.DataFrame(
         {
             "student_id": _ids(s["student_id"]).to_numpy(),
@@ -183,7 +173,7 @@ def _grades(processed, year: int) -> pd.DataFrame:
 def _activities(processed, year: int) -> pd.DataFrame:
     """The year's activity records: mentor_id, student_id, activity, mkey, term, school_year,
     day (the date without its time)."""
-    acts = _table(processed, "activities")
+    acts = processed["activities"]
     cols = ["mentor_id", "student_id", "activity", "mkey", "term", "school_year"]
     if not len(acts):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
@@ -298,7 +288,7 @@ def _home_visits(mm, acts, grades, rules) -> pd.DataFrame:
 def _mood(processed, year, sm, months) -> tuple[pd.DataFrame | None, str]:
     """Units of the mood chart: roster student-months, days recorded over school days."""
     roster_sm = sm.loc[sm["on_roster"]]
-    m = _of_year(_table(processed, "mood"), year)
+    m = _of_year(processed["mood"], year)
     if not len(m):
         return None, f"no mood-chart records for {year}"
     f = pd.DataFrame(
@@ -329,7 +319,7 @@ def _mood(processed, year, sm, months) -> tuple[pd.DataFrame | None, str]:
 
 
 def _staff_coverage(processed, year, rules, mentors: set) -> dict:
-    st = _of_year(_table(processed, "staff"), year)
+    st = _of_year(processed["staff"], year)
     role = st["role"].astype("str")
     keep = role.isin(rules.mentor_roles).to_numpy()
     if not rules.all_students_mentored and "grade" in st.columns:
@@ -352,7 +342,7 @@ def _staff_coverage(processed, year, rules, mentors: set) -> dict:
 
 
 def _mentor_table(processed, year, mentors: list[str]) -> pd.DataFrame:
-    st = _of_year(_table(processed, "staff"), year)
+    st = _of_year(processed["staff"], year)
     f = pd.DataFrame(
         {
             "mentor_id": _ids(st["staff_id"]).to_numpy(),
@@ -403,7 +393,7 @@ def _people_rows(processed, year, rules, mm, need) -> dict[str, dict]:
 
 
 def _regroup_row(processed, year, mm) -> dict:
-    a = _of_year(_table(processed, "assignments"), year)
+    a = _of_year(processed["assignments"], year)
     term = pd.to_numeric(a["term"], errors="coerce").to_numpy()
     sid = _ids(a["student_id"])
     t1 = a.loc[term == 1]
@@ -633,9 +623,9 @@ def _unmeasured(processed, year, rules, need, mm, acts) -> dict[str, tuple[str, 
         need,
         roster=bool(len(_roster(processed, year, rules))),
         groups=bool(len(mm)),
-        staff=bool(len(_of_year(_table(processed, "staff"), year))),
+        staff=bool(len(_of_year(processed["staff"], year))),
         kinds=set(acts["activity"].dropna().astype("str")),
-        mood=bool(len(_of_year(_table(processed, "mood"), year))),
+        mood=bool(len(_of_year(processed["mood"], year))),
     )
 
 
@@ -673,7 +663,7 @@ def _collect_units(processed, year, rules, need, mm, acts) -> tuple[pd.DataFrame
     off = int(mm.loc[~mm["student_id"].isin(on_roster), "student_id"].nunique())
     for code in (*STUDENT_MONTHLY, "home_visit"):
         if off:
-            notes[code] += f"; {_few(off, rules)} assigned students not on the roster"
+            notes[code] += f"; {few_text(off, rules.min_cell)} assigned students not on the roster"
     if "mood_participation" in need:
         mood, notes["mood_participation"] = _mood(processed, year, sm, months)
         if mood is not None:
@@ -683,11 +673,6 @@ def _collect_units(processed, year, rules, need, mm, acts) -> tuple[pd.DataFrame
     return units, notes
 
 
-def _few(n: int, rules: Rulebook) -> str:
-    """A count of students for a published note: "fewer than min_cell" when it is small."""
-    return f"fewer than {rules.min_cell}" if 0 < n < rules.min_cell else str(n)
-
-
 def _unit_notes(rules: Rulebook, uncovered: int) -> dict[str, str]:
     who = (
         "students on the year's roster"
@@ -695,7 +680,7 @@ def _unit_notes(rules: Rulebook, uncovered: int) -> dict[str, str]:
         else "nominated mentees (students.mentee)"
     )
     return {
-        "student_coverage": f"n = {who}; {_few(uncovered, rules)} without a mentor",
+        "student_coverage": f"n = {who}; {few_text(uncovered, rules.min_cell)} without a mentor",
         "subject_exchange": "n = mentor-months (mentors with students that month)",
         "group_counselling": "n = mentor-terms (mentors with students that term)",
         "home_visit": "n = mentees (students with a mentor in the year)",

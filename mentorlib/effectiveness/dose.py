@@ -25,6 +25,7 @@ from scipy.special import expit
 from ..calendar import TERM_MONTHS
 from ..errors import InputError
 from ..labels import EFFECTIVENESS_TEXTS, EXPOSURE_LABELS
+from ..privacy import few_text
 from ..progress import improved_students, proportion_ci
 from .design import Design
 from .logistic import fit_logistic
@@ -229,8 +230,10 @@ def _left_out(data: pd.DataFrame, d: Design, min_cell: int) -> list[str]:
     n = int(data["y"].notna().sum()) - len(d.y)
     if n <= 0:
         return []
-    many = f"{n}" if n >= min_cell else f"fewer than {min_cell}"
-    return [f"{many} evaluable student(s) left out of the model: a covariate is missing"]
+    return [
+        f"{few_text(n, min_cell)} evaluable student(s) left out of the model: a covariate is "
+        "missing"
+    ]
 
 
 def _dose_tables(d: Design, used, beta, cov, logistic, confidence, n_draws, seed, rules, notes):

@@ -18,7 +18,13 @@ Examples
 from __future__ import annotations
 
 from .audit import audit
-from .cells import MIN_CELL, format_suppressed, suppress_rule_values, suppress_small_cells
+from .cells import (
+    MIN_CELL,
+    few_text,
+    format_suppressed,
+    suppress_rule_values,
+    suppress_small_cells,
+)
 from .document import HIDDEN, PRIMARY, SECONDARY, SHOWN, Document, DocumentView
 
 __all__ = [
@@ -30,6 +36,7 @@ __all__ = [
     "Document",
     "DocumentView",
     "audit",
+    "few_text",
     "format_suppressed",
     "suppress_rule_values",
     "suppress_small_cells",

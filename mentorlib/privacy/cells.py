@@ -24,6 +24,16 @@ def is_missing(v) -> bool:
         return False
 
 
+def few_text(n: int, min_cell: int) -> str:
+    """A count of students for a published sentence: "fewer than min_cell" for 1 to
+    ``min_cell - 1`` (0 and larger counts as they are).
+
+    >>> few_text(3, 5), few_text(0, 5), few_text(12, 5)
+    ('fewer than 5', '0', '12')
+    """
+    return f"fewer than {min_cell}" if 0 < n < min_cell else str(n)
+
+
 def _as_list(x: str | Sequence[str] | None) -> list[str]:
     if x is None:
         return []
