@@ -48,7 +48,12 @@ def add_plan_command(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--design-share", type=float, default=0.9, help="true share of the search")
     p.add_argument("--power", type=float, default=0.8, help="P(met) the design must reach")
     p.add_argument("--sims", type=int, default=200, help="simulated schools")
-    p.add_argument("--true-sims", type=int, default=40, help="of them, with the true share")
+    p.add_argument(
+        "--true-sims",
+        type=int,
+        default=20,
+        help="of them, with the estimated true share (~5 s each)",
+    )
     p.add_argument("--design-sims", type=int, default=100, help="schools per searched design")
     p.add_argument("--max-items", type=int, default=60)
     p.add_argument("--max-students", type=int, default=20000)

@@ -147,7 +147,7 @@ def _true_shares(p: DemoPaths, rules) -> pd.Series:
 
 
 #: Simulation sizes of the demo's planner run (the command's defaults take longer).
-DEMO_PLAN_SIMS: dict[str, Any] = {"n_sims": 100, "n_true_sims": 20, "n_design_sims": 60}
+DEMO_PLAN_SIMS: dict[str, Any] = {"n_sims": 100, "n_true_sims": 10, "n_design_sims": 60}
 
 
 def stage_plan(p: DemoPaths) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -16,9 +17,11 @@ from mentorlib.progress.plan import (
     calibrate_items,
     change_mean_for_share,
     normal_items,
+    p_met_estimated,
     plan_target,
     share_at_least_k,
     simulate_design,
+    students_for_estimate,
     study_design,
 )
 from mentorlib.rules import rulebook
@@ -234,3 +237,63 @@ def test_study_counts_respect_min_cell():
     assert _publishable(75, 121, 5) and _publishable(0, 121, 5) and _publishable(121, 121, 5)
     assert not _publishable(117, 121, 5)  # 4 not evaluable could be read off
     assert not _publishable(3, 121, 5)
+
+
+def test_p_met_of_the_reports_interval_is_the_noncentral_t():
+    """Estimates ~ N(p, sigma) and a variance estimate sigma^2 chi2_df / df: the bound of
+    est - t_crit sigma_hat lies above the target with the noncentral t's probability."""
+    p, sigma, target, alpha, df = 0.90, 0.02, 0.85, 0.05, 5
+    est = p + sigma * stats.norm.ppf((np.arange(4000) + 0.5) / 4000)
+    got = p_met_estimated(est, sigma, target, alpha, df)
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    want = stats.nct.sf(crit, df, (p - target) / sigma)
+    assert got == pytest.approx(want, abs=0.003)
+    assert p_met_estimated(est - 0.2, sigma, target, alpha, df) == 0.0
+
+
+def test_students_for_the_estimate_reach_the_power():
+    rng = np.random.default_rng(0)
+    truth = 0.9 + 0.005 * rng.standard_normal(40)
+    sims = pd.DataFrame(
+        {"true_share": truth, "estimated_share": truth + 0.03 * rng.standard_normal(40)}
+    )
+    n = students_for_estimate(sims, 500, RULES, 0.8, 5, 20000)
+    sigma = float(np.sqrt(np.mean((sims["estimated_share"] - truth) ** 2)))
+    z = stats.norm.ppf((np.arange(400) + 0.5) / 400)
+
+    def p_at(m: int) -> float:
+        s = sigma * np.sqrt(500 / m)
+        centre = float(sims["estimated_share"].mean())
+        return p_met_estimated(centre + s * z, s, RULES.target_share, RULES.alpha, 5)
+
+    assert n is not None and 500 < n < 20000
+    assert p_at(n) >= 0.8 - 0.01 and p_at(int(n * 0.9)) < 0.8
+    # a true share below the target is never shown met
+    assert (
+        students_for_estimate(
+            sims.assign(true_share=0.8, estimated_share=0.8), 500, RULES, 0.8, 5, 20000
+        )
+        is None
+    )
+
+
+def test_the_planners_estimate_is_the_reports_item_model_and_unbiased_near_the_target():
+    """Graded-response items at a true share of 90%: the scale-score deconvolution the planner
+    used before averaged 85.7% (its sum scores are not linear in the trait); the report's
+    item model (plausible values) centres on each school's truth."""
+    r = plan_target(
+        n_students=800,
+        n_items=6,
+        reliability=0.82,
+        true_share=0.9,
+        n_sims=4,
+        n_true_sims=4,
+        search=False,
+        seed=3,
+    )
+    est = r.verdict("estimated_true_share")
+    assert r.settings["estimator"] == "grm_pv"
+    assert abs(est["minus_truth"]) < 0.015 and est["error_sd"] < 0.03
+    assert r.needed["students_estimated"] is not None
+    text = " ".join(r.lines("en"))
+    assert f"{100 * est['minus_truth']:+.1f} points" in text

@@ -8,9 +8,13 @@ study many times from the measurement model the workbench assumes and reports
 - the share the reliable-change rule would certify (mean and spread over simulated schools),
   and the probability that its verdict says "met" (the lower bound of the rulebook's interval
   above the target);
-- the estimated true share (the scale-score deconvolution of
-  :func:`~mentorlib.progress.deconvolve.deconvolved_true_share`) and the probability that it
-  would show the target met;
+- the estimated true share, by the estimator the school's report would use (the
+  graded-response plausible values of
+  :func:`~mentorlib.progress.true_share.estimated_true_share` on item answers; the
+  scale-score deconvolution of :func:`~mentorlib.progress.deconvolve.deconvolved_true_share`
+  for continuous items), its bias and error against each simulated school's true share, the
+  probability that the report's interval would lie above the target, and the students it
+  would need for that (:func:`students_for_estimate`);
 - the smallest design (items per dimension, and the reliability that gives; or students)
   for which "met" has probability at least ``power`` when the true share is ``design_share``.
 
@@ -39,13 +43,17 @@ change of the sum score exceeds ``rci_z`` times :func:`~mentorlib.progress.chang
 the certified share is the share improving in at least ``k`` dimensions, and its verdict is
 :func:`~mentorlib.progress.proportions.proportion_test`'s (the rulebook's ``ci_method`` and
 ``alpha``). The estimated true share is fitted without its bootstrap (``n_boot = 0``, for
-speed) on the first ``n_true_sims`` schools; its "met" probability uses the estimate's spread
-over the simulated schools as its standard error (one-sided, ``alpha``): an approximation of
-the bootstrap interval a real study would print.
+speed; about 5 s a school of 1,200) on the first ``n_true_sims`` schools. Its "met"
+probability is that of the report's interval, :math:`\\hat p - t_{df}\\,\\hat\\sigma >`
+target, with :math:`\\hat\\sigma^2` distributed as the error's mean square over the simulated
+schools times :math:`\\chi^2_{df}/df` (:func:`p_met_estimated`; ``df`` the report's bootstrap
+replicates less one). Before, the planner read the graded-response answers by the scale-score
+deconvolution: its sum scores are not linear in the trait, and at a true share of 90% it
+averaged 85.7% where the item model averages the truth.
 
 What it leaves out: missing answers and absent students (every student is evaluable), item
-parameters that differ between items, and the plausible-value estimate of
-:mod:`~mentorlib.progress.true_share` (too slow to repeat hundreds of times).
+parameters that differ between items, grades and focus groups in the population model, and
+the item parameters' own uncertainty (which the report's bootstrap also leaves out).
 """
 
 from __future__ import annotations
@@ -59,7 +67,8 @@ from scipy import stats
 
 from .. import scales
 from ..errors import InputError
-from ..labels import PLAN_LABELS, Lang
+from ..labels import Lang
+from ..labels_plan import PLAN_LABELS
 from ..results import jsonable, records
 from ..rules import Rulebook, rulebook
 from ._common import year_roster
@@ -72,7 +81,9 @@ from .plan_model import (
     normal_items,
     share_at_least_k,
     simulate_design,
+    uses_items,
 )
+from .true_share_report import DECONV_N_BOOT, REPORT_N_BOOT
 
 __all__ = [
     "Design",
@@ -88,10 +99,74 @@ __all__ = [
 ]
 
 
-def _verdict_rows(sims: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
+def _report_df(ds: Design) -> int:
+    """Degrees of freedom of the interval the report would print around the estimate: its
+    bootstrap replicates less one (the item model's, or the deconvolution's)."""
+    return (REPORT_N_BOOT if uses_items(ds) else DECONV_N_BOOT) - 1
+
+
+def p_met_estimated(
+    estimates: np.ndarray, sigma: float, target: float, alpha: float, df: int
+) -> float:
+    """Probability that the report's interval around an estimate lies above ``target``.
+
+    The report prints :math:`\\hat p \\pm t_{1-\\alpha/2,\\,df}\\,\\hat\\sigma`, where
+    :math:`\\hat\\sigma^2` (the bootstrap of ``df + 1`` replicates) is modelled as
+    :math:`\\sigma^2 \\chi^2_{df} / df` around the estimate's true error variance (the
+    validation found the report's variance 0.96 x the error's mean square in the primary
+    school). Given an estimate :math:`\\hat p > t`, the bound is above the target when
+    :math:`\\chi^2_{df}/df < ((\\hat p - t) / (t_{crit}\\,\\sigma))^2`; averaged over the
+    simulated estimates.
+    """
+    e = np.asarray(estimates, dtype=float)
+    if not len(e) or not np.isfinite(sigma) or sigma <= 0:
+        return np.nan
+    crit = float(stats.t.ppf(1 - alpha / 2, df))
+    x = np.clip(e - target, 0.0, None) / (crit * sigma)
+    return float(np.mean(np.where(e > target, stats.chi2.cdf(df * x**2, df), 0.0)))
+
+
+def students_for_estimate(
+    sims: pd.DataFrame, n_students: int, rules: Rulebook, power: float, df: int, cap: int
+) -> int | None:
+    """Smallest number of students with which the estimated true share shows the target met
+    with probability ``power``, at the simulated schools' true share.
+
+    An extrapolation from the simulated schools: the estimate keeps its bias and its error SD
+    falls as :math:`1/\\sqrt{n}` (the population model's parameters are means over students).
+    None when the true share is not above the target, or more than ``cap`` students are
+    needed; ``n_students`` itself when the present design is enough.
+    """
+    ok = sims["estimated_share"].notna()
+    if ok.sum() < 2:
+        return None
+    e = sims.loc[ok, "estimated_share"].to_numpy()
+    err = e - sims.loc[ok, "true_share"].to_numpy()
+    sigma0 = float(np.sqrt(np.mean(err**2)))
+    centre = float(sims.loc[ok, "true_share"].mean() + err.mean())
+    if centre <= rules.target_share or sigma0 <= 0:
+        return None
+    z = stats.norm.ppf((np.arange(200) + 0.5) / 200)
+
+    def p_met(n: int) -> float:
+        sigma = sigma0 * np.sqrt(n_students / n)
+        return p_met_estimated(centre + sigma * z, sigma, rules.target_share, rules.alpha, df)
+
+    if p_met(n_students) >= power:
+        return n_students
+    if p_met(cap) < power:
+        return None
+    lo, hi = n_students, cap
+    while hi - lo > max(10, lo // 50):
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if p_met(mid) >= power else (mid, hi)
+    return hi
+
+
+def _verdict_rows(sims: pd.DataFrame, rules: Rulebook, df: int) -> pd.DataFrame:
     """One row per verdict rule: P(met), mean, SD and 5-95% range of its share, and its mean
-    distance from the simulated schools' realised true share."""
-    z = float(stats.norm.isf(rules.alpha))
+    distance from the simulated schools' realised true share. The estimate's "met" follows
+    the report's interval (:func:`p_met_estimated`, its error SD from the simulated schools)."""
     rows = []
     for rule, col in (
         ("rci_certified", "certified_share"),
@@ -103,7 +178,8 @@ def _verdict_rows(sims: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
         if rule == "rci_certified":
             met = float(sims["met"].mean())
         elif len(v) > 1:
-            met = float(np.mean(v - z * v.std(ddof=1) > rules.target_share))
+            sigma = float(np.sqrt(np.mean((v - truth) ** 2)))
+            met = p_met_estimated(v, sigma, rules.target_share, rules.alpha, df)
         else:
             met = np.nan
         q = np.quantile(v, [0.05, 0.95]) if len(v) else (np.nan, np.nan)
@@ -116,6 +192,7 @@ def _verdict_rows(sims: pd.DataFrame, rules: Rulebook) -> pd.DataFrame:
                 "q05": float(q[0]),
                 "q95": float(q[1]),
                 "minus_truth": float((v - truth).mean()) if len(v) else np.nan,
+                "error_sd": float(np.sqrt(np.mean((v - truth) ** 2))) if len(v) else np.nan,
                 "n_sims": len(v),
             }
         )
@@ -289,6 +366,13 @@ def _pct(x) -> str:
     return "—" if x is None or not np.isfinite(x) else f"{x:.1%}"
 
 
+def _points(x, t: Lang, signed: bool = True) -> str:
+    """A difference of shares (or its SD) in percentage points."""
+    if x is None or not np.isfinite(x):
+        return "—"
+    return t.pair(PLAN_LABELS["points"]).format(x=f"{100 * x:{'+' if signed else ''}.1f}")
+
+
 @dataclass
 class PlanResult:
     """What :func:`plan_target` found (the result protocol of :mod:`mentorlib.results`).
@@ -355,8 +439,18 @@ class PlanResult:
                         q95=_pct(v["q95"]),
                         p=_pct(v["p_met"]),
                         target=_pct(s["target"]),
+                        bias=_points(v["minus_truth"], t),
+                        err=_points(v.get("error_sd"), t, signed=False),
                     )
                 )
+        n_est = self.needed.get("students_estimated")
+        if n_est is not None:
+            key = "true_students_enough" if n_est == s["n_students"] else "true_students"
+            out.append(
+                t.pair(PLAN_LABELS[key]).format(
+                    n=f"{n_est:,}", share=_pct(s["true_share"]), power=_pct(s["power"])
+                )
+            )
         return out + self.design_lines(lang)
 
     def design_lines(self, lang: str = "zh") -> list[str]:
@@ -463,7 +557,7 @@ def plan_target(
     dim_corr: float = 0.4,
     model: str = "grm",
     n_sims: int = 200,
-    n_true_sims: int = 40,
+    n_true_sims: int = 20,
     n_design_sims: int = 100,
     max_items: int = 60,
     max_students: int = 20000,
@@ -498,8 +592,8 @@ def plan_target(
         Graded-response items (:func:`calibrate_items`) or continuous parallel items
         (:func:`normal_items`, classical test theory).
     n_sims, n_true_sims, n_design_sims : int
-        Simulated schools at the assumed share, of them with the deconvolution fitted, and
-        per design in the search.
+        Simulated schools at the assumed share, of them with the estimated true share fitted
+        (about 5 s each at 1,200 students), and per design in the search.
     max_items, max_students : int
         Limits of the design search; ``search=False`` skips it.
     seed : int or None, default 0
@@ -585,4 +679,9 @@ def plan_target(
         "max_students": max_students,
         "seed": seed,
     }
-    return PlanResult(settings, _verdict_rows(sims, rules), sims, design, needed, info, notes)
+    df = _report_df(ds)
+    needed["students_estimated"] = students_for_estimate(
+        sims, ds.n_students, rules, power, df, max_students
+    )
+    settings["estimator"] = "grm_pv" if uses_items(ds) else "deconvolution"
+    return PlanResult(settings, _verdict_rows(sims, rules, df), sims, design, needed, info, notes)

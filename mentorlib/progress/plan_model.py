@@ -14,10 +14,13 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ..errors import InputError
+from ..io.codebook import Codebook, Dimension, Field, Scale
 from ..rules import Rulebook
 from .change import change_se
 from .deconvolve import changes_for_deconvolution, deconvolved_true_share
 from .proportions import limits
+from .true_share import estimated_true_share
+from .true_share_report import REPORT_M
 
 __all__ = [
     "Design",
@@ -27,6 +30,7 @@ __all__ = [
     "normal_items",
     "share_at_least_k",
     "simulate_design",
+    "uses_items",
 ]
 
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(61)
@@ -262,25 +266,73 @@ def _one_school(
         sd, rel = float(s_pre.std(ddof=1)), float(np.clip(_alpha(pre), 1e-6, 1 - 1e-6))
         improved[:, j] = diff > rule.rci_z * change_se(sd, rel)
         if want_changes:
-            rows.append((diff, sd, rel))
+            rows.append((diff, sd, rel, pre, post))
     truth = float(np.mean((change > ds.delta).sum(1) >= ds.k))
     certified = int(((improved.sum(1)) >= ds.k).sum())
     return certified, truth, rows
 
 
-def _estimated_share(rows, ds: Design) -> float:
+def uses_items(ds: Design) -> bool:
+    """Whether the design's estimated true share is the item model's (graded-response items
+    every dimension) rather than the scale-score deconvolution (continuous items)."""
+    return all(m.error_sd is None for m in ds.items)
+
+
+def _codebook(ds: Design) -> Codebook:
+    """A questionnaire of the design: ``n_items`` Likert items a dimension, answers 1..K."""
+    k = max(m.n_categories for m in ds.items)
+    scale = Scale(tuple(str(c) for c in range(1, k + 1)), tuple(range(1, k + 1)))
+    fields = tuple(
+        Field(f"d{j}_{i}", (f"d{j}_{i}",), "likert", scale="answers", dimension=f"d{j}")
+        for j, m in enumerate(ds.items)
+        for i in range(m.n_items)
+    )
+    dims = {f"d{j}": Dimension(f"d{j}", f"d{j}") for j in range(ds.n_dims)}
+    return Codebook("plan", "assessment", "plan", fields, {"answers": scale}, dims)
+
+
+def _estimated_share(rows, ds: Design, seed: int) -> float:
+    """The school's estimated true share, by the estimator its report would use: the
+    graded-response plausible values of :func:`~mentorlib.progress.true_share.
+    estimated_true_share` (``REPORT_M`` draws, no bootstrap) on item answers, the scale-score
+    deconvolution on continuous items."""
     n = ds.n_students
+    ids = np.array([f"s{i}" for i in range(n)])
+    if uses_items(ds):
+        long = [
+            pd.DataFrame(
+                {
+                    "student_id": ids,
+                    "year": 0,
+                    "wave": wave,
+                    "item": f"d{j}_{i}",
+                    "value": y[:, i].astype(float),
+                }
+            )
+            for j, (*_, pre, post) in enumerate(rows)
+            for wave, y in (("pre", pre), ("post", post))
+            for i in range(y.shape[1])
+        ]
+        return estimated_true_share(
+            pd.concat(long, ignore_index=True),
+            _codebook(ds),
+            delta=ds.delta,
+            k=ds.k,
+            m=REPORT_M,
+            seed=seed,
+            n_boot=0,
+        ).estimate
     parts = [
         pd.DataFrame(
             {
-                "student_id": np.arange(n).astype(str),
+                "student_id": ids,
                 "dimension": f"d{j}",
                 "change": diff.astype(float),
                 "sd_pre": sd,
                 "reliability": rel,
             }
         )
-        for j, (diff, sd, rel) in enumerate(rows)
+        for j, (diff, sd, rel, *_) in enumerate(rows)
     ]
     table = changes_for_deconvolution(pd.concat(parts, ignore_index=True))
     return deconvolved_true_share(table, delta=ds.delta, k=ds.k, n_boot=0).estimate
@@ -307,7 +359,7 @@ def simulate_design(
         x, truth, rows = _one_school(rng, ds, mu, rules, want)
         out[s, :2] = x, truth
         if want:
-            out[s, 2] = _estimated_share(rows, ds)
+            out[s, 2] = _estimated_share(rows, ds, seed=s)
     x = out[:, 0]
     lower = limits(x, ds.n_students, rules.ci_method, rules.alpha, sided=True)[0]
     return pd.DataFrame(

@@ -12,7 +12,8 @@ import weakref
 from typing import Any
 
 from ..errors import InputError
-from ..labels import PLAN_LABELS, Lang
+from ..labels import Lang
+from ..labels_plan import PLAN_LABELS
 from ..progress.plan import PlanResult, plan_target
 from .analyses import PilotAnalyses
 from .document import Para
