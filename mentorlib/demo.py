@@ -157,7 +157,7 @@ def stage_plan(p: DemoPaths) -> dict:
     year = res.study["year"] if res.study else P.years[-1]
     out = p.reports / f"plan_{year}.json"
     _save_json(out, res)
-    v, need = res.verdict("rci_certified"), res.needed
+    v, e, need = res.verdict("rci_certified"), res.verdict("estimated_true_share"), res.needed
     items = (
         "none within the search"
         if need["items"] is None
@@ -165,8 +165,9 @@ def stage_plan(p: DemoPaths) -> dict:
     )
     return {
         "output": str(out),
-        "detail": f"{year}: P(met) {v['p_met']:.0%} at a true share of "
-        f"{res.settings['true_share']:.0%}; needed: {items}",
+        "detail": f"{year}: at a true share of {res.settings['true_share']:.0%}, P(met) "
+        f"{v['p_met']:.0%} by the certified share (it needs {items}), {e['p_met']:.0%} by the "
+        f"estimated true share (bias {100 * e['minus_truth']:+.1f} points)",
     }
 
 
