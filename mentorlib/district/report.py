@@ -94,7 +94,7 @@ def analyse_district(
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     schools = pd.read_csv(out / "district_schools.csv", dtype={"school_id": str})
     ok = schools.loc[schools["status"].isin(CLEANED), "school_id"].tolist()
-    min_cell = district_min_cell(schools["level"], min_cell)
+    min_cell = district_min_cell(schools["level"], min_cell, schools.get("min_cell"))
     if outcomes is None:
         frame, missing = student_outcomes(out, ok, year)
     else:

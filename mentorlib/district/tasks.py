@@ -73,8 +73,9 @@ def school_task(
     dict
         ``school_id``, ``ok`` (cleaned), ``reason`` (one line when not), ``processed`` (the
         processed folder), ``tables`` (table name -> parquet path), ``row`` (the school's
-        summary: level, year (given, else the school's last assessed), its students that year,
-        each stage's status and headline numbers), ``seconds``.
+        summary: level, its own ``[rules] min_cell`` (None: none), year (given, else the school's last
+        assessed), its students that year, each stage's status and headline numbers),
+        ``seconds``.
     """
     t0 = time.perf_counter()
     dest = Path(out) / "schools" / school_id
@@ -86,10 +87,13 @@ def school_task(
         if not is_user_error(e):
             raise  # a bug: Dask retries it, then the district reports it
         return {"school_id": school_id, "ok": False, "reason": one_line(e), "row": row}
-    y = res.processed().report_year(year)  # the year the stages and the summary report
+    P = res.processed()
+    y = P.report_year(year)  # the year the stages and the summary report
     row |= {
         "clean": "ok" if not res.partial else "partial",
         "pseudonymised": bool(res.meta["pseudonymised"]),
+        # its own [rules] min_cell (None: it sets none): the district publishes no smaller cell
+        "min_cell": P.overrides.get("min_cell"),
         "year": y,
         "n": students_of_year(res.tables["students"], y),
     }
