@@ -39,7 +39,11 @@ def add_district_command(sub, common: argparse.ArgumentParser) -> None:
         help="per-school stages: clean plus any of progress,mentors,compliance (default all)",
     )
     p.add_argument("--year", type=int, help="school year (default: each school's last assessed)")
-    p.add_argument("--min-cell", type=int, help="suppress schools' cells of fewer students")
+    p.add_argument(
+        "--min-cell",
+        type=int,
+        help="suppress schools' cells of fewer students (a school's own larger min_cell wins)",
+    )
     p.add_argument("--seed", type=int, default=0)
     add_true_share_option(p)
     p.add_argument(

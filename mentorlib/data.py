@@ -134,6 +134,24 @@ class Processed:
             tables[name] = df
         return replace(self, years=tuple(y for y in self.years if y <= year), tables=tables)
 
+    def report_year(self, year: int | None = None) -> int:
+        """The school year a summary of the study reports: ``year`` when given, else the last
+        year with a post-wave assessment (:attr:`assessed_years`), else the study's last year
+        (:class:`~mentorlib.errors.InputError` when it lists none).
+
+        Examples
+        --------
+        >>> Processed("s", "primary", (2023, 2024), {}).report_year(), Processed(
+        ...     "s", "primary", (2023, 2024), {}).report_year(2023)
+        (2024, 2023)
+        """
+        if year is not None:
+            return int(year)
+        years = self.assessed_years or self.years
+        if not years:
+            raise InputError(f"study {self.name!r} lists no school year")
+        return int(years[-1])
+
     @property
     def assessed_years(self) -> tuple[int, ...]:
         """The years with a post-wave assessment (an outcome to analyse), in order."""

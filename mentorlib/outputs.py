@@ -46,6 +46,13 @@ import pandas as pd
 from .errors import InputError
 
 PROCESSED_FORMAT = "mentorlib-processed/1"
+#: A district output's ``district.json`` (its ``format``, and ``files``: every file it holds).
+DISTRICT_META = "district.json"
+DISTRICT_FORMAT = "mentorlib-district/1"
+#: The key of ``study.json`` and ``district.json`` listing every file of the output folder.
+FILES_KEY = "files"
+#: How many files a refusal names.
+SHOWN_FILES = 5
 OUTPUT_FORMAT = "mentorlib-output/1"
 MARKER = ".mentorlib-output"
 TMP_PREFIX = ".mentorlib-tmp-"
@@ -78,7 +85,10 @@ def is_ours(path: str | Path, kind: str) -> bool:
         ``reports``: a ``.mentorlib-output`` marker of kind ``reports`` (or, before the marker,
         only files named as the report writers name them). ``synth``: a ``study.toml`` saying
         ``synthetic = true`` beside ``truth/params.json``, and no file in the folder that the
-        generator did not write (see :func:`foreign_in_synth`). ``district`` and
+        generator did not write (see :func:`foreign_in_synth`). ``district``: a
+        ``.mentorlib-output`` marker of that kind beside a ``district.json`` of the district
+        format, and no file in the folder that its ``files`` list does not name (or, written
+        before the list, no file not named as a run names them: :func:`foreign_in_district`).
         ``district_synth``: a ``.mentorlib-output`` marker of that kind.
 
     Returns
@@ -91,7 +101,7 @@ def is_ours(path: str | Path, kind: str) -> bool:
     if kind == "processed":
         meta = _read_json(p / "study.json")
         if meta.get("format") == PROCESSED_FORMAT:  # and nothing in it that we did not write
-            listed = meta.get("files")
+            listed = meta.get(FILES_KEY)
             return not isinstance(listed, list) or {f.name for f in p.iterdir()} <= set(listed)
         return {"name", "codebooks", "pseudonymised"} <= set(meta) and (
             p / "cleaning_log.parquet"
@@ -100,7 +110,11 @@ def is_ours(path: str | Path, kind: str) -> bool:
         return foreign_in_synth(p) is None
     marker = _read_json(p / MARKER)
     if marker:
-        return marker.get("kind") == kind and marker.get("format") == OUTPUT_FORMAT
+        marked = marker.get("kind") == kind and marker.get("format") == OUTPUT_FORMAT
+        if kind != "district" or not marked:
+            return marked
+        meta = _read_json(p / DISTRICT_META)  # and nothing in it that we did not write
+        return meta.get("format") == DISTRICT_FORMAT and not foreign_in_district(p)
     if kind == "reports":  # before the marker: only files named as the report writers name them
         files = [f for f in p.rglob("*") if f.is_file()]
         return bool(files) and all(
@@ -109,6 +123,67 @@ def is_ours(path: str | Path, kind: str) -> bool:
             for f in files
         )
     return False
+
+
+def output_files(root: str | Path) -> list[str]:
+    """Every file (and symbolic link) under ``root`` as a relative POSIX path, sorted;
+    mentorlib's temporaries left out. Links are never followed."""
+    root = Path(root)
+    out = []
+    for here, dirs, files in os.walk(root):
+        base = Path(here)
+        links = [d for d in dirs if (base / d).is_symlink()]
+        dirs[:] = [d for d in dirs if d not in links and not d.startswith(TMP_PREFIX)]
+        for name in [*files, *links]:
+            if not name.startswith(TMP_PREFIX):
+                out.append((base / name).relative_to(root).as_posix())
+    return sorted(out)
+
+
+# the names a district run gives its files (folders written before the files list existed)
+_DISTRICT_FILE = re.compile(
+    r"^(district\.json|district_schools\.csv|\.mentorlib-output)$"
+    r"|^results/[^/]+/(progress|mentors|compliance)_\d{4}\.json$"
+    r"|^tables/[^/]+/school_id=[^/]+/part-0\.parquet$"
+    r"|^reports/(\.mentorlib-output|(区域总结_\d+学年|district_summary_\d+)\.(docx|html|md))$"
+    r"|^reports/(区域总结_\d+学年|district_summary_\d+)_figures/[^/]+\.png$"
+)
+
+
+def foreign_in_district(path: str | Path) -> list[str]:
+    """The files of a would-be district output that mentorlib did not write.
+
+    A district run lists every file it writes in ``district.json``'s ``files`` (its summaries
+    are added after, :func:`mentorlib.district.manifest.record_files`); a folder written before
+    the list existed is judged by its files' names, as a run names them (a school's processed
+    files by its ``study.json`` list).
+
+    Parameters
+    ----------
+    path : path
+        An existing folder.
+
+    Returns
+    -------
+    list of str
+        The other files (relative POSIX paths, :func:`output_files`), in order; empty when
+        every file is mentorlib's.
+    """
+    p = Path(path)
+    listed = _read_json(p / DISTRICT_META).get(FILES_KEY)
+    if isinstance(listed, list):
+        ours = {str(x) for x in listed}
+        return [f for f in output_files(p) if f not in ours]
+    return [f for f in output_files(p) if not (_DISTRICT_FILE.match(f) or _school_file(p, f))]
+
+
+def _school_file(out: Path, rel: str) -> bool:
+    """A file of a district's school's processed folder that its ``study.json`` lists."""
+    parts = rel.split("/")
+    if len(parts) != 3 or parts[0] != "schools":
+        return False
+    listed = _read_json(out / parts[0] / parts[1] / "study.json").get(FILES_KEY)
+    return isinstance(listed, list) and parts[2] in listed
 
 
 # the generator's file names (mentorlib.synth.export: plan_files and _write_truth)
@@ -293,6 +368,8 @@ def check_output_dir(
                     f"({foreign}); nothing is replaced that mentorlib did not write, so choose a "
                     "new or empty folder",
                 )
+        elif kind == "district" and (others := foreign_in_district(out)):
+            refuse_foreign(what, given, others)
         elif not is_ours(out, kind):
             _refuse(
                 what,
@@ -391,6 +468,18 @@ def _first_csv_row(path: Path) -> list[str] | None:
 
 def _refuse(what: str, path: Path, reason: str):
     raise InputError(f"{what} {path}: refusing to write there: {reason}")
+
+
+def refuse_foreign(what: str, path: Path, foreign: list[str]):
+    """Refuse, with one line naming them (the first :data:`SHOWN_FILES`), to replace a folder
+    holding files mentorlib did not write."""
+    more = f" and {len(foreign) - SHOWN_FILES} more" if len(foreign) > SHOWN_FILES else ""
+    _refuse(
+        what,
+        path,
+        f"it holds file(s) mentorlib did not write ({', '.join(foreign[:SHOWN_FILES])}{more}); "
+        "a re-run replaces the folder, so move them out or choose a new folder",
+    )
 
 
 # ----------------------------------------------------------------------------- atomic writing

@@ -10,9 +10,10 @@ import shutil
 import pytest
 
 from mentorlib.district import run_district, synth_district
-from mentorlib.district.manifest import FILES_KEY, foreign_files
+from mentorlib.district.manifest import FILES_KEY
 from mentorlib.district.report import write_district_report
 from mentorlib.errors import InputError
+from mentorlib.outputs import foreign_in_district
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("district")]
 
@@ -33,7 +34,7 @@ def test_files_list_names_every_file(earlier):
     listed = json.loads((out / "district.json").read_text("utf-8"))[FILES_KEY]
     assert "district_schools.csv" in listed and "schools/school_01/students.parquet" in listed
     assert zh[0].relative_to(out).as_posix() in listed  # the summary written after the run
-    assert foreign_files(out) == []
+    assert foreign_in_district(out) == []
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["files-list", "before-the-list"])
@@ -65,4 +66,4 @@ def test_rerun_in_the_other_language_keeps_the_earlier_summary(earlier, tmp_path
     names = {p.name for p in (again / "reports").iterdir()}
     assert {zh[0].name, en[0].name} <= names
     assert (again / zh[0].relative_to(out)).read_bytes() == before  # not the run's to replace
-    assert foreign_files(again) == []  # both listed: a third run goes ahead
+    assert foreign_in_district(again) == []  # both listed: a third run goes ahead

@@ -86,7 +86,7 @@ def _district(tmp_path, schools: dict):
     (tmp_path / "district.json").write_text(json.dumps(meta), encoding="utf-8")
     for sid, (n, _, _) in schools.items():  # the cleaned rosters (the front page's total)
         (tmp_path / "schools" / sid).mkdir(parents=True)
-        roster = pd.DataFrame({"student_id": [f"{sid}-{i}" for i in range(n)]})
+        roster = pd.DataFrame({"student_id": [f"{sid}-{i}" for i in range(n)], "year": 2025})
         roster.to_parquet(tmp_path / "schools" / sid / "students.parquet")
     csv = school_verdicts(_rows(schools))
     csv.to_csv(tmp_path / "district_schools.csv", index=False)

@@ -72,7 +72,7 @@ def _write(tmp_path, *, progress: bool = True) -> None:
     (tmp_path / "district.json").write_text(json.dumps(meta), encoding="utf-8")
     for sid, (n, *_) in SCHOOLS.items():
         (tmp_path / "schools" / sid).mkdir(parents=True)
-        roster = pd.DataFrame({"student_id": [f"{sid}-{i}" for i in range(n)]})
+        roster = pd.DataFrame({"student_id": [f"{sid}-{i}" for i in range(n)], "year": 2025})
         roster.to_parquet(tmp_path / "schools" / sid / "students.parquet")
     school_verdicts(_rows(progress)).to_csv(tmp_path / "district_schools.csv", index=False)
     if progress:  # a primary-only indicator at a, a middle-only one at b, a small one at b

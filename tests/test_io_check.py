@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from mentorlib.cli import main
@@ -125,3 +126,73 @@ def test_one_reward_column_holding_points_is_read_as_points(tmp_path):
     assert one["readable"] and "points" in one["sheets"][0]["matched"]
     assert one["sheets"][0]["missing"] == ["grade_class", "kind"]
     assert two["readable"] and {"kind", "points"} <= set(two["sheets"][0]["matched"])
+
+
+def _book(path: Path, sheets: dict[str, list[list]]) -> None:
+    """A workbook written by hand: sheet name -> rows (title rows and header included)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def test_check_reads_exam_books_by_their_layout(tmp_path):
+    """A sheet per subject, a file per subject (records-system exports) and a sheet per class
+    without 班级: the layouts ``clean`` reads (test_clean_exams) miss no question; a subject
+    sheet naming no subject is said (clean quarantines its rows as unknown_subject)."""
+    study = tmp_path / "study"
+    head = ["姓名", "学籍号", "班级", "成绩", "班级排名"]
+    _book(
+        study / "exams/分科.xlsx",
+        {
+            "语文": [["七年级语文期末成绩"], head, ["张三", None, "七(1)班", 88, 1]],
+            "数学": [head, ["张三", None, "七(1)班", 110, 1]],
+        },
+    )
+    _book(study / "exams/英语.xlsx", {"英语": [["姓名", "班级", "分数"], ["张三", "七(1)班", 75]]})
+    (study / "exams").mkdir(parents=True, exist_ok=True)
+    (study / "exams/物理.csv").write_text(
+        "七年级物理期末成绩（满分120）,,\n姓名,班级,得分\n张三,七(1)班,99\n", encoding="utf-8"
+    )
+    _book(
+        study / "exams/分班.xlsx",
+        {
+            "七(1)班": [["姓名", "语文", "数学(120)", "总分"], ["张三", 88, 110, 198]],
+            "Sheet2": [["七年级(2)班期末成绩单"], ["姓名", "语文", "数学(120)", "总分"]]
+            + [["李四", 80, 100, 180]],
+        },
+    )
+    _book(
+        study / "exams/不明.xlsx", {"Sheet1": [["姓名", "班级", "成绩"], ["张三", "七(1)班", 60]]}
+    )
+    toml = '[study]\nlevel = "middle"\nyears = [2024]\n'
+    for f in ("分科.xlsx", "英语.xlsx", "物理.csv", "分班.xlsx", "不明.xlsx"):
+        toml += f'\n[[sources]]\nkind = "exams"\npath = "exams/{f}"\nyear = 2024\nterm = 1\n'
+    (study / "study.toml").write_text(toml, encoding="utf-8")
+
+    res = check_study(study)
+    by = {Path(s["path"]).name: s for s in res.sources}
+    assert all(s["readable"] for s in by.values())
+    for name, subjects in (
+        ("分科.xlsx", {"语文": "chinese", "数学": "math"}),
+        ("英语.xlsx", {"英语": "english"}),
+        ("物理.csv", {None: "physics"}),  # a CSV's subject from its title row
+    ):
+        (sh,) = by[name]["sheets"]
+        assert "score" in sh["matched"] and sh["missing_required"] == [], name
+        assert not {m for m in sh["missing"] if m.startswith("score")}, name
+        assert sh["from_sheet"]["subject"] == subjects, name
+    assert by["分科.xlsx"]["sheets"][0]["missing"] == []
+    (sh,) = by["分班.xlsx"]["sheets"]
+    assert {"score_chinese", "score_math"} <= set(sh["matched"])
+    assert sh["missing"] == ["student_id"]  # truly absent: names are linked by 姓名 + class
+    assert sh["from_sheet"]["class"] == {"七(1)班": "7-1", "Sheet2": "7-2"}
+    (sh,) = by["不明.xlsx"]["sheets"]
+    assert sh["from_sheet"]["subject"] == {"Sheet1": None}
+    out = "\n".join(res.lines())
+    assert "missing: score" not in out and "grade_class" not in out
+    assert "no subject in the sheet name or title of Sheet1" in out

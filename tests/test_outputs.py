@@ -578,6 +578,58 @@ def test_a_synthetic_study_is_ours_only_if_every_file_is_the_generators(tmp_path
     assert _snapshot(tmp_path) == before
 
 
+def _district_output(out: Path, *, listed: bool = True) -> None:
+    """A district output as a run writes it, by hand: the marker, a school's file, a summary
+    csv and district.json listing them all (``listed=False``: before the list existed)."""
+    (out / "schools" / "s1").mkdir(parents=True)
+    (out / "schools" / "s1" / "students.parquet").write_bytes(b"PAR1")
+    school = {"format": outputs.PROCESSED_FORMAT, "files": ["students.parquet", "study.json"]}
+    (out / "schools" / "s1" / "study.json").write_text(json.dumps(school), encoding="utf-8")
+    (out / "district_schools.csv").write_text("school_id\ns1\n", encoding="utf-8")
+    outputs.mark_output_dir(out, "district")
+    meta: dict = {"format": "mentorlib-district/1", "name": "d"}
+    if listed:
+        meta["files"] = sorted(
+            ["district.json", outputs.MARKER, "district_schools.csv"]
+            + ["schools/s1/students.parquet", "schools/s1/study.json"]
+        )
+    (out / "district.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def test_a_district_output_is_ours_only_as_its_manifest_says(tmp_path):
+    """The marker alone (copied into a folder of the user's) does not make a district output:
+    its district.json must be there and list every file, so the run never replaces the
+    folder (it writes only where it created its output)."""
+    ours = tmp_path / "ours"
+    _district_output(ours)
+    assert outputs.is_ours(ours, "district")
+    assert outputs.check_output_dir(ours, kind="district") == ours.resolve()
+    legacy = tmp_path / "legacy"
+    _district_output(legacy, listed=False)  # before the files list: judged by its names later
+    assert outputs.is_ours(legacy, "district")
+    (legacy / "notes.txt").write_text("mine", encoding="utf-8")
+    assert not outputs.is_ours(legacy, "district")
+
+    copied = tmp_path / "mine"
+    copied.mkdir()
+    (copied / "thesis.docx").write_bytes(b"x")
+    shutil.copy(ours / outputs.MARKER, copied / outputs.MARKER)
+    assert not outputs.is_ours(copied, "district")
+    with pytest.raises(InputError, match=r"did not write \(thesis\.docx\)"):
+        outputs.check_output_dir(copied, kind="district")
+
+    (ours / "reports").mkdir()
+    (ours / "reports" / "我的修改.docx").write_bytes(b"edited")  # a user's file, not listed
+    assert not outputs.is_ours(ours, "district")
+    with pytest.raises(InputError, match="did not write") as e:
+        outputs.check_output_dir(ours, kind="district")
+    assert "reports/我的修改.docx" in str(e.value) and "\n" not in str(e.value)
+    for meta in (legacy, ours):  # district.json copied too, with its list or without
+        shutil.copy(meta / "district.json", copied / "district.json")
+        assert not outputs.is_ours(copied, "district")
+    assert (copied / "thesis.docx").read_bytes() == b"x"
+
+
 def test_demo_refuses_a_demo_folder_holding_a_users_file(tmp_path):
     from mentorlib import demo
 

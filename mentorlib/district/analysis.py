@@ -91,11 +91,11 @@ OUTCOME_COLUMNS = ["school_id", "year", "student_id", "mentor_id", "improved"]
 
 def _school_outcomes(school_id: str, processed: Path, year: int | None) -> pd.DataFrame:
     P = open_study(processed)
-    y = year if year is not None else (P.assessed_years or P.years)[-1]
-    imp = improved_students(P, int(y))
-    mentors = mentor_term1(P["assignments"] if "assignments" in P else None, int(y))
+    y = P.report_year(year)
+    imp = improved_students(P, y)
+    mentors = mentor_term1(P["assignments"] if "assignments" in P else None, y)
     out = imp.join(mentors.rename("mentor_id"), how="inner").reset_index()
-    return out.assign(school_id=school_id, year=int(y))[OUTCOME_COLUMNS]
+    return out.assign(school_id=school_id, year=y)[OUTCOME_COLUMNS]
 
 
 def school_outcomes(school_id: str, processed: Path, year: int | None) -> pd.DataFrame:

@@ -6,7 +6,9 @@ processed study's ``study.json``); the summaries written after it (``reports/``)
 the list (:func:`record_files`). Before a re-run replaces the folder, any file not in the list
 (a user's notes, an edited copy of a report under another name) stops it with one line naming
 the files (:func:`check_no_foreign`): nothing is removed that mentorlib did not write. A folder
-written before the list existed is judged by its files' names, as a district run names them.
+written before the list existed is judged by its files' names, as a district run names them
+(:func:`mentorlib.outputs.foreign_in_district`, which
+:func:`mentorlib.outputs.is_ours` uses too).
 A re-run carries the previous run's reports over (:func:`keep_reports`): a summary in the
 other language, or of another year, is not the run's to remove; one of the same name is
 replaced.
@@ -15,43 +17,20 @@ replaced.
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
 from pathlib import Path
 
-from ..errors import InputError
-from ..outputs import MARKER, TMP_PREFIX, atomic_write
-
-META = "district.json"
-#: The key of ``district.json`` listing every file of the output folder.
-FILES_KEY = "files"
-#: How many foreign files the refusal names.
-SHOWN = 5
-
-# the names a district run gives its files (folders written before the files list existed)
-_NAMED = re.compile(
-    r"^(district\.json|district_schools\.csv|\.mentorlib-output)$"
-    r"|^results/[^/]+/(progress|mentors|compliance)_\d{4}\.json$"
-    r"|^tables/[^/]+/school_id=[^/]+/part-0\.parquet$"
-    r"|^reports/(\.mentorlib-output|(区域总结_\d+学年|district_summary_\d+)\.(docx|html|md))$"
-    r"|^reports/(区域总结_\d+学年|district_summary_\d+)_figures/[^/]+\.png$"
+from ..outputs import (
+    DISTRICT_META,
+    FILES_KEY,
+    MARKER,
+    atomic_write,
+    foreign_in_district,
+    output_files,
+    refuse_foreign,
 )
 
-
-def output_files(root: str | Path) -> list[str]:
-    """Every file (and symbolic link) under ``root`` as a relative POSIX path, sorted;
-    mentorlib's temporaries left out. Links are never followed."""
-    root = Path(root)
-    out = []
-    for here, dirs, files in os.walk(root):
-        base = Path(here)
-        links = [d for d in dirs if (base / d).is_symlink()]
-        dirs[:] = [d for d in dirs if d not in links and not d.startswith(TMP_PREFIX)]
-        for name in [*files, *links]:
-            if not name.startswith(TMP_PREFIX):
-                out.append((base / name).relative_to(root).as_posix())
-    return sorted(out)
+META = DISTRICT_META
 
 
 def _read_meta(out: Path) -> dict:
@@ -62,43 +41,13 @@ def _read_meta(out: Path) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def foreign_files(out: str | Path) -> list[str]:
-    """The files of an existing district output that mentorlib did not write: not in
-    ``district.json``'s files list (or, without the list, not named as a run names them)."""
-    out = Path(out)
-    have = output_files(out)
-    listed = _read_meta(out).get(FILES_KEY)
-    if isinstance(listed, list):
-        ours = {str(f) for f in listed}
-        return [f for f in have if f not in ours]
-    return [f for f in have if not (_NAMED.match(f) or _processed_file(out, f))]
-
-
-def _processed_file(out: Path, rel: str) -> bool:
-    """A file of a school's processed folder that its ``study.json`` lists."""
-    parts = rel.split("/")
-    if len(parts) != 3 or parts[0] != "schools":
-        return False
-    try:
-        meta = json.loads((out / parts[0] / parts[1] / "study.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    listed = meta.get("files") if isinstance(meta, dict) else None
-    return isinstance(listed, list) and parts[2] in listed
-
-
 def check_no_foreign(out: str | Path, what: str = "--out") -> None:
     """Refuse, with one line naming them, to replace a folder holding files mentorlib did
     not write."""
     out = Path(out)
-    foreign = foreign_files(out) if out.is_dir() else []
+    foreign = foreign_in_district(out) if out.is_dir() else []
     if foreign:
-        more = f" and {len(foreign) - SHOWN} more" if len(foreign) > SHOWN else ""
-        raise InputError(
-            f"{what} {out}: refusing to write there: it holds file(s) mentorlib did not write "
-            f"({', '.join(foreign[:SHOWN])}{more}); a re-run replaces the folder, so move them "
-            "out or choose a new folder"
-        )
+        refuse_foreign(what, out, foreign)
 
 
 def keep_reports(old: Path, new: Path) -> None:

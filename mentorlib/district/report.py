@@ -34,6 +34,7 @@ from .analysis import (
 )
 from .manifest import record_files
 from .multilevel import SchoolEffects, fit_school_effects, school_rank_probabilities
+from .tasks import students_of_year
 from .verdicts import CLEANED, district_min_cell, register_school, school_counts, school_key
 
 #: A sentence of the summary as data: its label key and the fields it is formatted with.
@@ -93,7 +94,7 @@ def analyse_district(
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     schools = pd.read_csv(out / "district_schools.csv", dtype={"school_id": str})
     ok = schools.loc[schools["status"].isin(CLEANED), "school_id"].tolist()
-    min_cell = district_min_cell(schools["level"], min_cell)
+    min_cell = district_min_cell(schools["level"], min_cell, schools.get("min_cell"))
     if outcomes is None:
         frame, missing = student_outcomes(out, ok, year)
     else:
@@ -129,7 +130,8 @@ def analyse_district(
         notes,
         failed,
     )
-    roster = {sid: _roster(out, sid) for sid in ok}
+    row_year = dict(zip(schools["school_id"], schools["year"], strict=True))
+    roster = {sid: _roster(out, sid, row_year.get(sid), a.year) for sid in ok}
     a.disclosure, a.funnel_keys = district_document(a, rates, roster)
     return a
 
@@ -153,13 +155,17 @@ def _tuples(df: pd.DataFrame) -> list[Any]:
     return list(df.itertuples(index=False))
 
 
-def _roster(out: Path, school_id: str) -> int | None:
-    """A school's students (the cleaned roster), or None when unreadable."""
+def _roster(out: Path, school_id: str, year, default: int | None) -> int | None:
+    """A school's students in the year its row reports (``year``; blank: ``default``, the
+    summary's), from its cleaned roster (:func:`.tasks.students_of_year`); None when
+    unreadable or no year is known."""
+    y = default if pd.isna(year) else int(year)
     f = out / "schools" / school_id / "students.parquet"
     try:
-        return int(pd.read_parquet(f, columns=["student_id"])["student_id"].nunique())
+        students = pd.read_parquet(f, columns=["student_id", "year"])
     except (OSError, ValueError, KeyError):
         return None
+    return None if y is None else students_of_year(students, y)
 
 
 def _synthetic(processed: Path) -> bool:
@@ -238,7 +244,8 @@ def district_document(
     ``district_schools.csv`` published them (:func:`.verdicts.register_school`, kept: the
     summary never hides what the csv shows); the funnel's and effects' evaluable and improved
     students per school (the same cells when they are the same students); the district's
-    students (``d.n``, the front page: the sum of the schools'), the funnel's evaluable
+    students (``d.n``, the front page: the sum of the schools', each its students of the year
+    its row reports, :func:`.tasks.students_of_year`), the funnel's evaluable
     students (``f.n``: the sum of the funnel's schools) and its improved ones (``f.k``, not
     printed) with the district rate ``f.rate`` (the centre line); the student-based compliance
     indicators of each school (``c.{school}.{indicator}``: their ``n`` as the school's own

@@ -34,6 +34,7 @@ from distributed import as_completed
 from ..clean.pseudonymise import ENV_KEY
 from ..errors import InputError
 from ..outputs import (
+    DISTRICT_FORMAT,
     TMP_PREFIX,
     check_output_dir,
     make_temp_dir,
@@ -296,7 +297,7 @@ def _finish(cfg, tmp: Path, dest: Path, rows, failed, tables, notes, stages, min
     schools = school_verdicts(rows, min_cell=min_cell)
     write_csv(schools, tmp / "district_schools.csv")
     meta = {
-        "format": "mentorlib-district/1",
+        "format": DISTRICT_FORMAT,
         "name": cfg.name,
         "stages": list(stages),
         "schools": [r["school_id"] for r in rows],

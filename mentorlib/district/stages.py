@@ -29,7 +29,7 @@ def run_stages(
     alone: the school's cleaning and its other stages are kept."""
     try:
         P = open_study(processed)
-        y = int(year if year is not None else (P.assessed_years or P.years)[-1])
+        y = P.report_year(year)
     except Exception as e:
         row |= {stage: _reason(e) for stage in later}
         return

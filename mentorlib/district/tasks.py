@@ -73,7 +73,9 @@ def school_task(
     dict
         ``school_id``, ``ok`` (cleaned), ``reason`` (one line when not), ``processed`` (the
         processed folder), ``tables`` (table name -> parquet path), ``row`` (the school's
-        summary: level, students, year, each stage's status and headline numbers), ``seconds``.
+        summary: level, its own ``[rules] min_cell`` (None: none), year (given, else the school's last
+        assessed), its students that year, each stage's status and headline numbers),
+        ``seconds``.
     """
     t0 = time.perf_counter()
     dest = Path(out) / "schools" / school_id
@@ -85,10 +87,15 @@ def school_task(
         if not is_user_error(e):
             raise  # a bug: Dask retries it, then the district reports it
         return {"school_id": school_id, "ok": False, "reason": one_line(e), "row": row}
+    P = res.processed()
+    y = P.report_year(year)  # the year the stages and the summary report
     row |= {
         "clean": "ok" if not res.partial else "partial",
         "pseudonymised": bool(res.meta["pseudonymised"]),
-        "n": int(res.tables["students"]["student_id"].nunique()),
+        # its own [rules] min_cell (None: it sets none): the district publishes no smaller cell
+        "min_cell": P.overrides.get("min_cell"),
+        "year": y,
+        "n": students_of_year(res.tables["students"], y),
     }
     _run_stages(dest, Path(out) / "results" / school_id, row, stages, year, seed, true_share)
     tables = {p.stem: str(p) for p in sorted(dest.glob("*.parquet"))}
@@ -101,6 +108,12 @@ def school_task(
         "tables": tables,
         "row": row,
     }
+
+
+def students_of_year(students: pd.DataFrame, year: int) -> int:
+    """A school's students in one school year: the roster's distinct ``student_id`` of that
+    ``year`` (the roster holds a row per student and year; its other years are not counted)."""
+    return int(students.loc[students["year"] == year, "student_id"].nunique())
 
 
 def _run_stages(

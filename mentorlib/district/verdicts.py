@@ -5,7 +5,8 @@ numbers come from each school's public progress report (already protected with i
 ``min_cell``). On top, every school's students, evaluable students and certified share
 (``k / n_evaluable``, whose numerator and complement ``n_evaluable - k`` are students too) are
 registered in a :class:`mentorlib.privacy.Document` (:func:`register_school`) and printed as it
-says: a count of fewer than ``min_cell`` students is blank, and so is a share that would reveal
+says (``min_cell`` the district's, :func:`district_min_cell`: never smaller than a school's
+own): a count of fewer than ``min_cell`` students is blank, and so is a share that would reveal
 fewer than ``min_cell`` students who progressed or who did not (0%, 100%, all but two...),
 with its interval and verdict; the estimated true share goes with the certified share (the
 same students) or when fewer than ``min_cell`` students entered the estimate. The district
@@ -26,6 +27,7 @@ COLUMNS = (
     "school_id",
     "school",
     "level",
+    "min_cell",
     "status",
     "reason",
     "n",
@@ -51,6 +53,7 @@ COLUMNS = (
 )
 #: The columns of whole numbers (``Int64``: blank where a school has none).
 INT_COLUMNS = (
+    "min_cell",
     "n",
     "year",
     "n_evaluable",
@@ -121,18 +124,30 @@ def _protect(df: pd.DataFrame, limit: int) -> dict[str, str]:
     return out
 
 
-def district_min_cell(levels, min_cell: int | None = None) -> int:
-    """One ``min_cell`` for the whole district's published numbers: the one given, else the
-    largest of its levels' rulebooks (the CSV and the summary then hide the same cells)."""
+def district_min_cell(levels, min_cell: int | None = None, own=None) -> int:
+    """One ``min_cell`` for the whole district's published numbers: the strictest (largest) of
+    the district's setting (the one given, else the largest of its levels' rulebooks) and of
+    every school's own rule (``own``: each school's ``min_cell`` from its study.toml
+    ``[rules]``, the ``min_cell`` column; blank where unknown), so no school's numbers are
+    published with a smaller cell than it asked for. The CSV and the summary then hide the
+    same cells.
+
+    >>> district_min_cell(["primary"]), district_min_cell(["primary"], 8, own=[5, 10, None])
+    (5, 10)
+    """
     if min_cell is not None:
-        return int(min_cell)
-    return max([rulebook(str(lv)).min_cell for lv in pd.Series(levels).dropna()] or [5])
+        setting = int(min_cell)
+    else:
+        setting = max([rulebook(str(lv)).min_cell for lv in pd.Series(levels).dropna()] or [5])
+    schools = pd.to_numeric(pd.Series(own, dtype=object), errors="coerce").dropna()
+    return max([setting, *(int(v) for v in schools)])
 
 
 def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.DataFrame:
     """The schools' rows as the published table (small cells blank, flagged).
 
-    ``min_cell``: default each school's level rulebook's ``min_cell``.
+    ``min_cell``: the district's setting (default: the largest of the schools' level
+    rulebooks); a school's own larger ``min_cell`` (its row's) wins (:func:`district_min_cell`).
 
     >>> t = school_verdicts([
     ...     {"school_id": "a", "level": "primary", "progress": "ok", "n": 300, "n_evaluable": 280,
@@ -157,7 +172,7 @@ def school_verdicts(rows: list[dict], *, min_cell: int | None = None) -> pd.Data
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
     df["pseudonymised"] = df["pseudonymised"].astype("boolean")
     df["school_id"] = df["school_id"].astype(str)
-    limit = district_min_cell(df["level"], min_cell)
+    limit = district_min_cell(df["level"], min_cell, df["min_cell"])
     hidden = _protect(df, limit)
     what = df["school_id"].map(hidden).fillna("")
     ran = (df["progress"] == "ok").fillna(False).to_numpy(dtype=bool)

@@ -6,6 +6,11 @@ the header row, the questions matched (exactly, or approximately with the score 
 :func:`~mentorlib.io.readers.match_columns` reports one), the questions missing and the raw
 columns no question claimed. Nothing is cleaned and nothing is written.
 
+An exam book is judged by its layout, as ``clean`` reads it (:mod:`mentorlib.clean.exams`): a
+sheet (or file) per subject with one 成绩 column takes its subject from the sheet name or title
+row, a book with a column per subject holds the subjects it holds, and a sheet per class without
+a 班级 column takes the class from its sheet name or title; none of these is a missing question.
+
 The study can be cleaned (:attr:`CheckResult.ok`) when a student roster can be read: ``clean``
 links every other source to it and skips (listing them) the sources it cannot read, so an
 unreadable or unmatched source, or a required kind (:data:`REQUIRED_KINDS`) with no source, is
@@ -18,6 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..clean.exams import GENERIC, class_in, subject_in, subject_names
 from ..errors import InputError
 from .codebook import Codebook, CodebookError, load_codebook
 from .readers import (
@@ -60,12 +66,53 @@ def approx_scores(cm: ColumnMap) -> dict[str, float]:
     return out
 
 
+def _sheet_names(rs: RawSheet) -> list[str | None]:
+    """The sheets read as one (their order kept), or the one sheet (None for a CSV)."""
+    if rs.row_sheet is None:
+        return [rs.sheet]
+    return list(dict.fromkeys(rs.row_sheet.tolist()))
+
+
+def exam_layout(rs: RawSheet, cb: Codebook, found: set[str]) -> tuple[set[str], dict]:
+    """What an exam book's layout supplies besides its columns, as ``clean`` reads it.
+
+    Returns the fields the layout makes unnecessary (the other subjects' columns and the one
+    成绩 column of a book with a column per subject, or every subject column of a book with a
+    成绩 column; 班级 when each sheet's name or title gives the class) and ``from_sheet``:
+    ``subject`` (sheet -> subject code, None when it names none: ``clean`` quarantines its rows)
+    for a sheet per subject, ``class`` (sheet -> 'g-c', '?-c' when the roster must give the
+    grade, None when it gives no class) when there is no 班级 column.
+    """
+    scores = {f.var for f in cb.fields if f.type == "score"}
+    needless: set[str] = set()
+    from_sheet: dict[str, dict] = {}
+    if scores & found:  # a 成绩 column, or some subject columns: the rest are not missing
+        needless |= scores - found
+    sheets = _sheet_names(rs)
+    if GENERIC in found:
+        known = subject_names(cb)
+        from_sheet["subject"] = {
+            s: subject_in(s, known) or subject_in(rs.title_of(s), known) for s in sheets
+        }
+    if "grade_class" not in found:
+        classes = {}
+        for s in sheets:
+            gc, cls, _ = class_in([s, rs.title_of(s)])
+            classes[s] = gc or (f"?-{cls}" if cls is not None else None)
+        from_sheet["class"] = classes
+        if all(classes.values()):
+            needless.add("grade_class")
+    return needless, from_sheet
+
+
 def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
     """How one sheet's headers meet a codebook, without refusing: matched, approximate (with
-    the score), missing (required first) and unused raw columns."""
+    the score), missing (required first) and unused raw columns; for an exam book, what its
+    layout supplies instead of a column (:func:`exam_layout`)."""
     cm = match_columns(rs.header, relaxed(cb), file=rs.file, sheet=rs.sheet)
     shared_to_required(cm, rs.header, cb)
     found = set(cm.single) | set(cm.options)
+    needless, from_sheet = exam_layout(rs, cb, found) if cb.kind == "exams" else (set(), {})
     approx = approx_scores(cm)
     required = {f.var for f in cb.fields if f.required}
     # a mood chart's day columns (1日 … 31日) are read by their pattern, not by a field
@@ -78,9 +125,14 @@ def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
         "matched": [f.var for f in cb.fields if f.var in found and f.var not in approx],
         "approximate": {v: s for v, s in approx.items() if v in found},
         "missing_required": [f.var for f in cb.fields if f.var not in found and f.var in required],
-        "missing": [f.var for f in cb.fields if f.var not in found and f.var not in required],
+        "missing": [
+            f.var
+            for f in cb.fields
+            if f.var not in found and f.var not in required and f.var not in needless
+        ],
         "unused": [h for h in cm.unmatched if not (day and day.match(h))],
-        "n_fields": len(cb.fields),
+        "n_fields": len(cb.fields) - len(needless),
+        "from_sheet": from_sheet,
     }
 
 
@@ -196,6 +248,7 @@ def _sheet_lines(sh: dict) -> list[str]:
             "      approximate: "
             + ", ".join(f"{v} ({s:.2f})" for v, s in sh["approximate"].items())
         )
+    out += _from_sheet_lines(sh.get("from_sheet") or {})
     missing = sh["missing_required"] + sh["missing"]
     if missing:
         out.append(f"      missing: {', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}")
@@ -204,6 +257,26 @@ def _sheet_lines(sh: dict) -> list[str]:
         out.append(
             f"      unused columns: {'; '.join(unused[:8])}{' …' if len(unused) > 8 else ''}"
         )
+    return out
+
+
+def _from_sheet_lines(from_sheet: dict) -> list[str]:
+    """An exam book's subjects and classes read from its sheet names or titles, and the sheets
+    that name none (their rows ``clean`` quarantines, or links without a class)."""
+    out = []
+    for what, rule, lost in (
+        ("subject", "subject_from_sheet", "rows quarantined as unknown_subject"),
+        ("class", "class_from_sheet", "no class to link names by"),
+    ):
+        got = from_sheet.get(what)
+        if not got:
+            continue
+        named = [f"{s or '(file)'} {v}" for s, v in got.items() if v]
+        if named:
+            out.append(f"      {what} from sheet name or title ({rule}): {', '.join(named)}")
+        none = [s or "(file)" for s, v in got.items() if not v]
+        if none:
+            out.append(f"      no {what} in the sheet name or title of {', '.join(none)}: {lost}")
     return out
 
 
@@ -220,7 +293,8 @@ def check_study(study_dir: str | Path) -> CheckResult:
     CheckResult
         ``sources``: one dict per source (path, kind, sheet, codebook, year, term, wave,
         readable, reason, sheets: sheet, header_row, encoding, rows, matched, approximate
-        (var -> score), missing_required, missing, unused, n_fields); ``missing_kinds``: the
+        (var -> score), missing_required, missing, unused, n_fields, from_sheet: what an
+        exam book's layout reads from its sheet names, :func:`exam_layout`); ``missing_kinds``: the
         required kinds with no source; ``ok`` (a roster is readable), ``partial``, ``reasons``.
 
     Raises
