@@ -13,6 +13,7 @@ from pathlib import Path
 from mentorlib import report
 from mentorlib.labels import PLAIN_HEADLINE, PROGRESS_VERDICTS
 from mentorlib.labels_privacy import VERDICT_WITHHELD
+from mentorlib.privacy import audit
 from mentorlib.progress import improved_flags, progress_report
 from mentorlib.report.headline import certified_shown
 
@@ -223,3 +224,25 @@ def test_withheld_share_prints_no_verdict():
     for name in ("verdict", "sensitivity", "trend", "breakdowns"):
         for r in out[name]:
             assert not r.get("suppressed") or r.get("verdict") is None, (name, r)
+
+
+def test_review_stage_table_prints_what_the_document_allows():
+    """The review's 实施阶段 table printed each year's roster and students with a mentor
+    outside the disclosure document: with fewer than 5 students missing a test, the roster
+    it printed gave back that number (roster minus the students evaluable)."""
+    study, _, pa = _small_year()
+    doc = pa.disclosure
+    assert doc.status("2024:n_not_evaluable") == "primary" and doc.suppressed("2024:n_students")
+    roster = f"{doc.cells['2024:n_students'].value:,}"
+    for lang in ("zh", "en"):
+        rep = report.pilot_review(study, lang=lang, analyses=pa)
+        stages = next(
+            b for s in rep.sections for b in s.blocks if getattr(b, "key", "") == "stages"
+        )
+        row = stages.data.iloc[list(pa.years).index(2024)]
+        assert roster not in set(row.iloc[1:3]), (lang, list(row))
+        for v in stages.data.iloc[:, [1, 2, 8]].to_numpy().ravel():  # no count of 0-4 students
+            n = str(v).replace(",", "")
+            assert not (n.isdigit() and int(n) < 5), (lang, v)
+    au = audit(doc)
+    assert not au["recoverable"].any() and au["protected"].all()
