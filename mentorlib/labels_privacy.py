@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .labels import Pair
 
-__all__ = ["VERDICT_WITHHELD"]
+__all__ = ["CLEANING_TEXTS", "VERDICT_WITHHELD"]
 
 #: A share withheld by the disclosure document, and its verdict with it.
 VERDICT_WITHHELD: dict[str, Pair] = {
@@ -28,5 +28,16 @@ VERDICT_WITHHELD: dict[str, Pair] = {
     "all": (
         "各口径的比例与判定均按隐私规则不报告。",
         "Every combination's rate and verdict is withheld for privacy.",
+    ),
+}
+
+#: The cleaning table of the annual summary (rows per source kind, small counts withheld).
+CLEANING_TEXTS: dict[str, Pair] = {
+    "note": (
+        "“<{min_cell}”：少于{min_cell}行（含0）；“—”：为使“<{min_cell}”不能经相减（原始行数 = 保留 + 合并 + 隔离）"
+        "算出而不报告。",
+        "'<{min_cell}': fewer than {min_cell} rows (0 included); '—': withheld so that a "
+        "'<{min_cell}' cannot be worked out by subtraction (rows in = kept + merged + "
+        "quarantined).",
     ),
 }

@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
 from mentorlib import report
 from mentorlib.labels import PLAIN_HEADLINE, PROGRESS_VERDICTS
 from mentorlib.labels_privacy import VERDICT_WITHHELD
@@ -246,3 +248,35 @@ def test_review_stage_table_prints_what_the_document_allows():
             assert not (n.isdigit() and int(n) < 5), (lang, v)
     au = audit(doc)
     assert not au["recoverable"].any() and au["protected"].all()
+
+
+def test_cleaning_table_suppresses_small_and_subtracted_counts(report_study, tmp_path):
+    """The cleaning table printed rows per source kind with primary suppression only: 3
+    referral cases printed "<5" beside "0 merged, 0 quarantined", and 3 quarantined rows of a
+    kind were rows in minus kept minus merged."""
+    pd.DataFrame(
+        [
+            ("assessment", 103, 100, 0, 3),
+            ("cases", 3, 3, 0, 0),
+            ("students", 151, 140, 11, 0),
+            ("satisfaction", 220, 200, 8, 12),
+        ],
+        columns=["kind", "rows_in", "kept", "merged", "quarantined"],
+    ).assign(source="x.xlsx").to_csv(tmp_path / "source_summary.csv", index=False)
+    study = dataclasses.replace(report_study, root=tmp_path)
+    a = report.analyse_year(study, 2024, seed=0, mentors=False)
+    for lang in ("zh", "en"):
+        rep = report.annual_summary(study, 2024, lang=lang, analyses=a)
+        table = next(
+            b for b in rep.section("quality").blocks if getattr(b, "key", "") == "cleaning"
+        )
+        assert len(table.data) == 4
+        for row in table.data.itertuples(index=False):
+            cells = [str(v).replace(",", "") for v in row[1:]]
+            assert not any(c.isdigit() and int(c) < 5 for c in cells), (lang, row)
+            if "<5" in cells:  # rows in = kept + merged + quarantined: two unknowns at least
+                assert sum(not c.isdigit() for c in cells) >= 2, (lang, row)
+        assert "<5" in table.note
+    au = audit(a.disclosure)
+    assert not au["recoverable"].any() and au["protected"].all()
+    assert a.cleaning.loc[a.cleaning["kind"] == "cases", "rows_in"].isna().all()

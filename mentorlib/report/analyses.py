@@ -32,6 +32,9 @@ from ..privacy import Document
 from ..progress import ProgressReport, progress_report
 from ..rules import DEFAULT_SEED
 from .disclosure import (
+    CLEANING_COUNTS,
+    cleaning_key,
+    register_cleaning,
     register_compliance,
     register_pilot,
     register_stages,
@@ -74,7 +77,10 @@ class YearAnalyses:
     coverage : DataFrame
         source, n: students (rows for activities) per source in the year.
     cleaning : DataFrame or None
-        Rows per source kind from the cleaner's ``source_summary.csv``.
+        Rows per source kind from the cleaner's ``source_summary.csv`` (kind, rows_in, kept,
+        merged, quarantined, suppressed), as the protected document prints them (counts
+        ``clean.{kind}.{column}``: fewer than ``min_cell`` rows, or one that would give such
+        a count back by subtraction, blank).
     """
 
     processed: Processed
@@ -184,6 +190,8 @@ def analyse_year(
     if comp is not None:
         register_compliance(doc, comp.indicators)
     tie_same_students(doc)
+    cleaning = cleaning_summary(processed)
+    register_cleaning(doc, cleaning)
     doc.protect()
     prog.apply(doc)
     if comp is not None and len(comp.indicators):
@@ -198,6 +206,10 @@ def analyse_year(
         rates=[f"sat.{t}.want" for t in sat["term"]],
         rate_columns=["want", "want_low", "want_high"],
     )
+    if cleaning is not None:
+        cleaning = doc.mask_table(
+            cleaning, {c: [cleaning_key(k, c) for k in cleaning["kind"]] for c in CLEANING_COUNTS}
+        )
     return YearAnalyses(
         processed=processed,
         year=year,
@@ -211,7 +223,7 @@ def analyse_year(
         regroup=counts,
         regroup_reasons=rreasons,
         coverage=coverage,
-        cleaning=cleaning_summary(processed),
+        cleaning=cleaning,
         synthetic=is_synthetic(processed),
         notes=notes,
         disclosure=doc,

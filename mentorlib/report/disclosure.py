@@ -12,9 +12,12 @@ from ..privacy import Document
 from .render.fmt import as_float, as_int, count_text, missing
 
 __all__ = [
+    "CLEANING_COUNTS",
     "SAME_STUDENTS",
     "SUBSETS_OF_THE_YEAR",
+    "cleaning_key",
     "printed",
+    "register_cleaning",
     "register_compliance",
     "register_pilot",
     "register_stages",
@@ -277,3 +280,42 @@ def register_stages(doc: Document, stages: pd.DataFrame, *, award_year: int | No
             for o in others:
                 if o in doc.cells and doc.cells[o].value == doc.cells[key].value:
                     doc.total(o, [key])
+
+
+#: The columns of the cleaning table: the rows read of a source kind, then what became of them
+#: (kept, merged as a duplicate, quarantined), which add up to the rows read.
+CLEANING_COUNTS = ("rows_in", "kept", "merged", "quarantined")
+
+
+def cleaning_key(kind: object, column: str) -> str:
+    """The document cell of a count of the cleaning table (``clean.{kind}.{column}``)."""
+    return f"clean.{kind}.{column}"
+
+
+def register_cleaning(doc: Document, cleaning: pd.DataFrame | None) -> None:
+    """Register the annual summary's cleaning table: rows per source kind.
+
+    The rows of a kind are records of its students (a referral case is a student referred
+    for serious psychological problems), so each count is a cell under the small-cell rule;
+    ``rows_in = kept + merged + quarantined`` (a remainder, rows not read, hidden when
+    there is one) ties them, so that a suppressed count is not given back by subtraction.
+
+    Parameters
+    ----------
+    doc : Document
+        The year's disclosure document (not yet protected).
+    cleaning : DataFrame or None
+        :func:`mentorlib.report.sources.cleaning_summary`: kind and :data:`CLEANING_COUNTS`.
+    """
+    if cleaning is None:
+        return
+    for r in cleaning.itertuples(index=False):
+        total = doc.count(cleaning_key(r.kind, "rows_in"), r.rows_in)
+        parts = {
+            c: 0 if missing(getattr(r, c)) else as_int(getattr(r, c)) for c in CLEANING_COUNTS[1:]
+        }
+        if sum(parts.values()) <= doc.cells[total].value:
+            doc.partition(total, parts, prefix=f"clean.{r.kind}")
+        else:  # not a partition in these data: each count stands alone
+            for c, v in parts.items():
+                doc.count(cleaning_key(r.kind, c), v)
