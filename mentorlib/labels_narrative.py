@@ -253,10 +253,12 @@ NARRATIVE: dict[str, Pair] = {
     "col_records": ("过程记录（条）", "Records"),
     "col_regrouped": ("调整导师（人次）", "Changes of mentor"),
     "stages_note": (
-        "学生人数少于{mc}（含0）时以“<{mc}”表示；新任导师：上一学年未担任导师者；调整导师：学年初重新分组与"
-        "第二学期更换导师的人次之和。",
-        "'<{mc}': fewer than {mc} students (0 included). New mentors: not a mentor the year before. Changes "
-        "of mentor: regrouped at the start of the year plus changed in term 2.",
+        "学生人数少于{mc}（含0）时以“<{mc}”表示，学生人数为“—”：为防止与本报告其他数字相减推算出这类人数而不报告；"
+        "新任导师：上一学年未担任导师者；调整导师：学年初重新分组与第二学期更换导师的人次之和。",
+        "'<{mc}': fewer than {mc} students (0 included); a count of students shown as '—' is "
+        "withheld so that such a number cannot be worked out by subtraction from the report's "
+        "other numbers. New mentors: not a mentor the year before. Changes of mentor: "
+        "regrouped at the start of the year plus changed in term 2.",
     ),
     "goal_progress": (
         "每年至少{k}个发展维度显著进步的学生比例不低于{target}",

@@ -268,3 +268,18 @@ def test_optimiser_disagreement_warns(monkeypatch):
     with pytest.warns(E.OptimizerWarning, match="no MixedLM optimiser converged"):
         _, _, ok, meth, _, _ = M._fit_mixedlm(d, True, ["a", "b"], "mentor", None)
     assert meth == "b" and not ok
+
+
+@pytest.mark.parametrize("everyone", [False, True])
+def test_constant_covariate_note_names_no_empty_group(everyone):
+    """A covariate nobody (or everybody) has is dropped with a note: "dropped flag: no
+    variation" told a public reader that no student is left behind, a group of 0. The note
+    now reads as the sparse-level notes do, from the study's ``min_cell``."""
+    df = simulated(n=200, groups=20).assign(flag=everyone)
+    fit = M.fit_mentor_model(
+        df, outcome="post", group="mentor", pre="pre", covariates=["flag"], min_cell=7
+    )
+    assert "flag" not in fit.fixed.index
+    notes = [n for n in fit.notes if "flag" in n]
+    assert notes == ["dropped flag: fewer than 7 students differ from the others"]
+    assert not any("variation" in n for n in fit.notes)

@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
 from mentorlib import report
-from mentorlib.labels import PLAIN_HEADLINE
-from mentorlib.progress import progress_report
+from mentorlib.labels import PLAIN_HEADLINE, PROGRESS_VERDICTS
+from mentorlib.labels_privacy import VERDICT_WITHHELD
+from mentorlib.privacy import audit
+from mentorlib.progress import improved_flags, progress_report
+from mentorlib.report.headline import certified_shown
 
 from _report_fixtures import (
     docx_text,
     reports,
+    sample_study,
 )
 
 
@@ -141,3 +148,135 @@ def test_withheld_roster_total_printed_nowhere_and_one_share_decision(report_stu
         assert (said in lead) == shown == (said in text), lang
         withheld = PLAIN_HEADLINE["certified_withheld"][0 if lang == "zh" else 1]
         assert (withheld.format(year=year, min_cell=a.min_cell) in text) != shown, lang
+
+
+# ------------------------------------------------------------------ a year of few students
+
+
+def _few_progressing(study, year: int, keep: int = 3):
+    """The study with all but ``keep`` of the year's progressing students taken out of the
+    year's tables (repeated: the year's reliability, so who counts as progressing, moves as
+    students go), so that the year's certified share is withheld."""
+    for _ in range(6):
+        per = progress_report(study, year, n_boot=0).per_student
+        up = per.loc[improved_flags(per, study.rules.k_dimensions) == 1, "student_id"]
+        gone = set(sorted(up.astype(str))[keep:])
+        if not gone:
+            return study
+        study = dataclasses.replace(study, tables=_without(study, year, gone))
+    raise AssertionError("could not leave few progressing students")
+
+
+def _without(study, year: int, gone: set[str]) -> dict:
+    return {
+        name: df.loc[~((df["year"] == year) & df["student_id"].astype(str).isin(gone))]
+        if {"year", "student_id"} <= set(df.columns)
+        else df
+        for name, df in study.tables.items()
+    }
+
+
+@lru_cache(maxsize=1)
+def _small_year():
+    """The sample with 2024 cut down by hand: fewer than 5 students progressing (the year's
+    certified share withheld) and fewer than 5 missing a test (the roster withheld); the
+    annual summary's and the review's analyses of it."""
+    study = _few_progressing(_few_not_evaluable(sample_study(), 2024), 2024)
+    year = report.analyse_year(study, 2024, seed=0, mentors=False)
+    return study, year, report.analyse_pilot(study, seed=0, draws=2)
+
+
+VERDICT_WORDS = [w for pair in PROGRESS_VERDICTS.values() for w in pair]
+
+
+def test_withheld_share_prints_no_verdict():
+    """A verdict says on which side of the target the share lies: where the share is withheld
+    the verdict table, the sensitivity table and its robustness sentence, the KPI table, the
+    review's trend table and the JSON printed it anyway ("未达成" / "not met")."""
+    study, a, pa = _small_year()
+    assert not certified_shown(a.progress) and not certified_shown(pa.progress[2024])
+    for lang in ("zh", "en"):
+        rep = report.annual_summary(study, 2024, lang=lang, analyses=a)
+        for key in ("verdict", "sensitivity"):
+            table = next(b for s in rep.sections for b in s.blocks if getattr(b, "key", "") == key)
+            withheld = table.data.loc[table.data.iloc[:, 3] == "—"]  # the rate
+            assert len(withheld), (lang, key)
+            assert (withheld.iloc[:, -1] == "—").all(), (lang, key)  # the verdict
+            said = VERDICT_WITHHELD["note"][0 if lang == "zh" else 1].format(min_cell=5)
+            assert table.note.count(said) == 1, (lang, key)
+        kpi = next(b for b in rep.section("kpi").blocks if getattr(b, "key", "") == "kpi")
+        assert list(kpi.data.iloc[0, [1, 4]]) == ["—", "—"], lang  # value, met?
+        sens = rep.section("progress").blocks
+        head = next(
+            i
+            for i, b in enumerate(sens)
+            if isinstance(b, report.Heading) and b.text in ("敏感性分析", "Sensitivity")
+        )
+        robust = sens[head + 1].text
+        assert not any(w in robust for w in VERDICT_WORDS), (lang, robust)
+        review = report.pilot_review(study, lang=lang, analyses=pa)
+        trend = next(
+            b for s in review.sections for b in s.blocks if getattr(b, "key", "") == "kpi_trends"
+        )
+        cell = trend.data.iloc[0, 2 + list(pa.years).index(2024)]
+        assert cell.startswith("—") and "√" not in cell and "×" not in cell, (lang, cell)
+        assert "√" in "".join(trend.data.iloc[:, 2:].to_numpy().ravel())  # the marks elsewhere
+    out = a.progress.to_json_dict(public=True)
+    assert out["summary"]["verdict"] is None and out["summary"]["verdict_robust"] is None
+    for name in ("verdict", "sensitivity", "trend", "breakdowns"):
+        for r in out[name]:
+            assert not r.get("suppressed") or r.get("verdict") is None, (name, r)
+
+
+def test_review_stage_table_prints_what_the_document_allows():
+    """The review's 实施阶段 table printed each year's roster and students with a mentor
+    outside the disclosure document: with fewer than 5 students missing a test, the roster
+    it printed gave back that number (roster minus the students evaluable)."""
+    study, _, pa = _small_year()
+    doc = pa.disclosure
+    assert doc.status("2024:n_not_evaluable") == "primary" and doc.suppressed("2024:n_students")
+    roster = f"{doc.cells['2024:n_students'].value:,}"
+    for lang in ("zh", "en"):
+        rep = report.pilot_review(study, lang=lang, analyses=pa)
+        stages = next(
+            b for s in rep.sections for b in s.blocks if getattr(b, "key", "") == "stages"
+        )
+        row = stages.data.iloc[list(pa.years).index(2024)]
+        assert roster not in set(row.iloc[1:3]), (lang, list(row))
+        for v in stages.data.iloc[:, [1, 2, 8]].to_numpy().ravel():  # no count of 0-4 students
+            n = str(v).replace(",", "")
+            assert not (n.isdigit() and int(n) < 5), (lang, v)
+    au = audit(doc)
+    assert not au["recoverable"].any() and au["protected"].all()
+
+
+def test_cleaning_table_suppresses_small_and_subtracted_counts(report_study, tmp_path):
+    """The cleaning table printed rows per source kind with primary suppression only: 3
+    referral cases printed "<5" beside "0 merged, 0 quarantined", and 3 quarantined rows of a
+    kind were rows in minus kept minus merged."""
+    pd.DataFrame(
+        [
+            ("assessment", 103, 100, 0, 3),
+            ("cases", 3, 3, 0, 0),
+            ("students", 151, 140, 11, 0),
+            ("satisfaction", 220, 200, 8, 12),
+        ],
+        columns=["kind", "rows_in", "kept", "merged", "quarantined"],
+    ).assign(source="x.xlsx").to_csv(tmp_path / "source_summary.csv", index=False)
+    study = dataclasses.replace(report_study, root=tmp_path)
+    a = report.analyse_year(study, 2024, seed=0, mentors=False)
+    for lang in ("zh", "en"):
+        rep = report.annual_summary(study, 2024, lang=lang, analyses=a)
+        table = next(
+            b for b in rep.section("quality").blocks if getattr(b, "key", "") == "cleaning"
+        )
+        assert len(table.data) == 4
+        for row in table.data.itertuples(index=False):
+            cells = [str(v).replace(",", "") for v in row[1:]]
+            assert not any(c.isdigit() and int(c) < 5 for c in cells), (lang, row)
+            if "<5" in cells:  # rows in = kept + merged + quarantined: two unknowns at least
+                assert sum(not c.isdigit() for c in cells) >= 2, (lang, row)
+        assert "<5" in table.note
+    au = audit(a.disclosure)
+    assert not au["recoverable"].any() and au["protected"].all()
+    assert a.cleaning.loc[a.cleaning["kind"] == "cases", "rows_in"].isna().all()

@@ -1,7 +1,8 @@
 """The numeric design of a mentor-model fit: :func:`prepare_design` -> :class:`Design`.
 
 Complete rows only; numeric and boolean covariates as they are, text and categorical ones as
-dummies; constant columns dropped with a note; one-line :class:`InputError` for what cannot be
+dummies; constant columns dropped with a note that says so without saying that nobody (or
+everybody) has the covariate, an empty group (the sparse-level notes' wording); one-line :class:`InputError` for what cannot be
 fitted (a missing column, a constant outcome, one group, collinear covariates).
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..privacy import MIN_CELL
 
 __all__ = ["Design", "prepare_design"]
 
@@ -33,7 +35,9 @@ class Design:
     n_dropped : int
         Rows dropped for a missing value.
     notes : list of str
-        Covariate columns dropped for having no variation.
+        Covariate columns dropped for having no variation, worded as a sparse level ("fewer
+        than ``min_cell`` students differ from the others"): publishable, as "nobody" or
+        "everybody" would not be.
     slope : ndarray, optional
         The random-slope column.
     extra_codes, extra_labels : ndarray, optional
@@ -74,11 +78,14 @@ def prepare_design(
     covariates: Sequence[str] = (),
     random_slope: str | None = None,
     extra_group: str | None = None,
+    *,
+    min_cell: int = MIN_CELL,
 ) -> Design:
     """Check the columns of a fit and build its :class:`Design` (rows with a missing value out).
 
     Numeric and boolean covariates enter as they are, text and categorical ones as dummies (first
-    level the reference); a constant column is dropped with a note. Raises :class:`InputError`
+    level the reference); a constant column is dropped with a note that names no empty group
+    (``min_cell``: the study's small-cell threshold, in its words). Raises :class:`InputError`
     for a missing column, a non-numeric or constant outcome, fewer than two groups, too few rows
     or collinear covariates.
     """
@@ -111,7 +118,8 @@ def prepare_design(
     for c in ([pre] if pre else []) + list(covariates):
         for col, nm in zip(*_columns_for(df[c], c), strict=True):
             if np.ptp(col) == 0:
-                notes.append(f"dropped {nm}: no variation")
+                # "no variation" would say nobody (or everybody) has it: a group of 0
+                notes.append(f"dropped {nm}: fewer than {min_cell} students differ from the others")
                 continue
             cols.append(col)
             names.append(nm)

@@ -183,7 +183,7 @@ def dose_response(
     data, outcome = _dose_data(processed, year, method, exposures, mentor_term, scores)
     extra = ["n_evaluable"] if method == "gee" else []
     covs = [*exposures, *extra, *COVARIATES]
-    d = prepare_design(data, "y", "mentor_id", "pre", covs)
+    d = prepare_design(data, "y", "mentor_id", "pre", covs, min_cell=processed.rules.min_cell)
     notes = list(d.notes)
     if method == "gee":
         fitted = fit_logistic(
@@ -196,7 +196,13 @@ def dose_response(
         sparse = pd.DataFrame([lv.record() for lv in fitted.sparse])
     else:
         m = fit_mentor_model(
-            data, outcome="y", group="mentor_id", pre="pre", covariates=covs, confidence=confidence
+            data,
+            outcome="y",
+            group="mentor_id",
+            pre="pre",
+            covariates=covs,
+            confidence=confidence,
+            min_cell=processed.rules.min_cell,
         )
         beta = m.fixed["coef"].to_numpy()
         cov = m.cov_fixed if m.cov_fixed is not None else np.full((len(beta), len(beta)), np.nan)

@@ -27,6 +27,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InputError
+from ..privacy import MIN_CELL
 from .design import Design, prepare_design
 from .fallback import fit_or_fallback, snap_boundary
 from .rlrt import rlrt_null_sample, rlrt_pvalue
@@ -545,6 +546,7 @@ def fit_mentor_model(
     rlrt_min_mentees: float = 3.0,
     n_sim: int = 10000,
     seed: int | None = 0,
+    min_cell: int = MIN_CELL,
 ) -> MentorModel:
     """Fit ``outcome ~ pre + covariates + (1 | group)`` and return shrunken group effects.
 
@@ -561,7 +563,8 @@ def fit_mentor_model(
         The pre-test column (a covariate listed first).
     covariates : sequence of str
         More covariates: numeric and boolean columns enter as they are, text and categorical
-        columns as dummies (first level the reference). Constant columns are dropped (noted).
+        columns as dummies (first level the reference). Constant columns are dropped (noted
+        without naming an empty group: "fewer than ``min_cell`` students differ").
     random_slope : str, optional
         A numeric column whose slope varies by mentor (intercept and slope correlated).
     extra_group : str, optional
@@ -593,6 +596,8 @@ def fit_mentor_model(
     n_sim, seed : int
         Draws and seed of the simulated null distribution (10,000 as RLRsim; the rulebook's
         ``rlrt_n_sim``).
+    min_cell : int, default 5
+        The small-cell threshold the notes are worded by (the rulebook's ``min_cell``).
 
     Returns
     -------
@@ -670,7 +675,9 @@ def fit_mentor_model(
     """
     if method not in ("auto", "profiled", "mixedlm"):
         raise InputError(f"unknown method {method!r}: expected auto, profiled or mixedlm")
-    d = prepare_design(data, outcome, group, pre, covariates, random_slope, extra_group)
+    d = prepare_design(
+        data, outcome, group, pre, covariates, random_slope, extra_group, min_cell=min_cell
+    )
     simple = random_slope is None and extra_group is None
     if method == "profiled" and not simple:
         raise InputError("the profiled fit handles a random intercept only; use method='mixedlm'")

@@ -291,6 +291,7 @@ def study_models(
             confidence=1 - processed.rules.alpha,
             intervals=intervals,
             **lrt_settings(processed.rules),
+            min_cell=processed.rules.min_cell,
         )
         out[oc].outcome = oc
     return out
@@ -615,6 +616,7 @@ def placebo_check(
         confidence=1 - alpha,
         intervals="conditional",  # only the test is used
         **lrt_settings(processed.rules),
+        min_cell=processed.rules.min_cell,
     )
     flagged = bool(m.lrt["p"] < alpha)
     msg = (

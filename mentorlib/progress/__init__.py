@@ -53,6 +53,7 @@ from .change import (
     study_scores,
     year_changes,
 )
+from .disclosure import WITHHELD
 from .figures import (
     plot_dimensions_improved,
     plot_pre_post,
@@ -86,6 +87,7 @@ __all__ = [
     "DEFINITION_SPECS",
     "RULES",
     "VERDICTS",
+    "WITHHELD",
     "ProgressReport",
     "StudyScores",
     "breakdowns",

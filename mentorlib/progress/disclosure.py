@@ -16,7 +16,11 @@ import pandas as pd
 if TYPE_CHECKING:
     from .report import ProgressReport
 
-__all__ = ["count_key", "protect", "register"]
+__all__ = ["WITHHELD", "count_key", "protect", "register"]
+
+#: What the summary counts for a row whose share, and so its verdict, is withheld
+#: (``ProgressReport.summary_dict()["sensitivity_verdicts"]``).
+WITHHELD = "withheld"
 
 _TOTALS = ("n_students", "n_evaluable", "n_not_evaluable", "n_progressing")
 _RATE_COLUMNS = [
@@ -136,7 +140,8 @@ def _mask_rows(doc: Any, df: pd.DataFrame, rate_of, count_of) -> pd.DataFrame:
 
     ``suppressed`` then says whether the row's share is withheld (its rate suppressed, or no
     rate at all), the one decision every reader of the table (headline, report sections,
-    figures, ``--json``) follows; such a row carries no count either. A row whose share is
+    figures, ``--json``) follows; such a row carries no count and no verdict either (a
+    verdict says on which side of the target the withheld share lies). A row whose share is
     published keeps it with the counts it is a share of; a count withheld on its own (e.g.
     the students on the roster when fewer than ``min_cell`` of them were not evaluable) is
     blank.
@@ -161,6 +166,9 @@ def _mask_rows(doc: Any, df: pd.DataFrame, rate_of, count_of) -> pd.DataFrame:
     if withheld.any():  # a withheld share: its counts go too (the row is withheld as a whole)
         for c in keys:
             out.loc[withheld, c] = None
+        if "verdict" in out:  # "met" / "not met" says on which side of the target it lies
+            out["verdict"] = out["verdict"].astype("object")
+            out.loc[withheld, "verdict"] = None
     return out.assign(suppressed=withheld)
 
 

@@ -22,6 +22,7 @@ from ..rules import Rulebook
 from . import disclosure
 from .change import DEFINITION_SPECS, study_scores
 from .comparison import compare_mentees, comparison_line
+from .disclosure import WITHHELD
 from .figures import (
     plot_dimensions_improved,
     plot_pre_post,
@@ -152,7 +153,8 @@ class ProgressReport:
         o = self.headline_row(other, public=public)
         fp = t["context"]["false_positive"]
         fp = fp.loc[(fp["definition"] == self.definition) & (fp["k"] == self.k)]
-        sens = t["sensitivity"]["verdict"].value_counts()
+        # a withheld row's verdict is withheld too (counted as such): robustness is then unknown
+        sens = t["sensitivity"]["verdict"].astype("object").fillna(WITHHELD).value_counts()
         ts = t["context"]["threshold_sensitivity"]
         ts = ts.loc[ts["level"] == "student"].set_index("factor")["rate"]
         cmp_ = t["context"].get("comparison_rates")
@@ -176,7 +178,7 @@ class ProgressReport:
             "rate_threshold_minus5": plain(ts.get(0.95)),
             "rate_threshold_plus5": plain(ts.get(1.05)),
             "sensitivity_verdicts": {str(k): int(v) for k, v in sens.items()},
-            "verdict_robust": bool(sens.size == 1),
+            "verdict_robust": None if WITHHELD in sens.index else bool(sens.size == 1),
             "comparison": dict(self.comparison) if self.comparison is not None else None,
             "comparison_naive": records(cmp_)[0] if cmp_ is not None and len(cmp_) else None,
             "estimated_true_share": _true_share_summary(self.true_share),

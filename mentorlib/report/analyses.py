@@ -31,8 +31,17 @@ from ..labels import level_text
 from ..privacy import Document
 from ..progress import ProgressReport, progress_report
 from ..rules import DEFAULT_SEED
-from .disclosure import register_compliance, register_pilot, register_year, tie_same_students
-from .narrative_facts import school_facts
+from .disclosure import (
+    CLEANING_COUNTS,
+    cleaning_key,
+    register_cleaning,
+    register_compliance,
+    register_pilot,
+    register_stages,
+    register_year,
+    tie_same_students,
+)
+from .narrative_facts import school_facts, stage_table
 from .sources import (
     cleaning_summary,
     cohort_tables,
@@ -68,7 +77,10 @@ class YearAnalyses:
     coverage : DataFrame
         source, n: students (rows for activities) per source in the year.
     cleaning : DataFrame or None
-        Rows per source kind from the cleaner's ``source_summary.csv``.
+        Rows per source kind from the cleaner's ``source_summary.csv`` (kind, rows_in, kept,
+        merged, quarantined, suppressed), as the protected document prints them (counts
+        ``clean.{kind}.{column}``: fewer than ``min_cell`` rows, or one that would give such
+        a count back by subtraction, blank).
     """
 
     processed: Processed
@@ -178,6 +190,8 @@ def analyse_year(
     if comp is not None:
         register_compliance(doc, comp.indicators)
     tie_same_students(doc)
+    cleaning = cleaning_summary(processed)
+    register_cleaning(doc, cleaning)
     doc.protect()
     prog.apply(doc)
     if comp is not None and len(comp.indicators):
@@ -192,6 +206,10 @@ def analyse_year(
         rates=[f"sat.{t}.want" for t in sat["term"]],
         rate_columns=["want", "want_low", "want_high"],
     )
+    if cleaning is not None:
+        cleaning = doc.mask_table(
+            cleaning, {c: [cleaning_key(k, c) for k in cleaning["kind"]] for c in CLEANING_COUNTS}
+        )
     return YearAnalyses(
         processed=processed,
         year=year,
@@ -205,7 +223,7 @@ def analyse_year(
         regroup=counts,
         regroup_reasons=rreasons,
         coverage=coverage,
-        cleaning=cleaning_summary(processed),
+        cleaning=cleaning,
         synthetic=is_synthetic(processed),
         notes=notes,
         disclosure=doc,
@@ -240,6 +258,10 @@ class PilotAnalyses:
     staff : DataFrame
         year, n_mentors, n_backbone, n_certified, retained (mentors who also mentored in
         the first year).
+    stages : DataFrame
+        The pilot year by year (:func:`~mentorlib.report.narrative_facts.stage_table`): true
+        numbers; the review prints its student counts as ``disclosure`` does
+        (``stage.{year}.*``).
     """
 
     processed: Processed
@@ -255,6 +277,7 @@ class PilotAnalyses:
     cohort: pd.DataFrame
     persistence: pd.DataFrame
     staff: pd.DataFrame
+    stages: pd.DataFrame = field(default_factory=pd.DataFrame)
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
     #: The review's student counts and rates with their relations, protected.
@@ -396,8 +419,10 @@ def analyse_pilot(
     mrep = _mentor_report(processed, last, seed, notes, stability=False)
     cmp_ = _policy_comparison(processed, last, draws, seed, notes)
     cohort, pers = cohort_tables(progress, processed["students"], min_cell, processed.rules)
+    stages = stage_table(processed, ys, min_cell)
     doc = Document(min_cell, name=f"pilot review {processed.name}")
     register_pilot(doc, progress, cohort, pers, sat=sat, comp=comp)
+    register_stages(doc, stages, award_year=last if processed.level == "middle" else None)
     doc.protect()
     sat, comp, cohort, pers = _mask_pilot(doc, sat, comp, cohort, pers)
     for y, R in progress.items():
@@ -416,6 +441,7 @@ def analyse_pilot(
         cohort=cohort,
         persistence=pers,
         staff=staff_trend(processed, ys),
+        stages=stages,
         synthetic=is_synthetic(processed),
         notes=notes,
         disclosure=doc,

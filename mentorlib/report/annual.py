@@ -22,7 +22,7 @@ from ..rules import DEFAULT_SEED, Rulebook
 from .analyses import YearAnalyses, analyse_year, resolve_min_cell
 from .disclosure import printed
 from .document import Para, Report, Section, Table, Todo
-from .headline import plain_headline
+from .headline import certified_shown, plain_headline
 from .levels import shows_target
 from .methods import methods_section
 from .render.fmt import as_float, ci, count_text, frame, missing, numci, pct, sep
@@ -41,6 +41,7 @@ from .shared import (
     satisfaction_kpis,
     title_page,
     unmeasured_of,
+    verdict_withheld_note,
 )
 
 __all__ = ["ANNUAL_SECTIONS", "annual_summary"]
@@ -278,6 +279,9 @@ def _sec_summary(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
 
 
 def _sec_kpi(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
+    table = _kpi_table(k, t, a.level, a.min_cell, a.disclosure)
+    headline = pd.DataFrame({"suppressed": [not certified_shown(a.progress)]})
+    table.note += verdict_withheld_note(headline, t, a.min_cell)
     b: list = [
         Para(
             t(
@@ -286,7 +290,7 @@ def _sec_kpi(a: YearAnalyses, t: Lang, k: pd.DataFrame) -> Section:
                 "computed from the assessments and the process records.",
             )
         ),
-        _kpi_table(k, t, a.level, a.min_cell, a.disclosure),
+        table,
         Todo(
             t(
                 "对未达成的指标逐项说明原因与改进措施。",

@@ -12,11 +12,15 @@ from ..privacy import Document
 from .render.fmt import as_float, as_int, count_text, missing
 
 __all__ = [
+    "CLEANING_COUNTS",
     "SAME_STUDENTS",
     "SUBSETS_OF_THE_YEAR",
+    "cleaning_key",
     "printed",
+    "register_cleaning",
     "register_compliance",
     "register_pilot",
+    "register_stages",
     "register_year",
     "tie_same_students",
     "try_total",
@@ -234,3 +238,84 @@ def register_pilot(
     if comp is not None and len(comp):
         for y in dict.fromkeys(comp["year"]):
             register_compliance(doc, comp[comp["year"] == y], prefix=f"comp.{y}")
+
+
+def register_stages(doc: Document, stages: pd.DataFrame, *, award_year: int | None = None) -> None:
+    """Register the student counts of the review's 实施阶段 table and sentences.
+
+    Per year (``stage.{year}.*``): the students on the roster (``n_students``, the first
+    year's also in 试点背景), those with a mentor (``n_mentored``: some of them,
+    :meth:`~mentorlib.privacy.Document.subset`), the changes of mentor (``n_regrouped``) and
+    the mentees of ``award_year`` (``n_mentees``, not in the table: the middle school's award
+    budget sentence). A count equal to a registered count of the same students (the year's
+    progress roster ``{year}:n_students``, the coverage indicator's base and its students
+    with a mentor, ``comp.{year}.student_coverage.n`` / ``.k``) is tied to it, as
+    :func:`tie_same_students` ties the annual summary's: printing one cannot give back the
+    other when it is withheld.
+
+    Parameters
+    ----------
+    doc : Document
+        The review's disclosure document (not yet protected; the years' progress and the
+        compliance trend registered first).
+    stages : DataFrame
+        :func:`mentorlib.report.narrative_facts.stage_table`.
+    award_year : int, optional
+        The year whose mentees the review prints (None: no such sentence).
+    """
+    for r in stages.itertuples(index=False):
+        y, pre = r.year, f"stage.{r.year}"
+        n = doc.count(f"{pre}.n_students", r.n_students)
+        m = doc.count(f"{pre}.n_mentored", r.n_mentored)
+        doc.count(f"{pre}.n_regrouped", r.n_regrouped)
+        if doc.cells[m].value <= doc.cells[n].value:
+            doc.subset(n, m)
+        same = {
+            n: (f"{y}:n_students", f"comp.{y}.student_coverage.n"),
+            m: (f"comp.{y}.student_coverage.k",),
+        }
+        if y == award_year:
+            same[doc.count(f"{pre}.n_mentees", r.n_mentees)] = (f"{y}:n_students",)
+        for key, others in same.items():
+            for o in others:
+                if o in doc.cells and doc.cells[o].value == doc.cells[key].value:
+                    doc.total(o, [key])
+
+
+#: The columns of the cleaning table: the rows read of a source kind, then what became of them
+#: (kept, merged as a duplicate, quarantined), which add up to the rows read.
+CLEANING_COUNTS = ("rows_in", "kept", "merged", "quarantined")
+
+
+def cleaning_key(kind: object, column: str) -> str:
+    """The document cell of a count of the cleaning table (``clean.{kind}.{column}``)."""
+    return f"clean.{kind}.{column}"
+
+
+def register_cleaning(doc: Document, cleaning: pd.DataFrame | None) -> None:
+    """Register the annual summary's cleaning table: rows per source kind.
+
+    The rows of a kind are records of its students (a referral case is a student referred
+    for serious psychological problems), so each count is a cell under the small-cell rule;
+    ``rows_in = kept + merged + quarantined`` (a remainder, rows not read, hidden when
+    there is one) ties them, so that a suppressed count is not given back by subtraction.
+
+    Parameters
+    ----------
+    doc : Document
+        The year's disclosure document (not yet protected).
+    cleaning : DataFrame or None
+        :func:`mentorlib.report.sources.cleaning_summary`: kind and :data:`CLEANING_COUNTS`.
+    """
+    if cleaning is None:
+        return
+    for r in cleaning.itertuples(index=False):
+        total = doc.count(cleaning_key(r.kind, "rows_in"), r.rows_in)
+        parts = {
+            c: 0 if missing(getattr(r, c)) else as_int(getattr(r, c)) for c in CLEANING_COUNTS[1:]
+        }
+        if sum(parts.values()) <= doc.cells[total].value:
+            doc.partition(total, parts, prefix=f"clean.{r.kind}")
+        else:  # not a partition in these data: each count stands alone
+            for c, v in parts.items():
+                doc.count(cleaning_key(r.kind, c), v)

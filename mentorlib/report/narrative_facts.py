@@ -13,8 +13,9 @@ from ..compliance import mentor_by_month
 from ..errors import InputError
 from ..labels import ACTIVITY_LABELS, ROLE_LABELS
 from ..privacy import Document
+from .sources import regrouping
 
-__all__ = ["activities_by_month", "required_activities", "school_facts"]
+__all__ = ["activities_by_month", "required_activities", "school_facts", "stage_table"]
 
 
 def _year(df: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -137,3 +138,40 @@ def activities_by_month(processed, year: int, min_cell: int) -> tuple[pd.DataFra
             doc.total(f"{k}.total", keys)
     doc.protect()
     return out, doc
+
+
+def stage_table(processed, years, min_cell: int) -> pd.DataFrame:
+    """The pilot year by year, as true numbers (the review's 实施阶段; its student counts are
+    published through the review's disclosure document,
+    :func:`mentorlib.report.disclosure.register_stages`).
+
+    Returns
+    -------
+    DataFrame
+        year, n_students, n_mentored, n_mentees, n_mentors, n_new (mentors who were not
+        mentors the year before; NA the first year), n_backbone, n_certified, n_records
+        (process records), n_regrouped (changes of mentor: start of year plus term 2).
+    """
+    rows, prev = [], None
+    asg = processed["assignments"]
+    for y in years:
+        f = school_facts(processed, y)
+        ids = set(asg.loc[asg["year"] == y, "mentor_id"].dropna().astype(str))
+        counts, _ = activities_by_month(processed, y, min_cell)
+        rg, _ = regrouping(processed, y)
+        rows.append(
+            {
+                "year": y,
+                "n_students": f["n_students"],
+                "n_mentored": f["n_mentored"],
+                "n_mentees": f["n_mentees"],
+                "n_mentors": f["n_mentors"],
+                "n_new": pd.NA if prev is None else len(ids - prev),
+                "n_backbone": f["n_backbone"],
+                "n_certified": f["n_certified"],
+                "n_records": int(counts.loc["total"].to_numpy().sum()) if counts.shape[1] else 0,
+                "n_regrouped": rg.get("n_start", 0) + rg.get("n_term2", 0),
+            }
+        )
+        prev = ids
+    return pd.DataFrame(rows)

@@ -19,7 +19,7 @@ from ..progress import plot_rate_by_year
 from ..rules import DEFAULT_SEED
 from .analyses import PilotAnalyses, analyse_pilot, resolve_min_cell
 from .document import Para, Report, Section, Table, Todo
-from .headline import true_shares_sentence
+from .headline import certified_shown, true_shares_sentence
 from .levels import MIDDLE_GOALS, figure_target, shows_target
 from .methods import methods_section
 from .render.fmt import as_int, ci, frame, missing, year_label, years_span, zh_count
@@ -44,6 +44,7 @@ from .shared import (
     satisfaction_kpis,
     technical_notes,
     title_page,
+    verdict_withheld_note,
     with_interval,
 )
 
@@ -118,8 +119,18 @@ def _trend_table(p: PilotAnalyses, k: pd.DataFrame, t: Lang) -> Table:
             f"√ 达到目标，× 未达到目标；显著进步比例括号内为{lv}置信区间，“达成”以置信下限判定。",
             f"√ target met, × not met; the progress rate shows its {lv} CI in brackets and is "
             "judged on the lower bound.",
-        ),
+        )
+        + verdict_withheld_note(_withheld_rows(p), t, p.min_cell),
     )
+
+
+def _withheld_rows(p: PilotAnalyses) -> pd.DataFrame:
+    """``suppressed`` of every rate of the trend table: the progress rate of each year (its
+    headline verdict row) and the process indicators counting students."""
+    flags = [not certified_shown(R) for R in p.progress.values()]
+    if "suppressed" in p.compliance:
+        flags += [bool(x) for x in p.compliance["suppressed"].fillna(False)]
+    return pd.DataFrame({"suppressed": flags})
 
 
 def _overall_todo(p: PilotAnalyses, t: Lang) -> str:

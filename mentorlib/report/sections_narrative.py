@@ -343,8 +343,8 @@ def problems_section(a: YearAnalyses, t: Lang) -> Section:
     """存在问题: the progress target and the process indicators missed, the groups behind."""
     b: list = []
     row = a.progress.headline_row(public=True)
-    if shows_target(a.processed.rules) and row.get("verdict") != "met":
-        share = pct(row["proportion"]) if _headline_shown(a) else "—"
+    if _progress_missed(a):
+        share = pct(row["proportion"])
         b.append(
             Para(
                 _f(
@@ -373,8 +373,15 @@ def _n_missed(a: YearAnalyses) -> int:
         if a.compliance is None
         else len(_indicator_items(a.compliance.indicators, Lang("zh"), False, False))
     )
+    return n + int(_progress_missed(a))
+
+
+def _progress_missed(a: YearAnalyses) -> bool:
+    """The progress target is listed among the problems: a target, a published share and a
+    verdict other than met. A withheld share is not listed either way (its verdict would say
+    on which side of the target it lies); the summary says it is withheld."""
     row = a.progress.headline_row(public=True)
-    return n + int(shows_target(a.processed.rules) and row.get("verdict") != "met")
+    return shows_target(a.processed.rules) and _headline_shown(a) and row.get("verdict") != "met"
 
 
 def next_steps_section(a: YearAnalyses, t: Lang) -> Section:

@@ -17,16 +17,16 @@ from ..calendar import TERM_MONTHS
 from ..labels import COMPLIANCE_LEVELS, Lang
 from ..labels_narrative import NARRATIVE, NARRATIVE_TITLES, PLACEHOLDERS
 from .analyses import PilotAnalyses
+from .disclosure import printed
 from .document import Para, Section, Table, Todo
 from .levels import shows_target
-from .narrative_facts import activities_by_month, school_facts
-from .render.fmt import as_int, count_text, frame, missing, pct, sep, year_label, years_span
+from .narrative_facts import school_facts
+from .render.fmt import as_int, frame, missing, pct, sep, year_label, years_span
 from .sections_goals import rates_sentence
 from .sections_narrative import signature_section
 from .shared import label_column, school_label
-from .sources import regrouping
 
-__all__ = ["REVIEW_NARRATIVE", "review_body", "stage_table"]
+__all__ = ["REVIEW_NARRATIVE", "review_body"]
 
 #: Section keys of the review's body before and after its summary, in order.
 REVIEW_NARRATIVE: tuple[tuple[str, ...], tuple[str, ...]] = (
@@ -89,7 +89,7 @@ def background_section(p: PilotAnalyses, t: Lang) -> Section:
                 _f(
                     t,
                     "bg_first",
-                    students=count_text(f["n_students"], p.min_cell),
+                    students=printed(p, f"stage.{y0}.n_students", f["n_students"]),
                     mentors=f["n_mentors"],
                 )
             )
@@ -102,35 +102,6 @@ def background_section(p: PilotAnalyses, t: Lang) -> Section:
     return _sec("background", t, b)
 
 
-def stage_table(p: PilotAnalyses) -> pd.DataFrame:
-    """The pilot year by year, as numbers: year, n_students, n_mentored, n_mentors, n_new
-    (mentors who were not mentors the year before; NA the first year), n_backbone,
-    n_certified, n_records (process records), n_regrouped (changes of mentor: start of year
-    plus term 2)."""
-    rows, prev = [], None
-    asg = p.processed["assignments"]
-    for y in p.years:
-        f = school_facts(p.processed, y)
-        ids = set(asg.loc[asg["year"] == y, "mentor_id"].dropna().astype(str))
-        counts, _ = activities_by_month(p.processed, y, p.min_cell)
-        rg, _ = regrouping(p.processed, y)
-        rows.append(
-            {
-                "year": y,
-                "n_students": f["n_students"],
-                "n_mentored": f["n_mentored"],
-                "n_mentors": f["n_mentors"],
-                "n_new": pd.NA if prev is None else len(ids - prev),
-                "n_backbone": f["n_backbone"],
-                "n_certified": f["n_certified"],
-                "n_records": int(counts.loc["total"].to_numpy().sum()) if counts.shape[1] else 0,
-                "n_regrouped": rg.get("n_start", 0) + rg.get("n_term2", 0),
-            }
-        )
-        prev = ids
-    return pd.DataFrame(rows)
-
-
 def _change(v: int, t: Lang, unit: tuple[str, str] = ("", "")) -> str:
     """A change from the year before in words: 增加3名 / 减少2条 / 持平."""
     if not v:
@@ -138,27 +109,22 @@ def _change(v: int, t: Lang, unit: tuple[str, str] = ("", "")) -> str:
     return _f(t, "more" if v > 0 else "fewer", n=f"{abs(int(v)):,}{t(*unit)}")
 
 
-def _students(v, mc: int) -> str:
-    """A count of students as the disclosure documents print it: "<5" below ``min_cell``,
-    zero included (:meth:`mentorlib.privacy.Document.sensitive`)."""
-    return f"<{mc}" if as_int(v) < mc else count_text(v, mc)
-
-
 def stages_section(p: PilotAnalyses, t: Lang, s: pd.DataFrame) -> Section:
     """实施阶段: each year's size and what changed from the year before (``s``:
-    :func:`stage_table`)."""
+    :attr:`PilotAnalyses.stages`; its student counts as the review's disclosure document
+    prints them)."""
     mc = p.min_cell
     rows = [
         [
             year_label(as_int(r.year), t),
-            _students(r.n_students, mc),
-            _students(r.n_mentored, mc),
+            printed(p, f"stage.{r.year}.n_students", r.n_students),
+            printed(p, f"stage.{r.year}.n_mentored", r.n_mentored),
             str(r.n_mentors),
             "—" if missing(r.n_new) else str(r.n_new),
             str(r.n_backbone),
             str(r.n_certified),
             f"{r.n_records:,}",
-            _students(r.n_regrouped, mc),
+            printed(p, f"stage.{r.year}.n_regrouped", r.n_regrouped),
         ]
         for r in s.itertuples(index=False)
     ]
@@ -237,7 +203,7 @@ def experience_section(p: PilotAnalyses, t: Lang) -> Section:
 
 def safeguards_section(p: PilotAnalyses, t: Lang, s: pd.DataFrame) -> Section:
     """保障措施: the mentors' certificates and backbone mentors by year (``s``:
-    :func:`stage_table`); the middle school's award budget."""
+    :attr:`PilotAnalyses.stages`); the middle school's award budget."""
     b: list = []
     if s["n_mentors"].sum():
 
@@ -253,7 +219,10 @@ def safeguards_section(p: PilotAnalyses, t: Lang, s: pd.DataFrame) -> Section:
     if P.level == "middle":
         f = school_facts(P, p.years[-1])
         amount = P.rules.award_per_mentee_term
-        if f["n_mentees"] >= p.min_cell:
+        key = f"stage.{p.years[-1]}.n_mentees"  # the budget gives the mentees back: both or none
+        if f["n_mentees"] >= p.min_cell and not (
+            p.disclosure is not None and key in p.disclosure.cells and p.disclosure.suppressed(key)
+        ):
             b.append(
                 Para(
                     _f(
@@ -284,7 +253,7 @@ def review_body(p: PilotAnalyses, t: Lang, summary: Section) -> list[Section]:
     """The review's body: background, stages, ``summary`` (主要成效), experience, safeguards,
     promotion, signature (:data:`REVIEW_NARRATIVE` around the summary)."""
     summary.title = t("主要成效", "Main results")
-    s = stage_table(p)
+    s = p.stages
     return [
         background_section(p, t),
         stages_section(p, t, s),

@@ -8,13 +8,14 @@ import pandas as pd
 
 from ..compliance import ComplianceReport
 from ..labels import MISSING_KIND_LABELS, REASON_LABELS, SOURCE_LABELS, Lang
+from ..labels_privacy import CLEANING_TEXTS
 from ..labels_units import COUNT_UNIT_HEADER, COUNT_UNITS, RESPONSES_HEADER, SATISFACTION_WHOLE_YEAR
 from ..plots import plot_counts, plot_lines
 from ..progress import shared_items_note
 from ..quality import KIND_ZH
 from ..rules import Rulebook
 from .analyses import YearAnalyses
-from .disclosure import printed
+from .disclosure import CLEANING_COUNTS, cleaning_key, printed
 from .document import Heading, Para, Section, Table, Todo
 from .render.fmt import ci, count_text, en_count, frame, missing, num, numci, pct, zh_count
 from .render.fmt import share as share_text
@@ -470,7 +471,7 @@ def _coverage_blocks(a: YearAnalyses, t: Lang) -> list:
 
 def _cleaning_blocks(a: YearAnalyses, t: Lang) -> list:
     """What the cleaner kept, merged and quarantined, per source kind (all years)."""
-    cl, mc = a.cleaning, a.min_cell
+    cl = a.cleaning
     if cl is None or not len(cl):
         return []
     rows = []
@@ -479,10 +480,7 @@ def _cleaning_blocks(a: YearAnalyses, t: Lang) -> list:
         rows.append(
             [
                 t(KIND_ZH.get(kind, kind), kind),
-                count_text(r.rows_in, mc),
-                count_text(r.kept, mc),
-                count_text(r.merged, mc),
-                count_text(r.quarantined, mc),
+                *(printed(a, cleaning_key(kind, c), getattr(r, c)) for c in CLEANING_COUNTS),
             ]
         )
     cols = [
@@ -500,7 +498,12 @@ def _cleaning_blocks(a: YearAnalyses, t: Lang) -> list:
                 "quarantined with a reason.",
             )
         ),
-        Table(frame(rows, cols), t("数据清洗概况", "Cleaning overview"), "cleaning"),
+        Table(
+            frame(rows, cols),
+            t("数据清洗概况", "Cleaning overview"),
+            "cleaning",
+            t.pair(CLEANING_TEXTS["note"]).format(min_cell=a.min_cell),
+        ),
     ]
 
 

@@ -16,8 +16,10 @@ from ..labels import (
     MISSING_DATA_RULES,
     Lang,
 )
+from ..labels_privacy import VERDICT_WITHHELD
 from ..plots import plot_intervals
 from ..progress import (
+    WITHHELD,
     definition_label,
     plot_dimensions_improved,
     plot_rate_by_group,
@@ -43,7 +45,13 @@ from .render.fmt import (
     sep,
     share,
 )
-from .shared import add_figure, focus_order, verdict_text, with_interval
+from .shared import (
+    add_figure,
+    focus_order,
+    verdict_text,
+    verdict_withheld_note,
+    with_interval,
+)
 
 __all__ = ["focus_section", "progress_section"]
 
@@ -110,7 +118,8 @@ def _verdict_table(a: YearAnalyses, t: Lang) -> Table:
             f"Lower bound, p (alternative: the rate exceeds the target) and verdict all come "
             f"from the {t.of(INTERVAL_METHODS, decided)}. The bootstrap interval also carries "
             "the error of the estimated threshold.",
-        ),
+        )
+        + verdict_withheld_note(a.progress.verdict, t, a.min_cell),
     )
 
 
@@ -151,7 +160,8 @@ def _sensitivity_table(a: YearAnalyses, t: Lang) -> Table:
             f"各行区间与判定均来自{t.of(INTERVAL_METHODS, decided)}，与主判定同法。",
             f"Each row's interval and verdict come from the {t.of(INTERVAL_METHODS, decided)}, "
             "as the headline's.",
-        ),
+        )
+        + verdict_withheld_note(a.progress.sensitivity, t, a.min_cell),
     )
 
 
@@ -255,25 +265,30 @@ def _sensitivity_blocks(a: YearAnalyses, t: Lang) -> list:
     s = R.summary_dict()
     b: list = []
     robust = s["verdict_robust"]
+    shown = {v: n for v, n in s["sensitivity_verdicts"].items() if v != WITHHELD}
     verdicts = sep(t).join(
-        t(f"“{verdict_text(v, t)}”{n}种", f"{n} '{v}'")
-        for v, n in s["sensitivity_verdicts"].items()
+        t(f"“{verdict_text(v, t)}”{n}种", f"{n} '{v}'") for v, n in shown.items()
     )
-    b += [
-        Heading(t("敏感性分析", "Sensitivity")),
-        Para(
-            t(
-                f"判定在全部{len(R.sensitivity)}种口径下一致，均为“{verdict_text(s['verdict'], t)}”。"
-                if robust
-                else f"判定随口径而变（{verdicts}），结论应谨慎表述。",
-                f"The verdict is the same under all {len(R.sensitivity)} combinations of "
-                f"definition and missing-data rule: {s['verdict']}."
-                if robust
-                else f"The verdict depends on the definition ({verdicts}); state it with care.",
+    if robust is None:  # some rows withheld: their verdicts are not said, not even as "same"
+        n = s["sensitivity_verdicts"].get(WITHHELD, 0)
+        said = (
+            t.pair(VERDICT_WITHHELD["some"]).format(
+                n=n, m=len(R.sensitivity) - n, total=len(R.sensitivity), verdicts=verdicts
             )
-        ),
-        _sensitivity_table(a, t),
-    ]
+            if shown
+            else t.pair(VERDICT_WITHHELD["all"])
+        )
+    else:
+        said = t(
+            f"判定在全部{len(R.sensitivity)}种口径下一致，均为“{verdict_text(s['verdict'], t)}”。"
+            if robust
+            else f"判定随口径而变（{verdicts}），结论应谨慎表述。",
+            f"The verdict is the same under all {len(R.sensitivity)} combinations of "
+            f"definition and missing-data rule: {s['verdict']}."
+            if robust
+            else f"The verdict depends on the definition ({verdicts}); state it with care.",
+        )
+    b += [Heading(t("敏感性分析", "Sensitivity")), Para(said), _sensitivity_table(a, t)]
     return b
 
 

@@ -12,6 +12,7 @@ from ..errors import InputError
 from ..labels import FOCUS_LABELS, POLICY_LABELS, PROGRESS_VERDICTS, Lang
 from ..labels_compliance import UNMEASURED_REASONS, UNMEASURED_VERDICT
 from ..labels_narrative import SCHOOL_UNNAMED
+from ..labels_privacy import VERDICT_WITHHELD
 from ..plots import fig_png
 from .document import Block, Figure, Heading, Para, Section, Todo
 from .render.fmt import missing, num, numci, pct, year_span, years_span
@@ -65,6 +66,15 @@ def verdict_text(verdict: object, t: Lang) -> str:
     if verdict is None or missing(verdict):
         return "—"
     return t.of(PROGRESS_VERDICTS, verdict)
+
+
+def verdict_withheld_note(table: pd.DataFrame, t: Lang, min_cell: int) -> str:
+    """Why a table's withheld rows print "—" for their rate and verdict, said once: the
+    sentence to append to the table's note (led by a space in English), or "" when no row of
+    ``table`` (a verdict-shaped table with ``suppressed``) is withheld."""
+    if "suppressed" not in table or not table["suppressed"].fillna(False).astype(bool).any():
+        return ""
+    return t("", " ") + t.pair(VERDICT_WITHHELD["note"]).format(min_cell=min_cell)
 
 
 def passed_text(passed, t: Lang) -> str:
