@@ -201,9 +201,11 @@ def test_review_paragraph_prints_the_planners_numbers(primary):
     zh, en = plan_paragraph(p, Lang("zh"))[0].text, plan_paragraph(p, Lang("en"))[0].text
     res = review_plan(p)
     assert review_plan(p) is res  # one run for every language and version
-    v = res.verdict("rci_certified")
+    v, e = res.verdict("rci_certified"), res.verdict("estimated_true_share")
+    assert e["n_sims"] > 0
     for text in (zh, en):
         assert f"{v['mean']:.1%}" in text and f"{res.settings['true_share']:.1%}" in text
+        assert f"{e['mean']:.1%}" in text and f"{e['p_met']:.1%}" in text
         if res.needed["items"] is not None:
             assert str(res.needed["items"]) in text
     assert "at least" in en and "可认定" in zh

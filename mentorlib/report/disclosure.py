@@ -263,11 +263,12 @@ def register_stages(doc: Document, stages: pd.DataFrame, *, award_year: int | No
     award_year : int, optional
         The year whose mentees the review prints (None: no such sentence).
     """
-    for r in stages.itertuples(index=False):
-        y, pre = r.year, f"stage.{r.year}"
-        n = doc.count(f"{pre}.n_students", r.n_students)
-        m = doc.count(f"{pre}.n_mentored", r.n_mentored)
-        doc.count(f"{pre}.n_regrouped", r.n_regrouped)
+    for r in stages.to_dict("records"):
+        y = int(r["year"])
+        pre = f"stage.{y}"
+        n = doc.count(f"{pre}.n_students", r["n_students"])
+        m = doc.count(f"{pre}.n_mentored", r["n_mentored"])
+        doc.count(f"{pre}.n_regrouped", r["n_regrouped"])
         if doc.cells[m].value <= doc.cells[n].value:
             doc.subset(n, m)
         same = {
@@ -275,7 +276,7 @@ def register_stages(doc: Document, stages: pd.DataFrame, *, award_year: int | No
             m: (f"comp.{y}.student_coverage.k",),
         }
         if y == award_year:
-            same[doc.count(f"{pre}.n_mentees", r.n_mentees)] = (f"{y}:n_students",)
+            same[doc.count(f"{pre}.n_mentees", r["n_mentees"])] = (f"{y}:n_students",)
         for key, others in same.items():
             for o in others:
                 if o in doc.cells and doc.cells[o].value == doc.cells[key].value:
