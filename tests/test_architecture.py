@@ -50,7 +50,7 @@ LAZY_OK: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "mentorlib.report.document": (("mentorlib.report.render",), "renderers import the model"),
     "mentorlib.synth.params": (("mentorlib.synth.export",), "export imports params"),
-    "mentorlib.io.readers": (("openpyxl", "python_calamine", "codecs"), "heavy readers on use"),
+    "mentorlib.io.readers": (("openpyxl", "python_calamine"), "heavy readers on use"),
     "mentorlib.plots": (("mplfonts",), "the font package is found on first figure"),
 }
 #: Anywhere: plotting and model-fitting libraries load on first use (start-up time).

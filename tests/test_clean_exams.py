@@ -23,6 +23,7 @@ import pytest
 
 from mentorlib.clean import clean_study
 from mentorlib.clean.exams import class_in, full_mark_in, subject_in, subject_names
+from mentorlib.io.check import check_study
 from mentorlib.io.codebook import load_codebook
 
 from conftest import SAMPLE
@@ -322,3 +323,52 @@ def test_full_marks_and_subjects_from_text(tmp_path):
     )
     assert load_codebook(cb).field("score_math").full_marks == 150
     assert not math.isnan(150.0)
+
+
+# ----------------------------------------------------------------------------- a trial's files
+
+TRIAL_CSV = "exams/期末成绩_教务系统导出.csv"
+
+
+def trial_study(root: Path) -> dict[int, list[tuple[str, str]]]:
+    """The study with term 2 as the records system exports it: a CSV (GBK, CRLF) whose first
+    line is a title with no commas, then the header, then the data."""
+    by = make_study(root)
+    (t0, n0), (t1, n1) = by[4][:2]
+    lines = [
+        "2023学年第二学期期末成绩",
+        "学号,姓名,班级,语文,数学,英语,总分",
+        f"{t0},{n0},四年级1班,90,100,80,270",
+        f"{t1},{n1},四年级1班,缺考,88,70,158",
+    ]
+    (root / TRIAL_CSV).write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
+    toml = root / "study.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(TERM2, TRIAL_CSV), encoding="utf-8")
+    return by
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trial") / "study"
+    by = trial_study(root)
+    return root, check_study(root), clean_study(root), by
+
+
+def test_a_csv_with_a_title_row_is_checked_and_cleaned(trial):
+    root, chk, res, by = trial
+    src = next(s for s in chk.sources if s["path"] == TRIAL_CSV)
+    assert src["readable"] and src["reason"] is None, src["reason"]
+    [sh] = src["sheets"]
+    assert sh["header_row"] == 2 and sh["rows"] == 2 and sh["missing_required"] == []
+    (t0, _), (t1, _) = by[4][:2]
+    assert result(res, 2) == {
+        (t0, "chinese"): (90.0, "sat"),
+        (t0, "math"): (100.0, "sat"),
+        (t0, "english"): (80.0, "sat"),
+        (t1, "chinese"): (None, "absent"),
+        (t1, "math"): (88.0, "sat"),
+        (t1, "english"): (70.0, "sat"),
+    }
+    assert TRIAL_CSV not in {f["path"] for f in res.failed_sources}
+    summ = res.summary[res.summary["source"].astype(str) == TRIAL_CSV]
+    assert summ[["rows_in", "kept"]].to_numpy().tolist() == [[2, 2]]

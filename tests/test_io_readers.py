@@ -205,3 +205,55 @@ def test_openpyxl_and_calamine_read_the_same(tmp_path):
             pd.testing.assert_frame_equal(
                 ca.reset_index(drop=True), cb_.reset_index(drop=True), check_dtype=False
             )
+
+
+EXAMS = load_codebook("exams")
+TITLED = [  # (file name, codebook, separator, encoding): a records system's exports
+    ("期末成绩.csv", EXAMS, ",", "utf-8"),
+    ("学生名册.csv", ROSTER, ",", "gb18030"),
+    ("学生名册.tsv", ROSTER, "\t", "utf-8"),
+    ("学生名册.xls", ROSTER, "\t", "gb18030"),  # its "Excel export": tab-separated text
+]
+
+
+@pytest.mark.parametrize(("name", "cb", "sep", "enc"), TITLED)
+def test_csv_title_row_above_the_header(tmp_path, name, cb, sep, enc):
+    # the trial's file: a title line with no separators, then the header, then the data
+    title = "2023学年第一学期期末成绩"
+    header = ["学号", "姓名", "班级", "语文", "数学", "英语"]
+    if cb is ROSTER:
+        header = ["学籍号", "姓名", "性别", "班级"]
+    data = [["0440106201505123456", "张三", "三(2)班", "88", "92.5", "缺考"][: len(header)]]
+    data.append(["G440106201505123457", "李四", "三(2)班", "", "", ""][: len(header)])
+    lines = [title, sep.join(header), *(sep.join(r) for r in data)]
+    p = tmp_path / name
+    p.write_bytes(("\r\n".join(lines) + "\r\n").encode(enc))
+    [(sheet, cells, got_enc)] = read_file(p, name)
+    rs = to_raw_sheet(cells, name, sheet, got_enc, cb)
+    assert rs.header_row == 2 and list(rs.rows) == [3, 4]
+    assert rs.header == header and rs.title == title
+    assert rs.col(0).tolist() == [data[0][0], data[1][0]]  # IDs as text, leading 0 kept
+    assert rs.col(2).tolist() == [data[0][2], data[1][2]]
+
+
+MANY = "".join(f"G{k},学生{k}\n" for k in range(20))  # lines 3-22: below the lines read ahead
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "needle"),
+    [
+        ("学号,姓名\nG1,张三\nG2,李,四\n", 4, "3 fields, more than the 2 of the header"),
+        (f"学号,姓名\n{MANY}G2,李,四\n", 23, "3 fields, more than the 2"),
+        ('学号,姓名\nG1,"张三\nG2,李四\n', 3, "never closed"),
+    ],
+)
+def test_unreadable_csv_one_line_naming_the_line(tmp_path, body, line, needle):
+    # below a title row as above: a line wider than the header is refused, never shifted
+    p = tmp_path / "成绩.csv"
+    p.write_text("期末成绩\n" + body, encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        for sheet, cells, enc in read_file(p, "成绩.csv"):
+            to_raw_sheet(cells, "成绩.csv", sheet, enc, EXAMS)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("成绩.csv: not a readable CSV")
+    assert f"line {line} " in msg and needle in msg and "C error" not in msg

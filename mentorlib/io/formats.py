@@ -23,6 +23,8 @@ ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 WORKBOOK_EXT = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_EXT = {".csv", ".txt", ".tsv"}
 _HEAD = 1 << 16  # how much of a file is read to tell what it is
+#: The first rows of a sheet or text file where its header row is looked for (title rows above).
+MAX_HEADER_SCAN = 12
 
 
 def sniff(path: Path) -> str:
@@ -118,10 +120,11 @@ def read_as(path: Path, rel: str) -> tuple[str, str | None]:
 
 
 def _delimited(path: Path) -> bool:
-    """Whether a text file's first line is split by commas or tabs (a CSV, not just text)."""
+    """Whether a text file is split by commas or tabs (a CSV, not just text) in its first lines,
+    where the header is looked for (a records system writes a title row above it)."""
     with open(path, "rb") as f:
-        first = f.readline(_HEAD)
-    return b"," in first or b"\t" in first
+        head = f.read(_HEAD)
+    return any(b"," in ln or b"\t" in ln for ln in head.split(b"\n")[:MAX_HEADER_SCAN])
 
 
 def _err(key: str, rel: str) -> InputError:

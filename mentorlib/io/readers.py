@@ -12,7 +12,10 @@ workbook, binary garbage, a codebook that does not fit (listing the questions it
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .codebook import FUZZY_THRESHOLD, Codebook, Field, header_forms, norm_text, similarity
-from .formats import read_as
+from .formats import MAX_HEADER_SCAN, read_as
 from .limits import MB, check_workbook
 from .study import DEFAULT_LIMITS
 
@@ -41,7 +44,6 @@ TENCENT_SYSTEM = {
     "结束答题时间": "submitted_at",
     "答题时长": "duration_s",
 }
-MAX_HEADER_SCAN = 12
 
 
 @dataclass
@@ -93,8 +95,6 @@ class RawSheet:
 
 def _decodes(raw: bytes, enc: str, chunk: int = 1 << 20) -> bool:
     """Whether ``raw`` decodes as ``enc``, checked in chunks (no copy of a big file as text)."""
-    import codecs
-
     try:
         dec = codecs.getincrementaldecoder(enc)()
     except LookupError:
@@ -110,8 +110,6 @@ def _decodes(raw: bytes, enc: str, chunk: int = 1 << 20) -> bool:
 
 def _first_undecodable(raw: bytes, enc: str, chunk: int = 1 << 20) -> int | None:
     """Byte offset of the first byte that does not decode as ``enc`` (None: it all decodes)."""
-    import codecs
-
     dec = codecs.getincrementaldecoder(enc)()
     for i in range(0, len(raw), chunk):
         try:
@@ -203,8 +201,6 @@ def detect_encoding(raw: bytes, declared: str | None = None, *, file: str = "") 
 
 
 def _known(enc: str) -> bool:
-    import codecs
-
     try:
         codecs.lookup(enc)
         return True
@@ -215,6 +211,50 @@ def _known(enc: str) -> bool:
 def _first_non_utf8_line(raw: bytes) -> int | None:
     bad = _first_undecodable(raw, "utf-8")
     return None if bad is None else _line_of(raw, bad)
+
+
+HEAD_BYTES = 1 << 20  # the start of a CSV read to find its title rows, header and separator
+
+_TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def head_fields(raw: bytes, enc: str, sep: str, lines: int = MAX_HEADER_SCAN) -> list[int]:
+    """How many fields each of a CSV's first ``lines`` records has (0: a blank line).
+
+    The parser takes the width of the table from the first line; a title row above the header
+    ("2023学年第一学期期末成绩", one field) would make it refuse the header below. The header is
+    looked for in these lines (:func:`to_raw_sheet`), so the widest of them is the table's width,
+    and :func:`to_raw_sheet` refuses a line below the header that is wider than it.
+    """
+    head = raw[:HEAD_BYTES]
+    text = codecs.getincrementaldecoder(enc)(errors="replace").decode(head, final=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    out: list[int] = []
+    try:
+        out.extend(len(rec) for rec in itertools.islice(reader, lines))
+    except csv.Error:  # a cell longer than csv's limit: the parser will say where
+        pass
+    return out
+
+
+def _too_many(line: int, saw: int, width: str) -> str:
+    return (
+        f"not a readable CSV: line {line} has {saw} fields, more than the {width} "
+        "(a comma inside a cell that is not quoted?)"
+    )
+
+
+def _parser_problem(e: Exception) -> str:
+    """The parser's complaint as one line naming the line of the file (1 = the first)."""
+    msg = str(e).strip()
+    if m := _TOO_MANY.search(msg):
+        want, line, saw = m.groups()
+        return _too_many(int(line), int(saw), f"{want} of the lines at the top")
+    if m := _OPEN_QUOTE.search(msg):
+        return f'not a readable CSV: line {int(m.group(1)) + 1} opens a quote (") never closed'
+    first = msg.splitlines()[0] if msg else type(e).__name__
+    return f"not a readable CSV ({first[:200]})"
 
 
 def _read_csv_rows(
@@ -234,13 +274,16 @@ def _read_csv_rows(
     enc = detect_encoding(raw, encoding, file=rel)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     if renamed:  # a records system's "Excel export" is often tab-separated text
-        line1 = raw[: raw.find(b"\n")] if b"\n" in raw else raw
-        sep = "\t" if line1.count(b"\t") > line1.count(b",") else ","
+        head = b"\n".join(raw[:HEAD_BYTES].split(b"\n")[:MAX_HEADER_SCAN])  # a title row too
+        sep = "\t" if head.count(b"\t") > head.count(b",") else ","
+    fields = head_fields(raw, enc, sep)
     try:  # pandas decodes as it parses: the file is never held as one Python string
         df = pd.read_csv(
             io.BytesIO(raw),
             encoding=enc,
             header=None,
+            names=range(max(fields, default=1)),  # a title row above the header: one field
+            index_col=False,
             dtype=str,  # every cell as text: IDs never become numbers
             keep_default_na=False,
             na_values=[""],  # an empty field is a missing cell
@@ -250,9 +293,9 @@ def _read_csv_rows(
             on_bad_lines="error",
         )
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as e:
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"not a readable CSV ({first})", file=rel) from None
+        raise InputError(_parser_problem(e), file=rel) from None
     del raw
+    df.attrs["fields"] = fields  # the header is known later: to_raw_sheet checks the lines below
     return df, enc  # Arrow-backed text columns: compact even for a district's mood chart
 
 
@@ -414,6 +457,11 @@ def to_raw_sheet(
             file=rel,
             sheet=sheet,
         )
+    fields = cells.attrs.get("fields") or []  # a CSV's first lines: none wider than the header
+    for k in range(best + 1, len(fields)):
+        if fields[k] > fields[best]:
+            width = f"{fields[best]} of the header row (line {best + 1})"
+            raise InputError(_too_many(k + 1, fields[k], width), file=rel)
     header = [_cell_str(v) for v in cells.iloc[best]]
     data = cells.iloc[best + 1 :].reset_index(drop=True)
     data.columns = pd.RangeIndex(data.shape[1])
