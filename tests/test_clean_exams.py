@@ -328,12 +328,34 @@ def test_full_marks_and_subjects_from_text(tmp_path):
 # ----------------------------------------------------------------------------- a trial's files
 
 TRIAL_CSV = "exams/期末成绩_教务系统导出.csv"
+TRIAL_BOOK = "exams/期末成绩_总分.xlsx"
 
 
 def trial_study(root: Path) -> dict[int, list[tuple[str, str]]]:
-    """The study with term 2 as the records system exports it: a CSV (GBK, CRLF) whose first
-    line is a title with no commas, then the header, then the data."""
+    """The study with a trial's two exam files.
+
+    Term 1: a workbook whose 语文 sheet has a 成绩 column, and whose 三(1)班 sheet has neither
+    成绩 nor a subject (姓名, 学籍号, 班级, 总分, 班级排名). Term 2 as the records system exports
+    it: a CSV (GBK, CRLF) whose first line is a title with no commas, then the header, the data.
+    """
     by = make_study(root)
+    (a, na), (b, nb), (c, nc) = by[3][:3]
+    write_book(
+        root / TRIAL_BOOK,
+        [
+            ("语文", [], ["姓名", "学籍号", "班级", "成绩"], [[na, a, "三(1)班", 81]]),
+            (
+                "三(1)班",
+                ["三(1)班期末总分"],
+                ["姓名", "学籍号", "班级", "总分", "班级排名"],
+                [
+                    [na, a, "三(1)班", 250, 2],
+                    [nb, b, "三(1)班", 260, 1],
+                    [nc, c, "三(1)班", 240, 3],
+                ],
+            ),
+        ],
+    )
     (t0, n0), (t1, n1) = by[4][:2]
     lines = [
         "2023学年第二学期期末成绩",
@@ -343,7 +365,8 @@ def trial_study(root: Path) -> dict[int, list[tuple[str, str]]]:
     ]
     (root / TRIAL_CSV).write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
     toml = root / "study.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace(TERM2, TRIAL_CSV), encoding="utf-8")
+    text = toml.read_text(encoding="utf-8").replace(TERM2, TRIAL_CSV).replace(TERM1, TRIAL_BOOK)
+    toml.write_text(text, encoding="utf-8")
     return by
 
 
@@ -372,3 +395,28 @@ def test_a_csv_with_a_title_row_is_checked_and_cleaned(trial):
     assert TRIAL_CSV not in {f["path"] for f in res.failed_sources}
     summ = res.summary[res.summary["source"].astype(str) == TRIAL_CSV]
     assert summ[["rows_in", "kept"]].to_numpy().tolist() == [[2, 2]]
+
+
+def test_a_sheet_with_no_score_column_is_quarantined_not_dropped(trial):
+    root, chk, res, by = trial
+    (a, _), (b, _), (c, _) = by[3][:3]
+    assert result(res, 1) == {(a, "chinese"): (81.0, "sat")}  # the 语文 sheet's one row
+    q = res.quarantine[res.quarantine["source"].astype(str) == TRIAL_BOOK]
+    assert list(q["reason"].astype(str)) == ["no_score_column"] * 3
+    assert set(q["sheet"].astype(str)) == {"三(1)班"} and sorted(q["row"].tolist()) == [3, 4, 5]
+    assert "总分" in str(q["detail"].iloc[0])
+    summ = res.summary[res.summary["source"].astype(str) == TRIAL_BOOK]
+    by_sheet = {
+        str(r.sheet): (r.rows_in, r.kept, r.merged, r.quarantined) for r in summ.itertuples()
+    }
+    assert by_sheet == {"语文": (1, 1, 0, 0), "三(1)班": (3, 0, 0, 3)}
+    # check reads the source, and says clean will quarantine that sheet's rows
+    src = next(s for s in chk.sources if s["path"] == TRIAL_BOOK)
+    assert src["readable"]
+    [warn] = src["warnings"]
+    assert warn.startswith("三(1)班: no score column") and "3 rows (no_score_column)" in warn
+    assert chk.warnings == [f"{TRIAL_BOOK}: {warn}"]
+    text = "\n".join(chk.lines())
+    assert f"!!  exams         {TRIAL_BOOK}" in text and f"ok  exams         {TRIAL_CSV}" in text
+    assert "clean will quarantine these rows" in text and warn in text
+    assert chk.to_dict()["warnings"] == chk.warnings

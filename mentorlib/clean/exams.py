@@ -14,7 +14,9 @@ score ``absent``, 免考 ``exempt``, 作弊/违纪 ``void`` (the score is null);
 A score's full mark (``full_marks`` note) comes from its header ("数学(120)", "数学（满分150）"),
 else the title row, else the codebook field's ``full_marks``, else the top of its ``range``. A
 score above it is the cell's ``invalid`` status in a row of several subjects (the others kept),
-and quarantines the row (``score_above_full_marks``) in a sheet of one subject.
+and quarantines the row (``score_above_full_marks``) in a sheet of one subject. A sheet with
+neither a 成绩 column nor a subject column has no score to read: every row of it is quarantined
+(``no_score_column``), never dropped.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .link import link_students
 
 MAX_FULL_MARKS = 150  # the highest full mark a header may give (语文/数学 150 in 高中)
 GENERIC = "score"  # the codebook field of a sheet with one score column (成绩/分数/得分)
+NO_SCORE_COLUMN = "no_score_column"  # the quarantine reason of a sheet with no score column
 MARKERS = (("void", "void"), ("exempt", "exempt"), ("absent", "absent"))  # option -> status
 _FULL = re.compile(
     r"[(（\[【]\s*(?:满分|总分)?\s*[:：]?\s*(\d{2,3})\s*分?\s*[)）\]】]|满分\s*(\d{2,3})"
@@ -315,6 +318,20 @@ def sheet_scores(sh, ctx, sids, year, term, markers) -> pd.DataFrame:
     return _frame(sh, sids, year, term, subj, score, status, took)
 
 
+def quarantine_unscored(sh: Sheet) -> bool:
+    """Quarantine every row of a sheet with no score column (no 成绩, no subject); True if so."""
+    if any(f.var in sh.cm.single for f in sh.cb.score_fields):
+        return False
+    scores = "/".join(t for f in sh.cb.score_fields for t in f.text[:1])
+    heads = ", ".join(sh.rs.header[:12]) + (" …" if len(sh.rs.header) > 12 else "")
+    sh.st.quarantine(
+        np.flatnonzero(sh.st.alive),
+        NO_SCORE_COLUMN,
+        f"no score column ({scores}) among the headers: {heads}",
+    )
+    return True
+
+
 def merge_repeats(sh: Sheet, sids: np.ndarray, subj: np.ndarray | None) -> None:
     """A student's second row for the same subject merges into the first (two class sheets)."""
     st = sh.st
@@ -337,6 +354,8 @@ def clean_exams(ctx: Context, sh: Sheet):
     term = sh.src.term
     if term is None:
         raise InputError("an exams source needs term = 1 or 2 in study.toml", file=rs.file)
+    if quarantine_unscored(sh):
+        return
     names = decode(sh, ctx, "name", nz.name)
     gc = classes(sh, ctx, year, names)
     note_derived(sh, ctx)

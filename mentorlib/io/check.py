@@ -4,7 +4,9 @@ For each source of ``study.toml`` it reads the file (every sheet), finds the hea
 matches the headers to the source's codebook, and says: readable or not and why, the encoding,
 the header row, the questions matched (exactly, or approximately with the score when
 :func:`~mentorlib.io.readers.match_columns` reports one), the questions missing and the raw
-columns no question claimed. Nothing is cleaned and nothing is written.
+columns no question claimed; and, for a sheet it can read but whose every row ``clean`` would
+quarantine (an exam sheet with no score column), a warning saying so. Nothing is cleaned and
+nothing is written.
 
 An exam book is judged by its layout, as ``clean`` reads it (:mod:`mentorlib.clean.exams`): a
 sheet (or file) per subject with one 成绩 column takes its subject from the sheet name or title
@@ -23,7 +25,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..clean.exams import GENERIC, class_in, subject_in, subject_names
+from ..clean.exams import GENERIC, NO_SCORE_COLUMN, class_in, subject_in, subject_names
 from ..errors import InputError
 from .codebook import Codebook, CodebookError, load_codebook
 from .readers import (
@@ -83,7 +85,7 @@ def exam_layout(rs: RawSheet, cb: Codebook, found: set[str]) -> tuple[set[str], 
     for a sheet per subject, ``class`` (sheet -> 'g-c', '?-c' when the roster must give the
     grade, None when it gives no class) when there is no 班级 column.
     """
-    scores = {f.var for f in cb.fields if f.type == "score"}
+    scores = {f.var for f in cb.score_fields}
     needless: set[str] = set()
     from_sheet: dict[str, dict] = {}
     if scores & found:  # a 成绩 column, or some subject columns: the rest are not missing
@@ -133,7 +135,22 @@ def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
         "unused": [h for h in cm.unmatched if not (day and day.match(h))],
         "n_fields": len(cb.fields) - len(needless),
         "from_sheet": from_sheet,
+        "quarantined": _quarantined(rs, cb, found) if cb.kind == "exams" else None,
     }
+
+
+def _quarantined(rs: RawSheet, cb: Codebook, found: set[str]) -> str | None:
+    """Why ``clean`` would quarantine every row of a readable sheet (None: it would not).
+
+    An exam sheet with no score column, neither 成绩 nor a subject, has nothing to read
+    (:func:`mentorlib.clean.exams.quarantine_unscored`).
+    """
+    if any(f.var in found for f in cb.score_fields):
+        return None
+    scores = "/".join(f.text[0] for f in cb.score_fields)
+    return (
+        f"no score column ({scores}): clean will quarantine all {rs.n:,} rows ({NO_SCORE_COLUMN})"
+    )
 
 
 def read_sheets(root: Path, src: Source, cb: Codebook, limits: dict) -> list[RawSheet]:
@@ -160,6 +177,7 @@ def check_source(root: Path, src: Source, limits: dict) -> dict:
         "wave": src.wave,
         "readable": False,
         "reason": None,
+        "warnings": [],
         "sheets": [],
     }
     try:
@@ -178,6 +196,8 @@ def check_source(root: Path, src: Source, limits: dict) -> dict:
         out["reason"] = "no sheet with rows"
     else:
         out["readable"] = True
+    out["warnings"] = [f"{sh['sheet'] or src.path}: {sh['quarantined']}"
+                       for sh in out["sheets"] if sh["quarantined"]]  # fmt: skip
     return out
 
 
@@ -196,6 +216,11 @@ class CheckResult:
         return out
 
     @property
+    def warnings(self) -> list[str]:
+        """Readable sources whose rows ``clean`` would quarantine, sheet by sheet, and why."""
+        return [f"{s['path']}: {w}" for s in self.sources if s["readable"] for w in s["warnings"]]
+
+    @property
     def ok(self) -> bool:
         """``clean`` can run: a students source is readable (the others it would skip)."""
         return any(s["readable"] for s in self.sources if s["kind"] == "students")
@@ -211,6 +236,7 @@ class CheckResult:
             "ok": self.ok,
             "partial": self.partial,
             "reasons": self.reasons,
+            "warnings": self.warnings,
             "missing_kinds": self.missing_kinds,
             "sources": self.sources,
         }
@@ -218,9 +244,14 @@ class CheckResult:
     def lines(self) -> list[str]:
         """The human summary, one block per source."""
         n_ok = sum(s["readable"] for s in self.sources)
-        out = [f"Checked {self.study}: {n_ok} of {len(self.sources)} sources readable"]
+        n_warn = sum(bool(s["readable"] and s["warnings"]) for s in self.sources)
+        out = [
+            f"Checked {self.study}: {n_ok} of {len(self.sources)} sources readable"
+            + (f" ({n_warn} with rows clean will quarantine)" if n_warn else "")
+        ]
         for s in self.sources:
-            out.append(f"  {'ok ' if s['readable'] else 'BAD'} {s['kind']:<13} {s['path']}")
+            mark = "BAD" if not s["readable"] else "!! " if s["warnings"] else "ok "
+            out.append(f"  {mark} {s['kind']:<13} {s['path']}")
             if s["reason"]:
                 out.append(f"      {s['reason']}")
             for sh in s["sheets"]:
@@ -232,6 +263,11 @@ class CheckResult:
         else:
             head = "clean can run"
         out.append(head + "".join(f"\n  {r}" for r in self.reasons))
+        if self.ok and self.warnings:
+            out.append(
+                "clean will quarantine these rows (read, but not usable)"
+                + "".join(f"\n  {w}" for w in self.warnings)
+            )
         return out
 
 
@@ -252,6 +288,8 @@ def _sheet_lines(sh: dict) -> list[str]:
     missing = sh["missing_required"] + sh["missing"]
     if missing:
         out.append(f"      missing: {', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}")
+    if sh["quarantined"]:
+        out.append(f"      warning: {sh['quarantined']}")
     if sh["unused"]:
         unused = sh["unused"]
         out.append(
@@ -292,10 +330,12 @@ def check_study(study_dir: str | Path) -> CheckResult:
     -------
     CheckResult
         ``sources``: one dict per source (path, kind, sheet, codebook, year, term, wave,
-        readable, reason, sheets: sheet, header_row, encoding, rows, matched, approximate
-        (var -> score), missing_required, missing, unused, n_fields, from_sheet: what an
-        exam book's layout reads from its sheet names, :func:`exam_layout`); ``missing_kinds``: the
-        required kinds with no source; ``ok`` (a roster is readable), ``partial``, ``reasons``.
+        readable, reason, warnings, sheets: sheet, header_row, encoding, rows, matched,
+        approximate (var -> score), missing_required, missing, unused, n_fields, from_sheet:
+        what an exam book's layout reads from its sheet names, :func:`exam_layout`; quarantined:
+        why clean would quarantine every row of the sheet, or None); ``missing_kinds``: the
+        required kinds with no source; ``ok`` (a roster is readable), ``partial``, ``reasons``,
+        ``warnings`` (the readable sources whose rows clean would quarantine).
 
     Raises
     ------

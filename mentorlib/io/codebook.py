@@ -253,6 +253,11 @@ class Codebook:
         return tuple(f for f in self.items if f.dimension == dimension)
 
     @property
+    def score_fields(self) -> tuple[Field, ...]:
+        """An exam book's score columns: one per subject (语文, 数学 …) and the one 成绩 column."""
+        return tuple(f for f in self.fields if f.type == "score")
+
+    @property
     def attention_checks(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.attention is not None)
 
