@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.stats import norm
 
 from mentorlib.errors import InputError
 from mentorlib.progress.deconvolve import (
-    at_least_k,
     change_error_se,
     changes_for_deconvolution,
     deconvolved_true_share,
 )
+from mentorlib.progress.deconvolve_joint import copula_share, true_correlation
 
 
 def _table(d: np.ndarray, se, dim: str = "d1") -> pd.DataFrame:
@@ -73,12 +74,15 @@ def test_zero_error_equals_empirical_share_one_and_several_dimensions(method):
     both = pd.concat([_table(a, 0.0, "d1"), _table(b, 0.0, "d2")])
     one = deconvolved_true_share(_table(a, 0.0), delta=delta, n_boot=0, method=method)
     assert one.estimate == pytest.approx(np.mean(a > delta), abs=1e-9)
+    # several dimensions: the copula's share, from the exact marginal shares and the sample
+    # correlation, is the population's; it differs from these 300 students' empirical share
+    # by the sampling error of their dependence (a and b independent here: |corr| ~ 0.06)
     for k, emp in (
         (1, np.mean((a > delta) | (b > delta))),
         (2, np.mean((a > delta) & (b > delta))),
     ):
         r = deconvolved_true_share(both, delta=delta, k=k, n_boot=0, method=method)
-        assert r.estimate == pytest.approx(emp, abs=1e-9)
+        assert r.estimate == pytest.approx(emp, abs=2.5 * np.sqrt(emp * (1 - emp) / n))
     shares = r.dimensions.set_index("dimension")["share"]
     assert shares["d1"] == pytest.approx(np.mean(a > delta), abs=1e-9)
     assert shares["d2"] == pytest.approx(np.mean(b > delta), abs=1e-9)
@@ -131,7 +135,8 @@ def test_missing_rows_dropped_and_counted_and_bad_input_rejected():
 def test_helpers():
     # CTT: error var of a score SD^2 (1 - r); of a change the sum: sqrt(25*0.2 + 16*0.1)
     assert float(change_error_se(5.0, 0.8, 4.0, 0.9)) == pytest.approx(np.sqrt(6.6))
-    assert at_least_k(np.array([[0.5, 0.5, 0.5]]), 2)[0] == pytest.approx(0.5)
+    # three independent dimensions at 50%: at least 2 of 3 is 1/2 (the copula at R = I)
+    assert copula_share(np.full(3, 0.5), np.eye(3), 2) == pytest.approx(0.5, abs=0.004)
     ch = pd.DataFrame(
         {
             "student_id": ["a", "b"],
@@ -145,3 +150,62 @@ def test_helpers():
     out = changes_for_deconvolution(ch)
     assert out["change"].tolist() == pytest.approx([2.0 / 3.2, -2.0 / 3.2])  # true SD 4*0.8
     assert out["se"].iloc[0] == pytest.approx(np.sqrt(2 * 0.36 / 0.64))
+
+
+def _mvn_at_least_k(mu, sd, corr, delta, k, d):
+    """P(at least k of d equicorrelated normal true changes exceed delta), closed form for
+    k = 1 and d (the multivariate normal CDF) and by a huge simulation otherwise."""
+    r = corr * np.ones((d, d)) + (1 - corr) * np.eye(d)
+    c = np.full(d, (delta - mu) / sd)
+    if k == 1:
+        return 1.0 - stats.multivariate_normal(np.zeros(d), r).cdf(c)
+    if k == d:
+        return stats.multivariate_normal(np.zeros(d), r).cdf(-c)
+    z = np.random.default_rng(99).multivariate_normal(np.zeros(d), r, 1_000_000)
+    return float(np.mean((z > c).sum(axis=1) >= k))
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_at_least_k_dimensions_with_correlated_true_changes(k):
+    """Four dimensions, true changes N(0.3, 0.6^2) correlated 0.6, errors SD 0.5 (as large
+    as a change score's): the share in at least k dimensions is the multivariate normal's.
+    Combined as if independent (the fallback before) "at least 1" came out near 0.78 for a
+    truth of 0.64."""
+    n, d, mu, sd, corr, delta = 6000, 4, 0.3, 0.6, 0.6, 0.5
+    rng = np.random.default_rng(7)
+    r = corr * np.ones((d, d)) + (1 - corr) * np.eye(d)
+    t = mu + sd * rng.multivariate_normal(np.zeros(d), r, n)
+    x = t + rng.normal(0, 0.5, t.shape)
+    tab = pd.DataFrame(
+        {
+            "student_id": np.repeat(np.arange(n), d).astype(str),
+            "dimension": np.tile([f"d{j}" for j in range(d)], n),
+            "change": x.ravel(),
+            "se": 0.5,
+        }
+    )
+    truth = _mvn_at_least_k(mu, sd, corr, delta, k, d)
+    res = deconvolved_true_share(tab, delta=delta, k=k, n_boot=0)
+    assert res.estimate == pytest.approx(truth, abs=0.02)
+    one = stats.norm.sf((delta - mu) / sd)
+    independent = stats.binom.sf(k - 1, d, one)
+    if k != 2:  # "at least 1 of 4" and "all 4": the correlation matters most
+        assert abs(independent - truth) > 0.05
+
+
+def test_true_correlation_corrects_for_the_errors_and_stays_positive_definite():
+    rng = np.random.default_rng(3)
+    t = rng.multivariate_normal([0, 0, 0], [[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]], 40_000)
+    x = t + rng.normal(0, 1.0, t.shape)
+    x[rng.random(x.shape) < 0.1] = np.nan  # a tenth of the answers missing at random
+    r = true_correlation(x, np.ones_like(x))
+    assert r[np.triu_indices(3, 1)] == pytest.approx(np.full(3, 0.5), abs=0.03)
+    # errors larger than the data say (true variance < 0): no correlation, still a correlation
+    bad = true_correlation(x, np.full_like(x, 5.0))
+    assert np.allclose(bad, np.eye(3))
+    # an inconsistent matrix (pairwise corrections beyond +-1) is made positive definite
+    y = rng.multivariate_normal(
+        [0, 0, 0], [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]], 200, check_valid="ignore"
+    )
+    rr = true_correlation(y, np.full_like(y, 0.3))
+    assert np.linalg.eigvalsh(rr).min() > 0 and np.allclose(np.diag(rr), 1)

@@ -22,8 +22,8 @@ from .document import Para
 __all__ = ["plan_paragraph", "review_plan"]
 
 #: Simulation sizes of the review's planner run (fewer than the command's defaults: the review
-#: runs in a pipeline; 8 schools fitted by the item model take about 40 s at 1,200 students).
-REVIEW_SIMS: dict[str, Any] = {"n_sims": 100, "n_true_sims": 8, "n_design_sims": 60}
+#: runs in a pipeline; 6 schools fitted by the item model take about 30 s at 1,200 students).
+REVIEW_SIMS: dict[str, Any] = {"n_sims": 100, "n_true_sims": 6, "n_design_sims": 60}
 
 #: One planner run per analyses object (the review is drafted in several languages/versions).
 _RUNS: dict[int, tuple[weakref.ref, PlanResult | Exception]] = {}
