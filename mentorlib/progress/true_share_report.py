@@ -119,9 +119,9 @@ def _no_deconvolution(y, ids: pd.Index, treated) -> str | None:
       observed change carries regression to the mean, which a deconvolution of their changes
       reads as true change (the item model separates it: :data:`SELECTION_NOTE`).
     - Fewer than :data:`MIN_STUDENTS` students with a change: the g-model's 5-8 degrees of
-      freedom are then fitted on a handful of points per dimension, and "at least k of m
-      dimensions", combined as if independent, goes to ~99% with a ~1-point interval
-      (24 mentees of a hand-made middle school: 98.8% [98.0%, 99.4%] where 13 were certified).
+      freedom are then fitted on a handful of points per dimension (when the dimensions were
+      still combined as if independent, 24 mentees of a hand-made middle school came out at
+      98.8% [98.0%, 99.4%] where 13 were certified).
     """
     if treated is not None:
         return (

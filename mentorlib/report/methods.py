@@ -144,7 +144,8 @@ def _true_share_blocks(t: Lang, rules: Rulebook) -> list:
                 f"计算真实变化超过{delta}个标准差的维度至少有{zh_count(k)}个的学生比例；"
                 "其区间综合合理值之间的差异与对学生的自助重抽（Rubin, 1987）。"
                 "只有量表分数、没有题目数据时，按信度推算每名学生变化分数的测量误差，"
-                "对变化分数的分布做反卷积估计（Efron, 2016）。",
+                "对变化分数的分布做反卷积估计（Efron, 2016），"
+                "各维度之间按校正测量误差后的真实变化相关（高斯copula）合并。",
                 "The share 'we can confirm improved' in the executive summary is the share of "
                 "students progressing under the reliable change index (RCI) above. The RCI "
                 "confirms only changes larger than the measurement error, so most real but "
@@ -158,7 +159,8 @@ def _true_share_blocks(t: Lang, rules: Rulebook) -> list:
                 "computed; its interval combines the spread between plausible values with a "
                 "bootstrap of students (Rubin 1987). A study with scale scores only (no items) "
                 "deconvolves the change scores with the measurement error implied by the "
-                "reliability (Efron 2016).",
+                "reliability (Efron 2016) and joins the dimensions by the true changes' "
+                "correlation, corrected for the errors (a Gaussian copula).",
             )
         ),
         Para(
