@@ -12,12 +12,13 @@ from scipy import stats
 
 from mentorlib.data import from_synth
 from mentorlib.errors import InputError
+from mentorlib.progress import comparison as comparison_mod
 from mentorlib.progress import progress_report
 from mentorlib.progress.change import study_scores
 from mentorlib.progress.comparison import compare_mentees, comparison_line
-from mentorlib.progress.comparison_data import analysis_frame, design, pre_composite
+from mentorlib.progress.comparison_data import FLAGS, analysis_frame, design, pre_composite
 from mentorlib.progress.comparison_latent import _ols_if, difference_in_differences, rubin
-from mentorlib.progress.comparison_ps import att_estimate, balance_table
+from mentorlib.progress.comparison_ps import att_estimate, att_weights, balance_table
 from mentorlib.progress.year import StudyYear
 
 # ---------------------------------------------------------------- AIPW / IPW: closed forms
@@ -299,3 +300,93 @@ def test_a_few_classes_never_narrow_the_interval_below_independent_students():
     alone = att_estimate(y, d, x)
     assert clustered.se >= alone.se > 0.05  # 24 mentees: an SE of several points
     assert clustered.ci_high - clustered.ci_low > 2 * stats.t.ppf(0.975, 3) * alone.se - 1e-9
+
+
+# ---------------------------------------------------------------- notes: no small counts
+# The notes go out in `progress --json`: no count of fewer than min_cell students, no empty
+# group, and no count whose rest (from a count printed elsewhere) is small.
+
+
+@pytest.mark.parametrize("keep", [3, 0])
+def test_a_comparison_too_small_to_estimate_prints_no_count(middle, keep):
+    P = middle
+    mc = P.rules.min_cell
+    students = P.tables["students"].copy()
+    mentees = students.index[(students["year"] == 2024) & students["mentee"]]
+    few = students.copy()
+    few.loc[mentees[keep:], "mentee"] = False  # 3 mentees left, or none
+    P.tables["students"] = few
+    try:
+        c = compare_mentees(P, 2024, latent=False)
+    finally:
+        P.tables["students"] = students
+    note = next(n for n in c.notes if "each group needs at least" in n)
+    # the short group as "<min_cell", the other (whose count would give it back) not at all
+    assert note == (
+        f"comparison: not estimated (fewer than {mc} evaluable mentees; each group needs at "
+        f"least {mc})"
+    )
+
+
+def _trim_frame(n: int = 240, seed: int = 4) -> pd.DataFrame:
+    """A hand-made year: mentees nominated on a noisy pre-test (propensities up to ~1)."""
+    rng = np.random.default_rng(seed)
+    pre = rng.normal(size=n)
+    mentee = rng.random(n) < 1 / (1 + np.exp(2.5 + 2.5 * pre))
+    frame = pd.DataFrame(
+        {
+            "mentee": mentee,
+            "grade": "7",
+            "class": [f"7-{i % 6}" for i in range(n)],
+            "pre_a": pre,
+            "improved": (rng.random(n) < 0.5).astype(float),
+        }
+    )
+    for f in FLAGS:
+        frame[f] = 0.0
+    return frame
+
+
+@pytest.mark.parametrize("cut", ["few", "most", "some"])
+def test_the_propensity_trim_note_prints_no_small_count(monkeypatch, cut):
+    frame = _trim_frame()
+    X, _ = design(frame, ["a"], min_cell=5)
+    d = frame["mentee"].to_numpy(dtype=float)
+    e, _ = att_weights(d, np.column_stack([np.ones(len(d)), X.to_numpy(dtype=float)]))
+    top = np.sort(e[d == 1])[::-1]  # the mentees' propensities, highest first
+    nt = len(top)
+    assert nt >= 20
+    k = {"few": 3, "most": nt - 2, "some": 7}[cut]  # trimmed; "most": 2 mentees left
+    monkeypatch.setattr(comparison_mod, "TRIM", (top[k - 1] + top[k]) / 2)
+    notes: list[str] = []
+    comparison_mod._weighted(frame, ["a"], 0.05, notes, 5)
+    note = next(n for n in notes if "have no comparable non-mentees" in n)
+    said = {"few": "fewer than 5", "most": "all but fewer than 5", "some": "7"}[cut]
+    assert note.startswith(f"comparison: {said} mentee(s) with a propensity above")
+
+
+def test_a_covariate_left_out_of_the_propensity_names_no_empty_group():
+    frame = _trim_frame()
+    # transfer students: 6, none of them a mentee (a category with no mentee)
+    others = np.flatnonzero(~frame["mentee"].to_numpy())[:6]
+    frame.loc[others, "transfer"] = 1.0
+    X, notes = design(frame, ["a"], min_cell=5)
+    assert "transfer" not in X.columns
+    note = next(n for n in notes if "transfer" in n)
+    assert "no mentee" not in note and "no non-mentee" not in note
+    assert "fewer than 5 mentees or non-mentees in one of its categories" in note
+
+
+def test_difference_in_differences_error_prints_no_small_count():
+    # 3 new mentees and 30 never-mentored students: the message becomes a published note
+    ids = [f"s{i}" for i in range(33)]
+    pre = np.linspace(2, 4, 33)
+    prev = pd.DataFrame({"student_id": ids, "mentee": False, "pre_a": pre, "post_a": pre + 0.1})
+    now = pd.DataFrame(
+        {"student_id": ids, "mentee": np.arange(33) < 3, "pre_a": pre, "post_a": pre + 0.3}
+    )
+    with pytest.raises(InputError) as err:
+        difference_in_differences(prev, now, ["a"], min_cell=5, alpha=0.05)
+    msg = str(err.value)
+    assert "fewer than 5 new mentees" in msg
+    assert "3" not in msg and "30" not in msg and "never-mentored" not in msg

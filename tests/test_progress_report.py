@@ -150,3 +150,19 @@ def test_report_follows_the_study_rulebook(primary_study, monkeypatch):
     r1 = progress.progress_report(P, 2024, n_boot=0, k=1)
     assert (r1.k, r1.target, r1.min_cell) == (1, 0.9, 10)
     assert "对照90%的目标" in r1.summary() and "至少在一个发展维度" in r1.summary()
+
+
+@pytest.mark.parametrize(("off", "said"), [(2, "fewer than 5"), (7, "7")])
+def test_assessed_students_not_on_the_roster_are_counted_only_from_min_cell(
+    primary_study, off, said
+):
+    # `off` assessed students taken off the 2024 roster: a published note (progress --json)
+    tables = primary_study.canonical_tables()
+    st = tables["students"]
+    gone = st.loc[st["year"] == 2024, "student_id"].iloc[:off]
+    tables["students"] = st.loc[~((st["year"] == 2024) & st["student_id"].isin(gone))]
+    P = from_synth(primary_study, tables, rules={"min_cell": 5})
+    r = progress.progress_report(P, 2024, n_boot=0, true_share=False)
+    note = next(n for n in r.notes if "not on the 2024 roster" in n)
+    assert note == f"{said} assessed student(s) are not on the 2024 roster"
+    assert note in r.to_json_dict()["summary"]["notes"]

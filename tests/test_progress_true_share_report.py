@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from mentorlib.data import from_synth
-from mentorlib.progress import progress_report
+from mentorlib.progress import progress_report, true_share_report
 from mentorlib.progress.true_share_report import SELECTION_NOTE
 from mentorlib.results import to_json
 
@@ -141,3 +142,51 @@ def test_middle_school_nominees_share_from_the_selection_aware_model(middle_stud
     truth = float((above.groupby(mine["student_id"]).sum() >= rep.rules.k_dimensions).mean())
     assert ts["ci_low"] <= truth <= ts["ci_high"]
     assert rep.comparison is not None or any("comparison" in n for n in rep.notes)
+
+
+# ---------------------------------------------------------------- notes: no small counts
+
+
+def test_a_handful_of_mentees_is_not_counted_in_the_note(middle_study):
+    # a middle school whose last year has 3 mentees: the share is theirs, so not estimated,
+    # and the note (published in progress --json) says "fewer than min_cell", not 3
+    tables = middle_study.canonical_tables()
+    st = tables["students"]
+    year = max(st["year"])
+    mentees = st.index[(st["year"] == year) & st["mentee"].fillna(False).astype(bool)]
+    st = st.copy()
+    st.loc[mentees[3:], "mentee"] = False
+    tables["students"] = st
+    P = from_synth(middle_study, tables, rules={"min_cell": 5})
+    rep = progress_report(P, year, n_boot=0, comparison=False)
+    assert rep.true_share is None
+    note = next(n for n in rep.notes if n.startswith("estimated true share: not estimated"))
+    assert note == (
+        "estimated true share: not estimated (fewer than 5 students of the report with item "
+        "answers; it needs 5)"
+    )
+
+
+def test_too_few_students_for_the_item_model_are_not_counted_in_the_note(monkeypatch):
+    # the roster's count of students with item answers, printed, would give back the students
+    # of the published count without any (a small number): the note gives the threshold only
+    monkeypatch.setattr(true_share_report, "MIN_STUDENTS", 1000)
+    monkeypatch.setattr(true_share_report, "_CACHE", {})
+    processed, _, _ = true_share_study()
+    rep = progress_report(processed, processed.years[0], n_boot=0, comparison=False)
+    assert rep.true_share is None
+    note = next(n for n in rep.notes if n.startswith("estimated true share: not estimated"))
+    assert note == (
+        "estimated true share: not estimated (fewer than 1000 students with item answers; it "
+        "needs 1000)"
+    )
+
+
+def test_no_deconvolution_note_prints_no_count():
+    # 3 students with scale-score changes (fewer than min_cell): the reason gives no count
+    class Year:
+        def changes(self, name):
+            return pd.DataFrame({"student_id": ["a", "b", "c"], "change": [0.1, 0.2, 0.3]})
+
+    why = true_share_report._no_deconvolution(Year(), pd.Index(["a", "b", "c"]), None)
+    assert why == f"fewer than {true_share_report.MIN_STUDENTS} students have scale-score changes"

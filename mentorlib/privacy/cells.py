@@ -24,14 +24,30 @@ def is_missing(v) -> bool:
         return False
 
 
-def few_text(n: int, min_cell: int) -> str:
+def few_text(n: int, min_cell: int, *, total: int | None = None, zero: bool = True) -> str:
     """A count of students for a published sentence: "fewer than min_cell" for 1 to
     ``min_cell - 1`` (0 and larger counts as they are).
 
+    ``zero=False``: 0 reads "fewer than min_cell" too (a note that must not reveal an empty
+    group, as a published "<5" includes 0). ``total``: a count the reader knows (or could know)
+    that ``n`` is part of; when the rest, ``total - n``, is a small count (by the same ``zero``
+    rule), ``n`` reads "all but fewer than min_cell", so the rest cannot be worked out by
+    subtraction.
+
     >>> few_text(3, 5), few_text(0, 5), few_text(12, 5)
     ('fewer than 5', '0', '12')
+    >>> few_text(0, 5, zero=False), few_text(12, 5, total=14), few_text(12, 5, total=20)
+    ('fewer than 5', 'all but fewer than 5', '12')
     """
-    return f"fewer than {min_cell}" if 0 < n < min_cell else str(n)
+
+    def small(k: int) -> bool:
+        return (0 if zero else -1) < k < min_cell
+
+    if small(n):
+        return f"fewer than {min_cell}"
+    if total is not None and small(total - n):
+        return f"all but fewer than {min_cell}"
+    return str(n)
 
 
 def _as_list(x: str | Sequence[str] | None) -> list[str]:

@@ -64,6 +64,7 @@ from ..labels_comparison import (
     COMPARISON_LINE,
     COMPARISON_LINE_SD,
 )
+from ..privacy import few_text
 from ..rules import Rulebook
 from .change import study_scores
 from .comparison_data import analysis_frame, design, pre_composite
@@ -220,10 +221,13 @@ def _naive(frame: pd.DataFrame, dims: list[str], alpha: float) -> list[dict]:
     return rows
 
 
-def _weighted(frame, dims, alpha, notes) -> tuple[list[dict], pd.DataFrame | None, dict]:
-    """IPW and AIPW on the evaluable students, with the balance table and overlap facts."""
+def _weighted(
+    frame, dims, alpha, notes, min_cell: int
+) -> tuple[list[dict], pd.DataFrame | None, dict]:
+    """IPW and AIPW on the evaluable students, with the balance table and overlap facts (the
+    notes print no count of fewer than ``min_cell`` mentees, nor one whose rest is)."""
     ev = frame.loc[frame["improved"].notna()].reset_index(drop=True)
-    X, more = design(ev, dims)
+    X, more = design(ev, dims, min_cell=min_cell)
     notes.extend(more)
     d = ev["mentee"].to_numpy(dtype=float)
     x = np.column_stack([np.ones(len(ev)), X.to_numpy(dtype=float)])
@@ -240,8 +244,10 @@ def _weighted(frame, dims, alpha, notes) -> tuple[list[dict], pd.DataFrame | Non
         "max_mentee_ps": float(e[d == 1].max()),
     }
     if trim.any():
+        # the evaluable mentees are counted elsewhere: neither the trimmed nor the rest small
+        n = few_text(int(trim.sum()), min_cell, total=int(d.sum()), zero=False)
         notes.append(
-            f"comparison: {int(trim.sum())} mentee(s) with a propensity above {TRIM} have no "
+            f"comparison: {n} mentee(s) with a propensity above {TRIM} have no "
             "comparable non-mentees and are left out of the weighted estimates (their ATT is "
             "that of the remaining mentees)"
         )
@@ -308,6 +314,19 @@ def _headline(est: pd.DataFrame, method: str) -> pd.Series | None:
     dim = "mean" if METHODS[method] == "sd" else "any"
     hit = est.loc[(est["estimator"] == name) & (est["dimension"] == dim)]
     return None if hit.empty else hit.iloc[0]
+
+
+def _too_few(nt: int, nc: int, min_cell: int) -> str:
+    """The note of a comparison not estimated: only the short group(s), never their count (nor
+    the other group's, which a published total would turn into the short one's)."""
+    short = [
+        f"{few_text(n, min_cell, zero=False)} evaluable {who}"
+        for n, who in ((nt, "mentees"), (nc, "non-mentees"))
+        if n < min_cell
+    ]
+    return (
+        f"comparison: not estimated ({' and '.join(short)}; each group needs at least {min_cell})"
+    )
 
 
 def _empty(method, nt, nc, notes, year, level) -> Comparison:
@@ -384,15 +403,12 @@ def _compare(processed, year, method, seed, rules, latent, m, study_year) -> Com
     ev = frame.loc[frame["improved"].notna()]
     nt, nc = int(ev["mentee"].sum()), int((~ev["mentee"]).sum())
     if min(nt, nc) < rules.min_cell:
-        notes.append(
-            f"comparison: not estimated ({nt} evaluable mentee(s), {nc} non-mentee(s); each "
-            f"group needs at least {rules.min_cell})"
-        )
+        notes.append(_too_few(nt, nc, rules.min_cell))
         return _empty(method, nt, nc, notes, year, level)
     rows = _naive(frame, dims, rules.alpha)
     if latent:
         rows += _latent(y, frame, m, seed, rules.alpha, notes)
-    w_rows, bal, facts = _weighted(frame, dims, rules.alpha, notes)
+    w_rows, bal, facts = _weighted(frame, dims, rules.alpha, notes, rules.min_cell)
     rows += w_rows
     rows += _did(processed, y.scored, y, frame, dims, rules, notes)
     est = pd.DataFrame(rows)

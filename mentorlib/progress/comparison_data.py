@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..privacy import MIN_CELL
 from .change import student_progress
 from .improved import improved_flags
 
@@ -106,7 +107,9 @@ def analysis_frame(y, k: int, previous: pd.Series | None = None) -> pd.DataFrame
     return out
 
 
-def design(frame: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, list[str]]:
+def design(
+    frame: pd.DataFrame, dims: list[str], *, min_cell: int = MIN_CELL
+) -> tuple[pd.DataFrame, list[str]]:
     """Covariates of the propensity and outcome models (no intercept) and notes.
 
     Per dimension the pre-test scale score (a missing one replaced by the mean of the others,
@@ -117,7 +120,8 @@ def design(frame: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, list[str
     teachers nominate the weakest few of their class), last year's observed composite and its
     rank (continuing mentees were chosen on it; with a ``prev_missing`` indicator), and the
     focus-group flags that vary. A 0/1 covariate
-    with no mentee (or no non-mentee) in one of its categories is left out with a note.
+    with no mentee (or no non-mentee) in one of its categories is left out with a note that
+    names no empty group ("fewer than ``min_cell``", the study's small-cell threshold).
     """
     notes: list[str] = []
     pre = frame[[f"pre_{d}" for d in dims]].astype(float)
@@ -160,7 +164,8 @@ def design(frame: pd.DataFrame, dims: list[str]) -> tuple[pd.DataFrame, list[str
     ]
     if empty:
         notes.append(
-            f"comparison: {', '.join(empty)} left out of the propensity (no mentee or no "
-            "non-mentee in a category: it would separate the groups)"
+            # "no mentee in a category" would say who is in it: a group of 0
+            f"comparison: {', '.join(empty)} left out of the propensity (fewer than {min_cell} "
+            "mentees or non-mentees in one of its categories: it could separate the groups)"
         )
     return X.drop(columns=empty), notes

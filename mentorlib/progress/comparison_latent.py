@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
+from ..privacy import few_text
 from .comparison_data import FLAGS
 from .proportions import mean_difference
 from .true_share import plausible_values
@@ -172,9 +173,15 @@ def difference_in_differences(
         a = t.loc[t["treated"], [f"out_{d}", f"trend_{d}"]].dropna()
         b = t.loc[~t["treated"], [f"out_{d}", f"trend_{d}"]].dropna()
         if len(a) < min_cell or len(b) < min_cell:
+            # the message becomes a published note: the short group(s), never their count
+            short = [
+                f"{few_text(n, min_cell, zero=False)} {who}"
+                for n, who in ((len(a), "new mentees"), (len(b), "never-mentored students"))
+                if n < min_cell
+            ]
             raise InputError(
-                f"difference-in-differences: {len(a)} new mentee(s) and {len(b)} "
-                f"never-mentored student(s) measured in both years (fewer than {min_cell})"
+                f"difference-in-differences: {' and '.join(short)} measured in both years "
+                f"(each group needs at least {min_cell})"
             )
         est = mean_difference(a[f"out_{d}"], b[f"out_{d}"], alpha=alpha).iloc[0]
         pre = mean_difference(a[f"trend_{d}"], b[f"trend_{d}"], alpha=alpha).iloc[0]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..labels import DIMENSION_LABELS, PROGRESS_VERDICTS, Lang
-from ..privacy import Document
+from ..privacy import Document, few_text
 from ..results import plain, records
 from ..rules import Rulebook
 from . import disclosure
@@ -529,7 +529,8 @@ def progress_report(
     notes: list[str] = []
     years = _study_years(processed, scored, y, rules, sd_by, notes)
     if y.n_unmatched:
-        notes.append(f"{y.n_unmatched} assessed student(s) are not on the {year} roster")
+        off = few_text(y.n_unmatched, rules.min_cell)
+        notes.append(f"{off} assessed student(s) are not on the {year} roster")
     if "rci_published" not in names:
         notes.append("the codebook gives no published alpha: that definition is left out")
     used = shared_items_note(scored.shared, cb, year, "en")

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..privacy import few_text
 from ..rules import Rulebook
 from .deconvolve import changes_for_deconvolution, deconvolved_true_share
 from .true_share import estimated_true_share
@@ -130,8 +131,8 @@ def _no_deconvolution(y, ids: pd.Index, treated) -> str | None:
         )
     ch = y.changes("rci_data").dropna(subset=["change"])
     n = int(ch.loc[ch["student_id"].astype("str").isin(ids), "student_id"].nunique())
-    if n < MIN_STUDENTS:
-        return f"{n} students have scale-score changes, fewer than {MIN_STUDENTS}"
+    if n < MIN_STUDENTS:  # not the count: the report's own may print it as "<5"
+        return f"fewer than {MIN_STUDENTS} students have scale-score changes"
     return None
 
 
@@ -216,10 +217,16 @@ def _year_true_share(
     n_fit = int(items["student_id"].nunique())
     n = int(items.loc[items["student_id"].isin(ids), "student_id"].nunique())
     if n_fit < MIN_STUDENTS or n < rules.min_cell:
-        few = n if n < rules.min_cell else n_fit
+        # no exact count: a small one is a disclosure, and a larger one, taken from the roster
+        # the report counts, would give a small one back
+        few = (
+            f"{few_text(n, rules.min_cell, zero=False)} students of the report"
+            if n < rules.min_cell
+            else f"fewer than {MIN_STUDENTS} students"
+        )
+        need = rules.min_cell if n < rules.min_cell else MIN_STUDENTS
         notes.append(
-            f"estimated true share: not estimated ({few} students with item answers, fewer "
-            f"than {rules.min_cell if n < rules.min_cell else MIN_STUDENTS})"
+            f"estimated true share: not estimated ({few} with item answers; it needs {need})"
         )
         return None, None
     subsets, cov = _groups(y.roster)
