@@ -626,7 +626,7 @@ def _shares(
         return (single[0] if k <= 1 else 0.0), single
     x, e2 = np.full((n, len(dims)), np.nan), np.full((n, len(dims)), np.nan)
     for j, d in enumerate(dims):
-        x[d.rows, j], e2[d.rows, j] = d.change, np.square(d.se)
+        x[d.rows, j], e2[d.rows, j] = d.change, np.square(np.asarray(d.se, dtype=float))
     corr = true_correlation(x, e2, counts)
     shares = np.nan_to_num(np.asarray(single), nan=0.0)
     return copula_share(shares, corr, k, standard_draws(len(dims))), single
