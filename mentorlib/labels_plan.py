@@ -33,9 +33,11 @@ PLAN_LABELS: dict[str, Pair] = {
         "{q05} to {q95}); the probability that it shows the {target} target met is {p}.",
     ),
     "true": (
-        "估计的真实进步比例平均为{mean}（{q05}至{q95}；与各校真实比例平均相差{bias}，误差约{err}），"
+        "估计的真实进步比例（按其中{n}所学校拟合）平均为{mean}（{q05}至{q95}；与各校真实比例平均相差{bias}，"
+        "误差约{err}），"
         "其置信区间整体高于{target}目标（判定达成）的概率约为{p}。",
-        "The estimated true share averages {mean} ({q05} to {q95}; {bias} from each school's "
+        "The estimated true share (fitted on {n} of the schools) averages {mean} ({q05} to "
+        "{q95}; {bias} from each school's "
         "true share on average, error about {err}); the probability that its interval lies "
         "above the {target} target is about {p}.",
     ),

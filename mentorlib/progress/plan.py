@@ -441,6 +441,7 @@ class PlanResult:
                         target=_pct(s["target"]),
                         bias=_points(v["minus_truth"], t),
                         err=_points(v.get("error_sd"), t, signed=False),
+                        n=int(v["n_sims"]),
                     )
                 )
         n_est = self.needed.get("students_estimated")
