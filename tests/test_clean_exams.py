@@ -525,3 +525,22 @@ def test_a_row_with_no_score_is_quarantined_not_kept_silently(blank):
         ("四(1)班", "1 row"),
         ("五(1)班", "1 row"),
     }
+
+
+def test_check_warns_of_the_rows_with_no_score(blank):
+    chk, res, by = blank
+    want = {
+        f"{TERM1}: 语文: clean will quarantine 3 rows with no score in any score column "
+        "(blank_score)",
+        f"{TERM2}: 四(1)班: clean will quarantine 1 row with no score in any score column "
+        "(blank_score)",
+        f"{TERM2}: 五(1)班: clean will quarantine 1 row with no score in any score column "
+        "(blank_score)",
+    }
+    assert set(chk.warnings) == want and chk.to_dict()["warnings"] == chk.warnings
+    text = "\n".join(chk.lines())
+    assert "clean will quarantine these rows" in text
+    assert "warning: 语文: clean will quarantine 3 rows with no score" in text
+    # what check counts is what clean quarantines
+    q = res.quarantine
+    assert int((q["reason"].astype(str) == "blank_score").sum()) == 3 + 1 + 1
