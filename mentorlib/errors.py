@@ -25,6 +25,7 @@ __all__ = [
     "InputError",
     "MentorlibError",
     "is_user_error",
+    "reason_without_file",
 ]
 
 
@@ -64,6 +65,7 @@ class InputError(MentorlibError, ValueError):
             if x
         )
         super().__init__(f"{where}: {message}" if where else message)
+        self.message = message
         self.file, self.sheet, self.row, self.column = file, sheet, row, column
 
 
@@ -97,3 +99,25 @@ def is_user_error(exc: BaseException) -> bool:
     if isinstance(exc, MentorlibError):
         return exc.user_error
     return isinstance(exc, OSError)
+
+
+def reason_without_file(exc: BaseException, *files) -> str:
+    """The first line of an error's message without the name of the file it is about, for a
+    report that names the file itself ("x.csv: not a readable CSV", not "x.csv: x.csv: ...").
+
+    ``files``: the names the file may go by (as study.toml gives it, its full path). The sheet,
+    row and column an :class:`InputError` names are kept.
+
+    >>> reason_without_file(InputError("not a readable CSV", file="exams/x.csv"), "exams/x.csv")
+    'not a readable CSV'
+    >>> e = InputError("no 姓名 column", file="x.xlsx", sheet="语文")
+    >>> reason_without_file(e, "x.xlsx"), reason_without_file(e, "y.xlsx")
+    ('sheet 语文: no 姓名 column', 'x.xlsx, sheet 语文: no 姓名 column')
+    """
+    names = {str(f) for f in files}
+    if isinstance(exc, InputError) and exc.file is not None and str(exc.file) in names:
+        exc = InputError(exc.message, sheet=exc.sheet, row=exc.row, column=exc.column)
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    for f in names:
+        msg = msg.removeprefix(f"{f}: ")
+    return msg

@@ -5,6 +5,8 @@ counts students, student-months, mentors, mentor-months or mentor-terms (as
 :mod:`mentorlib.compliance.measure` builds its units); the satisfaction survey's whole-year
 row counts answers of both terms (student-terms), not students. Beside
 :mod:`mentorlib.labels` (at its 800-line limit); :class:`mentorlib.labels.Lang` picks a side.
+And :func:`en_noun`, a count with its English noun, singular or plural, for the reports and
+the command line alike (here, not among the report formatters, so ``check`` loads no report).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "COUNT_UNITS",
     "RESPONSES_HEADER",
     "SATISFACTION_WHOLE_YEAR",
+    "en_noun",
 ]
 
 #: The counting unit of each indicator's n (indicator or KPI key -> pair).
@@ -56,3 +59,13 @@ SATISFACTION_WHOLE_YEAR: Pair = (
     "全学年（两学期合计，学生·学期）",
     "whole year (both terms; student-terms)",
 )
+
+
+def en_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in English: "1 grade", "3 grades", "1,024 rows" (``plural``: an
+    irregular one).
+
+    >>> en_noun(1, "row"), en_noun(1024, "row"), en_noun(2, "class", "classes")
+    ('1 row', '1,024 rows', '2 classes')
+    """
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"

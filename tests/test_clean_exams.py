@@ -420,3 +420,127 @@ def test_a_sheet_with_no_score_column_is_quarantined_not_dropped(trial):
     assert f"!!  exams         {TRIAL_BOOK}" in text and f"ok  exams         {TRIAL_CSV}" in text
     assert "clean will quarantine these rows" in text and warn in text
     assert chk.to_dict()["warnings"] == chk.warnings
+
+
+# ----------------------------------------------------------------------------- rows with no score
+
+
+def blank_study(root: Path) -> dict[int, list[tuple[str, str]]]:
+    """The study with its two books rewritten: rows with no score, and blank markers.
+
+    Term 1, a sheet per subject: in 语文 one score, then a blank 成绩, a "/" and a "—"; in 数学
+    缺考, 缺, 免考 and a score. Term 2, a sheet per class: a row with 语文 only (数学 blank, 英语
+    "/"), a row whose every subject is blank (its 总分 filled: a teacher's leftover), a row
+    whose every subject is a blank marker.
+    """
+    by = make_study(root)
+    (a, na), (b, nb), (c, nc), (d, nd) = by[3][:4]
+    head = ["姓名", "学籍号", "班级", "成绩"]
+    cls = "三(1)班"
+    write_book(
+        root / TERM1,
+        [
+            (
+                "语文",
+                [],
+                head,
+                [[na, a, cls, 81], [nb, b, cls, None], [nc, c, cls, "/"], [nd, d, cls, "—"]],
+            ),
+            (
+                "数学",
+                [],
+                head,
+                [[na, a, cls, "缺考"], [nb, b, cls, "缺"], [nc, c, cls, "免考"], [nd, d, cls, 90]],
+            ),
+        ],
+    )
+    (_, t0), (_, t1) = by[4][:2]
+    n2 = by[5][0][1]
+    write_book(
+        root / TERM2,
+        [
+            (
+                "四(1)班",
+                [],
+                ["姓名", "语文", "数学", "英语", "总分"],
+                [[t0, 90, None, "/", 90], [t1, None, None, None, 0]],
+            ),
+            ("五(1)班", [], ["姓名", "语文", "数学", "英语"], [[n2, "—", "/", "--"]]),
+        ],
+    )
+    return by
+
+
+@pytest.fixture(scope="module")
+def blank(tmp_path_factory):
+    root = tmp_path_factory.mktemp("blank") / "study"
+    by = blank_study(root)
+    return check_study(root), clean_study(root), by
+
+
+def test_a_row_with_no_score_is_quarantined_not_kept_silently(blank):
+    chk, res, by = blank
+    (a, _), (b, _), (c, _), (d, _) = by[3][:4]
+    t0 = by[4][0][0]
+    # the markers keep their meaning; a blank or a / or — is never a 0, absent or invalid
+    assert result(res, 1) == {
+        (a, "chinese"): (81.0, "sat"),
+        (a, "math"): (None, "absent"),
+        (b, "math"): (None, "absent"),
+        (c, "math"): (None, "exempt"),
+        (d, "math"): (90.0, "sat"),
+    }
+    assert result(res, 2) == {(t0, "chinese"): (90.0, "sat")}
+    q = res.quarantine[res.quarantine["source"].astype(str).str.startswith("exams/")]
+    got = {(str(r.source), str(r.sheet), int(r.row), str(r.reason)) for r in q.itertuples()}
+    assert got == {
+        (TERM1, "语文", 3, "blank_score"),
+        (TERM1, "语文", 4, "blank_score"),
+        (TERM1, "语文", 5, "blank_score"),
+        (TERM2, "四(1)班", 3, "blank_score"),
+        (TERM2, "五(1)班", 2, "blank_score"),
+    }
+    details = set(q["detail"].astype(str))
+    assert details == {
+        "no score in the 成绩 column: blank, or a blank marker",
+        "no score in any subject column (语文, 数学, 英语): blank, or a blank marker",
+    }
+    # every row accounted for: none kept without a score
+    s = res.summary[res.summary["source"].astype(str).isin([TERM1, TERM2])]
+    by_sheet = {str(r.sheet): (r.rows_in, r.kept, r.quarantined) for r in s.itertuples()}
+    assert by_sheet == {
+        "语文 … 数学 (2 sheets)": (8, 5, 3),  # one header: the two sheets read as one
+        "四(1)班": (2, 1, 1),
+        "五(1)班": (1, 0, 1),
+    }
+    assert (s["rows_in"] == s["kept"] + s["merged"] + s["quarantined"]).all()
+    # the cleaning log: each blank marker read as blank, and each sheet's count of such rows
+    log = res.log[res.log["source"].astype(str).isin([TERM1, TERM2])]
+    marks = log[log["rule"].astype(str) == "skip_marker"]
+    assert sorted(marks["old"].astype(str)) == sorted(["/", "—", "/", "—", "/", "--"])
+    assert marks["new"].isna().all()
+    notes = log[log["rule"].astype(str) == "blank_score"]
+    assert {(str(r.sheet), r.new) for r in notes.itertuples()} == {
+        ("语文", "3 rows"),
+        ("四(1)班", "1 row"),
+        ("五(1)班", "1 row"),
+    }
+
+
+def test_check_warns_of_the_rows_with_no_score(blank):
+    chk, res, by = blank
+    want = {
+        f"{TERM1}: 语文: clean will quarantine 3 rows with no score in any score column "
+        "(blank_score)",
+        f"{TERM2}: 四(1)班: clean will quarantine 1 row with no score in any score column "
+        "(blank_score)",
+        f"{TERM2}: 五(1)班: clean will quarantine 1 row with no score in any score column "
+        "(blank_score)",
+    }
+    assert set(chk.warnings) == want and chk.to_dict()["warnings"] == chk.warnings
+    text = "\n".join(chk.lines())
+    assert "clean will quarantine these rows" in text
+    assert "warning: 语文: clean will quarantine 3 rows with no score" in text
+    # what check counts is what clean quarantines
+    q = res.quarantine
+    assert int((q["reason"].astype(str) == "blank_score").sum()) == 3 + 1 + 1

@@ -89,6 +89,7 @@ def test_check_reports_missing_and_unused_columns(tmp_path):
     (src,) = res.sources
     # 奖/惩 (kind) is optional since the records part: the sign of the points says
     assert not src["readable"] and "points" in src["reason"] and "kind" not in src["reason"]
+    assert "奖惩.csv" not in src["reason"]  # the report names the file once
     (sh,) = src["sheets"]
     assert sh["encoding"] == "utf-8" and sh["header_row"] == 1
     assert set(sh["matched"]) == {"date", "student_id", "name", "reason"}
@@ -196,3 +197,59 @@ def test_check_reads_exam_books_by_their_layout(tmp_path):
     out = "\n".join(res.lines())
     assert "missing: score" not in out and "grade_class" not in out
     assert "no subject in the sheet name or title of Sheet1" in out
+
+
+def _exam_study(tmp_path: Path) -> Path:
+    """The sample's roster and three hand-written exam files: an unreadable CSV, a one-row
+    sheet per subject, and a sheet naming no subject (clean quarantines its two rows as
+    unknown_subject)."""
+    study = tmp_path / "study"
+    (study / "exams").mkdir(parents=True)
+    roster = "roster/学生名册_2023学年.xlsx"
+    (study / "roster").mkdir()
+    shutil.copy(SAMPLE / roster, study / roster)
+    (study / "exams/坏.csv").write_text('姓名,成绩\n"张三,88\n', encoding="utf-8")
+    _book(study / "exams/语文.xlsx", {"语文": [["姓名", "班级", "成绩"], ["张三", "七(1)班", 88]]})
+    _book(
+        study / "exams/不明.xlsx",
+        {"Sheet1": [["姓名", "班级", "成绩"], ["张三", "七(1)班", 60], ["李四", "七(1)班", 70]]},
+    )
+    toml = '[study]\nlevel = "middle"\nyears = [2024]\n'
+    toml += f'\n[[sources]]\nkind = "students"\npath = "{roster}"\nyear = 2024\n'
+    for f in ("坏.csv", "语文.xlsx", "不明.xlsx"):
+        toml += f'\n[[sources]]\nkind = "exams"\npath = "exams/{f}"\nyear = 2024\nterm = 1\n'
+    (study / "study.toml").write_text(toml, encoding="utf-8")
+    return study
+
+
+def test_check_names_an_unreadable_file_once(tmp_path, capsys):
+    res = check_study(_exam_study(tmp_path))
+    bad = next(s for s in res.sources if s["path"] == "exams/坏.csv")
+    assert not bad["readable"] and bad["reason"].startswith("not a readable CSV"), bad["reason"]
+    assert [r for r in res.reasons if "坏.csv" in r] == [f"exams/坏.csv: {bad['reason']}"]
+    text = "\n".join(res.lines())
+    assert text.count("exams/坏.csv") == 2  # its source line and its reason in the closing list
+    assert "exams/坏.csv: exams/坏.csv" not in text
+
+
+def test_check_says_1_row_not_1_rows(tmp_path):
+    res = check_study(_exam_study(tmp_path))
+    text = "\n".join(res.lines())
+    assert "sheet 语文, header row 1, 1 row: " in text and "1 rows" not in text
+    assert "sheet Sheet1, header row 1, 2 rows: " in text
+
+
+def test_check_lists_a_sheet_naming_no_subject_among_the_warnings(tmp_path, capsys):
+    study = _exam_study(tmp_path)
+    res = check_study(study)
+    want = (
+        "exams/不明.xlsx: Sheet1: no subject in the sheet name or title: clean will quarantine "
+        "all 2 rows (unknown_subject)"
+    )
+    assert res.warnings == [want]
+    text = "\n".join(res.lines())
+    assert "no subject in the sheet name or title of Sheet1" in text  # its own line, still
+    assert text.endswith(f"clean will quarantine these rows (read, but not usable)\n  {want}")
+    assert "!!  exams         exams/不明.xlsx" in text
+    main(["check", str(study), "--json"])
+    assert json.loads(capsys.readouterr().out)["warnings"] == [want]

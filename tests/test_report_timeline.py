@@ -12,8 +12,8 @@ import pytest
 from mentorlib import report
 from mentorlib.data import Processed
 from mentorlib.labels import Lang
+from mentorlib.labels_units import en_noun
 from mentorlib.report import Report
-from mentorlib.report.render.fmt import en_noun
 from mentorlib.report.shared import title_page
 
 YEAR = 2023

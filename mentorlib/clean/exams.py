@@ -17,6 +17,15 @@ score above it is the cell's ``invalid`` status in a row of several subjects (th
 and quarantines the row (``score_above_full_marks``) in a sheet of one subject. A sheet with
 neither a 成绩 column nor a subject column has no score to read: every row of it is quarantined
 (``no_score_column``), never dropped.
+
+A blank marker (/, —, --: the skip markers of :data:`~mentorlib.clean.normalise.SKIP_MARKERS`
+that are not numbers) says "no score" without saying why: it is logged (``skip_marker``) and
+read as a blank cell, never as 0, ``absent`` or ``invalid``. A row whose score cells are all
+blank or blank markers (一个空的成绩, or every subject column empty: a row the teacher never
+filled in) has nothing to put in the exams table; it is quarantined (``blank_score``, its cells
+kept in the quarantine), as a sheet with no score column is, and each sheet's count of them is
+logged (``blank_score``). A wholly empty row is not a row: the readers count it apart
+(``blank_rows``).
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..io.codebook import Codebook, Field, norm_text
+from ..io.readers import ColumnMap, RawSheet
+from ..labels_units import en_noun
 from . import normalise as nz
 from .context import Context, Sheet
 from .decode import decode, grade_class_of, log_rules
@@ -37,6 +48,7 @@ from .link import link_students
 MAX_FULL_MARKS = 150  # the highest full mark a header may give (语文/数学 150 in 高中)
 GENERIC = "score"  # the codebook field of a sheet with one score column (成绩/分数/得分)
 NO_SCORE_COLUMN = "no_score_column"  # the quarantine reason of a sheet with no score column
+BLANK_SCORE = "blank_score"  # the quarantine reason of a row with no score in any score column
 MARKERS = (("void", "void"), ("exempt", "exempt"), ("absent", "absent"))  # option -> status
 _FULL = re.compile(
     r"[(（\[【]\s*(?:满分|总分)?\s*[:：]?\s*(\d{2,3})\s*分?\s*[)）\]】]|满分\s*(\d{2,3})"
@@ -46,6 +58,7 @@ _CLASS = re.compile(
     r"\s*[(（]?\s*(\d{1,2})\s*[)）]?\s*班"
 )
 _GRADE = re.compile(r"初[一二三123]|高[一二三123]|[一二三四五六七八九1-9]\s*年级")
+_INTEGER = re.compile(r"\s*-?\d+\s*")
 
 
 # ----------------------------------------------------------------------------- the sheets
@@ -216,8 +229,39 @@ def _markers(cb: Codebook) -> dict[str, str]:
     return out
 
 
+def blank_marker(x) -> bool:
+    """True for a text that says "no score" without saying why (/, —, --, 空), not for -2.
+
+    >>> [blank_marker(x) for x in ("/", "—", " -- ", "-2", "缺考", None)]
+    [True, True, True, False, False, False]
+    """
+    return isinstance(x, str) and nz.skip(x) and not nz.is_blank(x) and not _INTEGER.fullmatch(x)
+
+
+def has_score(x) -> bool:
+    """True for a score cell that gives an exam row: a number, a marker (缺考, 免考 …) or an
+    unreadable text (``invalid``); false for a blank cell or a :func:`blank_marker`."""
+    return not nz.is_blank(x) and not blank_marker(x)
+
+
+def blank_score_rows(rs: RawSheet, cm: ColumnMap, cb: Codebook) -> np.ndarray:
+    """The rows with a score column whose score cells are all blank (or blank markers).
+
+    False everywhere for a sheet with no score column (:func:`quarantine_unscored`)."""
+    cols = [cm.single[f.var] for f in cb.score_fields if f.var in cm.single]
+    out = np.zeros(rs.n, dtype=bool)
+    if cols:
+        out[:] = True
+        for j in cols:
+            out &= ~np.fromiter(map(has_score, rs.col(j)), dtype=bool, count=rs.n)
+    return out
+
+
 def read_score(x, hi: float, markers: dict[str, str]):
-    """(value or status, rule) of one score cell: a marker's status, a number within 0..hi."""
+    """(value or status, rule) of one score cell: a marker's status, a number within 0..hi;
+    (None, ``skip_marker``) for a :func:`blank_marker`."""
+    if blank_marker(x):
+        return None, "skip_marker"
     if isinstance(x, str):
         t = norm_text(x)
         if t in markers:
@@ -255,11 +299,12 @@ def _note_full(sh, ctx, var, full, rows_sheet, first) -> None:
         ctx.log.add(sh.rs, [i0], sh.header_of(var), None, f"{fm:g}", "full_marks")
 
 
-def _frame(sh, sids, year, term, subject, score, status, took) -> pd.DataFrame:
+def _frame(sh, year, term, subject, score, status, took) -> pd.DataFrame:
+    """The exam rows of the cells ``took`` (``student_id`` filled once the rows are linked)."""
     return pd.DataFrame(
         {
             "i": np.arange(sh.rs.n),
-            "student_id": sids,
+            "student_id": None,
             "year": year,
             "term": term,
             "subject": subject,
@@ -269,7 +314,7 @@ def _frame(sh, sids, year, term, subject, score, status, took) -> pd.DataFrame:
     )[took]
 
 
-def wide_scores(sh, ctx, sids, year, term, markers) -> list[pd.DataFrame]:
+def wide_scores(sh, ctx, year, term, markers) -> list[pd.DataFrame]:
     """A column per subject: each a long frame (a score above full marks is ``invalid``)."""
     frames = []
     for f in sh.cb.fields:
@@ -280,13 +325,12 @@ def wide_scores(sh, ctx, sids, year, term, markers) -> list[pd.DataFrame]:
         full = np.full(sh.rs.n, fm)
         ctx.log.note(sh.rs, sh.rs.file, hdr, None, f"{fm:g}", "full_marks")
         raw, status, score, _ = _one_column(sh, ctx, f.var, full, markers)
-        frames.append(
-            _frame(sh, sids, year, term, f.subject, score, status, raw.notna().to_numpy())
-        )
+        took = np.fromiter(map(has_score, raw), dtype=bool, count=sh.rs.n)
+        frames.append(_frame(sh, year, term, f.subject, score, status, took))
     return frames
 
 
-def sheet_scores(sh, ctx, sids, year, term, markers) -> pd.DataFrame:
+def sheet_scores(sh, ctx, year, term, markers) -> pd.DataFrame:
     """One score column, its subject from each row's sheet; above full marks is quarantined."""
     rs, st, cb = sh.rs, sh.st, sh.cb
     subj = _subjects(sh, ctx)
@@ -314,8 +358,8 @@ def sheet_scores(sh, ctx, sids, year, term, markers) -> pd.DataFrame:
             "score_above_full_marks",
             f"{hdr} {raw_v[i]!r} is not within 0-{full[i]:g} (full marks of {subj[i]})",
         )
-    took = raw.notna().to_numpy() & pd.notna(subj)
-    return _frame(sh, sids, year, term, subj, score, status, took)
+    took = np.fromiter(map(has_score, raw), dtype=bool, count=rs.n) & pd.notna(subj)
+    return _frame(sh, year, term, subj, score, status, took)
 
 
 def quarantine_unscored(sh: Sheet) -> bool:
@@ -330,6 +374,23 @@ def quarantine_unscored(sh: Sheet) -> bool:
         f"no score column ({scores}) among the headers: {heads}",
     )
     return True
+
+
+def quarantine_blank(sh: Sheet, ctx: Context) -> None:
+    """Quarantine the rows with no score in any score column (``blank_score``), and log each
+    sheet's count of them: they would give no exam row, and must not pass as kept."""
+    rs = sh.rs
+    blank = np.flatnonzero(blank_score_rows(rs, sh.cm, sh.cb) & sh.st.alive)
+    if not len(blank):
+        return
+    heads = [h for f in sh.cb.score_fields if (h := sh.header_of(f.var))]
+    cols = ", ".join(heads)
+    what = f"the {cols} column" if len(heads) == 1 else f"any subject column ({cols})"
+    sh.st.quarantine(blank, BLANK_SCORE, f"no score in {what}: blank, or a blank marker")
+    sheets = rs.sheet_at(blank)
+    for s in dict.fromkeys(sheets):
+        n = int((sheets == s).sum())
+        ctx.log.note(rs, rs.file, cols, None, en_noun(n, "row"), BLANK_SCORE, sheet=s)
 
 
 def merge_repeats(sh: Sheet, sids: np.ndarray, subj: np.ndarray | None) -> None:
@@ -361,18 +422,18 @@ def clean_exams(ctx: Context, sh: Sheet):
     note_derived(sh, ctx)
     markers = _markers(sh.cb)
     generic = GENERIC in sh.cm.single
-    frames = []
-    if generic:  # link after the subjects are known: a sheet naming none is quarantined first
-        part = sheet_scores(sh, ctx, np.full(rs.n, None, dtype=object), year, term, markers)
+    # read the scores before linking: a sheet naming no subject, a row with no score, are
+    # quarantined for that, not linked for nothing
+    frames = [sheet_scores(sh, ctx, year, term, markers)] if generic else []
+    frames += wide_scores(sh, ctx, year, term, markers)
+    quarantine_blank(sh, ctx)
     sids = link_students(sh, ctx, year, gc=gc, names=names)
-    if generic:
+    for part in frames:
         part["student_id"] = sids[part["i"].to_numpy()]
-        frames.append(part)
-    frames += wide_scores(sh, ctx, sids, year, term, markers)
     subj_rows = None
     if generic:
         subj_rows = np.full(rs.n, None, dtype=object)
-        subj_rows[part["i"].to_numpy()] = part["subject"].to_numpy()
+        subj_rows[frames[0]["i"].to_numpy()] = frames[0]["subject"].to_numpy()
     merge_repeats(sh, sids, subj_rows)
     if frames:
         df = pd.concat(frames, ignore_index=True)

@@ -52,12 +52,13 @@ class CleanLog:
             )
         )
 
-    def note(self, rs: RawSheet | None, file: str, column, old, new, rule):
+    def note(self, rs: RawSheet | None, file: str, column, old, new, rule, *, sheet=None):
+        """A note on a column or a sheet, with no row (``sheet``: one of sheets read together)."""
         self.chunks.append(
             pd.DataFrame(
                 {
                     "source": [file],
-                    "sheet": [rs.sheet if rs else None],
+                    "sheet": [sheet if sheet is not None else rs.sheet if rs else None],
                     "row": [pd.NA],
                     "column": [column],
                     "old": [cell_text(old)],

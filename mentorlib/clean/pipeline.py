@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import Processed
-from ..errors import InputError
+from ..errors import InputError, reason_without_file
 from ..io.codebook import CodebookError, load_codebook
 from ..io.study import Source, load_config
 from ..outputs import (
@@ -335,9 +335,7 @@ def _codebook_used(ctx: Context, src: Source) -> str:
 
 def _failure(ctx: Context, src: Source, e: Exception) -> dict:
     """A failed source: its path, kind, one-line reason and the rows it had (None: unknown)."""
-    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-    for prefix in (f"{src.path}: ", f"{ctx.cfg.root / src.path}: ", "study.toml: "):
-        msg = msg.removeprefix(prefix)
+    msg = reason_without_file(e, src.path, ctx.cfg.root / src.path, "study.toml")
     return {"path": src.path, "kind": src.kind, "reason": msg, "rows_in": _count_rows(ctx, src)}
 
 

@@ -4,9 +4,10 @@ For each source of ``study.toml`` it reads the file (every sheet), finds the hea
 matches the headers to the source's codebook, and says: readable or not and why, the encoding,
 the header row, the questions matched (exactly, or approximately with the score when
 :func:`~mentorlib.io.readers.match_columns` reports one), the questions missing and the raw
-columns no question claimed; and, for a sheet it can read but whose every row ``clean`` would
-quarantine (an exam sheet with no score column), a warning saying so. Nothing is cleaned and
-nothing is written.
+columns no question claimed; and a warning for each sheet of rows it can read but ``clean``
+would quarantine: every row of an exam sheet with no score column (``no_score_column``) or of a
+sheet per subject whose name and title name no subject (``unknown_subject``), and the exam rows
+with no score in any score column (``blank_score``). Nothing is cleaned and nothing is written.
 
 An exam book is judged by its layout, as ``clean`` reads it (:mod:`mentorlib.clean.exams`): a
 sheet (or file) per subject with one 成绩 column takes its subject from the sheet name or title
@@ -22,11 +23,23 @@ listed (:attr:`CheckResult.reasons`) but does not stop it; the cleaning is then 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..clean.exams import GENERIC, NO_SCORE_COLUMN, class_in, subject_in, subject_names
-from ..errors import InputError
+import numpy as np
+
+from ..clean.exams import (
+    BLANK_SCORE,
+    GENERIC,
+    NO_SCORE_COLUMN,
+    blank_score_rows,
+    class_in,
+    subject_in,
+    subject_names,
+)
+from ..errors import InputError, reason_without_file
+from ..labels_units import en_noun
 from .codebook import Codebook, CodebookError, load_codebook
 from .readers import (
     ColumnMap,
@@ -136,7 +149,25 @@ def match_sheet(rs: RawSheet, cb: Codebook) -> dict:
         "n_fields": len(cb.fields) - len(needless),
         "from_sheet": from_sheet,
         "quarantined": _quarantined(rs, cb, found) if cb.kind == "exams" else None,
+        "sheet_rows": _sheet_rows(rs),
+        "blank_score": _blank_scores(rs, cm, cb, from_sheet) if cb.kind == "exams" else {},
     }
+
+
+def _sheet_rows(rs: RawSheet) -> dict[str | None, int]:
+    """The rows of each sheet read (one sheet: all of them)."""
+    if rs.row_sheet is None:
+        return {rs.sheet: rs.n}
+    return dict(Counter(rs.row_sheet.tolist()))
+
+
+def _blank_scores(rs: RawSheet, cm: ColumnMap, cb: Codebook, from_sheet: dict) -> dict:
+    """sheet -> its rows with no score in any score column, which ``clean`` quarantines
+    (:func:`mentorlib.clean.exams.blank_score_rows`); not the sheets it quarantines whole
+    (no subject named)."""
+    blank = np.flatnonzero(blank_score_rows(rs, cm, cb))
+    lost = {s for s, v in from_sheet.get("subject", {}).items() if v is None}
+    return {s: n for s, n in Counter(rs.sheet_at(blank).tolist()).items() if s not in lost}
 
 
 def _quarantined(rs: RawSheet, cb: Codebook, found: set[str]) -> str | None:
@@ -149,8 +180,40 @@ def _quarantined(rs: RawSheet, cb: Codebook, found: set[str]) -> str | None:
         return None
     scores = "/".join(f.text[0] for f in cb.score_fields)
     return (
-        f"no score column ({scores}): clean will quarantine all {rs.n:,} rows ({NO_SCORE_COLUMN})"
+        f"no score column ({scores}): clean will quarantine {_all_rows(rs.n)} ({NO_SCORE_COLUMN})"
     )
+
+
+def _all_rows(n: int) -> str:
+    """ "all 3 rows", "its 1 row": a whole sheet's rows."""
+    return ("its " if n == 1 else "all ") + en_noun(n, "row")
+
+
+def _at(sheet: str | None, text: str) -> str:
+    """A warning led by its sheet's name (none for a CSV: the source's path names it)."""
+    return f"{sheet}: {text}" if sheet else text
+
+
+def blank_score_warnings(sh: dict) -> list[str]:
+    """A sheet's rows with no score, which ``clean`` quarantines (``blank_score``)."""
+    return [
+        _at(s, f"clean will quarantine {en_noun(k, 'row')} with no score in any score column "
+            f"({BLANK_SCORE})")
+        for s, k in (sh.get("blank_score") or {}).items()
+    ]  # fmt: skip
+
+
+def sheet_warnings(sh: dict) -> list[str]:
+    """The rows of one sheet ``clean`` would quarantine, one line per sheet read and reason:
+    the whole sheet (no score column; no subject named) or its rows with no score."""
+    out = [_at(sh["sheet"], sh["quarantined"])] if sh["quarantined"] else []
+    rows = sh.get("sheet_rows") or {}
+    for s, subject in (sh.get("from_sheet") or {}).get("subject", {}).items():
+        if subject is None:
+            n = _all_rows(rows.get(s, 0))
+            text = f"no subject in the sheet name or title: clean will quarantine {n}"
+            out.append(_at(s, f"{text} (unknown_subject)"))
+    return out + blank_score_warnings(sh)
 
 
 def read_sheets(root: Path, src: Source, cb: Codebook, limits: dict) -> list[RawSheet]:
@@ -185,10 +248,10 @@ def check_source(root: Path, src: Source, limits: dict) -> dict:
         if cb.kind != src.kind:
             raise InputError(f"codebook {cb.name!r} is for {cb.kind} sources, not {src.kind}")
         out["sheets"] = [match_sheet(rs, cb) for rs in read_sheets(root, src, cb, limits)]
-    except (InputError, CodebookError) as e:
-        out["reason"] = str(e)
+    except (InputError, CodebookError) as e:  # the report names the file: the reason need not
+        out["reason"] = reason_without_file(e, src.path, root / src.path)
         return out
-    lost = [f"{sh['sheet'] or src.path}: {', '.join(sh['missing_required'][:8])}"
+    lost = [_at(sh["sheet"], ", ".join(sh["missing_required"][:8]))
             for sh in out["sheets"] if sh["missing_required"]]  # fmt: skip
     if lost:
         out["reason"] = "required questions not found: " + "; ".join(lost)
@@ -196,8 +259,7 @@ def check_source(root: Path, src: Source, limits: dict) -> dict:
         out["reason"] = "no sheet with rows"
     else:
         out["readable"] = True
-    out["warnings"] = [f"{sh['sheet'] or src.path}: {sh['quarantined']}"
-                       for sh in out["sheets"] if sh["quarantined"]]  # fmt: skip
+    out["warnings"] = [w for sh in out["sheets"] for w in sheet_warnings(sh)]
     return out
 
 
@@ -276,7 +338,7 @@ def _sheet_lines(sh: dict) -> list[str]:
     enc = f", {sh['encoding']}" if sh["encoding"] else ""
     n_match = len(sh["matched"]) + len(sh["approximate"])
     out = [
-        f"      {where}header row {sh['header_row']}{enc}, {sh['rows']:,} rows: "
+        f"      {where}header row {sh['header_row']}{enc}, {en_noun(sh['rows'], 'row')}: "
         f"{n_match} of {sh['n_fields']} questions matched ({len(sh['matched'])} exactly)"
     ]
     if sh["approximate"]:
@@ -290,6 +352,7 @@ def _sheet_lines(sh: dict) -> list[str]:
         out.append(f"      missing: {', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}")
     if sh["quarantined"]:
         out.append(f"      warning: {sh['quarantined']}")
+    out += [f"      warning: {w}" for w in blank_score_warnings(sh)]
     if sh["unused"]:
         unused = sh["unused"]
         out.append(
@@ -333,9 +396,11 @@ def check_study(study_dir: str | Path) -> CheckResult:
         readable, reason, warnings, sheets: sheet, header_row, encoding, rows, matched,
         approximate (var -> score), missing_required, missing, unused, n_fields, from_sheet:
         what an exam book's layout reads from its sheet names, :func:`exam_layout`; quarantined:
-        why clean would quarantine every row of the sheet, or None); ``missing_kinds``: the
-        required kinds with no source; ``ok`` (a roster is readable), ``partial``, ``reasons``,
-        ``warnings`` (the readable sources whose rows clean would quarantine).
+        why clean would quarantine every row of the sheet, or None; sheet_rows: the rows of each
+        sheet read together; blank_score: sheet -> its exam rows with no score, which clean
+        quarantines), warnings (:func:`sheet_warnings`); ``missing_kinds``: the required kinds
+        with no source; ``ok`` (a roster is readable), ``partial``, ``reasons``, ``warnings``
+        (the rows of readable sources that clean would quarantine, sheet by sheet, and why).
 
     Raises
     ------

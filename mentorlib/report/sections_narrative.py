@@ -19,6 +19,7 @@ from ..calendar import term_bounds
 from ..labels import ACTIVITY_LABELS, FOCUS_LABELS, GENDER_LABELS, ROLE_LABELS, Lang
 from ..labels_compliance import UNMEASURED_TEXTS
 from ..labels_narrative import NARRATIVE, NARRATIVE_TITLES, PLACEHOLDERS
+from ..labels_units import en_noun
 from .analyses import YearAnalyses
 from .disclosure import printed
 from .document import Para, Section, Table, Todo
@@ -30,7 +31,6 @@ from .render.fmt import (
     as_int,
     count_text,
     dim_label,
-    en_noun,
     frame,
     missing,
     pct,

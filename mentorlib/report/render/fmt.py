@@ -42,11 +42,6 @@ def en_count(n: int, one: str = "one") -> str:
     return one if n == 1 else str(n)
 
 
-def en_noun(n: int, singular: str, plural: str | None = None) -> str:
-    """A count with its noun in English: "1 grade", "3 grades" (``plural``: an irregular one)."""
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
-
-
 def share(v: float) -> str:
     """A setting's share as a whole percentage ("85%", "15%")."""
     return f"{check_rate(v, 'a share'):.0%}"
