@@ -387,7 +387,8 @@ class PlanResult:
         ``rule`` ("rci_certified", "estimated_true_share"), ``p_met`` (probability that the
         rule shows the target met), ``mean, sd, q05, q95`` (its share over simulated schools),
         ``minus_truth`` (mean of share - the school's realised true share: the RCI rule's
-        shortfall, the estimate's bias), ``n_sims``.
+        shortfall, the estimate's bias), ``error_sd`` (root mean square of that difference),
+        ``n_sims``.
     sims : DataFrame
         :func:`simulate_design`'s schools at the assumed true share.
     design : DataFrame
@@ -395,8 +396,11 @@ class PlanResult:
         "students"), ``n_items, reliability, n_students, p_met, certified_mean``.
     needed : dict
         ``items`` (smallest items per dimension with ``p_met >= power``), ``reliability``
-        (what those items give), ``students`` (smallest number with the present items);
-        None when none within the search's limits.
+        (what those items give), ``students`` (smallest number with the present items), all
+        by the certified share; None when none within the search's limits.
+        ``students_estimated``: the students the estimated true share needs at the assumed
+        true share (:func:`students_for_estimate`; None when it is not above the target or
+        no school was fitted).
     study : dict or None
         :func:`study_design` when planned from a study.
     """
