@@ -140,27 +140,33 @@ def students_for_estimate(
     ok = sims["estimated_share"].notna()
     if ok.sum() < 2:
         return None
+    truth = sims.loc[ok, "true_share"].to_numpy()
     e = sims.loc[ok, "estimated_share"].to_numpy()
-    err = e - sims.loc[ok, "true_share"].to_numpy()
-    sigma0 = float(np.sqrt(np.mean(err**2)))
-    centre = float(sims.loc[ok, "true_share"].mean() + err.mean())
+    sigma0, centre = _error_sd(e, truth), float(e.mean())
     if centre <= rules.target_share or sigma0 <= 0:
         return None
     z = stats.norm.ppf((np.arange(200) + 0.5) / 200)
 
-    def p_met(n: int) -> float:
+    def p_met(n: int) -> dict:
         sigma = sigma0 * np.sqrt(n_students / n)
-        return p_met_estimated(centre + sigma * z, sigma, rules.target_share, rules.alpha, df)
+        return {
+            "p_met": p_met_estimated(centre + sigma * z, sigma, rules.target_share, rules.alpha, df)
+        }
 
-    if p_met(n_students) >= power:
-        return n_students
-    if p_met(cap) < power:
-        return None
-    lo, hi = n_students, cap
-    while hi - lo > max(10, lo // 50):
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if p_met(mid) >= power else (mid, hi)
-    return hi
+    found, _ = _smallest(
+        n_students,
+        max(n_students, cap),
+        p_met,
+        lambda r: r["p_met"] >= power,
+        lambda lo: max(10, lo // 50),
+    )
+    return found
+
+
+def _error_sd(estimates: np.ndarray, truth: np.ndarray) -> float:
+    """Root mean square of estimate - the school's true share (the report's interval's
+    variance was 0.96 x that square in the validation)."""
+    return float(np.sqrt(np.mean((estimates - truth) ** 2))) if len(estimates) else np.nan
 
 
 def _verdict_rows(sims: pd.DataFrame, rules: Rulebook, df: int) -> pd.DataFrame:
@@ -178,8 +184,7 @@ def _verdict_rows(sims: pd.DataFrame, rules: Rulebook, df: int) -> pd.DataFrame:
         if rule == "rci_certified":
             met = float(sims["met"].mean())
         elif len(v) > 1:
-            sigma = float(np.sqrt(np.mean((v - truth) ** 2)))
-            met = p_met_estimated(v, sigma, rules.target_share, rules.alpha, df)
+            met = p_met_estimated(v, _error_sd(v, truth), rules.target_share, rules.alpha, df)
         else:
             met = np.nan
         q = np.quantile(v, [0.05, 0.95]) if len(v) else (np.nan, np.nan)
@@ -192,7 +197,7 @@ def _verdict_rows(sims: pd.DataFrame, rules: Rulebook, df: int) -> pd.DataFrame:
                 "q05": float(q[0]),
                 "q95": float(q[1]),
                 "minus_truth": float((v - truth).mean()) if len(v) else np.nan,
-                "error_sd": float(np.sqrt(np.mean((v - truth) ** 2))) if len(v) else np.nan,
+                "error_sd": _error_sd(v, truth),
                 "n_sims": len(v),
             }
         )
@@ -367,10 +372,12 @@ def _pct(x) -> str:
 
 
 def _points(x, t: Lang, signed: bool = True) -> str:
-    """A difference of shares (or its SD) in percentage points."""
+    """A difference of shares (or its SD) in percentage points ("0.0", never "-0.0", as the
+    reports' ``pts``)."""
     if x is None or not np.isfinite(x):
         return "—"
-    return t.pair(PLAN_LABELS["points"]).format(x=f"{100 * x:{'+' if signed else ''}.1f}")
+    txt = f"{100 * x:{'+' if signed else ''}.1f}"
+    return t.pair(PLAN_LABELS["points"]).format(x="0.0" if txt in ("+0.0", "-0.0") else txt)
 
 
 @dataclass
